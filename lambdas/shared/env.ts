@@ -1,0 +1,29 @@
+/** Environment variables read once at cold start, with errors that say what to fix. */
+import { ConfigurationError } from './errors';
+
+export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') {
+    throw new ConfigurationError(`${name} is not set: the CDK construct passes it through the function's environment`);
+  }
+  return value;
+}
+
+export function requirePositiveIntEnv(name: string, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = requireEnv(name, env);
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new ConfigurationError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** What the consumers that enqueue jobs need (notifications, payments). */
+export interface JobQueueEnv {
+  readonly queueUrl: string;
+  readonly maxMessageBytes: number;
+}
+
+export function readJobQueueEnv(env: NodeJS.ProcessEnv = process.env): JobQueueEnv {
+  return { queueUrl: requireEnv('JOB_QUEUE_URL', env), maxMessageBytes: requirePositiveIntEnv('JOB_MAX_MESSAGE_BYTES', env) };
+}

@@ -1,0 +1,119 @@
+/** What publishEvents and enqueueJobs share: per-entry results, retry with backoff, all-or-nothing check. */
+import type { ParseFailureReason } from '../envelope';
+
+export type DeliveryFailureReason =
+  /** the envelope failed validation and was not sent (see ParseFailureReason) */
+  | Exclude<ParseFailureReason, 'not-json'>
+  /** retryable per-entry errors (throttling, internal failure) or request errors persisted for maxAttempts */
+  | 'retries-exhausted'
+  /** the service rejected the entry with a non-retryable error */
+  | 'rejected'
+  /** the whole request failed with a non-retryable error (e.g. access denied, no such queue) */
+  | 'request-failed'
+  /** not sent because an earlier entry with the same partition key failed (keeps per-key order) */
+  | 'blocked-by-earlier-failure';
+
+export interface DeliveryFailure {
+  /** Position of the entry in the caller's input array. */
+  readonly index: number;
+  /** Envelope id, when the entry had one. */
+  readonly id: string | undefined;
+  readonly ok: false;
+  readonly reason: DeliveryFailureReason;
+  readonly message: string;
+  /** The service's error code (ErrorCode / Code / error name), when there was one. */
+  readonly errorCode?: string;
+  /** How many times the entry was sent (0 when rejected before sending). */
+  readonly attempts: number;
+}
+
+export interface DeliveryReport<S extends { readonly ok: true }> {
+  /** One result per input entry, in input order (results[i].index === i). */
+  readonly results: ReadonlyArray<S | DeliveryFailure>;
+  readonly succeeded: number;
+  readonly failed: number;
+}
+
+export interface RetryOptions {
+  /** Sends per entry, including the first (default 5). */
+  readonly maxAttempts?: number;
+  /** First backoff ceiling; doubles per attempt, with full jitter (default 100 ms). */
+  readonly baseDelayMs?: number;
+  /** Backoff ceiling cap (default 5 s). */
+  readonly maxDelayMs?: number;
+  /** Injected in tests; defaults to setTimeout. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Injected in tests; defaults to Math.random. */
+  readonly random?: () => number;
+}
+
+export const DEFAULT_MAX_ATTEMPTS = 5;
+
+export interface Backoff {
+  readonly maxAttempts: number;
+  /** Waits before the next send of entries that have been sent `attempt` times already. */
+  wait(attempt: number): Promise<void>;
+}
+
+export function backoff(options: RetryOptions): Backoff {
+  const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`maxAttempts must be an integer ≥ 1, got ${maxAttempts}`);
+  const base = options.baseDelayMs ?? 100;
+  const cap = options.maxDelayMs ?? 5_000;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const random = options.random ?? Math.random;
+  // Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"): spreads retries of many producers.
+  return { maxAttempts, wait: (attempt) => sleep(Math.floor(random() * Math.min(cap, base * 2 ** (attempt - 1)))) };
+}
+
+/** SDK errors worth retrying for a whole request: throttling, server faults, network errors. */
+export function isRetryableRequestError(error: unknown): boolean {
+  const e = error as { $fault?: string; $retryable?: unknown; name?: string; $metadata?: { httpStatusCode?: number } };
+  if (e.$retryable) return true;
+  if (typeof e.name === 'string' && /throttl|limitexceeded|toomanyrequests|provisionedthroughput/i.test(e.name)) return true;
+  // A client fault (4xx: access denied, no such queue or stream, validation) will not heal by retrying.
+  return e.$fault !== 'client';
+}
+
+export const errorName = (error: unknown): string =>
+  error instanceof Error ? error.name : typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : 'Error';
+export const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+export function summarize<S extends { readonly ok: true }>(results: ReadonlyArray<S | DeliveryFailure>): DeliveryReport<S> {
+  const succeeded = results.filter((r) => r.ok).length;
+  return { results, succeeded, failed: results.length - succeeded };
+}
+
+/** Thrown by assertAllDelivered: one inner error per failed entry, and all of them in the message. */
+export class DeliveryFailedError extends AggregateError {
+  override readonly name = 'DeliveryFailedError';
+  constructor(readonly failures: readonly DeliveryFailure[], total: number) {
+    super(
+      failures.map((f) => Object.assign(new Error(`entry ${f.index} (${f.id ?? 'no id'}): ${f.reason}: ${f.message}`), { failure: f })),
+      `${failures.length} of ${total} entries not delivered: ` +
+        failures.map((f) => `#${f.index} ${f.id ?? 'no id'} ${f.reason}`).join(', '),
+    );
+  }
+}
+
+/** For all-or-nothing callers (a consumer must fail its record when its job was not enqueued). */
+export function assertAllDelivered<S extends { readonly ok: true }>(report: DeliveryReport<S>): void {
+  const failures = report.results.filter((r): r is DeliveryFailure => !r.ok);
+  if (failures.length > 0) throw new DeliveryFailedError(failures, report.results.length);
+}
+
+/** Splits entries, in order, into requests of ≤ maxRecords records and ≤ maxBytes bytes. */
+export function* chunks<T extends { readonly size: number }>(entries: readonly T[], maxRecords: number, maxBytes: number): Generator<T[]> {
+  let chunk: T[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    if (chunk.length > 0 && (chunk.length >= maxRecords || bytes + entry.size > maxBytes)) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(entry);
+    bytes += entry.size;
+  }
+  if (chunk.length > 0) yield chunk;
+}

@@ -1,0 +1,162 @@
+/**
+ * enqueueJobs: SendMessageBatch with validation before sending, ≤ 10 entries and ≤ maxBatchBytes per
+ * request, retries of only the failed entries, per-entry results. The job queue is a standard queue, which
+ * promises no order, so retries simply go out in input order with no per-key holding back.
+ */
+import {
+  SendMessageBatchCommand,
+  type MessageAttributeValue,
+  type SendMessageBatchCommandOutput,
+} from '@aws-sdk/client-sqs';
+import { DEFAULT_MAX_JOB_BYTES, serializeEnvelope, validateJob } from '../envelope';
+import {
+  backoff,
+  chunks,
+  errorMessage,
+  errorName,
+  isRetryableRequestError,
+  summarize,
+  type DeliveryFailure,
+  type DeliveryReport,
+  type RetryOptions,
+} from './delivery';
+
+/** The one method enqueueJobs uses; an SQSClient satisfies it, and so does a hand-written fake. */
+export interface SendMessageBatchSender {
+  send(command: SendMessageBatchCommand): Promise<SendMessageBatchCommandOutput>;
+}
+
+export interface EnqueueJobsOptions extends RetryOptions {
+  readonly client: SendMessageBatchSender;
+  readonly queueUrl: string;
+  /** The queue's MaximumMessageSize: body + message attributes (1 MiB on AWS since January 2026). */
+  readonly maxMessageBytes?: number;
+  /** SendMessageBatch total payload limit (defaults to maxMessageBytes, as on AWS). */
+  readonly maxBatchBytes?: number;
+}
+
+export interface EnqueuedJob {
+  readonly index: number;
+  readonly id: string;
+  readonly ok: true;
+  readonly messageId: string;
+  readonly attempts: number;
+}
+
+export type EnqueueResult = EnqueuedJob | DeliveryFailure;
+export type EnqueueReport = DeliveryReport<EnqueuedJob>;
+
+const MAX_BATCH_ENTRIES = 10;
+
+interface Pending {
+  readonly index: number;
+  readonly id: string;
+  readonly body: string;
+  readonly attributes: Record<string, MessageAttributeValue>;
+  readonly size: number;
+  attempts: number;
+  lastError?: { code: string; message: string };
+}
+
+/** Sends job envelopes to an SQS queue. An empty input returns an empty report. Never throws for an entry. */
+export async function enqueueJobs(jobs: readonly unknown[], options: EnqueueJobsOptions): Promise<EnqueueReport> {
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_JOB_BYTES;
+  const maxBatchBytes = options.maxBatchBytes ?? maxMessageBytes;
+  const retry = backoff(options);
+  const results: EnqueueResult[] = new Array(jobs.length);
+  let pending: Pending[] = [];
+
+  jobs.forEach((job, index) => {
+    const checked = validateJob(job);
+    if (!checked.ok) {
+      results[index] = { index, id: checked.envelopeId, ok: false, reason: checked.reason as DeliveryFailure['reason'], message: checked.message, attempts: 0 };
+      return;
+    }
+    const envelope = checked.envelope;
+    const body = serializeEnvelope(envelope);
+    // Routing metadata without parsing the body (filters, redrive tooling); counted in the message size.
+    const attributes: Record<string, MessageAttributeValue> = {
+      type: { DataType: 'String', StringValue: envelope.type },
+      version: { DataType: 'String', StringValue: String(envelope.version) },
+    };
+    const size = Buffer.byteLength(body, 'utf8') + attributesBytes(attributes);
+    if (size > maxMessageBytes) {
+      results[index] = {
+        index, id: envelope.id, ok: false, reason: 'oversized', attempts: 0,
+        message: `message is ${size} bytes (body + attributes), over the queue's ${maxMessageBytes}-byte limit`,
+      };
+      return;
+    }
+    pending.push({ index, id: envelope.id, body, attributes, size, attempts: 0 });
+  });
+
+  const fail = (entry: Pending, failure: Omit<DeliveryFailure, 'index' | 'id' | 'ok' | 'attempts'>): void => {
+    results[entry.index] = { index: entry.index, id: entry.id, ok: false, attempts: entry.attempts, ...failure };
+  };
+
+  while (pending.length > 0) {
+    let retryAfter = 0;
+    for (const chunk of chunks(pending, MAX_BATCH_ENTRIES, maxBatchBytes)) {
+      for (const entry of chunk) entry.attempts += 1;
+      let output: SendMessageBatchCommandOutput;
+      try {
+        output = await options.client.send(
+          new SendMessageBatchCommand({
+            QueueUrl: options.queueUrl,
+            // Id = position within this request (unique per request, as SQS requires).
+            Entries: chunk.map((e, i) => ({ Id: String(i), MessageBody: e.body, MessageAttributes: e.attributes })),
+          }),
+        );
+      } catch (error) {
+        if (!isRetryableRequestError(error)) {
+          for (const entry of chunk) fail(entry, { reason: 'request-failed', errorCode: errorName(error), message: errorMessage(error) });
+          continue;
+        }
+        for (const entry of chunk) entry.lastError = { code: errorName(error), message: errorMessage(error) };
+        retryAfter = Math.max(retryAfter, chunk[0]!.attempts);
+        continue;
+      }
+      const ok = new Map((output.Successful ?? []).map((s) => [s.Id, s]));
+      const failed = new Map((output.Failed ?? []).map((f) => [f.Id, f]));
+      chunk.forEach((entry, i) => {
+        const success = ok.get(String(i));
+        if (success?.MessageId !== undefined) {
+          results[entry.index] = { index: entry.index, id: entry.id, ok: true, messageId: success.MessageId, attempts: entry.attempts };
+          return;
+        }
+        const error = failed.get(String(i));
+        const code = error?.Code ?? 'MissingResult';
+        const message = error?.Message ?? 'SendMessageBatch returned no result for this entry';
+        // SenderFault = the request was wrong for this entry (will not heal); otherwise a service-side error.
+        if (error?.SenderFault === true && !/throttl/i.test(code)) {
+          fail(entry, { reason: 'rejected', errorCode: code, message });
+          return;
+        }
+        entry.lastError = { code, message };
+        retryAfter = Math.max(retryAfter, entry.attempts);
+      });
+    }
+    for (const entry of pending) {
+      if (results[entry.index] === undefined && entry.attempts >= retry.maxAttempts) {
+        fail(entry, {
+          reason: 'retries-exhausted',
+          errorCode: entry.lastError?.code ?? 'Unknown',
+          message: `${entry.lastError?.message ?? 'no result'} (after ${entry.attempts} attempts)`,
+        });
+      }
+    }
+    pending = pending.filter((entry) => results[entry.index] === undefined);
+    if (pending.length > 0 && retryAfter > 0) await retry.wait(retryAfter);
+  }
+
+  return summarize(results);
+}
+
+/** SQS counts each attribute's name, data type and value towards the message size. */
+function attributesBytes(attributes: Record<string, MessageAttributeValue>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(attributes)) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '') + Buffer.byteLength(value.StringValue ?? '');
+  }
+  return bytes;
+}

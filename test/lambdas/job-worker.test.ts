@@ -1,0 +1,69 @@
+import './env';
+import type { SQSRecord } from 'aws-lambda';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DECLINED_TOKEN } from '../../lambdas/job-worker/fakes';
+import { handler } from '../../lambdas/job-worker/handler';
+import { serializeEnvelope } from '../../lambdas/shared/envelope';
+import { captureOutput, emfMetrics, lambdaContext, orderPlaced, paymentJob, resizeImageJob, sendEmailJob, sqsEvent, sqsRecord } from './factories';
+
+let output: ReturnType<typeof captureOutput>;
+beforeEach(() => (output = captureOutput()));
+afterEach(() => output.restore());
+
+const invoke = (records: SQSRecord[]) => handler(sqsEvent(records), lambdaContext('job-worker'));
+const logsAt = (level: string) => output.lines().filter((l) => l['level'] === level);
+
+describe('job worker', () => {
+  it('processes a batch of good jobs of every type: no failures, JobsProcessed per type', async () => {
+    const records = [sendEmailJob(), resizeImageJob(), paymentJob(), paymentJob()].map((j) => sqsRecord(serializeEnvelope(j)));
+    await expect(invoke(records)).resolves.toEqual({ batchItemFailures: [] });
+    expect(emfMetrics(output.lines())).toEqual({
+      'JobsProcessed{jobType=send-email}': 1,
+      'JobsProcessed{jobType=resize-image}': 1,
+      'JobsProcessed{jobType=process-payment}': 2,
+    });
+    expect(logsAt('INFO').filter((l) => l['message'] === 'job done')).toHaveLength(4);
+  });
+
+  it('reports exactly the failed jobs by messageId and logs each with its reason', async () => {
+    const good = [sendEmailJob(), paymentJob()].map((j) => sqsRecord(serializeEnvelope(j)));
+    const declined = paymentJob({ paymentToken: DECLINED_TOKEN });
+    const bad = [declined, resizeImageJob({ sourceKey: 'x.corrupt' }), sendEmailJob({ to: 'nobody@bounce.example' })].map((j) => sqsRecord(serializeEnvelope(j), 3));
+    const response = await invoke([good[0]!, bad[0]!, bad[1]!, good[1]!, bad[2]!]);
+    expect(response.batchItemFailures).toEqual(bad.map((r) => ({ itemIdentifier: r.messageId })));
+    expect(emfMetrics(output.lines())).toMatchObject({ 'JobsFailed{jobType=process-payment}': 1, 'JobsFailed{jobType=resize-image}': 1, 'JobsFailed{jobType=send-email}': 1 });
+    const failure = logsAt('ERROR').find((l) => l['messageId'] === bad[0]!.messageId);
+    expect(failure).toMatchObject({ envelopeId: declined.id, jobType: 'process-payment', permanent: true, receiveCount: 3, error: { name: 'PaymentDeclinedError' } });
+  });
+
+  const job = sendEmailJob();
+  const badBodies: Array<[string, string, string]> = [
+    ['malformed JSON', serializeEnvelope(job).slice(0, -5), 'not-json'],
+    ['a plain-text body', 'please send the email', 'not-json'],
+    ['a wrong envelope version', JSON.stringify({ ...job, version: 7 }), 'unsupported-version'],
+    ['an unknown job type', JSON.stringify({ ...job, type: 'launch-rocket' }), 'unknown-type'],
+    ['invalid job data', JSON.stringify({ ...job, data: { ...job.data, to: 42 } }), 'invalid-data'],
+    ['an event envelope', serializeEnvelope(orderPlaced()), 'not-an-envelope'],
+    ['an oversized body (> 1 MiB)', JSON.stringify({ ...job, padding: 'x'.repeat(1024 * 1024) }), 'oversized'],
+  ];
+
+  it.each(badBodies)('fails a record with %s as a batch item failure and logs reason and messageId', async (_name, body, reason) => {
+    const records = [sqsRecord(serializeEnvelope(sendEmailJob())), sqsRecord(body), sqsRecord(serializeEnvelope(sendEmailJob()))];
+    const response = await invoke(records);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: records[1]!.messageId }]);
+    const log = logsAt('ERROR').find((l) => l['messageId'] === records[1]!.messageId);
+    expect(log).toMatchObject({ message: 'invalid job envelope: reported as a batch item failure', reason });
+    expect(typeof log?.['detail']).toBe('string');
+  });
+
+  it('names the envelope id and the field in the log line of invalid job data', async () => {
+    const record = sqsRecord(JSON.stringify({ ...job, data: { ...job.data, to: 42 } }));
+    await invoke([record, sqsRecord(serializeEnvelope(sendEmailJob()))]);
+    expect(logsAt('ERROR')[0]).toMatchObject({ envelopeId: job.id, detail: 'data.to: expected string, received number' });
+  });
+
+  it('reports a batch whose every record fails item by item instead of throwing', async () => {
+    const records = [sqsRecord('nope'), sqsRecord(serializeEnvelope(paymentJob({ paymentToken: DECLINED_TOKEN })))];
+    await expect(invoke(records)).resolves.toEqual({ batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) });
+  });
+});

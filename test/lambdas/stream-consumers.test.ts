@@ -1,0 +1,163 @@
+import './env';
+import type { KinesisStreamRecord } from 'aws-lambda';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { handler as analytics } from '../../lambdas/analytics/handler';
+import { handler as notifications } from '../../lambdas/notifications/handler';
+import { handler as payments } from '../../lambdas/payments/handler';
+import { deriveId, serializeEnvelope } from '../../lambdas/shared/envelope';
+import { ConfigurationError } from '../../lambdas/shared/errors';
+import { FakeSqs } from './fake-clients';
+import { captureOutput, emfMetrics, eventRecord, kinesisEvent, kinesisRecord, lambdaContext, orderPlaced, orderShipped, sendEmailJob } from './factories';
+
+const sqs = vi.hoisted(() => ({ current: undefined as unknown as FakeSqs }));
+vi.mock('../../lambdas/shared/clients/sqs', async () => {
+  const { FakeSqs: Fake } = await import('./fake-clients');
+  sqs.current = new Fake();
+  return { sqsClient: () => sqs.current, createSqsClient: () => sqs.current };
+});
+
+let output: ReturnType<typeof captureOutput>;
+beforeEach(() => {
+  sqs.current.reset();
+  output = captureOutput();
+});
+afterEach(() => output.restore());
+
+const run = (fn: typeof analytics, records: KinesisStreamRecord[]) => fn(kinesisEvent(records), lambdaContext());
+const failures = (records: KinesisStreamRecord[]) => records.map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber }));
+const consumers = { notifications, payments, analytics } as const;
+
+describe('notifications consumer', () => {
+  it('enqueues a send-email job per order event, caused by the event, keyed by the order', async () => {
+    const placed = orderPlaced({ customerEmail: 'grace@example.com' });
+    const shipped = orderShipped({ orderId: placed.data.orderId, customerEmail: 'grace@example.com' });
+    await expect(run(notifications, [eventRecord(placed), eventRecord(shipped)])).resolves.toEqual({ batchItemFailures: [] });
+    expect(sqs.current.jobs()).toEqual([
+      expect.objectContaining({ kind: 'job', type: 'send-email', id: deriveId(placed.id, 'send-email'), jobKey: placed.data.orderId, causationId: placed.id, data: { to: 'grace@example.com', template: 'order-confirmation', orderId: placed.data.orderId } }),
+      expect.objectContaining({ type: 'send-email', causationId: shipped.id, data: expect.objectContaining({ template: 'order-shipped' }) }),
+    ]);
+    expect(sqs.current.requests[0]!.QueueUrl).toBe(process.env['JOB_QUEUE_URL']);
+    expect(emfMetrics(output.lines())).toMatchObject({ 'EventsProcessed{eventType=OrderPlaced}': 1, 'EventsProcessed{eventType=OrderShipped}': 1, 'JobsEnqueued{jobType=send-email}': 2 });
+  });
+
+  it('enqueues the same job id when the same event is delivered again (replay, retry)', async () => {
+    const placed = orderPlaced();
+    await run(notifications, [eventRecord(placed)]);
+    await run(notifications, [eventRecord(placed)]);
+    const [first, second] = sqs.current.jobs();
+    expect(first!['id']).toBe(second!['id']);
+  });
+
+  it('fails the record when its job cannot be enqueued, and leaves the rest of the batch for the retry', async () => {
+    const events = [orderPlaced(), orderPlaced(), orderPlaced(), orderPlaced()];
+    const doomed = deriveId(events[1]!.id, 'send-email');
+    sqs.current.rule = ({ id }) => (id === doomed ? { Code: 'InvalidMessageContents', SenderFault: true } : undefined);
+    const records = events.map(eventRecord);
+    const response = await run(notifications, records);
+    expect(response.batchItemFailures).toEqual(failures(records.slice(1)));
+    expect(sqs.current.jobs().map((j) => j['causationId'])).toEqual([events[0]!.id]);
+    const error = output.lines().find((l) => l['message'] === 'event processing failed: reported as a batch item failure');
+    expect(error).toMatchObject({ envelopeId: events[1]!.id, sequenceNumber: records[1]!.kinesis.sequenceNumber, error: { name: 'DeliveryFailedError' } });
+  });
+
+  it('processes records one at a time, in order', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    sqs.current.delay = async () => {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight -= 1;
+    };
+    const events = Array.from({ length: 5 }, () => orderPlaced());
+    await run(notifications, events.map(eventRecord));
+    expect(maxInFlight).toBe(1);
+    expect(sqs.current.jobs().map((j) => j['causationId'])).toEqual(events.map((e) => e.id));
+  });
+});
+
+describe('payments consumer', () => {
+  it('enqueues a process-payment job for OrderPlaced and acknowledges OrderShipped as skipped', async () => {
+    const placed = orderPlaced({ totalCents: 4200, currency: 'USD', paymentToken: 'tok_mastercard' });
+    const response = await run(payments, [eventRecord(placed), eventRecord(orderShipped())]);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(sqs.current.jobs()).toEqual([
+      expect.objectContaining({ type: 'process-payment', jobKey: placed.data.orderId, causationId: placed.id, data: { orderId: placed.data.orderId, amountCents: 4200, currency: 'USD', paymentToken: 'tok_mastercard' } }),
+    ]);
+    expect(emfMetrics(output.lines())).toMatchObject({ 'EventsSkipped{eventType=OrderShipped}': 1, 'EventsProcessed{eventType=OrderPlaced}': 1 });
+  });
+});
+
+describe('analytics consumer', () => {
+  it('emits OrdersPlaced, OrderRevenueCents by currency and OrdersShipped', async () => {
+    const events = [orderPlaced({ totalCents: 1000, currency: 'EUR' }), orderPlaced({ totalCents: 250, currency: 'EUR' }), orderPlaced({ totalCents: 700, currency: 'USD' }), orderShipped()];
+    await expect(run(analytics, events.map(eventRecord))).resolves.toEqual({ batchItemFailures: [] });
+    expect(emfMetrics(output.lines())).toMatchObject({
+      OrdersPlaced: 3,
+      'OrderRevenueCents{currency=EUR}': 1250,
+      'OrderRevenueCents{currency=USD}': 700,
+      OrdersShipped: 1,
+    });
+    const emf = output.lines().find((l) => l['_aws'] !== undefined);
+    expect(emf).toMatchObject({ service: process.env['POWERTOOLS_SERVICE_NAME'], _aws: { CloudWatchMetrics: [{ Namespace: 'QueueAndStream' }] } });
+  });
+});
+
+describe.each(Object.entries(consumers))('%s consumer: bad records', (_name, consume) => {
+  const good = orderPlaced();
+  const badRecords: Array<[string, () => KinesisStreamRecord, string]> = [
+    ['malformed JSON', () => kinesisRecord(serializeEnvelope(good).slice(0, 30)), 'not-json'],
+    ['a plain-text record', () => kinesisRecord('OrderPlaced order-7'), 'not-json'],
+    ['binary (non-UTF-8) data', () => kinesisRecord(new Uint8Array([0xc3, 0x28, 0xa0, 0xa1, 0xff])), 'not-json'],
+    ['a wrong envelope version', () => kinesisRecord({ ...good, version: 3 }), 'unsupported-version'],
+    ['an unknown event type', () => kinesisRecord({ ...good, type: 'OrderTeleported' }), 'unknown-type'],
+    ['invalid event data', () => kinesisRecord({ ...good, data: { ...good.data, totalCents: 'free' } }), 'invalid-data'],
+    ['a job envelope on the stream', () => kinesisRecord(sendEmailJob()), 'not-an-envelope'],
+    ['an oversized record (> 10 MiB)', () => kinesisRecord({ ...good, pad: 'x'.repeat(10 * 1024 * 1024) }), 'oversized'],
+  ];
+
+  it.each(badRecords)('record 2 of 4 is %s: it and the records after it are reported, 3 and 4 are not processed', async (_case, bad, reason) => {
+    const records = [eventRecord(orderPlaced()), bad(), eventRecord(orderPlaced()), eventRecord(orderPlaced())];
+    const response = await run(consume, records);
+    expect(response.batchItemFailures).toEqual(failures(records.slice(1)));
+    const invalid = output.lines().find((l) => l['message'] === 'invalid event envelope: reported as a batch item failure');
+    expect(invalid).toMatchObject({ reason, sequenceNumber: records[1]!.kinesis.sequenceNumber, partitionKey: records[1]!.kinesis.partitionKey });
+    const metrics = emfMetrics(output.lines());
+    expect(metrics['EventsProcessed{eventType=OrderPlaced}']).toBe(1); // record 1 only
+    expect(metrics['EventsInvalid']).toBe(1);
+  });
+
+  it('a batch whose first record fails reports every record and does not throw', async () => {
+    const records = [kinesisRecord('garbage'), eventRecord(orderPlaced()), eventRecord(orderShipped())];
+    await expect(run(consume, records)).resolves.toEqual({ batchItemFailures: failures(records) });
+  });
+});
+
+it('records after the first failure have no side effects (notifications: no job enqueued for them)', async () => {
+  const events = [orderPlaced(), orderPlaced(), orderPlaced()];
+  const records = [eventRecord(events[0]!), kinesisRecord('{"broken":'), eventRecord(events[1]!), eventRecord(events[2]!)];
+  await run(notifications, records);
+  expect(sqs.current.jobs().map((j) => j['causationId'])).toEqual([events[0]!.id]);
+});
+
+describe('cold start configuration', () => {
+  it.each([
+    ['JOB_QUEUE_URL', undefined, 'JOB_QUEUE_URL is not set'],
+    ['JOB_MAX_MESSAGE_BYTES', 'lots', 'JOB_MAX_MESSAGE_BYTES must be a positive integer, got "lots"'],
+  ])('a consumer that enqueues jobs refuses to start when %s is %s', async (name, value, message) => {
+    const saved = process.env[name];
+    vi.resetModules();
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+    try {
+      for (const path of ['../../lambdas/notifications/handler', '../../lambdas/payments/handler']) {
+        const error = await import(path).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(Error);
+        expect((error as Error).name).toBe(ConfigurationError.name);
+        expect((error as Error).message).toContain(message);
+      }
+    } finally {
+      process.env[name] = saved;
+    }
+  });
+});
