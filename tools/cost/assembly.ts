@@ -1,0 +1,340 @@
+// Reads the settings the cost model needs from a synthesized cloud assembly (cdk.out).
+// Generic by resource type, never by logical id, so a fork's changes (more shards, another consumer, EFO,
+// bigger batches) are costed as synthesized. Stacks are found through manifest.json artifacts of type
+// aws:cloudformation:stack (nested assemblies of CDK Stages are followed); cross-stack references are
+// resolved through the stacks' Outputs/Export names.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export type Architecture = 'arm64' | 'x86_64';
+
+export interface FunctionSettings {
+  logicalId: string;
+  /** the `queue-and-stream:name` tag, else the logical id */
+  name: string;
+  memoryMb: number;
+  architecture: Architecture;
+  timeoutSeconds: number;
+  reservedConcurrency?: number;
+  /** undefined = the log group never expires (or none was found) */
+  logRetentionDays?: number;
+}
+
+export interface StreamSettings {
+  logicalId: string;
+  mode: 'PROVISIONED' | 'ON_DEMAND';
+  /** provisioned only */
+  shardCount?: number;
+  retentionHours: number;
+}
+
+export interface KinesisConsumerSettings {
+  fn: FunctionSettings;
+  /** true when the mapping reads through an AWS::Kinesis::StreamConsumer (enhanced fan-out) */
+  efo: boolean;
+  batchSize: number;
+  parallelizationFactor: number;
+  batchingWindowSeconds: number;
+}
+
+export interface QueueSettings {
+  logicalId: string;
+  visibilityTimeoutSeconds: number;
+  maximumMessageSize: number;
+  messageRetentionSeconds: number;
+  maxReceiveCount?: number;
+}
+
+export interface WorkerSettings {
+  fn: FunctionSettings;
+  queue?: QueueSettings;
+  batchSize: number;
+  batchingWindowSeconds: number;
+  /** ScalingConfig.MaximumConcurrency; undefined = Lambda's default scaling */
+  maximumConcurrency?: number;
+}
+
+export interface ArchiveSettings {
+  logicalId: string;
+  bufferIntervalSeconds: number;
+  bufferSizeMb: number;
+  compression: string;
+  /** the destination bucket's shortest enabled expiration rule, if any */
+  expirationDays?: number;
+  /** the destination bucket's lifecycle transitions (enabled rules), by age */
+  transitions: { days: number; storageClass: string }[];
+}
+
+export interface AssemblySettings {
+  source: string;
+  stacks: string[];
+  stream?: StreamSettings;
+  consumers: KinesisConsumerSettings[];
+  workers: WorkerSettings[];
+  queues: QueueSettings[];
+  archive?: ArchiveSettings;
+  /** billable alarm metrics (a metric-math alarm bills each metric it reads) */
+  alarmMetrics: number;
+  alarms: number;
+  compositeAlarms: number;
+  dashboards: number;
+  /** what the reader could not settle, said once each */
+  notes: string[];
+}
+
+interface CfnResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+}
+interface CfnTemplate {
+  Resources?: Record<string, CfnResource>;
+  Outputs?: Record<string, { Value?: unknown; Export?: { Name?: unknown } }>;
+}
+interface Stack {
+  /** artifact id */
+  name: string;
+  /** the deployed stack name when the manifest gives one */
+  stackName?: string;
+  template: CfnTemplate;
+}
+interface Ref {
+  stack: Stack;
+  logicalId: string;
+  resource: CfnResource;
+}
+
+/** Stack templates of an assembly directory, following nested assemblies (CDK Stages). */
+export function loadStacks(dir: string): Stack[] {
+  const manifestPath = path.join(dir, 'manifest.json');
+  if (!fs.existsSync(manifestPath)) throw new Error(`no manifest.json in ${dir}: not a cloud assembly`);
+  const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as {
+    artifacts?: Record<string, { type?: string; properties?: { templateFile?: string; directoryName?: string; stackName?: string } }>;
+  };
+  const stacks: Stack[] = [];
+  for (const [id, art] of Object.entries(manifest.artifacts ?? {})) {
+    if (art.type === 'aws:cloudformation:stack' && art.properties?.templateFile) {
+      const template = JSON.parse(fs.readFileSync(path.join(dir, art.properties.templateFile), 'utf8')) as CfnTemplate;
+      stacks.push({ name: id, stackName: art.properties.stackName, template });
+    } else if (art.type === 'cdk:cloud-assembly' && art.properties?.directoryName) {
+      stacks.push(...loadStacks(path.join(dir, art.properties.directoryName)));
+    }
+  }
+  return stacks;
+}
+
+const num = (v: unknown): number | undefined => {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return undefined;
+};
+
+function tagValue(res: CfnResource, key: string): string | undefined {
+  const tags = res.Properties?.Tags;
+  if (!Array.isArray(tags)) return undefined;
+  const t = tags.find((x) => (x as { Key?: unknown }).Key === key) as { Value?: unknown } | undefined;
+  return typeof t?.Value === 'string' ? t.Value : undefined;
+}
+
+/** Follows Ref / Fn::GetAtt / Fn::ImportValue to the resource a value points at, across stacks. */
+function resolveResource(value: unknown, stack: Stack, stacks: Stack[], depth = 0): Ref | undefined {
+  if (depth > 5 || value === null || typeof value !== 'object') return undefined;
+  const v = value as Record<string, unknown>;
+  const local = (id: unknown): Ref | undefined => {
+    if (typeof id !== 'string') return undefined;
+    const resource = stack.template.Resources?.[id];
+    return resource ? { stack, logicalId: id, resource } : undefined;
+  };
+  if ('Ref' in v) return local(v.Ref);
+  if ('Fn::GetAtt' in v) {
+    const g = v['Fn::GetAtt'];
+    return local(Array.isArray(g) ? g[0] : typeof g === 'string' ? g.split('.')[0] : undefined);
+  }
+  if ('Fn::GetStackOutput' in v) {
+    // CDK's newer cross-stack reference: { StackName, OutputName, Region }
+    const g = (v['Fn::GetStackOutput'] ?? {}) as { StackName?: unknown; OutputName?: unknown };
+    const s = stacks.find((x) => x.name === g.StackName || x.stackName === g.StackName);
+    const out = typeof g.OutputName === 'string' ? s?.template.Outputs?.[g.OutputName] : undefined;
+    return s && out ? resolveResource(out.Value, s, stacks, depth + 1) : undefined;
+  }
+  if ('Fn::ImportValue' in v && typeof v['Fn::ImportValue'] === 'string') {
+    for (const s of stacks) {
+      for (const out of Object.values(s.template.Outputs ?? {})) {
+        if (out.Export?.Name === v['Fn::ImportValue']) return resolveResource(out.Value, s, stacks, depth + 1);
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Which service an ARN-ish value points at when it cannot be resolved to a resource (a literal or a join). */
+function arnService(value: unknown): string | undefined {
+  const m = /arn:[^:"]*:(kinesis|sqs|dynamodb|kafka):[^"]*?(\/consumer\/)?/.exec(JSON.stringify(value ?? ''));
+  if (!m) return undefined;
+  return m[2] ? 'kinesis-consumer' : m[1];
+}
+
+/** Settings of one assembly; with `stage`, only the stacks named for it (`-Dev-` / `-Prod-`), if any are. */
+export function readAssembly(dir: string, stage?: string): AssemblySettings {
+  const stacks = loadStacks(dir);
+  if (!stage) return settingsFromStacks(stacks, dir);
+  const marker = new RegExp(`(^|[-/])${stage}([-/]|$)`, 'i');
+  const mine = stacks.filter((s) => marker.test(s.name));
+  return settingsFromStacks(mine.length ? mine : stacks, dir);
+}
+
+/** Whether an assembly holds stacks for a stage (by the `QueueAndStream-<Stage>-…` naming). */
+export function assemblyHasStage(dir: string, stage: string): boolean {
+  const marker = new RegExp(`(^|[-/])${stage}([-/]|$)`, 'i');
+  return loadStacks(dir).some((s) => marker.test(s.name));
+}
+
+export function settingsFromStacks(stacks: Stack[], source: string): AssemblySettings {
+  const notes: string[] = [];
+  const all = stacks.flatMap((stack) =>
+    Object.entries(stack.template.Resources ?? {}).map(([logicalId, resource]) => ({ stack, logicalId, resource })),
+  );
+  const ofType = (t: string) => all.filter((r) => r.resource.Type === t);
+  const props = (r: { resource: CfnResource }) => r.resource.Properties ?? {};
+
+  // Log retention: the function's own log group (LoggingConfig.LogGroup) or a Custom::LogRetention naming it.
+  const retentionFor = (fn: Ref): number | undefined => {
+    const lc = (props(fn).LoggingConfig ?? {}) as { LogGroup?: unknown };
+    const lg = resolveResource(lc.LogGroup, fn.stack, stacks);
+    if (lg?.resource.Type === 'AWS::Logs::LogGroup') return num(props(lg).RetentionInDays);
+    const custom = all.find(
+      (r) => r.resource.Type === 'Custom::LogRetention' && JSON.stringify(props(r).LogGroupName ?? '').includes(`"${fn.logicalId}"`),
+    );
+    return custom ? num(props(custom).RetentionInDays) : undefined;
+  };
+
+  const functionSettings = (fn: Ref): FunctionSettings => {
+    const p = props(fn);
+    const arch = Array.isArray(p.Architectures) && p.Architectures[0] === 'arm64' ? 'arm64' : 'x86_64';
+    return {
+      logicalId: fn.logicalId,
+      name: tagValue(fn.resource, 'queue-and-stream:name') ?? fn.logicalId,
+      memoryMb: num(p.MemorySize) ?? 128, // CloudFormation's default
+      architecture: arch,
+      timeoutSeconds: num(p.Timeout) ?? 3,
+      reservedConcurrency: num(p.ReservedConcurrentExecutions),
+      logRetentionDays: retentionFor(fn),
+    };
+  };
+
+  const queueSettings = (q: Ref): QueueSettings => {
+    const p = props(q);
+    const redrive = (typeof p.RedrivePolicy === 'string' ? JSON.parse(p.RedrivePolicy) : p.RedrivePolicy) as
+      | { maxReceiveCount?: unknown }
+      | undefined;
+    return {
+      logicalId: q.logicalId,
+      visibilityTimeoutSeconds: num(p.VisibilityTimeout) ?? 30,
+      maximumMessageSize: num(p.MaximumMessageSize) ?? 1_048_576,
+      messageRetentionSeconds: num(p.MessageRetentionPeriod) ?? 345_600,
+      maxReceiveCount: num(redrive?.maxReceiveCount),
+    };
+  };
+
+  // Streams
+  const streams = ofType('AWS::Kinesis::Stream');
+  if (streams.length > 1) notes.push(`${streams.length} Kinesis streams found; the model costs the first (${streams[0].logicalId}) only`);
+  let stream: StreamSettings | undefined;
+  if (streams[0]) {
+    const p = props(streams[0]);
+    const mode = ((p.StreamModeDetails ?? {}) as { StreamMode?: unknown }).StreamMode === 'ON_DEMAND' ? 'ON_DEMAND' : 'PROVISIONED';
+    stream = {
+      logicalId: streams[0].logicalId,
+      mode,
+      shardCount: mode === 'PROVISIONED' ? (num(p.ShardCount) ?? 1) : undefined,
+      retentionHours: num(p.RetentionPeriodHours) ?? 24,
+    };
+  }
+
+  // Event source mappings, classified by what their EventSourceArn resolves to.
+  const consumers: KinesisConsumerSettings[] = [];
+  const workers: WorkerSettings[] = [];
+  for (const esm of ofType('AWS::Lambda::EventSourceMapping')) {
+    const p = props(esm);
+    const target = resolveResource(p.EventSourceArn, esm.stack, stacks);
+    const kind = target
+      ? { 'AWS::Kinesis::Stream': 'kinesis', 'AWS::Kinesis::StreamConsumer': 'kinesis-consumer', 'AWS::SQS::Queue': 'sqs' }[target.resource.Type]
+      : arnService(p.EventSourceArn);
+    const fnRef = resolveResource(p.FunctionName, esm.stack, stacks);
+    if (!fnRef || fnRef.resource.Type !== 'AWS::Lambda::Function') {
+      notes.push(`event source mapping ${esm.logicalId}: function not found in the assembly; not costed`);
+      continue;
+    }
+    const fn = functionSettings(fnRef);
+    const window = num(p.MaximumBatchingWindowInSeconds) ?? 0;
+    if (kind === 'kinesis' || kind === 'kinesis-consumer') {
+      consumers.push({
+        fn,
+        efo: kind === 'kinesis-consumer',
+        batchSize: num(p.BatchSize) ?? 100,
+        parallelizationFactor: num(p.ParallelizationFactor) ?? 1,
+        batchingWindowSeconds: window,
+      });
+    } else if (kind === 'sqs') {
+      workers.push({
+        fn,
+        queue: target ? queueSettings(target) : undefined,
+        batchSize: num(p.BatchSize) ?? 10,
+        batchingWindowSeconds: window,
+        maximumConcurrency: num(((p.ScalingConfig ?? {}) as { MaximumConcurrency?: unknown }).MaximumConcurrency),
+      });
+    } else {
+      notes.push(`event source mapping ${esm.logicalId}: source ${kind ?? 'unknown'} is not modelled`);
+    }
+  }
+  if (workers.length > 1) notes.push(`${workers.length} SQS workers found; jobs are costed on each (every queue gets every job)`);
+
+  // Firehose reading the stream
+  const firehoses = ofType('AWS::KinesisFirehose::DeliveryStream').filter((f) => props(f).KinesisStreamSourceConfiguration);
+  if (firehoses.length > 1) notes.push(`${firehoses.length} Firehose streams read Kinesis; the model costs the first only`);
+  let archive: ArchiveSettings | undefined;
+  if (firehoses[0]) {
+    const p = props(firehoses[0]);
+    const dest = (p.ExtendedS3DestinationConfiguration ?? p.S3DestinationConfiguration ?? {}) as {
+      BufferingHints?: { IntervalInSeconds?: unknown; SizeInMBs?: unknown };
+      CompressionFormat?: unknown;
+      BucketARN?: unknown;
+    };
+    const bucket = resolveResource(dest.BucketARN, firehoses[0].stack, stacks);
+    type Rule = { Status?: unknown; ExpirationInDays?: unknown; Transitions?: { TransitionInDays?: unknown; StorageClass?: unknown }[] };
+    const rules = ((((bucket && props(bucket).LifecycleConfiguration) ?? {}) as { Rules?: Rule[] }).Rules ?? []).filter((r) => r.Status !== 'Disabled');
+    const expirations = rules.map((r) => num(r.ExpirationInDays)).filter((d): d is number => d !== undefined);
+    const transitions = rules
+      .flatMap((r) => r.Transitions ?? [])
+      .map((t) => ({ days: num(t.TransitionInDays) ?? 0, storageClass: String(t.StorageClass) }))
+      .sort((a, b) => a.days - b.days);
+    archive = {
+      logicalId: firehoses[0].logicalId,
+      bufferIntervalSeconds: num(dest.BufferingHints?.IntervalInSeconds) ?? 300,
+      bufferSizeMb: num(dest.BufferingHints?.SizeInMBs) ?? 5,
+      compression: typeof dest.CompressionFormat === 'string' ? dest.CompressionFormat : 'UNCOMPRESSED',
+      expirationDays: expirations.length ? Math.min(...expirations) : undefined,
+      transitions,
+    };
+  }
+
+  const alarms = ofType('AWS::CloudWatch::Alarm');
+  const alarmMetrics = alarms.reduce((n, a) => {
+    const metrics = props(a).Metrics;
+    return n + (Array.isArray(metrics) ? Math.max(1, metrics.filter((m) => (m as { MetricStat?: unknown }).MetricStat).length) : 1);
+  }, 0);
+
+  return {
+    source,
+    stacks: stacks.map((s) => s.name),
+    stream,
+    consumers,
+    workers,
+    queues: ofType('AWS::SQS::Queue').map(queueSettings),
+    archive,
+    alarms: alarms.length,
+    alarmMetrics,
+    compositeAlarms: ofType('AWS::CloudWatch::CompositeAlarm').length,
+    dashboards: ofType('AWS::CloudWatch::Dashboard').length,
+    notes,
+  };
+}

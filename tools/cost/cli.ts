@@ -1,0 +1,167 @@
+// npm run cost -- --jobs-per-day N --events-per-day M --avg-size KB [--consumers C] [--stage prod]
+// Costs the synthesized template (cdk.out, or --assembly DIR, or a fresh synth into a temp dir) under a workload.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { assemblyHasStage, readAssembly, type AssemblySettings } from './assembly';
+import { capacity, DEFAULT_ASSUMPTIONS, estimateMonthlyCost, EXAMPLES, verdict, type Workload } from './model';
+import { PRICES, priceTableMarkdown, type PriceTable } from './prices';
+import { render, type Format, type Report } from './render';
+
+export interface CliOptions {
+  jobsPerDay?: number;
+  eventsPerDay?: number;
+  avgSize?: number;
+  consumers?: number;
+  stage?: 'dev' | 'prod';
+  assembly?: string;
+  peakFactor: number;
+  avgDurationMs: number;
+  logBytes: number;
+  compressionRatio: number;
+  archiveMonths: number;
+  customMetrics: number;
+  format: Format;
+  examples: boolean;
+  prices: boolean;
+}
+
+const number = (min: number, what: string) => (raw: string) => {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${what} must be a number, got "${raw}".`);
+  if (n < min) throw new InvalidArgumentError(`${what} must be ≥ ${min}, got ${n}.`);
+  return n;
+};
+const integer = (min: number, what: string) => (raw: string) => {
+  const n = number(min, what)(raw);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${what} must be a whole number, got ${n}.`);
+  return n;
+};
+
+export function buildProgram(): Command {
+  return new Command('cost')
+    .description('Monthly AWS cost and capacity headroom of the synthesized template under a workload.')
+    .option('--jobs-per-day <n>', 'jobs sent to the SQS queue per day', number(0, '--jobs-per-day'))
+    .option('--events-per-day <n>', 'events put on the Kinesis stream per day', number(0, '--events-per-day'))
+    .option('--avg-size <kb>', 'average job / event size in KB (1 KB = 1,024 bytes)', number(0.001, '--avg-size'))
+    .option('--consumers <n>', "what-if number of Kinesis consumers (default: the template's)", integer(0, '--consumers'))
+    .addOption(new Option('--stage <stage>', 'stage to synthesize/cost when there is no matching cdk.out').choices(['dev', 'prod']))
+    .option('--assembly <dir>', 'cloud assembly to read (default: cdk.out, synthesized if missing)')
+    .option('--peak-factor <x>', 'peak ÷ average traffic, sizes capacity', number(1, '--peak-factor'), DEFAULT_ASSUMPTIONS.peakFactor)
+    .option('--avg-duration-ms <ms>', 'average Lambda duration per invocation (batch)', number(1, '--avg-duration-ms'), DEFAULT_ASSUMPTIONS.avgDurationMs)
+    .option('--log-bytes <bytes>', 'CloudWatch log bytes per invocation', number(0, '--log-bytes'), DEFAULT_ASSUMPTIONS.logBytesPerInvocation)
+    .option('--compression-ratio <x>', 'archive size after gzip ÷ before', number(0.001, '--compression-ratio'), DEFAULT_ASSUMPTIONS.compressionRatio)
+    .option('--archive-months <n>', 'months of archive to cost storage for (capped by the bucket expiration)', number(0, '--archive-months'), DEFAULT_ASSUMPTIONS.archiveMonths)
+    .option('--custom-metrics <n>', 'custom (EMF) metrics published', integer(0, '--custom-metrics'), DEFAULT_ASSUMPTIONS.customMetrics)
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'markdown']).default('table'))
+    .option('--examples', 'print the three worked examples (small, medium, large) as Markdown for the README', false)
+    .option('--prices', 'print the dated price table with sources as Markdown', false)
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, writeOut: (s) => process.stdout.write(s) });
+}
+
+/** Parses argv (without node and script); throws an Error with a readable message on bad or missing input. */
+/** Thrown by parseOptions after --help printed the usage. */
+export class HelpShown extends Error {}
+
+export function parseOptions(argv: string[]): CliOptions {
+  const program = buildProgram();
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError && e.code === 'commander.helpDisplayed') throw new HelpShown();
+    if (e instanceof CommanderError) throw new Error(e.message.replace(/^error: /, ''));
+    throw e;
+  }
+  const o = program.opts<CliOptions>();
+  if (!o.examples && !o.prices) {
+    const missing = (['jobsPerDay', 'eventsPerDay', 'avgSize'] as const)
+      .filter((k) => o[k] === undefined)
+      .map((k) => ({ jobsPerDay: '--jobs-per-day <n>', eventsPerDay: '--events-per-day <n>', avgSize: '--avg-size <kb>' })[k]);
+    if (missing.length) throw new Error(`missing required volume option(s): ${missing.join(', ')} (or use --examples)`);
+  }
+  return o;
+}
+
+export function workloadOf(o: CliOptions, base?: Pick<Workload, 'jobsPerDay' | 'eventsPerDay' | 'avgSizeKb'>): Workload {
+  return {
+    jobsPerDay: base?.jobsPerDay ?? o.jobsPerDay ?? 0,
+    eventsPerDay: base?.eventsPerDay ?? o.eventsPerDay ?? 0,
+    avgSizeKb: base?.avgSizeKb ?? o.avgSize ?? 1,
+    consumers: o.consumers,
+    peakFactor: o.peakFactor,
+    avgDurationMs: o.avgDurationMs,
+    logBytesPerInvocation: o.logBytes,
+    compressionRatio: o.compressionRatio,
+    archiveMonths: o.archiveMonths,
+    customMetrics: o.customMetrics,
+  };
+}
+
+export function buildReport(settings: AssemblySettings, workload: Workload, prices: PriceTable = PRICES): Report {
+  return {
+    settings,
+    workload,
+    estimate: estimateMonthlyCost(settings, workload, prices),
+    headroom: capacity(settings, workload),
+    verdict: verdict(settings, workload, prices),
+  };
+}
+
+/** The assembly to read: --assembly, else cdk.out when it holds the stage, else a fresh synth into a temp dir. */
+export function locateAssembly(o: Pick<CliOptions, 'assembly' | 'stage'>, cwd = process.cwd()): string {
+  if (o.assembly) return path.resolve(cwd, o.assembly);
+  const cdkOut = path.join(cwd, 'cdk.out');
+  if (fs.existsSync(path.join(cdkOut, 'manifest.json')) && (!o.stage || assemblyHasStage(cdkOut, o.stage))) return cdkOut;
+  // Synthesize into a temp dir: other tools (the local cloud) own cdk.out.
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), `queue-and-stream-cost-${o.stage ?? 'dev'}-`));
+  const args = ['cdk', 'synth', '--quiet', '-o', out, ...(o.stage === 'prod' ? ['-c', 'stage=prod'] : [])];
+  process.stderr.write(`cost: no ${o.stage ?? ''} assembly in cdk.out; running npx ${args.join(' ')}\n`);
+  const r = spawnSync('npx', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) {
+    process.stderr.write(r.stderr ?? '');
+    throw new Error(`cdk synth failed (exit ${r.status ?? r.signal}); pass --assembly <dir> to cost an existing assembly`);
+  }
+  return out;
+}
+
+export function examplesMarkdown(settings: AssemblySettings, o: CliOptions, command = 'npm run cost --'): string {
+  const out: string[] = [];
+  for (const ex of EXAMPLES) {
+    const w = workloadOf(o, ex.workload);
+    const flags = `--jobs-per-day ${ex.workload.jobsPerDay} --events-per-day ${ex.workload.eventsPerDay} --avg-size ${ex.workload.avgSizeKb}${o.stage ? ` --stage ${o.stage}` : ''}`;
+    out.push(`#### ${ex.name[0].toUpperCase()}${ex.name.slice(1)}: ${ex.story}`, '', '```sh', `${command} ${flags} --format markdown`, '```', '');
+    out.push(render(buildReport(settings, w), 'markdown'), '');
+  }
+  return out.join('\n');
+}
+
+export function main(argv: string[]): number {
+  let o: CliOptions;
+  try {
+    o = parseOptions(argv);
+  } catch (e) {
+    if (e instanceof HelpShown) return 0;
+    process.stderr.write(`cost: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (o.prices) {
+    process.stdout.write(`${priceTableMarkdown()}\n`);
+    if (!o.examples && o.jobsPerDay === undefined) return 0;
+  }
+  try {
+    const dir = locateAssembly(o);
+    const settings = readAssembly(dir, o.stage);
+    if (!o.assembly && path.basename(dir).startsWith('queue-and-stream-cost-')) fs.rmSync(dir, { recursive: true, force: true });
+    if (o.examples) process.stdout.write(`${examplesMarkdown(settings, o)}\n`);
+    else process.stdout.write(`${render(buildReport(settings, workloadOf(o)), o.format)}\n`);
+    return 0;
+  } catch (e) {
+    process.stderr.write(`cost: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

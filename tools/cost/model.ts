@@ -1,0 +1,543 @@
+// Monthly cost and capacity headroom of the synthesized template under a workload. Pure functions: the
+// settings come from assembly.ts, the prices from prices.ts, the workload from the CLI.
+//
+// Assumptions, stated once (each is a CLI option or a constant named here):
+// - a month is 730 hours (AWS's convention); 1 KB = 1,024 bytes, 1 GB = 1,024³ bytes, 1 MB/s = 1 MiB/s;
+// - traffic is steady at the daily average, with peaks `peakFactor` × the average (default 3) that size
+//   capacity but not cost; partition keys spread evenly over shards (no hot shard);
+// - one record or message per event or job, of `avgSizeKb`; producers call SendMessage once per job
+//   (SendMessageBatch would cut small-message send requests by up to 10×);
+// - Lambda invocations: a Kinesis mapping polls each shard about once a second (or per batching window) and
+//   splits what it gets over its parallelization factor, so its average batch is the records that arrive
+//   per shard in that time ÷ the factor, between 1 and BatchSize; the SQS mapping runs 5 long-polling
+//   pollers at minimum, so its average batch is the jobs arriving per poller per second (or window), between
+//   1 and BatchSize; every invocation lasts `avgDurationMs` and writes `logBytesPerInvocation` of logs;
+// - on-demand streams: AWS manages the shards; we assume the initial 4 (4 MB/s) or enough for twice the
+//   peak, whichever is more, which is how on-demand absorbs a doubling of its previous peak;
+// - Firehose reads the stream like any polling consumer (it counts against the shared 2 MB/s and 5 GetRecords
+//   per second per shard), flushes a buffer when its interval or size is reached, and gzip shrinks NDJSON
+//   to `compressionRatio` of its size; the archive is costed after `archiveMonths` (or the bucket's
+//   expiration, if sooner);
+// - the archive holds `archiveMonths` of data (or less if the bucket expires it), in the classes the
+//   bucket's lifecycle transitions put it in; no replay GETs (a note prices a one-month replay);
+// - free tiers (SQS 1M requests, Lambda 1M requests + 400k GB-s, CloudWatch 10 alarms / 3 dashboards /
+//   5 GB logs) are NOT subtracted: they are per account and shared with everything else in it.
+import type { AssemblySettings, FunctionSettings, KinesisConsumerSettings, WorkerSettings } from './assembly';
+import { DAYS_PER_MONTH, HOURS_PER_MONTH, SECONDS_PER_MONTH, type PriceTable } from './prices';
+
+export interface Workload {
+  jobsPerDay: number;
+  eventsPerDay: number;
+  avgSizeKb: number;
+  /** what-if number of Kinesis consumers; default: as many as the template maps */
+  consumers?: number;
+  peakFactor: number;
+  avgDurationMs: number;
+  logBytesPerInvocation: number;
+  compressionRatio: number;
+  archiveMonths: number;
+  customMetrics: number;
+}
+
+export const DEFAULT_ASSUMPTIONS = {
+  peakFactor: 3,
+  avgDurationMs: 100,
+  /** START/END/REPORT lines plus a couple of Powertools JSON log lines */
+  logBytesPerInvocation: 1024,
+  compressionRatio: 0.2,
+  archiveMonths: 12,
+  /** the analytics consumer's EMF metrics: OrdersPlaced, OrderRevenueCents, OrdersShipped */
+  customMetrics: 3,
+} as const;
+
+export interface LineItem {
+  service: 'Kinesis' | 'SQS' | 'Lambda' | 'Firehose' | 'S3' | 'CloudWatch';
+  what: string;
+  quantity: number;
+  unit: string;
+  unitPrice: number;
+  usd: number;
+}
+
+export interface CostEstimate {
+  lines: LineItem[];
+  total: number;
+  byService: Record<string, number>;
+  kinesisMode: 'PROVISIONED' | 'ON_DEMAND' | 'none';
+  shards: number;
+  notes: string[];
+}
+
+const KB = 1024;
+const GB = 1024 ** 3;
+const MIB = 1024 ** 2;
+/** Lambda's minimum number of SQS pollers (each long-polls with a 20 s wait when the queue is empty). */
+const SQS_MIN_POLLERS = 5;
+const SQS_LONG_POLL_SECONDS = 20;
+/** Lambda's default account concurrency (adjustable) and the most an SQS mapping scales to without a cap. */
+export const ACCOUNT_CONCURRENCY = 1000;
+const SQS_DEFAULT_MAX_CONCURRENCY = 1250;
+/** Kinesis per-shard limits. */
+export const SHARD_WRITE_MIBPS = 1;
+export const SHARD_WRITE_RPS = 1000;
+export const SHARD_READ_MIBPS = 2;
+export const SHARD_GETRECORDS_TPS = 5;
+
+const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+const line = (service: LineItem['service'], what: string, quantity: number, unit: string, unitPrice: number): LineItem => ({
+  service,
+  what,
+  quantity,
+  unit,
+  unitPrice,
+  usd: quantity * unitPrice,
+});
+
+/** Request units SQS bills for one API call carrying `bytes` of payload: each 64 KB chunk is one request. */
+export function sqsChunks(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / (64 * KB)));
+}
+/** Kinesis provisioned-mode PUT payload units of one record: 25 KB each, at least one. */
+export function putPayloadUnits(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / (25 * KB)));
+}
+/** Bytes Firehose bills for one record: rounded up to the next 5 KB. */
+export function firehoseBilledBytes(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / (5 * KB))) * 5 * KB;
+}
+/** Bytes on-demand Kinesis bills for one record: rounded up to the next 1 KB. */
+export function onDemandBilledBytes(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / KB)) * KB;
+}
+
+export function validateWorkload(w: Workload): void {
+  const check = (name: string, v: number, min: number) => {
+    if (!Number.isFinite(v) || v < min) throw new Error(`${name} must be a number ≥ ${min} (got ${v})`);
+  };
+  check('jobs per day', w.jobsPerDay, 0);
+  check('events per day', w.eventsPerDay, 0);
+  check('average size (KB)', w.avgSizeKb, Number.MIN_VALUE);
+  check('peak factor', w.peakFactor, 1);
+  check('average duration (ms)', w.avgDurationMs, 1);
+  check('log bytes per invocation', w.logBytesPerInvocation, 0);
+  check('compression ratio', w.compressionRatio, Number.MIN_VALUE);
+  check('archive months', w.archiveMonths, 0);
+  check('custom metrics', w.customMetrics, 0);
+  if (w.consumers !== undefined) check('consumers', w.consumers, 0);
+}
+
+/** Derived rates, shared by cost and capacity. */
+function rates(w: Workload) {
+  const bytes = w.avgSizeKb * KB;
+  const eventsPerSecond = w.eventsPerDay / 86_400;
+  const jobsPerSecond = w.jobsPerDay / 86_400;
+  return {
+    bytes,
+    eventsPerMonth: w.eventsPerDay * DAYS_PER_MONTH,
+    jobsPerMonth: w.jobsPerDay * DAYS_PER_MONTH,
+    eventsPerSecond,
+    jobsPerSecond,
+    peakEventsPerSecond: eventsPerSecond * w.peakFactor,
+    peakJobsPerSecond: jobsPerSecond * w.peakFactor,
+    peakWriteMibps: (eventsPerSecond * w.peakFactor * bytes) / MIB,
+  };
+}
+
+/** The template's consumers, resized for a `--consumers` what-if (extra ones copy the last one's settings). */
+export function effectiveConsumers(s: AssemblySettings, w: Workload): KinesisConsumerSettings[] {
+  const base = s.consumers;
+  if (w.consumers === undefined || w.consumers === base.length) return base;
+  if (w.consumers < base.length) return base.slice(0, w.consumers);
+  const template: KinesisConsumerSettings = base[base.length - 1] ?? {
+    fn: { logicalId: 'extra', name: 'extra', memoryMb: 256, architecture: 'arm64', timeoutSeconds: 30 },
+    efo: false,
+    batchSize: 100,
+    parallelizationFactor: 1,
+    batchingWindowSeconds: 0,
+  };
+  const extra = Array.from({ length: w.consumers - base.length }, (_, i) => ({
+    ...template,
+    fn: { ...template.fn, name: `extra-${i + 1}`, logicalId: `${template.fn.logicalId}-extra-${i + 1}` },
+  }));
+  return [...base, ...extra];
+}
+
+/** Shards the model assumes: the template's for provisioned; for on-demand 4, or twice the peak's need. */
+export function assumedShards(s: AssemblySettings, w: Workload, mode = s.stream?.mode): number {
+  if (!s.stream) return 0;
+  if (mode === 'PROVISIONED') return s.stream.mode === 'PROVISIONED' ? (s.stream.shardCount ?? 1) : provisionedShardsNeeded(s, w);
+  const r = rates(w);
+  return Math.max(4, Math.ceil(2 * Math.max(r.peakWriteMibps / SHARD_WRITE_MIBPS, r.peakEventsPerSecond / SHARD_WRITE_RPS)));
+}
+
+/** Shards a provisioned stream needs for the peak: writes, records, and the shared readers' 2 MB/s. */
+export function provisionedShardsNeeded(s: AssemblySettings, w: Workload): number {
+  const r = rates(w);
+  const sharedReaders = effectiveConsumers(s, w).filter((c) => !c.efo).length + (s.archive ? 1 : 0);
+  return Math.max(
+    1,
+    Math.ceil(r.peakWriteMibps / SHARD_WRITE_MIBPS),
+    Math.ceil(r.peakEventsPerSecond / SHARD_WRITE_RPS),
+    Math.ceil((sharedReaders * r.peakWriteMibps) / SHARD_READ_MIBPS),
+  );
+}
+
+export interface KinesisScenario {
+  mode: 'PROVISIONED' | 'ON_DEMAND';
+  shards: number;
+  /** which consumers read with enhanced fan-out */
+  efo: boolean[];
+}
+
+/** Kinesis line items for a mode / shard count / EFO choice (used for the estimate and the comparisons). */
+export function kinesisLines(s: AssemblySettings, w: Workload, p: PriceTable, sc: KinesisScenario): LineItem[] {
+  if (!s.stream) return [];
+  const r = rates(w);
+  const k = p.kinesis;
+  const out: LineItem[] = [];
+  const efoReaders = sc.efo.filter(Boolean).length;
+  const sharedReaders = sc.efo.length - efoReaders + (s.archive ? 1 : 0);
+  const rawGb = (r.eventsPerMonth * r.bytes) / GB;
+  const storedGbPerDay = (w.eventsPerDay * r.bytes) / GB;
+  const h = s.stream.retentionHours;
+  const extendedDays = (Math.min(h, 168) - Math.min(h, 24)) / 24;
+  const longTermDays = Math.max(0, h - 168) / 24;
+
+  if (sc.mode === 'PROVISIONED') {
+    out.push(line('Kinesis', `${sc.shards} provisioned shards`, sc.shards * HOURS_PER_MONTH, k.shardHour.per, k.shardHour.usd));
+    out.push(
+      line(
+        'Kinesis',
+        `PUT payload units (${putPayloadUnits(r.bytes)} per record)`,
+        (r.eventsPerMonth * putPayloadUnits(r.bytes)) / 1e6,
+        k.putPayloadUnitsPerMillion.per,
+        k.putPayloadUnitsPerMillion.usd,
+      ),
+    );
+    if (extendedDays > 0)
+      out.push(
+        line('Kinesis', `extended retention (${h} h)`, sc.shards * HOURS_PER_MONTH, k.extendedRetentionShardHour.per, k.extendedRetentionShardHour.usd),
+      );
+    if (efoReaders > 0) {
+      out.push(
+        line('Kinesis', `enhanced fan-out: ${efoReaders} consumer(s) × ${sc.shards} shards`, efoReaders * sc.shards * HOURS_PER_MONTH, k.efoConsumerShardHour.per, k.efoConsumerShardHour.usd),
+      );
+      out.push(line('Kinesis', 'enhanced fan-out reads', efoReaders * rawGb, k.efoRetrievalGb.per, k.efoRetrievalGb.usd));
+    }
+  } else {
+    const billedGb = (r.eventsPerMonth * onDemandBilledBytes(r.bytes)) / GB;
+    out.push(line('Kinesis', 'on-demand stream', HOURS_PER_MONTH, k.onDemandStreamHour.per, k.onDemandStreamHour.usd));
+    out.push(line('Kinesis', 'on-demand writes (1 KB rounding)', billedGb, k.onDemandIngestGb.per, k.onDemandIngestGb.usd));
+    if (sharedReaders > 0)
+      out.push(
+        line('Kinesis', `on-demand shared reads (${sharedReaders} readers incl. Firehose)`, sharedReaders * billedGb, k.onDemandRetrievalGb.per, k.onDemandRetrievalGb.usd),
+      );
+    if (efoReaders > 0)
+      out.push(line('Kinesis', `on-demand enhanced fan-out reads (${efoReaders})`, efoReaders * billedGb, k.onDemandEfoRetrievalGb.per, k.onDemandEfoRetrievalGb.usd));
+    if (extendedDays > 0)
+      out.push(
+        line('Kinesis', `extended retention (${h} h)`, storedGbPerDay * extendedDays, k.onDemandExtendedRetentionGbMonth.per, k.onDemandExtendedRetentionGbMonth.usd),
+      );
+  }
+  if (longTermDays > 0)
+    out.push(line('Kinesis', `long-term retention (${h} h)`, storedGbPerDay * longTermDays, k.longTermRetentionGbMonth.per, k.longTermRetentionGbMonth.usd));
+  return out;
+}
+
+const sum = (lines: LineItem[]) => lines.reduce((t, l) => t + l.usd, 0);
+
+/** Average records per invocation of a Kinesis consumer (see the header). */
+export function kinesisAvgBatch(c: KinesisConsumerSettings, eventsPerSecond: number, shards: number): number {
+  const perPoll = (eventsPerSecond / Math.max(1, shards)) * Math.max(1, c.batchingWindowSeconds);
+  return clamp(perPoll / c.parallelizationFactor, 1, c.batchSize);
+}
+/** Average messages per invocation of an SQS worker (see the header). */
+export function sqsAvgBatch(wk: WorkerSettings, jobsPerSecond: number): number {
+  const perPoll = (jobsPerSecond * Math.max(1, wk.batchingWindowSeconds)) / SQS_MIN_POLLERS;
+  return clamp(perPoll, 1, wk.batchSize);
+}
+
+function lambdaLines(fn: FunctionSettings, invocations: number, w: Workload, p: PriceTable, what: string): LineItem[] {
+  const gbSeconds = invocations * (w.avgDurationMs / 1000) * (fn.memoryMb / 1024);
+  const gbs = fn.architecture === 'arm64' ? p.lambda.gbSecondArm64 : p.lambda.gbSecondX86;
+  return [
+    line('Lambda', `${fn.name}: invocations (${what})`, invocations / 1e6, p.lambda.requestsPerMillion.per, p.lambda.requestsPerMillion.usd),
+    line('Lambda', `${fn.name}: ${fn.memoryMb} MB ${fn.architecture} × ${w.avgDurationMs} ms`, gbSeconds, gbs.per, gbs.usd),
+  ];
+}
+
+export function estimateMonthlyCost(s: AssemblySettings, w: Workload, p: PriceTable, scenario?: Partial<KinesisScenario>): CostEstimate {
+  validateWorkload(w);
+  const r = rates(w);
+  const notes: string[] = [];
+  const consumers = effectiveConsumers(s, w);
+  const mode = scenario?.mode ?? s.stream?.mode;
+  const shards = scenario?.shards ?? assumedShards(s, w, mode);
+  const lines: LineItem[] = [];
+
+  if (s.stream && mode) lines.push(...kinesisLines(s, w, p, { mode, shards, efo: scenario?.efo ?? consumers.map((c) => c.efo) }));
+
+  // SQS + worker Lambda
+  const invocationsByFn: { fn: FunctionSettings; invocations: number }[] = [];
+  for (const wk of s.workers) {
+    const batch = sqsAvgBatch(wk, r.jobsPerSecond);
+    const receiveCalls = r.jobsPerMonth / batch;
+    const sends = r.jobsPerMonth * sqsChunks(r.bytes);
+    const receives = receiveCalls * sqsChunks(batch * r.bytes);
+    const deletes = receiveCalls; // DeleteMessageBatch of the batch: receipt handles only, one request
+    const idle = Math.max(0, (SQS_MIN_POLLERS * SECONDS_PER_MONTH) / SQS_LONG_POLL_SECONDS - receiveCalls);
+    const price = p.sqs.standardRequestsPerMillion;
+    lines.push(line('SQS', `SendMessage (${sqsChunks(r.bytes)} request(s) per job)`, sends / 1e6, price.per, price.usd));
+    lines.push(line('SQS', `ReceiveMessage by Lambda (avg batch ${batch.toFixed(1)})`, receives / 1e6, price.per, price.usd));
+    lines.push(line('SQS', 'DeleteMessageBatch by Lambda', deletes / 1e6, price.per, price.usd));
+    lines.push(line('SQS', `empty long polls (${SQS_MIN_POLLERS} pollers, ${SQS_LONG_POLL_SECONDS} s wait)`, idle / 1e6, price.per, price.usd));
+    lines.push(...lambdaLines(wk.fn, receiveCalls, w, p, `batch ${batch.toFixed(1)}`));
+    invocationsByFn.push({ fn: wk.fn, invocations: receiveCalls });
+  }
+
+  // Kinesis consumers' Lambda
+  for (const c of consumers) {
+    const batch = kinesisAvgBatch(c, r.eventsPerSecond, shards);
+    const invocations = r.eventsPerMonth / batch;
+    lines.push(...lambdaLines(c.fn, invocations, w, p, `batch ${batch.toFixed(1)}${c.efo ? ', EFO' : ''}`));
+    invocationsByFn.push({ fn: c.fn, invocations });
+  }
+
+  // Firehose → S3 archive
+  if (s.archive && s.stream) {
+    const a = s.archive;
+    const billedGb = (r.eventsPerMonth * firehoseBilledBytes(r.bytes)) / GB;
+    lines.push(line('Firehose', 'ingest from the stream (5 KB rounding)', billedGb, p.firehose.ingestGbFromKinesis.per, p.firehose.ingestGbFromKinesis.usd));
+    const rawBytes = r.eventsPerMonth * (r.bytes + 1); // NDJSON: a newline per record
+    const flushes = Math.min(r.eventsPerMonth, Math.max(SECONDS_PER_MONTH / a.bufferIntervalSeconds, rawBytes / (a.bufferSizeMb * MIB)));
+    lines.push(line('S3', `archive PUTs (buffer ${a.bufferIntervalSeconds} s / ${a.bufferSizeMb} MB)`, flushes / 1000, p.s3.putPer1000.per, p.s3.putPer1000.usd));
+    const ratio = a.compression === 'UNCOMPRESSED' ? 1 : w.compressionRatio;
+    lines.push(...archiveStorageLines(a, (rawBytes * ratio) / Math.max(1, flushes), flushes, w, p, notes));
+    notes.push(`replaying one month of archive reads ~${Math.ceil(flushes).toLocaleString('en-US')} objects: $${((flushes / 1000) * p.s3.getPer1000.usd).toFixed(2)} of S3 GETs`);
+  }
+
+  // CloudWatch
+  const cw = p.cloudwatch;
+  if (s.alarmMetrics > 0) lines.push(line('CloudWatch', `${s.alarms} alarms (${s.alarmMetrics} alarm metrics)`, s.alarmMetrics, cw.alarmMonth.per, cw.alarmMonth.usd));
+  if (s.compositeAlarms > 0) notes.push(`${s.compositeAlarms} composite alarm(s) not costed (no verified price in the table)`);
+  if (s.dashboards > 0) lines.push(line('CloudWatch', `${s.dashboards} dashboard(s)`, s.dashboards, cw.dashboardMonth.per, cw.dashboardMonth.usd));
+  let logGb = 0;
+  let storedLogGb = 0;
+  for (const { fn, invocations } of invocationsByFn) {
+    const gb = (invocations * w.logBytesPerInvocation) / GB;
+    logGb += gb;
+    const months = fn.logRetentionDays !== undefined ? fn.logRetentionDays / DAYS_PER_MONTH : w.archiveMonths;
+    if (fn.logRetentionDays === undefined) notes.push(`${fn.name}: no log retention found; logs costed as kept ${w.archiveMonths} months`);
+    storedLogGb += gb * months;
+  }
+  if (logGb > 0) {
+    lines.push(line('CloudWatch', `Lambda logs ingested (${w.logBytesPerInvocation} B per invocation)`, logGb, cw.logsIngestGb.per, cw.logsIngestGb.usd));
+    lines.push(line('CloudWatch', 'Lambda logs stored (per function retention)', storedLogGb, cw.logsStorageGbMonth.per, cw.logsStorageGbMonth.usd));
+  }
+  if (w.customMetrics > 0) lines.push(line('CloudWatch', 'custom metrics (EMF)', w.customMetrics, cw.customMetricMonth.per, cw.customMetricMonth.usd));
+
+  if (w.consumers !== undefined && w.consumers !== s.consumers.length)
+    notes.push(`what-if: ${w.consumers} Kinesis consumers (the template maps ${s.consumers.length}); extra ones copy the last one's settings`);
+  if (mode === 'ON_DEMAND') notes.push(`on-demand stream: ${shards} shards assumed (4, or twice the peak's need)`);
+
+  const byService: Record<string, number> = {};
+  for (const l of lines) byService[l.service] = (byService[l.service] ?? 0) + l.usd;
+  return { lines, total: sum(lines), byService, kinesisMode: mode ?? 'none', shards, notes: [...s.notes, ...notes] };
+}
+
+/**
+ * Archive storage after `archiveMonths` (or the expiration, if sooner), each month's objects in the storage
+ * class their age puts them in under the bucket's lifecycle transitions; each object transitions once per
+ * class (billed per 1,000); objects under 128 KB are not transitioned into IA / Glacier IR (S3's default).
+ */
+function archiveStorageLines(
+  a: NonNullable<AssemblySettings['archive']>,
+  objectBytes: number,
+  objectsPerMonth: number,
+  w: Workload,
+  p: PriceTable,
+  notes: string[],
+): LineItem[] {
+  const classes: Record<string, { price: { usd: number; per: string }; transition?: { usd: number; per: string }; minBytes: number; label: string }> = {
+    STANDARD: { price: p.s3.standardGbMonth, minBytes: 0, label: 'Standard' },
+    STANDARD_IA: { price: p.s3.standardIaGbMonth, transition: p.s3.transitionIaPer1000, minBytes: 128 * KB, label: 'Standard-IA' },
+    GLACIER_IR: { price: p.s3.glacierIrGbMonth, transition: p.s3.transitionGlacierIrPer1000, minBytes: 128 * KB, label: 'Glacier IR' },
+  };
+  const horizonDays = Math.min(a.expirationDays ?? Infinity, w.archiveMonths * DAYS_PER_MONTH);
+  // Since September 2024 lifecycle rules skip objects under 128 KB by default (no ObjectSizeGreaterThan in the rule).
+  const small = a.transitions.filter((t) => t.days < horizonDays && objectBytes < (classes[t.storageClass]?.minBytes ?? 0));
+  if (small.length)
+    notes.push(
+      `archive objects average ${(objectBytes / KB).toFixed(1)} KB, under the 128 KB S3 lifecycle default minimum: the transition(s) to ${small.map((t) => t.storageClass).join(', ')} do not apply and they stay in their class`,
+    );
+  const stages = [{ days: 0, storageClass: 'STANDARD' }, ...a.transitions.filter((t) => t.days < horizonDays && !small.includes(t))];
+  const out: LineItem[] = [];
+  const compression = a.compression === 'UNCOMPRESSED' ? '' : `, ${a.compression} ×${w.compressionRatio}`;
+  stages.forEach((st, i) => {
+    let cls = classes[st.storageClass];
+    if (!cls) {
+      notes.push(`archive transition to ${st.storageClass} priced as Standard (class not in the price table)`);
+      cls = classes.STANDARD;
+    }
+    const until = i + 1 < stages.length ? stages[i + 1].days : horizonDays;
+    const monthsInClass = (until - st.days) / DAYS_PER_MONTH;
+    const gb = (objectsPerMonth * objectBytes * monthsInClass) / GB;
+    const span = `${Math.round(st.days)}–${Number.isFinite(until) ? Math.round(until) : '∞'} days`;
+    out.push(line('S3', `archive in ${cls.label}, ${span}${compression}`, gb, cls.price.per, cls.price.usd));
+    if (cls.transition) out.push(line('S3', `archive transitions to ${cls.label}`, objectsPerMonth / 1000, cls.transition.per, cls.transition.usd));
+  });
+  return out;
+}
+
+export interface HeadroomRow {
+  check: string;
+  demand: number;
+  limit: number;
+  unit: string;
+  /** demand ÷ limit */
+  use: number;
+  status: 'ok' | 'tight' | 'over';
+}
+
+const row = (check: string, demand: number, limit: number, unit: string): HeadroomRow => {
+  const use = limit > 0 ? demand / limit : demand > 0 ? Infinity : 0;
+  return { check, demand, limit, unit, use, status: use > 1 ? 'over' : use >= 0.8 ? 'tight' : 'ok' };
+};
+
+/** Headroom against the service limits at the peak. */
+export function capacity(s: AssemblySettings, w: Workload): HeadroomRow[] {
+  validateWorkload(w);
+  const r = rates(w);
+  const rows: HeadroomRow[] = [];
+  const consumers = effectiveConsumers(s, w);
+  const shards = assumedShards(s, w);
+  const durationS = w.avgDurationMs / 1000;
+
+  if (s.stream) {
+    const writePerShard = r.peakWriteMibps / shards;
+    const recordsPerShard = r.peakEventsPerSecond / shards;
+    const shared = consumers.filter((c) => !c.efo).length + (s.archive ? 1 : 0);
+    const efo = consumers.filter((c) => c.efo).length;
+    rows.push(row(`shard write, MB/s per shard (${shards} shards)`, writePerShard, SHARD_WRITE_MIBPS, 'MB/s'));
+    rows.push(row('shard write, records/s per shard', recordsPerShard, SHARD_WRITE_RPS, 'records/s'));
+    rows.push(row(`shared read, MB/s per shard (${shared} polling readers incl. Firehose)`, shared * writePerShard, SHARD_READ_MIBPS, 'MB/s'));
+    rows.push(row('GetRecords calls/s per shard (≈1 per polling reader)', shared, SHARD_GETRECORDS_TPS, 'calls/s'));
+    if (efo > 0) rows.push(row(`EFO read, MB/s per shard per consumer (${efo} EFO)`, writePerShard, SHARD_READ_MIBPS, 'MB/s'));
+    if (r.bytes > MIB) rows.push(row('record size', r.bytes / KB, 1024, 'KB'));
+    for (const c of consumers) {
+      // A shard slot processes one batch at a time; backlogged, batches are full.
+      const perShard = (c.parallelizationFactor * c.batchSize) / durationS;
+      rows.push(row(`${c.fn.name}: records/s per shard it can process (PF ${c.parallelizationFactor} × batch ${c.batchSize})`, recordsPerShard, perShard, 'records/s'));
+    }
+  }
+
+  let workerPeakConcurrency = 0;
+  let workerCap = 0;
+  for (const wk of s.workers) {
+    const batch = sqsAvgBatch(wk, r.peakJobsPerSecond);
+    const needed = (r.peakJobsPerSecond / batch) * durationS; // Little's law
+    const cap = Math.min(wk.maximumConcurrency ?? SQS_DEFAULT_MAX_CONCURRENCY, wk.fn.reservedConcurrency ?? Infinity, ACCOUNT_CONCURRENCY);
+    workerPeakConcurrency += Math.min(needed, cap); // beyond its cap, jobs wait in the queue instead
+    workerCap += cap;
+    rows.push(row(`${wk.fn.name}: concurrent executions at peak (cap ${wk.maximumConcurrency !== undefined ? 'MaximumConcurrency' : 'default'})`, needed, cap, 'executions'));
+    if (wk.queue) rows.push(row(`${wk.fn.name}: message size vs queue MaximumMessageSize`, r.bytes / KB, wk.queue.maximumMessageSize / KB, 'KB'));
+  }
+  const kinesisSlots = consumers.reduce((n, c) => n + shards * c.parallelizationFactor, 0);
+  rows.push(row(`Lambda concurrency at peak (Kinesis ${kinesisSlots} slots + worker)`, kinesisSlots + workerPeakConcurrency, ACCOUNT_CONCURRENCY, 'executions'));
+  rows.push(row('Lambda concurrency worst case (Kinesis slots + worker cap)', kinesisSlots + workerCap, ACCOUNT_CONCURRENCY, 'executions'));
+  return rows;
+}
+
+export interface Verdict {
+  onDemandUsd: number;
+  provisionedUsd: number;
+  provisionedShards: number;
+  /** smallest peak ÷ average at which on-demand is cheaper; undefined when not within 1,000× */
+  onDemandBreakEvenPeakFactor?: number;
+  sharedUsd: number;
+  allEfoUsd: number;
+  pollingReaders: number;
+  lines: string[];
+}
+
+/** On-demand vs provisioned and shared vs enhanced fan-out, both computed, not guessed. */
+export function verdict(s: AssemblySettings, w: Workload, p: PriceTable): Verdict {
+  validateWorkload(w);
+  const consumers = effectiveConsumers(s, w);
+  const lines: string[] = [];
+  if (!s.stream) return { onDemandUsd: 0, provisionedUsd: 0, provisionedShards: 0, sharedUsd: 0, allEfoUsd: 0, pollingReaders: 0, lines: ['no Kinesis stream in the template'] };
+
+  const current = consumers.map((c) => c.efo);
+  const kin = (sc: KinesisScenario) => sum(kinesisLines(s, w, p, sc));
+  const odShards = assumedShards(s, w, 'ON_DEMAND');
+  const needed = provisionedShardsNeeded(s, w);
+  const onDemandUsd = kin({ mode: 'ON_DEMAND', shards: odShards, efo: current });
+  const provisionedUsd = kin({ mode: 'PROVISIONED', shards: needed, efo: current });
+  let breakEven: number | undefined;
+  for (let f = 1; f <= 1000; f = f < 10 ? f + 0.5 : Math.round(f * 1.1)) {
+    const wf = { ...w, peakFactor: f };
+    if (kin({ mode: 'PROVISIONED', shards: provisionedShardsNeeded(s, wf), efo: current }) > onDemandUsd) {
+      breakEven = f;
+      break;
+    }
+  }
+  const cheaper = onDemandUsd < provisionedUsd ? 'on-demand' : 'provisioned';
+  lines.push(
+    `Kinesis at this volume: provisioned with ${needed} shard(s) sized for the ${w.peakFactor}× peak $${provisionedUsd.toFixed(2)}/month vs on-demand $${onDemandUsd.toFixed(2)}/month → ${cheaper} is cheaper` +
+      (s.stream.mode === 'PROVISIONED'
+        ? ` (the template has ${s.stream.shardCount} shard(s)${(s.stream.shardCount ?? 1) < needed ? ', too few for the peak' : ''}).`
+        : ' (the template is on-demand).'),
+  );
+  lines.push(
+    breakEven !== undefined
+      ? `On-demand pays off when the peak is more than ~${breakEven}× the average (spiky or unknown traffic), or when nobody will reshard; below that provisioned shards are cheaper.`
+      : 'On-demand does not pay off on price at this volume even for a 1,000× peak; choose it only for unknown traffic or to avoid resharding.',
+  );
+
+  const shardsNow = assumedShards(s, w);
+  const mode = s.stream.mode;
+  const sharedUsd = kin({ mode, shards: shardsNow, efo: consumers.map(() => false) });
+  const allEfoUsd = kin({ mode, shards: shardsNow, efo: consumers.map(() => true) });
+  const pollingReaders = consumers.length + (s.archive ? 1 : 0);
+  const r = rates(w);
+  const sharedReadPerShard = (pollingReaders * r.peakWriteMibps) / shardsNow;
+  const efoDelta = allEfoUsd - sharedUsd;
+  if (pollingReaders > SHARD_GETRECORDS_TPS || sharedReadPerShard > SHARD_READ_MIBPS) {
+    const moreShards =
+      mode === 'PROVISIONED' && pollingReaders <= SHARD_GETRECORDS_TPS
+        ? kin({ mode, shards: Math.max(needed, shardsNow), efo: current }) - kin({ mode, shards: shardsNow, efo: current })
+        : undefined;
+    lines.push(
+      `Shared reads run out here: ${pollingReaders} polling readers (incl. Firehose) need ${sharedReadPerShard.toFixed(2)} MB/s and ${pollingReaders} GetRecords/s per shard against 2 MB/s and 5/s. ` +
+        `Enhanced fan-out for all ${consumers.length} consumers adds $${efoDelta.toFixed(2)}/month` +
+        (moreShards !== undefined
+          ? `; resharding to ${Math.max(needed, shardsNow)} shards adds $${moreShards.toFixed(2)}/month → ${moreShards < efoDelta ? 'more shards are cheaper; EFO pays off only for read latency' : 'EFO pays off'}.`
+          : ' → EFO pays off (more shards do not lift the 5 GetRecords/s each reader shares).'),
+    );
+  } else {
+    lines.push(
+      `Enhanced fan-out does not pay off on capacity here: ${pollingReaders} polling readers (incl. Firehose) use ${sharedReadPerShard.toFixed(2)} of 2 MB/s and ${pollingReaders} of 5 GetRecords/s per shard. EFO for all ${consumers.length} consumers would add $${efoDelta.toFixed(2)}/month; ` +
+        'it pays off beyond ~2 polling readers per shard when read latency matters (a dedicated 2 MB/s push per consumer, ~70 ms instead of up to a second or more when readers contend for 5 calls/s), or once the shared 2 MB/s runs out.',
+    );
+  }
+  return { onDemandUsd, provisionedUsd, provisionedShards: needed, onDemandBreakEvenPeakFactor: breakEven, sharedUsd, allEfoUsd, pollingReaders, lines };
+}
+
+/** The README's three worked examples (a shop where each order yields OrderPlaced + OrderShipped → 3 jobs). */
+export const EXAMPLES: { name: string; story: string; workload: Pick<Workload, 'jobsPerDay' | 'eventsPerDay' | 'avgSizeKb'> }[] = [
+  {
+    name: 'small',
+    story: '5,000 orders a day: 10,000 events (OrderPlaced + OrderShipped) and 15,000 jobs (2 e-mails + 1 payment per order), 2 KB each',
+    workload: { eventsPerDay: 10_000, jobsPerDay: 15_000, avgSizeKb: 2 },
+  },
+  {
+    name: 'medium',
+    story: '500,000 orders a day: 1 M events and 1.5 M jobs, 2 KB each (~12 events/s on average, ~35/s at the 3× peak)',
+    workload: { eventsPerDay: 1_000_000, jobsPerDay: 1_500_000, avgSizeKb: 2 },
+  },
+  {
+    name: 'large',
+    story: '25 M orders a day: 50 M events and 75 M jobs, 2 KB each (~580 events/s on average, ~1,740/s and 3.4 MB/s at the 3× peak)',
+    workload: { eventsPerDay: 50_000_000, jobsPerDay: 75_000_000, avgSizeKb: 2 },
+  },
+];

@@ -1,0 +1,179 @@
+// The price table the cost model uses: US East (N. Virginia), USD, list prices without free tiers,
+// Savings Plans or volume tiers (every figure is the first tier, which is where this template lives).
+//
+// How it was checked (2026-11-27): the AWS pricing pages render their numbers from a price API, so the
+// stored copies we could read carry the billing rules (rounding, chunking) but not always the figures.
+// Each line therefore names the AWS page it belongs to (`source`) and says how the figure was confirmed
+// (`check`): 'aws-page' = read on the AWS page itself; 'secondary' = the AWS page's rule plus at least one
+// dated third-party transcription of the AWS price list (named in `note`); 'unverified' = best figure
+// we have, with why. Update a figure here and every estimate, test expectation and README example follows.
+
+export type PriceCheck = 'aws-page' | 'secondary' | 'unverified';
+
+export interface Price {
+  /** USD per `unit` */
+  readonly usd: number;
+  /** short unit for tables */
+  readonly per: string;
+  /** the unit in full, with the billing rule that applies */
+  readonly unit: string;
+  readonly source: string;
+  readonly check: PriceCheck;
+  readonly note?: string;
+}
+
+export const PRICES_REGION = 'us-east-1';
+export const PRICES_CHECKED = '2026-11-27';
+
+const KDS = 'https://aws.amazon.com/kinesis/data-streams/pricing/';
+const SQS = 'https://aws.amazon.com/sqs/pricing/';
+const LAMBDA = 'https://aws.amazon.com/lambda/pricing/';
+const FIREHOSE = 'https://aws.amazon.com/firehose/pricing/';
+const S3 = 'https://aws.amazon.com/s3/pricing/';
+const CW = 'https://aws.amazon.com/cloudwatch/pricing/';
+
+// Third-party transcriptions used to confirm figures (dates are theirs).
+const T_KDS = 'transcribed AWS price list, Sep 2026 (patterns catalog "Kinesis Data Streams", us-east-1) and a Kinesis course page (us-east-1), both agree';
+const T_SQS = 'cloudburn.io "Amazon SQS Pricing" (Mar 2026) and factualminds.com (Jun 2026) agree';
+const T_LAMBDA = 'Lambda pricing transcriptions (cloudchipr.com, lambda_local_runner docs): arm64 first 7.5 B GB-s tier';
+const T_CW = 'factualminds.com "CloudWatch pricing" (Jun 2026), cloudburn.io (Feb 2026)';
+
+export const PRICES = {
+  kinesis: {
+    // Provisioned mode
+    shardHour: { per: 'shard-hour', usd: 0.015, unit: 'shard-hour', source: KDS, check: 'secondary', note: T_KDS },
+    putPayloadUnitsPerMillion: { per: '1M units',
+      usd: 0.014,
+      unit: '1M PUT payload units (25 KB each, every record at least one)',
+      source: KDS,
+      check: 'secondary',
+      note: `25 KB unit rule read on the AWS page; figure: ${T_KDS}`,
+    },
+    extendedRetentionShardHour: { per: 'shard-hour',
+      usd: 0.02,
+      unit: 'shard-hour of retention beyond 24 h (up to 7 days)',
+      source: KDS,
+      check: 'secondary',
+      note: T_KDS,
+    },
+    longTermRetentionGbMonth: { per: 'GB-month',
+      usd: 0.023,
+      unit: 'GB-month stored beyond 7 days (both modes)',
+      source: KDS,
+      check: 'secondary',
+      note: `${T_KDS}; reading that data with GetRecords adds $0.021/GB in provisioned mode (not modelled: our consumers read the tip)`,
+    },
+    efoConsumerShardHour: { per: 'consumer-shard-hour',
+      usd: 0.015,
+      unit: 'EFO consumer-shard-hour (provisioned)',
+      source: KDS,
+      check: 'secondary',
+      note: T_KDS,
+    },
+    efoRetrievalGb: { per: 'GB', usd: 0.013, unit: 'GB read by an EFO consumer (provisioned)', source: KDS, check: 'secondary', note: T_KDS },
+    // On-demand Standard mode (On-demand Advantage is an account-wide commitment of 25 MiB/s; not modelled)
+    onDemandStreamHour: { per: 'stream-hour', usd: 0.04, unit: 'stream-hour (on-demand)', source: KDS, check: 'secondary', note: T_KDS },
+    onDemandIngestGb: { per: 'GB',
+      usd: 0.08,
+      unit: 'GB written (each record rounded up to 1 KB)',
+      source: KDS,
+      check: 'secondary',
+      note: `1 KB rounding read on the AWS page; figure: ${T_KDS}`,
+    },
+    onDemandRetrievalGb: { per: 'GB', usd: 0.04, unit: 'GB read with shared throughput (on-demand)', source: KDS, check: 'secondary', note: T_KDS },
+    onDemandEfoRetrievalGb: { per: 'GB',
+      usd: 0.05,
+      unit: 'GB read by an EFO consumer (on-demand, no consumer-shard-hour charge)',
+      source: KDS,
+      check: 'unverified',
+      note: 'two transcriptions say $0.05/GB, a third says $0.04/GB; we keep the higher figure',
+    },
+    onDemandExtendedRetentionGbMonth: { per: 'GB-month',
+      usd: 0.1,
+      unit: 'GB-month stored beyond 24 h (up to 7 days, on-demand)',
+      source: KDS,
+      check: 'secondary',
+      note: T_KDS,
+    },
+  },
+  sqs: {
+    standardRequestsPerMillion: { per: '1M requests',
+      usd: 0.4,
+      unit: '1M requests (standard queue; each 64 KB chunk of a payload is one request)',
+      source: SQS,
+      check: 'secondary',
+      note: `${T_SQS}. The model ignores the first 1M requests/month free tier (it is per account, shared with everything else)`,
+    },
+  },
+  lambda: {
+    requestsPerMillion: { per: '1M invocations', usd: 0.2, unit: '1M invocations', source: LAMBDA, check: 'secondary', note: T_LAMBDA },
+    gbSecondArm64: { per: 'GB-second', usd: 0.0000133334, unit: 'GB-second (arm64)', source: LAMBDA, check: 'secondary', note: T_LAMBDA },
+    gbSecondX86: { per: 'GB-second', usd: 0.0000166667, unit: 'GB-second (x86_64)', source: LAMBDA, check: 'secondary', note: T_LAMBDA },
+  },
+  firehose: {
+    ingestGbFromKinesis: { per: 'GB',
+      usd: 0.029,
+      unit: 'GB ingested (first 500 TB/month; each record rounded up to 5 KB, also when the source is a Kinesis stream)',
+      source: FIREHOSE,
+      check: 'secondary',
+      note: '5 KB rounding per record (not per call) from the AWS page/FAQ text; the figure and "also from a Kinesis stream" from a Sep 2026 transcription (MSK source: $0.055/GB, no rounding)',
+    },
+  },
+  s3: {
+    standardIaGbMonth: { per: 'GB-month', usd: 0.0125, unit: 'GB-month, S3 Standard-IA (objects billed at ≥ 128 KB)', source: S3, check: 'secondary', note: 'awsnegotiations.com S3 class table (us-east-1)' },
+    glacierIrGbMonth: { per: 'GB-month', usd: 0.004, unit: 'GB-month, S3 Glacier Instant Retrieval (objects billed at ≥ 128 KB)', source: S3, check: 'secondary', note: 'awsnegotiations.com S3 class table (us-east-1)' },
+    transitionIaPer1000: { per: '1k transitions', usd: 0.01, unit: '1,000 lifecycle transitions into Standard-IA', source: S3, check: 'unverified', note: 'only the range $0.01–$0.06 per 1,000 by class was confirmed' },
+    transitionGlacierIrPer1000: { per: '1k transitions', usd: 0.02, unit: '1,000 lifecycle transitions into Glacier Instant Retrieval', source: S3, check: 'unverified', note: 'only the range $0.01–$0.06 per 1,000 by class was confirmed' },
+    standardGbMonth: { per: 'GB-month', usd: 0.023, unit: 'GB-month, S3 Standard (first 50 TB)', source: S3, check: 'secondary', note: 'several transcriptions, stable since 2016' },
+    putPer1000: { per: '1k requests', usd: 0.005, unit: '1,000 PUT/COPY/POST/LIST requests', source: S3, check: 'secondary', note: 'cloudkaramchari.com and other transcriptions' },
+    getPer1000: { per: '1k requests', usd: 0.0004, unit: '1,000 GET requests', source: S3, check: 'unverified', note: 'long-standing list price; not re-read in a 2026 copy' },
+  },
+  cloudwatch: {
+    alarmMonth: { per: 'alarm metric-month', usd: 0.1, unit: 'standard-resolution alarm metric per month', source: CW, check: 'secondary', note: T_CW },
+    dashboardMonth: { per: 'dashboard-month', usd: 3, unit: 'custom dashboard per month', source: CW, check: 'secondary', note: T_CW },
+    logsIngestGb: { per: 'GB',
+      usd: 0.5,
+      unit: 'GB of logs ingested (Standard class; Lambda logs are tiered from this rate down)',
+      source: CW,
+      check: 'secondary',
+      note: T_CW,
+    },
+    logsStorageGbMonth: { per: 'GB-month',
+      usd: 0.03,
+      unit: 'GB-month of logs stored (billed compressed; we count uncompressed, an upper bound)',
+      source: CW,
+      check: 'unverified',
+      note: 'long-standing list price; not re-read in a 2026 copy',
+    },
+    customMetricMonth: { per: 'metric-month',
+      usd: 0.3,
+      unit: 'custom metric per month (first 10,000), e.g. EMF metrics',
+      source: CW,
+      check: 'secondary',
+      note: 'signoz.io "CloudWatch pricing" (Feb 2026)',
+    },
+  },
+} as const satisfies Record<string, Record<string, Price>>;
+
+export type PriceTable = typeof PRICES;
+
+/** Hours AWS bills in a month (365 × 24 / 12), the convention of the AWS pricing examples. */
+export const HOURS_PER_MONTH = 730;
+export const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
+export const DAYS_PER_MONTH = HOURS_PER_MONTH / 24;
+
+/** The table as Markdown rows (for `--prices` and the README). */
+export function priceTableMarkdown(prices: PriceTable = PRICES): string {
+  const rows: string[] = [
+    `Prices: ${PRICES_REGION}, USD, checked ${PRICES_CHECKED}. check = aws-page | secondary (AWS rule + dated transcription) | unverified.`,
+    '',
+    '| service | item | USD | per | billing rule | check | source |',
+    '|---|---|---:|---|---|---|---|',
+  ];
+  for (const [service, items] of Object.entries(prices)) {
+    for (const [key, p] of Object.entries(items as Record<string, Price>)) {
+      rows.push(`| ${service} | ${key} | ${p.usd} | ${p.per} | ${p.unit} | ${p.check}${p.check === 'unverified' && p.note ? ` (${p.note})` : ''} | ${p.source} |`);
+    }
+  }
+  return rows.join('\n');
+}
