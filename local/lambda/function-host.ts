@@ -1,0 +1,342 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import type { LocalEndpoints, LocalFunction } from '../types';
+import { createLogSink, defaultLogDir, projectRoot, type LogSink } from './log-sink';
+
+const BOOTSTRAP = path.join(__dirname, 'bootstrap.js');
+
+export interface InvocationError {
+  errorType: string;
+  errorMessage: string;
+  stack?: string[];
+}
+
+export type InvokeResult =
+  | { status: 'ok'; requestId: string; durationMs: number; result: unknown }
+  | { status: 'error' | 'timeout' | 'crash'; requestId: string; durationMs: number; error: InvocationError };
+
+/** A handler that throws at import (or cannot be found): names the function and the file. */
+export class FunctionInitError extends Error {
+  constructor(
+    readonly functionName: string,
+    readonly file: string,
+    readonly cause: InvocationError,
+  ) {
+    super(`function ${functionName} failed to initialize: ${file}: ${cause.errorType}: ${cause.errorMessage}`);
+    this.name = 'FunctionInitError';
+  }
+}
+
+export interface FunctionHostOptions {
+  fn: LocalFunction;
+  endpoints: LocalEndpoints;
+  logSink?: LogSink;
+  /** execution environments that may run at once (the pool's maximum); grows with setMaxConcurrency */
+  maxConcurrency?: number;
+  /** added last: overrides everything else */
+  extraEnv?: Record<string, string>;
+  /** Lambda's init phase is limited to 10 s; locally a cold machine gets more */
+  initTimeoutMs?: number;
+}
+
+/** The environment a local execution environment sees: template env + what Lambda and the local cloud add. */
+export function lambdaEnvironment(fn: LocalFunction, endpoints: LocalEndpoints, extra: Record<string, string> = {}): Record<string, string> {
+  const nodeModules = path.join(projectRoot(), 'node_modules');
+  return {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    LANG: 'en_US.UTF-8',
+    TZ: 'UTC',
+    ...fn.environment,
+    // reserved by Lambda: a template cannot override these
+    AWS_REGION: endpoints.region,
+    AWS_DEFAULT_REGION: endpoints.region,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_SESSION_TOKEN: 'test',
+    AWS_LAMBDA_FUNCTION_NAME: fn.name,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
+    LAMBDA_TASK_ROOT: fn.codeDir,
+    LAMBDA_RUNTIME_DIR: path.dirname(BOOTSTRAP),
+    _HANDLER: fn.handler,
+    // Lambda's runtime ships @aws-sdk/*; bundles leave it external, so resolve it from the project
+    NODE_PATH: nodeModules,
+    // the SDK's real switch for its "Node < 22" notice (@aws-sdk/core emitWarningIfUnsupportedVersion)
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis,
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
+    ...extra,
+  };
+}
+
+/** Every live child of this process: killed synchronously if the parent exits without stop(). */
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of liveChildren) c.kill('SIGKILL');
+    });
+  }
+}
+
+interface Pending {
+  id: string;
+  resolve: (r: InvokeResult) => void;
+  started: number;
+  requestId: string;
+  timer: NodeJS.Timeout;
+}
+
+class Runtime {
+  readonly child: ChildProcess;
+  readonly ready: Promise<void>;
+  dead = false;
+  pending?: Pending;
+
+  constructor(
+    private readonly host: FunctionHost,
+    env: Record<string, string>,
+    initTimeoutMs: number,
+  ) {
+    const fnName = host.fn.name;
+    this.child = fork(BOOTSTRAP, [], {
+      cwd: host.fn.codeDir,
+      env,
+      execArgv: [], // never inherit the parent's loaders (tsx, vitest) into a function
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    track(this.child);
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const source = this.child[stream];
+      if (source) readline.createInterface({ input: source }).on('line', (line) => host.logSink.write(fnName, stream, line));
+    }
+    this.ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.kill();
+        reject(new FunctionInitError(fnName, host.fn.codeDir, { errorType: 'Runtime.InitTimeout', errorMessage: `no ready signal within ${initTimeoutMs} ms` }));
+      }, initTimeoutMs);
+      this.child.on('message', (msg: BootstrapMessage) => {
+        if (msg.type === 'ready') {
+          clearTimeout(timer);
+          resolve();
+        } else if (msg.type === 'init-error') {
+          clearTimeout(timer);
+          host.logSink.write(fnName, 'runtime', `INIT_ERROR ${msg.file}: ${msg.error.errorType}: ${msg.error.errorMessage}`);
+          reject(new FunctionInitError(fnName, msg.file, msg.error));
+        } else if (msg.type === 'result') {
+          this.settle(msg);
+        }
+      });
+      this.child.once('exit', (code, signal) => {
+        this.dead = true;
+        clearTimeout(timer);
+        reject(new FunctionInitError(fnName, host.fn.codeDir, { errorType: 'Runtime.ExitError', errorMessage: `runtime exited during init (code ${code}, signal ${signal})` }));
+        const p = this.pending;
+        if (p) {
+          this.pending = undefined;
+          clearTimeout(p.timer);
+          host.logSink.write(fnName, 'runtime', `CRASH ${p.requestId}: exit code ${code} signal ${signal}`);
+          p.resolve({
+            status: 'crash',
+            requestId: p.requestId,
+            durationMs: Date.now() - p.started,
+            error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${p.requestId} Error: Runtime exited with error: ${signal ? `signal: ${signal}` : `exit status ${code}`}` },
+          });
+        }
+        host.runtimeGone(this);
+      });
+    });
+    // a rejected ready that nobody awaits must not become an unhandled rejection
+    this.ready.catch(() => undefined);
+  }
+
+  invoke(event: unknown, requestId: string): Promise<InvokeResult> {
+    const fn = this.host.fn;
+    const timeoutMs = fn.timeoutSeconds * 1000; // real code time: never scaled
+    const started = Date.now();
+    const id = randomUUID();
+    return new Promise<InvokeResult>((resolve) => {
+      const timer = setTimeout(() => {
+        if (this.pending?.id !== id) return;
+        this.pending = undefined;
+        this.host.logSink.write(fn.name, 'runtime', `TIMEOUT ${requestId}: Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`);
+        // Lambda discards a timed-out sandbox: the next invocation gets a fresh one
+        this.kill();
+        resolve({
+          status: 'timeout',
+          requestId,
+          durationMs: Date.now() - started,
+          error: { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds` },
+        });
+      }, timeoutMs);
+      this.pending = { id, resolve, started, requestId, timer };
+      this.child.send({
+        type: 'invoke',
+        id,
+        event,
+        context: {
+          awsRequestId: requestId,
+          functionName: fn.name,
+          functionVersion: '$LATEST',
+          invokedFunctionArn: fn.arn,
+          memoryLimitInMB: fn.memoryMb,
+          logGroupName: `/aws/lambda/${fn.name}`,
+          logStreamName: `local/${this.child.pid}`,
+          deadlineMs: started + timeoutMs,
+        },
+      });
+    });
+  }
+
+  private settle(msg: ResultMessage): void {
+    const p = this.pending;
+    if (!p || p.id !== msg.id) return;
+    this.pending = undefined;
+    clearTimeout(p.timer);
+    const durationMs = Date.now() - p.started;
+    if (msg.ok) {
+      p.resolve({ status: 'ok', requestId: p.requestId, durationMs, result: msg.resultJson === undefined ? null : JSON.parse(msg.resultJson) });
+    } else {
+      p.resolve({ status: 'error', requestId: p.requestId, durationMs, error: msg.error });
+    }
+  }
+
+  kill(): void {
+    this.dead = true;
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+type ResultMessage = { type: 'result'; id: string; ok: true; resultJson?: string } | { type: 'result'; id: string; ok: false; error: InvocationError };
+type BootstrapMessage = { type: 'ready'; file: string } | { type: 'init-error'; file: string; error: InvocationError } | ResultMessage;
+
+/**
+ * One function's execution environments: a pool of child processes, each running one invocation at a time.
+ * A timed-out or crashed environment is discarded and replaced on demand, as Lambda does.
+ */
+export class FunctionHost {
+  readonly fn: LocalFunction;
+  readonly logSink: LogSink;
+  private readonly env: Record<string, string>;
+  private readonly initTimeoutMs: number;
+  private maxConcurrency: number;
+  private readonly idle: Runtime[] = [];
+  private readonly all = new Set<Runtime>();
+  private busy = 0;
+  private readonly waiters: Array<() => void> = [];
+  private stopped = false;
+
+  constructor(options: FunctionHostOptions) {
+    this.fn = options.fn;
+    this.logSink = options.logSink ?? createLogSink({ dir: defaultLogDir() });
+    this.env = lambdaEnvironment(options.fn, options.endpoints, options.extraEnv);
+    this.initTimeoutMs = options.initTimeoutMs ?? 30_000;
+    this.maxConcurrency = Math.max(1, options.maxConcurrency ?? 1);
+  }
+
+  /** Starts one execution environment and loads the handler eagerly: an import error fails here, loudly. */
+  async init(): Promise<void> {
+    if (this.all.size > 0) return;
+    const runtime = this.spawn();
+    await runtime.ready;
+    this.idle.push(runtime);
+  }
+
+  setMaxConcurrency(n: number): void {
+    this.maxConcurrency = Math.max(1, n);
+    this.wake();
+  }
+
+  /** pids of live execution environments (tests check none outlive stop()) */
+  pids(): number[] {
+    return [...this.all].map((r) => r.child.pid).filter((p): p is number => typeof p === 'number');
+  }
+
+  async invoke(event: unknown): Promise<InvokeResult> {
+    if (this.stopped) throw new Error(`function ${this.fn.name} is stopped`);
+    await this.acquireSlot();
+    if (this.stopped) {
+      this.busy--;
+      throw new Error(`function ${this.fn.name} is stopped`);
+    }
+    const requestId = randomUUID();
+    let runtime: Runtime | undefined;
+    try {
+      runtime = this.idle.pop();
+      if (!runtime) {
+        runtime = this.spawn();
+        try {
+          await runtime.ready;
+        } catch (err) {
+          const e = err instanceof FunctionInitError ? err.cause : { errorType: 'Runtime.Unknown', errorMessage: String(err) };
+          return { status: 'error', requestId, durationMs: 0, error: { errorType: e.errorType, errorMessage: `init failed: ${e.errorMessage}` } };
+        }
+      }
+      if (this.stopped) throw new Error(`function ${this.fn.name} is stopped`);
+      return await runtime.invoke(event, requestId);
+    } finally {
+      if (runtime && !runtime.dead && !this.stopped) this.idle.push(runtime);
+      this.busy--;
+      this.wake();
+    }
+  }
+
+  /** Kills every execution environment and waits until each process has exited. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const exits = [...this.all].map(
+      (r) =>
+        new Promise<void>((resolve) => {
+          if (r.child.exitCode !== null || r.child.signalCode !== null) return resolve();
+          r.child.once('exit', () => resolve());
+          r.kill();
+        }),
+    );
+    this.idle.length = 0;
+    for (const w of this.waiters.splice(0)) w();
+    await Promise.all(exits);
+  }
+
+  /** called by a Runtime whose process exited */
+  runtimeGone(runtime: Runtime): void {
+    this.all.delete(runtime);
+    const i = this.idle.indexOf(runtime);
+    if (i >= 0) this.idle.splice(i, 1);
+  }
+
+  private spawn(): Runtime {
+    const runtime = new Runtime(this, this.env, this.initTimeoutMs);
+    this.all.add(runtime);
+    return runtime;
+  }
+
+  private acquireSlot(): Promise<void> {
+    if (this.busy < this.maxConcurrency) {
+      this.busy++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      this.waiters.push(() => {
+        this.busy++;
+        resolve();
+      });
+    });
+  }
+
+  private wake(): void {
+    while (this.waiters.length > 0 && (this.busy < this.maxConcurrency || this.stopped)) {
+      this.waiters.shift()!();
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { KinesisStreamRecord } from 'aws-lambda';
+import type { OnFailureDestination } from '../types';
+
+// Invocation records for discarded stream batches, per
+// https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html:
+// requestContext / responseContext / version / timestamp / KinesisBatchInfo; S3 destinations also get the
+// whole invocation payload, under aws/lambda/<ESM-UUID>/<shardID>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<Random UUID>.
+
+export type DiscardCondition = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
+
+export interface KinesisInvocationRecord {
+  requestContext: { requestId: string; functionArn: string; condition: DiscardCondition; approximateInvokeCount: number };
+  responseContext: { statusCode: number; executedVersion: string; functionError?: string };
+  version: '1.0';
+  timestamp: string;
+  KinesisBatchInfo: {
+    shardId: string;
+    startSequenceNumber: string;
+    endSequenceNumber: string;
+    approximateArrivalOfFirstRecord: string;
+    approximateArrivalOfLastRecord: string;
+    batchSize: number;
+    streamArn: string;
+  };
+  /** S3 destinations only: the event the function was (or would have been) invoked with */
+  payload?: { Records: KinesisStreamRecord[] };
+}
+
+export interface DiscardedBatch {
+  functionArn: string;
+  streamArn: string;
+  shardId: string;
+  records: KinesisStreamRecord[];
+  condition: DiscardCondition;
+  /** invocations of this batch so far (0 when it expired before any) */
+  invokeCount: number;
+  lastRequestId?: string;
+  functionError?: string;
+}
+
+/** Lambda names S3 objects by the event source mapping's UUID: derive a stable one from the logical id. */
+export function eventSourceMappingUuid(logicalId: string): string {
+  const h = createHash('sha1').update(`queue-and-stream/local/esm/${logicalId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
+}
+
+export function invocationRecord(batch: DiscardedBatch, now = new Date()): KinesisInvocationRecord {
+  const first = batch.records[0]!;
+  const last = batch.records[batch.records.length - 1]!;
+  const iso = (seconds: number): string => new Date(Math.round(seconds * 1000)).toISOString();
+  return {
+    requestContext: {
+      requestId: batch.lastRequestId ?? randomUUID(),
+      functionArn: batch.functionArn,
+      condition: batch.condition,
+      approximateInvokeCount: batch.invokeCount,
+    },
+    responseContext: {
+      statusCode: 200,
+      executedVersion: '$LATEST',
+      ...(batch.functionError ? { functionError: batch.functionError } : {}),
+    },
+    version: '1.0',
+    timestamp: now.toISOString(),
+    KinesisBatchInfo: {
+      shardId: batch.shardId,
+      startSequenceNumber: first.kinesis.sequenceNumber,
+      endSequenceNumber: last.kinesis.sequenceNumber,
+      approximateArrivalOfFirstRecord: iso(first.kinesis.approximateArrivalTimestamp),
+      approximateArrivalOfLastRecord: iso(last.kinesis.approximateArrivalTimestamp),
+      batchSize: batch.records.length,
+      streamArn: batch.streamArn,
+    },
+  };
+}
+
+export function s3FailureKey(esmUuid: string, shardId: string, now = new Date()): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  const [y, m, d] = [now.getUTCFullYear(), p(now.getUTCMonth() + 1), p(now.getUTCDate())];
+  return `aws/lambda/${esmUuid}/${shardId}/${y}/${m}/${d}/${y}-${m}-${d}T${p(now.getUTCHours())}.${p(now.getUTCMinutes())}.${p(now.getUTCSeconds())}-${randomUUID()}`;
+}
+
+export interface OnFailureClients {
+  s3: S3Client;
+  sqs: SQSClient;
+}
+
+/** Sends one discarded batch to the mapping's destination; resolves to where it went (undefined: dropped). */
+export async function sendToOnFailure(
+  destination: OnFailureDestination | undefined,
+  esmUuid: string,
+  batch: DiscardedBatch,
+  clients: OnFailureClients,
+): Promise<string | undefined> {
+  if (!destination) return undefined;
+  const now = new Date();
+  const record = invocationRecord(batch, now);
+  switch (destination.kind) {
+    case 's3': {
+      const key = s3FailureKey(esmUuid, batch.shardId, now);
+      const body = JSON.stringify({ ...record, payload: { Records: batch.records } });
+      await clients.s3.send(new PutObjectCommand({ Bucket: destination.bucketName, Key: key, Body: body, ContentType: 'application/json' }));
+      return `s3://${destination.bucketName}/${key}`;
+    }
+    case 'sqs':
+      await clients.sqs.send(new SendMessageCommand({ QueueUrl: destination.queueUrl, MessageBody: JSON.stringify(record) }));
+      return destination.queueUrl;
+    case 'sns':
+      throw new Error(`on-failure destination ${destination.arn}: SNS is not emulated locally`);
+  }
+}

@@ -1,0 +1,244 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { KinesisStreamRecord } from 'aws-lambda';
+import { createClock } from '../../../local/clock';
+import { createLogSink } from '../../../local/lambda/log-sink';
+import { eventSourceMappingUuid, type KinesisInvocationRecord } from '../../../local/lambda/on-failure';
+import { startLambdaService, type LambdaService } from '../../../local/lambda/service';
+import type { InvocationReport, LocalFunction, LocalKinesisMapping, LocalStream } from '../../../local/types';
+import { alive, createBucket, createStream, emptyTopology, fixtureFunction, getObject, listKeys, putEvents, readLines, startEmulators, tempFile, waitFor, type Emulators } from './harness';
+
+let e: Emulators;
+let service: LambdaService | undefined;
+let n = 0;
+
+beforeAll(async () => {
+  e = await startEmulators();
+});
+afterAll(async () => {
+  await e?.stop();
+});
+afterEach(async () => {
+  if (!service) return;
+  const pids = service.pids();
+  await service.stop();
+  service = undefined;
+  for (const pid of pids) expect(alive(pid)).toBe(false);
+});
+
+function mapping(fn: LocalFunction, stream: LocalStream, overrides: Partial<LocalKinesisMapping> = {}): LocalKinesisMapping {
+  return {
+    logicalId: `${fn.name}Mapping`,
+    functionLogicalId: fn.logicalId,
+    stream,
+    batchSize: 10,
+    maximumBatchingWindowSeconds: 0,
+    startingPosition: 'TRIM_HORIZON',
+    bisectBatchOnFunctionError: false,
+    maximumRetryAttempts: 2,
+    maximumRecordAgeInSeconds: -1,
+    parallelizationFactor: 1,
+    reportBatchItemFailures: true,
+    enabled: true,
+    ...overrides,
+  };
+}
+
+async function start(fns: LocalFunction[], mappings: LocalKinesisMapping[], timeScale = 0.01, maxBuffered?: number): Promise<LambdaService> {
+  service = await startLambdaService(emptyTopology(e.endpoints, { functions: fns, kinesisMappings: mappings }), {
+    clock: createClock(timeScale),
+    logSink: createLogSink(),
+    kinesisPollIntervalMs: 50,
+    ...(maxBuffered !== undefined ? { kinesisMaxBufferedRecords: maxBuffered } : {}),
+  });
+  return service;
+}
+
+const seen = (reports: readonly InvocationReport[], id: string): number => reports.filter((r) => r.recordIds.includes(id)).length;
+const okIds = (reports: readonly InvocationReport[]): string[] =>
+  reports.flatMap((r) => (r.outcome === 'ok' ? r.recordIds : r.outcome === 'partial' ? r.recordIds.filter((id) => !r.failedIds.includes(id)) : []));
+const decode = (r: KinesisStreamRecord): { id: string } => JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8'));
+
+async function failureObjects(bucket: string): Promise<Array<{ key: string; body: KinesisInvocationRecord }>> {
+  const keys = await listKeys(e, bucket);
+  return Promise.all(keys.map(async (key) => ({ key, body: JSON.parse((await getObject(e, bucket, key)).toString('utf8')) as KinesisInvocationRecord })));
+}
+
+describe('Kinesis event source mapping', () => {
+  it('delivers every record once, in order per partition key, with parallelization factor 2 over 2 shards', async () => {
+    const stream = await createStream(e, `order-${++n}`, 2);
+    const log = tempFile('records.jsonl');
+    const fn = fixtureFunction(`order${n}`, 'scripted', { environment: { RECORD_LOG: log } });
+    const s = await start([fn], [mapping(fn, stream, { batchSize: 7, parallelizationFactor: 2 })]);
+    const events = Array.from({ length: 200 }, (_, i) => ({ id: `k${i % 10}-${String(Math.floor(i / 10)).padStart(3, '0')}`, pk: `key-${i % 10}` }));
+    await putEvents(e, stream, events);
+    await waitFor(() => okIds(s.reports).length === 200, 30_000, '200 records');
+    const lines = readLines<{ id: string; pk: string; batch: number }>(log);
+    expect(lines.map((l) => l.id).sort()).toEqual(events.map((ev) => ev.id).sort());
+    for (let k = 0; k < 10; k++) {
+      const ids = lines.filter((l) => l.pk === `key-${k}`).map((l) => l.id);
+      expect(ids).toEqual([...ids].sort());
+      expect(ids).toHaveLength(20);
+    }
+    expect(Math.max(...lines.map((l) => l.batch))).toBeLessThanOrEqual(7);
+    expect(s.stats().consumerLag[fn.name]).toEqual({ behindRecords: 0, millisBehind: 0 });
+  });
+
+  it('with ReportBatchItemFailures checkpoints before the lowest failed record and retries from there', async () => {
+    const stream = await createStream(e, `rbif-${++n}`);
+    const fn = fixtureFunction(`rbif${n}`, 'scripted');
+    const s = await start([fn], [mapping(fn, stream, { batchSize: 10, maximumBatchingWindowSeconds: 5, maximumRetryAttempts: 2 })], 0.1);
+    await putEvents(e, stream, Array.from({ length: 10 }, (_, i) => ({ id: `r${i}`, pk: 'one', action: i === 5 ? 'fail' : 'ok' })));
+    await waitFor(() => s.mappingStats()[`${fn.name}Mapping`]!.discardedRecords === 5, 30_000, 'the failing part to be discarded');
+    for (let i = 0; i < 5; i++) expect(seen(s.reports, `r${i}`)).toBe(1); // checkpointed after the first invocation
+    for (let i = 5; i < 10; i++) expect(seen(s.reports, `r${i}`)).toBe(3); // 1 attempt + 2 retries, from r5 on
+    expect(s.reports.map((r) => r.outcome)).toEqual(['partial', 'partial', 'partial']);
+    // the shard moves on past the discarded records
+    await putEvents(e, stream, [{ id: 'next', pk: 'one' }]);
+    await waitFor(() => okIds(s.reports).includes('next'), 20_000, 'the next record');
+  });
+
+  it('bisects a failing batch down to the poison record without consuming retries; only it goes to the on-failure destination', async () => {
+    const stream = await createStream(e, `bisect-${++n}`);
+    const bucket = `failures-bisect-${n}`;
+    await createBucket(e, bucket);
+    const fn = fixtureFunction(`bisect${n}`, 'scripted');
+    const m = mapping(fn, stream, {
+      batchSize: 8,
+      maximumBatchingWindowSeconds: 1,
+      bisectBatchOnFunctionError: true,
+      maximumRetryAttempts: 0, // bisecting must not need retries
+      reportBatchItemFailures: false,
+      onFailure: { kind: 's3', arn: `arn:aws:s3:::${bucket}`, bucketName: bucket },
+    });
+    const s = await start([fn], [m], 0.01);
+    await putEvents(e, stream, Array.from({ length: 8 }, (_, i) => ({ id: `b${i}`, pk: 'one', action: i === 3 ? 'throw' : 'ok' })));
+    const objects = await waitFor(async () => {
+      const o = await failureObjects(bucket);
+      return o.length > 0 && o;
+    }, 30_000, 'an on-failure object');
+    expect(objects).toHaveLength(1);
+    expect(objects[0]!.body.KinesisBatchInfo.batchSize).toBe(1);
+    expect(objects[0]!.body.payload!.Records.map(decode).map((d) => d.id)).toEqual(['b3']);
+    await waitFor(() => okIds(s.reports).length === 7, 20_000, 'the 7 good records');
+    expect(okIds(s.reports).sort()).toEqual(['b0', 'b1', 'b2', 'b4', 'b5', 'b6', 'b7']);
+    expect(s.stats().onFailureRecords[fn.name]).toBe(1);
+  });
+
+  it('after the retries sends the batch, with its payload, to S3 in the documented format, and the shard moves on', async () => {
+    const stream = await createStream(e, `retry-${++n}`);
+    const bucket = `failures-retry-${n}`;
+    await createBucket(e, bucket);
+    const fn = fixtureFunction(`retry${n}`, 'scripted');
+    const m = mapping(fn, stream, {
+      batchSize: 3,
+      maximumBatchingWindowSeconds: 1,
+      maximumRetryAttempts: 2,
+      reportBatchItemFailures: false,
+      onFailure: { kind: 's3', arn: `arn:aws:s3:::${bucket}`, bucketName: bucket },
+    });
+    const s = await start([fn], [m], 0.01);
+    await putEvents(e, stream, [{ id: 'p0', pk: 'a' }, { id: 'p1', pk: 'a', action: 'throw' }, { id: 'p2', pk: 'a' }]);
+    const [object] = await waitFor(async () => {
+      const o = await failureObjects(bucket);
+      return o.length > 0 && o;
+    }, 30_000, 'an on-failure object');
+    const uuid = eventSourceMappingUuid(m.logicalId);
+    expect(object!.key).toMatch(new RegExp(`^aws/lambda/${uuid}/shardId-000000000000/\\d{4}/\\d{2}/\\d{2}/\\d{4}-\\d{2}-\\d{2}T\\d{2}\\.\\d{2}\\.\\d{2}-[0-9a-f-]{36}$`));
+    const body = object!.body;
+    expect(body.requestContext).toMatchObject({ functionArn: fn.arn, condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3 });
+    expect(body.responseContext).toMatchObject({ statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' });
+    expect(body.version).toBe('1.0');
+    expect(body.KinesisBatchInfo).toMatchObject({ shardId: 'shardId-000000000000', batchSize: 3, streamArn: stream.arn });
+    expect(body.payload!.Records.map(decode).map((d) => d.id)).toEqual(['p0', 'p1', 'p2']);
+    expect(body.KinesisBatchInfo.startSequenceNumber).toBe(body.payload!.Records[0]!.kinesis.sequenceNumber);
+    expect(body.KinesisBatchInfo.endSequenceNumber).toBe(body.payload!.Records[2]!.kinesis.sequenceNumber);
+    expect(seen(s.reports, 'p1')).toBe(3);
+    await putEvents(e, stream, [{ id: 'later', pk: 'a' }]);
+    await waitFor(() => okIds(s.reports).includes('later'), 20_000, 'the shard to move on');
+  });
+
+  it('discards records older than the maximum record age (scaled), even with infinite retries', async () => {
+    const stream = await createStream(e, `age-${++n}`);
+    const bucket = `failures-age-${n}`;
+    await createBucket(e, bucket);
+    const fn = fixtureFunction(`age${n}`, 'scripted');
+    const m = mapping(fn, stream, {
+      batchSize: 1,
+      maximumRetryAttempts: -1,
+      maximumRecordAgeInSeconds: 60, // × 0.01 = 0.6 s
+      reportBatchItemFailures: false,
+      onFailure: { kind: 's3', arn: `arn:aws:s3:::${bucket}`, bucketName: bucket },
+    });
+    const s = await start([fn], [m], 0.01);
+    await putEvents(e, stream, [{ id: 'old', pk: 'a', action: 'throw' }]);
+    const [object] = await waitFor(async () => {
+      const o = await failureObjects(bucket);
+      return o.length > 0 && o;
+    }, 30_000, 'an on-failure object');
+    expect(object!.body.requestContext.condition).toBe('RecordAgeExceeded');
+    expect(object!.body.payload!.Records.map(decode).map((d) => d.id)).toEqual(['old']);
+    expect(seen(s.reports, 'old')).toBeGreaterThan(1);
+    // (records queued behind a blocked one age too: publish the next one after the discard)
+    await putEvents(e, stream, [{ id: 'young', pk: 'a' }]);
+    await waitFor(() => okIds(s.reports).includes('young'), 20_000, 'the next record');
+  });
+
+  it('pausing one consumer leaves the others current; resumed, it catches up from its own position', async () => {
+    const stream = await createStream(e, `fanout-${++n}`, 2);
+    const a = fixtureFunction(`consumerA${n}`, 'scripted');
+    const b = fixtureFunction(`consumerB${n}`, 'scripted');
+    const s = await start([a, b], [mapping(a, stream), mapping(b, stream)]);
+    await putEvents(e, stream, [{ id: 'before', pk: 'x' }]);
+    await waitFor(() => s.reports.filter((r) => r.recordIds.includes('before')).length === 2, 20_000, 'both consumers current');
+    s.pause(a.name);
+    const events = Array.from({ length: 30 }, (_, i) => ({ id: `ev${i}`, pk: `pk${i % 4}` }));
+    await putEvents(e, stream, events);
+    await waitFor(() => okIds(s.reports.filter((r) => r.functionName === b.name)).length === 31, 20_000, 'consumer B current');
+    await waitFor(() => s.stats().consumerLag[a.name]!.behindRecords === 30, 20_000, 'consumer A lag 30');
+    expect(s.stats().consumerLag[b.name]!.behindRecords).toBe(0);
+    expect(s.stats().consumerLag[a.name]!.millisBehind).toBeGreaterThan(0);
+    expect(s.reports.filter((r) => r.functionName === a.name && r.recordIds.some((id) => id.startsWith('ev')))).toHaveLength(0);
+    s.resume(a.name);
+    await waitFor(() => okIds(s.reports.filter((r) => r.functionName === a.name)).length === 31, 20_000, 'consumer A caught up');
+    const aIds = okIds(s.reports.filter((r) => r.functionName === a.name));
+    expect(new Set(aIds).size).toBe(31); // from its own position: nothing twice, nothing skipped
+    expect(s.stats().consumerLag[a.name]!.behindRecords).toBe(0);
+  });
+
+  it('counts lag beyond its read buffer while paused and re-reads those records on resume, each once', async () => {
+    const stream = await createStream(e, `overflow-${++n}`);
+    const fn = fixtureFunction(`overflow${n}`, 'scripted');
+    const m = mapping(fn, stream, { batchSize: 5 });
+    const s = await start([fn], [m], 0.01, 10);
+    s.pause(m.logicalId); // by mapping id this time
+    const events = Array.from({ length: 60 }, (_, i) => ({ id: `o${i}`, pk: 'a' }));
+    await putEvents(e, stream, events);
+    await waitFor(() => s.stats().consumerLag[fn.name]!.behindRecords === 60, 20_000, 'lag 60 with a buffer of 10');
+    s.resume(m.logicalId);
+    await waitFor(() => okIds(s.reports).length === 60, 20_000, 'all 60 delivered');
+    expect(okIds(s.reports)).toEqual(events.map((ev) => ev.id)); // once each, in order
+    expect(s.stats().consumerLag[fn.name]!.behindRecords).toBe(0);
+  });
+
+  it('skips and checkpoints records that do not match the filter criteria', async () => {
+    const stream = await createStream(e, `filter-${++n}`);
+    const fn = fixtureFunction(`kfilter${n}`, 'scripted');
+    const m = mapping(fn, stream, { filterCriteria: { Filters: [{ Pattern: JSON.stringify({ data: { id: [{ prefix: 'keep' }] } }) }] } });
+    const s = await start([fn], [m]);
+    await putEvents(e, stream, [{ id: 'keep-1', pk: 'a' }, { id: 'drop-1', pk: 'a' }, { id: 'keep-2', pk: 'a' }, { id: 'drop-2', pk: 'a' }]);
+    await waitFor(() => s.mappingStats()[m.logicalId]!.filteredOut === 2 && okIds(s.reports).length === 2, 20_000, 'filtered');
+    expect(okIds(s.reports).sort()).toEqual(['keep-1', 'keep-2']);
+    expect(s.stats().consumerLag[fn.name]!.behindRecords).toBe(0);
+  });
+
+  it('starts at LATEST: records already in the stream are not delivered', async () => {
+    const stream = await createStream(e, `latest-${++n}`);
+    await putEvents(e, stream, [{ id: 'old', pk: 'a' }]);
+    const fn = fixtureFunction(`latest${n}`, 'scripted');
+    const s = await start([fn], [mapping(fn, stream, { startingPosition: 'LATEST' })]);
+    await new Promise((r) => setTimeout(r, 300)); // let the iterator settle at the tip before publishing
+    await putEvents(e, stream, [{ id: 'new', pk: 'a' }]);
+    await waitFor(() => okIds(s.reports).includes('new'), 20_000, 'the new record');
+    expect(okIds(s.reports)).toEqual(['new']);
+  });
+});
