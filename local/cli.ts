@@ -1,0 +1,193 @@
+// `npm start`: the local cloud in a terminal. `npm run demo`: the scripted demo.
+import * as path from 'node:path';
+import { Command, Option, InvalidArgumentError } from 'commander';
+import { LocalCloudError } from './assembly';
+import { DEFAULT_KINESIS_ENGINE, DEFAULT_PORTS, KINESIS_ENGINES, type KinesisEngine } from './emulators';
+import { startLocalCloud, type LocalCloud } from './index';
+import { createStatusSampler, formatBanner, formatStatusLine, formatStatusTable } from './status';
+import { DEMO_TIME_SCALE, formatDemoSummary, runDemo } from './demo';
+
+interface CliOptions {
+  assembly?: string;
+  synth: boolean;
+  timeScale?: number;
+  kinesis: KinesisEngine;
+  portSqs: number;
+  portKinesis: number;
+  stateDir: string;
+  allowUnsupported?: boolean;
+  demo?: boolean;
+  json?: boolean;
+  deadline: number;
+  quiet?: boolean;
+}
+
+function intArg(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`${name} must be a port number (0 = any free port)`);
+    return n;
+  };
+}
+
+function positive(v: string): number {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+export function buildProgram(): Command {
+  return new Command('local-cloud')
+    .description('Runs the synthesized CDK app on this machine: emulators, resources from cdk.out, local Lambda service.')
+    .option('--assembly <dir>', 'run this synthesized cloud assembly (any cdk.out) instead of synthesizing the project')
+    .option('--no-synth', 'reuse the last synthesized assembly in <state-dir>/cdk.out')
+    .option('--time-scale <factor>', 'scale every wait the template implies (0.1 = ten times faster)', positive)
+    .addOption(new Option('--kinesis <engine>', 'Kinesis emulator').choices(KINESIS_ENGINES as string[]).default(DEFAULT_KINESIS_ENGINE))
+    .option('--port-sqs <port>', 'SQS + S3 port (fauxqs)', intArg('--port-sqs'), DEFAULT_PORTS.sqs)
+    .option('--port-kinesis <port>', 'Kinesis port', intArg('--port-kinesis'), DEFAULT_PORTS.kinesis)
+    .option('--state-dir <dir>', 'where the assembly and endpoints.json go', '.local')
+    .option('--allow-unsupported', 'warn about unsupported resource types instead of failing')
+    .option('--demo', 'run the scripted demo (jobs, a poison job, events, a malformed event) and exit')
+    .option('--json', 'with --demo: print the summary as JSON')
+    .option('--deadline <seconds>', 'with --demo: give up after this long', positive, 120)
+    .option('--quiet', 'no function logs');
+}
+
+/** Prints a one-line error (with any captured tool output above it) and returns the exit code. */
+function reportError(err: unknown): number {
+  if (err instanceof LocalCloudError) {
+    if (err.details) console.error(err.details.trimEnd());
+    console.error(`error: ${err.message}`);
+  } else {
+    console.error(`error: ${(err as Error)?.stack ?? String(err)}`);
+  }
+  return 1;
+}
+
+async function runDemoCommand(opts: CliOptions): Promise<number> {
+  try {
+    const summary = await runDemo({
+      ...(opts.assembly ? { assemblyDir: opts.assembly } : {}),
+      synth: opts.assembly ? false : opts.synth,
+      timeScale: opts.timeScale ?? DEMO_TIME_SCALE,
+      kinesis: opts.kinesis,
+      // the demo must not collide with a running `npm start`: any free ports unless asked
+      ports: {
+        sqs: opts.portSqs === DEFAULT_PORTS.sqs ? 0 : opts.portSqs,
+        kinesis: opts.portKinesis === DEFAULT_PORTS.kinesis ? 0 : opts.portKinesis,
+      },
+      stateDir: path.join(opts.stateDir, 'demo'),
+      deadlineSeconds: opts.deadline,
+      log: opts.json ? () => undefined : (line) => console.error(line),
+    });
+    console.log(opts.json ? JSON.stringify(summary, null, 2) : formatDemoSummary(summary).join('\n'));
+    if (!summary.ok) console.error(`error: demo failed: ${summary.failure}`);
+    return summary.ok ? 0 : 1;
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+async function runInteractive(opts: CliOptions): Promise<number> {
+  const tty = Boolean(process.stdout.isTTY);
+  let drawn = 0;
+  const clearTable = (): void => {
+    if (tty && drawn > 0) process.stdout.write(`\x1b[${drawn}A\x1b[0J`);
+    drawn = 0;
+  };
+  let cloud: LocalCloud | undefined;
+  let interrupted = false;
+  let stopping: Promise<void> | undefined;
+  let finish: (code: number) => void = () => undefined;
+  const done = new Promise<number>((resolve) => (finish = resolve));
+  const onSignal = (): void => {
+    if (interrupted) {
+      console.error('\nforced exit');
+      process.exit(130);
+    }
+    interrupted = true;
+    clearTable();
+    console.error('\nstopping ... (Ctrl-C again to force)');
+    if (cloud) stopping ??= cloud.stop().then(() => finish(0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    cloud = await startLocalCloud({
+      ...(opts.assembly ? { assemblyDir: opts.assembly } : {}),
+      synth: opts.assembly ? false : opts.synth,
+      timeScale: opts.timeScale ?? 1,
+      kinesis: opts.kinesis,
+      ports: { sqs: opts.portSqs, kinesis: opts.portKinesis },
+      stateDir: opts.stateDir,
+      allowUnsupported: opts.allowUnsupported,
+      quiet: opts.quiet,
+      ...(opts.quiet
+        ? {}
+        : {
+            onFunctionLog: (l: { functionName: string; stream: string; line: string }) => {
+              clearTable();
+              console.log(`[${l.functionName}] ${l.line}`);
+            },
+          }),
+      onFatal: (err) => {
+        clearTable();
+        reportError(err);
+        finish(1);
+      },
+    });
+  } catch (err) {
+    return reportError(err);
+  }
+  if (interrupted) {
+    await cloud.stop();
+    return 0;
+  }
+  console.log(formatBanner(cloud).join('\n'));
+  const sampler = createStatusSampler(cloud.topology, cloud.roles, cloud.stats);
+  let busy = false;
+  let ticks = 0;
+  const timer = setInterval(() => {
+    ticks++;
+    if (busy || interrupted || (!tty && ticks % 10 !== 0)) return; // not a TTY: one line every ~10 s
+    busy = true;
+    sampler
+      .sample()
+      .then((s) => {
+        if (interrupted) return;
+        if (tty) {
+          clearTable();
+          const lines = formatStatusTable(s);
+          process.stdout.write(lines.join('\n') + '\n');
+          drawn = lines.length;
+        } else {
+          console.log(formatStatusLine(s));
+        }
+      })
+      .catch(() => undefined) // an emulator stopping mid-sample: the next tick (or the fatal handler) tells
+      .finally(() => (busy = false));
+  }, 1000);
+  const code = await done;
+  clearInterval(timer);
+  sampler.close();
+  await stopping;
+  return code;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.parse(argv);
+  const opts = program.opts<CliOptions>();
+  if (opts.json && !opts.demo) {
+    console.error('error: --json applies to --demo only');
+    return 2;
+  }
+  return opts.demo ? runDemoCommand(opts) : runInteractive(opts);
+}
+
+if (require.main === module) {
+  main(process.argv).then(
+    (code) => process.exit(code),
+    (err) => process.exit(reportError(err)),
+  );
+}

@@ -1,0 +1,322 @@
+// Starts the npm emulators on loopback: fauxqs (SQS + S3) and a Kinesis engine (kinesalite or kinesis-local).
+import * as net from 'node:net';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { LocalCloudError } from './assembly';
+
+export type KinesisEngine = 'kinesalite' | 'kinesis-local';
+export const KINESIS_ENGINES: readonly KinesisEngine[] = ['kinesalite', 'kinesis-local'];
+
+/** kinesalite: ~20× faster here (see README), in-process, survives everything we need; kinesis-local adds ON_DEMAND and EFO. */
+export const DEFAULT_KINESIS_ENGINE: KinesisEngine = 'kinesalite';
+
+export const DEFAULT_PORTS = {
+  /** fauxqs serves SQS and S3 on one port */
+  sqs: 4566,
+  kinesis: 4567,
+} as const;
+
+export interface EmulatorPorts {
+  sqs: number;
+  kinesis: number;
+}
+
+/** The region and account every emulator answers with (kinesalite and fauxqs both pin them). */
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_ACCOUNT_ID = '000000000000';
+/** Dummy credentials: the emulators accept any; the SDK insists on some. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+/**
+ * Host fauxqs puts in queue URLs: `http://sqs.<region>.localhost:<port>/000000000000/<name>`. The URL is a
+ * valid URL and an identifier only — `*.localhost` does not resolve here — so every SQS client is given the
+ * endpoint explicitly with `useQueueUrlAsEndpoint: false`.
+ */
+export const FAUXQS_URL_HOST = 'localhost';
+
+export interface KinesisCapabilities {
+  engine: KinesisEngine;
+  onDemand: boolean;
+  enhancedFanOut: boolean;
+  maxRetentionHours: number;
+}
+
+export interface EmulatorOptions {
+  ports: EmulatorPorts;
+  kinesis: KinesisEngine;
+  /** called once if an emulator dies while running (not during stop) */
+  onFatal?: (err: LocalCloudError) => void;
+  /** working directory for a child-process emulator */
+  workDir?: string;
+}
+
+export interface RunningEmulators {
+  endpoints: { sqs: string; s3: string; kinesis: string };
+  ports: EmulatorPorts;
+  kinesis: KinesisCapabilities;
+  /** child process ids, for tests that check for orphans */
+  childPids: number[];
+  stop(): Promise<void>;
+}
+
+export class PortInUseError extends LocalCloudError {
+  constructor(readonly port: number, what: string, flag: string) {
+    super(`port ${port} (${what}) is already in use: stop what uses it or choose another port with ${flag} <port>`);
+    this.name = 'PortInUseError';
+  }
+}
+
+const PORT_FLAGS: Record<keyof EmulatorPorts, { what: string; flag: string }> = {
+  sqs: { what: 'SQS + S3, fauxqs', flag: '--port-sqs' },
+  kinesis: { what: 'Kinesis', flag: '--port-kinesis' },
+};
+
+function isAddrInUse(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException)?.code === 'EADDRINUSE';
+}
+
+/** Checks a port can be bound (on all interfaces when `host` is undefined, as a child emulator binds). */
+export function probePort(port: number, host?: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+/** A free port chosen by the OS on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+interface Stoppable {
+  name: string;
+  stop(): Promise<void>;
+}
+
+async function startFauxqsServer(port: number, onFatal: (e: LocalCloudError) => void): Promise<{ port: number; stop: () => Promise<void> }> {
+  // fauxqs is ESM-only; startFauxqs() listens on 0.0.0.0, so build the app and listen on loopback ourselves.
+  const { buildApp } = (await import('fauxqs')) as typeof import('fauxqs');
+  const app = buildApp({ logger: false, host: FAUXQS_URL_HOST, defaultRegion: LOCAL_REGION });
+  try {
+    await app.listen({ port, host: '127.0.0.1' });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    if (isAddrInUse(err)) throw new PortInUseError(port, PORT_FLAGS.sqs.what, PORT_FLAGS.sqs.flag);
+    throw new LocalCloudError(`fauxqs (SQS + S3) failed to start on port ${port}: ${(err as Error).message}`);
+  }
+  let stopping = false;
+  app.server.on('error', (err: Error) => {
+    if (!stopping) onFatal(new LocalCloudError(`fauxqs (SQS + S3) failed: ${err.message}`));
+  });
+  const actual = (app.server.address() as net.AddressInfo).port;
+  return {
+    port: actual,
+    stop: async () => {
+      stopping = true;
+      await app.close();
+    },
+  };
+}
+
+async function startKinesalite(port: number, onFatal: (e: LocalCloudError) => void): Promise<{ port: number; stop: () => Promise<void> }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const kinesalite = require('kinesalite') as (opts: Record<string, unknown>) => http.Server;
+  // createStreamMs etc. default to 500 ms; shardLimit to 10 (too few for several streams)
+  const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => {
+      if (isAddrInUse(err)) reject(new PortInUseError(port, PORT_FLAGS.kinesis.what, PORT_FLAGS.kinesis.flag));
+      else reject(new LocalCloudError(`kinesalite failed to start on port ${port}: ${err.message}`));
+    });
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  let stopping = false;
+  server.on('error', (err) => {
+    if (!stopping) onFatal(new LocalCloudError(`kinesalite failed: ${err.message}`));
+  });
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        stopping = true;
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function waitForKinesis(endpoint: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+  const client = new KinesisClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, requestHandler: new NodeHttpHandler({ requestTimeout: 2000 }), maxAttempts: 1 });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new LocalCloudError(`kinesis-local exited during start-up (code ${child.exitCode ?? child.signalCode})`, output());
+      }
+      try {
+        await client.send(new ListStreamsCommand({}));
+        return;
+      } catch {
+        if (Date.now() > deadline) throw new LocalCloudError(`kinesis-local did not answer within ${timeoutMs / 1000} s`, output());
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+async function startKinesisLocal(port: number, workDir: string | undefined, onFatal: (e: LocalCloudError) => void): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
+  const actualPort = port === 0 ? await freePort() : port;
+  // kinesis-local binds every interface (it has no host setting): probe the same way
+  if (!(await probePort(actualPort))) throw new PortInUseError(actualPort, PORT_FLAGS.kinesis.what, PORT_FLAGS.kinesis.flag);
+  const tlsPort = await freePort(); // its HTTPS port is unused by us but always bound
+  const pkgDir = path.dirname(require.resolve('kinesis-local/package.json'));
+  // The wrapper exits when our stdin pipe closes, so the emulator cannot outlive us even after kill -9.
+  const wrapper = `process.stdin.on('end',()=>process.exit(0));process.stdin.resume();require(${JSON.stringify(path.join(pkgDir, 'main.js'))});`;
+  const child = spawn(process.execPath, ['-e', wrapper], {
+    cwd: workDir,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      KINESIS_MOCK_CERT_PATH: path.join(pkgDir, 'server.json'), // it crashes without it
+      KINESIS_MOCK_PLAIN_PORT: String(actualPort),
+      KINESIS_MOCK_TLS_PORT: String(tlsPort),
+      CREATE_STREAM_DURATION: '0ms',
+      DELETE_STREAM_DURATION: '0ms',
+      REGISTER_STREAM_CONSUMER_DURATION: '0ms',
+      DEREGISTER_STREAM_CONSUMER_DURATION: '0ms',
+      UPDATE_SHARD_COUNT_DURATION: '0ms',
+      SHARD_LIMIT: '1000',
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCOUNT_ID: LOCAL_ACCOUNT_ID,
+      LOG_LEVEL: 'WARN',
+      SHOULD_PERSIST_DATA: 'false',
+    },
+  });
+  let tail = '';
+  const keep = (d: Buffer): void => {
+    tail = (tail + d.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  child.on('error', () => undefined);
+  let stopping = false;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await waitForKinesis(`http://127.0.0.1:${actualPort}`, child, () => tail, 30_000);
+  } catch (err) {
+    stopping = true;
+    child.kill('SIGKILL');
+    await exited;
+    throw err;
+  }
+  child.once('exit', (code, signal) => {
+    if (!stopping) onFatal(new LocalCloudError(`kinesis-local exited unexpectedly (${signal ?? `code ${code}`})`, tail));
+  });
+  return {
+    port: actualPort,
+    pid: child.pid ?? -1,
+    stop: async () => {
+      stopping = true;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      // it may take up to ~2 s to stop; do not wait for ever
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Starts fauxqs and the chosen Kinesis engine on 127.0.0.1. Port 0 = any free port. */
+export async function startEmulators(options: EmulatorOptions): Promise<RunningEmulators> {
+  const started: Stoppable[] = [];
+  let fatalSent = false;
+  const onFatal = (err: LocalCloudError): void => {
+    if (fatalSent) return;
+    fatalSent = true;
+    options.onFatal?.(err);
+  };
+  const stopAll = async (): Promise<void> => {
+    for (const s of started.reverse()) await s.stop().catch(() => undefined);
+    started.length = 0;
+  };
+  const childPids: number[] = [];
+  try {
+    const fq = await startFauxqsServer(options.ports.sqs, onFatal);
+    started.push({ name: 'fauxqs', stop: fq.stop });
+    let kinesisPort: number;
+    let caps: KinesisCapabilities;
+    if (options.kinesis === 'kinesalite') {
+      const k = await startKinesalite(options.ports.kinesis, onFatal);
+      started.push({ name: 'kinesalite', stop: k.stop });
+      kinesisPort = k.port;
+      caps = { engine: 'kinesalite', onDemand: false, enhancedFanOut: false, maxRetentionHours: 168 };
+    } else if (options.kinesis === 'kinesis-local') {
+      const k = await startKinesisLocal(options.ports.kinesis, options.workDir, onFatal);
+      started.push({ name: 'kinesis-local', stop: k.stop });
+      childPids.push(k.pid);
+      kinesisPort = k.port;
+      caps = { engine: 'kinesis-local', onDemand: true, enhancedFanOut: true, maxRetentionHours: 8760 };
+    } else {
+      throw new LocalCloudError(`unknown Kinesis engine ${String(options.kinesis)} (use --kinesis ${KINESIS_ENGINES.join('|')})`);
+    }
+    const sqs = `http://127.0.0.1:${fq.port}`;
+    return {
+      endpoints: { sqs, s3: sqs, kinesis: `http://127.0.0.1:${kinesisPort}` },
+      ports: { sqs: fq.port, kinesis: kinesisPort },
+      kinesis: caps,
+      childPids,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** SDK clients for the local cloud's own use (provisioning, status, demo): explicit endpoints, dummy credentials. */
+export interface LocalClients {
+  sqs: SQSClient;
+  kinesis: KinesisClient;
+  s3: S3Client;
+  destroy(): void;
+}
+
+export function createLocalClients(endpoints: { sqs: string; s3: string; kinesis: string }, region = LOCAL_REGION): LocalClients {
+  const common = { region, credentials: LOCAL_CREDENTIALS };
+  // queue URLs carry a host that does not resolve: always send to the endpoint
+  const sqs = new SQSClient({ ...common, endpoint: endpoints.sqs, useQueueUrlAsEndpoint: false });
+  // kinesalite rejects HTTP/2, the SDK's default for Kinesis
+  const kinesis = new KinesisClient({ ...common, endpoint: endpoints.kinesis, requestHandler: new NodeHttpHandler() });
+  const s3 = new S3Client({ ...common, endpoint: endpoints.s3, forcePathStyle: true });
+  return {
+    sqs,
+    kinesis,
+    s3,
+    destroy: () => {
+      sqs.destroy();
+      kinesis.destroy();
+      s3.destroy();
+    },
+  };
+}

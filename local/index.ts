@@ -1,0 +1,276 @@
+// Programmatic entry point of the local cloud: synth → load cdk.out → emulators → provision → Lambda service.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { LocalCloudError, loadAssembly, type CloudAssembly } from './assembly';
+import { DEFAULT_KINESIS_ENGINE, DEFAULT_PORTS, LOCAL_CREDENTIALS, startEmulators, type EmulatorPorts, type KinesisEngine, type RunningEmulators } from './emulators';
+import { analyzeAssembly, provision, type ProvisionResult, type TopologyRoles } from './provision';
+import type { Clock, InvocationReport, LambdaServiceStats, LocalTopology } from './types';
+
+export { LocalCloudError } from './assembly';
+
+export interface LocalCloudOptions {
+  /** run this cloud assembly instead of synthesizing the project (implies synth: false) */
+  assemblyDir?: string;
+  /** synthesize the project's CDK app first (default true unless assemblyDir is given) */
+  synth?: boolean;
+  /** project root holding cdk.json (default: cwd) */
+  projectDir?: string;
+  timeScale?: number;
+  ports?: Partial<EmulatorPorts>;
+  kinesis?: KinesisEngine;
+  /** endpoints.json and the synthesized assembly go here (default .local, relative to projectDir) */
+  stateDir?: string;
+  quiet?: boolean;
+  allowUnsupported?: boolean;
+  /** start the Lambda service and the Firehose stand-in (default true); false = emulators + resources only */
+  startLambda?: boolean;
+  /** progress lines (default: console.error unless quiet) */
+  log?: (line: string) => void;
+  /** every function log line, as it is written to <stateDir>/logs/<function>.log (e.g. to echo on a terminal) */
+  onFunctionLog?: (line: { functionName: string; stream: string; line: string }) => void;
+  onInvocation?: (report: InvocationReport) => void;
+  /** an emulator or the Lambda service died: everything is already stopped when this is called */
+  onFatal?: (err: LocalCloudError) => void;
+}
+
+export interface EndpointsFile {
+  region: string;
+  accountId: string;
+  endpoints: { sqs: string; kinesis: string; s3: string };
+  queues: Record<string, { name: string; url: string; arn: string }>;
+  streams: Record<string, { name: string; arn: string }>;
+  buckets: Record<string, { name: string; arn: string }>;
+  /** every resource by logical id */
+  resources: {
+    queues: { logicalId: string; name: string; url: string; arn: string }[];
+    streams: { logicalId: string; name: string; arn: string; shardCount: number }[];
+    buckets: { logicalId: string; name: string }[];
+    functions: { logicalId: string; name: string; role?: string; handler: string; runtime: string }[];
+  };
+  /** environment that points any AWS SDK / CLI at the local cloud */
+  env: Record<string, string>;
+  kinesisEngine: KinesisEngine;
+  timeScale: number;
+  pid: number;
+  startedAt: string;
+}
+
+export type LambdaServiceHandle = import('./lambda/service').LambdaService;
+export type FirehoseHandle = import('./firehose').FirehoseService;
+
+export interface LocalCloud {
+  topology: LocalTopology;
+  endpoints: EndpointsFile;
+  endpointsFile: string;
+  provisioned: ProvisionResult;
+  roles: TopologyRoles;
+  emulators: RunningEmulators;
+  clock?: Clock;
+  /** undefined when startLambda is false */
+  lambda?: LambdaServiceHandle;
+  /** undefined when startLambda is false or the assembly has no delivery stream */
+  firehose?: FirehoseHandle;
+  assembly: CloudAssembly;
+  timings: { synthMs: number; startMs: number };
+  stats(): LambdaServiceStats;
+  stop(): Promise<void>;
+}
+
+const EMPTY_STATS: LambdaServiceStats = { functions: {}, consumerLag: {}, onFailureRecords: {} };
+
+/** Runs `cdk synth` of the project's app into outDir; a failure is an error carrying the CLI's output. */
+export async function synthesize(projectDir: string, outDir: string): Promise<void> {
+  if (!fs.existsSync(path.join(projectDir, 'cdk.json'))) throw new LocalCloudError(`cdk synth: no cdk.json in ${projectDir} (use --assembly <cdk.out> to run a synthesized app)`);
+  let cdkBin: string;
+  try {
+    // the project's own CLI first, else the one installed beside the local cloud
+    cdkBin = require.resolve('aws-cdk/bin/cdk', { paths: [projectDir, __dirname] });
+  } catch {
+    throw new LocalCloudError('cdk synth: the aws-cdk CLI is not installed (npm install)');
+  }
+  const args = [cdkBin, 'synth', '--quiet', '--no-notices', '-o', outDir];
+  const output: string[] = [];
+  const code = await new Promise<number>((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: projectDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // offline: no version check, no telemetry
+      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true' },
+    });
+    child.stdout.on('data', (d: Buffer) => output.push(d.toString()));
+    child.stderr.on('data', (d: Buffer) => output.push(d.toString()));
+    child.on('error', reject);
+    child.on('exit', (c, signal) => resolve(c ?? (signal ? 128 : 1)));
+  });
+  if (code !== 0) {
+    const text = output.join('').trim();
+    const lastLine = text.split('\n').filter((l) => l.trim()).pop() ?? '';
+    throw new LocalCloudError(`cdk synth failed (exit ${code}): ${lastLine.trim().slice(0, 200)}`, text.split('\n').slice(-40).join('\n'));
+  }
+}
+
+function endpointsFile(result: ProvisionResult, emulators: RunningEmulators, timeScale: number): EndpointsFile {
+  const { topology, roles } = result;
+  const q = (x: { name: string; url: string; arn: string }) => ({ name: x.name, url: x.url, arn: x.arn });
+  const queues: EndpointsFile['queues'] = {};
+  if (roles.jobs) queues.jobs = q(roles.jobs);
+  if (roles.jobsDlq) queues.jobsDlq = q(roles.jobsDlq);
+  const streams: EndpointsFile['streams'] = {};
+  if (roles.events) streams.events = { name: roles.events.name, arn: roles.events.arn };
+  const buckets: EndpointsFile['buckets'] = {};
+  if (roles.archive) buckets.archive = { name: roles.archive.name, arn: roles.archive.arn };
+  if (roles.failures) buckets.failures = { name: roles.failures.name, arn: roles.failures.arn };
+  const e = topology.endpoints;
+  return {
+    region: e.region,
+    accountId: e.accountId,
+    endpoints: { sqs: e.sqs, kinesis: e.kinesis, s3: e.s3 },
+    queues,
+    streams,
+    buckets,
+    resources: {
+      queues: topology.queues.map((x) => ({ logicalId: x.logicalId, ...q(x) })),
+      streams: topology.streams.map((s) => ({ logicalId: s.logicalId, name: s.name, arn: s.arn, shardCount: s.shardCount })),
+      buckets: topology.buckets.map((b) => ({ logicalId: b.logicalId, name: b.name })),
+      functions: topology.functions.map((f) => ({ logicalId: f.logicalId, name: f.name, ...(f.role ? { role: f.role } : {}), handler: f.handler, runtime: f.runtime })),
+    },
+    env: {
+      AWS_REGION: e.region,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_SQS: e.sqs,
+      AWS_ENDPOINT_URL_KINESIS: e.kinesis,
+      AWS_ENDPOINT_URL_S3: e.s3,
+    },
+    kinesisEngine: emulators.kinesis.engine,
+    timeScale,
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+  };
+}
+
+/** Imports one of the Lambda half's modules; a missing module is a clear error, not a stack trace. */
+async function importLambdaHalf(rel: string): Promise<Record<string, unknown>> {
+  const spec = rel; // a variable specifier: these modules are written in parallel and may not exist yet
+  try {
+    return (await import(spec)) as Record<string, unknown>;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find module|Failed to load url/.test((err as Error).message)) {
+      throw new LocalCloudError(`the local Lambda service is not available: cannot load local/${rel.replace(/^\.\//, '')}.ts`);
+    }
+    throw err;
+  }
+}
+
+/** Starts the whole local cloud. Resolves once the resources exist and the Lambda service polls. */
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const t0 = Date.now();
+  const projectDir = path.resolve(options.projectDir ?? process.cwd());
+  const stateDir = path.resolve(projectDir, options.stateDir ?? '.local');
+  const log = options.log ?? ((line: string) => (options.quiet ? undefined : console.error(line)));
+  const timeScale = options.timeScale ?? 1;
+  if (!(timeScale > 0)) throw new LocalCloudError(`--time-scale must be a positive number, got ${timeScale}`);
+  fs.mkdirSync(stateDir, { recursive: true });
+
+  const synth = options.synth ?? options.assemblyDir === undefined;
+  let assemblyDir = options.assemblyDir ? path.resolve(projectDir, options.assemblyDir) : path.join(stateDir, 'cdk.out');
+  if (synth) {
+    assemblyDir = path.join(stateDir, 'cdk.out');
+    log(`synthesizing the CDK app (cdk synth → ${path.relative(projectDir, assemblyDir)}) ...`);
+    await synthesize(projectDir, assemblyDir);
+    log(`synthesized in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  const synthMs = Date.now() - t0;
+  if (!synth && !options.assemblyDir && !fs.existsSync(path.join(assemblyDir, 'manifest.json'))) {
+    throw new LocalCloudError(`no synthesized assembly in ${assemblyDir}: run once without --no-synth, or pass --assembly <cdk.out>`);
+  }
+  const assembly = loadAssembly(assemblyDir);
+  // fail on unknown types / missing assets before any emulator starts
+  analyzeAssembly(assembly, { allowUnsupported: options.allowUnsupported });
+
+  let stopped = false;
+  let lambda: LambdaServiceHandle | undefined;
+  let firehose: FirehoseHandle | undefined;
+  let emulators: RunningEmulators | undefined;
+  const file = path.join(stateDir, 'endpoints.json');
+
+  const stopAll = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await firehose?.stop().catch(() => undefined);
+    await lambda?.stop().catch(() => undefined);
+    await emulators?.stop().catch(() => undefined);
+    try {
+      const current = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: number };
+      if (current.pid === process.pid) fs.rmSync(file, { force: true });
+    } catch {
+      // no endpoints file (or not ours): nothing to clean
+    }
+  };
+  const fatal = (err: LocalCloudError): void => {
+    void stopAll().then(() => (options.onFatal ? options.onFatal(err) : console.error(`error: ${err.message}`)));
+  };
+
+  try {
+    emulators = await startEmulators({
+      ports: { sqs: options.ports?.sqs ?? DEFAULT_PORTS.sqs, kinesis: options.ports?.kinesis ?? DEFAULT_PORTS.kinesis },
+      kinesis: options.kinesis ?? DEFAULT_KINESIS_ENGINE,
+      workDir: stateDir,
+      onFatal: fatal,
+    });
+    const provisioned = await provision({
+      assembly,
+      endpoints: emulators.endpoints,
+      kinesis: emulators.kinesis,
+      allowUnsupported: options.allowUnsupported,
+      stateDir,
+    });
+    for (const w of provisioned.warnings) log(`warning: ${w}`);
+    const endpoints = endpointsFile(provisioned, emulators, timeScale);
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(endpoints, null, 2) + '\n');
+    fs.renameSync(`${file}.tmp`, file);
+
+    let clock: Clock | undefined;
+    if (options.startLambda !== false) {
+      const { createClock } = (await importLambdaHalf('./clock')) as typeof import('./clock');
+      const { startLambdaService } = (await importLambdaHalf('./lambda/service')) as typeof import('./lambda/service');
+      const { createLogSink } = (await importLambdaHalf('./lambda/log-sink')) as typeof import('./lambda/log-sink');
+      clock = createClock(timeScale);
+      const logSink = createLogSink({ dir: path.join(stateDir, 'logs'), ...(options.onFunctionLog ? { tee: options.onFunctionLog } : {}) });
+      lambda = await startLambdaService(provisioned.topology, {
+        clock,
+        logSink,
+        ...(options.onInvocation ? { onInvocation: options.onInvocation } : {}),
+      });
+      if (provisioned.topology.deliveryStreams.length > 0) {
+        const { startFirehose } = (await importLambdaHalf('./firehose')) as typeof import('./firehose');
+        firehose = await startFirehose(provisioned.topology.deliveryStreams, {
+          clock,
+          endpoints: provisioned.topology.endpoints,
+          onError: (err, ds) => logSink.write(`firehose:${ds}`, 'runtime', `ERROR ${err instanceof Error ? err.message : String(err)}`),
+        });
+      }
+    }
+    const cloud: LocalCloud = {
+      topology: provisioned.topology,
+      endpoints,
+      endpointsFile: file,
+      provisioned,
+      roles: provisioned.roles,
+      emulators,
+      ...(clock ? { clock } : {}),
+      ...(lambda ? { lambda } : {}),
+      ...(firehose ? { firehose } : {}),
+      assembly,
+      timings: { synthMs, startMs: Date.now() - t0 - synthMs },
+      stats: () => lambda?.stats() ?? EMPTY_STATS,
+      stop: stopAll,
+    };
+    return cloud;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,182 @@
+// The live status view: per function counters, queue / DLQ depth, consumer lag, archive objects.
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { createLocalClients, type LocalClients } from './emulators';
+import type { LambdaServiceStats, LocalBucket, LocalQueue, LocalTopology } from './types';
+import type { TopologyRoles } from './provision';
+
+export interface StatusSnapshot {
+  at: string;
+  functions: { name: string; role?: string; invocations: number; recordsOk: number; recordsFailed: number; errors: number; timeouts: number }[];
+  queues: { name: string; role?: string; visible: number; inFlight: number }[];
+  consumers: { mapping: string; function: string; behindRecords: number; millisBehind: number }[];
+  buckets: { name: string; role?: string; objects: number }[];
+  onFailureRecords: number;
+}
+
+export interface StatusSampler {
+  sample(): Promise<StatusSnapshot>;
+  close(): void;
+}
+
+async function depth(clients: LocalClients, q: LocalQueue): Promise<{ visible: number; inFlight: number }> {
+  const a = (
+    await clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: q.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    )
+  ).Attributes;
+  return { visible: Number(a?.ApproximateNumberOfMessages ?? 0), inFlight: Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0) };
+}
+
+/** Counts a bucket's objects (pages through ListObjectsV2). */
+export async function countObjects(clients: LocalClients, bucket: LocalBucket | string): Promise<number> {
+  const name = typeof bucket === 'string' ? bucket : bucket.name;
+  let n = 0;
+  let token: string | undefined;
+  do {
+    const page = await clients.s3.send(new ListObjectsV2Command({ Bucket: name, ContinuationToken: token }));
+    n += page.KeyCount ?? page.Contents?.length ?? 0;
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return n;
+}
+
+export function createStatusSampler(topology: LocalTopology, roles: TopologyRoles, stats: () => LambdaServiceStats): StatusSampler {
+  const clients = createLocalClients(topology.endpoints, topology.endpoints.region);
+  const roleOfQueue = (q: LocalQueue): string | undefined => (q === roles.jobs ? 'jobs' : q === roles.jobsDlq ? 'dlq' : undefined);
+  const roleOfBucket = (b: LocalBucket): string | undefined => (b === roles.archive ? 'archive' : b === roles.failures ? 'failures' : undefined);
+  return {
+    async sample(): Promise<StatusSnapshot> {
+      const s = stats();
+      const fnByLogical = new Map(topology.functions.map((f) => [f.logicalId, f]));
+      const functions = topology.functions.map((f) => {
+        const c = s.functions[f.name] ?? s.functions[f.logicalId] ?? { invocations: 0, recordsOk: 0, recordsFailed: 0, errors: 0, timeouts: 0 };
+        return { name: f.name, ...(f.role ? { role: f.role } : {}), ...c };
+      });
+      const queues = await Promise.all(topology.queues.map(async (q) => ({ name: q.name, ...(roleOfQueue(q) ? { role: roleOfQueue(q) } : {}), ...(await depth(clients, q)) })));
+      const consumers = topology.kinesisMappings.map((m) => {
+        const lag = s.consumerLag[m.logicalId] ?? s.consumerLag[fnByLogical.get(m.functionLogicalId)?.name ?? ''] ?? { behindRecords: 0, millisBehind: 0 };
+        return { mapping: m.logicalId, function: fnByLogical.get(m.functionLogicalId)?.name ?? m.functionLogicalId, ...lag };
+      });
+      const buckets = await Promise.all(
+        topology.buckets.map(async (b) => ({ name: b.name, ...(roleOfBucket(b) ? { role: roleOfBucket(b) } : {}), objects: await countObjects(clients, b) })),
+      );
+      const onFailureRecords = Object.values(s.onFailureRecords).reduce((a, b) => a + b, 0);
+      return { at: new Date().toISOString(), functions, queues, consumers, buckets, onFailureRecords };
+    },
+    close: () => clients.destroy(),
+  };
+}
+
+const pad = (s: string | number, n: number): string => String(s).padEnd(n);
+
+/** A multi-line table for a TTY (redrawn in place). */
+export function formatStatusTable(s: StatusSnapshot): string[] {
+  const lines: string[] = [];
+  lines.push(`status ${s.at.slice(11, 19)}   (Ctrl-C stops everything)`);
+  lines.push(`  ${pad('function', 22)}${pad('invocations', 13)}${pad('records ok', 12)}${pad('failed', 8)}${pad('errors', 8)}timeouts`);
+  for (const f of s.functions) {
+    lines.push(`  ${pad(f.name, 22)}${pad(f.invocations, 13)}${pad(f.recordsOk, 12)}${pad(f.recordsFailed, 8)}${pad(f.errors, 8)}${f.timeouts}`);
+  }
+  const q = s.queues.map((x) => `${x.role ?? x.name} ${x.visible}+${x.inFlight} in flight`).join('   ');
+  lines.push(`  queues: ${q || '-'}`);
+  const lag = s.consumers.map((c) => `${c.function} ${c.behindRecords} rec / ${c.millisBehind} ms`).join('   ');
+  lines.push(`  consumer lag: ${lag || '-'}`);
+  const b = s.buckets.map((x) => `${x.role ?? x.name} ${x.objects}`).join('   ');
+  lines.push(`  bucket objects: ${b || '-'}   on-failure records: ${s.onFailureRecords}`);
+  return lines;
+}
+
+/** One line, for logs when stdout is not a TTY. */
+export function formatStatusLine(s: StatusSnapshot): string {
+  const f = s.functions.map((x) => `${x.name} ${x.invocations}inv ${x.recordsOk}ok ${x.recordsFailed}fail`).join(', ');
+  const q = s.queues.map((x) => `${x.role ?? x.name}=${x.visible + x.inFlight}`).join(' ');
+  const lag = s.consumers.map((c) => `${c.function}=${c.behindRecords}`).join(' ');
+  const b = s.buckets.map((x) => `${x.role ?? x.name}=${x.objects}`).join(' ');
+  return `[${s.at.slice(11, 19)}] ${f} | queues ${q} | lag ${lag} | objects ${b}`;
+}
+
+/** The start-up banner: endpoints, resources, functions and their mappings, what is not emulated, how to connect. */
+export function formatBanner(cloud: {
+  topology: LocalTopology;
+  roles: TopologyRoles;
+  endpointsFile: string;
+  provisioned: {
+    notEmulated: { type: string }[];
+    excludedFunctions: unknown[];
+    notes: string[];
+    consumers: { name: string; registered: boolean }[];
+  };
+  emulators: { kinesis: { engine: string } };
+  timings: { synthMs: number; startMs: number };
+  endpoints: { timeScale: number; env: Record<string, string> };
+}): string[] {
+  const { topology: t, roles } = cloud;
+  const e = t.endpoints;
+  const L: string[] = [];
+  const secs = (ms: number): string => (ms / 1000).toFixed(1);
+  L.push(`queue-and-stream local cloud — ready in ${secs(cloud.timings.startMs)} s${cloud.timings.synthMs > 50 ? ` (after a ${secs(cloud.timings.synthMs)} s synth)` : ''}`);
+  const ts = cloud.endpoints.timeScale;
+  L.push(
+    ts === 1
+      ? '  time scale 1: template waits (visibility timeouts, batching windows, backoff, buffering) run in real time (--time-scale <f> to speed up)'
+      : `  time scale ${ts}: every wait the template implies runs ${ts < 1 ? `${+(1 / ts).toFixed(2)}× faster` : `${ts}× slower`} (visibility timeouts, batching windows, backoff, Firehose buffering)`,
+  );
+  L.push(`  SQS + S3  ${e.sqs}  (fauxqs)`);
+  L.push(`  Kinesis   ${e.kinesis}  (${cloud.emulators.kinesis.engine})`);
+  L.push('  resources:');
+  for (const q of t.queues) {
+    const role = q === roles.jobs ? 'jobs queue' : q === roles.jobsDlq ? 'jobs DLQ' : 'queue';
+    const dlq = q.redrivePolicy ? `, DLQ after ${q.redrivePolicy.maxReceiveCount} receives → ${t.queues.find((x) => x.arn === q.redrivePolicy?.deadLetterTargetArn)?.name}` : '';
+    L.push(`    ${role.padEnd(15)}${q.url}  (visibility ${q.visibilityTimeoutSeconds} s${dlq})`);
+  }
+  for (const s of t.streams) {
+    L.push(`    ${(s === roles.events ? 'events stream' : 'stream').padEnd(15)}${s.name}  (${s.shardCount} shards${s.mode === 'ON_DEMAND' ? ', ON_DEMAND' : ''}, ${s.retentionHours} h)`);
+  }
+  for (const b of t.buckets) {
+    L.push(`    ${(b === roles.archive ? 'archive bucket' : b === roles.failures ? 'failure bucket' : 'bucket').padEnd(15)}${b.name}`);
+  }
+  L.push('  functions:');
+  for (const f of t.functions) {
+    L.push(`    ${f.name}${f.role ? ` (${f.role})` : ''}: ${f.handler} ${f.runtime}, ${f.timeoutSeconds} s, ${f.memoryMb} MB`);
+    for (const m of t.sqsMappings.filter((x) => x.functionLogicalId === f.logicalId)) {
+      const bits = [`batch ${m.batchSize}`, `window ${m.maximumBatchingWindowSeconds} s`];
+      if (m.reportBatchItemFailures) bits.push('partial batch response');
+      if (m.maximumConcurrency) bits.push(`max concurrency ${m.maximumConcurrency}`);
+      if (m.filterCriteria) bits.push('filtered');
+      if (!m.enabled) bits.push('DISABLED');
+      L.push(`      ← SQS ${m.queue.name} (${bits.join(', ')})`);
+    }
+    for (const m of t.kinesisMappings.filter((x) => x.functionLogicalId === f.logicalId)) {
+      const bits = [m.startingPosition, `batch ${m.batchSize}`, `window ${m.maximumBatchingWindowSeconds} s`];
+      if (m.parallelizationFactor > 1) bits.push(`parallelization ${m.parallelizationFactor}`);
+      if (m.bisectBatchOnFunctionError) bits.push('bisect');
+      bits.push(`retries ${m.maximumRetryAttempts === -1 ? '∞' : m.maximumRetryAttempts}`);
+      bits.push(`max age ${m.maximumRecordAgeInSeconds === -1 ? '∞' : `${m.maximumRecordAgeInSeconds} s`}`);
+      if (m.reportBatchItemFailures) bits.push('partial batch response');
+      if (m.onFailure) bits.push(`on failure → ${m.onFailure.kind} ${m.onFailure.kind === 's3' ? m.onFailure.bucketName : m.onFailure.arn}`);
+      if (m.filterCriteria) bits.push('filtered');
+      if (m.streamConsumerName) bits.push(`EFO consumer ${m.streamConsumerName}`);
+      if (!m.enabled) bits.push('DISABLED');
+      L.push(`      ← Kinesis ${m.stream.name} (${bits.join(', ')})`);
+    }
+  }
+  for (const d of t.deliveryStreams) {
+    L.push(
+      `  firehose ${d.name}: ${d.sourceStream.name} → s3://${d.bucket.name}/${d.prefix} (${d.compression}, ${d.bufferingIntervalSeconds} s / ${d.bufferingSizeMiB} MiB${d.appendDelimiter ? `, delimiter ${JSON.stringify(d.delimiter)}` : ''})`,
+    );
+  }
+  const counts = new Map<string, number>();
+  for (const n of cloud.provisioned.notEmulated) counts.set(n.type, (counts.get(n.type) ?? 0) + 1);
+  if (cloud.provisioned.excludedFunctions.length) counts.set('CDK custom-resource provider function', cloud.provisioned.excludedFunctions.length);
+  if (counts.size) {
+    L.push(`  not emulated (no local effect): ${[...counts.entries()].map(([k, n]) => `${k.replace(/^AWS::/, '')}${n > 1 ? ` ×${n}` : ''}`).join(', ')}`);
+  }
+  for (const n of cloud.provisioned.notes) L.push(`  note: ${n}`);
+  L.push('  point the AWS CLI / SDK at it:');
+  L.push(`    export ${Object.entries(cloud.endpoints.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  if (roles.jobs) L.push(`    aws sqs get-queue-attributes --queue-url ${roles.jobs.url} --attribute-names All`);
+  if (roles.events) L.push(`    aws kinesis describe-stream-summary --stream-name ${roles.events.name}`);
+  L.push(`  endpoints and names: ${cloud.endpointsFile}`);
+  return L;
+}

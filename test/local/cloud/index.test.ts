@@ -1,0 +1,72 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { createLocalClients } from '../../../local/emulators';
+import { startLocalCloud } from '../../../local/index';
+import type { InvocationReport } from '../../../local/types';
+import { fixture, tempDir } from './helpers';
+
+describe('startLocalCloud', () => {
+  it('writes .local/endpoints.json with the well-known keys and every resource, and removes it on stop', async () => {
+    const tmp = tempDir();
+    const cloud = await startLocalCloud({ assemblyDir: fixture('two-stacks-weak'), stateDir: tmp.dir, ports: { sqs: 0, kinesis: 0 }, startLambda: false, quiet: true });
+    try {
+      const file = path.join(tmp.dir, 'endpoints.json');
+      expect(cloud.endpointsFile).toBe(file);
+      const e = JSON.parse(fs.readFileSync(file, 'utf8'));
+      expect(e.region).toBe('us-east-1');
+      expect(e.endpoints).toEqual({ sqs: cloud.emulators.endpoints.sqs, kinesis: cloud.emulators.endpoints.kinesis, s3: cloud.emulators.endpoints.s3 });
+      expect(e.queues.jobs.url).toMatch(/JobQueueEE3AD499$/);
+      expect(e.queues.jobsDlq.url).toMatch(/JobDlq229B5977$/);
+      expect(e.streams.events.name).toBe('Fix-Dev-Stateful-EventStream271A91DB');
+      expect(e.buckets.archive.name).toBe('fix-dev-stateful-archivebucket9decbf5d');
+      expect(e.buckets.failures.name).toBe('fix-dev-stateful-failurebucket1db25638');
+      expect(e.resources.functions.map((f: { name: string }) => f.name)).toEqual(['job-worker', 'notifications', 'payments']);
+      expect(e.env.AWS_ENDPOINT_URL_KINESIS).toBe(cloud.emulators.endpoints.kinesis);
+    } finally {
+      await cloud.stop();
+    }
+    expect(fs.existsSync(path.join(tmp.dir, 'endpoints.json'))).toBe(false);
+    tmp.remove();
+  });
+
+  it('fails on an unknown resource type before starting any emulator', async () => {
+    const tmp = tempDir();
+    try {
+      await expect(startLocalCloud({ assemblyDir: fixture('unknown-type'), stateDir: tmp.dir, ports: { sqs: 0, kinesis: 0 }, quiet: true })).rejects.toThrow(
+        /AWS::DynamoDB::Table Unknown\/Table/,
+      );
+      expect(fs.existsSync(path.join(tmp.dir, 'endpoints.json'))).toBe(false);
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('hands the topology to the Lambda service: a job sent to the worker queue is reported as one invocation', async () => {
+    const tmp = tempDir();
+    const reports: InvocationReport[] = [];
+    const cloud = await startLocalCloud({
+      assemblyDir: fixture('two-stacks-weak'),
+      stateDir: tmp.dir,
+      ports: { sqs: 0, kinesis: 0 },
+      timeScale: 0.01,
+      quiet: true,
+      onInvocation: (r) => reports.push(r),
+    });
+    const clients = createLocalClients(cloud.topology.endpoints);
+    try {
+      await clients.sqs.send(new SendMessageCommand({ QueueUrl: cloud.roles.jobs!.url, MessageBody: '{"hello":"world"}' }));
+      const deadline = Date.now() + 20_000;
+      while (!reports.some((r) => r.source === 'sqs') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const sqs = reports.filter((r) => r.source === 'sqs');
+      expect(sqs).toHaveLength(1);
+      expect(sqs[0]).toMatchObject({ functionName: 'job-worker', outcome: 'ok' });
+      expect(cloud.stats().functions['job-worker'].invocations).toBe(1);
+    } finally {
+      clients.destroy();
+      await cloud.stop();
+      tmp.remove();
+    }
+  });
+});
