@@ -1,0 +1,81 @@
+/**
+ * Every alarm the app creates: what it means and the first thing to do. Alarm descriptions are built from
+ * this object and the README "Operate" section is rendered from it (tools/render-defaults.ts).
+ * `{name}`, `{threshold}` and `{maxRecordAge}` are filled in per alarm.
+ */
+export interface AlarmEntry {
+  readonly title: string;
+  readonly meaning: string;
+  readonly firstAction: string;
+}
+
+export const ALARM_CATALOGUE = {
+  jobDlqNotEmpty: {
+    title: 'Job DLQ not empty',
+    meaning: 'At least one job failed {threshold} receives and was moved to the dead-letter queue; nothing retries it.',
+    firstAction:
+      'Read the DLQ messages and the job-worker logs for their job ids, fix the cause, then move them back with the redrive tool.',
+  },
+  jobQueueOldestMessageAge: {
+    title: 'Jobs waiting too long',
+    meaning: 'The oldest job has waited more than {threshold}: the worker is failing repeatedly, throttled, disabled or outpaced.',
+    firstAction:
+      "Check the job-worker Errors and Throttles alarms and its event source mapping state; if it is healthy traffic, raise the worker's maxConcurrency.",
+  },
+  workerErrors: {
+    title: 'Job worker invocation errors',
+    meaning: 'A job-worker invocation failed as a whole (crash or timeout), so its entire batch returns to the queue.',
+    firstAction:
+      "Open the job-worker log group at the alarm time, find the error or 'Task timed out' line, and fix the handler or raise its timeout together with the queue visibility timeout.",
+  },
+  workerThrottles: {
+    title: 'Job worker throttled',
+    meaning: 'Lambda throttled the job worker (account or reserved concurrency exhausted); jobs wait in the queue.',
+    firstAction:
+      'Check account-level ConcurrentExecutions and which functions use it; lower the worker maxConcurrency or request a concurrency increase.',
+  },
+  consumerIteratorAge: {
+    title: 'Consumer {name} falling behind',
+    meaning:
+      'Consumer {name} is processing events older than {threshold}; at {maxRecordAge} Lambda skips them to the failure bucket.',
+    firstAction:
+      'Check the {name} Errors alarm and log group for a record being retried or a slow dependency; if the load is genuine, raise its batch size or give it enhanced fan-out.',
+  },
+  consumerErrors: {
+    title: 'Consumer {name} invocation errors',
+    meaning:
+      'An invocation of consumer {name} failed as a whole; Lambda bisects and retries the batch, then sends what still fails to the failure bucket.',
+    firstAction:
+      'Read the {name} log group at the alarm time; after the fix, redrive the batches it left in the failure bucket.',
+  },
+  streamWriteThrottled: {
+    title: 'Event stream write throttled',
+    meaning:
+      'Producers exceeded a shard write limit (1 MB/s or 1,000 records/s) for {threshold}; rejected PutRecords entries are retried or fail.',
+    firstAction:
+      'Look at IncomingBytes/IncomingRecords and partition-key skew; add shards (provisioned) or switch the stream to on-demand.',
+  },
+  streamReadThrottled: {
+    title: 'Event stream read throttled',
+    meaning:
+      'Readers exceeded a shard read limit (5 reads/s or 2 MB/s shared) for {threshold}; consumers and the archive fall behind.',
+    firstAction:
+      'Count the shared-throughput readers (consumers + Firehose); move the busiest consumer to enhanced fan-out or raise batching windows.',
+  },
+  archiveDataFreshness: {
+    title: 'Archive delivery delayed',
+    meaning:
+      'Firehose has held the oldest event for more than {threshold} without delivering it to S3; the archive and replays miss recent events.',
+    firstAction:
+      "Open the delivery stream's log group for S3 delivery errors and check the archive bucket and role permissions; undeliverable records land under errors/.",
+  },
+} as const satisfies Record<string, AlarmEntry>;
+
+export type AlarmKey = keyof typeof ALARM_CATALOGUE;
+
+/** `meaning First action: …`, placeholders filled; used as the CloudWatch alarm description. */
+export function alarmDescription(key: AlarmKey, vars: Readonly<Record<string, string>> = {}): string {
+  const entry: AlarmEntry = ALARM_CATALOGUE[key];
+  const fill = (s: string): string => s.replace(/\{(\w+)\}/g, (m, v: string) => vars[v] ?? m);
+  return `${fill(entry.meaning)} First action: ${fill(entry.firstAction)}`;
+}

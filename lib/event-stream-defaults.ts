@@ -1,0 +1,53 @@
+import { Duration } from 'aws-cdk-lib';
+import { StreamEncryption } from 'aws-cdk-lib/aws-kinesis';
+import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import type { Documented } from './documented';
+
+export const EVENT_STREAM_DEFAULTS = {
+  encryption: {
+    value: StreamEncryption.MANAGED,
+    shown: 'KMS, AWS managed key (aws/kinesis)',
+    why: 'encrypted at rest; consumers and Firehose read it without key grants or a cross-stack key policy',
+  },
+  startingPosition: {
+    value: StartingPosition.TRIM_HORIZON,
+    why: 'a new consumer starts from the oldest retained event, so adding one never silently skips events',
+  },
+  batchSize: {
+    value: 100,
+    why: 'Lambda default: small enough to finish well inside the 30 s timeout, large enough to amortise invocations',
+  },
+  maxBatchingWindow: {
+    value: Duration.seconds(1),
+    why: 'fuller batches under light load for at most 1 s of extra latency',
+  },
+  parallelizationFactor: {
+    value: 1,
+    why: 'one batch per shard at a time: the only setting that keeps per-partition-key order',
+  },
+  bisectBatchOnError: {
+    value: true,
+    why: 'a batch that throws is split until the poison record is isolated; splits do not consume retries',
+  },
+  retryAttempts: {
+    value: 3,
+    why: 'finite: a poison record holds its shard for at most four attempts, then goes to the failure bucket',
+  },
+  maxRecordAge: {
+    value: Duration.hours(1),
+    why: 'a stuck shard skips to the failure bucket after an hour, well inside the 24 h minimum retention (checked)',
+  },
+  reportBatchItemFailures: {
+    value: true,
+    why: 'a handler reports the first failed record; Lambda retries from there and keeps the order',
+  },
+  onFailure: {
+    value: 'failure bucket',
+    shown: 'S3 failure bucket',
+    why: 'S3 destinations keep the full invocation record (payload + metadata) for the redrive tool',
+  },
+  enhancedFanOut: {
+    value: false,
+    why: 'three consumers + Firehose poll each shard ~4×/s, inside the 5 reads/s limit; opt in per consumer for 2 MB/s of its own',
+  },
+} as const satisfies Record<string, Documented<unknown>>;

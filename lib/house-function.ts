@@ -1,0 +1,79 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { LogLevel, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { HOUSE_FUNCTION_DEFAULTS as D } from './house-function-defaults';
+
+/** Root of the per-function folders (`lambdas/<name>/handler.ts`). */
+export const LAMBDAS_DIR = path.resolve(__dirname, '..', 'lambdas');
+
+export interface HouseFunctionProps {
+  /** Folder under lambdas/; also POWERTOOLS_SERVICE_NAME. */
+  readonly name: string;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  readonly environment?: Readonly<Record<string, string>>;
+  /** @default HOUSE_FUNCTION_DEFAULTS.timeout */
+  readonly timeout?: Duration;
+  /** @default HOUSE_FUNCTION_DEFAULTS.memorySize */
+  readonly memorySize?: number;
+}
+
+/** NodejsFunction with the house defaults; `fn` is the function, `logGroup` its own log group. */
+export class HouseFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly logGroup: logs.LogGroup;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: HouseFunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    // Own role: log writes are granted on this log group only, instead of the AWSLambdaBasicExecutionRole managed policy.
+    this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    this.logGroup.grantWrite(this.role);
+
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: path.join(LAMBDAS_DIR, props.name, 'handler.ts'),
+      handler: 'handler',
+      role: this.role,
+      logGroup: this.logGroup,
+      runtime: D.runtime.value, // latest Node.js LTS on Lambda
+      architecture: D.architecture.value, // Graviton: cheaper per GB-second
+      memorySize: props.memorySize ?? D.memorySize.value, // I/O-bound handlers
+      timeout: props.timeout ?? D.timeout.value, // sets the job queue's visibility floor (6 × timeout + window)
+      tracing: D.tracing.value, // X-Ray across producer → queue/stream → handler
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.name,
+        POWERTOOLS_METRICS_NAMESPACE: D.metricsNamespace.value,
+        POWERTOOLS_LOG_LEVEL: D.logLevel.value,
+        NODE_OPTIONS: '--enable-source-maps', // map minified stack traces back to TypeScript
+        ...props.environment,
+      },
+      bundling: {
+        minify: D.minify.value, // smaller bundle, faster cold start
+        sourceMap: D.sourceMap.value, // paired with NODE_OPTIONS above
+        externalModules: [...D.externalModules.value], // SDK v3 comes with the runtime
+        forceDockerBundling: false, // local esbuild only: synth works offline without Docker
+        logLevel: LogLevel.WARNING, // esbuild prints problems, not bundle sizes
+      },
+    });
+    NagSuppressions.addResourceSuppressions(
+      this.role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          appliesTo: ['Resource::*'],
+          reason:
+            'Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions (X-Ray docs).',
+        },
+      ],
+      true,
+    );
+  }
+}

@@ -1,0 +1,175 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { alarmDescription, type AlarmKey } from './alarm-catalogue';
+import type { EventArchive } from './event-archive';
+import type { EventStream } from './event-stream';
+import type { JobQueue } from './job-queue';
+import { MONITORING_DEFAULTS as D } from './monitoring-defaults';
+
+export interface MonitoringProps {
+  /** Subscribe this address to the alarm topic (confirmation e-mail on first deploy). */
+  readonly alarmEmail?: string;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+interface AlarmSpec {
+  readonly key: AlarmKey;
+  readonly metric: cloudwatch.IMetric;
+  readonly threshold: number;
+  readonly vars?: Readonly<Record<string, string>>;
+  readonly evaluationPeriods?: number;
+}
+
+/** One encrypted SNS topic, the alarms of every path (descriptions from ALARM_CATALOGUE) and a dashboard. */
+export class Monitoring extends Construct {
+  readonly topic: sns.Topic;
+  readonly topicKey: kms.Key;
+  readonly dashboard: cloudwatch.Dashboard;
+  private readonly _alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    this.topicKey = new kms.Key(this, 'TopicKey', {
+      description: 'Encrypts the queue-and-stream alarm topic; CloudWatch may use it to publish alarms.',
+      enableKeyRotation: true,
+      removalPolicy: props.removalPolicy,
+    });
+    const cloudwatchService = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
+    // aws/sns cannot be used by CloudWatch; this key lets CloudWatch encrypt what it publishes.
+    this.topicKey.grant(cloudwatchService, 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.topic = new sns.Topic(this, 'AlarmTopic', { masterKey: this.topicKey, enforceSSL: true });
+    this.topic.grantPublish(cloudwatchService);
+    if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
+    this.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this._alarms, width: 24, height: 6 }),
+    );
+  }
+
+  get alarms(): readonly cloudwatch.Alarm[] {
+    return this._alarms;
+  }
+
+  /** DLQ not empty, oldest job age, worker errors and throttles. */
+  watchJobQueue(jobQueue: JobQueue, worker: lambda.IFunction): void {
+    const period = D.period.value;
+    const dlqVisible = jobQueue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' });
+    const oldest = jobQueue.queue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' });
+    const errors = worker.metricErrors({ period, statistic: 'Sum' });
+    const throttles = worker.metricThrottles({ period, statistic: 'Sum' });
+    this.alarm('JobDlqNotEmpty', {
+      key: 'jobDlqNotEmpty',
+      metric: dlqVisible,
+      threshold: 1,
+      vars: { threshold: String(jobQueue.maxReceiveCount) },
+    });
+    this.alarm('JobQueueOldestMessageAge', {
+      key: 'jobQueueOldestMessageAge',
+      metric: oldest,
+      threshold: D.jobQueueOldestMessageAge.value.toSeconds(),
+      vars: { threshold: D.jobQueueOldestMessageAge.value.toHumanString() },
+    });
+    this.alarm('WorkerErrors', { key: 'workerErrors', metric: errors, threshold: 1 });
+    this.alarm('WorkerThrottles', { key: 'workerThrottles', metric: throttles, threshold: 1 });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Jobs: queue and DLQ',
+        left: [jobQueue.queue.metricApproximateNumberOfMessagesVisible({ period }), dlqVisible],
+        right: [oldest],
+      }),
+      new cloudwatch.GraphWidget({ title: 'Jobs: worker', left: [worker.metricInvocations({ period }), errors, throttles] }),
+    );
+  }
+
+  /** Stream write/read throttling and, per consumer, iterator age (from its maxRecordAge) and errors. */
+  watchEventStream(eventStream: EventStream): void {
+    const period = D.period.value;
+    const throttleVars = { threshold: Duration.seconds(period.toSeconds() * D.throttleEvaluationPeriods.value).toHumanString() };
+    const writeThrottled = eventStream.stream.metricWriteProvisionedThroughputExceeded({ period, statistic: 'Sum' });
+    const readThrottled = eventStream.stream.metricReadProvisionedThroughputExceeded({ period, statistic: 'Sum' });
+    this.alarm('StreamWriteThrottled', {
+      key: 'streamWriteThrottled',
+      metric: writeThrottled,
+      threshold: 1,
+      evaluationPeriods: D.throttleEvaluationPeriods.value,
+      vars: throttleVars,
+    });
+    this.alarm('StreamReadThrottled', {
+      key: 'streamReadThrottled',
+      metric: readThrottled,
+      threshold: 1,
+      evaluationPeriods: D.throttleEvaluationPeriods.value,
+      vars: throttleVars,
+    });
+    const iteratorAges: cloudwatch.IMetric[] = [];
+    for (const consumer of eventStream.consumers) {
+      const id = pascal(consumer.name);
+      const threshold = Duration.seconds(
+        Math.floor(consumer.maxRecordAge.toSeconds() * D.iteratorAgeFractionOfMaxRecordAge.value),
+      );
+      // IteratorAge is reported in milliseconds, per function.
+      const iteratorAge = consumer.fn.metric('IteratorAge', { period, statistic: 'Maximum' });
+      iteratorAges.push(iteratorAge.with({ label: consumer.name }));
+      const vars = {
+        name: consumer.name,
+        threshold: threshold.toHumanString(),
+        maxRecordAge: consumer.maxRecordAge.toHumanString(),
+      };
+      this.alarm(`${id}IteratorAge`, { key: 'consumerIteratorAge', metric: iteratorAge, threshold: threshold.toMilliseconds(), vars });
+      this.alarm(`${id}Errors`, {
+        key: 'consumerErrors',
+        metric: consumer.fn.metricErrors({ period, statistic: 'Sum' }),
+        threshold: 1,
+        vars,
+      });
+    }
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Events: stream',
+        left: [eventStream.stream.metricIncomingRecords({ period, statistic: 'Sum' })],
+        right: [writeThrottled, readThrottled],
+      }),
+      new cloudwatch.GraphWidget({ title: 'Events: consumer iterator age (ms)', left: iteratorAges }),
+    );
+  }
+
+  /** Firehose DataFreshness against a multiple of its buffering interval. */
+  watchArchive(archive: EventArchive): void {
+    const freshness = archive.metricDataFreshness();
+    const threshold = Duration.seconds(archive.bufferingInterval.toSeconds() * D.archiveDataFreshnessIntervals.value);
+    this.alarm('ArchiveDataFreshness', {
+      key: 'archiveDataFreshness',
+      metric: freshness,
+      threshold: threshold.toSeconds(),
+      vars: { threshold: threshold.toHumanString() },
+    });
+    this.dashboard.addWidgets(new cloudwatch.GraphWidget({ title: 'Archive: data freshness (s)', left: [freshness] }));
+  }
+
+  private alarm(id: string, spec: AlarmSpec): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      metric: spec.metric,
+      threshold: spec.threshold,
+      evaluationPeriods: spec.evaluationPeriods ?? 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: D.treatMissingData.value,
+      alarmDescription: alarmDescription(spec.key, spec.vars),
+    });
+    alarm.addAlarmAction(new SnsAction(this.topic));
+    alarm.addOkAction(new SnsAction(this.topic));
+    this._alarms.push(alarm);
+    return alarm;
+  }
+}
+
+function pascal(name: string): string {
+  return name.replace(/(^|[-_ ])(\w)/g, (_m, _sep: string, c: string) => c.toUpperCase());
+}

@@ -1,0 +1,113 @@
+import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
+import { StreamMode } from 'aws-cdk-lib/aws-kinesis';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Documented, PerStage } from './documented';
+
+export type Stage = 'dev' | 'prod';
+export const STAGES: readonly Stage[] = ['dev', 'prod'];
+
+export interface ConsumerConfig {
+  /** Folder under lambdas/, tag `queue-and-stream:name` and POWERTOOLS_SERVICE_NAME. */
+  readonly name: string;
+  /** Dedicated 2 MB/s per shard through a registered stream consumer (SubscribeToShard). */
+  readonly enhancedFanOut: boolean;
+  /** Gets JOB_QUEUE_URL / JOB_MAX_MESSAGE_BYTES and send permission on the job queue. */
+  readonly enqueuesJobs: boolean;
+}
+
+export interface StageConfig {
+  readonly stage: Stage;
+  /** `Dev` | `Prod`, used in stack names. */
+  readonly stageName: string;
+  readonly env?: { readonly account?: string; readonly region?: string };
+  readonly removalPolicy: RemovalPolicy;
+  readonly autoDeleteObjects: boolean;
+  readonly terminationProtection: boolean;
+  readonly streamMode: StreamMode;
+  /** Only for PROVISIONED streams. */
+  readonly shardCount?: number;
+  readonly streamRetention: Duration;
+  readonly logRetention: RetentionDays;
+  readonly archiveBufferingInterval: Duration;
+  readonly archiveBufferingSize: Size;
+  readonly alarmEmail?: string;
+  readonly consumers: readonly ConsumerConfig[];
+}
+
+const CONSUMERS: readonly ConsumerConfig[] = [
+  { name: 'notifications', enhancedFanOut: false, enqueuesJobs: true },
+  { name: 'payments', enhancedFanOut: false, enqueuesJobs: true },
+  { name: 'analytics', enhancedFanOut: false, enqueuesJobs: false },
+];
+
+/** Stage defaults: the single source for `stageConfig()` and the README table. */
+export const STAGE_DEFAULTS = {
+  removalPolicy: {
+    value: { dev: RemovalPolicy.DESTROY, prod: RemovalPolicy.RETAIN },
+    why: 'dev stacks are disposable; prod keeps queues, stream, buckets and logs if a stack is deleted by mistake',
+  },
+  autoDeleteObjects: {
+    value: { dev: true, prod: false },
+    why: '`cdk destroy` of dev empties the buckets so it succeeds; prod never deletes objects on its own',
+  },
+  terminationProtection: {
+    value: { dev: false, prod: true },
+    why: 'on for the prod stateful stack: deleting it would lose queued jobs, retained events and the archive',
+  },
+  streamMode: {
+    value: { dev: StreamMode.PROVISIONED, prod: StreamMode.ON_DEMAND },
+    why: 'dev: fixed cost of 2 shards; prod: capacity follows traffic with no shard planning',
+  },
+  shardCount: {
+    value: { dev: 2 as number | undefined, prod: undefined as number | undefined },
+    shown: 'dev: 2 · prod: — (on-demand)',
+    why: 'two shards in dev so per-shard ordering and parallel consumers are visible, not hidden by one shard',
+  },
+  streamRetention: {
+    value: { dev: Duration.hours(24), prod: Duration.days(7) },
+    why: '24 h is the cheapest tier; 7 days in prod gives a week to fix a consumer and replay from the stream',
+  },
+  logRetention: {
+    value: { dev: RetentionDays.ONE_WEEK, prod: RetentionDays.THREE_MONTHS },
+    shown: 'dev: 1 week · prod: 3 months',
+    why: 'logs never kept forever by accident; prod keeps a quarter for incident review',
+  },
+  archiveBufferingInterval: {
+    value: { dev: Duration.seconds(60), prod: Duration.seconds(300) },
+    why: 'dev: archive objects appear within a minute; prod: fewer, larger objects are cheaper to store and scan',
+  },
+  archiveBufferingSize: {
+    value: { dev: Size.mebibytes(5), prod: Size.mebibytes(64) },
+    why: 'flush earlier than the interval under load; 64 MiB GZIP objects suit Athena-style scans',
+  },
+  consumers: {
+    value: { dev: CONSUMERS, prod: CONSUMERS },
+    shown: 'notifications, payments (both enqueue jobs), analytics; none with enhanced fan-out',
+    why: 'three independent consumers with distinct purposes, each with its own event source mapping and position',
+  },
+} as const satisfies Record<string, Documented<PerStage<unknown>>>;
+
+export type StageOverrides = Partial<Omit<StageConfig, 'stage' | 'stageName'>>;
+
+/** The dev or prod configuration, with optional overrides (alarm e-mail, env, tests). */
+export function stageConfig(stage: Stage, overrides: StageOverrides = {}): StageConfig {
+  if (!STAGES.includes(stage)) {
+    throw new Error(`Unknown stage "${String(stage)}": use one of ${STAGES.join(', ')} (-c stage=dev|prod).`);
+  }
+  const pick = <T>(d: { value: PerStage<T> }): T => d.value[stage];
+  return {
+    stage,
+    stageName: stage === 'dev' ? 'Dev' : 'Prod',
+    removalPolicy: pick(STAGE_DEFAULTS.removalPolicy),
+    autoDeleteObjects: pick(STAGE_DEFAULTS.autoDeleteObjects),
+    terminationProtection: pick(STAGE_DEFAULTS.terminationProtection),
+    streamMode: pick(STAGE_DEFAULTS.streamMode),
+    shardCount: pick(STAGE_DEFAULTS.shardCount),
+    streamRetention: pick(STAGE_DEFAULTS.streamRetention),
+    logRetention: pick(STAGE_DEFAULTS.logRetention),
+    archiveBufferingInterval: pick(STAGE_DEFAULTS.archiveBufferingInterval),
+    archiveBufferingSize: pick(STAGE_DEFAULTS.archiveBufferingSize),
+    consumers: pick(STAGE_DEFAULTS.consumers),
+    ...overrides,
+  };
+}

@@ -1,0 +1,49 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { Buckets } from './buckets';
+import { EventStream } from './event-stream';
+import { JobQueue } from './job-queue';
+import type { StageConfig } from './stage-config';
+
+export interface StatefulStackProps extends StackProps {
+  readonly config: StageConfig;
+}
+
+/** Everything that holds data: job queue + DLQ, event stream, archive and failure buckets. */
+export class StatefulStack extends Stack {
+  readonly buckets: Buckets;
+  readonly jobQueue: JobQueue;
+  readonly eventStream: EventStream;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    const { config } = props;
+    super(scope, id, { ...props, terminationProtection: config.terminationProtection });
+
+    this.buckets = new Buckets(this, 'Buckets', {
+      removalPolicy: config.removalPolicy,
+      autoDeleteObjects: config.autoDeleteObjects,
+    });
+    this.jobQueue = new JobQueue(this, 'JobQueue', { removalPolicy: config.removalPolicy });
+    this.eventStream = new EventStream(this, 'EventStream', {
+      streamMode: config.streamMode,
+      shardCount: config.shardCount,
+      retentionPeriod: config.streamRetention,
+      removalPolicy: config.removalPolicy,
+      failureBucket: this.buckets.failureBucket,
+    });
+
+    // Output names are a contract: the replay and redrive tools read them on AWS.
+    const outputs: Record<string, [string, string]> = {
+      JobQueueUrl: [this.jobQueue.queue.queueUrl, 'URL of the jobs queue (producers, redrive target)'],
+      JobQueueArn: [this.jobQueue.queue.queueArn, 'ARN of the jobs queue'],
+      JobDlqUrl: [this.jobQueue.deadLetterQueue.queueUrl, 'URL of the jobs dead-letter queue (redrive source)'],
+      EventStreamName: [this.eventStream.stream.streamName, 'Name of the domain event stream'],
+      EventStreamArn: [this.eventStream.stream.streamArn, 'ARN of the domain event stream'],
+      ArchiveBucketName: [this.buckets.archiveBucket.bucketName, 'Bucket with the GZIP NDJSON event archive (replay source)'],
+      FailureBucketName: [this.buckets.failureBucket.bucketName, 'Bucket with batches the consumers discarded (redrive source)'],
+    };
+    for (const [name, [value, description]] of Object.entries(outputs)) {
+      new CfnOutput(this, name, { value, description });
+    }
+  }
+}

@@ -1,0 +1,349 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { defaultStage, logicalId, synthStage } from './app-fixture';
+
+const dev = defaultStage('dev');
+const t = dev.computeTemplate;
+const prodT = defaultStage('prod').computeTemplate;
+
+const FUNCTIONS = { 'job-worker': 'worker', notifications: 'consumer', payments: 'consumer', analytics: 'consumer' } as const;
+const CONSUMERS = ['notifications', 'payments', 'analytics'] as const;
+
+/** Logical ID of the function tagged queue-and-stream:name=<name> (how the tools find it). */
+function fnId(template: Template, name: string): string {
+  const found = template.findResources('AWS::Lambda::Function', {
+    Properties: { Tags: Match.arrayWith([{ Key: 'queue-and-stream:name', Value: name }]) },
+  });
+  const ids = Object.keys(found);
+  if (ids.length !== 1) throw new Error(`expected one function named ${name}, found ${ids.length}`);
+  return ids[0] as string;
+}
+
+function mappingOf(template: Template, name: string): Record<string, unknown> {
+  const id = fnId(template, name);
+  const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping', {
+    Properties: { FunctionName: { Ref: id } },
+  }));
+  expect(mappings).toHaveLength(1);
+  return mappings[0]?.Properties as Record<string, unknown>;
+}
+
+/** A value the compute stack reads from the stateful stack's output whose name matches `fragment` (vitest matcher). */
+const fromStateful = (fragment: string): unknown =>
+  expect.objectContaining({
+    'Fn::GetStackOutput': expect.objectContaining({
+      StackName: 'QueueAndStream-Dev-Stateful',
+      OutputName: expect.stringMatching(fragment),
+    }),
+  });
+/** The same, as an assertions Match for hasResourceProperties. */
+const cfnFromStateful = (fragment: string) =>
+  Match.objectLike({
+    'Fn::GetStackOutput': Match.objectLike({
+      StackName: 'QueueAndStream-Dev-Stateful',
+      OutputName: Match.stringLikeRegexp(fragment),
+    }),
+  });
+
+describe('functions (house defaults)', () => {
+  it.each(Object.entries(FUNCTIONS))('%s: nodejs24.x on arm64, active tracing, source maps, tagged role=%s', (name, role) => {
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Timeout: 30,
+      MemorySize: 256,
+      TracingConfig: { Mode: 'Active' },
+      Tags: Match.arrayWith([
+        { Key: 'queue-and-stream:name', Value: name },
+        { Key: 'queue-and-stream:role', Value: role },
+      ]),
+      Environment: {
+        Variables: Match.objectLike({
+          POWERTOOLS_SERVICE_NAME: name,
+          POWERTOOLS_METRICS_NAMESPACE: 'QueueAndStream',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+          NODE_OPTIONS: '--enable-source-maps',
+        }),
+      },
+    });
+  });
+
+  it('points the local cloud at each bundled asset (aws:asset:path metadata)', () => {
+    for (const fn of Object.values(t.findResources('AWS::Lambda::Function'))) {
+      expect(fn.Metadata?.['aws:asset:path']).toMatch(/^asset\.[0-9a-f]{64}$/);
+    }
+  });
+
+  it('gives every function its own log group: 1 week in dev, 3 months in prod, removal per stage', () => {
+    for (const [template, days, policy] of [
+      [t, 7, 'Delete'],
+      [prodT, 90, 'Retain'],
+    ] as const) {
+      for (const name of Object.keys(FUNCTIONS)) {
+        const fn = template.findResources('AWS::Lambda::Function')[fnId(template, name)];
+        const logGroupId = (fn?.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+        const logGroup = template.findResources('AWS::Logs::LogGroup')[logGroupId];
+        expect(logGroup?.Properties.RetentionInDays).toBe(days);
+        expect(logGroup?.DeletionPolicy).toBe(policy);
+      }
+    }
+  });
+
+  it('does not attach the AWSLambdaBasicExecutionRole managed policy (log writes are granted on the own log group)', () => {
+    t.allResourcesProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
+  });
+
+  it('grants a wildcard resource only for X-Ray (the one IAM5 "Resource::*" suppression covers nothing else)', () => {
+    for (const policy of Object.values(t.findResources('AWS::IAM::Policy'))) {
+      for (const statement of policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>) {
+        if (statement.Resource === '*') {
+          expect([statement.Action].flat().sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+        }
+      }
+    }
+  });
+
+  it('gives notifications and payments the job queue URL, its maximum message size and send permission; analytics neither', () => {
+    for (const name of ['notifications', 'payments']) {
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        Tags: Match.arrayWith([{ Key: 'queue-and-stream:name', Value: name }]),
+        Environment: {
+          Variables: Match.objectLike({ JOB_QUEUE_URL: cfnFromStateful('RefJobQueue'), JOB_MAX_MESSAGE_BYTES: '1048576' }),
+        },
+      });
+    }
+    const analytics = t.findResources('AWS::Lambda::Function')[fnId(t, 'analytics')];
+    expect(analytics?.Properties.Environment.Variables.JOB_QUEUE_URL).toBeUndefined();
+    t.resourcePropertiesCountIs(
+      'AWS::IAM::Policy',
+      {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Action: Match.arrayWith(['sqs:SendMessage']), Resource: cfnFromStateful('FnGetAttJobQueue.*Arn') }),
+          ]),
+        },
+      },
+      2,
+    );
+  });
+});
+
+describe('job worker mapping', () => {
+  it('reads the job queue with partial batch responses, batch 10, 5 s window, max concurrency 10', () => {
+    expect(mappingOf(t, 'job-worker')).toEqual({
+      EventSourceArn: fromStateful('FnGetAttJobQueue.*Arn'),
+      FunctionName: { Ref: fnId(t, 'job-worker') },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 5,
+      ScalingConfig: { MaximumConcurrency: 10 },
+    });
+  });
+
+  it('lives in the compute stack, so the stateful stack never depends on compute', () => {
+    dev.statefulTemplate.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
+    expect(dev.stateful.dependencies).toEqual([]);
+    expect(dev.compute.dependencies).toEqual([dev.stateful]);
+  });
+});
+
+describe('consumer mappings', () => {
+  it.each(CONSUMERS)('%s: own position from TRIM_HORIZON, bisect, 3 retries, 1 h max age, on-failure S3, order kept', (name) => {
+    expect(mappingOf(t, name)).toEqual({
+      EventSourceArn: fromStateful('FnGetAttEventStream.*Arn'),
+      FunctionName: { Ref: fnId(t, name) },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
+      ParallelizationFactor: 1,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 3,
+      MaximumRecordAgeInSeconds: 3600,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: fromStateful('FnGetAttBucketsFailureBucket.*Arn') } },
+    });
+  });
+
+  it('keeps the max record age shorter than the stream retention in both stages', () => {
+    for (const template of [t, prodT]) {
+      for (const name of CONSUMERS) {
+        expect(mappingOf(template, name).MaximumRecordAgeInSeconds).toBeLessThan(24 * 3600);
+      }
+    }
+  });
+
+  it('grants each consumer exactly s3:PutObject and s3:ListBucket on the failure bucket', () => {
+    for (const name of CONSUMERS) {
+      const fn = t.findResources('AWS::Lambda::Function')[fnId(t, name)];
+      const roleId = (fn?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const [policy] = Object.values(t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }));
+      const s3Statements = (policy?.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>).filter((s) =>
+        [s.Action].flat().some((a) => a.startsWith('s3:')),
+      );
+      expect(s3Statements.map((s) => s.Action).sort()).toEqual(['s3:ListBucket', 's3:PutObject']);
+    }
+  });
+
+  it('uses enhanced fan-out only for a consumer that opts in: a registered stream consumer as event source', () => {
+    const efo = synthStage('dev', {
+      consumers: [
+        { name: 'notifications', enhancedFanOut: false, enqueuesJobs: true },
+        { name: 'analytics', enhancedFanOut: true, enqueuesJobs: false },
+      ],
+    }).computeTemplate;
+    efo.resourceCountIs('AWS::Kinesis::StreamConsumer', 1);
+    const consumerId = logicalId(efo, 'AWS::Kinesis::StreamConsumer', 'Analytics');
+    efo.hasResourceProperties('AWS::Kinesis::StreamConsumer', { StreamARN: cfnFromStateful('FnGetAttEventStream.*Arn') });
+    expect(mappingOf(efo, 'analytics')).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': [consumerId, 'ConsumerARN'] },
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 3,
+    });
+    expect(mappingOf(efo, 'notifications').EventSourceArn).toEqual(fromStateful('FnGetAttEventStream.*Arn'));
+  });
+});
+
+describe('event archive (Firehose)', () => {
+  it('reads the stream and writes GZIP NDJSON under date-partitioned prefixes, with an error prefix', () => {
+    t.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      DeliveryStreamType: 'KinesisStreamAsSource',
+      KinesisStreamSourceConfiguration: { KinesisStreamARN: cfnFromStateful('FnGetAttEventStream.*Arn') },
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        BucketARN: cfnFromStateful('FnGetAttBucketsArchiveBucket.*Arn'),
+        CompressionFormat: 'GZIP',
+        Prefix: 'events/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/',
+        ErrorOutputPrefix:
+          'errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/',
+        ProcessingConfiguration: { Enabled: true, Processors: [{ Type: 'AppendDelimiterToRecord', Parameters: [] }] },
+        CloudWatchLoggingOptions: Match.objectLike({ Enabled: true }),
+      }),
+    });
+  });
+
+  it('buffers 60 s / 5 MiB in dev and 300 s / 64 MiB in prod', () => {
+    t.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      ExtendedS3DestinationConfiguration: Match.objectLike({ BufferingHints: { IntervalInSeconds: 60, SizeInMBs: 5 } }),
+    });
+    prodT.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      ExtendedS3DestinationConfiguration: Match.objectLike({ BufferingHints: { IntervalInSeconds: 300, SizeInMBs: 64 } }),
+    });
+  });
+});
+
+describe('monitoring', () => {
+  const topic = logicalId(t, 'AWS::SNS::Topic', 'MonitoringAlarmTopic');
+  const key = logicalId(t, 'AWS::KMS::Key', 'MonitoringTopicKey');
+
+  /** The alarm with logical ID prefix `prefix`: its metric, dimensions, threshold, actions, description. */
+  function expectAlarm(prefix: string, props: Record<string, unknown>): void {
+    const alarm = t.findResources('AWS::CloudWatch::Alarm')[logicalId(t, 'AWS::CloudWatch::Alarm', prefix)];
+    expect(alarm?.Properties).toMatchObject({
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      Period: 300,
+      AlarmActions: [{ Ref: topic }],
+      OKActions: [{ Ref: topic }],
+      ...props,
+    });
+    expect(alarm?.Properties.AlarmDescription).toMatch(/\. First action: .{20,}/);
+  }
+
+  it('publishes to one KMS-encrypted, TLS-only topic that CloudWatch may use', () => {
+    t.resourceCountIs('AWS::SNS::Topic', 1);
+    t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] } });
+    t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({ Effect: 'Allow', Action: 'sns:Publish', Principal: { Service: 'cloudwatch.amazonaws.com' } }),
+        ]),
+      },
+    });
+    t.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('subscribes the alarm e-mail only when one is given', () => {
+    t.resourceCountIs('AWS::SNS::Subscription', 0);
+    const withEmail = synthStage('dev', { alarmEmail: 'oncall@example.com' }).computeTemplate;
+    withEmail.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
+  });
+
+  it('alarms when the job DLQ holds any message', () => {
+    expectAlarm('MonitoringJobDlqNotEmpty', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: fromStateful('JobQueueDeadLetterQueue.*QueueName') }],
+      Statistic: 'Maximum',
+      Threshold: 1,
+    });
+  });
+
+  it('alarms when the oldest job waits 10 minutes', () => {
+    expectAlarm('MonitoringJobQueueOldestMessageAge', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: fromStateful('FnGetAttJobQueue67926FCAQueueName') }],
+      Threshold: 600,
+    });
+  });
+
+  it('alarms on worker errors and throttles', () => {
+    const dims = [{ Name: 'FunctionName', Value: { Ref: fnId(t, 'job-worker') } }];
+    expectAlarm('MonitoringWorkerErrors', { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: dims, Threshold: 1 });
+    expectAlarm('MonitoringWorkerThrottles', { Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: dims, Threshold: 1 });
+  });
+
+  it.each([
+    ['Notifications', 'notifications'],
+    ['Payments', 'payments'],
+    ['Analytics', 'analytics'],
+  ])('alarms when %s falls half-way to its max record age, and on its errors', (id, name) => {
+    const dims = [{ Name: 'FunctionName', Value: { Ref: fnId(t, name) } }];
+    expectAlarm(`Monitoring${id}IteratorAge`, {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'IteratorAge',
+      Dimensions: dims,
+      Statistic: 'Maximum',
+      Threshold: 1_800_000,
+    });
+    expectAlarm(`Monitoring${id}Errors`, { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: dims, Threshold: 1 });
+  });
+
+  it('alarms on 15 minutes of stream write or read throttling', () => {
+    const dims = [{ Name: 'StreamName', Value: fromStateful('RefEventStream') }];
+    for (const [id, metric] of [
+      ['MonitoringStreamWriteThrottled', 'WriteProvisionedThroughputExceeded'],
+      ['MonitoringStreamReadThrottled', 'ReadProvisionedThroughputExceeded'],
+    ]) {
+      expectAlarm(id as string, { Namespace: 'AWS/Kinesis', MetricName: metric, Dimensions: dims, EvaluationPeriods: 3 });
+    }
+  });
+
+  it('alarms when Firehose holds a record for 3 buffering intervals (180 s dev, 900 s prod)', () => {
+    const stream = logicalId(t, 'AWS::KinesisFirehose::DeliveryStream', 'EventArchive');
+    expectAlarm('MonitoringArchiveDataFreshness', {
+      Namespace: 'AWS/Firehose',
+      MetricName: 'DeliveryToS3.DataFreshness',
+      Dimensions: [{ Name: 'DeliveryStreamName', Value: { Ref: stream } }],
+      Statistic: 'Maximum',
+      Threshold: 180,
+    });
+    prodT.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'DeliveryToS3.DataFreshness', Threshold: 900 });
+  });
+
+  it('creates exactly the catalogued alarms (4 jobs + 2 stream + 2 per consumer + 1 archive) and a dashboard', () => {
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 4 + 2 + 2 * CONSUMERS.length + 1);
+    t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});

@@ -1,0 +1,46 @@
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ALARM_CATALOGUE, alarmDescription, type AlarmKey } from '../../lib/alarm-catalogue';
+import { ALL_DEFAULTS, renderAlarmsTable, renderDefaultsTable } from '../../tools/render-defaults';
+import { REPO_ROOT } from './app-fixture';
+
+describe('defaults table', () => {
+  const table = renderDefaultsTable();
+
+  it.each(ALL_DEFAULTS.flatMap(([owner, d]) => Object.keys(d).map((k) => [owner, k] as const)))(
+    '%s · %s has a one-line why and a rendered value',
+    (owner, key) => {
+      const entry = ALL_DEFAULTS.find(([o]) => o === owner)?.[1][key];
+      expect(entry?.why.trim().length).toBeGreaterThanOrEqual(20);
+      expect(entry?.why).not.toMatch(/\n/);
+      const row = table.split('\n').find((line) => line.startsWith(`| ${owner} · ${key} |`));
+      expect(row?.split(' | ')[1]?.trim()).not.toBe('');
+      expect(row).not.toMatch(/\[object Object\]/);
+    },
+  );
+
+  const readme = path.join(REPO_ROOT, 'README.md');
+  const text = existsSync(readme) ? readFileSync(readme, 'utf8') : '';
+  const between = (start: string, end: string): string | undefined => {
+    const match = text.match(new RegExp(`${start}\\n([\\s\\S]*?)\\n${end}`));
+    return match?.[1];
+  };
+
+  // Skipped only until the README has the markers; then the README may never drift from the code.
+  it.skipIf(!text.includes('<!-- defaults:start -->'))('README "Default settings" equals the rendered table', () => {
+    expect(between('<!-- defaults:start -->', '<!-- defaults:end -->')?.trim()).toBe(table);
+  });
+  it.skipIf(!text.includes('<!-- alarms:start -->'))('README "Operate" equals the rendered alarm table', () => {
+    expect(between('<!-- alarms:start -->', '<!-- alarms:end -->')?.trim()).toBe(renderAlarmsTable());
+  });
+});
+
+describe('alarm catalogue', () => {
+  it.each(Object.keys(ALARM_CATALOGUE) as AlarmKey[])('%s says what it means and the first action', (key) => {
+    const description = alarmDescription(key, { name: 'payments', threshold: '5', maxRecordAge: '1 hour' });
+    expect(description).toMatch(/^.{30,}\. First action: .{30,}$/);
+    expect(description).not.toMatch(/\{\w+\}/);
+    expect(description.length).toBeLessThanOrEqual(1024); // CloudWatch AlarmDescription limit
+  });
+});
