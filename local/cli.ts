@@ -175,6 +175,8 @@ async function runInteractive(opts: CliOptions): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Node 20 is supported by the SDK until January 2027; the README says so once, the terminal need not on every run.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const program = buildProgram();
   program.parse(argv);
   const opts = program.opts<CliOptions>();

@@ -252,8 +252,12 @@ export function formatDemoSummary(s: DemoSummary): string[] {
   L.push(`  worker ${s.worker.name}: ${s.worker.invocations} invocations, ${s.worker.jobsOk}/${s.worker.expectedOk} jobs done (incl. jobs enqueued by consumers), ${s.worker.jobsFailed} failed attempts`);
   L.push(`  poison job: ${s.poison.receives} receives (maxReceiveCount ${s.poison.maxReceiveCount}) → ${s.poison.inDlq ? 'in the DLQ' : 'NOT in the DLQ'}`);
   L.push(`  queues: jobs ${s.queues.jobsDepth}, DLQ ${s.queues.dlqDepth}`);
-  L.push(`  failure bucket: ${s.failureBucket.objects} objects, malformed event ${s.failureBucket.malformedEventFound ? 'found with its payload' : 'NOT found'}`);
-  L.push(`  archive: ${s.archive.objects} objects, ${s.archive.records} records`);
+  L.push(`  failure bucket: ${plural(s.failureBucket.objects, 'object')} (one per consumer that gave up on it), malformed event ${s.failureBucket.malformedEventFound ? 'found with its payload' : 'NOT found'}`);
+  L.push(`  archive: ${plural(s.archive.objects, 'object')}, ${plural(s.archive.records, 'record')} (GZIP NDJSON)`);
   if (s.failure) L.push(`  failure: ${s.failure}`);
   return L;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
