@@ -1,5 +1,7 @@
 // Renders every default (value + why) and every alarm (meaning + first action) as Markdown for the README.
 // Run: npx tsx tools/render-defaults.ts [--alarms]
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Duration, Size } from 'aws-cdk-lib';
 import { ALARM_CATALOGUE, type AlarmEntry, type AlarmKey } from '../lib/alarm-catalogue';
 import { BUCKETS_DEFAULTS } from '../lib/buckets-defaults';
@@ -54,7 +56,7 @@ export function renderDefaultsTable(): string {
 
 /** Placeholder values for the README: the defaults the alarms are built from. */
 const README_ALARM_VARS: Readonly<Record<string, string>> = {
-  name: '<consumer>',
+  name: '`<consumer>`',
   maxRecordAge: `its maxRecordAge (${EVENT_STREAM_DEFAULTS.maxRecordAge.value.toHumanString()} by default)`,
 };
 const THROTTLE_WINDOW = Duration.seconds(
@@ -79,6 +81,25 @@ export function renderAlarmsTable(): string {
   return ['| alarm | meaning | first action |', '|---|---|---|', ...rows].join('\n');
 }
 
+/** Replaces the text between `<!-- name:start -->` and `<!-- name:end -->` in a Markdown document. */
+export function replaceBlock(doc: string, name: string, body: string): string {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const from = doc.indexOf(start);
+  const to = doc.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`README has no ${start} … ${end} block`);
+  return `${doc.slice(0, from + start.length)}\n${body}\n${doc.slice(to)}`;
+}
+
 if (require.main === module) {
-  process.stdout.write(`${process.argv.includes('--alarms') ? renderAlarmsTable() : renderDefaultsTable()}\n`);
+  if (process.argv.includes('--write-readme')) {
+    // npm run readme:tables — rewrites both tables in README.md; test/infra/defaults-table.test.ts keeps them honest.
+    const readme = path.join(__dirname, '..', 'README.md');
+    let doc = readFileSync(readme, 'utf8');
+    doc = replaceBlock(doc, 'defaults', renderDefaultsTable());
+    doc = replaceBlock(doc, 'alarms', renderAlarmsTable());
+    writeFileSync(readme, doc);
+  } else {
+    process.stdout.write(`${process.argv.includes('--alarms') ? renderAlarmsTable() : renderDefaultsTable()}\n`);
+  }
 }
