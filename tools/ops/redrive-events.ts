@@ -1,0 +1,146 @@
+/**
+ * redrive events --consumer <name>: the batches a consumer's event source mapping discarded into the failure
+ * bucket → that consumer only (direct invocation, like replay --target consumer:<name>), then each fully
+ * delivered object is moved under `redriven/` (CopyObject + DeleteObject) so a second run skips it.
+ *
+ * The records are re-delivered exactly as Lambda recorded them (same data, sequence numbers, source ARN):
+ * a redrive is the same delivery once more, not a replay, so no replay marker is added — the consumer's
+ * idempotency on the envelope id makes a repeat harmless. An object with any record still undeliverable stays
+ * where it is; the next run re-delivers all of it (records that did go through are repeated: idempotent).
+ */
+import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import type { KinesisStreamRecord } from 'aws-lambda';
+import { parseEvent } from '../../lambdas/shared/envelope';
+import type { S3Sender } from './archive-reader';
+import { deliverToConsumer } from './consumer-delivery';
+import type { ConsumerInvoker, ConsumerTarget } from './consumer-invoker';
+import { FAILURE_OBJECT_PREFIX, functionNameOf, parseFailureRecord, REDRIVEN_PREFIX, type FailureRecord } from './failure-records';
+import type { ProgressSink } from './progress';
+import { awsError, need, type OpsEnvironment } from './resolve-stage';
+
+export interface RedriveEventsOptions {
+  readonly env: OpsEnvironment;
+  readonly s3: S3Sender;
+  readonly invoker: ConsumerInvoker;
+  readonly consumer: string;
+  readonly dryRun?: boolean;
+  readonly batchSize?: number;
+  readonly maxRetries?: number;
+  readonly consumerSleep?: (retry: number) => Promise<void>;
+  readonly progress?: ProgressSink;
+}
+
+export interface RedriveEventsSummary {
+  readonly consumer: string;
+  readonly functionName: string;
+  readonly dryRun: boolean;
+  /** failure objects of this consumer found (other consumers' objects are not counted) */
+  objects: number;
+  records: number;
+  redelivered: number;
+  failed: number;
+  /** objects moved to redriven/ */
+  moved: number;
+  readonly byType: Record<string, number>;
+  /** objects that could not be read as invocation records (left in place) */
+  readonly unreadable: { key: string; reason: string }[];
+  readonly failures: { key: string; sequenceNumber: string; reason: string }[];
+}
+
+export async function redriveEvents(o: RedriveEventsOptions): Promise<RedriveEventsSummary> {
+  const bucket = need(o.env.failureBucket, 'failure bucket', o.env);
+  const target = await o.invoker.resolve(o.consumer, o.batchSize === undefined ? {} : { batchSize: o.batchSize });
+  const summary: RedriveEventsSummary = {
+    consumer: o.consumer,
+    functionName: target.functionName,
+    dryRun: o.dryRun ?? false,
+    objects: 0,
+    records: 0,
+    redelivered: 0,
+    failed: 0,
+    moved: 0,
+    byType: {},
+    unreadable: [],
+    failures: [],
+  };
+  const keys = await listFailureObjects(o.s3, bucket);
+  o.progress?.start(keys.length, o.dryRun ? `failure objects for ${o.consumer}` : `redriving to ${o.consumer}`);
+  let done = 0;
+  for (const key of keys) {
+    done++;
+    const text = await getText(o.s3, bucket, key);
+    const parsed = parseFailureRecord(text);
+    if (!parsed.ok) {
+      summary.unreadable.push({ key, reason: parsed.reason });
+      o.progress?.log(`skipped ${key}: ${parsed.reason}`);
+      continue;
+    }
+    if (!belongsTo(parsed.record, target)) continue;
+    summary.objects++;
+    summary.records += parsed.record.records.length;
+    for (const r of parsed.record.records) {
+      const event = parseEvent(Buffer.from(r.kinesis.data, 'base64'), { maxBytes: 10 * 1024 * 1024 });
+      const type = event.ok ? event.envelope.type : `(invalid: ${event.reason})`;
+      summary.byType[type] = (summary.byType[type] ?? 0) + 1;
+    }
+    if (o.dryRun) {
+      o.progress?.object(done, { matched: summary.records });
+      continue;
+    }
+    const outcomes = await deliverToConsumer(parsed.record.records as KinesisStreamRecord[], {
+      invoker: o.invoker,
+      target,
+      ...(o.maxRetries === undefined ? {} : { maxRetries: o.maxRetries }),
+      ...(o.consumerSleep ? { sleep: o.consumerSleep } : {}),
+    });
+    let allDelivered = true;
+    outcomes.forEach((outcome, i) => {
+      if (outcome.ok) summary.redelivered++;
+      else {
+        allDelivered = false;
+        summary.failed++;
+        summary.failures.push({ key, sequenceNumber: parsed.record.records[i]!.kinesis.sequenceNumber, reason: outcome.message ?? 'undeliverable' });
+      }
+    });
+    if (allDelivered) {
+      await moveObject(o.s3, bucket, key, `${REDRIVEN_PREFIX}${key}`);
+      summary.moved++;
+    }
+    o.progress?.object(done, { sent: summary.redelivered, failed: summary.failed });
+  }
+  o.progress?.stop();
+  return summary;
+}
+
+/** The consumer's objects: its function ARN, or its function name (a bare or differently qualified ARN). */
+function belongsTo(record: FailureRecord, target: ConsumerTarget): boolean {
+  if (target.functionArn && functionNameOf(target.functionArn) === record.functionName) return true;
+  return record.functionName === functionNameOf(target.functionName) || record.functionName === target.name;
+}
+
+/** Everything under aws/lambda/ (the documented key layout); redriven/ is a different prefix and never listed. */
+async function listFailureObjects(s3: S3Sender, bucket: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  try {
+    do {
+      const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: FAILURE_OBJECT_PREFIX, ...(token ? { ContinuationToken: token } : {}) }));
+      for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+  } catch (error) {
+    throw awsError(error, `listing the failure bucket ${bucket}`);
+  }
+  return keys.sort();
+}
+
+async function getText(s3: S3Sender, bucket: string, key: string): Promise<string> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return out.Body!.transformToString('utf8');
+}
+
+/** Copy first, delete only after the copy succeeded: the object always exists under one of the two keys. */
+async function moveObject(s3: S3Sender, bucket: string, from: string, to: string): Promise<void> {
+  await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: `${bucket}/${encodeURIComponent(from).replace(/%2F/g, '/')}` }));
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: from }));
+}

@@ -1,0 +1,294 @@
+/**
+ * redrive jobs: the jobs DLQ → the jobs queue.
+ *
+ * - `move-task` (AWS): SQS StartMessageMoveTask (SourceArn = DLQ, DestinationArn = jobs queue), polled with
+ *   ListMessageMoveTasks until it ends. SQS moves every message; it has no count limit, so `--max` uses the loop.
+ * - `loop` (the local cloud, whose SQS lacks the move-task API, or `--max`): receive → send (same body and
+ *   message attributes) → delete, and delete only after the send succeeded, so a message is never lost.
+ *   Within a run each envelope id is sent once (a second copy in the DLQ is deleted, not sent).
+ *   At-least-once window: if the process dies between a successful send and the delete, the message
+ *   reappears in the DLQ after the visibility timeout and a LATER run sends it again; the worker's
+ *   idempotency (keyed on the envelope id) absorbs that duplicate.
+ * - `--dry-run` peeks: receives with a visibility timeout, summarises, then makes every peeked message
+ *   visible again (ChangeMessageVisibility 0). Receive counts rise, which is harmless: the DLQ has no
+ *   redrive policy of its own, so no count moves a message anywhere; the retention clock is unaffected.
+ */
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  StartMessageMoveTaskCommand,
+  type Message,
+  type MessageAttributeValue,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { parseJob } from '../../lambdas/shared/envelope';
+import { messageOf, OpsError } from './errors';
+import type { ProgressSink } from './progress';
+import type { TokenBucket } from './rate-limiter';
+import { awsError, need, type OpsEnvironment } from './resolve-stage';
+
+export type RedriveMode = 'auto' | 'move-task' | 'loop';
+
+export interface RedriveJobsOptions {
+  readonly env: OpsEnvironment;
+  readonly sqs: Pick<SQSClient, 'send'>;
+  readonly max?: number;
+  readonly dryRun?: boolean;
+  /** messages/s: MaxNumberOfMessagesPerSecond for the move task, a token bucket for the loop */
+  readonly rate?: number;
+  readonly limiter?: TokenBucket;
+  readonly mode?: RedriveMode;
+  /** loop and peek: how long a received message stays hidden (default 60 s) */
+  readonly visibilityTimeoutSeconds?: number;
+  /** long-poll wait per receive (default 1 s); the run ends after two empty receives */
+  readonly waitTimeSeconds?: number;
+  /** move task: ms between ListMessageMoveTasks polls (default 5 s) */
+  readonly pollIntervalMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly progress?: ProgressSink;
+}
+
+export interface RedriveJobsSummary {
+  readonly mode: 'move-task' | 'loop' | 'peek';
+  readonly source: string;
+  readonly destination: string;
+  moved: number;
+  /** second copies of an envelope id already moved in this run: deleted from the DLQ, not sent */
+  duplicatesDropped: number;
+  failed: number;
+  peeked: number;
+  readonly byType: Record<string, number>;
+  readonly byError: Record<string, number>;
+  readonly failures: string[];
+  fallbackReason?: string;
+  task?: { status: string; moved: number; toMove?: number; failureReason?: string };
+}
+
+export async function redriveJobs(o: RedriveJobsOptions): Promise<RedriveJobsSummary> {
+  const dlqUrl = need(o.env.jobDlqUrl, 'jobs dead-letter queue', o.env);
+  const queueUrl = need(o.env.jobQueueUrl, 'jobs queue', o.env);
+  if (o.max !== undefined && (!Number.isSafeInteger(o.max) || o.max < 1)) throw new OpsError(`--max must be a positive integer (got ${o.max})`, 2);
+  const summary: RedriveJobsSummary = {
+    mode: o.dryRun ? 'peek' : 'loop',
+    source: dlqUrl,
+    destination: queueUrl,
+    moved: 0,
+    duplicatesDropped: 0,
+    failed: 0,
+    peeked: 0,
+    byType: {},
+    byError: {},
+    failures: [],
+  };
+  if (o.dryRun) return peek(o, dlqUrl, summary);
+  const mode = o.mode ?? 'auto';
+  const wantTask = mode === 'move-task' || (mode === 'auto' && o.env.kind === 'aws' && o.max === undefined);
+  if (mode === 'move-task' && o.max !== undefined) throw new OpsError('--max cannot be combined with --mode move-task (SQS moves every message); use --mode loop', 2);
+  if (wantTask) {
+    try {
+      return await moveTask(o, dlqUrl, queueUrl, { ...summary, mode: 'move-task' });
+    } catch (error) {
+      if (!isUnsupportedAction(error) || mode === 'move-task') throw awsError(error, 'starting the SQS message move task');
+      summary.fallbackReason = `StartMessageMoveTask not supported by this endpoint (${messageOf(error)}): used receive-send-delete`;
+    }
+  }
+  return loop(o, dlqUrl, queueUrl, summary);
+}
+
+/** fauxqs answers InvalidAction "Unknown action"; other emulators say UnsupportedOperation / not implemented. */
+export function isUnsupportedAction(error: unknown): boolean {
+  const e = error as { name?: string; message?: string };
+  return /InvalidAction|UnsupportedOperation|NotImplemented|UnknownOperation/i.test(e.name ?? '') || /unknown action|not implemented|not supported/i.test(e.message ?? '');
+}
+
+async function queueArn(sqs: Pick<SQSClient, 'send'>, url: string): Promise<string> {
+  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  const arn = out.Attributes?.['QueueArn'];
+  if (!arn) throw new OpsError(`queue ${url} returned no QueueArn`);
+  return arn;
+}
+
+async function moveTask(o: RedriveJobsOptions, dlqUrl: string, queueUrl: string, summary: RedriveJobsSummary): Promise<RedriveJobsSummary> {
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sourceArn = o.env.jobDlqArn ?? (await queueArn(o.sqs, dlqUrl));
+  const destinationArn = o.env.jobQueueArn ?? (await queueArn(o.sqs, queueUrl));
+  const started = await o.sqs.send(
+    new StartMessageMoveTaskCommand({ SourceArn: sourceArn, DestinationArn: destinationArn, ...(o.rate ? { MaxNumberOfMessagesPerSecond: Math.floor(o.rate) } : {}) }),
+  );
+  o.progress?.log(`message move task started (${started.TaskHandle ?? 'no handle'})`);
+  for (;;) {
+    const out = await o.sqs.send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 1 }));
+    const task = out.Results?.[0];
+    const status = task?.Status ?? 'UNKNOWN';
+    const moved = task?.ApproximateNumberOfMessagesMoved ?? 0;
+    o.progress?.update({ sent: moved });
+    if (status !== 'RUNNING' && status !== 'CANCELLING') {
+      summary.moved = moved;
+      summary.task = {
+        status,
+        moved,
+        ...(task?.ApproximateNumberOfMessagesToMove === undefined ? {} : { toMove: task.ApproximateNumberOfMessagesToMove }),
+        ...(task?.FailureReason ? { failureReason: task.FailureReason } : {}),
+      };
+      if (status !== 'COMPLETED') {
+        summary.failed = Math.max(1, (task?.ApproximateNumberOfMessagesToMove ?? moved) - moved);
+        summary.failures.push(`move task ended ${status}${task?.FailureReason ? `: ${task.FailureReason}` : ''}`);
+      }
+      return summary;
+    }
+    await sleep(o.pollIntervalMs ?? 5_000);
+  }
+}
+
+interface Received {
+  readonly message: Message;
+  readonly key: string;
+}
+
+async function loop(o: RedriveJobsOptions, dlqUrl: string, queueUrl: string, summary: RedriveJobsSummary): Promise<RedriveJobsSummary> {
+  const sent = new Set<string>();
+  let empty = 0;
+  o.progress?.start(o.max ?? 0, 'redriving jobs');
+  while (o.max === undefined || summary.moved < o.max) {
+    const want = Math.min(10, o.max === undefined ? 10 : o.max - summary.moved);
+    const messages = await receive(o, dlqUrl, want);
+    if (messages.length === 0) {
+      if (++empty >= 2) break;
+      continue;
+    }
+    empty = 0;
+    const toSend: Received[] = [];
+    const toDelete: Message[] = [];
+    for (const message of messages) {
+      const key = dedupeKey(message);
+      if (sent.has(key) || toSend.some((r) => r.key === key)) {
+        summary.duplicatesDropped++;
+        toDelete.push(message);
+      } else {
+        toSend.push({ message, key });
+        summarise(summary, message);
+      }
+    }
+    if (toSend.length > 0) {
+      await o.limiter?.take(toSend.length);
+      let out;
+      try {
+        out = await o.sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: toSend.map((r, i) => ({ Id: String(i), MessageBody: r.message.Body ?? '', MessageAttributes: copyAttributes(r.message.MessageAttributes) })),
+          }),
+        );
+      } catch (error) {
+        throw awsError(error, 'sending to the jobs queue (nothing was deleted from the DLQ)');
+      }
+      const ok = new Set((out.Successful ?? []).map((s) => s.Id));
+      toSend.forEach((r, i) => {
+        if (ok.has(String(i))) {
+          sent.add(r.key);
+          summary.moved++;
+          toDelete.push(r.message);
+        } else {
+          // left in the DLQ: visible again after the visibility timeout
+          const f = out.Failed?.find((x) => x.Id === String(i));
+          summary.failed++;
+          summary.failures.push(`${r.key}: not sent (${f?.Code ?? 'no result'}: ${f?.Message ?? ''}); left in the DLQ`);
+        }
+      });
+    }
+    if (toDelete.length > 0) {
+      const out = await o.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: dlqUrl, Entries: toDelete.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+      for (const f of out.Failed ?? []) {
+        // the copy stays in the DLQ; a later run would send it again (worker idempotency absorbs it)
+        summary.failures.push(`DLQ delete failed after a successful send (${f.Code}: ${f.Message ?? ''}): a later run may send it again`);
+      }
+    }
+    o.progress?.update({ sent: summary.moved, failed: summary.failed });
+  }
+  o.progress?.stop();
+  return summary;
+}
+
+async function peek(o: RedriveJobsOptions, dlqUrl: string, summary: RedriveJobsSummary): Promise<RedriveJobsSummary> {
+  const seen = new Set<string>();
+  const handles: string[] = [];
+  let empty = 0;
+  try {
+    while (o.max === undefined || seen.size < o.max) {
+      const want = Math.min(10, o.max === undefined ? 10 : o.max - seen.size);
+      const messages = await receive(o, dlqUrl, want);
+      if (messages.length === 0) {
+        if (++empty >= 2) break;
+        continue;
+      }
+      empty = 0;
+      for (const m of messages) {
+        if (m.ReceiptHandle) handles.push(m.ReceiptHandle);
+        if (seen.has(m.MessageId ?? '')) continue;
+        seen.add(m.MessageId ?? '');
+        summary.peeked++;
+        summarise(summary, m);
+      }
+    }
+  } finally {
+    // hand every peeked message back at once: the DLQ ends as it started
+    for (let i = 0; i < handles.length; i += 10) {
+      await o.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: dlqUrl,
+          Entries: handles.slice(i, i + 10).map((h, j) => ({ Id: String(j), ReceiptHandle: h, VisibilityTimeout: 0 })),
+        }),
+      );
+    }
+  }
+  return summary;
+}
+
+async function receive(o: RedriveJobsOptions, queueUrl: string, max: number): Promise<Message[]> {
+  try {
+    const out = await o.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: max,
+        VisibilityTimeout: o.visibilityTimeoutSeconds ?? 60,
+        WaitTimeSeconds: o.waitTimeSeconds ?? 1,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+    return out.Messages ?? [];
+  } catch (error) {
+    throw awsError(error, 'receiving from the jobs DLQ');
+  }
+}
+
+/** The envelope id; for a body that is not a job envelope, its `id` if any, else the SQS message id. */
+function dedupeKey(message: Message): string {
+  const parsed = parseJob(message.Body ?? '');
+  if (parsed.ok) return parsed.envelope.id;
+  return parsed.envelopeId ?? `message:${message.MessageId ?? ''}`;
+}
+
+function summarise(summary: RedriveJobsSummary, message: Message): void {
+  const parsed = parseJob(message.Body ?? '');
+  const type = message.MessageAttributes?.['type']?.StringValue ?? (parsed.ok ? parsed.envelope.type : '(not a job envelope)');
+  summary.byType[type] = (summary.byType[type] ?? 0) + 1;
+  const errorAttribute = Object.entries(message.MessageAttributes ?? {}).find(([name]) => /error/i.test(name))?.[1]?.StringValue;
+  const error = errorAttribute ?? (parsed.ok ? '(no error recorded: SQS keeps none; see the worker logs)' : `invalid envelope: ${parsed.reason}`);
+  summary.byError[error] = (summary.byError[error] ?? 0) + 1;
+}
+
+/** Message attributes as SendMessage takes them (the list types are reserved by SQS). */
+function copyAttributes(attributes: Record<string, MessageAttributeValue> | undefined): Record<string, MessageAttributeValue> | undefined {
+  if (!attributes) return undefined;
+  return Object.fromEntries(
+    Object.entries(attributes).map(([name, v]) => [
+      name,
+      { DataType: v.DataType!, ...(v.StringValue !== undefined ? { StringValue: v.StringValue } : {}), ...(v.BinaryValue !== undefined ? { BinaryValue: v.BinaryValue } : {}) },
+    ]),
+  );
+}
