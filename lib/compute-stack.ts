@@ -22,12 +22,13 @@ export class ComputeStack extends Stack {
   constructor(scope: Construct, id: string, props: ComputeStackProps) {
     super(scope, id, props);
     const { config, stateful } = props;
-    const { jobQueue, eventStream, buckets } = stateful;
+    const { jobQueue, eventStream, buckets, idempotencyTable } = stateful;
     const functionProps = { logRetention: config.logRetention, removalPolicy: config.removalPolicy };
 
     const workerName = JOB_QUEUE_DEFAULTS.workerName.value;
     this.worker = new HouseFunction(this, 'JobWorker', { ...functionProps, name: workerName });
     jobQueue.addWorker(this.worker.fn, { name: workerName });
+    idempotencyTable.grantRecords(this.worker.fn);
 
     const consumers: Record<string, HouseFunction> = {};
     for (const consumer of config.consumers) {
@@ -42,6 +43,7 @@ export class ComputeStack extends Stack {
           : {},
       });
       if (consumer.enqueuesJobs) jobQueue.queue.grantSendMessages(fn.fn);
+      idempotencyTable.grantRecords(fn.fn);
       eventStream.addConsumer(consumer.name, fn.fn, { enhancedFanOut: consumer.enhancedFanOut });
       consumers[consumer.name] = fn;
     }

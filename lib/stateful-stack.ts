@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { Buckets } from './buckets';
 import { EventStream } from './event-stream';
+import { IdempotencyTable } from './idempotency-table';
 import { JobQueue } from './job-queue';
 import type { StageConfig } from './stage-config';
 
@@ -9,11 +10,12 @@ export interface StatefulStackProps extends StackProps {
   readonly config: StageConfig;
 }
 
-/** Everything that holds data: job queue + DLQ, event stream, archive and failure buckets. */
+/** Everything that holds data: job queue + DLQ, event stream, archive and failure buckets, idempotency records. */
 export class StatefulStack extends Stack {
   readonly buckets: Buckets;
   readonly jobQueue: JobQueue;
   readonly eventStream: EventStream;
+  readonly idempotencyTable: IdempotencyTable;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     const { config } = props;
@@ -31,6 +33,7 @@ export class StatefulStack extends Stack {
       removalPolicy: config.removalPolicy,
       failureBucket: this.buckets.failureBucket,
     });
+    this.idempotencyTable = new IdempotencyTable(this, 'IdempotencyTable', { removalPolicy: config.removalPolicy });
 
     // Output names are a contract: the replay and redrive tools read them on AWS.
     const outputs: Record<string, [string, string]> = {
@@ -41,6 +44,7 @@ export class StatefulStack extends Stack {
       EventStreamArn: [this.eventStream.stream.streamArn, 'ARN of the domain event stream'],
       ArchiveBucketName: [this.buckets.archiveBucket.bucketName, 'Bucket with the GZIP NDJSON event archive (replay source)'],
       FailureBucketName: [this.buckets.failureBucket.bucketName, 'Bucket with batches the consumers discarded (redrive source)'],
+      IdempotencyTableName: [this.idempotencyTable.table.tableName, 'DynamoDB table of the envelope ids each function has processed'],
     };
     for (const [name, [value, description]] of Object.entries(outputs)) {
       new CfnOutput(this, name, { value, description });

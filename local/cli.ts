@@ -14,6 +14,7 @@ interface CliOptions {
   kinesis: KinesisEngine;
   portSqs: number;
   portKinesis: number;
+  portDynamodb: number;
   stateDir: string;
   allowUnsupported?: boolean;
   demo?: boolean;
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--kinesis <engine>', 'Kinesis emulator').choices(KINESIS_ENGINES as string[]).default(DEFAULT_KINESIS_ENGINE))
     .option('--port-sqs <port>', 'SQS + S3 port (fauxqs)', intArg('--port-sqs'), DEFAULT_PORTS.sqs)
     .option('--port-kinesis <port>', 'Kinesis port', intArg('--port-kinesis'), DEFAULT_PORTS.kinesis)
+    .option('--port-dynamodb <port>', 'DynamoDB port (dynalite: idempotency records)', intArg('--port-dynamodb'), DEFAULT_PORTS.dynamodb)
     .option('--state-dir <dir>', 'where the assembly and endpoints.json go', '.local')
     .option('--allow-unsupported', 'warn about unsupported resource types instead of failing')
     .option('--demo', 'run the scripted demo (jobs, a poison job, events, a malformed event) and exit')
@@ -75,6 +77,7 @@ async function runDemoCommand(opts: CliOptions): Promise<number> {
       ports: {
         sqs: opts.portSqs === DEFAULT_PORTS.sqs ? 0 : opts.portSqs,
         kinesis: opts.portKinesis === DEFAULT_PORTS.kinesis ? 0 : opts.portKinesis,
+        dynamodb: opts.portDynamodb === DEFAULT_PORTS.dynamodb ? 0 : opts.portDynamodb,
       },
       stateDir: path.join(opts.stateDir, 'demo'),
       deadlineSeconds: opts.deadline,
@@ -118,7 +121,7 @@ async function runInteractive(opts: CliOptions): Promise<number> {
       synth: opts.assembly ? false : opts.synth,
       timeScale: opts.timeScale ?? 1,
       kinesis: opts.kinesis,
-      ports: { sqs: opts.portSqs, kinesis: opts.portKinesis },
+      ports: { sqs: opts.portSqs, kinesis: opts.portKinesis, dynamodb: opts.portDynamodb },
       stateDir: opts.stateDir,
       allowUnsupported: opts.allowUnsupported,
       quiet: opts.quiet,

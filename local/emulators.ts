@@ -1,8 +1,10 @@
-// Starts the npm emulators on loopback: fauxqs (SQS + S3) and a Kinesis engine (kinesalite or kinesis-local).
+// Starts the npm emulators on loopback: fauxqs (SQS + S3), a Kinesis engine (kinesalite or kinesis-local) and
+// dynalite (DynamoDB, for the idempotency records).
 import * as net from 'node:net';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -19,11 +21,21 @@ export const DEFAULT_PORTS = {
   /** fauxqs serves SQS and S3 on one port */
   sqs: 4566,
   kinesis: 4567,
+  dynamodb: 4568,
 } as const;
 
 export interface EmulatorPorts {
   sqs: number;
   kinesis: number;
+  /** default 0 (any free port) for callers that predate DynamoDB; startLocalCloud passes DEFAULT_PORTS.dynamodb */
+  dynamodb?: number;
+}
+
+export interface EmulatorEndpoints {
+  sqs: string;
+  s3: string;
+  kinesis: string;
+  dynamodb: string;
 }
 
 /** The region and account every emulator answers with (kinesalite and fauxqs both pin them). */
@@ -56,8 +68,8 @@ export interface EmulatorOptions {
 }
 
 export interface RunningEmulators {
-  endpoints: { sqs: string; s3: string; kinesis: string };
-  ports: EmulatorPorts;
+  endpoints: EmulatorEndpoints;
+  ports: Required<EmulatorPorts>;
   kinesis: KinesisCapabilities;
   /** child process ids, for tests that check for orphans */
   childPids: number[];
@@ -74,6 +86,7 @@ export class PortInUseError extends LocalCloudError {
 const PORT_FLAGS: Record<keyof EmulatorPorts, { what: string; flag: string }> = {
   sqs: { what: 'SQS + S3, fauxqs', flag: '--port-sqs' },
   kinesis: { what: 'Kinesis', flag: '--port-kinesis' },
+  dynamodb: { what: 'DynamoDB, dynalite', flag: '--port-dynamodb' },
 };
 
 function isAddrInUse(err: unknown): boolean {
@@ -163,6 +176,47 @@ async function startKinesalite(port: number, onFatal: (e: LocalCloudError) => vo
   };
 }
 
+async function startDynalite(port: number, onFatal: (e: LocalCloudError) => void): Promise<{ port: number; stop: () => Promise<void> }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const dynalite = require('dynalite') as (opts: Record<string, unknown>) => http.Server;
+  // in memory (no path); tables are ACTIVE at once instead of after the default 500 ms
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => {
+      if (isAddrInUse(err)) reject(new PortInUseError(port, PORT_FLAGS.dynamodb.what, PORT_FLAGS.dynamodb.flag));
+      else reject(new LocalCloudError(`dynalite (DynamoDB) failed to start on port ${port}: ${err.message}`));
+    });
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  let stopping = false;
+  server.on('error', (err) => {
+    if (!stopping) onFatal(new LocalCloudError(`dynalite (DynamoDB) failed: ${err.message}`));
+  });
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  // dynalite closes its database on close(); a request still running then throws "Database is closed" out of
+  // its callbacks (uncaught), so stop lets running requests finish first (bounded).
+  let running = 0;
+  server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    running++;
+    res.once('close', () => running--);
+  });
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    stop: async () => {
+      stopping = true;
+      for (const deadline = Date.now() + 2000; running > 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
+      await new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      });
+    },
+  };
+}
+
 async function waitForKinesis(endpoint: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
   const client = new KinesisClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, requestHandler: new NodeHttpHandler({ requestTimeout: 2000 }), maxAttempts: 1 });
   const deadline = Date.now() + timeoutMs;
@@ -247,7 +301,7 @@ async function startKinesisLocal(port: number, workDir: string | undefined, onFa
   };
 }
 
-/** Starts fauxqs and the chosen Kinesis engine on 127.0.0.1. Port 0 = any free port. */
+/** Starts fauxqs, the chosen Kinesis engine and dynalite on 127.0.0.1. Port 0 = any free port. */
 export async function startEmulators(options: EmulatorOptions): Promise<RunningEmulators> {
   const started: Stoppable[] = [];
   let fatalSent = false;
@@ -280,10 +334,12 @@ export async function startEmulators(options: EmulatorOptions): Promise<RunningE
     } else {
       throw new LocalCloudError(`unknown Kinesis engine ${String(options.kinesis)} (use --kinesis ${KINESIS_ENGINES.join('|')})`);
     }
+    const ddb = await startDynalite(options.ports.dynamodb ?? 0, onFatal);
+    started.push({ name: 'dynalite', stop: ddb.stop });
     const sqs = `http://127.0.0.1:${fq.port}`;
     return {
-      endpoints: { sqs, s3: sqs, kinesis: `http://127.0.0.1:${kinesisPort}` },
-      ports: { sqs: fq.port, kinesis: kinesisPort },
+      endpoints: { sqs, s3: sqs, kinesis: `http://127.0.0.1:${kinesisPort}`, dynamodb: `http://127.0.0.1:${ddb.port}` },
+      ports: { sqs: fq.port, kinesis: kinesisPort, dynamodb: ddb.port },
       kinesis: caps,
       childPids,
       stop: stopAll,
@@ -299,24 +355,29 @@ export interface LocalClients {
   sqs: SQSClient;
   kinesis: KinesisClient;
   s3: S3Client;
+  /** only when a DynamoDB endpoint is given */
+  dynamodb?: DynamoDBClient;
   destroy(): void;
 }
 
-export function createLocalClients(endpoints: { sqs: string; s3: string; kinesis: string }, region = LOCAL_REGION): LocalClients {
+export function createLocalClients(endpoints: { sqs: string; s3: string; kinesis: string; dynamodb?: string }, region = LOCAL_REGION): LocalClients {
   const common = { region, credentials: LOCAL_CREDENTIALS };
   // queue URLs carry a host that does not resolve: always send to the endpoint
   const sqs = new SQSClient({ ...common, endpoint: endpoints.sqs, useQueueUrlAsEndpoint: false });
   // kinesalite rejects HTTP/2, the SDK's default for Kinesis
   const kinesis = new KinesisClient({ ...common, endpoint: endpoints.kinesis, requestHandler: new NodeHttpHandler() });
   const s3 = new S3Client({ ...common, endpoint: endpoints.s3, forcePathStyle: true });
+  const dynamodb = endpoints.dynamodb ? new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb }) : undefined;
   return {
     sqs,
     kinesis,
     s3,
+    ...(dynamodb ? { dynamodb } : {}),
     destroy: () => {
       sqs.destroy();
       kinesis.destroy();
       s3.destroy();
+      dynamodb?.destroy();
     },
   };
 }

@@ -17,6 +17,7 @@ export interface LocalCloudOptions {
   /** project root holding cdk.json (default: cwd) */
   projectDir?: string;
   timeScale?: number;
+  /** default DEFAULT_PORTS; DynamoDB takes any free port too when every port given is 0 (tests, the demo) */
   ports?: Partial<EmulatorPorts>;
   kinesis?: KinesisEngine;
   /** endpoints.json and the synthesized assembly go here (default .local, relative to projectDir) */
@@ -30,6 +31,8 @@ export interface LocalCloudOptions {
   /** every function log line, as it is written to <stateDir>/logs/<function>.log (e.g. to echo on a terminal) */
   onFunctionLog?: (line: { functionName: string; stream: string; line: string }) => void;
   onInvocation?: (report: InvocationReport) => void;
+  /** concurrent pollers per SQS event source mapping (default min(5, MaximumConcurrency)); the benchmark scales it */
+  pollersPerQueue?: number;
   /** an emulator or the Lambda service died: everything is already stopped when this is called */
   onFatal?: (err: LocalCloudError) => void;
 }
@@ -37,15 +40,18 @@ export interface LocalCloudOptions {
 export interface EndpointsFile {
   region: string;
   accountId: string;
-  endpoints: { sqs: string; kinesis: string; s3: string };
+  endpoints: { sqs: string; kinesis: string; s3: string; dynamodb?: string };
   queues: Record<string, { name: string; url: string; arn: string }>;
   streams: Record<string, { name: string; arn: string }>;
   buckets: Record<string, { name: string; arn: string }>;
+  /** `idempotency`: the table the functions keep their idempotency records in */
+  tables: Record<string, { name: string; arn: string }>;
   /** every resource by logical id */
   resources: {
     queues: { logicalId: string; name: string; url: string; arn: string }[];
     streams: { logicalId: string; name: string; arn: string; shardCount: number }[];
     buckets: { logicalId: string; name: string }[];
+    tables: { logicalId: string; name: string; arn: string }[];
     functions: { logicalId: string; name: string; role?: string; handler: string; runtime: string }[];
   };
   /** environment that points any AWS SDK / CLI at the local cloud */
@@ -121,18 +127,22 @@ function endpointsFile(result: ProvisionResult, emulators: RunningEmulators, tim
   const buckets: EndpointsFile['buckets'] = {};
   if (roles.archive) buckets.archive = { name: roles.archive.name, arn: roles.archive.arn };
   if (roles.failures) buckets.failures = { name: roles.failures.name, arn: roles.failures.arn };
+  const tables: EndpointsFile['tables'] = {};
+  if (roles.idempotency) tables.idempotency = { name: roles.idempotency.name, arn: roles.idempotency.arn };
   const e = topology.endpoints;
   return {
     region: e.region,
     accountId: e.accountId,
-    endpoints: { sqs: e.sqs, kinesis: e.kinesis, s3: e.s3 },
+    endpoints: { sqs: e.sqs, kinesis: e.kinesis, s3: e.s3, ...(e.dynamodb ? { dynamodb: e.dynamodb } : {}) },
     queues,
     streams,
     buckets,
+    tables,
     resources: {
       queues: topology.queues.map((x) => ({ logicalId: x.logicalId, ...q(x) })),
       streams: topology.streams.map((s) => ({ logicalId: s.logicalId, name: s.name, arn: s.arn, shardCount: s.shardCount })),
       buckets: topology.buckets.map((b) => ({ logicalId: b.logicalId, name: b.name })),
+      tables: result.tables.map((t) => ({ logicalId: t.logicalId, name: t.name, arn: t.arn })),
       functions: topology.functions.map((f) => ({ logicalId: f.logicalId, name: f.name, ...(f.role ? { role: f.role } : {}), handler: f.handler, runtime: f.runtime })),
     },
     env: {
@@ -142,12 +152,22 @@ function endpointsFile(result: ProvisionResult, emulators: RunningEmulators, tim
       AWS_ENDPOINT_URL_SQS: e.sqs,
       AWS_ENDPOINT_URL_KINESIS: e.kinesis,
       AWS_ENDPOINT_URL_S3: e.s3,
+      ...(e.dynamodb ? { AWS_ENDPOINT_URL_DYNAMODB: e.dynamodb } : {}),
     },
     kinesisEngine: emulators.kinesis.engine,
     timeScale,
     pid: process.pid,
     startedAt: new Date().toISOString(),
   };
+}
+
+/**
+ * A caller that asked for any free port for every emulator it named (tests, the demo beside a running
+ * `npm start`) gets a free DynamoDB port too, instead of colliding on the fixed default.
+ */
+function dynamodbPortDefault(ports: Partial<EmulatorPorts> | undefined): number {
+  const given = Object.values(ports ?? {});
+  return given.length > 0 && given.every((p) => p === 0) ? 0 : DEFAULT_PORTS.dynamodb;
 }
 
 /** Imports one of the Lambda half's modules; a missing module is a clear error, not a stack trace. */
@@ -215,7 +235,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
   try {
     emulators = await startEmulators({
-      ports: { sqs: options.ports?.sqs ?? DEFAULT_PORTS.sqs, kinesis: options.ports?.kinesis ?? DEFAULT_PORTS.kinesis },
+      ports: {
+        sqs: options.ports?.sqs ?? DEFAULT_PORTS.sqs,
+        kinesis: options.ports?.kinesis ?? DEFAULT_PORTS.kinesis,
+        dynamodb: options.ports?.dynamodb ?? dynamodbPortDefault(options.ports),
+      },
       kinesis: options.kinesis ?? DEFAULT_KINESIS_ENGINE,
       workDir: stateDir,
       onFatal: fatal,
@@ -243,6 +267,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         clock,
         logSink,
         ...(options.onInvocation ? { onInvocation: options.onInvocation } : {}),
+        ...(options.pollersPerQueue !== undefined ? { pollersPerQueue: options.pollersPerQueue } : {}),
       });
       if (provisioned.topology.deliveryStreams.length > 0) {
         const { startFirehose } = (await importLambdaHalf('./firehose')) as typeof import('./firehose');

@@ -11,6 +11,7 @@ import {
   RegisterStreamConsumerCommand,
 } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { LocalCloudError, assetDir, requireAssetDir, type CfnResource, type CloudAssembly, type StackArtifact } from './assembly';
 import { StackResolver, createWorld, referencedIds, type ResolverWorld, type ResourceFacts } from './resolver';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, createLocalClients, type KinesisCapabilities, type LocalClients } from './emulators';
@@ -24,6 +25,7 @@ import type {
   LocalQueue,
   LocalSqsMapping,
   LocalStream,
+  LocalTable,
   LocalTopology,
   OnFailureDestination,
 } from './types';
@@ -39,6 +41,7 @@ export const EMULATED_TYPES = [
   'AWS::Lambda::Function',
   'AWS::Lambda::EventSourceMapping',
   'AWS::KinesisFirehose::DeliveryStream',
+  'AWS::DynamoDB::Table',
 ] as const;
 
 /** Types that only matter on AWS (permissions, logs, alarms, encryption, notifications): accepted, listed, skipped. */
@@ -86,6 +89,8 @@ export interface TopologyRoles {
   events?: LocalStream;
   archive?: LocalBucket;
   failures?: LocalBucket;
+  /** the table the functions' IDEMPOTENCY_TABLE_NAME names */
+  idempotency?: LocalTable;
 }
 
 export interface AssemblyAnalysis {
@@ -100,6 +105,8 @@ export interface AssemblyAnalysis {
 export interface ProvisionResult extends AssemblyAnalysis {
   topology: LocalTopology;
   consumers: LocalStreamConsumer[];
+  /** DynamoDB tables (the lambda half needs only their endpoint, in topology.endpoints) */
+  tables: LocalTable[];
   roles: TopologyRoles;
   /** start-up notes: substitutions the emulators forced (ON_DEMAND → 4 shards, no EFO, clamped retention) */
   notes: string[];
@@ -110,7 +117,8 @@ export interface ProvisionResult extends AssemblyAnalysis {
 
 export interface ProvisionOptions {
   assembly: CloudAssembly;
-  endpoints: { sqs: string; s3: string; kinesis: string };
+  /** `dynamodb` is required only by an assembly that declares a table */
+  endpoints: { sqs: string; s3: string; kinesis: string; dynamodb?: string };
   kinesis: KinesisCapabilities;
   allowUnsupported?: boolean;
   /** where inline (Code.ZipFile) function code is written; default <assembly>/../.local */
@@ -290,6 +298,7 @@ class Provisioner {
   readonly kinesisMappings: LocalKinesisMapping[] = [];
   readonly deliveryStreams: LocalDeliveryStream[] = [];
   readonly consumers: LocalStreamConsumer[] = [];
+  readonly tables: LocalTable[] = [];
   readonly notes: string[] = [];
   readonly warnings: string[] = [];
   private readonly skipped = new Set<string>();
@@ -338,6 +347,8 @@ class Provisioner {
         return this.createMapping(stack, logicalId, p, at);
       case 'AWS::KinesisFirehose::DeliveryStream':
         return this.createDeliveryStream(stack, logicalId, p, at);
+      case 'AWS::DynamoDB::Table':
+        return this.createTable(stack, logicalId, p);
       default:
         return fakeFacts(stack, logicalId, r.Type);
     }
@@ -418,6 +429,54 @@ class Provisioner {
     const stream: LocalStream = { logicalId, name, arn: info.arn, shardCount: info.shards, retentionHours: info.retention, mode };
     this.streams.push(stream);
     return { type: 'AWS::Kinesis::Stream', ref: name, attributes: { Arn: info.arn } };
+  }
+
+  private async createTable(stack: StackArtifact, logicalId: string, p: (k: string) => unknown): Promise<ResourceFacts> {
+    const where = `table ${stack.stackName}/${logicalId}`;
+    const client = this.clients.dynamodb;
+    if (!client) throw new LocalCloudError(`${where}: no DynamoDB emulator is running (start the emulators with a dynamodb port)`);
+    const name = (p('TableName') as string | undefined) ?? physicalName(stack.stackName, logicalId, 255, /[^A-Za-z0-9_.-]/g);
+    const billingMode = (p('BillingMode') as CreateTableCommandInput['BillingMode'] | undefined) ?? 'PROVISIONED';
+    // CloudFormation's index shape plus settings the API (and dynalite) does not take here
+    const index = <T extends Record<string, unknown>>(i: T): T => {
+      const { ContributorInsightsSpecification: _c, OnDemandThroughput: _o, WarmThroughput: _w, ...rest } = i;
+      return rest as T;
+    };
+    const gsis = p('GlobalSecondaryIndexes') as Record<string, unknown>[] | undefined;
+    const lsis = p('LocalSecondaryIndexes') as Record<string, unknown>[] | undefined;
+    const input = {
+      TableName: name,
+      KeySchema: p('KeySchema'),
+      AttributeDefinitions: p('AttributeDefinitions'),
+      BillingMode: billingMode,
+      ...(billingMode === 'PROVISIONED' ? { ProvisionedThroughput: p('ProvisionedThroughput') ?? { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } } : {}),
+      ...(gsis?.length ? { GlobalSecondaryIndexes: gsis.map(index) } : {}),
+      ...(lsis?.length ? { LocalSecondaryIndexes: lsis.map(index) } : {}),
+    } as CreateTableCommandInput;
+    if (!Array.isArray(input.KeySchema) || !Array.isArray(input.AttributeDefinitions)) {
+      throw new LocalCloudError(`${where}: KeySchema and AttributeDefinitions are required`);
+    }
+    try {
+      await client.send(new CreateTableCommand(input));
+    } catch (err) {
+      throw new LocalCloudError(`${where}: CreateTable failed: ${(err as Error).message}`);
+    }
+    for (let i = 0; ; i++) {
+      const status = (await client.send(new DescribeTableCommand({ TableName: name }))).Table?.TableStatus;
+      if (status === 'ACTIVE') break;
+      if (i > 200) throw new LocalCloudError(`${where}: table ${name} did not become ACTIVE`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const ttl = p('TimeToLiveSpecification') as { AttributeName?: string; Enabled?: unknown } | undefined;
+    const ttlAttribute = ttl && bool(ttl.Enabled, false) ? ttl.AttributeName : undefined;
+    if (ttlAttribute) {
+      this.notes.push(`table ${name}: TimeToLiveSpecification (${ttlAttribute}) not applied: dynalite has no UpdateTimeToLive, so expired items stay until the local cloud stops`);
+    }
+    if (p('StreamSpecification') !== undefined) this.notes.push(`table ${name}: StreamSpecification not emulated (no DynamoDB stream)`);
+    const arn = `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:table/${name}`;
+    const table: LocalTable = { logicalId, name, arn, ...(ttlAttribute ? { timeToLiveAttribute: ttlAttribute } : {}) };
+    this.tables.push(table);
+    return { type: 'AWS::DynamoDB::Table', ref: name, attributes: { Arn: arn } };
   }
 
   private async createConsumer(stack: StackArtifact, logicalId: string, p: (k: string) => unknown): Promise<ResourceFacts> {
@@ -650,8 +709,8 @@ class Provisioner {
   }
 }
 
-/** Derives the project's well-known parts from the mappings: the worker's queue, its DLQ, the consumers' stream, ... */
-export function identifyRoles(topology: LocalTopology): TopologyRoles {
+/** Derives the project's well-known parts from the mappings (and the functions' environment): the worker's queue, its DLQ, the consumers' stream, ... */
+export function identifyRoles(topology: LocalTopology, tables: readonly LocalTable[] = []): TopologyRoles {
   const roles: TopologyRoles = {};
   const fnRole = (id: string): string | undefined => topology.functions.find((f) => f.logicalId === id)?.role;
   const sqs = topology.sqsMappings.find((m) => fnRole(m.functionLogicalId) === 'worker') ?? topology.sqsMappings[0];
@@ -666,6 +725,8 @@ export function identifyRoles(topology: LocalTopology): TopologyRoles {
   roles.archive = topology.deliveryStreams.find((d) => d.sourceStream === roles.events)?.bucket ?? topology.deliveryStreams[0]?.bucket;
   const s3Failure = topology.kinesisMappings.map((m) => m.onFailure).find((d): d is Extract<OnFailureDestination, { kind: 's3' }> => d?.kind === 's3');
   roles.failures = s3Failure ? topology.buckets.find((b) => b.name === s3Failure.bucketName) : undefined;
+  const idempotencyTableName = topology.functions.map((f) => f.environment.IDEMPOTENCY_TABLE_NAME).find((n) => n !== undefined);
+  roles.idempotency = tables.find((t) => t.name === idempotencyTableName);
   for (const k of Object.keys(roles) as (keyof TopologyRoles)[]) if (roles[k] === undefined) delete roles[k];
   return roles;
 }
@@ -692,7 +753,8 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
       ...analysis,
       topology,
       consumers: p.consumers,
-      roles: identifyRoles(topology),
+      tables: p.tables,
+      roles: identifyRoles(topology, p.tables),
       notes: p.notes,
       warnings: p.warnings,
       outputs: p.outputs(),

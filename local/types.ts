@@ -10,6 +10,8 @@ export interface LocalEndpoints {
   sqs: string; // http://127.0.0.1:PORT
   kinesis: string;
   s3: string;
+  /** dynalite; absent for callers that start no DynamoDB emulator */
+  dynamodb?: string;
 }
 
 /** Scales every wait the template implies (visibility timeouts, batching windows, backoff, buffering). */
@@ -45,6 +47,14 @@ export interface LocalBucket {
   logicalId: string;
   name: string;
   arn: string;
+}
+
+export interface LocalTable {
+  logicalId: string;
+  name: string;
+  arn: string;
+  /** the template's TimeToLiveSpecification attribute, when enabled (not applied locally: dynalite has no TTL) */
+  timeToLiveAttribute?: string;
 }
 
 export interface LocalFunction {

@@ -9,6 +9,7 @@ import type { Documented } from '../lib/documented';
 import { EVENT_ARCHIVE_DEFAULTS } from '../lib/event-archive-defaults';
 import { EVENT_STREAM_DEFAULTS } from '../lib/event-stream-defaults';
 import { HOUSE_FUNCTION_DEFAULTS } from '../lib/house-function-defaults';
+import { IDEMPOTENCY_TABLE_DEFAULTS } from '../lib/idempotency-table-defaults';
 import { JOB_QUEUE_DEFAULTS } from '../lib/job-queue-defaults';
 import { MONITORING_DEFAULTS } from '../lib/monitoring-defaults';
 import { STAGE_DEFAULTS } from '../lib/stage-config';
@@ -20,6 +21,7 @@ export const ALL_DEFAULTS: ReadonlyArray<readonly [string, Readonly<Record<strin
   ['EventStream', EVENT_STREAM_DEFAULTS],
   ['EventArchive', EVENT_ARCHIVE_DEFAULTS],
   ['Buckets', BUCKETS_DEFAULTS],
+  ['IdempotencyTable', IDEMPOTENCY_TABLE_DEFAULTS],
   ['HouseFunction', HOUSE_FUNCTION_DEFAULTS],
   ['Monitoring', MONITORING_DEFAULTS],
 ];

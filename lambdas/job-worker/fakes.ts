@@ -5,13 +5,25 @@
  * - a sourceKey ending in `.corrupt`     → ImageDecodeError (permanent)
  * - paymentToken `tok_chargeDeclined`    → PaymentDeclinedError (permanent)
  * A fork replaces createFakePorts() with real adapters (SES, S3 + sharp, a payment provider).
+ * Every side effect a fake "performs" is announced on `fakeSideEffects` (in memory, no listener by default),
+ * so tests can count them, e.g. that a duplicate job charged the card once.
  */
 import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { EmailBouncedError, ImageDecodeError, PaymentDeclinedError, type Ports } from './ports';
 
 export const BOUNCE_DOMAIN = 'bounce.example';
 export const CORRUPT_IMAGE_SUFFIX = '.corrupt';
 export const DECLINED_TOKEN = 'tok_chargeDeclined';
+
+/** One side effect a fake performed (emitted as 'effect' after it succeeded). */
+export type FakeSideEffect =
+  | { readonly port: 'email'; readonly idempotencyKey: string; readonly to: string; readonly messageId: string }
+  | { readonly port: 'images'; readonly sourceKey: string; readonly width: number; readonly targetKey: string }
+  | { readonly port: 'payments'; readonly idempotencyKey: string; readonly orderId: string; readonly amountCents: number; readonly chargeId: string };
+
+/** An emitter, not a list: nothing accumulates in a long-lived execution environment when nobody listens. */
+export const fakeSideEffects = new EventEmitter<{ effect: [FakeSideEffect] }>();
 
 const digest = (...parts: string[]): string => createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16);
 
@@ -20,7 +32,9 @@ export function createFakePorts(): Ports {
     email: {
       async send({ to, template, idempotencyKey }) {
         if (to.toLowerCase().endsWith(`@${BOUNCE_DOMAIN}`)) throw new EmailBouncedError(`${to}: mailbox does not exist (hard bounce)`);
-        return { messageId: `fake-email-${digest(idempotencyKey, to, template)}` };
+        const messageId = `fake-email-${digest(idempotencyKey, to, template)}`;
+        fakeSideEffects.emit('effect', { port: 'email', idempotencyKey, to, messageId });
+        return { messageId };
       },
     },
     images: {
@@ -28,13 +42,17 @@ export function createFakePorts(): Ports {
         if (sourceKey.endsWith(CORRUPT_IMAGE_SUFFIX)) throw new ImageDecodeError(`${sourceKey}: cannot decode image`);
         const dot = sourceKey.lastIndexOf('.');
         const base = dot > sourceKey.lastIndexOf('/') ? sourceKey.slice(0, dot) : sourceKey;
-        return { targetKey: `${base}-w${width}${dot > sourceKey.lastIndexOf('/') ? sourceKey.slice(dot) : ''}`, bytes: width * 100 };
+        const targetKey = `${base}-w${width}${dot > sourceKey.lastIndexOf('/') ? sourceKey.slice(dot) : ''}`;
+        fakeSideEffects.emit('effect', { port: 'images', sourceKey, width, targetKey });
+        return { targetKey, bytes: width * 100 };
       },
     },
     payments: {
-      async charge({ paymentToken, orderId, idempotencyKey }) {
+      async charge({ paymentToken, orderId, amountCents, idempotencyKey }) {
         if (paymentToken === DECLINED_TOKEN) throw new PaymentDeclinedError(`order ${orderId}: card declined`);
-        return { chargeId: `fake-charge-${digest(idempotencyKey)}` };
+        const chargeId = `fake-charge-${digest(idempotencyKey)}`;
+        fakeSideEffects.emit('effect', { port: 'payments', idempotencyKey, orderId, amountCents, chargeId });
+        return { chargeId };
       },
     },
   };

@@ -3,6 +3,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DEFAULT_MAX_JOB_BYTES, parseJob, type KnownJob } from '../shared/envelope';
 import { InvalidEnvelopeError } from '../shared/errors';
+import { createIdempotency, IdempotencyAlreadyInProgressError } from '../shared/idempotency';
 import { BatchCounters, createTelemetry } from '../shared/telemetry';
 import { createFakePorts } from './fakes';
 import { runJob } from './jobs';
@@ -11,12 +12,14 @@ import { PermanentJobError } from './ports';
 const { logger, metrics } = createTelemetry();
 const ports = createFakePorts();
 const processor = new BatchProcessor(EventType.SQS);
+const idempotency = createIdempotency(); // throws at cold start if IDEMPOTENCY_* is not set
 
-/** Per-job work keyed on the envelope id: the idempotency issue wraps this with makeIdempotent in one line. */
-const processJob = (job: KnownJob) => runJob(job, ports);
+/** Per-job work, at most once per job envelope id: a redelivered or redriven job that completed is a no-op. */
+const processJob = idempotency.once((job: KnownJob) => runJob(job, ports));
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   logger.addContext(context);
+  idempotency.registerLambdaContext(context);
   const counters = new BatchCounters();
 
   const processRecord = async (record: SQSRecord): Promise<void> => {
@@ -29,15 +32,27 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     }
     const job = parsed.envelope;
     const about = { ...where, envelopeId: job.id, jobType: job.type, jobKey: job.jobKey, causationId: job.causationId };
+    let done: Awaited<ReturnType<typeof processJob>>;
     try {
-      const outcome = await processJob(job);
-      counters.add('JobsProcessed', 1, { jobType: job.type });
-      logger.info('job done', { ...about, outcome });
+      done = await processJob(job);
     } catch (error) {
-      counters.add('JobsFailed', 1, { jobType: job.type });
-      logger.error('job failed: reported as a batch item failure', { ...about, permanent: error instanceof PermanentJobError, error });
+      if (error instanceof IdempotencyAlreadyInProgressError) {
+        // A duplicate of a job another invocation is running: visible again after the visibility timeout.
+        counters.add('JobsInProgress', 1, { jobType: job.type });
+        logger.warn('job is in progress in another invocation: reported as a batch item failure, retried later', about);
+      } else {
+        counters.add('JobsFailed', 1, { jobType: job.type });
+        logger.error('job failed: reported as a batch item failure', { ...about, permanent: error instanceof PermanentJobError, error });
+      }
       throw error;
     }
+    if (done.duplicate) {
+      counters.add('JobsDuplicate', 1, { jobType: job.type });
+      logger.info('job already done: acknowledged without side effects', { ...about, outcome: done.result });
+      return;
+    }
+    counters.add('JobsProcessed', 1, { jobType: job.type });
+    logger.info('job done', { ...about, outcome: done.result });
   };
 
   try {

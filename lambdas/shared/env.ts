@@ -27,3 +27,19 @@ export interface JobQueueEnv {
 export function readJobQueueEnv(env: NodeJS.ProcessEnv = process.env): JobQueueEnv {
   return { queueUrl: requireEnv('JOB_QUEUE_URL', env), maxMessageBytes: requirePositiveIntEnv('JOB_MAX_MESSAGE_BYTES', env) };
 }
+
+/** Where and how long every function keeps its idempotency records (IdempotencyTable passes all three). */
+export interface IdempotencyEnv {
+  readonly tableName: string;
+  readonly expiresAfterSeconds: number;
+  /** Key prefix: the function's stable name, so each consumer and the worker keep their own records. */
+  readonly scope: string;
+}
+
+export function readIdempotencyEnv(env: NodeJS.ProcessEnv = process.env): IdempotencyEnv {
+  return {
+    tableName: requireEnv('IDEMPOTENCY_TABLE_NAME', env),
+    expiresAfterSeconds: requirePositiveIntEnv('IDEMPOTENCY_EXPIRY_SECONDS', env),
+    scope: requireEnv('POWERTOOLS_SERVICE_NAME', env),
+  };
+}

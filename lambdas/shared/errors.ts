@@ -21,6 +21,17 @@ export class SkippedAfterEarlierFailureError extends Error {
   }
 }
 
+/** Thrown by a stream consumer whose first record failed, so that Lambda bisects the batch (stream-consumer.ts). */
+export class PoisonAtBatchStartError extends Error {
+  override readonly name = 'PoisonAtBatchStartError';
+  constructor(
+    readonly sequenceNumber: string,
+    readonly batchSize: number,
+  ) {
+    super(`record ${sequenceNumber}, the first of ${batchSize}, failed: invocation failed so that Lambda bisects the batch`);
+  }
+}
+
 /** A configuration problem found at cold start (missing or malformed environment variable). */
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';

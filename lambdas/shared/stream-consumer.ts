@@ -1,19 +1,27 @@
 /**
  * The loop every Kinesis consumer shares: decode, parse the envelope, skip types it does not handle, call
- * its per-event function, report partial batch failures, publish metrics.
+ * its per-event function at most once per envelope id (idempotency.ts), report partial batch failures,
+ * publish metrics.
  *
  * Failure semantics (per-shard order): records are processed one at a time, in order, and processing stops
  * at the first failure. The failed record AND every record after it are returned in batchItemFailures;
  * the later ones are not attempted (no side effects), so nothing of a partition key overtakes the failed
  * record. Lambda checkpoints before the lowest reported sequence number and redelivers from there; listing
  * the skipped records too keeps that lossless even for a poller that retried only the listed items.
+ *
+ * When the FIRST record of a batch fails (and there are others behind it), the handler throws instead: a
+ * partial response naming the first record checkpoints nothing, so Lambda would retry the same batch and,
+ * once retries run out, discard the good records behind the poison one to the on-failure destination too.
+ * An invocation error makes Lambda bisect the batch (BisectBatchOnFunctionError applies to invocation
+ * errors whatever ReportBatchItemFailures says), which isolates the poison record; only it is discarded.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { FailureResponse, SuccessResponse } from '@aws-lambda-powertools/batch/types';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { parseEvent, type KnownEvent } from './envelope';
-import { InvalidEnvelopeError, SkippedAfterEarlierFailureError } from './errors';
+import { InvalidEnvelopeError, PoisonAtBatchStartError, SkippedAfterEarlierFailureError } from './errors';
+import { createIdempotency, IdempotencyAlreadyInProgressError, type Idempotency } from './idempotency';
 import type { EventType as EventTypeName } from './registry';
 import { BatchCounters, type Telemetry } from './telemetry';
 
@@ -22,6 +30,7 @@ export const MAX_STREAM_RECORD_BYTES = 10 * 1024 * 1024;
 
 export interface EventContext {
   readonly logger: Logger;
+  /** This event's metrics: published only if the event completes, so a retried or duplicate event never counts twice. */
   readonly counters: BatchCounters;
 }
 
@@ -29,8 +38,8 @@ export interface StreamConsumer<T extends EventTypeName> {
   /** Event types this consumer acts on; other registered types are acknowledged and counted as skipped. */
   readonly handles: readonly T[];
   /**
-   * The per-event work. Idempotency (a later issue) keys on `event.id`: wrapping this function with
-   * Powertools' makeIdempotent (eventKeyJmesPath 'id') is the one-line change.
+   * The per-event work, run at most once per `event.id` for this consumer: a redelivered or replayed event
+   * this consumer already completed is acknowledged without calling it (see idempotency.ts).
    */
   readonly onEvent: (event: KnownEvent<T>, context: EventContext) => Promise<void>;
 }
@@ -46,15 +55,19 @@ export class StopOnFirstFailureProcessor extends BatchProcessor {
   }
 }
 
+/** `idempotency` defaults to the DynamoDB records named by the environment (throws at cold start if unset). */
 export function streamConsumerHandler<T extends EventTypeName>(
   consumer: StreamConsumer<T>,
   { logger, metrics }: Telemetry,
+  idempotency: Idempotency = createIdempotency(),
 ): (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse> {
   const handles = new Set<string>(consumer.handles);
   const processor = new StopOnFirstFailureProcessor(EventType.KinesisDataStreams);
+  const onEventOnce = idempotency.once(consumer.onEvent);
 
   return async (event, context) => {
     logger.addContext(context);
+    idempotency.registerLambdaContext(context);
     const counters = new BatchCounters();
 
     const processRecord = async (record: KinesisStreamRecord): Promise<void> => {
@@ -72,13 +85,26 @@ export function streamConsumerHandler<T extends EventTypeName>(
         logger.debug('event type not handled by this consumer: acknowledged', about);
         return;
       }
+      const eventCounters = new BatchCounters();
+      let duplicate: boolean;
       try {
-        await consumer.onEvent(envelope as KnownEvent<T>, { logger, counters });
+        ({ duplicate } = await onEventOnce(envelope as KnownEvent<T>, { logger, counters: eventCounters }));
       } catch (error) {
-        counters.add('EventsFailed', 1, { eventType: envelope.type });
-        logger.error('event processing failed: reported as a batch item failure', { ...about, error });
+        if (error instanceof IdempotencyAlreadyInProgressError) {
+          counters.add('EventsInProgress', 1, { eventType: envelope.type });
+          logger.warn('event is in progress in another invocation: reported as a batch item failure, retried later', about);
+        } else {
+          counters.add('EventsFailed', 1, { eventType: envelope.type });
+          logger.error('event processing failed: reported as a batch item failure', { ...about, error });
+        }
         throw error;
       }
+      if (duplicate) {
+        counters.add('EventsDuplicate', 1, { eventType: envelope.type });
+        logger.info('event already processed by this consumer: acknowledged without side effects', about);
+        return;
+      }
+      counters.merge(eventCounters);
       counters.add('EventsProcessed', 1, { eventType: envelope.type });
       logger.info('event processed', about);
     };
@@ -93,6 +119,14 @@ export function streamConsumerHandler<T extends EventTypeName>(
         throwOnFullBatchFailure: false,
       });
       const failures = response.batchItemFailures;
+      const first = event.Records[0]?.kinesis.sequenceNumber;
+      if (failures.length > 0 && event.Records.length > 1 && failures[0]!.itemIdentifier === first) {
+        logger.warn('first record of the batch failed: failing the invocation so that Lambda bisects the batch', {
+          records: event.Records.length,
+          firstFailedSequenceNumber: first,
+        });
+        throw new PoisonAtBatchStartError(first, event.Records.length);
+      }
       if (failures.length > 0) {
         logger.warn('batch partially failed: Lambda retries from the first failed record', {
           records: event.Records.length,

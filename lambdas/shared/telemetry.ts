@@ -28,6 +28,13 @@ export class BatchCounters {
     group.values.set(name, { unit, value: (current?.value ?? 0) + value });
   }
 
+  /** Adds every counter of `other` (one record's metrics, kept apart until the record has succeeded). */
+  merge(other: BatchCounters): void {
+    for (const { dimensions, values } of other.#groups.values()) {
+      for (const [name, { unit, value }] of values) this.add(name, value, dimensions, unit);
+    }
+  }
+
   /** Snapshot for tests and logs: `name{dim=value}` → sum. */
   toJSON(): Record<string, number> {
     const out: Record<string, number> = {};

@@ -71,6 +71,7 @@ export function lambdaEnvironment(fn: LocalFunction, endpoints: LocalEndpoints, 
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis,
     AWS_ENDPOINT_URL_S3: endpoints.s3,
+    ...(endpoints.dynamodb ? { AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb } : {}),
     ...extra,
   };
 }
@@ -117,6 +118,9 @@ class Runtime {
       serialization: 'json',
     });
     track(this.child);
+    // a runtime killed after it answered may be handed the next invoke: send() then fails with EPIPE on this
+    // emitter (uncaught, it would kill the whole local cloud); the 'exit' handler below reports the crash
+    this.child.on('error', (err) => host.logSink.write(fnName, 'runtime', `ERROR runtime process ${this.child.pid}: ${err.message}`));
     for (const stream of ['stdout', 'stderr'] as const) {
       const source = this.child[stream];
       if (source) readline.createInterface({ input: source }).on('line', (line) => host.logSink.write(fnName, stream, line));
@@ -261,6 +265,14 @@ export class FunctionHost {
   /** pids of live execution environments (tests check none outlive stop()) */
   pids(): number[] {
     return [...this.all].map((r) => r.child.pid).filter((p): p is number => typeof p === 'number');
+  }
+
+  /** pids of execution environments running an invocation right now (the fault suite kills one mid-batch) */
+  busyPids(): number[] {
+    return [...this.all]
+      .filter((r) => r.pending !== undefined && !r.dead)
+      .map((r) => r.child.pid)
+      .filter((p): p is number => typeof p === 'number');
   }
 
   async invoke(event: unknown): Promise<InvokeResult> {

@@ -129,6 +129,31 @@ describe('functions (house defaults)', () => {
   });
 });
 
+describe('idempotency', () => {
+  /** The IAM statements of the policy attached to function `name`'s role. */
+  function statementsOf(template: Template, name: string): Array<{ Action: string | string[]; Resource: unknown }> {
+    const fn = template.findResources('AWS::Lambda::Function')[fnId(template, name)];
+    const roleId = (fn?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const [policy] = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }));
+    return policy?.Properties.PolicyDocument.Statement ?? [];
+  }
+
+  it.each(Object.keys(FUNCTIONS))('%s: gets the table name from the stateful stack and a 14-day record expiry', (name) => {
+    const fn = t.findResources('AWS::Lambda::Function')[fnId(t, name)];
+    expect(fn?.Properties.Environment.Variables).toMatchObject({
+      IDEMPOTENCY_TABLE_NAME: fromStateful('RefIdempotencyTable'),
+      IDEMPOTENCY_EXPIRY_SECONDS: String(14 * 24 * 3600),
+    });
+  });
+
+  it.each(Object.keys(FUNCTIONS))('%s: may read and write items of the idempotency table only (grantReadWriteData)', (name) => {
+    const dynamo = statementsOf(t, name).filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo).toHaveLength(1);
+    expect([dynamo[0]!.Action].flat()).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
+    expect(dynamo[0]!.Resource).toEqual(fromStateful('FnGetAttIdempotencyTable.*Arn'));
+  });
+});
+
 describe('job worker mapping', () => {
   it('reads the job queue with partial batch responses, batch 10, 5 s window, max concurrency 10', () => {
     expect(mappingOf(t, 'job-worker')).toEqual({

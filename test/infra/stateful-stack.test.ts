@@ -1,7 +1,9 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { BUCKETS_DEFAULTS } from '../../lib/buckets-defaults';
+import { IDEMPOTENCY_TABLE_DEFAULTS } from '../../lib/idempotency-table-defaults';
 import { JOB_QUEUE_DEFAULTS } from '../../lib/job-queue-defaults';
+import { STAGE_DEFAULTS } from '../../lib/stage-config';
 import { defaultStage, logicalId } from './app-fixture';
 
 const dev = defaultStage('dev');
@@ -11,6 +13,7 @@ const prodT = prod.statefulTemplate;
 
 const QUEUE = 'JobQueue67926FCA';
 const DLQ = 'JobQueueDeadLetterQueue653C121A';
+const IDEMPOTENCY_TABLE = 'IdempotencyTableE9369C9C';
 
 describe('job queue', () => {
   it('encrypts both queues with SQS-managed SSE and sets the 1 MiB maximum message size explicitly', () => {
@@ -162,8 +165,41 @@ describe('buckets', () => {
   });
 });
 
+describe('idempotency table', () => {
+  it('is on-demand, keyed by the string attribute `id` and expires records through the `expiration` TTL attribute (Powertools defaults)', () => {
+    for (const t of [devT, prodT]) {
+      t.resourceCountIs('AWS::DynamoDB::Table', 1);
+      t.hasResourceProperties('AWS::DynamoDB::Table', {
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+        ProvisionedThroughput: Match.absent(),
+        GlobalSecondaryIndexes: Match.absent(),
+      });
+    }
+  });
+
+  it('is encrypted with the AWS owned key and has point-in-time recovery in both stages', () => {
+    for (const t of [devT, prodT]) {
+      t.hasResourceProperties('AWS::DynamoDB::Table', {
+        SSESpecification: { SSEEnabled: false },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      });
+    }
+  });
+
+  it('remembers a processed envelope id at least as long as the stream or the job DLQ can deliver it again', () => {
+    const expiry = IDEMPOTENCY_TABLE_DEFAULTS.recordExpiry.value.toSeconds();
+    expect(expiry).toBeGreaterThanOrEqual(STAGE_DEFAULTS.streamRetention.value.prod.toSeconds());
+    expect(expiry).toBeGreaterThanOrEqual(STAGE_DEFAULTS.streamRetention.value.dev.toSeconds());
+    expect(expiry).toBeGreaterThanOrEqual(JOB_QUEUE_DEFAULTS.dlqRetentionPeriod.value.toSeconds());
+    expect(dev.stateful.idempotencyTable.recordExpiry.toSeconds()).toBe(expiry);
+  });
+});
+
 describe('stage policies', () => {
-  const statefulTypes = ['AWS::SQS::Queue', 'AWS::Kinesis::Stream', 'AWS::S3::Bucket'];
+  const statefulTypes = ['AWS::SQS::Queue', 'AWS::Kinesis::Stream', 'AWS::S3::Bucket', 'AWS::DynamoDB::Table'];
 
   it('dev: destroys stateful resources and empties the buckets on delete', () => {
     for (const type of statefulTypes) {
@@ -211,12 +247,14 @@ describe('contract with the tools', () => {
     expect(outputs.EventStreamArn?.Value).toEqual({ 'Fn::GetAtt': ['EventStreamA212D9D0', 'Arn'] });
     expect(outputs.ArchiveBucketName?.Value).toEqual({ Ref: logicalId(devT, 'AWS::S3::Bucket', 'BucketsArchiveBucket') });
     expect(outputs.FailureBucketName?.Value).toEqual({ Ref: logicalId(devT, 'AWS::S3::Bucket', 'BucketsFailureBucket') });
+    expect(outputs.IdempotencyTableName?.Value).toEqual({ Ref: IDEMPOTENCY_TABLE });
   });
 
   it('sets no physical names on stateful resources (CloudFormation generates them)', () => {
     devT.allResourcesProperties('AWS::SQS::Queue', { QueueName: Match.absent() });
     devT.allResourcesProperties('AWS::Kinesis::Stream', { Name: Match.absent() });
     devT.allResourcesProperties('AWS::S3::Bucket', { BucketName: Match.absent() });
+    devT.allResourcesProperties('AWS::DynamoDB::Table', { TableName: Match.absent() });
   });
 });
 
@@ -225,6 +263,7 @@ describe('logical IDs of stateful resources never change (a change replaces the 
     'AWS::SQS::Queue': [QUEUE, DLQ],
     'AWS::Kinesis::Stream': ['EventStreamA212D9D0'],
     'AWS::S3::Bucket': ['BucketsAccessLogBucket0E24AD7A', 'BucketsArchiveBucket41F1D4A2', 'BucketsFailureBucketA8BDB0CA'],
+    'AWS::DynamoDB::Table': [IDEMPOTENCY_TABLE],
   };
   for (const [stage, template] of [
     ['dev', devT],

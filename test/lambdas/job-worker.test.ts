@@ -5,6 +5,9 @@ import { DECLINED_TOKEN } from '../../lambdas/job-worker/fakes';
 import { handler } from '../../lambdas/job-worker/handler';
 import { serializeEnvelope } from '../../lambdas/shared/envelope';
 import { captureOutput, emfMetrics, lambdaContext, orderPlaced, paymentJob, resizeImageJob, sendEmailJob, sqsEvent, sqsRecord } from './factories';
+import { useIdempotencyStore } from './idempotency-store';
+
+useIdempotencyStore();
 
 let output: ReturnType<typeof captureOutput>;
 beforeEach(() => (output = captureOutput()));

@@ -8,6 +8,7 @@ import { deriveId, serializeEnvelope } from '../../lambdas/shared/envelope';
 import { ConfigurationError } from '../../lambdas/shared/errors';
 import { FakeSqs } from './fake-clients';
 import { captureOutput, emfMetrics, eventRecord, kinesisEvent, kinesisRecord, lambdaContext, orderPlaced, orderShipped, sendEmailJob } from './factories';
+import { useIdempotencyStore } from './idempotency-store';
 
 const sqs = vi.hoisted(() => ({ current: undefined as unknown as FakeSqs }));
 vi.mock('../../lambdas/shared/clients/sqs', async () => {
@@ -15,6 +16,8 @@ vi.mock('../../lambdas/shared/clients/sqs', async () => {
   sqs.current = new Fake();
   return { sqsClient: () => sqs.current, createSqsClient: () => sqs.current };
 });
+
+const store = useIdempotencyStore();
 
 let output: ReturnType<typeof captureOutput>;
 beforeEach(() => {
@@ -40,9 +43,10 @@ describe('notifications consumer', () => {
     expect(emfMetrics(output.lines())).toMatchObject({ 'EventsProcessed{eventType=OrderPlaced}': 1, 'EventsProcessed{eventType=OrderShipped}': 1, 'JobsEnqueued{jobType=send-email}': 2 });
   });
 
-  it('enqueues the same job id when the same event is delivered again (replay, retry)', async () => {
+  it('enqueues the same job id when the same event is processed again after its idempotency record is gone (expired)', async () => {
     const placed = orderPlaced();
     await run(notifications, [eventRecord(placed)]);
+    await store().clear();
     await run(notifications, [eventRecord(placed)]);
     const [first, second] = sqs.current.jobs();
     expect(first!['id']).toBe(second!['id']);
@@ -127,8 +131,13 @@ describe.each(Object.entries(consumers))('%s consumer: bad records', (_name, con
     expect(metrics['EventsInvalid']).toBe(1);
   });
 
-  it('a batch whose first record fails reports every record and does not throw', async () => {
+  it('a batch whose first record fails fails the invocation, so that Lambda bisects it', async () => {
     const records = [kinesisRecord('garbage'), eventRecord(orderPlaced()), eventRecord(orderShipped())];
+    await expect(run(consume, records)).rejects.toMatchObject({ name: 'PoisonAtBatchStartError', sequenceNumber: records[0]!.kinesis.sequenceNumber });
+  });
+
+  it('a batch of one failing record is reported as a batch item failure (nothing left to bisect)', async () => {
+    const records = [kinesisRecord('garbage')];
     await expect(run(consume, records)).resolves.toEqual({ batchItemFailures: failures(records) });
   });
 });

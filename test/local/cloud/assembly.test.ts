@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LocalCloudError, loadAssembly } from '../../../local/assembly';
 import { analyzeAssembly } from '../../../local/provision';
-import { fixture } from './helpers';
+import { fixture, tempDir, unknownTypeAssembly } from './helpers';
 
 describe('loadAssembly', () => {
   it('reads every stack of a CDK-synthesized assembly, producers before their consumers', () => {
@@ -34,12 +34,22 @@ describe('loadAssembly', () => {
 
 describe('analyzeAssembly', () => {
   it('fails on an unknown resource type, naming the type and the logical id', () => {
-    expect(() => analyzeAssembly(loadAssembly(fixture('unknown-type')))).toThrow(/AWS::DynamoDB::Table Unknown\/Table.*--allow-unsupported/);
+    const tmp = tempDir();
+    try {
+      expect(() => analyzeAssembly(loadAssembly(unknownTypeAssembly(tmp.dir)))).toThrow(/AWS::AppSync::GraphQLApi Unknown\/Api.*--allow-unsupported/);
+    } finally {
+      tmp.remove();
+    }
   });
 
   it('downgrades unknown types with allowUnsupported', () => {
-    const r = analyzeAssembly(loadAssembly(fixture('unknown-type')), { allowUnsupported: true });
-    expect(r.unsupported).toEqual([expect.objectContaining({ type: 'AWS::DynamoDB::Table', logicalId: 'Table' })]);
+    const tmp = tempDir();
+    try {
+      const r = analyzeAssembly(loadAssembly(unknownTypeAssembly(tmp.dir)), { allowUnsupported: true });
+      expect(r.unsupported).toEqual([expect.objectContaining({ type: 'AWS::AppSync::GraphQLApi', logicalId: 'Api' })]);
+    } finally {
+      tmp.remove();
+    }
   });
 
   it('excludes CDK custom-resource provider functions (by ServiceToken user and by __entrypoint__ handler)', () => {

@@ -1,6 +1,7 @@
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { loadAssembly } from '../../../local/assembly';
 import { PortInUseError, createLocalClients, startEmulators } from '../../../local/emulators';
 import { provision } from '../../../local/provision';
@@ -38,6 +39,37 @@ describe('startEmulators', () => {
       const err = await startEmulators({ ports: { sqs: busy.port, kinesis: 0 }, kinesis: 'kinesalite' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PortInUseError);
       expect((err as Error).message).toBe(`port ${busy.port} (SQS + S3, fauxqs) is already in use: stop what uses it or choose another port with --port-sqs <port>`);
+    } finally {
+      await busy.close();
+    }
+  });
+
+  it('serves DynamoDB (dynalite) on 127.0.0.1, on any free port unless one is given', async () => {
+    const em = await startEmulators({ ports: { sqs: 0, kinesis: 0 }, kinesis: 'kinesalite' });
+    const clients = createLocalClients(em.endpoints);
+    try {
+      expect(em.endpoints.dynamodb).toBe(`http://127.0.0.1:${em.ports.dynamodb}`);
+      await expect(clients.dynamodb!.send(new ListTablesCommand({}))).resolves.toMatchObject({ TableNames: [] });
+    } finally {
+      clients.destroy();
+      await em.stop();
+    }
+  });
+
+  it('reports a DynamoDB port in use naming the port and --port-dynamodb, and stops the emulators it already started', async () => {
+    const busy = await occupy('127.0.0.1');
+    const sqsProbe = await occupy('127.0.0.1');
+    const sqsPort = sqsProbe.port;
+    await sqsProbe.close();
+    try {
+      const err = await startEmulators({ ports: { sqs: sqsPort, kinesis: 0, dynamodb: busy.port }, kinesis: 'kinesalite' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PortInUseError);
+      expect((err as Error).message).toBe(`port ${busy.port} (DynamoDB, dynalite) is already in use: stop what uses it or choose another port with --port-dynamodb <port>`);
+      const again = net.createServer();
+      await new Promise<void>((resolve, reject) => {
+        again.once('error', reject);
+        again.listen(sqsPort, '127.0.0.1', () => again.close(() => resolve()));
+      });
     } finally {
       await busy.close();
     }

@@ -19,3 +19,26 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/** Writes a hand-written cloud assembly (one template per stack, in the given order) and returns its folder. */
+export function writeAssembly(dir: string, stacks: Record<string, { Resources: Record<string, unknown>; Outputs?: Record<string, unknown> }>): string {
+  const artifacts: Record<string, unknown> = {};
+  let previous: string | undefined;
+  for (const [name, template] of Object.entries(stacks)) {
+    fs.writeFileSync(path.join(dir, `${name}.template.json`), JSON.stringify(template, null, 1));
+    artifacts[name] = {
+      type: 'aws:cloudformation:stack',
+      environment: 'aws://unknown-account/unknown-region',
+      properties: { templateFile: `${name}.template.json` },
+      dependencies: previous ? [previous] : [],
+    };
+    previous = name;
+  }
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ version: '55.0.0', artifacts }, null, 1));
+  return dir;
+}
+
+/** An assembly with one resource type the local cloud does not know (AppSync), next to a queue. */
+export function unknownTypeAssembly(dir: string): string {
+  return writeAssembly(dir, { Unknown: { Resources: { Api: { Type: 'AWS::AppSync::GraphQLApi', Properties: {} }, Queue: { Type: 'AWS::SQS::Queue' } } } });
+}

@@ -5,7 +5,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createLocalClients } from '../../../local/emulators';
 import { startLocalCloud } from '../../../local/index';
 import type { InvocationReport } from '../../../local/types';
-import { fixture, tempDir } from './helpers';
+import { fixture, tempDir, unknownTypeAssembly } from './helpers';
 
 describe('startLocalCloud', () => {
   it('writes .local/endpoints.json with the well-known keys and every resource, and removes it on stop', async () => {
@@ -16,7 +16,14 @@ describe('startLocalCloud', () => {
       expect(cloud.endpointsFile).toBe(file);
       const e = JSON.parse(fs.readFileSync(file, 'utf8'));
       expect(e.region).toBe('us-east-1');
-      expect(e.endpoints).toEqual({ sqs: cloud.emulators.endpoints.sqs, kinesis: cloud.emulators.endpoints.kinesis, s3: cloud.emulators.endpoints.s3 });
+      expect(e.endpoints).toEqual({
+        sqs: cloud.emulators.endpoints.sqs,
+        kinesis: cloud.emulators.endpoints.kinesis,
+        s3: cloud.emulators.endpoints.s3,
+        dynamodb: cloud.emulators.endpoints.dynamodb,
+      });
+      // every port was 0, so DynamoDB took a free one too instead of the fixed 4568
+      expect(cloud.emulators.endpoints.dynamodb).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(e.queues.jobs.url).toMatch(/JobQueueEE3AD499$/);
       expect(e.queues.jobsDlq.url).toMatch(/JobDlq229B5977$/);
       expect(e.streams.events.name).toBe('Fix-Dev-Stateful-EventStream271A91DB');
@@ -24,6 +31,8 @@ describe('startLocalCloud', () => {
       expect(e.buckets.failures.name).toBe('fix-dev-stateful-failurebucket1db25638');
       expect(e.resources.functions.map((f: { name: string }) => f.name)).toEqual(['job-worker', 'notifications', 'payments']);
       expect(e.env.AWS_ENDPOINT_URL_KINESIS).toBe(cloud.emulators.endpoints.kinesis);
+      expect(e.env.AWS_ENDPOINT_URL_DYNAMODB).toBe(cloud.emulators.endpoints.dynamodb);
+      expect(e.tables).toEqual({});
     } finally {
       await cloud.stop();
     }
@@ -34,9 +43,9 @@ describe('startLocalCloud', () => {
   it('fails on an unknown resource type before starting any emulator', async () => {
     const tmp = tempDir();
     try {
-      await expect(startLocalCloud({ assemblyDir: fixture('unknown-type'), stateDir: tmp.dir, ports: { sqs: 0, kinesis: 0 }, quiet: true })).rejects.toThrow(
-        /AWS::DynamoDB::Table Unknown\/Table/,
-      );
+      await expect(
+        startLocalCloud({ assemblyDir: unknownTypeAssembly(fs.mkdtempSync(path.join(tmp.dir, 'asm-'))), stateDir: tmp.dir, ports: { sqs: 0, kinesis: 0 }, quiet: true }),
+      ).rejects.toThrow(/AWS::AppSync::GraphQLApi Unknown\/Api/);
       expect(fs.existsSync(path.join(tmp.dir, 'endpoints.json'))).toBe(false);
     } finally {
       tmp.remove();
@@ -68,5 +77,16 @@ describe('startLocalCloud', () => {
       await cloud.stop();
       tmp.remove();
     }
+  });
+});
+
+describe('function environment', () => {
+  it('points every function at the DynamoDB emulator (AWS_ENDPOINT_URL_DYNAMODB) beside SQS, Kinesis and S3', async () => {
+    const { lambdaEnvironment } = await import('../../../local/lambda/function-host');
+    const fn = { logicalId: 'Fn', name: 'job-worker', arn: 'arn', handler: 'index.handler', codeDir: '/tmp', runtime: 'nodejs24.x', timeoutSeconds: 30, memoryMb: 256, environment: { IDEMPOTENCY_TABLE_NAME: 't' } };
+    const endpoints = { region: 'us-east-1', accountId: '000000000000', sqs: 'http://127.0.0.1:1', kinesis: 'http://127.0.0.1:2', s3: 'http://127.0.0.1:1', dynamodb: 'http://127.0.0.1:3' };
+    expect(lambdaEnvironment(fn, endpoints)).toMatchObject({ AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:3', IDEMPOTENCY_TABLE_NAME: 't' });
+    const { dynamodb: _none, ...withoutDynamo } = endpoints;
+    expect(lambdaEnvironment(fn, withoutDynamo)).not.toHaveProperty('AWS_ENDPOINT_URL_DYNAMODB');
   });
 });

@@ -4,10 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { DescribeTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { loadAssembly } from '../../../local/assembly';
 import { createLocalClients, startEmulators, type LocalClients, type RunningEmulators } from '../../../local/emulators';
 import { provision, stableBucketName, type ProvisionResult } from '../../../local/provision';
-import { fixture, tempDir } from './helpers';
+import { fixture, tempDir, unknownTypeAssembly, writeAssembly } from './helpers';
 
 // Real fauxqs + kinesalite on 127.0.0.1, any free ports; each describe starts and stops its own.
 async function withEmulators(): Promise<{ emulators: RunningEmulators; clients: LocalClients; stop: () => Promise<void> }> {
@@ -171,11 +172,16 @@ describe('provisioning hand-written assemblies', () => {
   });
 
   it('refuses an unknown resource type, naming it, unless allowUnsupported', async () => {
-    const assembly = loadAssembly(fixture('unknown-type'));
-    await expect(provision({ assembly, endpoints: env.emulators.endpoints, kinesis: env.emulators.kinesis })).rejects.toThrow(/unsupported: AWS::DynamoDB::Table Unknown\/Table/);
-    const r = await provision({ assembly, endpoints: env.emulators.endpoints, kinesis: env.emulators.kinesis, allowUnsupported: true });
-    expect(r.warnings).toEqual([expect.stringMatching(/AWS::DynamoDB::Table Unknown\/Table/)]);
-    expect(r.topology.queues).toHaveLength(1);
+    const tmp = tempDir();
+    try {
+      const assembly = loadAssembly(unknownTypeAssembly(tmp.dir));
+      await expect(provision({ assembly, endpoints: env.emulators.endpoints, kinesis: env.emulators.kinesis })).rejects.toThrow(/unsupported: AWS::AppSync::GraphQLApi Unknown\/Api/);
+      const r = await provision({ assembly, endpoints: env.emulators.endpoints, kinesis: env.emulators.kinesis, allowUnsupported: true });
+      expect(r.warnings).toEqual([expect.stringMatching(/AWS::AppSync::GraphQLApi Unknown\/Api/)]);
+      expect(r.topology.queues).toHaveLength(1);
+    } finally {
+      tmp.remove();
+    }
   });
 });
 
@@ -186,5 +192,150 @@ describe('stableBucketName', () => {
     expect(long.length).toBeLessThanOrEqual(63);
     expect(stableBucketName('QueueAndStream-Dev-Stateful', 'BucketsArchiveBucketWithAVeryLongLogicalIdThatGoesOnAndOn41F1D4A2')).toBe(long);
     expect(stableBucketName('S', 'A_b')).toBe('s-a-b');
+  });
+});
+
+describe('provisioning DynamoDB tables (dynalite)', () => {
+  let env: Awaited<ReturnType<typeof withEmulators>>;
+  const tmp = tempDir('local-cloud-tables-');
+  beforeAll(async () => {
+    env = await withEmulators();
+  });
+  afterAll(async () => {
+    await env?.stop();
+    tmp.remove();
+  });
+
+  const tables = (dir: string) =>
+    writeAssembly(dir, {
+      Data: {
+        Resources: {
+          Records: {
+            Type: 'AWS::DynamoDB::Table',
+            Properties: {
+              KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+              AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+              BillingMode: 'PAY_PER_REQUEST',
+              TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+              PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+              SSESpecification: { SSEEnabled: false },
+            },
+          },
+          Orders: {
+            Type: 'AWS::DynamoDB::Table',
+            Properties: {
+              TableName: 'orders',
+              KeySchema: [
+                { AttributeName: 'pk', KeyType: 'HASH' },
+                { AttributeName: 'sk', KeyType: 'RANGE' },
+              ],
+              AttributeDefinitions: [
+                { AttributeName: 'pk', AttributeType: 'S' },
+                { AttributeName: 'sk', AttributeType: 'S' },
+                { AttributeName: 'email', AttributeType: 'S' },
+              ],
+              ProvisionedThroughput: { ReadCapacityUnits: 2, WriteCapacityUnits: 3 },
+              GlobalSecondaryIndexes: [
+                {
+                  IndexName: 'byEmail',
+                  KeySchema: [{ AttributeName: 'email', KeyType: 'HASH' }],
+                  Projection: { ProjectionType: 'KEYS_ONLY' },
+                  ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 },
+                  ContributorInsightsSpecification: { Enabled: false },
+                },
+              ],
+            },
+          },
+        },
+        Outputs: { RecordsName: { Value: { Ref: 'Records' } }, RecordsArn: { Value: { 'Fn::GetAtt': ['Records', 'Arn'] } } },
+      },
+      App: {
+        Resources: {
+          Worker: {
+            Type: 'AWS::Lambda::Function',
+            Properties: {
+              Handler: 'index.handler',
+              Runtime: 'nodejs22.x',
+              Code: { ZipFile: 'exports.handler = async () => ({});' },
+              Environment: {
+                Variables: {
+                  IDEMPOTENCY_TABLE_NAME: { 'Fn::GetStackOutput': { StackName: 'Data', OutputName: 'RecordsName' } },
+                  TABLE_ARN: { 'Fn::GetStackOutput': { StackName: 'Data', OutputName: 'RecordsArn' } },
+                },
+              },
+              Tags: [{ Key: 'queue-and-stream:name', Value: 'job-worker' }],
+            },
+          },
+        },
+      },
+    });
+
+  it('creates each table with its key schema, billing mode and indexes, and resolves Ref / GetAtt Arn to it', async () => {
+    const r = await provision({ assembly: loadAssembly(tables(fs.mkdtempSync(path.join(tmp.dir, 'a-')))), endpoints: env.emulators.endpoints, kinesis: env.emulators.kinesis, stateDir: tmp.dir });
+    const records = r.tables.find((t) => t.logicalId === 'Records')!;
+    expect(records).toEqual({
+      logicalId: 'Records',
+      name: 'Data-Records',
+      arn: 'arn:aws:dynamodb:us-east-1:000000000000:table/Data-Records',
+      timeToLiveAttribute: 'expiration',
+    });
+    const described = (await env.clients.dynamodb!.send(new DescribeTableCommand({ TableName: records.name }))).Table!;
+    expect(described).toMatchObject({
+      TableStatus: 'ACTIVE',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' },
+    });
+    const orders = (await env.clients.dynamodb!.send(new DescribeTableCommand({ TableName: 'orders' }))).Table!;
+    expect(orders.ProvisionedThroughput).toMatchObject({ ReadCapacityUnits: 2, WriteCapacityUnits: 3 });
+    expect(orders.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['byEmail']);
+    expect(r.topology.functions[0]!.environment).toEqual({ IDEMPOTENCY_TABLE_NAME: 'Data-Records', TABLE_ARN: records.arn });
+    expect(r.roles.idempotency).toBe(records);
+    expect(r.topology.endpoints.dynamodb).toBe(env.emulators.endpoints.dynamodb);
+  });
+
+  it('notes that the TTL is not applied (dynalite has no UpdateTimeToLive), and the table still takes conditional writes', async () => {
+    const fresh = await withEmulators();
+    try {
+      const ok = await provision({ assembly: loadAssembly(tables(fs.mkdtempSync(path.join(tmp.dir, 'c-')))), endpoints: fresh.emulators.endpoints, kinesis: fresh.emulators.kinesis, stateDir: tmp.dir });
+      expect(ok.notes).toEqual(expect.arrayContaining([expect.stringMatching(/table Data-Records: TimeToLiveSpecification \(expiration\) not applied: dynalite has no UpdateTimeToLive/)]));
+      const put = (id: string) =>
+        fresh.clients.dynamodb!.send(
+          new PutItemCommand({ TableName: 'Data-Records', Item: { id: { S: id } }, ConditionExpression: 'attribute_not_exists(#id)', ExpressionAttributeNames: { '#id': 'id' } }),
+        );
+      await put('a');
+      await expect(put('a')).rejects.toThrow(/conditional request failed/i);
+    } finally {
+      await fresh.stop();
+    }
+  });
+
+  it('refuses a table when no DynamoDB endpoint is given, naming the table', async () => {
+    const { dynamodb: _none, ...withoutDynamo } = env.emulators.endpoints;
+    await expect(
+      provision({ assembly: loadAssembly(tables(fs.mkdtempSync(path.join(tmp.dir, 'd-')))), endpoints: withoutDynamo, kinesis: env.emulators.kinesis, stateDir: tmp.dir }),
+    ).rejects.toThrow(/table Data\/Records: no DynamoDB emulator is running/);
+  });
+});
+
+describe('provisioning the project’s own app', () => {
+  it('creates the idempotency table from the stateful stack and hands its name to every function', async () => {
+    const { synthStage } = await import('../../infra/app-fixture');
+    const assemblyDir = synthStage('dev').app.synth().directory;
+    const env = await withEmulators();
+    const tmp = tempDir();
+    try {
+      const r = await provision({ assembly: loadAssembly(assemblyDir), endpoints: env.emulators.endpoints, kinesis: env.emulators.kinesis, stateDir: tmp.dir });
+      expect(r.tables).toHaveLength(1);
+      expect(r.roles.idempotency).toBe(r.tables[0]);
+      const table = (await env.clients.dynamodb!.send(new DescribeTableCommand({ TableName: r.tables[0]!.name }))).Table!;
+      expect(table.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
+      expect(table.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+      const names = r.topology.functions.filter((f) => f.role !== undefined).map((f) => [f.name, f.environment.IDEMPOTENCY_TABLE_NAME]);
+      expect(names.sort()).toEqual(['analytics', 'job-worker', 'notifications', 'payments'].map((n) => [n, r.tables[0]!.name]));
+      expect(r.outputs['QueueAndStream-Dev-Stateful']?.['IdempotencyTableName']).toBe(r.tables[0]!.name);
+    } finally {
+      await env.stop();
+      tmp.remove();
+    }
   });
 });

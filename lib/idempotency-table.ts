@@ -1,0 +1,37 @@
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { IDEMPOTENCY_TABLE_DEFAULTS as D } from './idempotency-table-defaults';
+
+export interface IdempotencyTableProps {
+  readonly removalPolicy: RemovalPolicy;
+  /** How long a processed envelope id is remembered. @default IDEMPOTENCY_TABLE_DEFAULTS.recordExpiry */
+  readonly recordExpiry?: Duration;
+}
+
+/** The DynamoDB table in which the worker and every consumer record the envelope ids they processed (Powertools idempotency). */
+export class IdempotencyTable extends Construct {
+  readonly table: dynamodb.Table;
+  readonly recordExpiry: Duration;
+
+  constructor(scope: Construct, id: string, props: IdempotencyTableProps) {
+    super(scope, id);
+    this.recordExpiry = props.recordExpiry ?? D.recordExpiry.value;
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: D.partitionKey.value, type: dynamodb.AttributeType.STRING },
+      billingMode: D.billingMode.value,
+      timeToLiveAttribute: D.timeToLiveAttribute.value,
+      encryption: D.encryption.value,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: D.pointInTimeRecovery.value },
+      removalPolicy: props.removalPolicy,
+    });
+  }
+
+  /** Lets `fn` keep its records here: read/write on the table, IDEMPOTENCY_TABLE_NAME and IDEMPOTENCY_EXPIRY_SECONDS. */
+  grantRecords(fn: lambda.Function): void {
+    this.table.grantReadWriteData(fn);
+    fn.addEnvironment('IDEMPOTENCY_TABLE_NAME', this.table.tableName);
+    fn.addEnvironment('IDEMPOTENCY_EXPIRY_SECONDS', String(this.recordExpiry.toSeconds()));
+  }
+}
