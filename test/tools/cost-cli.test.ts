@@ -55,6 +55,17 @@ describe('cost CLI flags', () => {
   it('does not need volumes for --examples', () => {
     expect(parseOptions(['--examples']).examples).toBe(true);
   });
+
+  it('takes --readme only with --examples, and --write-readme implies --readme', () => {
+    expect(() => parseOptions(['--readme'])).toThrow(/--readme goes with --examples/);
+    expect(parseOptions(['--examples', '--write-readme'])).toMatchObject({ readme: true, writeReadme: true });
+  });
+
+  it('parses the stored idempotency result size', () => {
+    expect(parseOptions(['--examples']).idempotencyResultBytes).toBe(100);
+    expect(parseOptions(['--examples', '--idempotency-result-bytes', '400']).idempotencyResultBytes).toBe(400);
+    expect(() => parseOptions(['--examples', '--idempotency-result-bytes', '-1'])).toThrow(/--idempotency-result-bytes must be ≥ 0/);
+  });
 });
 
 describe('cost CLI run', () => {
@@ -88,6 +99,15 @@ describe('cost CLI run', () => {
     const r = capture(['--assembly', __dirname, '--jobs-per-day', '1', '--events-per-day', '1', '--avg-size', '1']);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/no manifest\.json in .*test\/tools: not a cloud assembly/);
+  });
+
+  it('prints the README block: per-service totals including DynamoDB, and the pay-off sentences', () => {
+    const r = capture(['--assembly', FIXTURE, '--examples', '--readme']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^\nGenerated from the synthesized default template by `npm run cost -- --examples --stage prod --readme --write-readme`/);
+    expect(r.out.match(/\| \*\*total\*\* \| \*\*\$[\d,.]+\*\* \|/g)).toHaveLength(3);
+    expect(r.out).toMatch(/\| DynamoDB \| \$[\d,.]+ \|/);
+    expect(r.out).toMatch(/### When on-demand, provisioned and enhanced fan-out pay off\n\nFor the small \/ medium \/ large examples/);
   });
 
   it('renders the three README examples in increasing order of cost', () => {

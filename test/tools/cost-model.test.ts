@@ -4,8 +4,10 @@ import { loadStacks, readAssembly, settingsFromStacks, type AssemblySettings } f
 import {
   capacity,
   DEFAULT_ASSUMPTIONS,
+  dynamoWriteUnits,
   estimateMonthlyCost,
   firehoseBilledBytes,
+  idempotencyItemBytes,
   putPayloadUnits,
   sqsChunks,
   verdict,
@@ -255,5 +257,105 @@ describe('capacity headroom', () => {
     // notifications 2×1 + payments 2×1 + analytics 2×2 = 8 slots; the worker is capped at 50
     expect(rowOf(rows, /worst case/).demand).toBe(8 + 50);
     expect(rowOf(rows, /job-worker: concurrent/).limit).toBe(50);
+  });
+});
+
+describe('idempotency table (DynamoDB)', () => {
+  const s = readAssembly(FIXTURE);
+  const small = workload({ jobsPerDay: 15_000, eventsPerDay: 10_000 });
+  // Item sizes by hand (see idempotencyItemBytes): id = 2 + name + '#' + 24, status 15, expiration 16,
+  // in_progress_expiration 30, data 4 + 100 (the default stored result).
+  const ITEM = { 'job-worker': 37 + 61 + 104, notifications: 40 + 61 + 104, payments: 35 + 61 + 104, analytics: 36 + 61 + 104 };
+
+  it('finds the table by type through IDEMPOTENCY_TABLE_NAME across stacks, with its expiry', () => {
+    expect(s.tables).toEqual([
+      {
+        logicalId: 'IdempotencyTable3F4E5D6C',
+        billingMode: 'PAY_PER_REQUEST',
+        readCapacityUnits: undefined,
+        writeCapacityUnits: undefined,
+        ttlEnabled: true,
+        pointInTimeRecovery: true,
+        globalSecondaryIndexes: 0,
+        streamEnabled: false,
+        kms: false,
+        idempotentFunctions: ['job-worker', 'notifications', 'payments', 'analytics'],
+      },
+    ]);
+    expect(s.workers[0].fn.idempotency).toEqual({ tableLogicalId: 'IdempotencyTable3F4E5D6C', expirySeconds: 14 * 86_400 });
+  });
+
+  it('follows the variable, not the logical id; another variable naming a table only earns a note', () => {
+    const renamed = forked((j) => j.replaceAll('IdempotencyTable3F4E5D6C', 'Dedup'));
+    expect(renamed.tables.map((t) => t.logicalId)).toEqual(['Dedup']);
+    const other = forked((j) => j.replaceAll('"IDEMPOTENCY_TABLE_NAME"', '"ORDERS_TABLE"'));
+    expect(other.tables).toEqual([]);
+    expect(other.notes.join('\n')).toMatch(/job-worker: ORDERS_TABLE names DynamoDB table IdempotencyTable3F4E5D6C; only idempotency records/);
+    expect(estimateMonthlyCost(other, small, PRICES).lines.some((l) => l.service === 'DynamoDB')).toBe(false);
+  });
+
+  it("uses Powertools' 1 hour default when IDEMPOTENCY_EXPIRY_SECONDS is absent", () => {
+    const fork = forked((j) => j.replaceAll(',"IDEMPOTENCY_EXPIRY_SECONDS":"1209600"', ''));
+    expect(fork.workers[0].fn.idempotency?.expirySeconds).toBe(3600);
+  });
+
+  it('sizes a record by DynamoDB rules and bills 1 WRU per started KB', () => {
+    expect(idempotencyItemBytes('job-worker', 100)).toBe(ITEM['job-worker']); // 202 B
+    expect([dynamoWriteUnits(1), dynamoWriteUnits(1024), dynamoWriteUnits(1025)]).toEqual([1, 1, 2]);
+  });
+
+  it('bills two writes per record per idempotent function: the worker per job, each consumer per event', () => {
+    const e = estimateMonthlyCost(s, small, PRICES);
+    const worker = find(e.lines, 'DynamoDB', /job-worker: idempotency writes/);
+    expect(worker.quantity).toBeCloseTo((15_000 * DAYS_PER_MONTH * 2) / 1e6, 10); // 0.9125 M WRU
+    expect(worker.usd).toBeCloseTo(0.9125 * 0.625, 10); // $0.57
+    for (const name of ['notifications', 'payments', 'analytics'])
+      expect(find(e.lines, 'DynamoDB', new RegExp(`${name}: idempotency writes`)).quantity).toBeCloseTo((10_000 * DAYS_PER_MONTH * 2) / 1e6, 10);
+    const writes = e.lines.filter((l) => /idempotency writes/.test(l.what)).reduce((t, l) => t + l.usd, 0);
+    expect(writes).toBeCloseTo(((45_000 * DAYS_PER_MONTH * 2) / 1e6) * 0.625, 10); // 2,737,500 WRU = $1.71
+  });
+
+  it('bills a result over ~900 B as 2 WRU per write', () => {
+    const e = estimateMonthlyCost(s, { ...small, idempotencyResultBytes: 1000 }, PRICES);
+    expect(find(e.lines, 'DynamoDB', /job-worker: idempotency writes \(claim \+ complete, 4 WRU/).quantity).toBeCloseTo((15_000 * DAYS_PER_MONTH * 4) / 1e6, 10);
+  });
+
+  it('stores 14 days of records (+100 B overhead each) and bills PITR on the same size', () => {
+    const e = estimateMonthlyCost(s, small, PRICES);
+    const bytes = 15_000 * 14 * (ITEM['job-worker'] + 100) + 10_000 * 14 * (ITEM.notifications + ITEM.payments + ITEM.analytics + 300);
+    expect(bytes).toBe(190_260_000);
+    expect(find(e.lines, 'DynamoDB', /storage \(14 days/).quantity).toBeCloseTo(bytes / GB, 10);
+    expect(find(e.lines, 'DynamoDB', /storage/).usd).toBeCloseTo((bytes / GB) * 0.25, 10);
+    expect(find(e.lines, 'DynamoDB', /point-in-time recovery/).usd).toBeCloseTo((bytes / GB) * 0.2, 10);
+    expect(e.byService.DynamoDB).toBeCloseTo(((45_000 * DAYS_PER_MONTH * 2) / 1e6) * 0.625 + (bytes / GB) * 0.45, 10);
+  });
+
+  it('keeps every record without TTL, and drops PITR when it is off', () => {
+    const fork = forked((j) => j.replace('"Enabled":true', '"Enabled":false').replace('"PointInTimeRecoveryEnabled":true', '"PointInTimeRecoveryEnabled":false'));
+    const e = estimateMonthlyCost(fork, small, PRICES);
+    const months = DEFAULT_ASSUMPTIONS.archiveMonths;
+    const perMonth = 15_000 * DAYS_PER_MONTH * (ITEM['job-worker'] + 100) + 10_000 * DAYS_PER_MONTH * (ITEM.notifications + ITEM.payments + ITEM.analytics + 300);
+    expect(find(e.lines, 'DynamoDB', /storage \(12 months, no TTL/).quantity).toBeCloseTo((perMonth * months) / GB, 8);
+    expect(e.lines.some((l) => /point-in-time/.test(l.what))).toBe(false);
+    expect(e.notes.join('\n')).toMatch(/no TTL, records are never deleted/);
+  });
+
+  it('checks peak writes against the table quota and a new table’s 4,000 WRU/s', () => {
+    const rows = capacity(s, workload({ jobsPerDay: 75_000_000, eventsPerDay: 50_000_000 }));
+    const peak = ((75_000_000 + 3 * 50_000_000) / 86_400) * 3 * 2; // 15,625 WRU/s
+    const quota = rows.find((r) => /table quota/.test(r.check));
+    const fresh = rows.find((r) => /new on-demand table/.test(r.check));
+    expect(quota?.demand).toBeCloseTo(peak, 6);
+    expect([quota?.status, fresh?.status]).toEqual(['ok', 'over']);
+  });
+
+  it('compares on-demand writes with WCUs provisioned for the peak; break-even at ~3.5× peak ÷ average', () => {
+    const v = verdict(s, workload({ jobsPerDay: 1_500_000, eventsPerDay: 1_000_000 }), PRICES);
+    const avgWru = ((1_500_000 + 3 * 1_000_000) / 86_400) * 2; // 104.17 WRU/s
+    expect(v.dynamo?.onDemandUsd).toBeCloseTo(((avgWru * 730 * 3600) / 1e6) * 0.625, 6); // $171.09
+    expect(v.dynamo?.provisionedWcu).toBe(313);
+    expect(v.dynamo?.provisionedUsd).toBeCloseTo(313 * 730 * 0.00065, 10); // $148.52
+    expect(v.dynamo?.breakEvenPeakFactor).toBeCloseTo((2.628 * 0.625) / (730 * 0.00065), 10); // 3.46
+    expect(v.lines.join('\n')).toMatch(/DynamoDB idempotency writes: .* provisioned is cheaper on price alone/);
   });
 });

@@ -18,6 +18,35 @@ export interface FunctionSettings {
   reservedConcurrency?: number;
   /** undefined = the log group never expires (or none was found) */
   logRetentionDays?: number;
+  /** set when the function keeps Powertools idempotency records in a table of the assembly (see IDEMPOTENCY_ENV) */
+  idempotency?: { tableLogicalId: string; expirySeconds: number };
+}
+
+/**
+ * The rule that finds an idempotency table: a mapped function (one with an event source mapping) whose
+ * environment variable IDEMPOTENCY_TABLE_NAME resolves (Ref, or across stacks through an export or
+ * Fn::GetStackOutput) to an AWS::DynamoDB::Table. Powertools cannot find its table any other way, so the
+ * variable is both necessary and sufficient; IAM grants are not consulted: they say what a function may
+ * do, not what it does per record. Any other variable that names a table only earns a note.
+ */
+export const IDEMPOTENCY_ENV = { table: 'IDEMPOTENCY_TABLE_NAME', expirySeconds: 'IDEMPOTENCY_EXPIRY_SECONDS' } as const;
+/** Powertools' default `expiresAfterSeconds` (1 hour), used when IDEMPOTENCY_EXPIRY_SECONDS is not set. */
+export const POWERTOOLS_DEFAULT_EXPIRY_SECONDS = 3600;
+
+export interface TableSettings {
+  logicalId: string;
+  billingMode: 'PAY_PER_REQUEST' | 'PROVISIONED';
+  /** provisioned only */
+  readCapacityUnits?: number;
+  writeCapacityUnits?: number;
+  ttlEnabled: boolean;
+  pointInTimeRecovery: boolean;
+  globalSecondaryIndexes: number;
+  streamEnabled: boolean;
+  /** SSE with a KMS key (AWS managed or customer managed) rather than the AWS owned key */
+  kms: boolean;
+  /** names of the mapped functions that keep idempotency records in it */
+  idempotentFunctions: string[];
 }
 
 export interface StreamSettings {
@@ -73,6 +102,8 @@ export interface AssemblySettings {
   workers: WorkerSettings[];
   queues: QueueSettings[];
   archive?: ArchiveSettings;
+  /** DynamoDB tables that mapped functions keep idempotency records in (by IDEMPOTENCY_ENV) */
+  tables: TableSettings[];
   /** billable alarm metrics (a metric-math alarm bills each metric it reads) */
   alarmMetrics: number;
   alarms: number;
@@ -207,17 +238,58 @@ export function settingsFromStacks(stacks: Stack[], source: string): AssemblySet
     return custom ? num(props(custom).RetentionInDays) : undefined;
   };
 
+  // Idempotency tables, found through the mapped functions' environment (see IDEMPOTENCY_ENV).
+  const tables = new Map<string, TableSettings>();
+  const tableSettings = (t: Ref): TableSettings => {
+    const p = props(t);
+    const throughput = (p.ProvisionedThroughput ?? {}) as { ReadCapacityUnits?: unknown; WriteCapacityUnits?: unknown };
+    const provisioned = p.BillingMode !== 'PAY_PER_REQUEST'; // CloudFormation's default is PROVISIONED
+    const sse = (p.SSESpecification ?? {}) as { SSEEnabled?: unknown };
+    return {
+      logicalId: t.logicalId,
+      billingMode: provisioned ? 'PROVISIONED' : 'PAY_PER_REQUEST',
+      readCapacityUnits: provisioned ? num(throughput.ReadCapacityUnits) : undefined,
+      writeCapacityUnits: provisioned ? num(throughput.WriteCapacityUnits) : undefined,
+      ttlEnabled: ((p.TimeToLiveSpecification ?? {}) as { Enabled?: unknown }).Enabled === true,
+      pointInTimeRecovery: ((p.PointInTimeRecoverySpecification ?? {}) as { PointInTimeRecoveryEnabled?: unknown }).PointInTimeRecoveryEnabled === true,
+      globalSecondaryIndexes: Array.isArray(p.GlobalSecondaryIndexes) ? p.GlobalSecondaryIndexes.length : 0,
+      streamEnabled: p.StreamSpecification !== undefined,
+      kms: sse.SSEEnabled === true,
+      idempotentFunctions: [],
+    };
+  };
+  const idempotencyOf = (fn: Ref, name: string): FunctionSettings['idempotency'] => {
+    const vars = (((props(fn).Environment ?? {}) as { Variables?: Record<string, unknown> }).Variables ?? {});
+    let found: FunctionSettings['idempotency'];
+    for (const [key, value] of Object.entries(vars)) {
+      const target = resolveResource(value, fn.stack, stacks);
+      if (target?.resource.Type !== 'AWS::DynamoDB::Table') continue;
+      if (key !== IDEMPOTENCY_ENV.table) {
+        notes.push(`${name}: ${key} names DynamoDB table ${target.logicalId}; only idempotency records (${IDEMPOTENCY_ENV.table}) are costed`);
+        continue;
+      }
+      const id = `${target.stack.name}/${target.logicalId}`;
+      const table = tables.get(id) ?? tableSettings(target);
+      tables.set(id, table);
+      if (!table.idempotentFunctions.includes(name)) table.idempotentFunctions.push(name);
+      found = { tableLogicalId: target.logicalId, expirySeconds: num(vars[IDEMPOTENCY_ENV.expirySeconds]) ?? POWERTOOLS_DEFAULT_EXPIRY_SECONDS };
+    }
+    return found;
+  };
+
   const functionSettings = (fn: Ref): FunctionSettings => {
     const p = props(fn);
     const arch = Array.isArray(p.Architectures) && p.Architectures[0] === 'arm64' ? 'arm64' : 'x86_64';
+    const name = tagValue(fn.resource, 'queue-and-stream:name') ?? fn.logicalId;
     return {
       logicalId: fn.logicalId,
-      name: tagValue(fn.resource, 'queue-and-stream:name') ?? fn.logicalId,
+      name,
       memoryMb: num(p.MemorySize) ?? 128, // CloudFormation's default
       architecture: arch,
       timeoutSeconds: num(p.Timeout) ?? 3,
       reservedConcurrency: num(p.ReservedConcurrentExecutions),
       logRetentionDays: retentionFor(fn),
+      idempotency: idempotencyOf(fn, name),
     };
   };
 
@@ -331,6 +403,7 @@ export function settingsFromStacks(stacks: Stack[], source: string): AssemblySet
     workers,
     queues: ofType('AWS::SQS::Queue').map(queueSettings),
     archive,
+    tables: [...tables.values()],
     alarms: alarms.length,
     alarmMetrics,
     compositeAlarms: ofType('AWS::CloudWatch::CompositeAlarm').length,

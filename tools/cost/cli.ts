@@ -8,6 +8,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { assemblyHasStage, readAssembly, type AssemblySettings } from './assembly';
 import { capacity, DEFAULT_ASSUMPTIONS, estimateMonthlyCost, EXAMPLES, verdict, type Workload } from './model';
 import { PRICES, priceTableMarkdown, type PriceTable } from './prices';
+import { readmeBlock, replaceReadmeBlock } from './readme';
 import { render, type Format, type Report } from './render';
 
 export interface CliOptions {
@@ -23,9 +24,12 @@ export interface CliOptions {
   compressionRatio: number;
   archiveMonths: number;
   customMetrics: number;
+  idempotencyResultBytes: number;
   format: Format;
   examples: boolean;
   prices: boolean;
+  readme: boolean;
+  writeReadme: boolean;
 }
 
 const number = (min: number, what: string) => (raw: string) => {
@@ -55,9 +59,17 @@ export function buildProgram(): Command {
     .option('--compression-ratio <x>', 'archive size after gzip ÷ before', number(0.001, '--compression-ratio'), DEFAULT_ASSUMPTIONS.compressionRatio)
     .option('--archive-months <n>', 'months of archive to cost storage for (capped by the bucket expiration)', number(0, '--archive-months'), DEFAULT_ASSUMPTIONS.archiveMonths)
     .option('--custom-metrics <n>', 'custom (EMF) metrics published', integer(0, '--custom-metrics'), DEFAULT_ASSUMPTIONS.customMetrics)
+    .option(
+      '--idempotency-result-bytes <bytes>',
+      'bytes of the result stored with each idempotency record',
+      integer(0, '--idempotency-result-bytes'),
+      DEFAULT_ASSUMPTIONS.idempotencyResultBytes,
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'markdown']).default('table'))
     .option('--examples', 'print the three worked examples (small, medium, large) as Markdown for the README', false)
     .option('--prices', 'print the dated price table with sources as Markdown', false)
+    .option('--readme', "with --examples: print the README's cost section (compact examples + when on-demand / EFO pay off)", false)
+    .option('--write-readme', "with --readme: also replace the block between the cost markers in ./README.md", false)
     .exitOverride()
     .configureOutput({ writeErr: () => undefined, writeOut: (s) => process.stdout.write(s) });
 }
@@ -76,6 +88,8 @@ export function parseOptions(argv: string[]): CliOptions {
     throw e;
   }
   const o = program.opts<CliOptions>();
+  if (o.writeReadme) o.readme = true;
+  if (o.readme && !o.examples) throw new Error('--readme goes with --examples');
   if (!o.examples && !o.prices) {
     const missing = (['jobsPerDay', 'eventsPerDay', 'avgSize'] as const)
       .filter((k) => o[k] === undefined)
@@ -97,6 +111,7 @@ export function workloadOf(o: CliOptions, base?: Pick<Workload, 'jobsPerDay' | '
     compressionRatio: o.compressionRatio,
     archiveMonths: o.archiveMonths,
     customMetrics: o.customMetrics,
+    idempotencyResultBytes: o.idempotencyResultBytes,
   };
 }
 
@@ -155,7 +170,14 @@ export function main(argv: string[]): number {
     const dir = locateAssembly(o);
     const settings = readAssembly(dir, o.stage);
     if (!o.assembly && path.basename(dir).startsWith('queue-and-stream-cost-')) fs.rmSync(dir, { recursive: true, force: true });
-    if (o.examples) process.stdout.write(`${examplesMarkdown(settings, o)}\n`);
+    if (o.readme) {
+      const block = readmeBlock(settings, o);
+      if (o.writeReadme) {
+        const file = path.resolve('README.md');
+        fs.writeFileSync(file, replaceReadmeBlock(fs.readFileSync(file, 'utf8'), block));
+        process.stderr.write(`cost: wrote the cost section of ${file}\n`);
+      } else process.stdout.write(block);
+    } else if (o.examples) process.stdout.write(`${examplesMarkdown(settings, o)}\n`);
     else process.stdout.write(`${render(buildReport(settings, workloadOf(o)), o.format)}\n`);
     return 0;
   } catch (e) {

@@ -21,8 +21,17 @@
 // - the archive holds `archiveMonths` of data (or less if the bucket expires it), in the classes the
 //   bucket's lifecycle transitions put it in; no replay GETs (a note prices a one-month replay);
 // - free tiers (SQS 1M requests, Lambda 1M requests + 400k GB-s, CloudWatch 10 alarms / 3 dashboards /
-//   5 GB logs) are NOT subtracted: they are per account and shared with everything else in it.
-import type { AssemblySettings, FunctionSettings, KinesisConsumerSettings, WorkerSettings } from './assembly';
+//   5 GB logs, DynamoDB 25 GB) are NOT subtracted: they are per account and shared with everything else in it;
+// - idempotency (Powertools, DynamoDB persistence layer, as read in @aws-lambda-powertools/idempotency 2.35):
+//   each record an idempotent function processes costs a conditional PutItem that claims it (INPROGRESS,
+//   no result) and an UpdateItem that stores COMPLETED with the result: 2 writes, each 1 WRU per started
+//   1 KB of the item (an UpdateItem bills the larger of the item before and after). No reads: a duplicate's
+//   failed conditional PutItem (still 1 WRU) returns the stored record (ReturnValuesOnConditionCheckFailure),
+//   so there is no GetItem. Duplicates, retries (a failure deletes the record: 1 more WRU) and skipped event
+//   types are not modelled: every consumer records every event (an upper bound: payments acts on
+//   OrderPlaced only). Items live for the expiry (IDEMPOTENCY_EXPIRY_SECONDS), TTL deletes are free; storage
+//   and PITR are billed on the items held at steady state: records per second × expiry × item size.
+import type { AssemblySettings, FunctionSettings, KinesisConsumerSettings, TableSettings, WorkerSettings } from './assembly';
 import { DAYS_PER_MONTH, HOURS_PER_MONTH, SECONDS_PER_MONTH, type PriceTable } from './prices';
 
 export interface Workload {
@@ -37,6 +46,8 @@ export interface Workload {
   compressionRatio: number;
   archiveMonths: number;
   customMetrics: number;
+  /** bytes of the result Powertools stores with a completed idempotency record (DynamoDB's map encoding) */
+  idempotencyResultBytes: number;
 }
 
 export const DEFAULT_ASSUMPTIONS = {
@@ -48,10 +59,12 @@ export const DEFAULT_ASSUMPTIONS = {
   archiveMonths: 12,
   /** the analytics consumer's EMF metrics: OrdersPlaced, OrderRevenueCents, OrdersShipped */
   customMetrics: 3,
+  /** consumers store `{duplicate: false, result: null}` (~20 B), the worker a job outcome (~90 B) */
+  idempotencyResultBytes: 100,
 } as const;
 
 export interface LineItem {
-  service: 'Kinesis' | 'SQS' | 'Lambda' | 'Firehose' | 'S3' | 'CloudWatch';
+  service: 'Kinesis' | 'SQS' | 'Lambda' | 'Firehose' | 'S3' | 'CloudWatch' | 'DynamoDB';
   what: string;
   quantity: number;
   unit: string;
@@ -82,6 +95,13 @@ export const SHARD_WRITE_MIBPS = 1;
 export const SHARD_WRITE_RPS = 1000;
 export const SHARD_READ_MIBPS = 2;
 export const SHARD_GETRECORDS_TPS = 5;
+/** DynamoDB on-demand: default per-table throughput quota, and what a new table sustains before it adapts. */
+export const DDB_TABLE_WRU_QUOTA = 40_000;
+export const DDB_NEW_TABLE_WRU = 4_000;
+/** Bytes DynamoDB adds to every item for storage billing. */
+export const DDB_ITEM_OVERHEAD_BYTES = 100;
+/** Writes per processed record: the conditional PutItem (claim) and the UpdateItem (complete). */
+export const IDEMPOTENCY_WRITES_PER_RECORD = 2;
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
 const line = (service: LineItem['service'], what: string, quantity: number, unit: string, unitPrice: number): LineItem => ({
@@ -110,6 +130,26 @@ export function onDemandBilledBytes(bytes: number): number {
   return Math.max(1, Math.ceil(bytes / KB)) * KB;
 }
 
+/** Write request units of one write of an item of `bytes`: 1 per started 1 KB. */
+export function dynamoWriteUnits(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / KB));
+}
+
+/**
+ * Size of a completed Powertools idempotency record, by DynamoDB's rules (attribute name bytes + value bytes;
+ * a number is 1 byte per 2 significant digits + 1):
+ * `id` = "<function name>#<base64 md5, 24 chars>", `status` = "COMPLETED", `expiration` (epoch s, 10 digits: 6 B),
+ * `in_progress_expiration` (epoch ms, 13 digits: 8 B, left in place by the UpdateItem), `data` (the result).
+ */
+export function idempotencyItemBytes(functionName: string, resultBytes: number): number {
+  const id = 2 + functionName.length + 1 + 24;
+  const status = 6 + 'COMPLETED'.length;
+  const expiration = 'expiration'.length + 6;
+  const inProgress = 'in_progress_expiration'.length + 8;
+  const data = 4 + resultBytes;
+  return id + status + expiration + inProgress + data;
+}
+
 export function validateWorkload(w: Workload): void {
   const check = (name: string, v: number, min: number) => {
     if (!Number.isFinite(v) || v < min) throw new Error(`${name} must be a number ≥ ${min} (got ${v})`);
@@ -123,6 +163,7 @@ export function validateWorkload(w: Workload): void {
   check('compression ratio', w.compressionRatio, Number.MIN_VALUE);
   check('archive months', w.archiveMonths, 0);
   check('custom metrics', w.customMetrics, 0);
+  check('idempotency result bytes', w.idempotencyResultBytes, 0);
   if (w.consumers !== undefined) check('consumers', w.consumers, 0);
 }
 
@@ -266,6 +307,74 @@ function lambdaLines(fn: FunctionSettings, invocations: number, w: Workload, p: 
   ];
 }
 
+export interface IdempotencyLoad {
+  table: TableSettings;
+  /** each idempotent function writing to the table, with the records it processes per second on average */
+  functions: { fn: FunctionSettings; recordsPerSecond: number; expirySeconds: number; itemBytes: number; wruPerRecord: number }[];
+}
+
+/** Who writes idempotency records to which table, and how fast (workers: every job; consumers: every event). */
+export function idempotencyLoads(s: AssemblySettings, w: Workload): IdempotencyLoad[] {
+  const r = rates(w);
+  const fns = [
+    ...s.workers.map((wk) => ({ fn: wk.fn, recordsPerSecond: r.jobsPerSecond })),
+    ...effectiveConsumers(s, w).map((c) => ({ fn: c.fn, recordsPerSecond: r.eventsPerSecond })),
+  ];
+  return s.tables.map((table) => ({
+    table,
+    functions: fns
+      .filter((f) => f.fn.idempotency?.tableLogicalId === table.logicalId)
+      .map((f) => {
+        const itemBytes = idempotencyItemBytes(f.fn.name, w.idempotencyResultBytes);
+        return { ...f, expirySeconds: f.fn.idempotency!.expirySeconds, itemBytes, wruPerRecord: IDEMPOTENCY_WRITES_PER_RECORD * dynamoWriteUnits(itemBytes) };
+      }),
+  }));
+}
+
+/** DynamoDB line items of the idempotency tables: writes (or provisioned capacity), storage, PITR. */
+function dynamoLines(s: AssemblySettings, w: Workload, p: PriceTable, notes: string[]): LineItem[] {
+  const d = p.dynamodb;
+  const out: LineItem[] = [];
+  for (const { table, functions } of idempotencyLoads(s, w)) {
+    const t = table.logicalId;
+    if (table.billingMode === 'PROVISIONED') {
+      const wcu = table.writeCapacityUnits ?? 0;
+      out.push(line('DynamoDB', `${t}: ${wcu} provisioned WCU`, wcu * HOURS_PER_MONTH, d.provisionedWcuHour.per, d.provisionedWcuHour.usd));
+      notes.push(`${t}: provisioned table; its ${table.readCapacityUnits ?? 0} RCU are not costed (no RCU price in the table)`);
+    } else {
+      for (const f of functions) {
+        const wru = f.recordsPerSecond * SECONDS_PER_MONTH * f.wruPerRecord;
+        out.push(
+          line('DynamoDB', `${f.fn.name}: idempotency writes (claim + complete, ${f.wruPerRecord} WRU per record)`, wru / 1e6, d.onDemandWriteUnitsPerMillion.per, d.onDemandWriteUnitsPerMillion.usd),
+        );
+      }
+    }
+    // Items held at steady state: records per second × how long each lives (with TTL), else everything written in the horizon.
+    const horizonSeconds = w.archiveMonths * SECONDS_PER_MONTH;
+    const storedBytes = functions.reduce(
+      (n, f) => n + f.recordsPerSecond * (table.ttlEnabled ? f.expirySeconds : horizonSeconds) * (f.itemBytes + DDB_ITEM_OVERHEAD_BYTES),
+      0,
+    );
+    if (!table.ttlEnabled) notes.push(`${t}: no TTL, records are never deleted; storage costed after ${w.archiveMonths} months`);
+    else notes.push(`${t}: TTL deletes expired records free of charge, typically within a few days of expiry; that lag is not costed`);
+    const days = functions.length ? `${Math.round(functions[0].expirySeconds / 86_400)} days` : 'no records';
+    const span = table.ttlEnabled ? days : `${w.archiveMonths} months, no TTL`;
+    out.push(line('DynamoDB', `${t}: storage (${span} of records, ~${functions.map((f) => f.itemBytes).join('/')} B + 100 B each)`, storedBytes / GB, d.storageGbMonth.per, d.storageGbMonth.usd));
+    if (table.pointInTimeRecovery) out.push(line('DynamoDB', `${t}: point-in-time recovery`, storedBytes / GB, d.pitrGbMonth.per, d.pitrGbMonth.usd));
+    if (table.globalSecondaryIndexes > 0) notes.push(`${t}: ${table.globalSecondaryIndexes} global secondary index(es) not costed (each write is written again per index)`);
+    if (table.streamEnabled) notes.push(`${t}: DynamoDB Streams enabled; stream reads not costed`);
+    if (table.kms) notes.push(`${t}: encrypted with a KMS key; KMS requests not costed`);
+    if (new Set(functions.map((f) => f.expirySeconds)).size > 1) notes.push(`${t}: functions keep records for different expiries; storage uses each one's`);
+  }
+  if (s.tables.length) {
+    notes.push(
+      `idempotency: a duplicate record costs one failed conditional PutItem (${dynamoWriteUnits(idempotencyItemBytes('x', 0))} WRU, $${p.dynamodb.onDemandWriteUnitsPerMillion.usd} per million) and no read; a failed record costs a DeleteItem (1 WRU) before its retry; neither is modelled`,
+    );
+    notes.push('idempotency: every record adds two DynamoDB round trips (a few ms each, in series in a Kinesis consumer) to the Lambda duration; --avg-duration-ms is per invocation, raise it for large batches');
+  }
+  return out;
+}
+
 export function estimateMonthlyCost(s: AssemblySettings, w: Workload, p: PriceTable, scenario?: Partial<KinesisScenario>): CostEstimate {
   validateWorkload(w);
   const r = rates(w);
@@ -315,6 +424,8 @@ export function estimateMonthlyCost(s: AssemblySettings, w: Workload, p: PriceTa
     lines.push(...archiveStorageLines(a, (rawBytes * ratio) / Math.max(1, flushes), flushes, w, p, notes));
     notes.push(`replaying one month of archive reads ~${Math.ceil(flushes).toLocaleString('en-US')} objects: $${((flushes / 1000) * p.s3.getPer1000.usd).toFixed(2)} of S3 GETs`);
   }
+
+  lines.push(...dynamoLines(s, w, p, notes));
 
   // CloudWatch
   const cw = p.cloudwatch;
@@ -442,6 +553,16 @@ export function capacity(s: AssemblySettings, w: Workload): HeadroomRow[] {
     rows.push(row(`${wk.fn.name}: concurrent executions at peak (cap ${wk.maximumConcurrency !== undefined ? 'MaximumConcurrency' : 'default'})`, needed, cap, 'executions'));
     if (wk.queue) rows.push(row(`${wk.fn.name}: message size vs queue MaximumMessageSize`, r.bytes / KB, wk.queue.maximumMessageSize / KB, 'KB'));
   }
+  for (const { table, functions } of idempotencyLoads(s, w)) {
+    const peakWru = functions.reduce((n, f) => n + f.recordsPerSecond * w.peakFactor * f.wruPerRecord, 0);
+    if (table.billingMode === 'PROVISIONED') {
+      rows.push(row(`${table.logicalId}: idempotency WRU/s at peak vs provisioned WCU`, peakWru, table.writeCapacityUnits ?? 0, 'WRU/s'));
+    } else {
+      rows.push(row(`${table.logicalId}: idempotency WRU/s at peak vs on-demand table quota (default)`, peakWru, DDB_TABLE_WRU_QUOTA, 'WRU/s'));
+      rows.push(row(`${table.logicalId}: idempotency WRU/s at peak vs a new on-demand table (adapts to 2× its previous peak; or set warm throughput)`, peakWru, DDB_NEW_TABLE_WRU, 'WRU/s'));
+    }
+  }
+
   const kinesisSlots = consumers.reduce((n, c) => n + shards * c.parallelizationFactor, 0);
   rows.push(row(`Lambda concurrency at peak (Kinesis ${kinesisSlots} slots + worker)`, kinesisSlots + workerPeakConcurrency, ACCOUNT_CONCURRENCY, 'executions'));
   rows.push(row('Lambda concurrency worst case (Kinesis slots + worker cap)', kinesisSlots + workerCap, ACCOUNT_CONCURRENCY, 'executions'));
@@ -457,7 +578,37 @@ export interface Verdict {
   sharedUsd: number;
   allEfoUsd: number;
   pollingReaders: number;
+  /** idempotency tables: on-demand write cost vs WCUs provisioned for the peak (writes only; storage is the same) */
+  dynamo?: DynamoVerdict;
   lines: string[];
+}
+
+export interface DynamoVerdict {
+  onDemandUsd: number;
+  provisionedUsd: number;
+  provisionedWcu: number;
+  /** peak ÷ average above which on-demand writes are cheaper than WCUs provisioned for the peak */
+  breakEvenPeakFactor: number;
+  line: string;
+}
+
+/** On-demand vs provisioned for the idempotency tables' writes (the only request they make per record). */
+export function dynamoVerdict(s: AssemblySettings, w: Workload, p: PriceTable): DynamoVerdict | undefined {
+  const loads = idempotencyLoads(s, w).filter((l) => l.functions.length > 0);
+  if (!loads.length) return undefined;
+  const d = p.dynamodb;
+  const avgWru = loads.reduce((n, l) => n + l.functions.reduce((m, f) => m + f.recordsPerSecond * f.wruPerRecord, 0), 0);
+  const onDemandUsd = ((avgWru * SECONDS_PER_MONTH) / 1e6) * d.onDemandWriteUnitsPerMillion.usd;
+  const provisionedWcu = Math.max(1, Math.ceil(avgWru * w.peakFactor));
+  const provisionedUsd = provisionedWcu * HOURS_PER_MONTH * d.provisionedWcuHour.usd;
+  // One WCU used all month = SECONDS_PER_MONTH writes; on-demand is cheaper once the average uses less than this share of the peak.
+  const breakEvenPeakFactor = ((SECONDS_PER_MONTH / 1e6) * d.onDemandWriteUnitsPerMillion.usd) / (HOURS_PER_MONTH * d.provisionedWcuHour.usd);
+  const cheaper = onDemandUsd <= provisionedUsd ? 'on-demand is cheaper' : 'provisioned is cheaper on price alone';
+  const money = (n: number) => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  const line =
+    `DynamoDB idempotency writes: on-demand ${money(onDemandUsd)}/month vs ${provisionedWcu.toLocaleString('en-US')} WCU provisioned for the ${w.peakFactor}× peak ${money(provisionedUsd)}/month → ${cheaper}; ` +
+    `provisioned pays off only when the peak stays under ~${breakEvenPeakFactor.toFixed(1)}× the average and someone manages the capacity (a replay burst beyond it is throttled).`;
+  return { onDemandUsd, provisionedUsd, provisionedWcu, breakEvenPeakFactor, line };
 }
 
 /** On-demand vs provisioned and shared vs enhanced fan-out, both computed, not guessed. */
@@ -465,7 +616,18 @@ export function verdict(s: AssemblySettings, w: Workload, p: PriceTable): Verdic
   validateWorkload(w);
   const consumers = effectiveConsumers(s, w);
   const lines: string[] = [];
-  if (!s.stream) return { onDemandUsd: 0, provisionedUsd: 0, provisionedShards: 0, sharedUsd: 0, allEfoUsd: 0, pollingReaders: 0, lines: ['no Kinesis stream in the template'] };
+  const dynamo = dynamoVerdict(s, w, p);
+  if (!s.stream)
+    return {
+      onDemandUsd: 0,
+      provisionedUsd: 0,
+      provisionedShards: 0,
+      sharedUsd: 0,
+      allEfoUsd: 0,
+      pollingReaders: 0,
+      dynamo,
+      lines: ['no Kinesis stream in the template', ...(dynamo ? [dynamo.line] : [])],
+    };
 
   const current = consumers.map((c) => c.efo);
   const kin = (sc: KinesisScenario) => sum(kinesisLines(s, w, p, sc));
@@ -520,7 +682,8 @@ export function verdict(s: AssemblySettings, w: Workload, p: PriceTable): Verdic
         'it pays off beyond ~2 polling readers per shard when read latency matters (a dedicated 2 MB/s push per consumer, ~70 ms instead of up to a second or more when readers contend for 5 calls/s), or once the shared 2 MB/s runs out.',
     );
   }
-  return { onDemandUsd, provisionedUsd, provisionedShards: needed, onDemandBreakEvenPeakFactor: breakEven, sharedUsd, allEfoUsd, pollingReaders, lines };
+  if (dynamo) lines.push(dynamo.line);
+  return { onDemandUsd, provisionedUsd, provisionedShards: needed, onDemandBreakEvenPeakFactor: breakEven, sharedUsd, allEfoUsd, pollingReaders, dynamo, lines };
 }
 
 /** The README's three worked examples (a shop where each order yields OrderPlaced + OrderShipped → 3 jobs). */

@@ -31,12 +31,15 @@ const LAMBDA = 'https://aws.amazon.com/lambda/pricing/';
 const FIREHOSE = 'https://aws.amazon.com/firehose/pricing/';
 const S3 = 'https://aws.amazon.com/s3/pricing/';
 const CW = 'https://aws.amazon.com/cloudwatch/pricing/';
+const DDB_OD = 'https://aws.amazon.com/dynamodb/pricing/on-demand/';
+const DDB_PROV = 'https://aws.amazon.com/dynamodb/pricing/provisioned/';
 
 // Third-party transcriptions used to confirm figures (dates are theirs).
 const T_KDS = 'transcribed AWS price list, Sep 2026 (patterns catalog "Kinesis Data Streams", us-east-1) and a Kinesis course page (us-east-1), both agree';
 const T_SQS = 'cloudburn.io "Amazon SQS Pricing" (Mar 2026) and factualminds.com (Jun 2026) agree';
 const T_LAMBDA = 'Lambda pricing transcriptions (cloudchipr.com, lambda_local_runner docs): arm64 first 7.5 B GB-s tier';
 const T_CW = 'factualminds.com "CloudWatch pricing" (Jun 2026), cloudburn.io (Feb 2026)';
+const T_DDB = 'the November 2024 on-demand price cut (−50 %) as transcribed by airbyte.com (Jul 2025) and jusdb.com (Aug 2025); older pages still show $1.25 / $0.25';
 
 export const PRICES = {
   kinesis: {
@@ -151,6 +154,43 @@ export const PRICES = {
       source: CW,
       check: 'secondary',
       note: 'signoz.io "CloudWatch pricing" (Feb 2026)',
+    },
+  },
+  dynamodb: {
+    onDemandWriteUnitsPerMillion: { per: '1M WRU',
+      usd: 0.625,
+      unit: '1M write request units (standard table class; 1 WRU per started 1 KB of the item written, failed conditional writes included)',
+      source: DDB_OD,
+      check: 'secondary',
+      note: `1 KB rule read on the AWS page; figure: ${T_DDB}`,
+    },
+    onDemandReadUnitsPerMillion: { per: '1M RRU',
+      usd: 0.125,
+      unit: '1M read request units (one strongly consistent read of up to 4 KB; eventually consistent ½)',
+      source: DDB_OD,
+      check: 'secondary',
+      note: `4 KB rule read on the AWS page; figure: ${T_DDB}`,
+    },
+    storageGbMonth: { per: 'GB-month',
+      usd: 0.25,
+      unit: 'GB-month stored (standard table class; each item counts 100 bytes of overhead; first 25 GB/month free per account, not subtracted)',
+      source: 'https://aws.amazon.com/dynamodb/pricing/',
+      check: 'aws-page',
+      note: 'read on a stored copy of the AWS overview page ("prices start from $0.25 per GB-month"); unchanged since',
+    },
+    pitrGbMonth: { per: 'GB-month',
+      usd: 0.2,
+      unit: 'GB-month of point-in-time recovery (continuous backups), billed on the table size whatever the recovery period',
+      source: DDB_OD,
+      check: 'unverified',
+      note: 'long-standing list price; the billing rule (table size, not recovery period) read in the DynamoDB developer guide, the figure not re-read in a 2026 copy',
+    },
+    provisionedWcuHour: { per: 'WCU-hour',
+      usd: 0.00065,
+      unit: 'provisioned write capacity unit-hour (one 1 KB write per second), for the on-demand vs provisioned comparison only',
+      source: DDB_PROV,
+      check: 'secondary',
+      note: 'a stored copy of the AWS overview page ("$0.47 per WCU-month" = $0.00065 × 730) and zeonedge.com (2025)',
     },
   },
 } as const satisfies Record<string, Record<string, Price>>;

@@ -25,7 +25,7 @@ export function qty(n: number): string {
   return Number(n.toPrecision(3)).toString();
 }
 
-const pct = (u: number) => (Number.isFinite(u) ? `${(u * 100).toFixed(u < 0.1 ? 1 : 0)}%` : '∞');
+export const pct = (u: number) => (Number.isFinite(u) ? `${(u * 100).toFixed(u < 0.1 ? 1 : 0)}%` : '∞');
 
 export function settingsSummary(s: AssemblySettings): string {
   const parts: string[] = [];
@@ -44,12 +44,16 @@ export function settingsSummary(s: AssemblySettings): string {
       `worker ${w.fn.name}: batch ${w.batchSize}, max concurrency ${w.maximumConcurrency ?? 'default'}, ${w.fn.memoryMb} MB ${w.fn.architecture}`,
     );
   if (s.archive) parts.push(`Firehose buffer ${s.archive.bufferIntervalSeconds} s / ${s.archive.bufferSizeMb} MB, ${s.archive.compression}`);
+  for (const t of s.tables)
+    parts.push(
+      `DynamoDB ${t.logicalId}: ${t.billingMode}${t.ttlEnabled ? ', TTL' : ''}${t.pointInTimeRecovery ? ', PITR' : ''}, idempotency records of ${t.idempotentFunctions.join(', ')}`,
+    );
   parts.push(`${s.alarms} alarm(s), ${s.dashboards} dashboard(s)`);
   return parts.join('; ');
 }
 
-function assumptions(w: Workload): string {
-  return `peak ${w.peakFactor}× average, ${w.avgDurationMs} ms per invocation, ${w.logBytesPerInvocation} B of logs per invocation, gzip to ${w.compressionRatio}×, archive after ${w.archiveMonths} months, ${w.customMetrics} custom metrics; no free tiers; prices ${PRICES_REGION} checked ${PRICES_CHECKED}`;
+export function assumptions(w: Workload): string {
+  return `peak ${w.peakFactor}× average, ${w.avgDurationMs} ms per invocation, ${w.logBytesPerInvocation} B of logs per invocation, gzip to ${w.compressionRatio}×, archive after ${w.archiveMonths} months, ${w.customMetrics} custom metrics, ${w.idempotencyResultBytes} B stored per idempotency result; no free tiers; prices ${PRICES_REGION} checked ${PRICES_CHECKED}`;
 }
 
 function pad(rows: string[][], right: Set<number>): string {
@@ -57,7 +61,7 @@ function pad(rows: string[][], right: Set<number>): string {
   return rows.map((r) => r.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd()).join('\n');
 }
 
-function mdTable(head: string[], rows: string[][], right: Set<number>): string {
+export function mdTable(head: string[], rows: string[][], right: Set<number>): string {
   const esc = (c: string) => c.replace(/\|/g, '\\|');
   return [
     `| ${head.join(' | ')} |`,
@@ -69,7 +73,7 @@ function mdTable(head: string[], rows: string[][], right: Set<number>): string {
 function costRows(e: CostEstimate): string[][] {
   return e.lines.map((l) => [l.service, l.what, qty(l.quantity), l.unit, `$${l.unitPrice}`, usd(l.usd)]);
 }
-function headroomRows(h: HeadroomRow[]): string[][] {
+export function headroomRows(h: HeadroomRow[]): string[][] {
   return h.map((r) => [r.check, qty(r.demand), qty(r.limit), r.unit, pct(r.use), r.status]);
 }
 

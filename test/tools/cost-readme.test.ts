@@ -1,0 +1,64 @@
+// README.md's cost section must be exactly what `npm run cost -- --examples --stage prod --readme` prints.
+// The prod app is synthesized in-process, the way bin/app.ts builds it (same cdk.json context, same stage
+// config), with NodejsFunction bundling skipped: bundling only changes asset hashes, which the cost model
+// never reads. No committed snapshot, so a change in lib/ that moves a number fails here until the README
+// is regenerated.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createQueueAndStream } from '../../lib/queue-and-stream';
+import { stageConfig } from '../../lib/stage-config';
+import { readAssembly, type AssemblySettings } from '../../tools/cost/assembly';
+import { parseOptions } from '../../tools/cost/cli';
+import { currentReadmeBlock, README_COMMAND, README_END, README_START, readmeBlock, replaceReadmeBlock } from '../../tools/cost/readme';
+
+const REPO = path.resolve(__dirname, '../..');
+let dir: string | undefined;
+let prod: AssemblySettings;
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'queue-and-stream-cost-readme-'));
+  const context = (JSON.parse(fs.readFileSync(path.join(REPO, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
+  const app = new App({ outdir: dir, context: { ...context, stage: 'prod', 'aws:cdk:bundling-stacks': [] } });
+  createQueueAndStream(app, stageConfig('prod', { env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } }));
+  app.synth();
+  prod = readAssembly(dir, 'prod');
+}, 120_000);
+
+afterAll(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('README cost section', () => {
+  it(`equals the generated block (regenerate: ${README_COMMAND})`, () => {
+    const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    const current = currentReadmeBlock(readme);
+    expect(current, `README.md has no ${README_START} … ${README_END} block`).toBeDefined();
+    expect(current).toBe(readmeBlock(prod, parseOptions(['--examples', '--stage', 'prod', '--readme'])));
+  });
+
+  it('costs the synthesized idempotency table', () => {
+    expect(prod.tables).toHaveLength(1);
+    expect(prod.tables[0].idempotentFunctions.sort()).toEqual(['analytics', 'job-worker', 'notifications', 'payments']);
+  });
+});
+
+describe('README block placement', () => {
+  const block = '\nnew\n';
+
+  it('adds the markers right after the "## Cost" heading when absent', () => {
+    expect(replaceReadmeBlock('# x\n\n## Cost\n\n## Cleanup\n', block)).toBe(`# x\n\n## Cost\n\n${README_START}\nnew\n${README_END}\n\n## Cleanup\n`);
+  });
+
+  it('replaces only what is between the markers', () => {
+    const before = `## Cost\n\n${README_START}\nold\n${README_END}\n\nkept\n`;
+    expect(replaceReadmeBlock(before, block)).toBe(`## Cost\n\n${README_START}\nnew\n${README_END}\n\nkept\n`);
+  });
+
+  it('refuses a README without the heading or with one marker only', () => {
+    expect(() => replaceReadmeBlock('# x\n', block)).toThrow(/no "## Cost" heading/);
+    expect(() => replaceReadmeBlock(`## Cost\n${README_START}\n`, block)).toThrow(/one cost marker without the other/);
+  });
+});
