@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { LocalCloudError } from './assembly';
 import { DEFAULT_KINESIS_ENGINE, DEFAULT_PORTS, KINESIS_ENGINES, type KinesisEngine } from './emulators';
-import { startLocalCloud, type LocalCloud } from './index';
+import { DEFAULT_LAMBDA_API_PORT, startLocalCloud, type LocalCloud } from './index';
 import { createStatusSampler, formatBanner, formatStatusLine, formatStatusTable } from './status';
 import { DEMO_TIME_SCALE, formatDemoSummary, runDemo } from './demo';
 
@@ -15,6 +15,7 @@ interface CliOptions {
   portSqs: number;
   portKinesis: number;
   portDynamodb: number;
+  portLambda: number;
   stateDir: string;
   allowUnsupported?: boolean;
   demo?: boolean;
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
     .option('--port-sqs <port>', 'SQS + S3 port (fauxqs)', intArg('--port-sqs'), DEFAULT_PORTS.sqs)
     .option('--port-kinesis <port>', 'Kinesis port', intArg('--port-kinesis'), DEFAULT_PORTS.kinesis)
     .option('--port-dynamodb <port>', 'DynamoDB port (dynalite: idempotency records)', intArg('--port-dynamodb'), DEFAULT_PORTS.dynamodb)
+    .option('--port-lambda <port>', 'Lambda Invoke API port (used by replay --target consumer:<name> and redrive events)', intArg('--port-lambda'), DEFAULT_LAMBDA_API_PORT)
     .option('--state-dir <dir>', 'where the assembly and endpoints.json go', '.local')
     .option('--allow-unsupported', 'warn about unsupported resource types instead of failing')
     .option('--demo', 'run the scripted demo (jobs, a poison job, events, a malformed event) and exit')
@@ -79,6 +81,7 @@ async function runDemoCommand(opts: CliOptions): Promise<number> {
         kinesis: opts.portKinesis === DEFAULT_PORTS.kinesis ? 0 : opts.portKinesis,
         dynamodb: opts.portDynamodb === DEFAULT_PORTS.dynamodb ? 0 : opts.portDynamodb,
       },
+      lambdaPort: opts.portLambda === DEFAULT_LAMBDA_API_PORT ? 0 : opts.portLambda,
       stateDir: path.join(opts.stateDir, 'demo'),
       deadlineSeconds: opts.deadline,
       log: opts.json ? () => undefined : (line) => console.error(line),
@@ -122,6 +125,7 @@ async function runInteractive(opts: CliOptions): Promise<number> {
       timeScale: opts.timeScale ?? 1,
       kinesis: opts.kinesis,
       ports: { sqs: opts.portSqs, kinesis: opts.portKinesis, dynamodb: opts.portDynamodb },
+      lambdaPort: opts.portLambda,
       stateDir: opts.stateDir,
       allowUnsupported: opts.allowUnsupported,
       quiet: opts.quiet,

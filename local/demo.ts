@@ -14,7 +14,7 @@ import { enqueueJobs } from '../lambdas/shared/producers/enqueue-jobs';
 /** Fast enough that the poison job reaches the DLQ in seconds (maxReceiveCount × visibility timeout × scale). */
 export const DEMO_TIME_SCALE = 0.01;
 
-export interface DemoOptions extends Pick<LocalCloudOptions, 'assemblyDir' | 'synth' | 'timeScale' | 'kinesis' | 'ports' | 'stateDir' | 'projectDir'> {
+export interface DemoOptions extends Pick<LocalCloudOptions, 'assemblyDir' | 'synth' | 'timeScale' | 'kinesis' | 'ports' | 'lambdaPort' | 'stateDir' | 'projectDir'> {
   deadlineSeconds?: number;
   log?: (line: string) => void;
 }

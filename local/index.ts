@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
+import { startLambdaApi, type LambdaApi } from './lambda-api';
 import { LocalCloudError, loadAssembly, type CloudAssembly } from './assembly';
 import { DEFAULT_KINESIS_ENGINE, DEFAULT_PORTS, LOCAL_CREDENTIALS, startEmulators, type EmulatorPorts, type KinesisEngine, type RunningEmulators } from './emulators';
 import { analyzeAssembly, provision, type ProvisionResult, type TopologyRoles } from './provision';
@@ -33,6 +34,8 @@ export interface LocalCloudOptions {
   onInvocation?: (report: InvocationReport) => void;
   /** concurrent pollers per SQS event source mapping (default min(5, MaximumConcurrency)); the benchmark scales it */
   pollersPerQueue?: number;
+  /** port of the local Lambda Invoke API (default 4569; any free port when every emulator port given is 0) */
+  lambdaPort?: number;
   /** an emulator or the Lambda service died: everything is already stopped when this is called */
   onFatal?: (err: LocalCloudError) => void;
 }
@@ -40,7 +43,7 @@ export interface LocalCloudOptions {
 export interface EndpointsFile {
   region: string;
   accountId: string;
-  endpoints: { sqs: string; kinesis: string; s3: string; dynamodb?: string };
+  endpoints: { sqs: string; kinesis: string; s3: string; dynamodb?: string; lambda?: string };
   queues: Record<string, { name: string; url: string; arn: string }>;
   streams: Record<string, { name: string; arn: string }>;
   buckets: Record<string, { name: string; arn: string }>;
@@ -52,7 +55,16 @@ export interface EndpointsFile {
     streams: { logicalId: string; name: string; arn: string; shardCount: number }[];
     buckets: { logicalId: string; name: string }[];
     tables: { logicalId: string; name: string; arn: string }[];
-    functions: { logicalId: string; name: string; role?: string; handler: string; runtime: string }[];
+    functions: {
+      logicalId: string;
+      name: string;
+      arn: string;
+      role?: string;
+      handler: string;
+      runtime: string;
+      /** its event source mappings: what the operator tools need to imitate one (batch size) */
+      mappings: { logicalId: string; source: 'sqs' | 'kinesis'; batchSize: number }[];
+    }[];
   };
   /** environment that points any AWS SDK / CLI at the local cloud */
   env: Record<string, string>;
@@ -116,7 +128,7 @@ export async function synthesize(projectDir: string, outDir: string): Promise<vo
   }
 }
 
-function endpointsFile(result: ProvisionResult, emulators: RunningEmulators, timeScale: number): EndpointsFile {
+function endpointsFile(result: ProvisionResult, emulators: RunningEmulators, timeScale: number, lambdaApi?: string): EndpointsFile {
   const { topology, roles } = result;
   const q = (x: { name: string; url: string; arn: string }) => ({ name: x.name, url: x.url, arn: x.arn });
   const queues: EndpointsFile['queues'] = {};
@@ -133,7 +145,7 @@ function endpointsFile(result: ProvisionResult, emulators: RunningEmulators, tim
   return {
     region: e.region,
     accountId: e.accountId,
-    endpoints: { sqs: e.sqs, kinesis: e.kinesis, s3: e.s3, ...(e.dynamodb ? { dynamodb: e.dynamodb } : {}) },
+    endpoints: { sqs: e.sqs, kinesis: e.kinesis, s3: e.s3, ...(e.dynamodb ? { dynamodb: e.dynamodb } : {}), ...(lambdaApi ? { lambda: lambdaApi } : {}) },
     queues,
     streams,
     buckets,
@@ -143,7 +155,18 @@ function endpointsFile(result: ProvisionResult, emulators: RunningEmulators, tim
       streams: topology.streams.map((s) => ({ logicalId: s.logicalId, name: s.name, arn: s.arn, shardCount: s.shardCount })),
       buckets: topology.buckets.map((b) => ({ logicalId: b.logicalId, name: b.name })),
       tables: result.tables.map((t) => ({ logicalId: t.logicalId, name: t.name, arn: t.arn })),
-      functions: topology.functions.map((f) => ({ logicalId: f.logicalId, name: f.name, ...(f.role ? { role: f.role } : {}), handler: f.handler, runtime: f.runtime })),
+      functions: topology.functions.map((f) => ({
+        logicalId: f.logicalId,
+        name: f.name,
+        arn: f.arn,
+        ...(f.role ? { role: f.role } : {}),
+        handler: f.handler,
+        runtime: f.runtime,
+        mappings: [
+          ...topology.sqsMappings.filter((m) => m.functionLogicalId === f.logicalId).map((m) => ({ logicalId: m.logicalId, source: 'sqs' as const, batchSize: m.batchSize })),
+          ...topology.kinesisMappings.filter((m) => m.functionLogicalId === f.logicalId).map((m) => ({ logicalId: m.logicalId, source: 'kinesis' as const, batchSize: m.batchSize })),
+        ],
+      })),
     },
     env: {
       AWS_REGION: e.region,
@@ -153,6 +176,7 @@ function endpointsFile(result: ProvisionResult, emulators: RunningEmulators, tim
       AWS_ENDPOINT_URL_KINESIS: e.kinesis,
       AWS_ENDPOINT_URL_S3: e.s3,
       ...(e.dynamodb ? { AWS_ENDPOINT_URL_DYNAMODB: e.dynamodb } : {}),
+      ...(lambdaApi ? { AWS_ENDPOINT_URL_LAMBDA: lambdaApi } : {}),
     },
     kinesisEngine: emulators.kinesis.engine,
     timeScale,
@@ -166,9 +190,15 @@ function endpointsFile(result: ProvisionResult, emulators: RunningEmulators, tim
  * `npm start`) gets a free DynamoDB port too, instead of colliding on the fixed default.
  */
 function dynamodbPortDefault(ports: Partial<EmulatorPorts> | undefined): number {
-  const given = Object.values(ports ?? {});
-  return given.length > 0 && given.every((p) => p === 0) ? 0 : DEFAULT_PORTS.dynamodb;
+  return allFreePorts(ports) ? 0 : DEFAULT_PORTS.dynamodb;
 }
+
+function allFreePorts(ports: Partial<EmulatorPorts> | undefined): boolean {
+  const given = Object.values(ports ?? {});
+  return given.length > 0 && given.every((p) => p === 0);
+}
+
+export const DEFAULT_LAMBDA_API_PORT = 4569;
 
 /** Imports one of the Lambda half's modules; a missing module is a clear error, not a stack trace. */
 async function importLambdaHalf(rel: string): Promise<Record<string, unknown>> {
@@ -214,6 +244,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   let lambda: LambdaServiceHandle | undefined;
   let firehose: FirehoseHandle | undefined;
   let emulators: RunningEmulators | undefined;
+  let lambdaApi: LambdaApi | undefined;
   const file = path.join(stateDir, 'endpoints.json');
 
   const stopAll = async (): Promise<void> => {
@@ -221,6 +252,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     stopped = true;
     await firehose?.stop().catch(() => undefined);
     await lambda?.stop().catch(() => undefined);
+    await lambdaApi?.stop().catch(() => undefined);
     await emulators?.stop().catch(() => undefined);
     try {
       const current = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: number };
@@ -252,7 +284,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stateDir,
     });
     for (const w of provisioned.warnings) log(`warning: ${w}`);
-    const endpoints = endpointsFile(provisioned, emulators, timeScale);
+    if (options.startLambda !== false) {
+      lambdaApi = await startLambdaApi({
+        port: options.lambdaPort ?? (allFreePorts(options.ports) ? 0 : DEFAULT_LAMBDA_API_PORT),
+        functions: provisioned.topology.functions,
+        hosts: () => lambda?.hosts,
+      });
+    }
+    const endpoints = endpointsFile(provisioned, emulators, timeScale, lambdaApi?.url);
     fs.writeFileSync(`${file}.tmp`, JSON.stringify(endpoints, null, 2) + '\n');
     fs.renameSync(`${file}.tmp`, file);
 

@@ -124,6 +124,8 @@ export function formatBanner(cloud: {
   );
   L.push(`  SQS + S3  ${e.sqs}  (fauxqs)`);
   L.push(`  Kinesis   ${e.kinesis}  (${cloud.emulators.kinesis.engine})`);
+  if (e.dynamodb) L.push(`  DynamoDB  ${e.dynamodb}  (dynalite)`);
+  if (cloud.endpoints.env['AWS_ENDPOINT_URL_LAMBDA']) L.push(`  Lambda    ${cloud.endpoints.env['AWS_ENDPOINT_URL_LAMBDA']}  (Invoke API)`);
   L.push('  resources:');
   for (const q of t.queues) {
     const role = q === roles.jobs ? 'jobs queue' : q === roles.jobsDlq ? 'jobs DLQ' : 'queue';

@@ -140,7 +140,10 @@ export class LambdaConsumerInvoker implements ConsumerInvoker {
 
   /** The BatchSize of the function's mapping on the events stream (undefined when it cannot be read). */
   private async batchSizeOf(functionName: string): Promise<number | undefined> {
-    if (this.env.kind === 'local') return undefined; // the local endpoints file lists no mappings: --batch-size or the default
+    if (this.env.kind === 'local') {
+      const fn = (this.env.functions ?? []).find((f) => f.arn === functionName || f.functionName === functionName || f.name === functionName);
+      return fn?.mappings?.find((m) => m.source === 'kinesis')?.batchSize;
+    }
     const { ListEventSourceMappingsCommand } = await import('@aws-sdk/client-lambda');
     const lambda = await this.lambda();
     try {

@@ -22,6 +22,8 @@ export interface LocalFunctionRef {
   readonly role?: string;
   readonly arn?: string;
   readonly functionName?: string;
+  /** its event source mappings, as the local cloud lists them */
+  readonly mappings?: readonly { readonly source: 'sqs' | 'kinesis'; readonly batchSize: number }[];
 }
 
 export interface OpsEnvironment {
