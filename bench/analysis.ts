@@ -41,21 +41,31 @@ export const MISS_ANALYSES: readonly MissAnalysis[] = [
   },
   {
     figure: '4',
-    match: /^events end to end/,
+    match: /^events end to end \(/,
     text:
-      'The baseline is one bare GetRecords loop; the pipeline is three consumers, each an isolated process with a 1 s batching window, ' +
-      'per-shard in-order processing, and — for notifications and payments — one SendMessageBatch round trip per event (per-event ' +
-      'all-or-nothing enqueue, by design in lambdas/shared/job-enqueuer.ts), all sharing 2 cores with the emulators. The per-consumer rates ' +
-      'in the note show which consumer sets the pace. Even analytics, which enqueues nothing, reaches only ≈ 260 events/s, i.e. ≈ 4 ms ' +
-      'per record where figure 3 puts the handler at ≈ 30–40 µs with logging: the cost is in the local Lambda service (invocation ' +
-      'round trip to the function process, per-record log lines through its log sink, batching window), so that is where to look. ' +
-      'Not changed here (lambdas/** and local/** belong to others).',
+      'Where the time goes (CPU profiles of the bench process and of the function processes, HTTP timings per operation, CPU per component in ' +
+      'the rows above): the pipeline runs at the bound of one batch in flight per shard — shards × 100 ÷ the invocation time of the slowest ' +
+      'consumer (the "bound" row; it matches the measured rate). analytics finishes a 100-record batch in ≈ 50 ms; notifications and payments ' +
+      'take 1.5–2 s (before DynamoDB idempotency) because each event costs a sequential SendMessageBatch round trip (per-event all-or-nothing ' +
+      'enqueue, lambdas/shared/job-enqueuer.ts), and with idempotency each record adds a PutItem and an UpdateItem to dynalite. Those ' +
+      'functions are ≈ 75–80 % idle: they wait on emulators that all run on the one event loop of the local cloud process (fauxqs, kinesalite, ' +
+      'dynalite, the pollers, the Firehose stand-in), where dynalite answers PutItem / UpdateItem in 25–40 ms (p50) under load. The raw ' +
+      'baseline reads each event once with nothing else running; the pipeline reads it four times and runs three handlers, so ≥ 50 % of ' +
+      'raw is out of reach by construction — the fair baseline row (publish + read) is the closer yardstick. Fixed in the local Lambda ' +
+      'service (measured on the tree without idempotency, interleaved): per-line log file writes batched per event-loop turn, an O(1) ' +
+      'buffer count and bulk trim in the Kinesis reader, GetRecords sized to the buffer\'s room, and the SQS batching window no longer ' +
+      're-polling per message (≈ 2,400 → ≈ 800 ReceiveMessage per 2,000 events); CPU of the local cloud process ≈ 4.0 → ≈ 3.4 ms per ' +
+      'event, latency p50 ≈ 11 → ≈ 7.5 s, throughput within noise (it is set by the enqueuing consumers\' round trips). Levers left to ' +
+      'their owners: batching the enqueue per invocation (order and per-record failure kept by enqueuing in order and reporting the first ' +
+      'failed record), and running dynalite/kinesalite off the Lambda service\'s event loop (a worker thread or child process).',
   },
   {
     figure: '4',
-    match: /^jobs end to end/,
+    match: /^jobs end to end \(/,
     text:
-      'The worker\'s mapping batches 10 messages with a 5 s batching window and the local Lambda service runs the worker in its own ' +
-      'process; each batch costs a receive, an invocation round trip and a DeleteMessageBatch, against the raw loop\'s receive + delete only.',
+      'The raw loop only drains a queue filled beforehand; the end-to-end clock starts before enqueueJobs, so it pays the enqueue (≈ 40 % of ' +
+      'the raw loop\'s time) plus a receive, an invocation round trip to the worker\'s process and a DeleteMessageBatch per batch of 10. ' +
+      'Against the fair baseline (enqueue + drain, same emulator) the pipeline reaches ≈ 85–95 % before idempotency; with idempotency ' +
+      'each job adds two dynalite round trips (see the events row).',
   },
 ];

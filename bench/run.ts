@@ -94,10 +94,21 @@ async function main(): Promise<void> {
     if (wants('2')) figures.push(await figure('2', 'Producers against the local emulators', log, () => producersFigure(options)));
     if (wants('3')) figures.push(await figure('3', 'Handler framework overhead', log, () => handlerOverheadFigure(options)));
     if (wants('4')) {
-      const settings = { assemblyDir, events: quick ? 300 : 2000, jobs: quick ? 300 : 2000, rounds: quick ? 1 : 3, phaseTimeoutMs: 120_000 };
+      const settings = { assemblyDir, events: quick ? 300 : 1000, jobs: quick ? 300 : 2000, rounds: quick ? 1 : 3, phaseTimeoutMs: 300_000 };
       figures.push(await figure('4', 'End to end on the local cloud', log, () => endToEndFigure(options, settings)));
     }
-    if (wants('5')) figures.push(await figure('5', 'Scaling', log, () => scalingFigure(options)));
+    if (wants('5')) {
+      const settings = {
+        events: quick ? 200 : 500,
+        jobs: quick ? 300 : 1000,
+        rounds: quick ? 1 : 2,
+        phaseTimeoutMs: 300_000,
+        shardCounts: [1, 2, 4],
+        pollers: [1, 2, 4],
+        ...(assemblyDir ? { assemblyDir } : {}),
+      };
+      figures.push(await figure('5', 'Scaling', log, () => scalingFigure(options, settings)));
+    }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -180,7 +180,11 @@ class Lane {
 }
 
 class ShardReader {
+  /** fetched records in shard order; entries before `head` are checkpointed and only await trimming */
   private readonly buffer: Entry[] = [];
+  private head = 0;
+  /** entries of the buffer not done yet (kept, not counted per record: accept() runs once per record) */
+  private pending = 0;
   private readonly lanes: Lane[];
   checkpoint?: bigint;
   private lastStored?: string;
@@ -199,7 +203,8 @@ class ShardReader {
   lag(): { records: number; oldestArrivalMs: number } {
     let records = this.overflowCount;
     let oldest = this.overflowOldestMs;
-    for (const e of this.buffer) {
+    for (let i = this.head; i < this.buffer.length; i++) {
+      const e = this.buffer[i]!;
       if (e.done) continue;
       records++;
       oldest = Math.min(oldest, e.arrivalMs);
@@ -256,7 +261,10 @@ class ShardReader {
           needIterator = false;
         }
         if (!iterator) return; // shard closed
-        const out = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, Math.max(100, mapping.batchSize)) }), {
+        // read what the buffer has room for (Lambda reads up to 10,000 per call): fewer, larger reads cost the
+        // emulator less per record than one read per batch
+        const room = this.maxBuffered - this.pending;
+        const out = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, Math.max(100, mapping.batchSize, room)) }), {
           abortSignal: signal,
         });
         iterator = out.NextShardIterator;
@@ -281,9 +289,15 @@ class ShardReader {
   }
 
   private undone(): number {
-    let n = 0;
-    for (const e of this.buffer) if (!e.done) n++;
-    return n;
+    return this.pending;
+  }
+
+  private markDone(entries: readonly Entry[]): void {
+    for (const e of entries) {
+      if (e.done) continue;
+      e.done = true;
+      this.pending--;
+    }
   }
 
   private accept(r: KRecord): void {
@@ -296,10 +310,11 @@ class ShardReader {
     }
     const entry: Entry = { record: r, seq: BigInt(r.SequenceNumber!), arrivalMs, done: false };
     this.buffer.push(entry);
+    this.pending++;
     this.lastStored = r.SequenceNumber!;
     // records that do not match the filter criteria are skipped and checkpointed
     if (!this.p.matches(kinesisFilterView(this.toLambda(entry).kinesis as unknown as { data: string }))) {
-      entry.done = true;
+      this.markDone([entry]);
       this.p.counters.filteredOut++;
       this.compact();
       return;
@@ -310,7 +325,12 @@ class ShardReader {
   }
 
   private compact(): void {
-    while (this.buffer.length > 0 && this.buffer[0]!.done) this.checkpoint = this.buffer.shift()!.seq;
+    while (this.head < this.buffer.length && this.buffer[this.head]!.done) this.checkpoint = this.buffer[this.head++]!.seq;
+    // trim in bulk: shift() per record is O(buffer) each
+    if (this.head > 0 && (this.head === this.buffer.length || this.head >= 1024)) {
+      this.buffer.splice(0, this.head);
+      this.head = 0;
+    }
   }
 
   private async laneLoop(lane: Lane): Promise<void> {
@@ -430,7 +450,7 @@ class ShardReader {
   }
 
   private succeed(entries: Entry[]): void {
-    for (const e of entries) e.done = true;
+    this.markDone(entries);
     this.p.counters.recordsOk += entries.length;
   }
 
@@ -446,7 +466,7 @@ class ShardReader {
       ...(lastRequestId ? { lastRequestId } : {}),
       ...(functionError ? { functionError } : {}),
     }, destinations);
-    for (const e of entries) e.done = true;
+    this.markDone(entries);
     if (where) this.p.counters.onFailureRecords += entries.length;
     else this.p.counters.discardedRecords += entries.length;
     host.logSink.write(host.fn.name, 'runtime', `DISCARD ${entries.length} record(s) from ${this.shardId} (${condition}) -> ${where ?? 'dropped (no on-failure destination)'}`);

@@ -35,9 +35,15 @@ export function defaultLogDir(): string {
 }
 
 export function createLogSink(options: LogSinkOptions = {}): LogSink {
-  const ringSize = options.ringSize ?? 2000;
+  const ringSize = Math.max(1, options.ringSize ?? 2000);
+  // circular: a busy function writes thousands of lines a second; no per-line array shifting
   const ring: LogLine[] = [];
+  let next = 0;
   const files = new Map<string, fs.WriteStream>();
+  // lines gathered per file and written once per event-loop turn: one fs write per line costs the local
+  // cloud's main thread (which also serves the emulators) more than the functions' own logging
+  const pending = new Map<string, string[]>();
+  let flushScheduled: NodeJS.Immediate | undefined;
   if (options.dir) fs.mkdirSync(options.dir, { recursive: true });
 
   const fileFor = (functionName: string): fs.WriteStream | undefined => {
@@ -51,19 +57,34 @@ export function createLogSink(options: LogSinkOptions = {}): LogSink {
     return stream;
   };
 
+  const flush = (): void => {
+    flushScheduled = undefined;
+    for (const [functionName, lines] of pending) fileFor(functionName)?.write(lines.join(''));
+    pending.clear();
+  };
+
   return {
     write(functionName, stream, line) {
       const entry: LogLine = { functionName, stream, line, at: Date.now() };
-      ring.push(entry);
-      if (ring.length > ringSize) ring.splice(0, ring.length - ringSize);
-      fileFor(functionName)?.write(`[${functionName}] ${stream === 'stdout' ? '' : `(${stream}) `}${line}\n`);
+      if (ring.length < ringSize) ring.push(entry);
+      else ring[next] = entry;
+      next = (next + 1) % ringSize;
+      if (options.dir) {
+        let lines = pending.get(functionName);
+        if (!lines) pending.set(functionName, (lines = []));
+        lines.push(`[${functionName}] ${stream === 'stdout' ? '' : `(${stream}) `}${line}\n`);
+        flushScheduled ??= setImmediate(flush);
+      }
       options.tee?.(entry);
     },
     recent(functionName, limit = 200) {
-      const lines = functionName ? ring.filter((l) => l.functionName === functionName) : ring;
+      const ordered = ring.length < ringSize ? ring : [...ring.slice(next), ...ring.slice(0, next)];
+      const lines = functionName ? ordered.filter((l) => l.functionName === functionName) : ordered;
       return lines.slice(-limit);
     },
     async close() {
+      if (flushScheduled) clearImmediate(flushScheduled);
+      flush();
       await Promise.all([...files.values()].map((s) => new Promise<void>((resolve) => s.end(resolve))));
       files.clear();
     },

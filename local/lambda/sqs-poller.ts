@@ -32,6 +32,8 @@ export interface SqsPollerOptions {
 
 export const DEFAULT_SQS_POLLERS = 5;
 const LONG_POLL_SECONDS = 20;
+/** real ms between receives while a batching window gathers a partial batch */
+const GATHER_PAUSE_MS = 100;
 
 export function sqsPollerCount(mapping: LocalSqsMapping, requested?: number): number {
   const want = requested ?? DEFAULT_SQS_POLLERS;
@@ -129,10 +131,13 @@ export class SqsPoller {
     const windowMs = clock.scaledMs(mapping.maximumBatchingWindowSeconds);
     const deadline = Date.now() + windowMs;
     while (received.length < mapping.batchSize && Date.now() < deadline && !signal.aborted) {
+      // a long poll returns on the first message: under a trickle, pause so messages gather in the queue
+      // instead of one ReceiveMessage per message (the batch still leaves when full or at the deadline)
+      await clock.sleep(Math.min(GATHER_PAUSE_MS, Math.max(0, deadline - Date.now())), signal);
       const remainingMs = deadline - Date.now();
+      if (remainingMs <= 0 || signal.aborted) break;
       const more = await this.receive(mapping.batchSize - received.length, Math.min(LONG_POLL_SECONDS, Math.floor(remainingMs / 1000)), signal);
       for (const m of more.messages) received.push({ message: m, at: more.at });
-      if (more.messages.length === 0) await clock.sleep(Math.min(50, Math.max(0, deadline - Date.now())), signal);
     }
     await this.process(received);
   }
