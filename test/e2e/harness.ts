@@ -1,0 +1,395 @@
+// End-to-end harness: one local cloud running the real synthesized app, plus the observations the tests count.
+// Everything the tests assert comes from the outside: invocation reports, function logs, queues, buckets.
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { createLocalClients, type LocalClients } from '../../local/emulators';
+import { startLocalCloud, type LocalCloud } from '../../local/index';
+import type { InvocationReport, LocalBucket, LocalFunction, LocalKinesisMapping, LocalQueue, LocalSqsMapping, LocalStream } from '../../local/types';
+import { enqueueJobs } from '../../lambdas/shared/producers/enqueue-jobs';
+import { publishEvents, type PublishedEvent } from '../../lambdas/shared/producers/publish-events';
+import type { EventEnvelope, JobEnvelope } from '../../lambdas/shared/envelope';
+
+export const PROJECT_DIR = path.resolve(__dirname, '..', '..');
+
+// ── polling ─────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface EventuallyOptions {
+  timeoutMs: number;
+  /** what is awaited, for the error message */
+  what: string;
+  intervalMs?: number;
+  /** checked on every round: an error here fails at once (e.g. an emulator died) */
+  abortIf?: () => Error | undefined;
+}
+
+const show = (v: unknown): string => {
+  if (v instanceof Error) return `${v.name}: ${v.message}`;
+  try {
+    const s = JSON.stringify(v);
+    return s === undefined ? String(v) : s.length > 600 ? `${s.slice(0, 600)}…` : s;
+  } catch {
+    return String(v);
+  }
+};
+
+/**
+ * Polls `observe` until `done(value)` holds, then returns the value. On the deadline it throws, naming what was
+ * awaited and the last value (or error) observed — a bounded wait, never a sleep standing in for an assertion.
+ */
+export async function eventually<T>(observe: () => T | Promise<T>, done: (value: T) => boolean, o: EventuallyOptions): Promise<T> {
+  const deadline = Date.now() + o.timeoutMs;
+  let last: { value: T } | { error: unknown } | undefined;
+  for (;;) {
+    const fatal = o.abortIf?.();
+    if (fatal) throw new Error(`while waiting for ${o.what}: ${fatal.message}`);
+    try {
+      const value = await observe();
+      last = { value };
+      if (done(value)) return value;
+    } catch (error) {
+      last = { error };
+    }
+    if (Date.now() >= deadline) {
+      const seen = last === undefined ? 'nothing' : 'error' in last ? `error ${show(last.error)}` : show(last.value);
+      throw new Error(`timed out after ${o.timeoutMs} ms waiting for ${o.what}; last observed: ${seen}`);
+    }
+    await new Promise((r) => setTimeout(r, o.intervalMs ?? 100));
+  }
+}
+
+// ── process and port checks ─────────────────────────────────────────────────────────────────────────────
+
+/** True while the process runs (an exited child not yet reaped — a zombie — counts as gone). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  if (!fs.existsSync('/proc/self/stat')) return true; // no /proc: signal 0 succeeded
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false; // exited in between
+  }
+}
+
+/** Live child processes of this process (Linux /proc; an empty list elsewhere). Zombies count as gone. */
+export function childPids(parent = process.pid): number[] {
+  if (!fs.existsSync('/proc/self/stat')) return [];
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // "pid (comm) state ppid ..." — comm may hold spaces and parentheses: split after the last ')'
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) === parent && state !== 'Z') out.push(Number(entry));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out;
+}
+
+/** True when a listener can bind the port on 127.0.0.1 right now. */
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+// ── the cloud under test ────────────────────────────────────────────────────────────────────────────────
+
+export interface WorkerLogEntry {
+  message: string;
+  envelopeId?: string;
+  jobType?: string;
+  jobKey?: string;
+  causationId?: string;
+}
+
+/** A record as it went onto the stream: what the archive must hold, byte for byte. */
+export interface PublishedRecord {
+  partitionKey: string;
+  data: string;
+  /** envelope id, or undefined for a malformed record */
+  id?: string;
+  sequenceNumber: string;
+  shardId: string;
+}
+
+export interface E2eCloud {
+  cloud: LocalCloud;
+  clients: LocalClients;
+  stateDir: string;
+  /** every invocation report, in the order the Lambda service produced them */
+  reports: InvocationReport[];
+  /** the worker's structured log lines (JSON), in order */
+  workerLog: WorkerLogEntry[];
+  /** every record this file put on the event stream, in order */
+  published: PublishedRecord[];
+  /** children of this process before the cloud started (the orphan check compares against it) */
+  childrenBefore: number[];
+  fatal(): Error | undefined;
+  jobs: LocalQueue;
+  dlq: LocalQueue;
+  events: LocalStream;
+  archive: LocalBucket;
+  failures: LocalBucket;
+  worker: LocalFunction;
+  workerMapping: LocalSqsMapping;
+  consumers: Array<{ fn: LocalFunction; mapping: LocalKinesisMapping }>;
+  consumer(name: string): { fn: LocalFunction; mapping: LocalKinesisMapping };
+  publish(events: readonly EventEnvelope[]): Promise<PublishedEvent[]>;
+  putRaw(partitionKey: string, data: string): Promise<PublishedRecord>;
+  enqueue(jobs: readonly JobEnvelope[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startE2eCloud(options: { timeScale: number }): Promise<E2eCloud> {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-e2e-'));
+  const reports: InvocationReport[] = [];
+  const workerLog: WorkerLogEntry[] = [];
+  const published: PublishedRecord[] = [];
+  let fatal: Error | undefined;
+  let workerName = 'job-worker';
+  const childrenBefore = childPids();
+  let cloud: LocalCloud;
+  try {
+    cloud = await startLocalCloud({
+      projectDir: PROJECT_DIR,
+      synth: true,
+      stateDir,
+      ports: { sqs: 0, kinesis: 0 },
+      kinesis: 'kinesalite',
+      timeScale: options.timeScale,
+      quiet: true,
+      onInvocation: (r) => reports.push(r),
+      onFunctionLog: ({ functionName, line }) => {
+        if (functionName !== workerName) return;
+        const start = line.indexOf('{');
+        if (start < 0) return;
+        try {
+          const parsed = JSON.parse(line.slice(start)) as WorkerLogEntry;
+          if (typeof parsed.message === 'string') workerLog.push(parsed);
+        } catch {
+          // not a JSON log line (EMF blobs parse but have no message)
+        }
+      },
+      onFatal: (err) => (fatal = err),
+    });
+  } catch (err) {
+    fs.rmSync(stateDir, { recursive: true, force: true }); // a failed start leaves nothing behind
+    throw err;
+  }
+  const clients = createLocalClients(cloud.topology.endpoints);
+  try {
+    const { topology: t, roles } = cloud;
+    const need = <T>(v: T | undefined, what: string): T => {
+      if (v === undefined) throw new Error(`the synthesized app has no ${what}`);
+      return v;
+    };
+    const jobs = need(roles.jobs, 'job queue');
+    const fnOf = (id: string): LocalFunction => need(t.functions.find((f) => f.logicalId === id), `function ${id}`);
+    const workerMapping = need(
+      t.sqsMappings.find((m) => m.queue.arn === jobs.arn),
+      'event source mapping on the job queue',
+    );
+    const worker = fnOf(workerMapping.functionLogicalId);
+    workerName = worker.name;
+    const events = need(roles.events, 'event stream');
+    const consumers = t.kinesisMappings.filter((m) => m.stream.arn === events.arn).map((mapping) => ({ fn: fnOf(mapping.functionLogicalId), mapping }));
+    const e2e: E2eCloud = {
+      cloud,
+      clients,
+      stateDir,
+      reports,
+      workerLog,
+      published,
+      childrenBefore,
+      fatal: () => fatal,
+      jobs,
+      dlq: need(roles.jobsDlq, 'dead-letter queue'),
+      events,
+      archive: need(roles.archive, 'archive bucket'),
+      failures: need(roles.failures, 'failure bucket'),
+      worker,
+      workerMapping,
+      consumers,
+      consumer: (name) => need(consumers.find((c) => c.fn.name === name), `consumer ${name}`),
+      async publish(list) {
+        const report = await publishEvents(list, { client: clients.kinesis, streamName: events.name });
+        if (report.failed > 0) throw new Error(`publishEvents: ${report.failed} of ${list.length} events failed: ${show(report.results.filter((r) => !r.ok))}`);
+        const ok = report.results as PublishedEvent[];
+        for (const r of ok) {
+          const e = list[r.index]!;
+          published.push({ partitionKey: e.partitionKey, data: JSON.stringify(e), id: e.id, sequenceNumber: r.sequenceNumber, shardId: r.shardId });
+        }
+        return ok;
+      },
+      async putRaw(partitionKey, data) {
+        const out = await clients.kinesis.send(new PutRecordCommand({ StreamName: events.name, PartitionKey: partitionKey, Data: Buffer.from(data) }));
+        const rec: PublishedRecord = { partitionKey, data, sequenceNumber: out.SequenceNumber!, shardId: out.ShardId! };
+        published.push(rec);
+        return rec;
+      },
+      async enqueue(list) {
+        const report = await enqueueJobs(list, { client: clients.sqs, queueUrl: jobs.url });
+        if (report.failed > 0) throw new Error(`enqueueJobs: ${report.failed} of ${list.length} jobs failed`);
+      },
+      async stop() {
+        clients.destroy();
+        await cloud.stop();
+      },
+    };
+    return e2e;
+  } catch (err) {
+    clients.destroy();
+    await cloud.stop();
+    fs.rmSync(stateDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export function removeStateDir(e2e: E2eCloud | undefined): void {
+  if (e2e) fs.rmSync(e2e.stateDir, { recursive: true, force: true });
+}
+
+// ── reading the reports ─────────────────────────────────────────────────────────────────────────────────
+
+/** Ids a function processed successfully, in the order it processed them (a duplicate appears twice). */
+export function processedIds(reports: readonly InvocationReport[], functionName: string): string[] {
+  const out: string[] = [];
+  for (const r of reports) {
+    if (r.functionName !== functionName || (r.outcome !== 'ok' && r.outcome !== 'partial')) continue;
+    const failed = new Set(r.failedIds);
+    for (const id of r.recordIds) if (!failed.has(id)) out.push(id);
+  }
+  return out;
+}
+
+/** Invocations of a function whose batch held this record id. */
+export function invocationsWith(reports: readonly InvocationReport[], functionName: string, id: string): InvocationReport[] {
+  return reports.filter((r) => r.functionName === functionName && r.recordIds.includes(id));
+}
+
+export function countBy<T>(items: readonly T[]): Map<T, number> {
+  const m = new Map<T, number>();
+  for (const i of items) m.set(i, (m.get(i) ?? 0) + 1);
+  return m;
+}
+
+/** The id the Lambda service reports for a stream record: the envelope id when it is one, else the sequence number. */
+export function reportedId(rec: Pick<PublishedRecord, 'id' | 'sequenceNumber'>): string {
+  return rec.id ?? rec.sequenceNumber;
+}
+
+// ── queues ──────────────────────────────────────────────────────────────────────────────────────────────
+
+export async function queueDepth(clients: LocalClients, q: LocalQueue): Promise<number> {
+  const a = (
+    await clients.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: q.url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      }),
+    )
+  ).Attributes;
+  return Number(a?.ApproximateNumberOfMessages ?? 0) + Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a?.ApproximateNumberOfMessagesDelayed ?? 0);
+}
+
+export interface PeekedMessage {
+  messageId: string;
+  body: string;
+  receiveCount: number;
+}
+
+/**
+ * Every message of a queue nobody else consumes (the DLQ), left in place: received with a short visibility,
+ * then made visible again. Loops until a receive brings nothing new.
+ */
+export async function peekAll(clients: LocalClients, q: LocalQueue): Promise<PeekedMessage[]> {
+  const seen = new Map<string, PeekedMessage>();
+  const handles: string[] = [];
+  try {
+    for (;;) {
+      const out = await clients.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: q.url, MaxNumberOfMessages: 10, VisibilityTimeout: 30, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
+      );
+      const got = out.Messages ?? [];
+      let fresh = 0;
+      for (const m of got) {
+        handles.push(m.ReceiptHandle!);
+        if (seen.has(m.MessageId!)) continue;
+        fresh++;
+        seen.set(m.MessageId!, { messageId: m.MessageId!, body: m.Body ?? '', receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 0) });
+      }
+      if (fresh === 0) break;
+    }
+  } finally {
+    await Promise.all(handles.map((h) => clients.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: q.url, ReceiptHandle: h, VisibilityTimeout: 0 })).catch(() => undefined)));
+  }
+  return [...seen.values()];
+}
+
+// ── buckets ─────────────────────────────────────────────────────────────────────────────────────────────
+
+/** Reads each object of a bucket once (the local buckets stay small); keys in listing order. */
+export class BucketReader {
+  readonly bodies = new Map<string, Buffer>();
+  constructor(
+    private readonly clients: LocalClients,
+    readonly bucket: string,
+  ) {}
+
+  async refresh(): Promise<Map<string, Buffer>> {
+    let token: string | undefined;
+    do {
+      const page = await this.clients.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, ContinuationToken: token }));
+      for (const o of page.Contents ?? []) {
+        if (!o.Key || this.bodies.has(o.Key)) continue;
+        const obj = await this.clients.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: o.Key }));
+        this.bodies.set(o.Key, Buffer.from(await obj.Body!.transformToByteArray()));
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return this.bodies;
+  }
+}
+
+export const isGzip = (b: Buffer): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+export const gunzip = (b: Buffer): string => zlib.gunzipSync(b).toString('utf8');
+
+/** An on-failure destination object, as Lambda writes it to S3 for a discarded stream batch. */
+export interface FailureObject {
+  requestContext: { requestId: string; functionArn: string; condition: string; approximateInvokeCount: number };
+  KinesisBatchInfo: { shardId: string; startSequenceNumber: string; endSequenceNumber: string; batchSize: number; streamArn: string };
+  payload: { Records: Array<{ kinesis: { data: string; sequenceNumber: string; partitionKey: string } }> };
+}
+
+/**
+ * A regex for keys written under a Firehose prefix: each !{timestamp:…} becomes digits of the pattern's widths,
+ * everything else is literal. Other namespaces (random-string) match any non-slash run.
+ */
+export function prefixPattern(prefix: string): string {
+  let out = '';
+  let last = 0;
+  for (const m of prefix.matchAll(/!\{([^:}]+):([^}]*)\}/g)) {
+    out += escapeRegex(prefix.slice(last, m.index));
+    out += m[1] === 'timestamp' ? m[2]!.replace(/([yMdHms])\1*/g, (run) => `\\d{${run.length}}`) : '[^/]+';
+    last = m.index! + m[0].length;
+  }
+  return out + escapeRegex(prefix.slice(last));
+}
+
+const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
