@@ -44,7 +44,10 @@ export class ComputeStack extends Stack {
       });
       if (consumer.enqueuesJobs) jobQueue.queue.grantSendMessages(fn.fn);
       idempotencyTable.grantRecords(fn.fn);
-      eventStream.addConsumer(consumer.name, fn.fn, { enhancedFanOut: consumer.enhancedFanOut });
+      eventStream.addConsumer(consumer.name, fn.fn, {
+        enhancedFanOut: consumer.enhancedFanOut,
+        ...(consumer.startAt ? { startAt: consumer.startAt } : {}),
+      });
       consumers[consumer.name] = fn;
     }
     this.consumers = consumers;

@@ -1,6 +1,6 @@
 import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { KinesisConsumerEventSource, KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -20,6 +20,8 @@ export interface EventStreamProps {
 
 export interface AddConsumerOptions {
   readonly startingPosition?: lambda.StartingPosition;
+  /** With AT_TIMESTAMP (implied when set): where the mapping starts reading. */
+  readonly startAt?: Date;
   readonly batchSize?: number;
   readonly maxBatchingWindow?: Duration;
   readonly parallelizationFactor?: number;
@@ -81,8 +83,12 @@ export class EventStream extends Construct {
           'reaching the failure bucket. Lower maxRecordAge or raise the stream retention.',
       );
     }
+    if (options.startAt && options.startingPosition && options.startingPosition !== lambda.StartingPosition.AT_TIMESTAMP) {
+      throw new Error(`EventStream ${this.node.path}: consumer "${name}" has startAt but startingPosition ${options.startingPosition}; startAt means AT_TIMESTAMP`);
+    }
     const props = {
-      startingPosition: options.startingPosition ?? D.startingPosition.value,
+      startingPosition: options.startAt ? lambda.StartingPosition.AT_TIMESTAMP : (options.startingPosition ?? D.startingPosition.value),
+      ...(options.startAt ? { startingPositionTimestamp: Math.floor(options.startAt.getTime() / 1000) } : {}),
       batchSize: options.batchSize ?? D.batchSize.value,
       maxBatchingWindow: options.maxBatchingWindow ?? D.maxBatchingWindow.value,
       parallelizationFactor: options.parallelizationFactor ?? D.parallelizationFactor.value,

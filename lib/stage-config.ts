@@ -13,6 +13,11 @@ export interface ConsumerConfig {
   readonly enhancedFanOut: boolean;
   /** Gets JOB_QUEUE_URL / JOB_MAX_MESSAGE_BYTES and send permission on the job queue. */
   readonly enqueuesJobs: boolean;
+  /**
+   * Rewind: read the stream from this instant (AT_TIMESTAMP) instead of TRIM_HORIZON. The starting position
+   * of a mapping cannot change in place, so setting or changing it replaces this consumer's mapping only.
+   */
+  readonly startAt?: Date;
 }
 
 export interface StageConfig {

@@ -1,5 +1,6 @@
 // Synth-time guards: a wrong configuration fails `cdk synth` with a message that says what to change.
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -74,6 +75,23 @@ describe('EventStream.addConsumer', () => {
     const fn = inlineFunction(stack, 'Consumer', Duration.seconds(30));
     expect(() => eventStream.addConsumer('audit', fn, { maxRecordAge: Duration.hours(24) })).toThrow(
       /maxRecordAge 1 day is not shorter than the stream retention 1 day.*Lower maxRecordAge or raise the stream retention/,
+    );
+  });
+
+  it('rewinds a consumer with startAt: its mapping reads AT_TIMESTAMP from that instant (epoch seconds)', () => {
+    const { stack, eventStream } = setup();
+    eventStream.addConsumer('audit', inlineFunction(stack, 'Consumer', Duration.seconds(30)), { startAt: new Date('2026-11-20T08:30:00Z') });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      StartingPosition: 'AT_TIMESTAMP',
+      StartingPositionTimestamp: Date.parse('2026-11-20T08:30:00Z') / 1000,
+    });
+  });
+
+  it('refuses startAt combined with another starting position', () => {
+    const { stack, eventStream } = setup();
+    const fn = inlineFunction(stack, 'Consumer', Duration.seconds(30));
+    expect(() => eventStream.addConsumer('audit', fn, { startAt: new Date(), startingPosition: lambda.StartingPosition.LATEST })).toThrow(
+      /startAt means AT_TIMESTAMP/,
     );
   });
 
