@@ -4,6 +4,9 @@
  * - an address at bounce.example        → EmailBouncedError (permanent)
  * - a sourceKey ending in `.corrupt`     → ImageDecodeError (permanent)
  * - paymentToken `tok_chargeDeclined`    → PaymentDeclinedError (permanent)
+ * The fake's one knob: FAKE_DECLINED_TOKENS (comma-separated, read at cold start; default `tok_chargeDeclined`,
+ * empty = decline nothing) stands for the provider-side fix of a decline, so a dead-lettered payment can be
+ * redriven and succeed (the redrive end-to-end test). Real adapters ignore it.
  * A fork replaces createFakePorts() with real adapters (SES, S3 + sharp, a payment provider).
  * Every side effect a fake "performs" is announced on `fakeSideEffects` (in memory, no listener by default),
  * so tests can count them, e.g. that a duplicate job charged the card once.
@@ -15,6 +18,14 @@ import { EmailBouncedError, ImageDecodeError, PaymentDeclinedError, type Ports }
 export const BOUNCE_DOMAIN = 'bounce.example';
 export const CORRUPT_IMAGE_SUFFIX = '.corrupt';
 export const DECLINED_TOKEN = 'tok_chargeDeclined';
+export const DECLINED_TOKENS_ENV = 'FAKE_DECLINED_TOKENS';
+
+/** The tokens the fake payment provider declines: FAKE_DECLINED_TOKENS when set (comma-separated), else the default. */
+export function declinedTokens(env: NodeJS.ProcessEnv = process.env): ReadonlySet<string> {
+  const raw = env[DECLINED_TOKENS_ENV];
+  if (raw === undefined) return new Set([DECLINED_TOKEN]);
+  return new Set(raw.split(',').map((t) => t.trim()).filter((t) => t !== ''));
+}
 
 /** One side effect a fake performed (emitted as 'effect' after it succeeded). */
 export type FakeSideEffect =
@@ -27,7 +38,7 @@ export const fakeSideEffects = new EventEmitter<{ effect: [FakeSideEffect] }>();
 
 const digest = (...parts: string[]): string => createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16);
 
-export function createFakePorts(): Ports {
+export function createFakePorts(declined: ReadonlySet<string> = declinedTokens()): Ports {
   return {
     email: {
       async send({ to, template, idempotencyKey }) {
@@ -49,7 +60,7 @@ export function createFakePorts(): Ports {
     },
     payments: {
       async charge({ paymentToken, orderId, amountCents, idempotencyKey }) {
-        if (paymentToken === DECLINED_TOKEN) throw new PaymentDeclinedError(`order ${orderId}: card declined`);
+        if (declined.has(paymentToken)) throw new PaymentDeclinedError(`order ${orderId}: card declined`);
         const chargeId = `fake-charge-${digest(idempotencyKey)}`;
         fakeSideEffects.emit('effect', { port: 'payments', idempotencyKey, orderId, amountCents, chargeId });
         return { chargeId };

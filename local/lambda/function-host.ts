@@ -100,6 +100,8 @@ interface Pending {
 
 class Runtime {
   readonly child: ChildProcess;
+  /** the host's environment generation this runtime was started with (updateEnvironment bumps it) */
+  readonly generation: number;
   readonly ready: Promise<void>;
   dead = false;
   pending?: Pending;
@@ -108,7 +110,9 @@ class Runtime {
     private readonly host: FunctionHost,
     env: Record<string, string>,
     initTimeoutMs: number,
+    generation = 0,
   ) {
+    this.generation = generation;
     const fnName = host.fn.name;
     this.child = fork(BOOTSTRAP, [], {
       cwd: host.fn.codeDir,
@@ -232,7 +236,12 @@ type BootstrapMessage = { type: 'ready'; file: string } | { type: 'init-error'; 
 export class FunctionHost {
   readonly fn: LocalFunction;
   readonly logSink: LogSink;
-  private readonly env: Record<string, string>;
+  private env: Record<string, string>;
+  private generation = 0;
+  private readonly endpoints: LocalEndpoints;
+  private readonly extraEnv: Record<string, string> | undefined;
+  /** variables set by updateEnvironment, over the template's */
+  private readonly envUpdates: Record<string, string> = {};
   private readonly initTimeoutMs: number;
   private maxConcurrency: number;
   private readonly idle: Runtime[] = [];
@@ -244,6 +253,8 @@ export class FunctionHost {
   constructor(options: FunctionHostOptions) {
     this.fn = options.fn;
     this.logSink = options.logSink ?? createLogSink({ dir: defaultLogDir() });
+    this.endpoints = options.endpoints;
+    this.extraEnv = options.extraEnv;
     this.env = lambdaEnvironment(options.fn, options.endpoints, options.extraEnv);
     this.initTimeoutMs = options.initTimeoutMs ?? 30_000;
     this.maxConcurrency = Math.max(1, options.maxConcurrency ?? 1);
@@ -298,10 +309,30 @@ export class FunctionHost {
       if (this.stopped) throw new Error(`function ${this.fn.name} is stopped`);
       return await runtime.invoke(event, requestId);
     } finally {
-      if (runtime && !runtime.dead && !this.stopped) this.idle.push(runtime);
+      if (runtime && !runtime.dead && !this.stopped) {
+        if (runtime.generation === this.generation) this.idle.push(runtime);
+        else runtime.kill(); // started with an environment that has since been updated
+      }
       this.busy--;
       this.wake();
     }
+  }
+
+  /**
+   * Lambda's UpdateFunctionConfiguration for environment variables: sets `vars` over the template's variables
+   * (undefined reverts one to the template's value, or removes it; reserved variables still win). Idle execution
+   * environments are discarded; one running an invocation finishes it and is discarded after; every later
+   * invocation gets a fresh one.
+   */
+  updateEnvironment(vars: Readonly<Record<string, string | undefined>>): void {
+    for (const [k, v] of Object.entries(vars)) {
+      if (v === undefined) delete this.envUpdates[k];
+      else this.envUpdates[k] = v;
+    }
+    const environment: Record<string, string> = { ...this.fn.environment, ...this.envUpdates };
+    this.env = lambdaEnvironment({ ...this.fn, environment }, this.endpoints, this.extraEnv);
+    this.generation++;
+    for (const r of this.idle.splice(0)) r.kill();
   }
 
   /** Kills every execution environment and waits until each process has exited. */
@@ -328,7 +359,7 @@ export class FunctionHost {
   }
 
   private spawn(): Runtime {
-    const runtime = new Runtime(this, this.env, this.initTimeoutMs);
+    const runtime = new Runtime(this, this.env, this.initTimeoutMs, this.generation);
     this.all.add(runtime);
     return runtime;
   }

@@ -41,6 +41,11 @@ export interface LambdaService {
   /** pause / resume one mapping (by logical id) or every mapping of a function (by function name) */
   pause(name: string): void;
   resume(name: string): void;
+  /**
+   * UpdateFunctionConfiguration (environment only): sets `vars` over the template's environment (undefined
+   * reverts a variable to the template's value); later invocations run in fresh execution environments.
+   */
+  updateFunctionEnvironment(functionName: string, vars: Readonly<Record<string, string | undefined>>): void;
   /** pids of every live execution environment */
   pids(): number[];
   stop(): Promise<void>;
@@ -199,6 +204,11 @@ export async function startLambdaService(topology: LocalTopology, options: Lambd
     },
     resume(name) {
       for (const p of targets(name)) p.resume();
+    },
+    updateFunctionEnvironment(functionName, vars) {
+      const host = hosts.get(functionName);
+      if (!host) throw new Error(`no running function named ${functionName} (known: ${[...hosts.keys()].join(', ')})`);
+      host.updateEnvironment(vars);
     },
     pids() {
       return [...hosts.values()].flatMap((h) => h.pids());

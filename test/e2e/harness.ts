@@ -14,6 +14,8 @@ import type { InvocationReport, LocalBucket, LocalFunction, LocalKinesisMapping,
 import { enqueueJobs } from '../../lambdas/shared/producers/enqueue-jobs';
 import { publishEvents, type PublishedEvent } from '../../lambdas/shared/producers/publish-events';
 import type { EventEnvelope, JobEnvelope } from '../../lambdas/shared/envelope';
+import type { QueueAndStreamStacks } from '../../lib/queue-and-stream';
+import type { StageConfig } from '../../lib/stage-config';
 
 export const PROJECT_DIR = path.resolve(__dirname, '..', '..');
 
@@ -118,6 +120,14 @@ export interface WorkerLogEntry {
   causationId?: string;
 }
 
+/** A structured log line of any function (consumers log envelopeId, eventType, partitionKey, replayId). */
+export interface FunctionLogEntry extends WorkerLogEntry {
+  functionName: string;
+  eventType?: string;
+  partitionKey?: string;
+  replayId?: string;
+}
+
 /** A record as it went onto the stream: what the archive must hold, byte for byte. */
 export interface PublishedRecord {
   partitionKey: string;
@@ -136,6 +146,8 @@ export interface E2eCloud {
   reports: InvocationReport[];
   /** the worker's structured log lines (JSON), in order */
   workerLog: WorkerLogEntry[];
+  /** every function's structured log lines (JSON), in order: what direct invocations (Invoke API) did */
+  functionLog: FunctionLogEntry[];
   /** every record this file put on the event stream, in order */
   published: PublishedRecord[];
   /** children of this process before the cloud started (the orphan check compares against it) */
@@ -156,10 +168,11 @@ export interface E2eCloud {
   stop(): Promise<void>;
 }
 
-export async function startE2eCloud(options: { timeScale: number }): Promise<E2eCloud> {
+export async function startE2eCloud(options: { timeScale: number; /** run this assembly instead of `cdk synth` of the project */ assemblyDir?: string }): Promise<E2eCloud> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-e2e-'));
   const reports: InvocationReport[] = [];
   const workerLog: WorkerLogEntry[] = [];
+  const functionLog: FunctionLogEntry[] = [];
   const published: PublishedRecord[] = [];
   let fatal: Error | undefined;
   let workerName = 'job-worker';
@@ -168,7 +181,7 @@ export async function startE2eCloud(options: { timeScale: number }): Promise<E2e
   try {
     cloud = await startLocalCloud({
       projectDir: PROJECT_DIR,
-      synth: true,
+      ...(options.assemblyDir ? { assemblyDir: options.assemblyDir, synth: false } : { synth: true }),
       stateDir,
       ports: { sqs: 0, kinesis: 0 },
       kinesis: 'kinesalite',
@@ -176,12 +189,13 @@ export async function startE2eCloud(options: { timeScale: number }): Promise<E2e
       quiet: true,
       onInvocation: (r) => reports.push(r),
       onFunctionLog: ({ functionName, line }) => {
-        if (functionName !== workerName) return;
         const start = line.indexOf('{');
         if (start < 0) return;
         try {
           const parsed = JSON.parse(line.slice(start)) as WorkerLogEntry;
-          if (typeof parsed.message === 'string') workerLog.push(parsed);
+          if (typeof parsed.message !== 'string') return;
+          functionLog.push({ ...parsed, functionName });
+          if (functionName === workerName) workerLog.push(parsed);
         } catch {
           // not a JSON log line (EMF blobs parse but have no message)
         }
@@ -215,6 +229,7 @@ export async function startE2eCloud(options: { timeScale: number }): Promise<E2e
       stateDir,
       reports,
       workerLog,
+      functionLog,
       published,
       childrenBefore,
       fatal: () => fatal,
@@ -259,6 +274,22 @@ export async function startE2eCloud(options: { timeScale: number }): Promise<E2e
     fs.rmSync(stateDir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * Synthesizes the dev stage in this process the way bin/app.ts does (cdk.json's context, plus the asset metadata
+ * the CLI adds and the local cloud reads), letting `extend` add to the stacks first (e.g. one more consumer).
+ */
+export async function synthesizeDevApp(outdir: string, extend?: (stacks: QueueAndStreamStacks, config: StageConfig) => void): Promise<void> {
+  const { App } = await import('aws-cdk-lib');
+  const { createQueueAndStream } = await import('../../lib/queue-and-stream');
+  const { stageConfig } = await import('../../lib/stage-config');
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  const app = new App({ outdir, context: { ...cdkJson.context, 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:enable-path-metadata': true } });
+  const config = stageConfig('dev');
+  const stacks = createQueueAndStream(app, config);
+  extend?.(stacks, config);
+  app.synth();
 }
 
 export function removeStateDir(e2e: E2eCloud | undefined): void {
