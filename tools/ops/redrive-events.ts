@@ -65,17 +65,23 @@ export async function redriveEvents(o: RedriveEventsOptions): Promise<RedriveEve
   };
   const keys = await listFailureObjects(o.s3, bucket);
   o.progress?.start(keys.length, o.dryRun ? `failure objects for ${o.consumer}` : `redriving to ${o.consumer}`);
-  let done = 0;
+  // Read first, then deliver in stream order: keys end in a random UUID, so two objects of one shard written in
+  // the same second would otherwise be redriven in random order and could reverse per-key order.
+  const loaded: { key: string; record: FailureRecord }[] = [];
   for (const key of keys) {
-    done++;
-    const text = await getText(o.s3, bucket, key);
-    const parsed = parseFailureRecord(text);
+    const parsed = parseFailureRecord(await getText(o.s3, bucket, key));
     if (!parsed.ok) {
       summary.unreadable.push({ key, reason: parsed.reason });
       o.progress?.log(`skipped ${key}: ${parsed.reason}`);
       continue;
     }
-    if (!belongsTo(parsed.record, target)) continue;
+    if (belongsTo(parsed.record, target)) loaded.push({ key, record: parsed.record });
+  }
+  loaded.sort(byStreamPosition);
+  let done = keys.length - loaded.length;
+  for (const { key, record } of loaded) {
+    done++;
+    const parsed = { record };
     summary.objects++;
     summary.records += parsed.record.records.length;
     for (const r of parsed.record.records) {
@@ -110,6 +116,15 @@ export async function redriveEvents(o: RedriveEventsOptions): Promise<RedriveEve
   }
   o.progress?.stop();
   return summary;
+}
+
+/** Shard, then the first record's sequence number (numeric: sequence numbers are decimal strings of varying length). */
+function byStreamPosition(a: { record: FailureRecord }, b: { record: FailureRecord }): number {
+  const shard = (a.record.shardId ?? '').localeCompare(b.record.shardId ?? '');
+  if (shard !== 0) return shard;
+  const seq = (r: FailureRecord): bigint => BigInt(r.records[0]?.kinesis.sequenceNumber ?? '0');
+  const [x, y] = [seq(a.record), seq(b.record)];
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** The consumer's objects: its function ARN, or its function name (a bare or differently qualified ARN). */

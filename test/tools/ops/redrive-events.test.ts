@@ -117,6 +117,22 @@ describe('redrive events --consumer (failure bucket → one consumer through a f
     }
   });
 
+  it('redrives a shard in stream order even when the random key suffixes sort the other way', async () => {
+    const ok = async (): Promise<KinesisStreamBatchResponse> => ({ batchItemFailures: [] });
+    const s = await setup({ [arnOf('QueueAndStream-Dev-Compute-PaymentsFn')]: ok });
+    try {
+      const [earlier, later] = [records(2, 50), records(2, 60)];
+      // the same second: only the UUID differs, and it sorts the later batch first
+      await putRawObject(cloud, s.bucket, failureKey('esm-pay', 7), documentedRecord(arnOf('QueueAndStream-Dev-Compute-PaymentsFn'), earlier));
+      await putRawObject(cloud, s.bucket, failureKey('esm-pay', 6), documentedRecord(arnOf('QueueAndStream-Dev-Compute-PaymentsFn'), later));
+      await redriveEvents({ env: s.env, s3: cloud.clients.s3, invoker: s.invoker, consumer: 'payments' });
+      const seen = s.lambda.calls.get(arnOf('QueueAndStream-Dev-Compute-PaymentsFn'))!;
+      expect(seen.flatMap((e) => e.Records.map((r) => r.kinesis.sequenceNumber))).toEqual([...earlier, ...later].map((r) => r.kinesis.sequenceNumber));
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('leaves an object in place when a record stays undeliverable, so the next run tries again', async () => {
     const s = await setup({ [arnOf('QueueAndStream-Dev-Compute-PaymentsFn')]: async () => { throw new Error('still broken'); } });
     try {
