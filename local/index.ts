@@ -214,6 +214,9 @@ async function importLambdaHalf(rel: string): Promise<Record<string, unknown>> {
   }
 }
 
+/** SDK error names that mean a resource the template declared no longer exists in its emulator. */
+const VANISHED = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue', 'ResourceNotFoundException', 'NoSuchBucket']);
+
 /** Starts the whole local cloud. Resolves once the resources exist and the Lambda service polls. */
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const t0 = Date.now();
@@ -261,7 +264,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       // no endpoints file (or not ours): nothing to clean
     }
   };
+  let fatalError: LocalCloudError | undefined;
   const fatal = (err: LocalCloudError): void => {
+    if (fatalError) return; // every poller may report the same loss: say it once
+    fatalError = err;
     void stopAll().then(() => (options.onFatal ? options.onFatal(err) : console.error(`error: ${err.message}`)));
   };
 
@@ -305,6 +311,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       lambda = await startLambdaService(provisioned.topology, {
         clock,
         logSink,
+        onError: (err, where) => {
+          logSink.write(where, 'runtime', `ERROR ${err instanceof Error ? err.message : String(err)}`);
+          // A queue, stream or bucket that vanished means the emulator lost its state: stop loudly rather than
+          // poll on and report success with messages missing.
+          if (VANISHED.has((err as { name?: string }).name ?? '')) {
+            fatal(new LocalCloudError(`${where}: ${(err as Error).message} — the emulator lost this resource (restarted?); stopping the local cloud`));
+          }
+        },
         ...(options.onInvocation ? { onInvocation: options.onInvocation } : {}),
         ...(options.pollersPerQueue !== undefined ? { pollersPerQueue: options.pollersPerQueue } : {}),
       });

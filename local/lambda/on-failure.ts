@@ -29,6 +29,14 @@ export interface KinesisInvocationRecord {
   payload?: { Records: KinesisStreamRecord[] };
 }
 
+/** Reads an S3 invocation record with its payload decoded (AWS writes the payload as an escaped JSON string). */
+export function decodeInvocationRecord(text: string): KinesisInvocationRecord {
+  const doc = JSON.parse(text) as Omit<KinesisInvocationRecord, 'payload'> & { payload?: string | { Records: KinesisStreamRecord[] } };
+  const { payload: raw, ...rest } = doc;
+  const payload = typeof raw === 'string' ? (JSON.parse(raw) as { Records: KinesisStreamRecord[] }) : raw;
+  return { ...rest, ...(payload ? { payload } : {}) };
+}
+
 export interface DiscardedBatch {
   functionArn: string;
   streamArn: string;
@@ -101,7 +109,8 @@ export async function sendToOnFailure(
   switch (destination.kind) {
     case 's3': {
       const key = s3FailureKey(esmUuid, batch.shardId, now);
-      const body = JSON.stringify({ ...record, payload: { Records: batch.records } });
+      // As documented for S3 destinations: the payload is the invocation event as an escaped JSON string.
+      const body = JSON.stringify({ ...record, payload: JSON.stringify({ Records: batch.records }) });
       await clients.s3.send(new PutObjectCommand({ Bucket: destination.bucketName, Key: key, Body: body, ContentType: 'application/json' }));
       return `s3://${destination.bucketName}/${key}`;
     }

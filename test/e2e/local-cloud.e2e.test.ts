@@ -26,6 +26,7 @@ import {
   type FailureObject,
   type PublishedRecord,
 } from './harness';
+import { decodeInvocationRecord } from '../../local/lambda/on-failure';
 
 /** 0.01: a 240 s visibility timeout lasts 2.4 s, the 60 s Firehose buffer 0.6 s, the 3600 s record age 36 s. */
 const TIME_SCALE = 0.01;
@@ -100,7 +101,7 @@ function expectPerKeyOrder(consumer: string, events: readonly EventEnvelope[]): 
 async function failureObjects(): Promise<Array<{ key: string; body: FailureObject }>> {
   const reader = new BucketReader(e.clients, e.failures.name);
   const bodies = await reader.refresh();
-  return [...bodies].map(([key, b]) => ({ key, body: JSON.parse(b.toString('utf8')) as FailureObject }));
+  return [...bodies].map(([key, b]) => ({ key, body: decodeInvocationRecord(b.toString('utf8')) as unknown as FailureObject }));
 }
 
 const recordData = (r: FailureObject['payload']['Records'][number]): string => Buffer.from(r.kinesis.data, 'base64').toString('utf8');

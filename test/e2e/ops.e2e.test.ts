@@ -36,6 +36,7 @@ import {
   type E2eCloud,
   type FunctionLogEntry,
 } from './harness';
+import { decodeInvocationRecord } from '../../local/lambda/on-failure';
 
 const TIME_SCALE = 0.01;
 const WAIT_MS = 30_000;
@@ -332,7 +333,7 @@ describe('operator tools on the local cloud', () => {
         'notifications to give up on every event (failure bucket)',
         async () => {
           const objects = await new BucketReader(e.clients, e.failures.name).refresh();
-          const records = [...objects].filter(([k]) => k.startsWith('aws/lambda/')).flatMap(([, b]) => (JSON.parse(b.toString('utf8')) as { payload: { Records: Array<{ kinesis: { data: string } }> } }).payload.Records);
+          const records = [...objects].filter(([k]) => k.startsWith('aws/lambda/')).flatMap(([, b]) => (decodeInvocationRecord(b.toString('utf8')).payload?.Records ?? []));
           return new Set(records.map((r) => (JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')) as { id: string }).id).filter((id) => ids.has(id)));
         },
         (s) => s.size === ids.size,

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { createClock } from '../../../local/clock';
 import { createLogSink } from '../../../local/lambda/log-sink';
-import { eventSourceMappingUuid, type KinesisInvocationRecord } from '../../../local/lambda/on-failure';
+import { decodeInvocationRecord, eventSourceMappingUuid, type KinesisInvocationRecord } from '../../../local/lambda/on-failure';
 import { startLambdaService, type LambdaService } from '../../../local/lambda/service';
 import type { InvocationReport, LocalFunction, LocalKinesisMapping, LocalStream } from '../../../local/types';
 import { alive, createBucket, createStream, emptyTopology, fixtureFunction, getObject, listKeys, putEvents, readLines, startEmulators, tempFile, waitFor, type Emulators } from './harness';
@@ -60,7 +60,7 @@ const decode = (r: KinesisStreamRecord): { id: string } => JSON.parse(Buffer.fro
 
 async function failureObjects(bucket: string): Promise<Array<{ key: string; body: KinesisInvocationRecord }>> {
   const keys = await listKeys(e, bucket);
-  return Promise.all(keys.map(async (key) => ({ key, body: JSON.parse((await getObject(e, bucket, key)).toString('utf8')) as KinesisInvocationRecord })));
+  return Promise.all(keys.map(async (key) => ({ key, body: decodeInvocationRecord((await getObject(e, bucket, key)).toString('utf8')) })));
 }
 
 describe('Kinesis event source mapping', () => {
@@ -145,6 +145,8 @@ describe('Kinesis event source mapping', () => {
     const uuid = eventSourceMappingUuid(m.logicalId);
     expect(object!.key).toMatch(new RegExp(`^aws/lambda/${uuid}/shardId-000000000000/\\d{4}/\\d{2}/\\d{2}/\\d{4}-\\d{2}-\\d{2}T\\d{2}\\.\\d{2}\\.\\d{2}-[0-9a-f-]{36}$`));
     const body = object!.body;
+    const raw = JSON.parse((await getObject(e, bucket, object!.key)).toString('utf8')) as { payload: unknown };
+    expect(typeof raw.payload, 'the payload is an escaped JSON string, as AWS documents').toBe('string');
     expect(body.requestContext).toMatchObject({ functionArn: fn.arn, condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3 });
     expect(body.responseContext).toMatchObject({ statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' });
     expect(body.version).toBe('1.0');

@@ -1,0 +1,188 @@
+// Fault suite, part 2 (one local cloud): runtimes SIGKILLed mid-batch under load, then an emulator restart.
+// Time scale 0.05, not 0.01: a job killed mid-flight leaves an in-progress idempotency record that expires after
+// the invocation's real remaining time (≤ the 30 s timeout, never scaled); maxReceiveCount × the scaled visibility
+// timeout must outlast it, or the redelivered job is refused as in progress until it reaches the DLQ.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulators } from '../../local/emulators';
+import { provision } from '../../local/provision';
+import { eventually, FaultCloud, sleep } from './harness';
+import { recordScenario } from './report';
+import { runScenario, toRow, violations } from './scenario';
+import { SCALE } from './scale';
+import { Ledger, makeWorkload, totals, type Reconciliation } from './workload';
+
+// full: 0.1, so MaximumRecordAge (→ 360 s) stays clear of the lag 10,000 events build up (see load-and-faults)
+const TIME_SCALE = SCALE.variant === 'full' ? 0.1 : 0.05;
+let fc: FaultCloud;
+
+beforeAll(async () => {
+  fc = await FaultCloud.start({ timeScale: TIME_SCALE, label: 'crash' });
+}, 120_000);
+
+afterAll(async () => {
+  if (!fc) return;
+  const { orphans } = await fc.stop();
+  expect(orphans, 'processes of the local cloud outliving stop()').toEqual([]);
+}, 60_000);
+
+const timeout = SCALE.settleTimeoutMs + 120_000;
+
+describe(`crash and restart scenarios (${SCALE.variant})`, () => {
+  it('3 crashes: runtimes SIGKILLed mid-batch under load are redelivered; nothing lost, side effects once', async () => {
+    const targets = [fc.worker.name, ...fc.consumers.map((c) => c.name)];
+    const waves = 5;
+    const out = await runScenario(fc, {
+      key: '3-crashes',
+      name: '3 crashes (SIGKILL mid-batch)',
+      allowGoodDeadLettered: true,
+      workload: makeWorkload({ tag: 'crash-0', jobs: 0, events: 0 }),
+      publishInline: true,
+      notes: (r, x) => {
+        const collateral = Object.entries(r.consumers).filter(([, c]) => c.goodDeadLettered > 0).map(([k, c]) => `${k} ${c.goodDeadLettered}`);
+        return [
+          `${x.kills} busy runtimes SIGKILLed mid-invocation (${(x.killed as string[]).join(', ')}); every crashed batch redelivered; ${totalsAll(r, 'absorbedDuplicates')} redelivered records acknowledged by idempotency without repeating their side effect` +
+            (totalsAll(r, 'effectsUnobserved') > 0 ? `; ${totalsAll(r, 'effectsUnobserved')} killed between side effect and its log line (completed record found on redelivery)` : ''),
+          ...(collateral.length > 0
+            ? [`good events dead-lettered after a consumer crash (the killed record's in-progress idempotency record outlives the stream retries; with it, the rest of its batch): ${collateral.join(', ')}`]
+            : []),
+        ];
+      },
+      during: async ({ publish }) => {
+        const killed: string[] = [];
+        const remaining = new Map(targets.map((t) => [t, SCALE.killsPerTarget]));
+        let stop = false;
+        const killer = async (target: string): Promise<void> => {
+          const host = fc.lambda.hosts.get(target);
+          if (!host) throw new Error(`no function host ${target}`);
+          while (!stop && remaining.get(target)! > 0) {
+            const pid = host.busyPids()[0];
+            if (pid === undefined) {
+              await sleep(1);
+              continue;
+            }
+            const before = fc.tally(target).outcomes.crash;
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              continue; // exited on its own in between
+            }
+            // it counts only if the service reports the invocation as crashed (the runtime was mid-batch)
+            const deadline = Date.now() + 3000;
+            while (Date.now() < deadline && fc.tally(target).outcomes.crash === before) await sleep(5);
+            const crashed = fc.tally(target).outcomes.crash > before;
+            if (crashed) {
+              remaining.set(target, remaining.get(target)! - 1);
+              killed.push(target);
+            }
+          }
+        };
+        const killers = Promise.all(targets.map(killer));
+        // publish in waves until every target was killed the planned number of times (bounded)
+        let wave = 0;
+        for (; wave < waves * 4 && (wave < waves || [...remaining.values()].some((n) => n > 0)); wave++) {
+          await publish(makeWorkload({ tag: `crash-${wave}`, jobs: Math.round(SCALE.jobs / waves), events: Math.round(SCALE.events / waves), seed: 30 + wave }));
+          await sleep(200);
+        }
+        // give the last wave time to reach the runtimes, then stop killing (bounded)
+        await eventually('every planned kill', () => [...remaining.values()].every((n) => n === 0), (d) => d, { timeoutMs: 30_000 }).catch(() => undefined);
+        stop = true;
+        await killers;
+        const counts: Record<string, number> = {};
+        for (const k of killed) counts[k] = (counts[k] ?? 0) + 1;
+        return { kills: killed.length, killed: Object.entries(counts).map(([k, v]) => `${k} ×${v}`), waves: wave };
+      },
+    });
+    expect(out.producerFailures).toEqual([]);
+    expect(out.extra.kills as number, 'runtimes killed mid-batch').toBe(targets.length * SCALE.killsPerTarget);
+    expect(violations(out.rec, { allowGoodDeadLettered: true })).toBeUndefined();
+    expect(out.rec.jobs.goodDeadLettered + out.rec.derivedJobs.goodDeadLettered, 'good jobs dead-lettered after a worker crash').toBe(0);
+    expect(fc.tally(fc.worker.name).outcomes.crash).toBeGreaterThan(0);
+  }, timeout);
+
+  it('6 emulator restart: data held by an in-memory emulator is lost, and the suite detects it and says so (never a silent success)', async () => {
+    const t0 = Date.now();
+    const ledger = new Ledger();
+    const emus = fc.cloud.emulators;
+    const errorsBefore = fc.serviceErrors.length;
+    const runtimeErrorsBefore = fc.runtimeLines.length;
+    const publishWave = async (tag: string, seed: number): Promise<number> => {
+      const w = makeWorkload({ tag, jobs: Math.round(SCALE.jobs / 2), events: Math.round(SCALE.events / 2), seed });
+      const [jobs, events] = await Promise.all([fc.enqueue(w.jobs, { concurrency: SCALE.producerConcurrency }), fc.publish(w.events, { concurrency: SCALE.producerConcurrency })]);
+      let failed = 0;
+      const okJobs = new Set(jobs.flatMap((r) => r.results.filter((x) => x.ok).map((x) => x.id)));
+      failed += jobs.reduce((a, r) => a + r.failed, 0);
+      const okEvents = events.flatMap(({ events: part, report }) => report.results.filter((x) => x.ok).map((x) => part[x.index]!));
+      failed += events.reduce((a, r) => a + r.report.failed, 0);
+      ledger.addPublished({ jobs: w.jobs.filter((j) => okJobs.has(j.id)), events: okEvents });
+      return failed;
+    };
+    // wave 1, then restart while it is being processed
+    await publishWave('restart-1', 61);
+    const worker = fc.tally(fc.worker.name);
+    await eventually('the worker to be busy with wave 1', () => ledger.jobs.filter((j) => worker.ok.has(j.id)).length, (n) => n > 0, { timeoutMs: 60_000 });
+    // quiesce the runtimes first: stopping dynalite under an in-flight request throws "Database is closed" out of
+    // its LevelDB (an uncaught error in this process); what is queued or on the stream is what an in-memory restart loses
+    const functions = [fc.worker.name, ...fc.consumers.map((c) => c.name)];
+    for (const f of functions) fc.lambda.pause(f);
+    await eventually('no invocation in flight', () => functions.flatMap((f) => fc.lambda.hosts.get(f)!.busyPids()).length, (n) => n === 0, { timeoutMs: 60_000 });
+    await emus.stop();
+    const restarted = await startEmulators({ ports: emus.ports, kinesis: emus.kinesis.engine, workDir: fc.stateDir });
+    fc.extraStops.push(() => restarted.stop());
+    // what a restarted `npm start` would do: create the template's resources again (empty)
+    await provision({ assembly: fc.cloud.assembly, endpoints: restarted.endpoints, kinesis: restarted.kinesis, stateDir: fc.stateDir });
+    for (const f of functions) fc.lambda.resume(f);
+    const producerFailuresAfter = await publishWave('restart-2', 62);
+
+    // settle, bounded: until every id is accounted for, or nothing changed for a while (the rest is gone)
+    let rec: Reconciliation = await ledger.reconcile(fc);
+    let last = '';
+    let stableSince = Date.now();
+    const deadline = Date.now() + SCALE.settleTimeoutMs;
+    while (rec.pending.length > 0 && Date.now() < deadline && Date.now() - stableSince < 10_000) {
+      await sleep(500);
+      rec = await ledger.reconcile(fc);
+      const now = JSON.stringify(rec.pending);
+      if (now !== last) {
+        last = now;
+        stableSince = Date.now();
+      }
+    }
+    const t = totals(rec);
+    const serviceErrors = fc.serviceErrors.slice(errorsBefore);
+    const runtimeErrors = fc.runtimeLines.slice(runtimeErrorsBefore).filter((l) => /ERROR/.test(l.line));
+    const cloudNoticed = serviceErrors.length + runtimeErrors.length > 0 || fc.fatalError !== undefined;
+    // the verdict is the suite's: a loss the reconciliation counts is a loud failure, never a success
+    const verdict = t.lost === 0 && t.duplicatedEffects === 0 ? 'passed' : 'failed loudly';
+    const distinct = [...new Set(serviceErrors.map((e) => `${e.where.split('/')[0]}: ${e.message}`.slice(0, 200)))];
+    const sample = distinct.slice(0, 3);
+    const lastErrors = [...new Set(serviceErrors.slice(-20).map((e) => `${e.where.split('/')[0]}: ${e.message}`.slice(0, 200)))];
+    const row = toRow(
+      {
+        key: '6-emulator-restart',
+        name: '6 emulator restart (in-memory)',
+        notes: () => [
+          `${cloudNoticed ? 'the local cloud reported the fault' : 'SILENT in the local cloud: after the restart it polled the re-created, empty resources without any error or warning; only this reconciliation saw the loss'}`,
+          `fauxqs, kinesalite and dynalite stopped and started again on the same ports during the load (runtimes paused, none in flight), resources re-created: ${t.lost} records held in memory were lost and the reconciliation counts them (${rec.pending.join('; ') || 'nothing pending'}); ` +
+            `the local cloud reported ${serviceErrors.length} poller errors (its 'error' events and log files)${fc.fatalError ? ` and a fatal error (${fc.fatalError.message})` : ', but no fatal error and nothing on the status view'}${lastErrors.length > 0 ? `; last: "${lastErrors.at(-1)}"` : ''}; producers saw ${producerFailuresAfter} failures after the restart`,
+        ],
+      },
+      rec,
+      (Date.now() - t0) / 1000,
+      fc,
+      { cloudNoticed, serviceErrors: serviceErrors.length, runtimeErrorLines: runtimeErrors.length, fatal: fc.fatalError?.message ?? null, errorSamples: sample, lastErrors, producerFailuresAfterRestart: producerFailuresAfter },
+      [],
+      0,
+      verdict,
+    );
+    await recordScenario(row);
+    // the suite never reports success with missing messages: an in-memory restart loses what was queued, and the
+    // reconciliation counts it. Whether the local cloud itself noticed is reported (cloudNoticed), not asserted.
+    expect(t.lost, 'records lost by the in-memory restart, counted by the reconciliation').toBeGreaterThan(0);
+    expect(row.verdict).toBe('failed loudly');
+    expect(rec.pending.length).toBeGreaterThan(0);
+  }, timeout);
+});
+
+function totalsAll(r: Reconciliation, k: 'absorbedDuplicates' | 'effectsUnobserved'): number {
+  return [r.jobs, r.derivedJobs, ...Object.values(r.consumers)].reduce((a, c) => a + c[k], 0);
+}

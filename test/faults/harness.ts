@@ -1,0 +1,519 @@
+// Fault-suite harness: one local cloud on the synthesized app, and everything counted from the outside —
+// invocation reports (processed), function log lines (side effects), the DLQ (read back), the failure bucket
+// (read back) and the archive (read back).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { createLocalClients, type LocalClients } from '../../local/emulators';
+import { startLocalCloud, synthesize, type LocalCloud } from '../../local/index';
+import { recordId } from '../../local/lambda/batch-response';
+import { eventSourceMappingUuid } from '../../local/lambda/on-failure';
+import type { InvocationReport, LocalBucket, LocalDeliveryStream, LocalFunction, LocalKinesisMapping, LocalQueue, LocalStream } from '../../local/types';
+import { enqueueJobs, type EnqueueReport } from '../../lambdas/shared/producers/enqueue-jobs';
+import { publishEvents, type PublishReport, type PutRecordsSender } from '../../lambdas/shared/producers/publish-events';
+import type { SendMessageBatchSender } from '../../lambdas/shared/producers/enqueue-jobs';
+import type { RetryOptions } from '../../lambdas/shared/producers/delivery';
+import type { KnownEvent, KnownJob } from '../../lambdas/shared/envelope';
+import { PROJECT_DIR } from './scale';
+import { decodeInvocationRecord } from '../../local/lambda/on-failure';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+// ── bounded polling ───────────────────────────────────────────────────────────────────────────────────────
+
+export async function eventually<T>(
+  what: string,
+  observe: () => T | Promise<T>,
+  done: (value: T) => boolean,
+  o: { timeoutMs: number; intervalMs?: number; abortIf?: () => Error | undefined },
+): Promise<T> {
+  const deadline = Date.now() + o.timeoutMs;
+  let last: unknown;
+  for (;;) {
+    const fatal = o.abortIf?.();
+    if (fatal) throw new Error(`while waiting for ${what}: ${fatal.message}`);
+    const value = await observe();
+    last = value;
+    if (done(value)) return value;
+    if (Date.now() >= deadline) throw new Error(`timed out after ${o.timeoutMs} ms waiting for ${what}; last observed: ${short(last)}`);
+    await sleep(o.intervalMs ?? 250);
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function short(v: unknown, max = 800): string {
+  try {
+    const s = typeof v === 'string' ? v : JSON.stringify(v);
+    return s === undefined ? String(v) : s.length > max ? `${s.slice(0, max)}…` : s;
+  } catch {
+    return String(v);
+  }
+}
+
+// ── processes ─────────────────────────────────────────────────────────────────────────────────────────────
+
+/** Live (non-zombie) children of this process, from /proc. */
+export function childPids(parent = process.pid): number[] {
+  if (!fs.existsSync('/proc/self/stat')) return [];
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) === parent && state !== 'Z') out.push(Number(entry));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out;
+}
+
+// ── per-function tallies, fed by reports and log lines ────────────────────────────────────────────────────
+
+export interface InvalidRecordLog {
+  functionName: string;
+  reason: string;
+  detail: string;
+  envelopeId?: string;
+}
+
+export class FunctionTally {
+  /** successful deliveries per reported id (envelope id, else message id / sequence number) */
+  readonly ok = new Map<string, number>();
+  /** failed deliveries per reported id */
+  readonly failed = new Map<string, number>();
+  /** side effects applied per envelope id ('job done' / 'event processed': the handler ran the work) */
+  readonly effects = new Map<string, number>();
+  /** duplicates the idempotency layer absorbed ('already done': acknowledged without side effects) */
+  readonly absorbed = new Map<string, number>();
+  /** deliveries refused because another invocation held the id in progress */
+  readonly inProgress = new Map<string, number>();
+  readonly outcomes: Record<InvocationReport['outcome'], number> = { ok: 0, partial: 0, error: 0, timeout: 0, crash: 0 };
+  /** successfully processed ids in the order the Lambda service reported them (per-key order checks) */
+  readonly sequence: string[] = [];
+  invocations = 0;
+}
+
+const bump = (m: Map<string, number>, k: string, by = 1): void => {
+  m.set(k, (m.get(k) ?? 0) + by);
+};
+
+// ── readers: DLQ, failure bucket, archive ─────────────────────────────────────────────────────────────────
+
+export interface DlqMessage {
+  messageId: string;
+  body: string;
+  /** envelope id when the body is an envelope, else undefined */
+  envelopeId?: string;
+  receiveCount: number;
+}
+
+/** Drains a queue nobody else consumes (the DLQ) into memory: each message is read once and deleted. */
+export class QueueDrain {
+  readonly messages: DlqMessage[] = [];
+  readonly byEnvelopeId = new Map<string, number>();
+  readonly byBody = new Map<string, number>();
+  constructor(
+    private readonly sqs: SQSClient,
+    readonly queue: LocalQueue,
+  ) {}
+
+  async refresh(): Promise<void> {
+    for (;;) {
+      const out = await this.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: this.queue.url, MaxNumberOfMessages: 10, VisibilityTimeout: 600, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
+      );
+      const got = out.Messages ?? [];
+      if (got.length === 0) return;
+      for (const m of got) {
+        const body = m.Body ?? '';
+        const id = recordId(body, '');
+        const msg: DlqMessage = { messageId: m.MessageId!, body, receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 0), ...(id ? { envelopeId: id } : {}) };
+        this.messages.push(msg);
+        if (id) bump(this.byEnvelopeId, id);
+        bump(this.byBody, body);
+      }
+      await this.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: this.queue.url, Entries: got.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+    }
+  }
+}
+
+export interface FailureRecord {
+  consumer: string;
+  /** the id the Lambda service reports for the record: envelope id, else the sequence number */
+  id: string;
+  sequenceNumber: string;
+  data: Buffer;
+  condition: string;
+  approximateInvokeCount: number;
+  functionError?: string;
+  key: string;
+}
+
+/** Reads each on-failure object of the failure bucket once; attributes it to a consumer by its ESM UUID prefix. */
+export class FailureBucketReader {
+  readonly records: FailureRecord[] = [];
+  /** consumer → id → copies */
+  readonly byConsumer = new Map<string, Map<string, number>>();
+  readonly keys = new Set<string>();
+  private readonly consumerByUuid: Map<string, string>;
+  constructor(
+    private readonly clients: LocalClients,
+    readonly bucket: LocalBucket,
+    mappings: Array<{ name: string; mapping: LocalKinesisMapping }>,
+  ) {
+    this.consumerByUuid = new Map(mappings.map((m) => [eventSourceMappingUuid(m.mapping.logicalId), m.name]));
+  }
+
+  async refresh(): Promise<void> {
+    for (const key of await listKeys(this.clients, this.bucket.name)) {
+      if (this.keys.has(key)) continue;
+      const body = await getObject(this.clients, this.bucket.name, key);
+      this.keys.add(key);
+      const uuid = key.split('/')[2] ?? '';
+      const consumer = this.consumerByUuid.get(uuid) ?? `unknown(${uuid})`;
+      const obj = decodeInvocationRecord(body.toString('utf8')) as unknown as {
+        requestContext: { condition: string; approximateInvokeCount: number };
+        responseContext: { functionError?: string };
+        payload?: { Records: Array<{ kinesis: { data: string; sequenceNumber: string } }> };
+      };
+      for (const r of obj.payload?.Records ?? []) {
+        const data = Buffer.from(r.kinesis.data, 'base64');
+        const id = recordId(data.toString('utf8'), r.kinesis.sequenceNumber);
+        this.records.push({
+          consumer,
+          id,
+          sequenceNumber: r.kinesis.sequenceNumber,
+          data,
+          condition: obj.requestContext.condition,
+          approximateInvokeCount: obj.requestContext.approximateInvokeCount,
+          ...(obj.responseContext.functionError ? { functionError: obj.responseContext.functionError } : {}),
+          key,
+        });
+        let m = this.byConsumer.get(consumer);
+        if (!m) this.byConsumer.set(consumer, (m = new Map()));
+        bump(m, id);
+      }
+    }
+  }
+}
+
+/** Reads each archive object once (GZIP NDJSON as Firehose writes it); counts records by envelope id and by bytes. */
+export class ArchiveReader {
+  readonly keys = new Set<string>();
+  readonly byId = new Map<string, number>();
+  /** raw records that are not envelopes, by their UTF-8 text (bad inputs) */
+  readonly rawLines = new Map<string, number>();
+  records = 0;
+  constructor(
+    private readonly clients: LocalClients,
+    readonly bucket: LocalBucket,
+    private readonly delimiter: string,
+  ) {}
+
+  async refresh(): Promise<void> {
+    for (const key of await listKeys(this.clients, this.bucket.name)) {
+      if (this.keys.has(key)) continue;
+      const raw = await getObject(this.clients, this.bucket.name, key);
+      this.keys.add(key);
+      const text = (raw[0] === 0x1f && raw[1] === 0x8b ? zlib.gunzipSync(raw) : raw).toString('utf8');
+      const lines = text.split(this.delimiter || '\n');
+      if (lines.at(-1) === '') lines.pop();
+      for (const line of lines) {
+        this.records++;
+        const id = recordId(line, '');
+        if (id) bump(this.byId, id);
+        else bump(this.rawLines, line);
+      }
+    }
+  }
+}
+
+async function listKeys(clients: LocalClients, bucket: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+async function getObject(clients: LocalClients, bucket: string, key: string): Promise<Buffer> {
+  const obj = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await obj.Body!.transformToByteArray());
+}
+
+// ── the cloud under test ──────────────────────────────────────────────────────────────────────────────────
+
+export interface Consumer {
+  name: string;
+  fn: LocalFunction;
+  mapping: LocalKinesisMapping;
+}
+
+export interface ServiceError {
+  where: string;
+  message: string;
+  at: number;
+}
+
+export interface RawJob {
+  /** what the worker reports for it: recordId(body, messageId) */
+  id: string;
+  messageId: string;
+  body: string;
+}
+
+export interface RawEvent {
+  /** what consumers report for it: recordId(data, sequenceNumber) */
+  id: string;
+  sequenceNumber: string;
+  shardId: string;
+  partitionKey: string;
+  data: Buffer;
+}
+
+export interface ProducerClients {
+  sqs?: SendMessageBatchSender;
+  kinesis?: PutRecordsSender;
+}
+
+export class FaultCloud {
+  readonly tallies = new Map<string, FunctionTally>();
+  /** invalid-envelope log lines by SQS message id / Kinesis sequence number */
+  readonly invalidLogs = new Map<string, InvalidRecordLog[]>();
+  readonly serviceErrors: ServiceError[] = [];
+  /** runtime lines the Lambda service wrote (CRASH, TIMEOUT, DISCARD, ERROR) */
+  readonly runtimeLines: Array<{ functionName: string; line: string; at: number }> = [];
+  fatalError?: Error;
+  readonly childrenBefore: number[];
+  readonly clients: LocalClients;
+  readonly dlq: QueueDrain;
+  readonly failures: FailureBucketReader;
+  readonly archive: ArchiveReader;
+  readonly jobs: LocalQueue;
+  readonly dlqQueue: LocalQueue;
+  readonly stream: LocalStream;
+  readonly worker: LocalFunction;
+  readonly consumers: Consumer[];
+  readonly delivery: LocalDeliveryStream;
+  /** emulators started by a restart scenario (stopped by stop()) */
+  extraStops: Array<() => Promise<void>> = [];
+
+  private constructor(
+    readonly cloud: LocalCloud,
+    readonly stateDir: string,
+    childrenBefore: number[],
+  ) {
+    this.childrenBefore = childrenBefore;
+    this.clients = createLocalClients(cloud.topology.endpoints);
+    const { roles, topology: t } = cloud;
+    const need = <T>(v: T | undefined, what: string): T => {
+      if (v === undefined) throw new Error(`the synthesized app has no ${what}`);
+      return v;
+    };
+    this.jobs = need(roles.jobs, 'job queue');
+    this.dlqQueue = need(roles.jobsDlq, 'dead-letter queue');
+    this.stream = need(roles.events, 'event stream');
+    const fnOf = (id: string): LocalFunction => need(t.functions.find((f) => f.logicalId === id), `function ${id}`);
+    this.worker = fnOf(need(t.sqsMappings.find((m) => m.queue.arn === this.jobs.arn), 'worker mapping').functionLogicalId);
+    this.consumers = t.kinesisMappings.filter((m) => m.stream.arn === this.stream.arn).map((mapping) => ({ name: fnOf(mapping.functionLogicalId).name, fn: fnOf(mapping.functionLogicalId), mapping }));
+    this.delivery = need(t.deliveryStreams.find((d) => d.sourceStream.arn === this.stream.arn), 'delivery stream (archive)');
+    this.dlq = new QueueDrain(this.clients.sqs, this.dlqQueue);
+    this.failures = new FailureBucketReader(this.clients, need(roles.failures, 'failure bucket'), this.consumers);
+    this.archive = new ArchiveReader(this.clients, need(roles.archive, 'archive bucket'), this.delivery.delimiter);
+  }
+
+  /** Synthesizes the app into a temp dir (once per test file) and starts a local cloud on free ports. */
+  static async start(options: { timeScale: number; label: string }): Promise<FaultCloud> {
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `qs-faults-${options.label}-`));
+    const childrenBefore = childPids();
+    await synthesize(PROJECT_DIR, path.join(stateDir, 'cdk.out'));
+    let self: FaultCloud | undefined;
+    const early: Array<(fc: FaultCloud) => void> = [];
+    const later = (f: (fc: FaultCloud) => void): void => (self ? f(self) : void early.push(f));
+    const cloud = await startLocalCloud({
+      assemblyDir: path.join(stateDir, 'cdk.out'),
+      projectDir: PROJECT_DIR,
+      stateDir,
+      ports: { sqs: 0, kinesis: 0 },
+      kinesis: 'kinesalite',
+      timeScale: options.timeScale,
+      quiet: true,
+      log: () => undefined,
+      onInvocation: (r) => later((fc) => fc.onReport(r)),
+      onFunctionLog: (l) => later((fc) => fc.onLog(l.functionName, l.stream, l.line)),
+      onFatal: (err) => later((fc) => (fc.fatalError = err)),
+    });
+    try {
+      self = new FaultCloud(cloud, stateDir, childrenBefore);
+    } catch (err) {
+      await cloud.stop();
+      throw err;
+    }
+    for (const f of early.splice(0)) f(self);
+    const fc = self;
+    cloud.lambda?.events.on('error', ({ err, where }: { err: unknown; where: string }) => {
+      fc.serviceErrors.push({ where, message: err instanceof Error ? `${err.name}: ${err.message}` : String(err), at: Date.now() });
+    });
+    return fc;
+  }
+
+  tally(functionName: string): FunctionTally {
+    let t = this.tallies.get(functionName);
+    if (!t) this.tallies.set(functionName, (t = new FunctionTally()));
+    return t;
+  }
+
+  private onReport(r: InvocationReport): void {
+    const t = this.tally(r.functionName);
+    t.invocations++;
+    t.outcomes[r.outcome]++;
+    const failed = new Set(r.failedIds);
+    for (const id of r.recordIds) {
+      bump(failed.has(id) ? t.failed : t.ok, id);
+      if (!failed.has(id)) t.sequence.push(id);
+    }
+  }
+
+  private onLog(functionName: string, stream: string, line: string): void {
+    if (stream === 'runtime') {
+      this.runtimeLines.push({ functionName, line, at: Date.now() });
+      return;
+    }
+    if (!line.startsWith('{') || !line.includes('"message"')) return;
+    let entry: { message?: unknown; envelopeId?: unknown; messageId?: unknown; sequenceNumber?: unknown; reason?: unknown; detail?: unknown };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      return;
+    }
+    const msg = typeof entry.message === 'string' ? entry.message : '';
+    const id = typeof entry.envelopeId === 'string' ? entry.envelopeId : undefined;
+    const t = this.tally(functionName);
+    if (id && (msg === 'job done' || msg === 'event processed')) bump(t.effects, id);
+    else if (id && /already (done|processed)/.test(msg)) bump(t.absorbed, id);
+    else if (id && /in progress in another invocation/.test(msg)) bump(t.inProgress, id);
+    else if (/^invalid (job|event) envelope/.test(msg)) {
+      const key = typeof entry.messageId === 'string' ? entry.messageId : typeof entry.sequenceNumber === 'string' ? entry.sequenceNumber : undefined;
+      if (!key) return;
+      const list = this.invalidLogs.get(key) ?? [];
+      list.push({ functionName, reason: String(entry.reason), detail: String(entry.detail), ...(id ? { envelopeId: id } : {}) });
+      this.invalidLogs.set(key, list);
+    }
+  }
+
+  get lambda(): NonNullable<LocalCloud['lambda']> {
+    if (!this.cloud.lambda) throw new Error('the Lambda service is not running');
+    return this.cloud.lambda;
+  }
+
+  consumer(name: string): Consumer {
+    const c = this.consumers.find((x) => x.name === name);
+    if (!c) throw new Error(`no consumer ${name} (have ${this.consumers.map((x) => x.name).join(', ')})`);
+    return c;
+  }
+
+  /** Jobs through the project's producer, split over `concurrency` concurrent calls. */
+  async enqueue(jobs: readonly KnownJob[], o: { client?: SendMessageBatchSender; concurrency?: number; retry?: RetryOptions } = {}): Promise<EnqueueReport[]> {
+    const client = o.client ?? this.clients.sqs;
+    return Promise.all(split(jobs, o.concurrency ?? 1).map((part) => enqueueJobs(part, { client, queueUrl: this.jobs.url, maxMessageBytes: this.jobs.maximumMessageSize, ...o.retry })));
+  }
+
+  /**
+   * Events through the project's producer. Split by partition key over `concurrency` concurrent calls, so each
+   * key stays within one call and the producer's per-key order holds.
+   */
+  async publish(events: readonly KnownEvent[], o: { client?: PutRecordsSender; concurrency?: number; retry?: RetryOptions } = {}): Promise<Array<{ events: KnownEvent[]; report: PublishReport }>> {
+    const client = o.client ?? this.clients.kinesis;
+    const n = Math.max(1, o.concurrency ?? 1);
+    const parts: KnownEvent[][] = Array.from({ length: n }, () => []);
+    for (const e of events) parts[hashOf(e.partitionKey) % n]!.push(e);
+    return Promise.all(
+      parts.filter((p) => p.length > 0).map(async (part) => ({ events: part, report: await publishEvents(part, { client, streamName: this.stream.name, ...o.retry }) })),
+    );
+  }
+
+  /** Bodies the producer would refuse, sent raw (SendMessageBatch), to reach the worker as they are. */
+  async sendRawJobs(bodies: readonly string[]): Promise<RawJob[]> {
+    const out: RawJob[] = [];
+    for (let i = 0; i < bodies.length; i += 10) {
+      const chunk = bodies.slice(i, i + 10);
+      const res = await this.clients.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.jobs.url, Entries: chunk.map((b, j) => ({ Id: String(j), MessageBody: b })) }));
+      if ((res.Failed ?? []).length > 0) throw new Error(`raw SendMessageBatch refused: ${short(res.Failed)}`);
+      for (const s of res.Successful ?? []) {
+        const body = chunk[Number(s.Id)]!;
+        out.push({ id: recordId(body, s.MessageId!), messageId: s.MessageId!, body });
+      }
+    }
+    return out;
+  }
+
+  /** Records the producer would refuse, put raw (PutRecords), to reach the consumers as they are. */
+  async putRawEvents(records: ReadonlyArray<{ partitionKey: string; data: Buffer }>, client: KinesisClient = this.clients.kinesis): Promise<RawEvent[]> {
+    const out: RawEvent[] = [];
+    for (let i = 0; i < records.length; i += 500) {
+      const chunk = records.slice(i, i + 500);
+      const res = await client.send(new PutRecordsCommand({ StreamName: this.stream.name, Records: chunk.map((r) => ({ PartitionKey: r.partitionKey, Data: r.data })) }));
+      (res.Records ?? []).forEach((r, j) => {
+        if (r.ErrorCode || !r.SequenceNumber) throw new Error(`raw PutRecords refused record ${j}: ${r.ErrorCode} ${r.ErrorMessage}`);
+        const rec = chunk[j]!;
+        out.push({ id: recordId(rec.data.toString('utf8'), r.SequenceNumber), sequenceNumber: r.SequenceNumber, shardId: r.ShardId!, partitionKey: rec.partitionKey, data: rec.data });
+      });
+    }
+    return out;
+  }
+
+  async queueDepth(q: LocalQueue = this.jobs): Promise<number> {
+    const a = (
+      await this.clients.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: q.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+      )
+    ).Attributes;
+    return Number(a?.ApproximateNumberOfMessages ?? 0) + Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a?.ApproximateNumberOfMessagesDelayed ?? 0);
+  }
+
+  /** Every Kinesis mapping's lag, in records. */
+  lagRecords(): Record<string, number> {
+    const s = this.lambda.mappingStats();
+    return Object.fromEntries(this.consumers.map((c) => [c.name, s[c.mapping.logicalId]?.behindRecords ?? 0]));
+  }
+
+  async stop(): Promise<{ orphans: number[] }> {
+    this.clients.destroy();
+    await this.cloud.stop();
+    for (const s of this.extraStops.splice(0)) await s().catch(() => undefined);
+    // a SIGKILLed runtime is reaped asynchronously: give the exit handlers a moment, bounded
+    let orphans: number[] = [];
+    const deadline = Date.now() + 10_000;
+    do {
+      orphans = childPids().filter((p) => !this.childrenBefore.includes(p));
+      if (orphans.length === 0) break;
+      await sleep(100);
+    } while (Date.now() < deadline);
+    fs.rmSync(this.stateDir, { recursive: true, force: true });
+    return { orphans };
+  }
+}
+
+export function split<T>(items: readonly T[], parts: number): T[][] {
+  const n = Math.max(1, Math.min(parts, items.length || 1));
+  const size = Math.ceil(items.length / n);
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function hashOf(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
