@@ -79,6 +79,24 @@ export const errorName = (error: unknown): string =>
   error instanceof Error ? error.name : typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : 'Error';
 export const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/** An entry that has used its last attempt without a result is reported with the last error seen. */
+export function failExhausted<E extends { readonly index: number; readonly attempts: number; readonly lastError?: { code: string; message: string } }>(
+  entries: readonly E[],
+  results: ReadonlyArray<unknown>,
+  maxAttempts: number,
+  fail: (entry: E, failure: Omit<DeliveryFailure, 'index' | 'id' | 'ok' | 'attempts'>) => void,
+): void {
+  for (const entry of entries) {
+    if (results[entry.index] === undefined && entry.attempts >= maxAttempts) {
+      fail(entry, {
+        reason: 'retries-exhausted',
+        errorCode: entry.lastError?.code ?? 'Unknown',
+        message: `${entry.lastError?.message ?? 'no result'} (after ${entry.attempts} attempts)`,
+      });
+    }
+  }
+}
+
 export function summarize<S extends { readonly ok: true }>(results: ReadonlyArray<S | DeliveryFailure>): DeliveryReport<S> {
   const succeeded = results.filter((r) => r.ok).length;
   return { results, succeeded, failed: results.length - succeeded };

@@ -14,6 +14,7 @@ import {
   chunks,
   errorMessage,
   errorName,
+  failExhausted,
   isRetryableRequestError,
   summarize,
   type DeliveryFailure,
@@ -136,15 +137,7 @@ export async function enqueueJobs(jobs: readonly unknown[], options: EnqueueJobs
         retryAfter = Math.max(retryAfter, entry.attempts);
       });
     }
-    for (const entry of pending) {
-      if (results[entry.index] === undefined && entry.attempts >= retry.maxAttempts) {
-        fail(entry, {
-          reason: 'retries-exhausted',
-          errorCode: entry.lastError?.code ?? 'Unknown',
-          message: `${entry.lastError?.message ?? 'no result'} (after ${entry.attempts} attempts)`,
-        });
-      }
-    }
+    failExhausted(pending, results, retry.maxAttempts, fail);
     pending = pending.filter((entry) => results[entry.index] === undefined);
     if (pending.length > 0 && retryAfter > 0) await retry.wait(retryAfter);
   }

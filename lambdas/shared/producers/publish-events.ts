@@ -18,6 +18,7 @@ import {
   chunks,
   errorMessage,
   errorName,
+  failExhausted,
   isRetryableRequestError,
   summarize,
   type DeliveryFailure,
@@ -160,16 +161,7 @@ export async function publishEvents(events: readonly unknown[], options: Publish
       });
     }
 
-    // Entries still unresolved after their last allowed attempt are reported with the last error seen.
-    for (const entry of eligible) {
-      if (results[entry.index] === undefined && entry.attempts >= retry.maxAttempts) {
-        fail(entry, {
-          reason: 'retries-exhausted',
-          errorCode: entry.lastError?.code ?? 'Unknown',
-          message: `${entry.lastError?.message ?? 'no result'} (after ${entry.attempts} attempts)`,
-        });
-      }
-    }
+    failExhausted(eligible, results, retry.maxAttempts, fail);
     pending = pending.filter((entry) => results[entry.index] === undefined);
     if (pending.length > 0 && retryAfter > 0) await retry.wait(retryAfter);
   }
