@@ -54,10 +54,14 @@ export function renderReport(results: BenchResults, analyses: readonly MissAnaly
   const misses = results.figures.flatMap((f) => f.rows.filter((r) => r.target && !r.target.pass).map((r) => ({ f, r })));
   lines.push('', '## Misses', '');
   if (misses.length === 0) lines.push('None: every figure with a target met it in this run.');
+  const explained = new Set<MissAnalysis>();
   for (const { f, r } of misses) {
     lines.push(`- Figure ${f.id}, ${r.name}: ${formatNumber(r.value)} ${r.unit} against ${r.target!.text}. ${r.note ?? ''}`.trim());
     const analysis = analyses.find((a) => a.figure === f.id && a.match.test(r.name));
-    if (analysis) lines.push(`  ${analysis.text}`);
+    // One explanation per cause: the first miss it applies to carries it, the others point back to it.
+    if (analysis && explained.has(analysis)) lines.push('  Why: as for the first miss of this figure above.');
+    else if (analysis) lines.push(`  ${analysis.text}`);
+    if (analysis) explained.add(analysis);
   }
   lines.push('', '## Figures', '');
   for (const figure of results.figures) {

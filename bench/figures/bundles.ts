@@ -43,6 +43,13 @@ interface Bundle {
   readonly mapBytes: number;
   readonly env: Record<string, string>;
   readonly externalSdk: boolean;
+  /** The @aws-sdk/* packages the bundle requires from the runtime, sorted. */
+  readonly sdkModules: readonly string[];
+}
+
+/** The external @aws-sdk/* packages a bundle requires (esbuild leaves them as plain require calls). */
+export function requiredSdkModules(source: string): string[] {
+  return [...new Set([...source.matchAll(/require\("(@aws-sdk\/[a-z0-9-]+)"\)/g)].map((m) => m[1]!))].sort();
 }
 
 /** Builds an anchor the way NodejsFunction builds ours: esbuild, bundle, minify, external source map, node24, CJS. */
@@ -83,6 +90,12 @@ function lambdaLikeEnv(root: string, name: string): Record<string, string> {
   };
 }
 
+/** The child's script for attribution: times `require` of each of `modules` in one process, in order. */
+export function importModulesScript(modules: readonly string[]): string {
+  const load = modules.map((m) => `require(${JSON.stringify(m)});`).join('');
+  return `const t0=process.hrtime.bigint();${load}process.stdout.write(String(Number(process.hrtime.bigint()-t0)/1e6));`;
+}
+
 /** The child's script: times `require` of the bundle from inside, and checks it exports the handler. */
 export function importScript(file: string | null, expectHandler = true): string {
   const check = expectHandler ? `if(typeof m.handler!=='function')throw new Error('no handler export');` : '';
@@ -100,13 +113,15 @@ export async function bundlesFigure(options: BenchOptions, assemblyDir: string):
 
   const bundles: Bundle[] = functions.map((f: AssemblyFunction) => {
     const file = path.join(f.assetDir, 'index.js');
+    const sdkModules = requiredSdkModules(fs.readFileSync(file, 'utf8'));
     return {
       name: f.name,
       file,
       bytes: sizeOf(file),
       mapBytes: sizeOf(`${file}.map`),
       env: { ...lambdaLikeEnv(options.root, f.name), ...f.environment },
-      externalSdk: /require\("@aws-sdk\//.test(fs.readFileSync(file, 'utf8')),
+      externalSdk: sdkModules.length > 0,
+      sdkModules,
     };
   });
   const anchors: (Bundle & { quoted: string })[] = [];
@@ -120,16 +135,22 @@ export async function bundlesFigure(options: BenchOptions, assemblyDir: string):
       // Same variables as our functions, including NODE_OPTIONS=--enable-source-maps in the deployed mode.
       env: { ...lambdaLikeEnv(options.root, 'anchor'), ...bundles[0]!.env, JOB_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/bench-placeholder' },
       externalSdk: anchor.external.length > 0,
+      sdkModules: [],
       quoted: anchor.quoted,
     });
   }
   const all = [...bundles, ...anchors];
   const EMPTY = '(empty script)';
-  // Attribution: the runtime's SQS client alone, which the SQS-using functions load at init.
-  const SDK = '@aws-sdk/client-sqs';
+  // Attribution (deployed mode only): each runtime SDK package the functions require, alone, and each
+  // function's set of them together in one process (they share @smithy/* and @aws-sdk/core, so the singles
+  // do not add up). Variant names of SDK sets are the packages joined by " + ".
+  const singles = [...new Set(bundles.flatMap((b) => b.sdkModules))].sort();
+  const sets = [...new Set(bundles.filter((b) => b.sdkModules.length > 1).map((b) => b.sdkModules.join(' + ')))];
+  const sdkVariants = [...singles, ...sets.filter((set) => !singles.includes(set))];
+  const isSdk = new Set(sdkVariants);
   const variants: string[] = [];
   for (const mode of ['deployed', 'nomaps'] as Mode[]) {
-    variants.push(`${mode}|${EMPTY}`, `${mode}|${SDK}`, ...all.map((b) => `${mode}|${b.name}`));
+    variants.push(`${mode}|${EMPTY}`, ...(mode === 'deployed' ? sdkVariants.map((v) => `${mode}|${v}`) : []), ...all.map((b) => `${mode}|${b.name}`));
   }
   const inProcess: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v, []]));
   const byName = new Map(all.map((b) => [b.name, b]));
@@ -140,7 +161,7 @@ export async function bundlesFigure(options: BenchOptions, assemblyDir: string):
     const bundle = byName.get(name);
     const env = { ...(bundle?.env ?? { ...lambdaLikeEnv(options.root, 'empty'), NODE_OPTIONS: sourceMapsOn }) };
     if (mode === 'nomaps') delete env['NODE_OPTIONS'];
-    const script = name === SDK ? importScript(SDK, false) : importScript(bundle ? bundle.file : null);
+    const script = isSdk.has(name) ? importModulesScript(name.split(' + ')) : importScript(bundle ? bundle.file : null);
     const run = await timeProcess(process.execPath, ['-e', script], { env, cwd: options.tmp, timeoutMs: 30_000 });
     inProcess[variant]!.push(Number(run.stdout));
     return run.wallMs;
@@ -162,7 +183,7 @@ export async function bundlesFigure(options: BenchOptions, assemblyDir: string):
       baseline: { label: anchor.name, value: round(anchor.bytes / KB), unit: 'KB' },
       ratio: round(b.bytes / anchor.bytes),
       target: { text: `≤ ${SIZE_TARGET_KB} KB`, pass: kb <= SIZE_TARGET_KB },
-      note: `source map apart: ${round(b.mapBytes / KB)} KB (index.js.map)${b.externalSdk ? '; requires @aws-sdk/client-sqs from the runtime' : ''}`,
+      note: `source map apart: ${round(b.mapBytes / KB)} KB (index.js.map)${b.externalSdk ? `; requires ${b.sdkModules.join(', ')} from the runtime` : ''}`,
     });
     const ms = net('deployed', b.name);
     rows.push({
@@ -176,16 +197,22 @@ export async function bundlesFigure(options: BenchOptions, assemblyDir: string):
       note:
         `process ${round(med('deployed', b.name))} ms vs empty script ${round(med('deployed', EMPTY))} ms (${sourceMapsOn || 'no NODE_OPTIONS'}); ` +
         `require() alone ${round(inProc('deployed', b.name))} ms; without source maps ${round(net('nomaps', b.name))} ms net, require() ${round(inProc('nomaps', b.name))} ms` +
-        (b.externalSdk ? `; of which the runtime's ${SDK} alone: ${round(net('deployed', SDK))} ms net (require() ${round(inProc('deployed', SDK))} ms)` : ''),
+        (b.externalSdk
+          ? `; of which the runtime SDK it requires (${b.sdkModules.join(' + ')}) ${round(net('deployed', b.sdkModules.join(' + ')))} ms net ` +
+            `(require() ${round(inProc('deployed', b.sdkModules.join(' + ')))} ms), leaving ≈ ${round(ms - net('deployed', b.sdkModules.join(' + ')))} ms for the bundle's own code`
+          : ''),
     });
   }
-  rows.push({
-    name: `${SDK} alone (from NODE_PATH, as the runtime's SDK): import`,
-    value: round(net('deployed', SDK)),
-    unit: 'ms',
-    n: rounds,
-    note: `require() ${round(inProc('deployed', SDK))} ms; informative: the share of the SQS-using functions' import that is the SDK`,
-  });
+  for (const v of sdkVariants) {
+    const users = bundles.filter((b) => b.sdkModules.includes(v) || b.sdkModules.join(' + ') === v).map((b) => b.name);
+    rows.push({
+      name: `${v}${v.includes(' + ') ? ' together' : ' alone'} (from NODE_PATH, as the runtime's SDK): import`,
+      value: round(net('deployed', v)),
+      unit: 'ms',
+      n: rounds,
+      note: `require() ${round(inProc('deployed', v))} ms; informative: required at init by ${users.join(', ')}`,
+    });
+  }
   for (const a of anchors) {
     rows.push({
       name: `${a.name}: bundle / import`,
@@ -206,7 +233,8 @@ export async function bundlesFigure(options: BenchOptions, assemblyDir: string):
       `(empty-script process start), medians of ${rounds} processes each, all variants interleaved round-robin. Each process gets the ` +
       `function's own environment from the template (NODE_OPTIONS=--enable-source-maps as deployed; intrinsic values replaced by a placeholder), ` +
       `Lambda-like variables (AWS_REGION, AWS_LAMBDA_FUNCTION_NAME…) and NODE_PATH=node_modules so that the external @aws-sdk/* resolves as the ` +
-      `runtime's SDK does. Baseline: the issue's anchor handlers rebuilt with NodejsFunction's esbuild settings (bundle, minify, ` +
+      `runtime's SDK does. Attribution: each runtime SDK package the functions require, and each function's set of them, imported alone in ` +
+      `the same interleaved run (a set costs less than the sum of its packages: they share @smithy/* and @aws-sdk/core). Baseline: the issue's anchor handlers rebuilt with NodejsFunction's esbuild settings (bundle, minify, ` +
       `external source map, node24, CJS) and measured in the same interleaved run; the anchor with a bundled SQS client is the baseline ` +
       `of functions that use SQS. Also measured without NODE_OPTIONS (no source maps).`,
     rows,

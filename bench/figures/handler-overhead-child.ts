@@ -1,17 +1,30 @@
 /**
  * Child process of figure 3 (run by tsx; stdout goes to /dev/null so the handlers' log and EMF lines cost
- * what writing them costs, without flooding the terminal). Telemetry settings come from the parent through
- * POWERTOOLS_* variables, read when the handler modules load. Writes its samples as JSON to BENCH_RESULT_FILE.
+ * what writing them costs, without flooding the terminal). Telemetry settings and the idempotency table
+ * (IDEMPOTENCY_*, AWS_ENDPOINT_URL_DYNAMODB = the parent's dynalite) come from the parent's environment, read
+ * when the handler modules load, as on Lambda. Writes its samples as JSON to BENCH_RESULT_FILE.
+ *
+ * Series per batch size: the real handler with its idempotency storage in memory (in-memory-idempotency.ts),
+ * the same handler with its storage on dynalite, the bare loop, and, for analytics, the handler built from
+ * the same exported factory (streamConsumerHandler) with idempotency passed through (no Powertools
+ * idempotency at all) to attribute the idempotency layer's CPU. Every invocation gets fresh envelopes (new
+ * ids, built before the clock starts): a repeated batch would measure the duplicate path.
  */
 import * as fs from 'node:fs';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord, SQSEvent, SQSRecord } from 'aws-lambda';
-import { metricsFor } from '../../lambdas/analytics/analytics';
+import { ANALYTICS_EVENTS, metricsFor } from '../../lambdas/analytics/analytics';
 import { handler as analyticsHandler } from '../../lambdas/analytics/handler';
 import { createFakePorts } from '../../lambdas/job-worker/fakes';
 import { handler as workerHandler } from '../../lambdas/job-worker/handler';
 import { runJob } from '../../lambdas/job-worker/jobs';
 import { newEvent, newJob, parseEvent, parseJob, serializeEnvelope, type KnownEvent, type KnownJob } from '../../lambdas/shared/envelope';
+import type { Idempotency } from '../../lambdas/shared/idempotency';
+import { streamConsumerHandler } from '../../lambdas/shared/stream-consumer';
+import { createTelemetry } from '../../lambdas/shared/telemetry';
 import { runInterleaved } from '../lib/stats';
+import { installInMemoryIdempotency, type StoreMode } from './in-memory-idempotency';
+
+const store = installInMemoryIdempotency();
 
 const REGION = 'us-east-1';
 const QUEUE_ARN = `arn:aws:sqs:${REGION}:000000000000:bench-jobs`;
@@ -122,38 +135,75 @@ async function bareAnalytics(event: KinesisStreamEvent): Promise<void> {
   }
 }
 
+/** No idempotency: the per-event function runs every time (attribution only, never deployed). */
+const passThrough: Idempotency = {
+  registerLambdaContext: () => undefined,
+  once: (fn) => async (payload, ...rest) => ({ duplicate: false, result: (await fn(payload, ...rest)) ?? null }),
+};
+
+/** lambdas/analytics/handler.ts's consumer, built through the same factory without idempotency. */
+const analyticsWithoutIdempotency = streamConsumerHandler(
+  {
+    handles: ANALYTICS_EVENTS,
+    onEvent: async (event, { counters }) => {
+      for (const point of metricsFor(event)) counters.add(point.name, point.value, point.dimensions, point.unit);
+    },
+  },
+  createTelemetry(),
+  passThrough,
+);
+
+interface Series {
+  readonly size: number;
+  readonly store: StoreMode;
+  readonly records: number;
+  readonly build: (size: number) => unknown;
+  readonly run: (event: never) => Promise<unknown>;
+}
+
 async function main(): Promise<void> {
   const out = process.env['BENCH_RESULT_FILE'];
   if (!out) throw new Error('BENCH_RESULT_FILE is not set');
   const samples = Number(process.env['BENCH_SAMPLES'] ?? '15');
   const recordsPerSample = Number(process.env['BENCH_RECORDS_PER_SAMPLE'] ?? '2000');
+  const dynamoRecordsPerSample = Number(process.env['BENCH_DYNAMODB_RECORDS_PER_SAMPLE'] ?? '200');
   const sizes = [10, 100];
-  const batches = new Map<string, { run: () => Promise<unknown>; size: number }>();
+  const series = new Map<string, Series>();
+  const mem = (records: number) => ({ store: 'memory' as const, records });
   for (const size of sizes) {
-    const sqs = sqsEvent(size);
-    const kin = kinesisEvent(size);
-    batches.set(`worker/handler/${size}`, { size, run: () => workerHandler(sqs, context) });
-    batches.set(`worker/bare/${size}`, { size, run: () => bareWorker(sqs) });
-    batches.set(`analytics/handler/${size}`, { size, run: () => analyticsHandler(kin, context) });
-    batches.set(`analytics/bare/${size}`, { size, run: () => bareAnalytics(kin) });
+    series.set(`worker/handler/${size}`, { size, ...mem(recordsPerSample), build: sqsEvent, run: (e: SQSEvent) => workerHandler(e, context) });
+    series.set(`worker/bare/${size}`, { size, ...mem(recordsPerSample), build: sqsEvent, run: (e: SQSEvent) => bareWorker(e) });
+    series.set(`worker/dynamodb/${size}`, { size, store: 'dynamodb', records: dynamoRecordsPerSample, build: sqsEvent, run: (e: SQSEvent) => workerHandler(e, context) });
+    series.set(`analytics/handler/${size}`, { size, ...mem(recordsPerSample), build: kinesisEvent, run: (e: KinesisStreamEvent) => analyticsHandler(e, context) });
+    series.set(`analytics/bare/${size}`, { size, ...mem(recordsPerSample), build: kinesisEvent, run: (e: KinesisStreamEvent) => bareAnalytics(e) });
+    series.set(`analytics/no-idempotency/${size}`, { size, ...mem(recordsPerSample), build: kinesisEvent, run: (e: KinesisStreamEvent) => analyticsWithoutIdempotency(e, context) });
+    series.set(`analytics/dynamodb/${size}`, { size, store: 'dynamodb', records: dynamoRecordsPerSample, build: kinesisEvent, run: (e: KinesisStreamEvent) => analyticsHandler(e, context) });
   }
-  // Check once that the handlers succeed on these batches (a failing record would measure the error path).
-  for (const [name, b] of batches) {
-    const result = (await b.run()) as { batchItemFailures?: unknown[] } | undefined;
+  // Check once that every series succeeds on fresh batches (a failing record would measure the error path) and
+  // that the storage calls go where the series says.
+  for (const [name, s] of series) {
+    store.mode = s.store;
+    const before = store.size();
+    const result = (await s.run(s.build(s.size) as never)) as { batchItemFailures?: unknown[] } | undefined;
     if (result?.batchItemFailures && result.batchItemFailures.length > 0) throw new Error(`${name}: ${result.batchItemFailures.length} records failed`);
+    const grew = store.size() - before;
+    const expected = name.includes('/handler/') ? s.size : 0;
+    if (grew !== expected) throw new Error(`${name}: ${grew} in-memory idempotency records written, expected ${expected}`);
   }
   const timeSample = async (name: string): Promise<number> => {
-    const b = batches.get(name)!;
-    const invocations = Math.max(1, Math.round(recordsPerSample / b.size));
+    const s = series.get(name)!;
+    const invocations = Math.max(1, Math.round(s.records / s.size));
+    const batches = Array.from({ length: invocations }, () => s.build(s.size) as never);
+    store.mode = s.store;
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < invocations; i++) await b.run();
+    for (const batch of batches) await s.run(batch);
     const ns = Number(process.hrtime.bigint() - t0);
-    return ns / 1000 / (invocations * b.size); // µs per record
+    return ns / 1000 / (invocations * s.size); // µs per record
   };
-  const names = [...batches.keys()];
+  const names = [...series.keys()];
   await runInterleaved(names, 3, timeSample); // warm-up: JIT, not recorded
   const result = await runInterleaved(names, samples, timeSample);
-  fs.writeFileSync(out, JSON.stringify({ usPerRecord: result, sink }));
+  fs.writeFileSync(out, JSON.stringify({ usPerRecord: result, sink, inMemoryRecords: store.size() }));
 }
 
 main().catch((error: unknown) => {

@@ -104,3 +104,46 @@ export async function startKinesisLocal(ready: (endpoint: string) => Promise<boo
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/**
+ * dynalite (DynamoDB) in this process with the idempotency table as the IdempotencyTable construct declares it
+ * (partition key `id`, on-demand). Figure 3 runs it in the parent so that the handler's child process pays the
+ * round trips, as a Lambda pays them to DynamoDB, without serving them on its own event loop.
+ */
+export async function startDynalite(tableName: string): Promise<Emulator> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const dynalite = require('dynalite') as (opts: Record<string, unknown>) => http.Server;
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  const endpoint = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  const { CreateTableCommand, DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+  const client = new DynamoDBClient({ endpoint, region: REGION, credentials: CREDENTIALS });
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  } finally {
+    client.destroy();
+  }
+  return {
+    endpoint,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mappedFunctions } from '../../bench/lib/assembly';
 import type { BenchResults } from '../../bench/lib/types';
-import { importScript } from '../../bench/figures/bundles';
+import { importModulesScript, importScript, requiredSdkModules } from '../../bench/figures/bundles';
 import { parseMaxRssKiB } from '../../bench/figures/synth';
 import { renderReport } from '../../bench/report';
 
@@ -44,6 +44,14 @@ describe('renderReport', () => {
   it('escapes pipes inside cells so the table keeps its columns', () => {
     expect(md).toContain('worker \\| size');
   });
+  it('prints one explanation per cause: later misses of the same analysis point back to it', () => {
+    const r = results();
+    const fig = r.figures[0]!;
+    const twice = { ...r, figures: [{ ...fig, rows: [...fig.rows, { ...fig.rows[1]!, name: 'consumer import (again)' }] }] };
+    const out = renderReport(twice, [{ figure: '1', match: /^consumer import/, text: 'ANALYSIS-TEXT' }]);
+    expect(out.match(/ANALYSIS-TEXT/g)).toHaveLength(1);
+    expect(out).toContain('consumer import (again): 92 ms against ≤ 80 ms. the SDK client is 50 ms of it\n  Why: as for the first miss');
+  });
   it('shows a skipped figure with its reason and no number', () => {
     expect(md).toMatch(/\| 4 \| End to end \| not measured \| .* skipped \| \| not implemented: needs the local cloud \|/);
   });
@@ -78,5 +86,15 @@ describe('helpers of the figures', () => {
     expect(withImport).toContain('require("/x/index.js")');
     expect(empty).not.toContain('require');
     expect(withImport.startsWith(empty.slice(0, 30))).toBe(true);
+  });
+  it('finds the external SDK packages a bundle requires, once each, sorted', () => {
+    const src = 'var a=require("@aws-sdk/client-sqs"),b=require("@aws-sdk/client-dynamodb");c=require("@aws-sdk/client-sqs");require("zod")';
+    expect(requiredSdkModules(src)).toEqual(['@aws-sdk/client-dynamodb', '@aws-sdk/client-sqs']);
+    expect(requiredSdkModules('no sdk')).toEqual([]);
+  });
+  it('the attribution script requires every module of a set, in order', () => {
+    const script = importModulesScript(['@aws-sdk/client-dynamodb', '@aws-sdk/util-dynamodb']);
+    expect(script).toContain('require("@aws-sdk/client-dynamodb");require("@aws-sdk/util-dynamodb");');
+    expect(script.startsWith(importScript(null).slice(0, 30))).toBe(true);
   });
 });
