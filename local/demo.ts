@@ -1,9 +1,9 @@
 // `npm run demo`: jobs (one poison) and events (one malformed) through the local cloud, checked, summarized.
 import * as crypto from 'node:crypto';
 import * as zlib from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { BucketReader } from './bucket-reader';
 import { createLocalClients, type LocalClients } from './emulators';
 import { LocalCloudError, startLocalCloud, type LocalCloud, type LocalCloudOptions } from './index';
 import type { InvocationReport, LocalFunction, LocalKinesisMapping, LocalQueue } from './types';
@@ -72,22 +72,6 @@ async function queueDepth(clients: LocalClients, q: LocalQueue): Promise<number>
 }
 
 /** Reads new objects of a bucket once each (the local buckets are small). */
-class BucketReader {
-  readonly bodies = new Map<string, Buffer>();
-  constructor(private readonly clients: LocalClients, private readonly bucket: string) {}
-  async refresh(): Promise<void> {
-    let token: string | undefined;
-    do {
-      const page = await this.clients.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, ContinuationToken: token }));
-      for (const o of page.Contents ?? []) {
-        if (!o.Key || this.bodies.has(o.Key)) continue;
-        const obj = await this.clients.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: o.Key }));
-        this.bodies.set(o.Key, Buffer.from(await obj.Body!.transformToByteArray()));
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-  }
-}
 
 function archiveRecords(body: Buffer, delimiter: string): number {
   const text = (body[0] === 0x1f && body[1] === 0x8b ? zlib.gunzipSync(body) : body).toString('utf8');

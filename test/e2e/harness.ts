@@ -5,7 +5,6 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { createLocalClients, type LocalClients } from '../../local/emulators';
@@ -375,28 +374,7 @@ export async function peekAll(clients: LocalClients, q: LocalQueue): Promise<Pee
 
 // ── buckets ─────────────────────────────────────────────────────────────────────────────────────────────
 
-/** Reads each object of a bucket once (the local buckets stay small); keys in listing order. */
-export class BucketReader {
-  readonly bodies = new Map<string, Buffer>();
-  constructor(
-    private readonly clients: LocalClients,
-    readonly bucket: string,
-  ) {}
-
-  async refresh(): Promise<Map<string, Buffer>> {
-    let token: string | undefined;
-    do {
-      const page = await this.clients.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, ContinuationToken: token }));
-      for (const o of page.Contents ?? []) {
-        if (!o.Key || this.bodies.has(o.Key)) continue;
-        const obj = await this.clients.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: o.Key }));
-        this.bodies.set(o.Key, Buffer.from(await obj.Body!.transformToByteArray()));
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    return this.bodies;
-  }
-}
+export { BucketReader } from '../../local/bucket-reader';
 
 export const isGzip = (b: Buffer): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 export const gunzip = (b: Buffer): string => zlib.gunzipSync(b).toString('utf8');

@@ -57,22 +57,9 @@ export function short(v: unknown, max = 800): string {
 
 // ── processes ─────────────────────────────────────────────────────────────────────────────────────────────
 
-/** Live (non-zombie) children of this process, from /proc. */
-export function childPids(parent = process.pid): number[] {
-  if (!fs.existsSync('/proc/self/stat')) return [];
-  const out: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(ppid) === parent && state !== 'Z') out.push(Number(entry));
-    } catch {
-      // exited while we looked
-    }
-  }
-  return out;
-}
+import { childPids } from '../e2e/harness';
+
+export { childPids };
 
 // ── per-function tallies, fed by reports and log lines ────────────────────────────────────────────────────
 
