@@ -79,6 +79,23 @@ export const errorName = (error: unknown): string =>
   error instanceof Error ? error.name : typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : 'Error';
 export const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/**
+ * A whole request threw: a retryable error (network, 5xx, throttling) marks every entry of the chunk for another
+ * attempt and returns the attempt count to back off by (0 when nothing is retried); any other fails them all.
+ */
+export function requestFailed<E extends { attempts: number; lastError?: { code: string; message: string } }>(
+  chunk: readonly E[],
+  error: unknown,
+  fail: (entry: E, failure: Omit<DeliveryFailure, 'index' | 'id' | 'ok' | 'attempts'>) => void,
+): number {
+  if (!isRetryableRequestError(error)) {
+    for (const entry of chunk) fail(entry, { reason: 'request-failed', errorCode: errorName(error), message: errorMessage(error) });
+    return 0;
+  }
+  for (const entry of chunk) entry.lastError = { code: errorName(error), message: errorMessage(error) };
+  return chunk[0]?.attempts ?? 0;
+}
+
 /** An entry that has used its last attempt without a result is reported with the last error seen. */
 export function failExhausted<E extends { readonly index: number; readonly attempts: number; readonly lastError?: { code: string; message: string } }>(
   entries: readonly E[],

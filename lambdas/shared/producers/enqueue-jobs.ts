@@ -12,10 +12,8 @@ import { DEFAULT_MAX_JOB_BYTES, serializeEnvelope, validateJob } from '../envelo
 import {
   backoff,
   chunks,
-  errorMessage,
-  errorName,
   failExhausted,
-  isRetryableRequestError,
+  requestFailed,
   summarize,
   type DeliveryFailure,
   type DeliveryReport,
@@ -109,12 +107,7 @@ export async function enqueueJobs(jobs: readonly unknown[], options: EnqueueJobs
           }),
         );
       } catch (error) {
-        if (!isRetryableRequestError(error)) {
-          for (const entry of chunk) fail(entry, { reason: 'request-failed', errorCode: errorName(error), message: errorMessage(error) });
-          continue;
-        }
-        for (const entry of chunk) entry.lastError = { code: errorName(error), message: errorMessage(error) };
-        retryAfter = Math.max(retryAfter, chunk[0]!.attempts);
+        retryAfter = Math.max(retryAfter, requestFailed(chunk, error, fail));
         continue;
       }
       const ok = new Map((output.Successful ?? []).map((s) => [s.Id, s]));

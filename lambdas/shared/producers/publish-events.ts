@@ -16,10 +16,8 @@ import { DEFAULT_MAX_EVENT_BYTES, MIB, serializeEnvelope, validateEvent } from '
 import {
   backoff,
   chunks,
-  errorMessage,
-  errorName,
   failExhausted,
-  isRetryableRequestError,
+  requestFailed,
   summarize,
   type DeliveryFailure,
   type DeliveryReport,
@@ -135,12 +133,7 @@ export async function publishEvents(events: readonly unknown[], options: Publish
           }),
         );
       } catch (error) {
-        if (!isRetryableRequestError(error)) {
-          for (const entry of chunk) fail(entry, { reason: 'request-failed', errorCode: errorName(error), message: errorMessage(error) });
-          continue;
-        }
-        for (const entry of chunk) entry.lastError = { code: errorName(error), message: errorMessage(error) };
-        retryAfter = Math.max(retryAfter, chunk[0]!.attempts);
+        retryAfter = Math.max(retryAfter, requestFailed(chunk, error, fail));
         continue;
       }
       const records = output.Records ?? [];
