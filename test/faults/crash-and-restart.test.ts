@@ -2,10 +2,10 @@
 // Time scale 0.05, not 0.01: a job killed mid-flight leaves an in-progress idempotency record that expires after
 // the invocation's real remaining time (≤ the 30 s timeout, never scaled); maxReceiveCount × the scaled visibility
 // timeout must outlast it, or the redelivered job is refused as in progress until it reaches the DLQ.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startEmulators } from '../../local/emulators';
 import { provision } from '../../local/provision';
-import { eventually, FaultCloud, sleep } from './harness';
+import { eventually, sleep, useFaultCloud, type FaultCloud } from './harness';
 import { recordScenario } from './report';
 import { runScenario, toRow, violations } from './scenario';
 import { SCALE } from './scale';
@@ -15,15 +15,7 @@ import { Ledger, makeWorkload, totals, type Reconciliation } from './workload';
 const TIME_SCALE = SCALE.variant === 'full' ? 0.1 : 0.05;
 let fc: FaultCloud;
 
-beforeAll(async () => {
-  fc = await FaultCloud.start({ timeScale: TIME_SCALE, label: 'crash' });
-}, 120_000);
-
-afterAll(async () => {
-  if (!fc) return;
-  const { orphans } = await fc.stop();
-  expect(orphans, 'processes of the local cloud outliving stop()').toEqual([]);
-}, 60_000);
+useFaultCloud({ timeScale: TIME_SCALE, label: 'crash' }, (cloud) => (fc = cloud));
 
 const timeout = SCALE.settleTimeoutMs + 120_000;
 

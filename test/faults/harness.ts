@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -271,6 +272,23 @@ export interface RawEvent {
 export interface ProducerClients {
   sqs?: SendMessageBatchSender;
   kinesis?: PutRecordsSender;
+}
+
+/**
+ * One local cloud per test file: started before the file's tests, stopped after them, and no process of it may
+ * outlive stop(). `use` receives the running cloud.
+ */
+export function useFaultCloud(options: { timeScale: number; label: string }, use: (cloud: FaultCloud) => void): void {
+  let cloud: FaultCloud | undefined;
+  beforeAll(async () => {
+    cloud = await FaultCloud.start(options);
+    use(cloud);
+  }, 120_000);
+  afterAll(async () => {
+    if (!cloud) return;
+    const { orphans } = await cloud.stop();
+    expect(orphans, 'processes of the local cloud outliving stop()').toEqual([]);
+  }, 60_000);
 }
 
 export class FaultCloud {

@@ -1,8 +1,8 @@
 // Fault and load suite, part 1 (one local cloud): load, poison, duplicates, throttling, slow consumer.
 // FAULTS_SCALE=quick (default) runs small counts inside `npm test`; FAULTS_SCALE=full is `npm run test:faults`.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { badInputSuite } from './bad-inputs';
-import { eventually, FaultCloud } from './harness';
+import { eventually, useFaultCloud, type FaultCloud } from './harness';
 import { InjectionCounts, lostResponseKinesis, lostResponseSqs, throttlingKinesis, throttlingSqs } from './inject';
 import { runScenario, violations } from './scenario';
 import { SCALE } from './scale';
@@ -14,15 +14,7 @@ import { jobFate, makeWorkload, rng, type Workload } from './workload';
 const TIME_SCALE = SCALE.variant === 'full' ? 0.1 : 0.01;
 let fc: FaultCloud;
 
-beforeAll(async () => {
-  fc = await FaultCloud.start({ timeScale: TIME_SCALE, label: 'load' });
-}, 120_000);
-
-afterAll(async () => {
-  if (!fc) return;
-  const { orphans } = await fc.stop();
-  expect(orphans, 'processes of the local cloud outliving stop()').toEqual([]);
-}, 60_000);
+useFaultCloud({ timeScale: TIME_SCALE, label: 'load' }, (cloud) => (fc = cloud));
 
 // bad inputs first: their raw messages go out at once and settle (DLQ, failure bucket) before the load starts
 badInputSuite(() => fc, SCALE.settleTimeoutMs);
