@@ -100,10 +100,20 @@ function orderPlaced(orderId: string, paymentToken?: string): KnownEvent<'OrderP
 const orderShipped = (orderId: string, n: number): KnownEvent<'OrderShipped'> =>
   newEvent('OrderShipped', { orderId, customerEmail: `buyer-${orderId}@example.com`, carrier: 'DHL', trackingNumber: `TRACK-${n}` }, { partitionKey: orderId });
 
-/** perKey events per key (an OrderPlaced, then OrderShipped), interleaved across keys. */
+/**
+ * perKey events per key (an OrderPlaced, then OrderShipped), interleaved across keys, one millisecond apart as
+ * a producer stamps them: the archive orders objects Firehose wrote in the same second by that time
+ * (tools/ops/archive-reader.ts), so events of one key created in the same millisecond could swap there.
+ */
 function eventsOn(keys: readonly string[], perKey: number): EventEnvelope[] {
   const out: EventEnvelope[] = [];
-  for (let i = 0; i < perKey; i++) for (const k of keys) out.push(i === 0 ? orderPlaced(k) : orderShipped(k, i));
+  const t0 = Date.now();
+  for (let i = 0; i < perKey; i++) {
+    for (const k of keys) {
+      const event = i === 0 ? orderPlaced(k) : orderShipped(k, i);
+      out.push({ ...event, occurredAt: new Date(t0 + out.length).toISOString() });
+    }
+  }
   return out;
 }
 

@@ -9,8 +9,11 @@
  * drops what the extra hour brings from after `to`. An event that reached the stream more than `lateHours`
  * after it occurred is missed; raise --late-hours for producers that buffer.
  *
- * Order: objects sorted by key (the name carries the first arrival time, so key order is time order), lines
- * in file order (arrival order) — together the stream's order per partition key.
+ * Order: objects in the order Firehose wrote them, lines in file order (arrival order) — together the stream's
+ * order per partition key. Firehose names an object to the SECOND, then adds a random string, so key order is
+ * write order only between different seconds. Objects written in the same second (a small buffer, a high
+ * rate, a forced flush) are ordered by their first record's time (`replay.replayedAt`, else `occurredAt`),
+ * then by key: right whenever a key's producer stamps its events in order and not twice in one millisecond.
  */
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
@@ -133,18 +136,47 @@ export async function readArchiveObject(s3: S3Sender, bucket: string, key: strin
   return { key, events, issues, lines };
 }
 
+/** A Firehose object name up to its second (`…-YYYY-MM-DD-HH-MM-SS`); other names are their own group. */
+export function deliverySecondOf(key: string): string {
+  const m = /^(.*-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})-[^/]+$/.exec(key);
+  return m ? m[1]! : key;
+}
+
+/** Sorted keys → runs of keys written in the same second, in key order. */
+export function groupBySecond(sortedKeys: readonly string[]): string[][] {
+  const groups: string[][] = [];
+  for (const key of sortedKeys) {
+    const last = groups[groups.length - 1];
+    if (last && deliverySecondOf(last[0]!) === deliverySecondOf(key)) last.push(key);
+    else groups.push([key]);
+  }
+  return groups;
+}
+
+/** When an object's first record reached the stream, as far as the archive tells. */
+function firstRecordTime(object: ArchiveObject): number {
+  const first = object.events[0]?.envelope;
+  return first ? Date.parse(first.replay?.replayedAt ?? first.occurredAt) : Number.POSITIVE_INFINITY;
+}
+
+/** Write order of objects from one second: first record's time, then key. */
+export function orderSameSecond(objects: ArchiveObject[]): ArchiveObject[] {
+  return objects.sort((a, b) => firstRecordTime(a) - firstRecordTime(b) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
 /**
- * Yields the objects in key order, reading up to `prefetch` objects ahead while the caller sends the
- * current one (S3 latency overlaps the sending). A failed GetObject throws (the run stops before that object,
- * so a checkpointed rerun retries it); bad content never throws (it becomes issues).
+ * Yields the objects in write order (see the header), reading up to `prefetch` seconds' objects ahead while
+ * the caller sends the current one (S3 latency overlaps the sending). A failed GetObject throws (the run stops
+ * before that object, so a checkpointed rerun retries it); bad content never throws (it becomes issues).
  */
 export async function* readArchive(s3: S3Sender, bucket: string, keys: readonly string[], prefetch = 2): AsyncGenerator<ArchiveObject> {
-  const pending: Promise<ArchiveObject>[] = [];
+  const groups = groupBySecond([...keys].sort());
+  const pending: Promise<ArchiveObject[]>[] = [];
   let next = 0;
   const fill = (): void => {
-    while (pending.length < prefetch + 1 && next < keys.length) {
-      const key = keys[next++]!;
-      const p = readArchiveObject(s3, bucket, key);
+    while (pending.length < prefetch + 1 && next < groups.length) {
+      const group = groups[next++]!;
+      const p = Promise.all(group.map((key) => readArchiveObject(s3, bucket, key))).then(orderSameSecond);
       // read errors (network, access) surface when the caller reaches this object, not as unhandled rejections
       p.catch(() => undefined);
       pending.push(p);
@@ -152,9 +184,9 @@ export async function* readArchive(s3: S3Sender, bucket: string, keys: readonly 
   };
   fill();
   while (pending.length > 0) {
-    const object = await pending.shift()!;
+    const objects = await pending.shift()!;
     fill();
-    yield object;
+    yield* objects;
   }
 }
 

@@ -58,8 +58,21 @@ export function saveCheckpoint(file: string, cp: Checkpoint): void {
   fs.renameSync(tmp, file);
 }
 
-/** true when the archive position (key, line) was resolved by an earlier run. */
-export function isDone(position: Position | undefined, key: string, line: number): boolean {
-  if (!position) return false;
-  return key < position.key || (key === position.key && line <= position.line);
+/**
+ * Answers, object by object IN REPLAY ORDER, whether an archive position (key, line) was resolved by an earlier
+ * run. Objects written in the same second are replayed in content order, not key order (archive-reader), so
+ * "before the checkpoint" means "yielded before the checkpoint's object", not "a smaller key". The caller
+ * lists from the checkpoint's second on (`resumeKeys`); if the checkpoint's object is gone, key order decides.
+ */
+export function resumeGate(position: Position | undefined, keys: readonly string[]): (key: string, line: number) => boolean {
+  if (!position) return () => false;
+  if (!keys.includes(position.key)) return (key, line) => key < position.key || (key === position.key && line <= position.line);
+  let reached = false;
+  return (key, line) => {
+    if (key === position.key) {
+      reached = true;
+      return line <= position.line;
+    }
+    return !reached;
+  };
 }

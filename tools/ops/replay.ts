@@ -1,7 +1,7 @@
 /**
  * replay: archived events → the events stream (every consumer sees them again) or one consumer only.
  *
- * Order: archive order (objects by key, lines in order) is kept per partition key: records go out in chunks,
+ * Order: archive order (objects in write order, lines in order; see archive-reader) is kept per partition key: records go out in chunks,
  * a chunk only after the previous one resolved; publishEvents keeps per-key order inside a chunk; a key
  * whose record failed gets no later record in this run (they are reported as blocked), on both targets.
  * Every re-delivered envelope keeps its id and carries `replay: { replayId, replayedAt, target }`.
@@ -15,13 +15,14 @@ import type { EventEnvelope, KnownEvent } from '../../lambdas/shared/envelope';
 import {
   eventMatcher,
   hourLabel,
+  deliverySecondOf,
   listArchiveObjects,
   readArchive,
   DEFAULT_ARCHIVE_PREFIX,
   type ArchiveIssue,
   type S3Sender,
 } from './archive-reader';
-import { argsHash, defaultCheckpointFile, isDone, loadCheckpoint, saveCheckpoint, WHOLE_OBJECT, type Checkpoint, type Position } from './checkpoint';
+import { argsHash, defaultCheckpointFile, loadCheckpoint, resumeGate, saveCheckpoint, WHOLE_OBJECT, type Checkpoint, type Position } from './checkpoint';
 import { deliverToConsumer, kinesisRecordFor, type RecordOutcome } from './consumer-delivery';
 import type { ConsumerInvoker, ConsumerTarget } from './consumer-invoker';
 import { OpsError } from './errors';
@@ -232,7 +233,9 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   }
   if (o.limiter) chunkSize = Math.min(chunkSize, o.limiter.burst);
 
-  const keys = (await listArchiveObjects(o.s3, bucket, range)).filter((k) => !resumeAt || k >= resumeAt.key);
+  // everything from the checkpoint's second on: objects of one second are ordered by content (resumeGate)
+  const keys = (await listArchiveObjects(o.s3, bucket, range)).filter((k) => !resumeAt || deliverySecondOf(k) >= deliverySecondOf(resumeAt.key));
+  const isDone = resumeGate(resumeAt, keys);
   summary.objects = keys.length;
   o.progress?.start(keys.length, dryRun ? 'counting' : `replaying to ${summary.target}`);
 
@@ -297,14 +300,14 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
       break;
     }
     for (const issue of object.issues) {
-      if (isDone(resumeAt, issue.key, issue.line === 0 ? WHOLE_OBJECT : issue.line)) continue;
+      if (isDone(issue.key, issue.line === 0 ? WHOLE_OBJECT : issue.line)) continue;
       summary.skipped++;
       summary.read += issue.line === 0 ? 0 : 1;
       summary.issues.push(issue);
       o.progress?.log(`skipped ${issue.key}${issue.line > 0 ? ` line ${issue.line}` : ''}: ${issue.reason}`);
     }
     for (const event of object.events) {
-      if (isDone(resumeAt, event.key, event.line)) {
+      if (isDone(event.key, event.line)) {
         summary.alreadyDone++;
         continue;
       }

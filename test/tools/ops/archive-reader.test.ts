@@ -1,8 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hourPrefix, hourPrefixes, listArchiveObjects, parseIsoTime, readArchive, type S3Sender } from '../../../tools/ops/archive-reader';
-import { archiveKey, createBucket, orderPlaced, putArchiveObject, putRawObject, startCloud, type Cloud } from './harness';
+import { deliverySecondOf, groupBySecond, hourPrefix, hourPrefixes, listArchiveObjects, parseIsoTime, readArchive, type S3Sender } from '../../../tools/ops/archive-reader';
+import { archiveKey, createBucket, orderPlaced, orderShipped, putArchiveObject, putRawObject, startCloud, type Cloud } from './harness';
 
 let cloud: Cloud;
 beforeAll(async () => {
@@ -32,6 +32,36 @@ describe('archive hour prefixes', () => {
     expect(() => parseIsoTime('2026-05-01T10:00:00', '--from')).toThrow(/with a zone/);
     expect(parseIsoTime('2026-05-01T10:00:00+02:00', '--from').toISOString()).toBe('2026-05-01T08:00:00.000Z');
     expect(() => parseIsoTime('yesterday', '--to')).toThrow(/--to must be an ISO-8601 time/);
+  });
+});
+
+describe('archive write order', () => {
+  it('groups Firehose object names by the second they carry; other names stand alone', () => {
+    const a = 'events/year=2026/month=05/day=01/hour=10/QueueAndStream-Dev-EventArchive-1-2026-05-01-10-00-07-0f3c1a2b-1111-4222-8333-944455556666.gz';
+    const b = 'events/year=2026/month=05/day=01/hour=10/QueueAndStream-Dev-EventArchive-1-2026-05-01-10-00-07-a0000000-1111-4222-8333-944455556666.gz';
+    const c = 'events/year=2026/month=05/day=01/hour=10/QueueAndStream-Dev-EventArchive-1-2026-05-01-10-00-08-00000000-1111-4222-8333-944455556666.gz';
+    expect(deliverySecondOf(a)).toBe('events/year=2026/month=05/day=01/hour=10/QueueAndStream-Dev-EventArchive-1-2026-05-01-10-00-07');
+    expect(deliverySecondOf('events/manual-upload.ndjson')).toBe('events/manual-upload.ndjson');
+    expect(groupBySecond([a, b, c, 'events/x'])).toEqual([[a, b], [c], ['events/x']]);
+  });
+
+  it('reads objects of one second in the order of their first record, not of their random suffix', async () => {
+    const bucket = await createBucket(cloud);
+    const t = at('2026-05-01T10:00:07Z');
+    const stem = archiveKey(t).replace(/-[0-9a-f-]{36}\.gz$/, '');
+    const ms = (n: number): Date => new Date(t.getTime() + n);
+    // written first, named last
+    const early = await putArchiveObject(cloud, bucket, t, [orderPlaced('o-1', ms(1)), orderShipped('o-1', ms(2))], `${stem}-ffff.gz`);
+    const late = await putArchiveObject(cloud, bucket, t, [orderShipped('o-1', ms(3))], `${stem}-0000.gz`);
+    // a replay's copies: ordered by replayedAt, whatever their occurredAt
+    const replayedAt = (n: number) => ({ replayId: 'r', replayedAt: ms(100 + n).toISOString(), target: 'stream' });
+    const replayB = await putArchiveObject(cloud, bucket, t, [{ ...orderPlaced('o-2', ms(-5000)), replay: replayedAt(2) }], `${stem}-1111.gz`);
+    const replayA = await putArchiveObject(cloud, bucket, t, [{ ...orderPlaced('o-2', ms(-9000)), replay: replayedAt(1) }], `${stem}-eeee.gz`);
+    const keys = await listArchiveObjects(cloud.clients.s3, bucket, { from: t, to: at('2026-05-01T11:00:00Z') });
+    expect(keys).toEqual([late, replayB, replayA, early]);
+    const order: string[] = [];
+    for await (const o of readArchive(cloud.clients.s3, bucket, keys)) order.push(o.key);
+    expect(order).toEqual([early, late, replayA, replayB]);
   });
 });
 

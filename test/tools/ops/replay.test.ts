@@ -8,6 +8,7 @@ import { TokenBucket, type Clock } from '../../../tools/ops/rate-limiter';
 import { createOpsClients } from '../../../tools/ops/resolve-stage';
 import { parseTarget, runReplay } from '../../../tools/ops/replay';
 import {
+  archiveKey,
   consumers,
   createBucket,
   createStream,
@@ -42,7 +43,10 @@ const checkpointIn = (name: string): string => path.join(tmp.dir, `${name}.json`
  * An archive over two hours: `perObject` events per object, keys o-0..o-(keys-1) interleaved, OrderPlaced then
  * OrderShipped per key, plus one event before FROM (in an in-range object) that the occurredAt filter drops.
  */
-async function seedArchive(bucket: string, options: { objects?: number; perObject?: number; keys?: number } = {}): Promise<{ inRange: KnownEvent[]; early: KnownEvent }> {
+async function seedArchive(
+  bucket: string,
+  options: { objects?: number; perObject?: number; keys?: number; sameSecond?: boolean } = {},
+): Promise<{ inRange: KnownEvent[]; early: KnownEvent }> {
   const objects = options.objects ?? 4;
   const perObject = options.perObject ?? 10;
   const keys = options.keys ?? 5;
@@ -59,7 +63,9 @@ async function seedArchive(bucket: string, options: { objects?: number; perObjec
       lines.push(event);
       inRange.push(event);
     }
-    await putArchiveObject(cloud, bucket, objectTime, lines);
+    // sameSecond: every object named for one second, its random suffix sorting AGAINST write order (as it may)
+    const key = options.sameSecond ? archiveKey(minutes(FROM, 1)).replace(/-[0-9a-f-]{36}\.gz$/, `-${String.fromCharCode(0x7a - o)}.gz`) : undefined;
+    await putArchiveObject(cloud, bucket, objectTime, lines, key);
   }
   return { inRange, early };
 }
@@ -91,6 +97,17 @@ describe('replay --target stream (kinesalite)', () => {
       expect(rest).toEqual(source);
     }
     // one key lives on one shard, and a shard is read in sequence order: compare per-key sequences
+    expect(idsByKey(records.map((r) => r.envelope))).toEqual(idsByKey(inRange));
+  });
+
+  it('keeps per-key order across objects Firehose wrote in the same second, whose keys sort against write order', async () => {
+    const bucket = await createBucket(cloud);
+    const stream = await createStream(cloud);
+    const { inRange } = await seedArchive(bucket, { objects: 4, perObject: 10, keys: 3, sameSecond: true });
+    const env = cloud.env({ archiveBucket: bucket, eventStreamName: stream });
+    const summary = await runReplay({ env, s3: cloud.clients.s3, kinesis: cloud.clients.kinesis, from: FROM, to: TO, target: { kind: 'stream' }, checkpointFile: checkpointIn('same-second'), chunkSize: 7 });
+    expect(summary).toMatchObject({ objects: 4, matched: inRange.length, sent: inRange.length, failed: 0 });
+    const records = await readStream(cloud, stream, inRange.length);
     expect(idsByKey(records.map((r) => r.envelope))).toEqual(idsByKey(inRange));
   });
 
@@ -134,12 +151,18 @@ describe('replay --target stream (kinesalite)', () => {
     expect(one.matched).toBe(1);
   });
 
-  it('an interrupted replay resumes from its checkpoint and sends every event exactly once overall', async () => {
+  it.each([
+    // objects before the checkpoint's object are not read again; its first 10 lines are skipped
+    { archive: 'objects in distinct seconds', sameSecond: false, alreadyDone: 10 },
+    // one second: its objects are all read again (their order is by content); the first object's 21 lines
+    // (the early event + 20) and the checkpoint object's first 10 are skipped
+    { archive: 'objects all in one second', sameSecond: true, alreadyDone: 31 },
+  ])('an interrupted replay resumes from its checkpoint and sends every event exactly once overall ($archive)', async ({ sameSecond, alreadyDone }) => {
     const bucket = await createBucket(cloud);
     const stream = await createStream(cloud);
-    const { inRange } = await seedArchive(bucket, { objects: 6, perObject: 20, keys: 7 });
+    const { inRange } = await seedArchive(bucket, { objects: 6, perObject: 20, keys: 7, sameSecond });
     const env = cloud.env({ archiveBucket: bucket, eventStreamName: stream });
-    const checkpointFile = checkpointIn('interrupted');
+    const checkpointFile = checkpointIn(`interrupted-${sameSecond ? 'one-second' : 'seconds'}`);
     const abort = new AbortController();
     const first = await runReplay({
       env, s3: cloud.clients.s3, kinesis: cloud.clients.kinesis, from: FROM, to: TO, target: { kind: 'stream' }, checkpointFile, chunkSize: 15, signal: abort.signal,
@@ -151,8 +174,7 @@ describe('replay --target stream (kinesalite)', () => {
     expect(cp.done).toBe(false);
 
     const second = await runReplay({ env, s3: cloud.clients.s3, kinesis: cloud.clients.kinesis, from: FROM, to: TO, target: { kind: 'stream' }, checkpointFile, chunkSize: 15 });
-    expect(second).toMatchObject({ resumed: true, interrupted: false, replayId: first.replayId, sent: inRange.length - 30, alreadyDone: 10 });
-    // objects before the checkpoint's object are not read again; its first 10 lines are skipped
+    expect(second).toMatchObject({ resumed: true, interrupted: false, replayId: first.replayId, sent: inRange.length - 30, alreadyDone });
 
     const records = await readStream(cloud, stream, inRange.length);
     const ids = records.map((r) => r.envelope.id);
