@@ -52,17 +52,16 @@ export const MISS_ANALYSES: readonly MissAnalysis[] = [
     figure: '3',
     match: /telemetry silenced: overhead/,
     text:
-      'Why: the framework now includes Powertools idempotency\'s own CPU, even with its records in memory; the analytics rows\' notes ' +
-      'attribute it (the same factory with idempotency passed through). Measured in isolation (20,000 calls of Idempotency.once with the ' +
-      'in-memory store, interleaved, this machine at load ≈ 7): ≈ 20–24 µs per call. Its CPU profile: ≈ 34 % in ' +
-      '@aws-lambda-powertools/jmespath\'s introspectMethods — every search() builds a TreeInterpreter that walks the PowertoolsFunctions ' +
-      'class chain again, to evaluate the one-field expression `id` — then the MD5 of the key, the record objects and the saved result. ' +
-      'Without idempotency the framework costs what it did before (Powertools batch, our stop-on-first-failure loop, BatchCounters, the ' +
-      'silenced logger): the "passed through" figure minus the bare loop. A cheap fix for the runtime owner (lambdas/shared/idempotency.ts, ' +
-      'not made here): no eventKeyJmesPath; `once` calls the idempotent function with the envelope id as its first argument ' +
-      '(makeIdempotent\'s dataIndexArgument: 0). The hashed key is the same (MD5 of JSON.stringify(id), same prefix), so existing records ' +
-      'stay valid; measured ≈ 21 → ≈ 12 µs per call in the same isolated loop. Whatever the CPU, the persistence I/O dominates: the ' +
-      'dynalite rows cost milliseconds per record, two writes (a conditional PutItem, then an UpdateItem with the result).',
+      'Why: the framework includes Powertools idempotency\'s own CPU, even with its records in memory; the analytics rows\' notes ' +
+      'attribute it (the same factory with idempotency passed through). Without idempotency the framework (Powertools batch, our ' +
+      'stop-on-first-failure loop, BatchCounters, the silenced logger) is the "passed through" figure minus the bare loop, ≈ 9–11 µs. ' +
+      'Fixed since the previous run: idempotency no longer evaluates the JMESPath `id` per record (its profile had ≈ 34 % in ' +
+      '@aws-lambda-powertools/jmespath building a TreeInterpreter per search); lambdas/shared/idempotency.ts hands the envelope id to ' +
+      'makeIdempotent as argument 0 (dataIndexArgument), with the same hashed key, pinned by a test so existing records stay valid ' +
+      '(≈ 21 → ≈ 12 µs per call in an isolated loop). What remains of Powertools idempotency per record is the MD5 of the key, the ' +
+      'record objects, the in-memory cache bookkeeping and the stored result: not ours to trim without replacing the library, and small ' +
+      'beside the persistence it exists for: the dynalite rows cost milliseconds per record, two writes (a conditional PutItem, then an ' +
+      'UpdateItem with the result).',
   },
   {
     figure: '4',

@@ -1,11 +1,12 @@
 /**
- * `npm run bench [-- --quick] [-- --only 1,2]`: measures figures 1–6 of the benchmark issue on this machine and
+ * `npm run bench [-- --quick] [-- --only 1,2] [-- --report-only]` (`-- --help`): measures figures 1–6 of the benchmark issue on this machine and
  * writes bench/results.json and BENCHMARKS.md (a quick or partial run writes to a temp directory instead, so it
  * never overwrites the committed full results).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Command } from 'commander';
 import { bundlesFigure } from './figures/bundles';
 import { endToEndFigure, scalingFigure } from './figures/end-to-end';
 import { handlerOverheadFigure } from './figures/handler-overhead';
@@ -24,14 +25,17 @@ const METHOD = [
 ];
 
 function parseArgs(argv: readonly string[]): { quick: boolean; only: Set<string> | null; reportOnly: boolean } {
-  const quick = argv.includes('--quick');
-  const reportOnly = argv.includes('--report-only');
-  const i = argv.indexOf('--only');
-  const only = i >= 0 && argv[i + 1] ? new Set(argv[i + 1]!.split(',').map((s) => s.trim())) : null;
-  for (const arg of argv) {
-    if (arg.startsWith('--') && !['--quick', '--only', '--report-only'].includes(arg)) throw new Error(`unknown option ${arg} (use --quick, --only 1,2,3, --report-only)`);
-  }
-  return { quick, only, reportOnly };
+  const program = new Command('npm run bench --')
+    .description('Measures figures 1–6 (BENCHMARKS.md) on this machine; a full run rewrites bench/results.json and BENCHMARKS.md.')
+    .option('--quick', 'small counts, one round: a smoke run written to a temp directory, not the committed report')
+    .option('--only <figures>', 'comma-separated figure numbers, e.g. 1,3 (a partial run is written to a temp directory)')
+    .option('--report-only', 'measure nothing: re-render BENCHMARKS.md from bench/results.json')
+    .allowExcessArguments(false)
+    .parse(argv, { from: 'user' });
+  const o = program.opts<{ quick?: boolean; only?: string; reportOnly?: boolean }>();
+  const only = o.only === undefined ? null : new Set(o.only.split(',').map((s) => s.trim()));
+  for (const id of only ?? []) if (!/^[1-6]$/.test(id)) program.error(`--only takes figure numbers 1–6 (got "${id}")`);
+  return { quick: o.quick === true, only, reportOnly: o.reportOnly === true };
 }
 
 async function figure(id: string, title: string, log: (l: string) => void, run: () => Promise<FigureResult>): Promise<FigureResult> {
