@@ -58,6 +58,7 @@ export class HouseFunction extends Construct {
       bundling: {
         minify: D.minify.value, // smaller bundle, faster cold start
         sourceMap: D.sourceMap.value, // paired with NODE_OPTIONS above
+        sourcesContent: D.sourcesContent.value, // line mappings without a copy of every source: a smaller map to parse
         externalModules: [...D.externalModules.value], // SDK v3 comes with the runtime
         forceDockerBundling: false, // local esbuild only: synth works offline without Docker
         logLevel: LogLevel.WARNING, // esbuild prints problems, not bundle sizes
