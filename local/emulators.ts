@@ -119,7 +119,16 @@ interface Stoppable {
   stop(): Promise<void>;
 }
 
-async function startFauxqsServer(port: number, onFatal: (e: LocalCloudError) => void): Promise<{ port: number; stop: () => Promise<void> }> {
+/** A started emulator: the port it listens on (127.0.0.1) and how to stop it. */
+export interface ServerHandle {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** Reports an emulator failing after start-up (the local cloud stops with it; tests and the bench log it). */
+export type OnFatal = (error: LocalCloudError) => void;
+
+export async function startFauxqsServer(port: number, onFatal: OnFatal): Promise<ServerHandle> {
   // fauxqs is ESM-only; startFauxqs() listens on 0.0.0.0, so build the app and listen on loopback ourselves.
   const { buildApp } = (await import('fauxqs')) as typeof import('fauxqs');
   const app = buildApp({ logger: false, host: FAUXQS_URL_HOST, defaultRegion: LOCAL_REGION });
@@ -144,61 +153,28 @@ async function startFauxqsServer(port: number, onFatal: (e: LocalCloudError) => 
   };
 }
 
-async function startKinesalite(port: number, onFatal: (e: LocalCloudError) => void): Promise<{ port: number; stop: () => Promise<void> }> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const kinesalite = require('kinesalite') as (opts: Record<string, unknown>) => http.Server;
-  // createStreamMs etc. default to 500 ms; shardLimit to 10 (too few for several streams)
-  const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000 });
+/**
+ * Serves an in-process emulator's http.Server on 127.0.0.1: a clear error for a port in use, later errors to
+ * `onFatal`, and a stop that closes open connections (after letting running requests finish, bounded: dynalite
+ * closes its database on close(), and a request still running then throws out of its callbacks).
+ */
+async function serveOnLoopback(server: http.Server, port: number, what: keyof typeof PORT_FLAGS, name: string, onFatal: OnFatal): Promise<ServerHandle> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => {
-      if (isAddrInUse(err)) reject(new PortInUseError(port, PORT_FLAGS.kinesis.what, PORT_FLAGS.kinesis.flag));
-      else reject(new LocalCloudError(`kinesalite failed to start on port ${port}: ${err.message}`));
+      if (isAddrInUse(err)) reject(new PortInUseError(port, PORT_FLAGS[what].what, PORT_FLAGS[what].flag));
+      else reject(new LocalCloudError(`${name} failed to start on port ${port}: ${err.message}`));
     });
     server.listen(port, '127.0.0.1', () => resolve());
   });
   let stopping = false;
   server.on('error', (err) => {
-    if (!stopping) onFatal(new LocalCloudError(`kinesalite failed: ${err.message}`));
+    if (!stopping) onFatal(new LocalCloudError(`${name} failed: ${err.message}`));
   });
   const sockets = new Set<net.Socket>();
   server.on('connection', (s: net.Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        stopping = true;
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-async function startDynalite(port: number, onFatal: (e: LocalCloudError) => void): Promise<{ port: number; stop: () => Promise<void> }> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const dynalite = require('dynalite') as (opts: Record<string, unknown>) => http.Server;
-  // in memory (no path); tables are ACTIVE at once instead of after the default 500 ms
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => {
-      if (isAddrInUse(err)) reject(new PortInUseError(port, PORT_FLAGS.dynamodb.what, PORT_FLAGS.dynamodb.flag));
-      else reject(new LocalCloudError(`dynalite (DynamoDB) failed to start on port ${port}: ${err.message}`));
-    });
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  let stopping = false;
-  server.on('error', (err) => {
-    if (!stopping) onFatal(new LocalCloudError(`dynalite (DynamoDB) failed: ${err.message}`));
-  });
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (s: net.Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  // dynalite closes its database on close(); a request still running then throws "Database is closed" out of
-  // its callbacks (uncaught), so stop lets running requests finish first (bounded).
   let running = 0;
   server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
     running++;
@@ -215,6 +191,20 @@ async function startDynalite(port: number, onFatal: (e: LocalCloudError) => void
       });
     },
   };
+}
+
+export async function startKinesalite(port: number, onFatal: OnFatal): Promise<ServerHandle> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const kinesalite = require('kinesalite') as (opts: Record<string, unknown>) => http.Server;
+  // createStreamMs etc. default to 500 ms; shardLimit to 10 (too few for several streams)
+  return serveOnLoopback(kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000 }), port, 'kinesis', 'kinesalite', onFatal);
+}
+
+export async function startDynalite(port: number, onFatal: OnFatal): Promise<ServerHandle> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const dynalite = require('dynalite') as (opts: Record<string, unknown>) => http.Server;
+  // in memory (no path); tables are ACTIVE at once instead of after the default 500 ms
+  return serveOnLoopback(dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }), port, 'dynamodb', 'dynalite (DynamoDB)', onFatal);
 }
 
 async function waitForKinesis(endpoint: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
@@ -238,7 +228,7 @@ async function waitForKinesis(endpoint: string, child: ChildProcess, output: () 
   }
 }
 
-async function startKinesisLocal(port: number, workDir: string | undefined, onFatal: (e: LocalCloudError) => void): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
+export async function startKinesisLocal(port: number, workDir: string | undefined, onFatal: OnFatal): Promise<ServerHandle & { readonly pid: number }> {
   const actualPort = port === 0 ? await freePort() : port;
   // kinesis-local binds every interface (it has no host setting): probe the same way
   if (!(await probePort(actualPort))) throw new PortInUseError(actualPort, PORT_FLAGS.kinesis.what, PORT_FLAGS.kinesis.flag);

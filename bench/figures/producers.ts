@@ -2,9 +2,8 @@
  * Figure 2: the producers against local emulators, same payloads both ways, interleaved:
  * publishEvents (PutRecords) vs one PutRecord per event; enqueueJobs (SendMessageBatch) vs one SendMessage per job.
  */
-import { CreateStreamCommand, DescribeStreamSummaryCommand, ListStreamsCommand, PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, PurgeQueueCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createKinesisClient, createSqsClient } from '../../lambdas/shared/aws-clients';
 import { newEvent, newJob, serializeEnvelope, type KnownEvent, type KnownJob } from '../../lambdas/shared/envelope';
 import { enqueueJobs } from '../../lambdas/shared/producers/enqueue-jobs';
@@ -188,11 +187,7 @@ export async function producersFigure(options: BenchOptions): Promise<FigureResu
 
     // ---- Kinesis: kinesis-local (optional; the slow engine)
     try {
-      const probe = (endpoint: string) => {
-        const c = createKinesisClient({ ...common, endpoint, maxAttempts: 1, requestHandler: new NodeHttpHandler({ requestTimeout: 2000 }) });
-        return c.send(new ListStreamsCommand({})).then(() => true).finally(() => c.destroy());
-      };
-      const local = await startKinesisLocal(probe);
+      const local = await startKinesisLocal();
       running.push(local);
       const client = createKinesisClient({ ...common, endpoint: local.endpoint });
       await createStream(client, 'bench-events');

@@ -4,11 +4,11 @@
  * `useIdempotencyStore()` starts it before the file's tests and points AWS_ENDPOINT_URL_DYNAMODB at it; the SDK
  * reads that variable on a client's first request, so handlers imported before still reach it.
  */
-import type * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
+import { createIdempotencyTable } from '../../bench/lib/emulators';
+import { startDynalite } from '../../local/emulators';
 
 export interface StoredRecord {
   readonly id: string;
@@ -29,23 +29,11 @@ export interface IdempotencyStore {
 }
 
 export async function startIdempotencyStore(tableName: string): Promise<IdempotencyStore> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const dynalite = require('dynalite') as (options: Record<string, unknown>) => http.Server;
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  const server = await startDynalite(0, (error) => console.error(`idempotency store: ${error.message}`));
+  const endpoint = `http://127.0.0.1:${server.port}`;
+  const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+  await createIdempotencyTable(endpoint, tableName, credentials);
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
   const documents = DynamoDBDocumentClient.from(client);
   const records = async (): Promise<StoredRecord[]> =>
     ((await documents.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }))).Items ?? []) as StoredRecord[];
@@ -60,8 +48,7 @@ export async function startIdempotencyStore(tableName: string): Promise<Idempote
     },
     stop: async () => {
       client.destroy();
-      server.closeAllConnections?.();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.stop();
     },
   };
 }

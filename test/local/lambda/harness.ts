@@ -1,11 +1,11 @@
 // Shared test scaffolding for the lambda half: real emulators on 127.0.0.1, tiny fixture functions.
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { startFauxqsServer, startKinesalite } from '../../../local/emulators';
 import { kinesisClient, s3Client, sqsClient } from '../../../local/lambda/clients';
 import type { LocalEndpoints, LocalFunction, LocalQueue, LocalStream, LocalTopology } from '../../../local/types';
 
@@ -24,31 +24,17 @@ export interface Emulators {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startEmulators(): Promise<Emulators> {
-  const { startFauxqs } = await import('fauxqs');
-  const fauxqs = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const kinesalite = require('kinesalite') as (o: object) => import('node:http').Server;
-  const kServer = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 50 });
-  const kPort = await freePort();
-  await new Promise<void>((resolve) => kServer.listen(kPort, '127.0.0.1', () => resolve()));
+  // the local cloud's own starters, on OS-chosen ports
+  const onFatal = (error: Error): void => console.error(`test emulators: ${error.message}`);
+  const fauxqs = await startFauxqsServer(0, onFatal);
+  const kinesalite = await startKinesalite(0, onFatal);
   const endpoints: LocalEndpoints = {
     region: REGION,
     accountId: ACCOUNT,
     sqs: `http://127.0.0.1:${fauxqs.port}`,
     s3: `http://127.0.0.1:${fauxqs.port}`,
-    kinesis: `http://127.0.0.1:${kPort}`,
+    kinesis: `http://127.0.0.1:${kinesalite.port}`,
   };
   const clients = { sqs: sqsClient(endpoints), kinesis: kinesisClient(endpoints), s3: s3Client(endpoints) };
   return {
@@ -59,7 +45,7 @@ export async function startEmulators(): Promise<Emulators> {
       clients.kinesis.destroy();
       clients.s3.destroy();
       await fauxqs.stop();
-      await new Promise<void>((resolve) => kServer.close(() => resolve()));
+      await kinesalite.stop();
     },
   };
 }
