@@ -114,7 +114,12 @@ async function runInteractive(opts: CliOptions): Promise<number> {
     interrupted = true;
     clearTable();
     console.error('\nstopping ... (Ctrl-C again to force)');
-    if (cloud) stopping ??= cloud.stop().then(() => finish(0));
+    if (cloud) {
+      stopping ??= cloud.stop().then(() => {
+        console.error('stopped: functions, pollers and emulators are down, .local/endpoints.json removed');
+        finish(0);
+      });
+    }
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
