@@ -96,6 +96,76 @@ export function requestFailed<E extends { attempts: number; lastError?: { code: 
   return chunk[0]?.attempts ?? 0;
 }
 
+/** What a request said about one entry of its chunk. */
+export type EntryOutcome<S> =
+  | { readonly kind: 'ok'; readonly success: S }
+  /** will not heal: reported at once */
+  | { readonly kind: 'rejected'; readonly errorCode: string; readonly message: string }
+  /** transient: the entry goes out again in a later round, until its attempts run out */
+  | { readonly kind: 'retry'; readonly errorCode: string; readonly message: string };
+
+/** An entry still to be delivered, as both producers keep it. */
+export interface PendingEntry {
+  readonly index: number;
+  readonly id: string;
+  readonly size: number;
+  attempts: number;
+  lastError?: { code: string; message: string };
+}
+
+type Failure = Omit<DeliveryFailure, 'index' | 'id' | 'ok' | 'attempts'>;
+
+export interface Rounds<E extends PendingEntry, S> {
+  readonly results: Array<S | DeliveryFailure>;
+  readonly retry: Backoff;
+  readonly fail: (entry: E, failure: Failure) => void;
+  /** Drops entries that must not go out any more (and reports them); runs before every round. */
+  readonly prune?: (pending: E[]) => E[];
+  /** The entries this round may send (default: all pending). */
+  readonly eligible?: (pending: E[]) => E[];
+  /** Splits a round's entries into requests. */
+  readonly requests: (entries: E[]) => Iterable<E[]>;
+  /** Sends one request; one outcome per entry, in order. Throws when the whole request failed. */
+  readonly send: (chunk: E[]) => Promise<Array<EntryOutcome<S>>>;
+}
+
+/**
+ * The delivery loop both producers share: rounds of requests; a transient per-entry error or a retryable
+ * whole-request failure sends only those entries again after a backoff; anything else is reported at once.
+ * Fills `results` (one per input index) and returns when every entry has one.
+ */
+export async function deliverInRounds<E extends PendingEntry, S>(initial: E[], o: Rounds<E, S>): Promise<void> {
+  let pending = initial;
+  while (pending.length > 0) {
+    if (o.prune) pending = o.prune(pending);
+    if (pending.length === 0) break;
+    const eligible = o.eligible ? o.eligible(pending) : pending;
+    let retryAfter = 0;
+    for (const chunk of o.requests(eligible)) {
+      for (const entry of chunk) entry.attempts += 1;
+      let outcomes: Array<EntryOutcome<S>>;
+      try {
+        outcomes = await o.send(chunk);
+      } catch (error) {
+        retryAfter = Math.max(retryAfter, requestFailed(chunk, error, o.fail));
+        continue;
+      }
+      chunk.forEach((entry, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.kind === 'ok') o.results[entry.index] = outcome.success;
+        else if (outcome.kind === 'rejected') o.fail(entry, { reason: 'rejected', errorCode: outcome.errorCode, message: outcome.message });
+        else {
+          entry.lastError = { code: outcome.errorCode, message: outcome.message };
+          retryAfter = Math.max(retryAfter, entry.attempts);
+        }
+      });
+    }
+    failExhausted(eligible, o.results, o.retry.maxAttempts, o.fail);
+    pending = pending.filter((entry) => o.results[entry.index] === undefined);
+    if (pending.length > 0 && retryAfter > 0) await o.retry.wait(retryAfter);
+  }
+}
+
 /** An entry that has used its last attempt without a result is reported with the last error seen. */
 export function failExhausted<E extends { readonly index: number; readonly attempts: number; readonly lastError?: { code: string; message: string } }>(
   entries: readonly E[],

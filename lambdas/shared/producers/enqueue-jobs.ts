@@ -3,20 +3,17 @@
  * request, retries of only the failed entries, per-entry results. The job queue is a standard queue, which
  * promises no order, so retries simply go out in input order with no per-key holding back.
  */
-import {
-  SendMessageBatchCommand,
-  type MessageAttributeValue,
-  type SendMessageBatchCommandOutput,
-} from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type MessageAttributeValue, type SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
 import { DEFAULT_MAX_JOB_BYTES, serializeEnvelope, validateJob } from '../envelope';
 import {
   backoff,
   chunks,
-  failExhausted,
-  requestFailed,
+  deliverInRounds,
   summarize,
   type DeliveryFailure,
   type DeliveryReport,
+  type EntryOutcome,
+  type PendingEntry,
   type RetryOptions,
 } from './delivery';
 
@@ -47,14 +44,9 @@ export type EnqueueReport = DeliveryReport<EnqueuedJob>;
 
 const MAX_BATCH_ENTRIES = 10;
 
-interface Pending {
-  readonly index: number;
-  readonly id: string;
+interface Pending extends PendingEntry {
   readonly body: string;
   readonly attributes: Record<string, MessageAttributeValue>;
-  readonly size: number;
-  attempts: number;
-  lastError?: { code: string; message: string };
 }
 
 /** Sends job envelopes to an SQS queue. An empty input returns an empty report. Never throws for an entry. */
@@ -63,7 +55,7 @@ export async function enqueueJobs(jobs: readonly unknown[], options: EnqueueJobs
   const maxBatchBytes = options.maxBatchBytes ?? maxMessageBytes;
   const retry = backoff(options);
   const results: EnqueueResult[] = new Array(jobs.length);
-  let pending: Pending[] = [];
+  const pending: Pending[] = [];
 
   jobs.forEach((job, index) => {
     const checked = validateJob(job);
@@ -93,47 +85,34 @@ export async function enqueueJobs(jobs: readonly unknown[], options: EnqueueJobs
     results[entry.index] = { index: entry.index, id: entry.id, ok: false, attempts: entry.attempts, ...failure };
   };
 
-  while (pending.length > 0) {
-    let retryAfter = 0;
-    for (const chunk of chunks(pending, MAX_BATCH_ENTRIES, maxBatchBytes)) {
-      for (const entry of chunk) entry.attempts += 1;
-      let output: SendMessageBatchCommandOutput;
-      try {
-        output = await options.client.send(
-          new SendMessageBatchCommand({
-            QueueUrl: options.queueUrl,
-            // Id = position within this request (unique per request, as SQS requires).
-            Entries: chunk.map((e, i) => ({ Id: String(i), MessageBody: e.body, MessageAttributes: e.attributes })),
-          }),
-        );
-      } catch (error) {
-        retryAfter = Math.max(retryAfter, requestFailed(chunk, error, fail));
-        continue;
-      }
+  await deliverInRounds<Pending, EnqueuedJob>(pending, {
+    results,
+    retry,
+    fail,
+    requests: (entries) => chunks(entries, MAX_BATCH_ENTRIES, maxBatchBytes),
+    send: async (chunk) => {
+      const output = await options.client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: options.queueUrl,
+          // Id = position within this request (unique per request, as SQS requires).
+          Entries: chunk.map((e, i) => ({ Id: String(i), MessageBody: e.body, MessageAttributes: e.attributes })),
+        }),
+      );
       const ok = new Map((output.Successful ?? []).map((s) => [s.Id, s]));
       const failed = new Map((output.Failed ?? []).map((f) => [f.Id, f]));
-      chunk.forEach((entry, i) => {
+      return chunk.map((entry, i): EntryOutcome<EnqueuedJob> => {
         const success = ok.get(String(i));
         if (success?.MessageId !== undefined) {
-          results[entry.index] = { index: entry.index, id: entry.id, ok: true, messageId: success.MessageId, attempts: entry.attempts };
-          return;
+          return { kind: 'ok', success: { index: entry.index, id: entry.id, ok: true, messageId: success.MessageId, attempts: entry.attempts } };
         }
         const error = failed.get(String(i));
-        const code = error?.Code ?? 'MissingResult';
+        const errorCode = error?.Code ?? 'MissingResult';
         const message = error?.Message ?? 'SendMessageBatch returned no result for this entry';
         // SenderFault = the request was wrong for this entry (will not heal); otherwise a service-side error.
-        if (error?.SenderFault === true && !/throttl/i.test(code)) {
-          fail(entry, { reason: 'rejected', errorCode: code, message });
-          return;
-        }
-        entry.lastError = { code, message };
-        retryAfter = Math.max(retryAfter, entry.attempts);
+        return { kind: error?.SenderFault === true && !/throttl/i.test(errorCode) ? 'rejected' : 'retry', errorCode, message };
       });
-    }
-    failExhausted(pending, results, retry.maxAttempts, fail);
-    pending = pending.filter((entry) => results[entry.index] === undefined);
-    if (pending.length > 0 && retryAfter > 0) await retry.wait(retryAfter);
-  }
+    },
+  });
 
   return summarize(results);
 }

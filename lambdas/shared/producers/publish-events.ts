@@ -16,11 +16,12 @@ import { DEFAULT_MAX_EVENT_BYTES, MIB, serializeEnvelope, validateEvent } from '
 import {
   backoff,
   chunks,
-  failExhausted,
-  requestFailed,
+  deliverInRounds,
   summarize,
   type DeliveryFailure,
   type DeliveryReport,
+  type EntryOutcome,
+  type PendingEntry,
   type RetryOptions,
 } from './delivery';
 
@@ -56,14 +57,9 @@ export type PublishReport = DeliveryReport<PublishedEvent>;
 // Per-entry error codes PutRecords documents as transient.
 const RETRYABLE_CODES = new Set(['ProvisionedThroughputExceededException', 'InternalFailure', 'KMSThrottlingException']);
 
-interface Pending {
-  readonly index: number;
-  readonly id: string;
+interface Pending extends PendingEntry {
   readonly data: Uint8Array;
   readonly partitionKey: string;
-  readonly size: number;
-  attempts: number;
-  lastError?: { code: string; message: string };
 }
 
 /** Publishes event envelopes to a Kinesis stream. An empty input returns an empty report. Never throws for an entry. */
@@ -74,7 +70,7 @@ export async function publishEvents(events: readonly unknown[], options: Publish
   const perKey = (options.ordering ?? 'per-key') === 'per-key';
   const retry = backoff(options);
   const results: PublishResult[] = new Array(events.length);
-  let pending: Pending[] = [];
+  const pending: Pending[] = [];
 
   // Earliest failed entry per partition key: later records of that key are held back (per-key mode).
   const failedKeys = new Map<string, DeliveryFailure>();
@@ -117,47 +113,31 @@ export async function publishEvents(events: readonly unknown[], options: Publish
     return true;
   };
 
-  while (pending.length > 0) {
-    if (perKey) pending = pending.filter((entry) => !blocked(entry));
-    if (pending.length === 0) break;
-    const eligible = perKey ? firstPerKey(pending) : pending;
-    let retryAfter = 0;
-    for (const chunk of chunks(eligible, maxRecords, maxRequestBytes)) {
-      for (const entry of chunk) entry.attempts += 1;
-      let output: PutRecordsCommandOutput | undefined;
-      try {
-        output = await options.client.send(
-          new PutRecordsCommand({
-            StreamName: options.streamName,
-            Records: chunk.map((e) => ({ Data: e.data, PartitionKey: e.partitionKey })),
-          }),
-        );
-      } catch (error) {
-        retryAfter = Math.max(retryAfter, requestFailed(chunk, error, fail));
-        continue;
-      }
+  await deliverInRounds<Pending, PublishedEvent>(pending, {
+    results,
+    retry,
+    fail,
+    ...(perKey ? { prune: (entries: Pending[]) => entries.filter((entry) => !blocked(entry)), eligible: firstPerKey } : {}),
+    requests: (entries) => chunks(entries, maxRecords, maxRequestBytes),
+    send: async (chunk) => {
+      const output = await options.client.send(
+        new PutRecordsCommand({
+          StreamName: options.streamName,
+          Records: chunk.map((e) => ({ Data: e.data, PartitionKey: e.partitionKey })),
+        }),
+      );
       const records = output.Records ?? [];
-      chunk.forEach((entry, i) => {
+      return chunk.map((entry, i): EntryOutcome<PublishedEvent> => {
         const record = records[i];
         if (record?.SequenceNumber !== undefined && record.ShardId !== undefined && record.ErrorCode === undefined) {
-          results[entry.index] = { index: entry.index, id: entry.id, ok: true, shardId: record.ShardId, sequenceNumber: record.SequenceNumber, attempts: entry.attempts };
-          return;
+          return { kind: 'ok', success: { index: entry.index, id: entry.id, ok: true, shardId: record.ShardId, sequenceNumber: record.SequenceNumber, attempts: entry.attempts } };
         }
-        const code = record?.ErrorCode ?? 'MissingResult';
+        const errorCode = record?.ErrorCode ?? 'MissingResult';
         const message = record?.ErrorMessage ?? `PutRecords returned ${records.length} results for ${chunk.length} records`;
-        if (record !== undefined && !RETRYABLE_CODES.has(code)) {
-          fail(entry, { reason: 'rejected', errorCode: code, message });
-          return;
-        }
-        entry.lastError = { code, message };
-        retryAfter = Math.max(retryAfter, entry.attempts);
+        return { kind: record !== undefined && !RETRYABLE_CODES.has(errorCode) ? 'rejected' : 'retry', errorCode, message };
       });
-    }
-
-    failExhausted(eligible, results, retry.maxAttempts, fail);
-    pending = pending.filter((entry) => results[entry.index] === undefined);
-    if (pending.length > 0 && retryAfter > 0) await retry.wait(retryAfter);
-  }
+    },
+  });
 
   return summarize(results);
 }
