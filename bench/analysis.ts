@@ -19,15 +19,18 @@ export const MISS_ANALYSES: readonly MissAnalysis[] = [
       '@aws-sdk/client-sqs. The SDK is external, not free: Lambda\'s runtime requires it from /var/runtime just as this bench requires it ' +
       'from node_modules. The rows "… together" measure each function\'s SDK set alone in the same run, and each import row\'s note splits the ' +
       'function into that SDK share and the rest (the bundle\'s own code: Powertools, zod, our code). The sets share @smithy/* and ' +
-      '@aws-sdk/core, so adding the SQS client to the DynamoDB one costs much less than the SQS client alone. In this run the SDK set ' +
-      'alone takes about the whole 80 ms budget, so no function that builds a DynamoDB client at init can meet the target on this ' +
-      'machine, whatever its own code does. Bundles grew by ≈ 45 KB ' +
+      '@aws-sdk/core, so adding the SQS client to the DynamoDB one costs much less than the SQS client alone. Over the full runs the SDK ' +
+      'set alone took 60–85 ms of the 80 ms budget on this machine, leaving at most ≈ 20 ms for the bundle, whose own code takes ≈ 30 ms ' +
+      '(about 19 ms to compile and run 124–129 KB of Powertools, zod/mini and our code, the rest parsing the source map). Done about ' +
+      'it: the source map no longer embeds the sources (sourcesContent: false in lib/house-function.ts; 946 → 189 KB, ≈ 4 ms less ' +
+      'per cold start, measured in isolation). Bundles grew by ≈ 45 KB ' +
       '(78–83 → 124–128 KB): @aws-lambda-powertools/jmespath ≈ 23 KB and @aws-lambda-powertools/idempotency ≈ 15 KB (esbuild metafile of ' +
       'the same build), still under 150 KB. Not fixed, and no cheap correct fix found: lazy-loading the DynamoDB client until first use ' +
       'does not shorten a cold start overall, because the first record of the first invocation calls PutItem, so the same require moves ' +
       'from init into that invocation\'s latency; bundling the clients instead (the anchor\'s way) does not remove the cost (the ' +
       'bundled-SQS anchor\'s row); Node\'s compile cache needs a writable directory that survives cold starts, which Lambda does not give. ' +
-      'NODE_OPTIONS=--enable-source-maps adds a few ms (the "without source maps" figures in the notes). This 2-core machine was loaded ' +
+      'NODE_OPTIONS=--enable-source-maps still adds a few ms (the "without source maps" figures in the notes); dropping it would leave ' +
+      'minified stack traces in the logs, which we judge the worse trade for a template. This 2-core machine was loaded ' +
       'by parallel work during the run (load average in the header); Lambda\'s cores are not comparable, so the ratios against the ' +
       'anchors, measured in the same run, are the portable part.',
   },
