@@ -34,12 +34,15 @@ export class InjectionCounts {
 
 const bump = (m: Map<string, number>, k: string): void => void m.set(k, (m.get(k) ?? 0) + 1);
 
-/** SendMessageBatch whose first reply per job (with probability `rate`) is lost after the messages were stored. */
-export function lostResponseSqs(real: SendMessageBatchSender, rate: number, rand: () => number, counts: InjectionCounts): SendMessageBatchSender {
+/**
+ * A client whose first reply per envelope (with probability `rate`) is lost after the service stored the
+ * request: the call throws a retryable error, so the producer sends the same entries again.
+ */
+function losingFirstReplies<C, O>(real: { send(command: C): Promise<O> }, idsOf: (command: C) => string[], rate: number, rand: () => number, counts: InjectionCounts): { send(command: C): Promise<O> } {
   const dropped = new Set<string>();
   return {
     async send(command) {
-      const ids = (command.input.Entries ?? []).map((e) => idOf(e.MessageBody ?? ''));
+      const ids = idsOf(command);
       for (const id of ids) bump(counts.sent, id);
       const out = await real.send(command);
       if (ids.every((id) => !dropped.has(id)) && rand() < rate) {
@@ -52,23 +55,13 @@ export function lostResponseSqs(real: SendMessageBatchSender, rate: number, rand
   };
 }
 
+/** SendMessageBatch whose first reply per job (with probability `rate`) is lost after the messages were stored. */
+export const lostResponseSqs = (real: SendMessageBatchSender, rate: number, rand: () => number, counts: InjectionCounts): SendMessageBatchSender =>
+  losingFirstReplies(real, (command: SendMessageBatchCommand) => (command.input.Entries ?? []).map((e) => idOf(e.MessageBody ?? '')), rate, rand, counts);
+
 /** PutRecords whose first reply per event (with probability `rate`) is lost after the records were stored. */
-export function lostResponseKinesis(real: PutRecordsSender, rate: number, rand: () => number, counts: InjectionCounts): PutRecordsSender {
-  const dropped = new Set<string>();
-  return {
-    async send(command) {
-      const ids = (command.input.Records ?? []).map((r) => idOf(Buffer.from(r.Data ?? new Uint8Array()).toString('utf8')));
-      for (const id of ids) bump(counts.sent, id);
-      const out = await real.send(command);
-      if (ids.every((id) => !dropped.has(id)) && rand() < rate) {
-        for (const id of ids) dropped.add(id);
-        counts.lostResponses++;
-        throw lostResponse();
-      }
-      return out;
-    },
-  };
-}
+export const lostResponseKinesis = (real: PutRecordsSender, rate: number, rand: () => number, counts: InjectionCounts): PutRecordsSender =>
+  losingFirstReplies(real, (command: PutRecordsCommand) => (command.input.Records ?? []).map((r) => idOf(Buffer.from(r.Data ?? new Uint8Array()).toString('utf8'))), rate, rand, counts);
 
 /** SendMessageBatch where each entry fails with a throttling error (SenderFault false) with probability `rate`, unsent. */
 export function throttlingSqs(real: SendMessageBatchSender, rate: number, rand: () => number, counts: InjectionCounts): SendMessageBatchSender {

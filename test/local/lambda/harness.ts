@@ -6,6 +6,7 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand } 
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { startFauxqsServer, startKinesalite } from '../../../local/emulators';
+export { alive } from '../cloud/helpers';
 import { kinesisClient, s3Client, sqsClient } from '../../../local/lambda/clients';
 import type { LocalEndpoints, LocalFunction, LocalQueue, LocalStream, LocalTopology } from '../../../local/types';
 
@@ -166,11 +167,3 @@ export function readLines<T = Record<string, unknown>>(file: string): T[] {
     .map((l) => JSON.parse(l) as T);
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
