@@ -370,6 +370,9 @@ function dynamoLines(s: AssemblySettings, w: Workload, p: PriceTable, notes: str
     notes.push(
       `idempotency: a duplicate record costs one failed conditional PutItem (${dynamoWriteUnits(idempotencyItemBytes('x', 0))} WRU, $${p.dynamodb.onDemandWriteUnitsPerMillion.usd} per million) and no read; a failed record costs a DeleteItem (1 WRU) before its retry; neither is modelled`,
     );
+    notes.push(
+      'idempotency: every consumer is charged two writes for every event; a consumer writes no record for an event type it does not handle (the template does not say which it handles: here payments takes only OrderPlaced), so its line is an upper bound',
+    );
     notes.push('idempotency: every record adds two DynamoDB round trips (a few ms each, in series in a Kinesis consumer) to the Lambda duration; --avg-duration-ms is per invocation, raise it for large batches');
   }
   return out;
