@@ -1,5 +1,6 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { assertMalformedRecordsReachAConsumer, consumerManifest, filterPatternsFor } from '../lambdas/consumers';
 import { EventArchive } from './event-archive';
 import { HouseFunction } from './house-function';
 import { JOB_QUEUE_DEFAULTS } from './job-queue-defaults';
@@ -30,22 +31,28 @@ export class ComputeStack extends Stack {
     jobQueue.addWorker(this.worker.fn, { name: workerName });
     idempotencyTable.grantRecords(this.worker.fn);
 
+    // Each consumer as its manifest entry (lambdas/consumers.ts) declares it: filter, grants, environment.
+    const manifests = config.consumers.map((c) => [c.name, c.manifest ?? consumerManifest(c.name)] as const);
+    assertMalformedRecordsReachAConsumer(manifests);
     const consumers: Record<string, HouseFunction> = {};
-    for (const consumer of config.consumers) {
+    for (const [consumer, [, manifest]] of config.consumers.map((c, i) => [c, manifests[i]!] as const)) {
+      const enqueues = manifest.enqueues.length > 0;
       const fn = new HouseFunction(this, pascal(consumer.name), {
         ...functionProps,
         name: consumer.name,
-        environment: consumer.enqueuesJobs
+        environment: enqueues
           ? {
               JOB_QUEUE_URL: jobQueue.queue.queueUrl,
               JOB_MAX_MESSAGE_BYTES: String(jobQueue.maxMessageSizeBytes),
             }
           : {},
       });
-      if (consumer.enqueuesJobs) jobQueue.queue.grantSendMessages(fn.fn);
-      idempotencyTable.grantRecords(fn.fn);
+      if (enqueues) jobQueue.queue.grantSendMessages(fn.fn);
+      if (manifest.idempotency === 'dynamodb') idempotencyTable.grantRecords(fn.fn);
       eventStream.addConsumer(consumer.name, fn.fn, {
         enhancedFanOut: consumer.enhancedFanOut,
+        parallelizationFactor: manifest.parallelizationFactor,
+        filterPatterns: filterPatternsFor(manifest),
         ...(consumer.startAt ? { startAt: consumer.startAt } : {}),
       });
       consumers[consumer.name] = fn;

@@ -31,6 +31,11 @@ export interface AddConsumerOptions {
   readonly maxRecordAge?: Duration;
   /** Register a dedicated stream consumer (SubscribeToShard, 2 MB/s per shard). */
   readonly enhancedFanOut?: boolean;
+  /**
+   * Lambda filter patterns over the record (`{ data: … }` for Kinesis): a record that matches none is
+   * checkpointed without invoking the function. A record whose data is not JSON matches no data pattern.
+   */
+  readonly filterPatterns?: readonly object[];
 }
 
 /** What addConsumer made: the monitoring construct and tests use these handles. */
@@ -97,6 +102,9 @@ export class EventStream extends Construct {
       maxRecordAge,
       reportBatchItemFailures: D.reportBatchItemFailures.value,
       onFailure: new S3FailureDestination(this.failureBucket),
+      ...(options.filterPatterns && options.filterPatterns.length > 0
+        ? { filters: options.filterPatterns.map((p) => lambda.FilterCriteria.filter(p as Record<string, unknown>)) }
+        : {}),
     };
 
     let streamConsumer: kinesis.StreamConsumer | undefined;

@@ -10,6 +10,9 @@ export interface IdempotencyTableProps {
   readonly recordExpiry?: Duration;
 }
 
+/** The item calls of @aws-lambda-powertools/idempotency's DynamoDBPersistenceLayer (read in its 2.x source). */
+export const IDEMPOTENCY_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as const;
+
 /** The DynamoDB table in which the worker and every consumer record the envelope ids they processed (Powertools idempotency). */
 export class IdempotencyTable extends Construct {
   readonly table: dynamodb.Table;
@@ -28,9 +31,13 @@ export class IdempotencyTable extends Construct {
     });
   }
 
-  /** Lets `fn` keep its records here: read/write on the table, IDEMPOTENCY_TABLE_NAME and IDEMPOTENCY_EXPIRY_SECONDS. */
+  /**
+   * Lets `fn` keep its records here: exactly the four item calls Powertools' DynamoDB persistence layer makes
+   * (PutItem to claim, UpdateItem to complete, DeleteItem after a failure, GetItem to read a record), not
+   * grantReadWriteData's scans, queries and batch writes; IDEMPOTENCY_TABLE_NAME and IDEMPOTENCY_EXPIRY_SECONDS.
+   */
   grantRecords(fn: lambda.Function): void {
-    this.table.grantReadWriteData(fn);
+    this.table.grant(fn, ...IDEMPOTENCY_ACTIONS);
     fn.addEnvironment('IDEMPOTENCY_TABLE_NAME', this.table.tableName);
     fn.addEnvironment('IDEMPOTENCY_EXPIRY_SECONDS', String(this.recordExpiry.toSeconds()));
   }

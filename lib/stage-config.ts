@@ -1,18 +1,23 @@
 import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import { StreamMode } from 'aws-cdk-lib/aws-kinesis';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { consumerNames, type ConsumerManifestEntry } from '../lambdas/consumers';
 import type { Documented, PerStage } from './documented';
 
 export type Stage = 'dev' | 'prod';
 export const STAGES: readonly Stage[] = ['dev', 'prod'];
 
+/**
+ * How a stage deploys one consumer of the manifest (lambdas/consumers.ts, which says what it handles,
+ * enqueues and how it keeps duplicates out).
+ */
 export interface ConsumerConfig {
-  /** Folder under lambdas/, tag `queue-and-stream:name` and POWERTOOLS_SERVICE_NAME. */
+  /** Its manifest name: folder under lambdas/, tag `queue-and-stream:name` and POWERTOOLS_SERVICE_NAME. */
   readonly name: string;
   /** Dedicated 2 MB/s per shard through a registered stream consumer (SubscribeToShard). */
   readonly enhancedFanOut: boolean;
-  /** Gets JOB_QUEUE_URL / JOB_MAX_MESSAGE_BYTES and send permission on the job queue. */
-  readonly enqueuesJobs: boolean;
+  /** Replaces its entry in lambdas/consumers.ts (tests that synthesize a fork's variant); normally absent. */
+  readonly manifest?: ConsumerManifestEntry;
   /**
    * Rewind: read the stream from this instant (AT_TIMESTAMP) instead of TRIM_HORIZON. The starting position
    * of a mapping cannot change in place, so setting or changing it replaces this consumer's mapping only.
@@ -39,11 +44,8 @@ export interface StageConfig {
   readonly consumers: readonly ConsumerConfig[];
 }
 
-const CONSUMERS: readonly ConsumerConfig[] = [
-  { name: 'notifications', enhancedFanOut: false, enqueuesJobs: true },
-  { name: 'payments', enhancedFanOut: false, enqueuesJobs: true },
-  { name: 'analytics', enhancedFanOut: false, enqueuesJobs: false },
-];
+/** Every consumer of the manifest, in its order, with shared polling. */
+const CONSUMERS: readonly ConsumerConfig[] = consumerNames.map((name) => ({ name, enhancedFanOut: false }));
 
 /** Stage defaults: the single source for `stageConfig()` and the README table. */
 export const STAGE_DEFAULTS = {
@@ -87,8 +89,8 @@ export const STAGE_DEFAULTS = {
   },
   consumers: {
     value: { dev: CONSUMERS, prod: CONSUMERS },
-    shown: 'notifications, payments (both enqueue jobs), analytics; none with enhanced fan-out',
-    why: 'three independent consumers with distinct purposes, each with its own event source mapping and position',
+    shown: `every consumer of lambdas/consumers.ts (${consumerNames.join(', ')}); none with enhanced fan-out`,
+    why: 'independent consumers with distinct purposes, each with its own event source mapping, filter and position',
   },
 } as const satisfies Record<string, Documented<PerStage<unknown>>>;
 

@@ -3,6 +3,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Duration, Size } from 'aws-cdk-lib';
+import { CONSUMERS, filterPatternsFor } from '../lambdas/consumers';
+import { eventTypes } from '../lambdas/shared/registry';
 import { ALARM_CATALOGUE, type AlarmEntry, type AlarmKey } from '../lib/alarm-catalogue';
 import { BUCKETS_DEFAULTS } from '../lib/buckets-defaults';
 import type { Documented } from '../lib/documented';
@@ -56,6 +58,24 @@ export function renderDefaultsTable(): string {
   return ['| setting | default | why |', '|---|---|---|', ...rows].join('\n');
 }
 
+/**
+ * The README consumer table, from the manifest (lambdas/consumers.ts): what each consumer handles, what it
+ * does, how a duplicate is kept harmless, and what reaches it.
+ */
+export function renderConsumersTable(): string {
+  const code = (xs: readonly string[]): string => (xs.length === 0 ? '—' : xs.map((x) => `\`${x}\``).join(', '));
+  const rows = Object.entries(CONSUMERS).map(([name, c]) => {
+    const ignored = eventTypes.filter((t) => !(c.handles as readonly string[]).includes(t));
+    const filter = filterPatternsFor(c).length === 0 ? 'none: every record reaches it (so it reports records that are not JSON)' : `drops ${code(ignored)} before invoking it`;
+    return `| \`${name}\` | ${code(c.handles)} | ${cell(c.sideEffect)} | ${code(c.enqueues)} | ${c.idempotency} | ${cell(c.onDuplicate)} | ${cell(filter)} | ${c.parallelizationFactor} |`;
+  });
+  return [
+    '| consumer | handles | side effect | enqueues | idempotency records | a duplicate delivery | mapping filter | parallelization |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
 /** Placeholder values for the README: the defaults the alarms are built from. */
 const README_ALARM_VARS: Readonly<Record<string, string>> = {
   name: '`<consumer>`',
@@ -95,11 +115,12 @@ export function replaceBlock(doc: string, name: string, body: string): string {
 
 if (require.main === module) {
   if (process.argv.includes('--write-readme')) {
-    // npm run readme:tables — rewrites both tables in README.md; test/infra/defaults-table.test.ts keeps them honest.
+    // npm run readme:tables — rewrites the generated tables in README.md; test/infra/defaults-table.test.ts keeps them honest.
     const readme = path.join(__dirname, '..', 'README.md');
     let doc = readFileSync(readme, 'utf8');
     doc = replaceBlock(doc, 'defaults', renderDefaultsTable());
     doc = replaceBlock(doc, 'alarms', renderAlarmsTable());
+    doc = replaceBlock(doc, 'consumers', renderConsumersTable());
     writeFileSync(readme, doc);
   } else {
     process.stdout.write(`${process.argv.includes('--alarms') ? renderAlarmsTable() : renderDefaultsTable()}\n`);

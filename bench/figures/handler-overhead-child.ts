@@ -4,21 +4,23 @@
  * (IDEMPOTENCY_*, AWS_ENDPOINT_URL_DYNAMODB = the parent's dynalite) come from the parent's environment, read
  * when the handler modules load, as on Lambda. Writes its samples as JSON to BENCH_RESULT_FILE.
  *
- * Series per batch size: the real handler with its idempotency storage in memory (in-memory-idempotency.ts),
- * the same handler with its storage on dynalite, the bare loop, and, for analytics, the handler built from
- * the same exported factory (streamConsumerHandler) with idempotency passed through (no Powertools
- * idempotency at all) to attribute the idempotency layer's CPU. Every invocation gets fresh envelopes (new
+ * Series per batch size: the worker with its idempotency storage in memory (in-memory-idempotency.ts), the
+ * same with its storage on dynalite, the bare loop; for analytics, the deployed handler (no idempotency
+ * records, lambdas/consumers.ts: series "no-idempotency") and the same consumer built with the manifest's
+ * `dynamodb` mode (series "handler" in memory, "dynamodb" on dynalite) to attribute the idempotency layer. Every invocation gets fresh envelopes (new
  * ids, built before the clock starts): a repeated batch would measure the duplicate path.
  */
+import { sqsEvent as sqsEventOf } from './capacity';
 import * as fs from 'node:fs';
-import type { Context, KinesisStreamEvent, KinesisStreamRecord, SQSEvent, SQSRecord } from 'aws-lambda';
-import { ANALYTICS_EVENTS, metricsFor } from '../../lambdas/analytics/analytics';
+import type { Context, KinesisStreamEvent, KinesisStreamRecord, SQSEvent } from 'aws-lambda';
+import { metricsFor } from '../../lambdas/analytics/analytics';
 import { handler as analyticsHandler } from '../../lambdas/analytics/handler';
+import { CONSUMERS } from '../../lambdas/consumers';
 import { createFakePorts } from '../../lambdas/job-worker/fakes';
 import { handler as workerHandler } from '../../lambdas/job-worker/handler';
 import { runJob } from '../../lambdas/job-worker/jobs';
 import { newEvent, newJob, parseEvent, parseJob, serializeEnvelope, type KnownEvent, type KnownJob } from '../../lambdas/shared/envelope';
-import type { Idempotency } from '../../lambdas/shared/idempotency';
+import { createIdempotency } from '../../lambdas/shared/idempotency';
 import { streamConsumerHandler } from '../../lambdas/shared/stream-consumer';
 import { createTelemetry } from '../../lambdas/shared/telemetry';
 import { runInterleaved } from '../lib/stats';
@@ -27,7 +29,6 @@ import { installInMemoryIdempotency, type StoreMode } from './in-memory-idempote
 const store = installInMemoryIdempotency();
 
 const REGION = 'us-east-1';
-const QUEUE_ARN = `arn:aws:sqs:${REGION}:000000000000:bench-jobs`;
 const STREAM_ARN = `arn:aws:kinesis:${REGION}:000000000000:stream/bench-events`;
 
 function jobs(n: number): KnownJob[] {
@@ -54,24 +55,7 @@ function events(n: number): KnownEvent[] {
   });
 }
 
-function sqsEvent(n: number): SQSEvent {
-  const now = String(Date.now());
-  return {
-    Records: jobs(n).map(
-      (job, i): SQSRecord => ({
-        messageId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-        receiptHandle: `rh-${i}`,
-        body: serializeEnvelope(job),
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: now, SenderId: 'AIDABENCH', ApproximateFirstReceiveTimestamp: now },
-        messageAttributes: { type: { dataType: 'String', stringValue: job.type, stringListValues: [], binaryListValues: [] } },
-        md5OfBody: '0'.repeat(32),
-        eventSource: 'aws:sqs',
-        eventSourceARN: QUEUE_ARN,
-        awsRegion: REGION,
-      }),
-    ),
-  };
-}
+const sqsEvent = (n: number): SQSEvent => sqsEventOf(jobs(n));
 
 function kinesisEvent(n: number): KinesisStreamEvent {
   return {
@@ -135,22 +119,19 @@ async function bareAnalytics(event: KinesisStreamEvent): Promise<void> {
   }
 }
 
-/** No idempotency: the per-event function runs every time (attribution only, never deployed). */
-const passThrough: Idempotency = {
-  registerLambdaContext: () => undefined,
-  once: (fn) => async (payload, ...rest) => ({ duplicate: false, result: (await fn(payload, ...rest)) ?? null }),
-};
-
-/** lambdas/analytics/handler.ts's consumer, built through the same factory without idempotency. */
-const analyticsWithoutIdempotency = streamConsumerHandler(
+/**
+ * lambdas/analytics/handler.ts's consumer built through the same factory with the manifest's other
+ * idempotency mode, `dynamodb` (a Powertools record per event): what a consumer whose side effect needs
+ * records pays. The deployed analytics handler keeps none (lambdas/consumers.ts).
+ */
+const analyticsWithIdempotency = streamConsumerHandler(
+  'analytics',
   {
-    handles: ANALYTICS_EVENTS,
-    onEvent: async (event, { counters }) => {
+    onEvent: (event, { counters }) => {
       for (const point of metricsFor(event)) counters.add(point.name, point.value, point.dimensions, point.unit);
     },
   },
-  createTelemetry(),
-  passThrough,
+  { manifest: { ...CONSUMERS.analytics, idempotency: 'dynamodb' }, idempotency: createIdempotency(), telemetry: createTelemetry() },
 );
 
 interface Series {
@@ -174,10 +155,10 @@ async function main(): Promise<void> {
     series.set(`worker/handler/${size}`, { size, ...mem(recordsPerSample), build: sqsEvent, run: (e: SQSEvent) => workerHandler(e, context) });
     series.set(`worker/bare/${size}`, { size, ...mem(recordsPerSample), build: sqsEvent, run: (e: SQSEvent) => bareWorker(e) });
     series.set(`worker/dynamodb/${size}`, { size, store: 'dynamodb', records: dynamoRecordsPerSample, build: sqsEvent, run: (e: SQSEvent) => workerHandler(e, context) });
-    series.set(`analytics/handler/${size}`, { size, ...mem(recordsPerSample), build: kinesisEvent, run: (e: KinesisStreamEvent) => analyticsHandler(e, context) });
+    series.set(`analytics/handler/${size}`, { size, ...mem(recordsPerSample), build: kinesisEvent, run: (e: KinesisStreamEvent) => analyticsWithIdempotency(e, context) });
     series.set(`analytics/bare/${size}`, { size, ...mem(recordsPerSample), build: kinesisEvent, run: (e: KinesisStreamEvent) => bareAnalytics(e) });
-    series.set(`analytics/no-idempotency/${size}`, { size, ...mem(recordsPerSample), build: kinesisEvent, run: (e: KinesisStreamEvent) => analyticsWithoutIdempotency(e, context) });
-    series.set(`analytics/dynamodb/${size}`, { size, store: 'dynamodb', records: dynamoRecordsPerSample, build: kinesisEvent, run: (e: KinesisStreamEvent) => analyticsHandler(e, context) });
+    series.set(`analytics/no-idempotency/${size}`, { size, ...mem(recordsPerSample), build: kinesisEvent, run: (e: KinesisStreamEvent) => analyticsHandler(e, context) });
+    series.set(`analytics/dynamodb/${size}`, { size, store: 'dynamodb', records: dynamoRecordsPerSample, build: kinesisEvent, run: (e: KinesisStreamEvent) => analyticsWithIdempotency(e, context) });
   }
   // Check once that every series succeeds on fresh batches (a failing record would measure the error path) and
   // that the storage calls go where the series says.

@@ -1,7 +1,6 @@
 /** Business metrics an order event contributes: plain TypeScript, no AWS shapes. */
+import type { HandledBy } from '../consumers';
 import type { KnownEvent } from '../shared/envelope';
-
-export const ANALYTICS_EVENTS = ['OrderPlaced', 'OrderShipped'] as const;
 
 export interface MetricPoint {
   readonly name: 'OrdersPlaced' | 'OrderRevenueCents' | 'OrdersShipped';
@@ -10,7 +9,7 @@ export interface MetricPoint {
   readonly dimensions: Readonly<Record<string, string>>;
 }
 
-export function metricsFor(event: KnownEvent<(typeof ANALYTICS_EVENTS)[number]>): MetricPoint[] {
+export function metricsFor(event: KnownEvent<HandledBy<'analytics'>>): MetricPoint[] {
   switch (event.type) {
     case 'OrderPlaced':
       return [

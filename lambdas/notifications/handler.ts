@@ -1,20 +1,10 @@
-/** Notifications consumer: OrderPlaced / OrderShipped → enqueue a send-email job (the hybrid end to end). */
-import { sqsClient } from '../shared/clients/sqs';
-import { readJobQueueEnv } from '../shared/env';
-import { jobEnqueuer } from '../shared/job-enqueuer';
+/** Notifications consumer: OrderPlaced / OrderShipped → a send-email job (the hybrid end to end). */
+import { jobQueue } from '../shared/job-queue';
 import { streamConsumerHandler } from '../shared/stream-consumer';
-import { createTelemetry } from '../shared/telemetry';
-import { emailJobFor, NOTIFICATION_EVENTS } from './notifications';
-
-const enqueue = jobEnqueuer(sqsClient(), readJobQueueEnv()); // throws at cold start if the env is incomplete
+import { emailJobFor } from './notifications';
 
 export const handler = streamConsumerHandler(
-  {
-    handles: NOTIFICATION_EVENTS,
-    onEvent: async (event, { counters }) => {
-      await enqueue([emailJobFor(event)]);
-      counters.add('JobsEnqueued', 1, { jobType: 'send-email' });
-    },
-  },
-  createTelemetry(),
+  'notifications',
+  { onEvent: (event, { enqueue }) => enqueue(emailJobFor(event)) },
+  { jobQueue: jobQueue() }, // throws at cold start if JOB_QUEUE_URL / JOB_MAX_MESSAGE_BYTES is missing
 );

@@ -1,8 +1,9 @@
 /** Which emails an order event asks for: plain TypeScript, no AWS shapes. */
+import type { HandledBy } from '../consumers';
 import { deriveId, newJob, type KnownEvent, type KnownJob } from '../shared/envelope';
 
-export const NOTIFICATION_EVENTS = ['OrderPlaced', 'OrderShipped'] as const;
-export type NotificationEvent = KnownEvent<(typeof NOTIFICATION_EVENTS)[number]>;
+/** The events the manifest (lambdas/consumers.ts) gives this consumer. */
+export type NotificationEvent = KnownEvent<HandledBy<'notifications'>>;
 
 const TEMPLATES = { OrderPlaced: 'order-confirmation', OrderShipped: 'order-shipped' } as const;
 

@@ -1,20 +1,10 @@
-/** Payments consumer: OrderPlaced → enqueue a process-payment job. */
-import { sqsClient } from '../shared/clients/sqs';
-import { readJobQueueEnv } from '../shared/env';
-import { jobEnqueuer } from '../shared/job-enqueuer';
+/** Payments consumer: OrderPlaced → a process-payment job (the mapping's filter keeps every other type away). */
+import { jobQueue } from '../shared/job-queue';
 import { streamConsumerHandler } from '../shared/stream-consumer';
-import { createTelemetry } from '../shared/telemetry';
 import { paymentJobFor } from './payments';
 
-const enqueue = jobEnqueuer(sqsClient(), readJobQueueEnv()); // throws at cold start if the env is incomplete
-
 export const handler = streamConsumerHandler(
-  {
-    handles: ['OrderPlaced'],
-    onEvent: async (event, { counters }) => {
-      await enqueue([paymentJobFor(event)]);
-      counters.add('JobsEnqueued', 1, { jobType: 'process-payment' });
-    },
-  },
-  createTelemetry(),
+  'payments',
+  { onEvent: (event, { enqueue }) => enqueue(paymentJobFor(event)) },
+  { jobQueue: jobQueue() }, // throws at cold start if JOB_QUEUE_URL / JOB_MAX_MESSAGE_BYTES is missing
 );

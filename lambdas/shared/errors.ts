@@ -6,18 +6,19 @@ export class InvalidEnvelopeError extends Error {
   override readonly name = 'InvalidEnvelopeError';
   constructor(
     readonly reason: ParseFailureReason,
-    message: string,
+    /** What is wrong, without the reason (the log line's `detail`). */
+    readonly detail: string,
     readonly envelopeId?: string,
   ) {
-    super(`${reason}: ${message}`);
+    super(`${reason}: ${detail}`);
   }
 }
 
-/** A stream record not attempted because an earlier record of the same batch failed (per-shard order). */
+/** A stream record not attempted (or its outcome withheld) because an earlier record of its partition key failed in this batch. */
 export class SkippedAfterEarlierFailureError extends Error {
   override readonly name = 'SkippedAfterEarlierFailureError';
   constructor(readonly failedSequenceNumber: string) {
-    super(`not processed: earlier record ${failedSequenceNumber} of this batch failed; Lambda retries from it`);
+    super(`not processed: earlier record ${failedSequenceNumber} of its partition key failed; Lambda retries from it`);
   }
 }
 

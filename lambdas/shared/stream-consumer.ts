@@ -1,142 +1,288 @@
 /**
- * The loop every Kinesis consumer shares: decode, parse the envelope, skip types it does not handle, call
- * its per-event function at most once per envelope id (idempotency.ts), report partial batch failures,
- * publish metrics.
+ * The loop every Kinesis consumer shares: decode, parse the envelope, run the consumer's per-event function,
+ * send the jobs the batch asked for, report partial batch failures, publish metrics. What a consumer handles,
+ * enqueues and how it keeps duplicates out comes from its manifest entry (lambdas/consumers.ts).
  *
- * Failure semantics (per-shard order): records are processed one at a time, in order, and processing stops
- * at the first failure. The failed record AND every record after it are returned in batchItemFailures;
- * the later ones are not attempted (no side effects), so nothing of a partition key overtakes the failed
- * record. Lambda checkpoints before the lowest reported sequence number and redelivers from there; listing
- * the skipped records too keeps that lossless even for a poller that retried only the listed items.
+ * Batch-aware, per-key order:
+ * - Records are grouped by partition key. Keys are processed concurrently; the records of one key one after
+ *   another, in stream order. Order across keys was never promised (Kinesis orders per shard, producers per
+ *   key), so nothing a consumer relies on changes.
+ * - A record that fails stops its own key: the later records of that key are not attempted and are reported
+ *   with it; other keys go on.
+ * - The jobs every record asked for (`context.enqueue`) go out after the per-event work, together, in
+ *   SendMessageBatch requests of up to 10 sent in parallel (idempotency `none`); a job that is not accepted
+ *   fails the record that asked for it (and so the later records of its key). With idempotency `dynamodb`
+ *   a record's jobs are sent inside its idempotent section, before its record is completed.
+ *
+ * What is retried (Lambda's checkpoint rule): Lambda resumes the shard from the LOWEST sequence number in
+ * batchItemFailures and delivers every record from there again, including records of other keys that
+ * succeeded after it. That is safe because a redelivered record repeats nothing that counts: jobs carry ids
+ * derived from the event id and the worker runs each id once; metrics and counters are published only for
+ * the records before that checkpoint (the ones Lambda will not deliver again), so a retry never counts twice.
  *
  * When the FIRST record of a batch fails (and there are others behind it), the handler throws instead: a
  * partial response naming the first record checkpoints nothing, so Lambda would retry the same batch and,
  * once retries run out, discard the good records behind the poison one to the on-failure destination too.
  * An invocation error makes Lambda bisect the batch (BisectBatchOnFunctionError applies to invocation
  * errors whatever ReportBatchItemFailures says), which isolates the poison record; only it is discarded.
+ *
+ * An envelope id that appears twice in one batch (a producer retry) runs once; the second copy is
+ * acknowledged as a duplicate, or fails with the first.
  */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { FailureResponse, SuccessResponse } from '@aws-lambda-powertools/batch/types';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { parseEvent, type KnownEvent } from './envelope';
-import { InvalidEnvelopeError, PoisonAtBatchStartError, SkippedAfterEarlierFailureError } from './errors';
-import { createIdempotency, IdempotencyAlreadyInProgressError, type Idempotency } from './idempotency';
-import type { EventType as EventTypeName } from './registry';
-import { BatchCounters, type Telemetry } from './telemetry';
+import { consumerManifest, type ConsumerManifestEntry, type ConsumerName, type HandledBy } from '../consumers';
+import { parseEvent, type KnownEvent, type KnownJob } from './envelope';
+import { ConfigurationError, InvalidEnvelopeError, PoisonAtBatchStartError, SkippedAfterEarlierFailureError } from './errors';
+import type { Idempotency } from './idempotency';
+import type { JobQueue } from './job-queue';
+import { DeliveryFailedError, type DeliveryFailure } from './producers/delivery';
+import { BatchCounters, createTelemetry, type Telemetry } from './telemetry';
 
 /** Kinesis's hard ceiling on record size (a stream's limit is 1 MiB by default, raisable to 10 MiB). */
 export const MAX_STREAM_RECORD_BYTES = 10 * 1024 * 1024;
 
 export interface EventContext {
   readonly logger: Logger;
-  /** This event's metrics: published only if the event completes, so a retried or duplicate event never counts twice. */
+  /** This event's metrics: published only once the event succeeded and lies before the batch's checkpoint. */
   readonly counters: BatchCounters;
-}
-
-export interface StreamConsumer<T extends EventTypeName> {
-  /** Event types this consumer acts on; other registered types are acknowledged and counted as skipped. */
-  readonly handles: readonly T[];
   /**
-   * The per-event work, run at most once per `event.id` for this consumer: a redelivered or replayed event
-   * this consumer already completed is acknowledged without calling it (see idempotency.ts).
+   * Queues jobs this event causes. They are sent with the rest of the invocation's jobs once the event's
+   * work has returned; the event succeeds only if every one of them is accepted. Give each job an id
+   * derived from the event id (`deriveId(event.id, …)`) so a redelivered event enqueues the same job.
    */
-  readonly onEvent: (event: KnownEvent<T>, context: EventContext) => Promise<void>;
+  enqueue(...jobs: KnownJob[]): void;
 }
 
-/** Powertools' BatchProcessor that stops at the first failed record and reports the rest as not attempted. */
-export class StopOnFirstFailureProcessor extends BatchProcessor {
-  override async processRecord(record: Parameters<BatchProcessor['processRecord']>[0]): Promise<SuccessResponse | FailureResponse> {
-    const first = this.failureMessages[0];
-    if (first !== undefined && 'kinesis' in first) {
-      return this.failureHandler(record as KinesisStreamRecord, new SkippedAfterEarlierFailureError(first.kinesis.sequenceNumber));
-    }
-    return super.processRecord(record);
-  }
+export interface StreamConsumer<N extends ConsumerName> {
+  /** The per-event work. Throwing fails the record (and the later records of its key), which Lambda retries. */
+  readonly onEvent: (event: KnownEvent<HandledBy<N>>, context: EventContext) => void | Promise<void>;
 }
 
-/** `idempotency` defaults to the DynamoDB records named by the environment (throws at cold start if unset). */
-export function streamConsumerHandler<T extends EventTypeName>(
-  consumer: StreamConsumer<T>,
-  { logger, metrics }: Telemetry,
-  idempotency: Idempotency = createIdempotency(),
+/** What a consumer's handler wires in; the manifest says which it needs, and a missing one fails the cold start. */
+export interface ConsumerPorts {
+  readonly telemetry?: Telemetry;
+  /** Required when the manifest entry lists job types (`enqueues`). */
+  readonly jobQueue?: JobQueue;
+  /** Required when the manifest entry's idempotency is `dynamodb`. */
+  readonly idempotency?: Idempotency;
+  /** Replaces the manifest entry (tests and benchmarks only). */
+  readonly manifest?: ConsumerManifestEntry;
+}
+
+type Outcome =
+  | { readonly kind: 'ok'; readonly event: KnownEvent; readonly counters: BatchCounters; readonly jobs: KnownJob[] }
+  | { readonly kind: 'duplicate'; readonly event: KnownEvent; readonly inBatch: boolean }
+  | { readonly kind: 'skipped'; readonly event: KnownEvent }
+  | { readonly kind: 'failed'; readonly error: unknown; readonly event?: KnownEvent }
+  | { readonly kind: 'not-attempted'; readonly error: SkippedAfterEarlierFailureError };
+
+/** One invocation's records, outcomes and attempt counters. */
+interface Batch {
+  readonly records: readonly KinesisStreamRecord[];
+  readonly outcomes: Outcome[];
+  /** Attempt metrics (invalid, failed, in progress): counted whatever the checkpoint. */
+  readonly attempts: BatchCounters;
+}
+
+export function streamConsumerHandler<N extends ConsumerName>(
+  name: N,
+  consumer: StreamConsumer<N>,
+  ports: ConsumerPorts = {},
 ): (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse> {
-  const handles = new Set<string>(consumer.handles);
-  const processor = new StopOnFirstFailureProcessor(EventType.KinesisDataStreams);
-  const onEventOnce = idempotency.once(consumer.onEvent);
+  const manifest = ports.manifest ?? consumerManifest(name);
+  const { logger, metrics } = ports.telemetry ?? createTelemetry();
+  const handles = new Set<string>(manifest.handles);
+  const queue = ports.jobQueue;
+  if (manifest.enqueues.length > 0 && queue === undefined) {
+    throw new ConfigurationError(`consumer ${name} enqueues ${manifest.enqueues.join(', ')} (lambdas/consumers.ts) but its handler passes no jobQueue`);
+  }
+  const idempotency = manifest.idempotency === 'dynamodb' ? ports.idempotency : undefined;
+  if (manifest.idempotency === 'dynamodb' && idempotency === undefined) {
+    throw new ConfigurationError(`consumer ${name} keeps DynamoDB idempotency records (lambdas/consumers.ts) but its handler passes no idempotency`);
+  }
+
+  const newContext = (counters: BatchCounters, jobs: KnownJob[]): EventContext => ({
+    logger,
+    counters,
+    enqueue: (...more) => {
+      if (queue === undefined) throw new ConfigurationError(`consumer ${name} enqueued a job but lists no job types in lambdas/consumers.ts`);
+      jobs.push(...more);
+    },
+  });
+
+  /** Sends jobs now and throws unless every one was accepted (the idempotent path: inside the record). */
+  const sendAll = async (jobs: readonly KnownJob[]): Promise<void> => {
+    if (jobs.length === 0) return;
+    const report = await queue!.send(jobs);
+    const failed = report.results.filter((r): r is DeliveryFailure => !r.ok);
+    if (failed.length > 0) throw new DeliveryFailedError(failed, jobs.length);
+  };
+
+  const runOnce = idempotency?.once(async (event: KnownEvent, counters: BatchCounters, jobs: KnownJob[]) => {
+    await consumer.onEvent(event as KnownEvent<HandledBy<N>>, newContext(counters, jobs));
+    await sendAll(jobs);
+  });
+
+  /** The per-event work up to the batched send: never throws, the outcome says what happened. */
+  const attempt = async (event: KnownEvent, batch: Batch): Promise<Outcome> => {
+    if (!handles.has(event.type)) return { kind: 'skipped', event };
+    const counters = new BatchCounters();
+    const jobs: KnownJob[] = [];
+    try {
+      if (runOnce) {
+        const { duplicate } = await runOnce(event, counters, jobs);
+        return duplicate ? { kind: 'duplicate', event, inBatch: false } : { kind: 'ok', event, counters, jobs: [] };
+      }
+      await consumer.onEvent(event as KnownEvent<HandledBy<N>>, newContext(counters, jobs));
+      return { kind: 'ok', event, counters, jobs };
+    } catch (error) {
+      batch.attempts.add(isInProgress(error) ? 'EventsInProgress' : 'EventsFailed', 1, { eventType: event.type });
+      return { kind: 'failed', error, event };
+    }
+  };
+
+  /** Runs one partition key's records in order; the first failure stops the key. */
+  const runKey = async (indices: readonly number[], batch: Batch, firstById: Map<string, Promise<Outcome>>): Promise<void> => {
+    for (const [n, i] of indices.entries()) {
+      const record = batch.records[i]!;
+      const parsed = parseEvent(Buffer.from(record.kinesis.data, 'base64'), { maxBytes: MAX_STREAM_RECORD_BYTES });
+      let outcome: Outcome;
+      if (!parsed.ok) {
+        batch.attempts.add('EventsInvalid');
+        outcome = { kind: 'failed', error: new InvalidEnvelopeError(parsed.reason, parsed.message, parsed.envelopeId) };
+      } else {
+        const earlier = firstById.get(parsed.envelope.id);
+        if (earlier === undefined) {
+          const pending = attempt(parsed.envelope, batch);
+          firstById.set(parsed.envelope.id, pending);
+          outcome = await pending;
+        } else {
+          const first = await earlier;
+          outcome = first.kind === 'ok' || first.kind === 'duplicate' ? { kind: 'duplicate', event: parsed.envelope, inBatch: true } : first;
+        }
+      }
+      batch.outcomes[i] = outcome;
+      if (outcome.kind === 'failed' || outcome.kind === 'not-attempted') {
+        const skipped = new SkippedAfterEarlierFailureError(record.kinesis.sequenceNumber);
+        for (const later of indices.slice(n + 1)) batch.outcomes[later] = { kind: 'not-attempted', error: skipped };
+        return;
+      }
+    }
+  };
+
+  /** The batched send (idempotency `none`): a rejected job fails its record and the later records of its key. */
+  const sendBatchJobs = async (batch: Batch, keyOf: (i: number) => string): Promise<void> => {
+    const owners: number[] = [];
+    const jobs: KnownJob[] = [];
+    batch.outcomes.forEach((o, i) => {
+      if (o.kind !== 'ok') return;
+      for (const job of o.jobs) {
+        owners.push(i);
+        jobs.push(job);
+      }
+    });
+    if (jobs.length === 0) return;
+    const report = await queue!.send(jobs);
+    const failedBy = new Map<number, DeliveryFailure[]>();
+    report.results.forEach((r, j) => {
+      if (!r.ok) failedBy.set(owners[j]!, [...(failedBy.get(owners[j]!) ?? []), r]);
+    });
+    const stoppedKeys = new Map<string, SkippedAfterEarlierFailureError>();
+    batch.outcomes.forEach((o, i) => {
+      const key = keyOf(i);
+      const stopped = stoppedKeys.get(key);
+      if (stopped !== undefined) {
+        if (o.kind === 'ok' || o.kind === 'duplicate' || o.kind === 'skipped') batch.outcomes[i] = { kind: 'not-attempted', error: stopped };
+        return;
+      }
+      const failures = failedBy.get(i);
+      if (o.kind === 'ok' && failures !== undefined) {
+        batch.attempts.add('EventsFailed', 1, { eventType: o.event.type });
+        batch.outcomes[i] = { kind: 'failed', error: new DeliveryFailedError(failures, o.jobs.length), event: o.event };
+        stoppedKeys.set(key, new SkippedAfterEarlierFailureError(batch.records[i]!.kinesis.sequenceNumber));
+      }
+    });
+  };
 
   return async (event, context) => {
     logger.addContext(context);
-    idempotency.registerLambdaContext(context);
-    const counters = new BatchCounters();
-
-    const processRecord = async (record: KinesisStreamRecord): Promise<void> => {
-      const where = { sequenceNumber: record.kinesis.sequenceNumber, partitionKey: record.kinesis.partitionKey, eventSourceARN: record.eventSourceARN };
-      const parsed = parseEvent(Buffer.from(record.kinesis.data, 'base64'), { maxBytes: MAX_STREAM_RECORD_BYTES });
-      if (!parsed.ok) {
-        counters.add('EventsInvalid');
-        logger.error('invalid event envelope: reported as a batch item failure', { ...where, reason: parsed.reason, detail: parsed.message, envelopeId: parsed.envelopeId });
-        throw new InvalidEnvelopeError(parsed.reason, parsed.message, parsed.envelopeId);
-      }
-      const envelope = parsed.envelope;
-      const about = { ...where, envelopeId: envelope.id, eventType: envelope.type, version: envelope.version, replayId: envelope.replay?.replayId };
-      if (!handles.has(envelope.type)) {
-        counters.add('EventsSkipped', 1, { eventType: envelope.type });
-        logger.debug('event type not handled by this consumer: acknowledged', about);
-        return;
-      }
-      const eventCounters = new BatchCounters();
-      let duplicate: boolean;
-      try {
-        ({ duplicate } = await onEventOnce(envelope as KnownEvent<T>, { logger, counters: eventCounters }));
-      } catch (error) {
-        if (error instanceof IdempotencyAlreadyInProgressError) {
-          counters.add('EventsInProgress', 1, { eventType: envelope.type });
-          logger.warn('event is in progress in another invocation: reported as a batch item failure, retried later', about);
-        } else {
-          counters.add('EventsFailed', 1, { eventType: envelope.type });
-          logger.error('event processing failed: reported as a batch item failure', { ...about, error });
-        }
-        throw error;
-      }
-      if (duplicate) {
-        counters.add('EventsDuplicate', 1, { eventType: envelope.type });
-        logger.info('event already processed by this consumer: acknowledged without side effects', about);
-        return;
-      }
-      counters.merge(eventCounters);
-      counters.add('EventsProcessed', 1, { eventType: envelope.type });
-      logger.info('event processed', about);
-    };
-
+    idempotency?.registerLambdaContext(context);
+    const batch: Batch = { records: event.Records, outcomes: new Array<Outcome>(event.Records.length), attempts: new BatchCounters() };
+    const keyOf = (i: number): string => batch.records[i]!.kinesis.partitionKey;
     try {
-      const response = await processPartialResponse(event, processRecord, processor, {
-        context,
-        // Powertools 2.x processes records in parallel unless told otherwise; streams need them in order.
-        processInParallel: false,
-        // A batch whose records all failed is reported item by item, like any other: the handler never
-        // throws for bad records (a thrown error would only add a function error, not change the retry).
-        throwOnFullBatchFailure: false,
+      const byKey = new Map<string, number[]>();
+      batch.records.forEach((_, i) => {
+        const list = byKey.get(keyOf(i));
+        if (list) list.push(i);
+        else byKey.set(keyOf(i), [i]);
       });
-      const failures = response.batchItemFailures;
-      const first = event.Records[0]?.kinesis.sequenceNumber;
-      if (failures.length > 0 && event.Records.length > 1 && failures[0]!.itemIdentifier === first) {
-        logger.warn('first record of the batch failed: failing the invocation so that Lambda bisects the batch', {
-          records: event.Records.length,
-          firstFailedSequenceNumber: first,
-        });
-        throw new PoisonAtBatchStartError(first, event.Records.length);
-      }
-      if (failures.length > 0) {
-        logger.warn('batch partially failed: Lambda retries from the first failed record', {
-          records: event.Records.length,
-          firstFailedSequenceNumber: failures[0]!.itemIdentifier,
-          notAttempted: failures.length - 1,
-        });
-      }
-      return response;
+      const firstById = new Map<string, Promise<Outcome>>();
+      await Promise.all([...byKey.values()].map((indices) => runKey(indices, batch, firstById)));
+      if (idempotency === undefined && queue !== undefined) await sendBatchJobs(batch, keyOf);
+      return respond(batch);
     } finally {
-      counters.publish(metrics);
+      batch.attempts.publish(metrics);
     }
   };
+
+  /** Logs every record's outcome in stream order, commits the counters before the checkpoint, answers Lambda. */
+  function respond(batch: Batch): KinesisStreamBatchResponse {
+    const failed = batch.outcomes.map((o, i) => (o.kind === 'failed' || o.kind === 'not-attempted' ? i : -1)).filter((i) => i >= 0);
+    const checkpoint = failed[0] ?? batch.records.length;
+    const committed = new BatchCounters();
+    batch.outcomes.forEach((o, i) => {
+      const record = batch.records[i]!;
+      const where = { sequenceNumber: record.kinesis.sequenceNumber, partitionKey: record.kinesis.partitionKey, eventSourceARN: record.eventSourceARN };
+      const about = 'event' in o && o.event ? { ...where, envelopeId: o.event.id, eventType: o.event.type, version: o.event.version, replayId: o.event.replay?.replayId } : where;
+      const commit = i < checkpoint;
+      switch (o.kind) {
+        case 'ok':
+          logger.info('event processed', about);
+          if (commit) {
+            committed.merge(o.counters);
+            committed.add('EventsProcessed', 1, { eventType: o.event.type });
+            for (const job of o.jobs) committed.add('JobsEnqueued', 1, { jobType: job.type });
+          }
+          return;
+        case 'duplicate':
+          logger.info(o.inBatch ? 'event repeated in this batch: acknowledged without side effects' : 'event already processed by this consumer: acknowledged without side effects', about);
+          if (commit) committed.add('EventsDuplicate', 1, { eventType: o.event.type });
+          return;
+        case 'skipped':
+          logger.debug('event type not handled by this consumer: acknowledged', about);
+          if (commit) committed.add('EventsSkipped', 1, { eventType: o.event.type });
+          return;
+        case 'failed':
+          if (o.error instanceof InvalidEnvelopeError) {
+            logger.error('invalid event envelope: reported as a batch item failure', { ...about, reason: o.error.reason, detail: o.error.detail, envelopeId: o.error.envelopeId });
+          } else if (isInProgress(o.error)) {
+            logger.warn('event is in progress in another invocation: reported as a batch item failure, retried later', about);
+          } else {
+            logger.error('event processing failed: reported as a batch item failure', { ...about, error: o.error });
+          }
+          return;
+        case 'not-attempted':
+          return;
+      }
+    });
+    committed.publish(metrics);
+
+    if (failed.length > 0 && batch.records.length > 1 && checkpoint === 0) {
+      const first = batch.records[0]!.kinesis.sequenceNumber;
+      logger.warn('first record of the batch failed: failing the invocation so that Lambda bisects the batch', { records: batch.records.length, firstFailedSequenceNumber: first });
+      throw new PoisonAtBatchStartError(first, batch.records.length);
+    }
+    if (failed.length > 0) {
+      logger.warn('batch partially failed: Lambda retries from the first failed record', {
+        records: batch.records.length,
+        firstFailedSequenceNumber: batch.records[checkpoint]!.kinesis.sequenceNumber,
+        failed: failed.length,
+        redelivered: batch.records.length - checkpoint,
+      });
+    }
+    return { batchItemFailures: failed.map((i) => ({ itemIdentifier: batch.records[i]!.kinesis.sequenceNumber })) };
+  }
 }
+
+const isInProgress = (error: unknown): boolean => (error as { name?: string } | null)?.name === 'IdempotencyAlreadyInProgressError';

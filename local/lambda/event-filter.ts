@@ -104,14 +104,35 @@ function wildcard(pattern: string): RegExp {
   return new RegExp(`^${escaped.join('.*')}$`);
 }
 
+/** The items a Kinesis mapping with these criteria delivers to its function, each item being a record's JSON data. */
+export function deliveredThroughFilter<T>(criteria: FilterCriteria | undefined, items: readonly T[]): T[] {
+  const matches = compileKinesisFilter(criteria);
+  return matches === undefined ? [...items] : items.filter((item) => matches(Buffer.from(JSON.stringify(item))));
+}
+
 /** What an SQS filter sees: the Lambda record, with `body` parsed when it is JSON. */
 export function sqsFilterView(record: Record<string, unknown>): Record<string, unknown> {
   return { ...record, body: parseJson(record.body as string) };
 }
 
-/** What a Kinesis filter sees: the record's `kinesis` fields, with `data` decoded and parsed when it is JSON. */
-export function kinesisFilterView(kinesis: { data: string } & Record<string, unknown>): Record<string, unknown> {
-  return { ...kinesis, data: parseJson(Buffer.from(kinesis.data, 'base64').toString('utf8')) };
+/**
+ * A Kinesis mapping's filter, or undefined when it has none (every record is delivered, nothing to decode).
+ * Lambda filters Kinesis records on `data` only, and a record whose data is not valid JSON matches no
+ * filter: Lambda drops it (with-kinesis-filtering.html, "the data field and your filter criteria for the
+ * data field must be in valid JSON format"). The same holds here, so a filtered consumer never sees it.
+ */
+export function compileKinesisFilter(criteria: FilterCriteria | undefined): ((data: Uint8Array) => boolean) | undefined {
+  if ((criteria?.Filters ?? []).length === 0) return undefined;
+  const matches = compileFilterCriteria(criteria);
+  return (data) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(data).toString('utf8'));
+    } catch {
+      return false;
+    }
+    return matches({ data: parsed });
+  };
 }
 
 function parseJson(text: string): unknown {

@@ -11,7 +11,7 @@ import {
 import type { KinesisStreamRecord } from 'aws-lambda';
 import type { Clock, InvocationReport, LocalEndpoints, LocalKinesisMapping } from '../types';
 import { parseBatchResponse, recordId } from './batch-response';
-import { compileFilterCriteria, kinesisFilterView } from './event-filter';
+import { compileKinesisFilter } from './event-filter';
 import type { FunctionHost, InvokeResult } from './function-host';
 import { eventSourceMappingUuid, sendToOnFailure, type DiscardCondition, type OnFailureClients } from './on-failure';
 
@@ -89,12 +89,13 @@ export class KinesisPoller {
   private readonly shards: ShardReader[] = [];
   private paused = false;
   readonly resumed = new Wakeup();
-  readonly matches: (r: Record<string, unknown>) => boolean;
+  /** The mapping's filter on the record data; undefined: no filter, every record is delivered. */
+  readonly matches: ((data: Uint8Array) => boolean) | undefined;
   readonly esmUuid: string;
   readonly counters = { recordsOk: 0, recordsFailed: 0, filteredOut: 0, onFailureRecords: 0, discardedRecords: 0 };
 
   constructor(readonly o: KinesisPollerOptions) {
-    this.matches = compileFilterCriteria(o.mapping.filterCriteria);
+    this.matches = compileKinesisFilter(o.mapping.filterCriteria);
     this.esmUuid = eventSourceMappingUuid(o.mapping.logicalId);
   }
 
@@ -313,7 +314,7 @@ class ShardReader {
     this.pending++;
     this.lastStored = r.SequenceNumber!;
     // records that do not match the filter criteria are skipped and checkpointed
-    if (!this.p.matches(kinesisFilterView(this.toLambda(entry).kinesis as unknown as { data: string }))) {
+    if (this.p.matches !== undefined && !this.p.matches(r.Data ?? new Uint8Array())) {
       this.markDone([entry]);
       this.p.counters.filteredOut++;
       this.compact();

@@ -1,5 +1,6 @@
 // End-to-end harness: one local cloud running the real synthesized app, plus the observations the tests count.
 // Everything the tests assert comes from the outside: invocation reports, function logs, queues, buckets.
+import { compileKinesisFilter, deliveredThroughFilter } from '../../local/lambda/event-filter';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -137,6 +138,15 @@ export interface PublishedRecord {
   shardId: string;
 }
 
+export interface E2eConsumer {
+  fn: LocalFunction;
+  mapping: LocalKinesisMapping;
+  /** The events its mapping delivers to it (its filter criteria, as the local pollers and Lambda apply them). */
+  receives<T extends object>(events: readonly T[]): T[];
+  /** Whether its mapping delivers a record with this raw data (data that is not JSON passes no filter). */
+  receivesData(data: string): boolean;
+}
+
 export interface E2eCloud {
   cloud: LocalCloud;
   clients: LocalClients;
@@ -159,8 +169,8 @@ export interface E2eCloud {
   failures: LocalBucket;
   worker: LocalFunction;
   workerMapping: LocalSqsMapping;
-  consumers: Array<{ fn: LocalFunction; mapping: LocalKinesisMapping }>;
-  consumer(name: string): { fn: LocalFunction; mapping: LocalKinesisMapping };
+  consumers: E2eConsumer[];
+  consumer(name: string): E2eConsumer;
   publish(events: readonly EventEnvelope[]): Promise<PublishedEvent[]>;
   putRaw(partitionKey: string, data: string): Promise<PublishedRecord>;
   enqueue(jobs: readonly JobEnvelope[]): Promise<void>;
@@ -221,7 +231,17 @@ export async function startE2eCloud(options: { timeScale: number; /** run this a
     const worker = fnOf(workerMapping.functionLogicalId);
     workerName = worker.name;
     const events = need(roles.events, 'event stream');
-    const consumers = t.kinesisMappings.filter((m) => m.stream.arn === events.arn).map((mapping) => ({ fn: fnOf(mapping.functionLogicalId), mapping }));
+    const consumers = t.kinesisMappings
+      .filter((m) => m.stream.arn === events.arn)
+      .map((mapping): E2eConsumer => {
+        const matches = compileKinesisFilter(mapping.filterCriteria);
+        return {
+          fn: fnOf(mapping.functionLogicalId),
+          mapping,
+          receives: (items) => deliveredThroughFilter(mapping.filterCriteria, items),
+          receivesData: (data) => matches === undefined || matches(Buffer.from(data)),
+        };
+      });
     const e2e: E2eCloud = {
       cloud,
       clients,

@@ -1,6 +1,7 @@
 // End to end on the local cloud: the REAL synthesized app (cdk synth into a temp dir), emulators on free ports,
 // the bundled handlers in their own processes. One cloud for the file; each test uses its own ids and
 // partition keys and counts only what it published, so the tests do not depend on each other's leftovers.
+import { CONSUMERS } from '../../lambdas/consumers';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +36,14 @@ const WAIT_MS = 30_000;
 let e: E2eCloud;
 const fileStartedAt = new Date();
 // distinct per run: nothing here can match a record of another run or another test
+/** Not JSON: Lambda drops it for a filtered consumer; every unfiltered one reports it. */
+const MALFORMED_ACCT = '{"kind":"event","id":"truncated';
+
+/** The jobs the consumers enqueue for these events, as the manifest declares: each type it lists for every event it handles. */
+function derivedJobIds(events: readonly EventEnvelope[]): string[] {
+  return events.flatMap((ev) => Object.values(CONSUMERS).flatMap((c) => ((c.handles as readonly string[]).includes(ev.type) ? c.enqueues.map((t) => deriveId(ev.id, t)) : [])));
+}
+
 const run = randomUUID().slice(0, 8);
 
 beforeAll(async () => {
@@ -166,7 +175,7 @@ describe('local cloud, end to end on the synthesized app', () => {
     }
   }, 60_000);
 
-  it('delivers every good event to every consumer, in per-partition-key order', async () => {
+  it('delivers every good event to every consumer its filter lets through, in per-partition-key order; the filter keeps the rest away', async () => {
     expect(e.consumers.length, 'N ≥ 3 independent consumers').toBeGreaterThanOrEqual(3);
     const keys = [1, 2, 3, 4, 5].map((i) => `order-${run}-fan-${i}`);
     const events = eventsOn(keys, 4);
@@ -174,9 +183,15 @@ describe('local cloud, end to end on the synthesized app', () => {
     await e.publish(events);
 
     for (const c of e.consumers) {
-      await wait(`${c.fn.name} to process all ${mine.size} events`, () => new Set(only(processedIds(e.reports, c.fn.name), mine)).size, (n) => n === mine.size);
+      const expected = new Set(c.receives(events).map((ev) => ev.id));
+      await wait(`${c.fn.name} to process its ${expected.size} events`, () => new Set(only(processedIds(e.reports, c.fn.name), mine)).size, (n) => n === expected.size);
+      // never invoked for the others: no invocation report holds them
+      const invoked = new Set(e.reports.filter((r) => r.functionName === c.fn.name).flatMap((r) => r.recordIds));
+      expect([...mine].filter((id) => !expected.has(id) && invoked.has(id)), `${c.fn.name}: invoked for an event its filter drops`).toEqual([]);
     }
-    for (const c of e.consumers) expectPerKeyOrder(c.fn.name, events);
+    const payments = e.consumer('payments');
+    expect(payments.receives(events).map((ev) => ev.type), 'payments receives OrderPlaced only').toEqual(events.filter((ev) => ev.type === 'OrderPlaced').map((ev) => ev.type));
+    for (const c of e.consumers) expectPerKeyOrder(c.fn.name, c.receives(events));
   });
 
   it('a paused consumer delays only itself and, resumed, catches up from its own position', async () => {
@@ -193,7 +208,8 @@ describe('local cloud, end to end on the synthesized app', () => {
       expect(lambda.mappingStats()[paused.mapping.logicalId]!.paused).toBe(true);
       await e.publish(events);
       for (const c of others) {
-        await wait(`${c.fn.name} to process all ${mine.size} events while ${paused.fn.name} is paused`, () => new Set(only(processedIds(e.reports, c.fn.name), mine)).size, (n) => n === mine.size);
+        const expected = c.receives(events).length;
+        await wait(`${c.fn.name} to process its ${expected} events while ${paused.fn.name} is paused`, () => new Set(only(processedIds(e.reports, c.fn.name), mine)).size, (n) => n === expected);
         await wait(`${c.fn.name} to be current (no lag)`, () => lambda.mappingStats()[c.mapping.logicalId]!.behindRecords, (n) => n === 0);
       }
       // the paused consumer holds them as lag and has processed none
@@ -203,14 +219,15 @@ describe('local cloud, end to end on the synthesized app', () => {
       lambda.resume(paused.fn.name);
     }
 
-    await wait(`${paused.fn.name} to catch up`, () => new Set(only(processedIds(e.reports, paused.fn.name), mine)).size, (n) => n === mine.size);
+    const pausedGets = new Set(paused.receives(events).map((ev) => ev.id));
+    await wait(`${paused.fn.name} to catch up`, () => new Set(only(processedIds(e.reports, paused.fn.name), mine)).size, (n) => n === pausedGets.size);
     await wait(`${paused.fn.name} to be current`, () => lambda.mappingStats()[paused.mapping.logicalId]!.behindRecords, (n) => n === 0);
     // from its own position: exactly the events published while paused, nothing older re-read, nothing lost
-    expect(new Set(processedIds(e.reports, paused.fn.name).slice(processedBefore))).toEqual(mine);
-    for (const c of e.consumers) expectPerKeyOrder(c.fn.name, events);
+    expect(new Set(processedIds(e.reports, paused.fn.name).slice(processedBefore))).toEqual(pausedGets);
+    for (const c of e.consumers) expectPerKeyOrder(c.fn.name, c.receives(events));
   });
 
-  it('a malformed event does not block its shard beyond the configured retries and lands, with payload, in the failure bucket once per consumer', async () => {
+  it('a malformed event does not block its shard beyond the configured retries and lands, with payload, in the failure bucket once per consumer that receives it', async () => {
     const key = `order-${run}-malformed`;
     const before = [orderPlaced(key)];
     const behind = [orderShipped(key, 1), orderShipped(key, 2), orderShipped(key, 3)];
@@ -221,6 +238,10 @@ describe('local cloud, end to end on the synthesized app', () => {
     expect(new Set([...e.published.filter((p) => p.partitionKey === key).map((p) => p.shardId)]).size, 'one key, one shard').toBe(1);
     const good = [...before, ...behind];
     const goodIds = new Set(good.map((ev) => ev.id));
+    // data that is not JSON passes no filter: Lambda drops it for a filtered consumer (payments); the others report it
+    const receivers = e.consumers.filter((c) => c.receivesData(malformed));
+    expect(receivers.length, 'at least one consumer receives records that are not JSON').toBeGreaterThanOrEqual(1);
+    expect(receivers.length).toBeLessThan(e.consumers.length);
 
     // done when every consumer has processed the good ones, or when any good one turned up in the failure bucket (lost)
     const state = await wait(
@@ -233,15 +254,20 @@ describe('local cloud, end to end on the synthesized app', () => {
             .filter((id) => goodIds.has(id))
             .map((id) => `${nameOf(o.body.requestContext.functionArn)} lost ${good.find((g) => g.id === id)!.type} ${id}`),
         );
-        const pending = e.consumers.filter((c) => new Set(only(processedIds(e.reports, c.fn.name), goodIds)).size < goodIds.size).map((c) => c.fn.name);
+        const pending = e.consumers.filter((c) => new Set(only(processedIds(e.reports, c.fn.name), goodIds)).size < c.receives(good).length).map((c) => c.fn.name);
         return { objects, lost, pending };
       },
-      (s) => s.lost.length > 0 || (s.pending.length === 0 && s.objects.length >= e.consumers.length),
+      (s) => s.lost.length > 0 || (s.pending.length === 0 && s.objects.length >= receivers.length),
     );
     expect(state.lost, 'good events sent to the failure bucket together with the malformed one').toEqual([]);
 
-    for (const c of e.consumers) {
-      expectPerKeyOrder(c.fn.name, good);
+    for (const c of e.consumers.filter((x) => !receivers.includes(x))) {
+      expect(invocationsWith(e.reports, c.fn.name, bad.sequenceNumber), `${c.fn.name}: its filter dropped the malformed record`).toEqual([]);
+      expect(state.objects.filter((o) => o.body.requestContext.functionArn === c.fn.arn)).toEqual([]);
+      expectPerKeyOrder(c.fn.name, c.receives(good));
+    }
+    for (const c of receivers) {
+      expectPerKeyOrder(c.fn.name, c.receives(good));
       const saw = invocationsWith(e.reports, c.fn.name, bad.sequenceNumber);
       expect(saw.length, `${c.fn.name}: invocations that saw the malformed record`).toBeGreaterThanOrEqual(1);
       // bounded by the mapping: the first attempt, the bisections that isolate it (they consume no retries), the retries
@@ -331,16 +357,15 @@ describe('local cloud, end to end on the synthesized app', () => {
     const goodEvents: EventEnvelope[] = [orderPlaced(k1), orderPlaced(k2)];
     await e.enqueue(direct);
     await e.publish(goodEvents);
-    const malformed = await e.putRaw(k1, `{"kind":"event","id":"truncated`);
+    const malformed = await e.putRaw(k1, MALFORMED_ACCT);
     const later = [orderShipped(k1, 1), orderShipped(k2, 1)];
     await e.publish(later);
     goodEvents.push(...later);
     const publishedEvents: PublishedRecord[] = e.published.filter((p) => p.partitionKey === k1 || p.partitionKey === k2);
     expect(publishedEvents).toHaveLength(goodEvents.length + 1);
 
-    // jobs the consumers enqueue, as the contract says: notifications → send-email per OrderPlaced/OrderShipped,
-    // payments → process-payment per OrderPlaced; ids derived from the event id
-    const derived = goodEvents.flatMap((ev) => (ev.type === 'OrderPlaced' ? [deriveId(ev.id, 'send-email'), deriveId(ev.id, 'process-payment')] : [deriveId(ev.id, 'send-email')]));
+    // jobs the consumers enqueue, as the manifest says: each job type it lists for every event it handles; ids derived from the event id
+    const derived = derivedJobIds(goodEvents);
     const expectedJobs = new Set([...direct.map((j) => j.id), ...derived]);
     const eventIds = new Set(goodEvents.map((ev) => ev.id));
 
@@ -360,7 +385,7 @@ describe('local cloud, end to end on the synthesized app', () => {
         s.failures.some((f) => eventIds.has(f.id)) || // a good event was lost: fail now, not at the deadline
         (s.depth === 0 &&
         [...expectedJobs].every((id) => s.done.includes(id) || s.deadIds.includes(id)) &&
-          e.consumers.every((c) => s.failures.some((f) => f.fn === c.fn.arn))),
+          e.consumers.filter((c) => c.receivesData(MALFORMED_ACCT)).every((c) => s.failures.some((f) => f.fn === c.fn.arn))),
       45_000,
     );
 
@@ -375,14 +400,17 @@ describe('local cloud, end to end on the synthesized app', () => {
     const caused = e.workerLog.filter((l) => l.message === 'job done' && l.causationId !== undefined && eventIds.has(l.causationId)).map((l) => l.envelopeId);
     expect(new Set(caused)).toEqual(new Set(derived));
 
-    // events, per consumer: good processed + malformed in the failure bucket = published, disjoint
+    // events, per consumer: good processed + malformed in the failure bucket + dropped by its filter = published, disjoint
     const all = new Set(publishedEvents.map(reportedId));
     for (const c of e.consumers) {
       const processed = only(processedIds(e.reports, c.fn.name), all);
       const failed = settled.failures.filter((f) => f.fn === c.fn.arn).map((f) => f.id);
-      expect(new Set(processed), `${c.fn.name}: processed`).toEqual(eventIds);
-      expect(failed, `${c.fn.name}: in the failure bucket`).toEqual([malformed.sequenceNumber]);
-      expect(new Set([...processed, ...failed])).toEqual(all);
+      const received = new Set(c.receives(goodEvents).map((ev) => ev.id));
+      const dropped = [...all].filter((id) => !received.has(id) && id !== malformed.sequenceNumber);
+      expect(new Set(processed), `${c.fn.name}: processed`).toEqual(received);
+      expect(failed, `${c.fn.name}: in the failure bucket`).toEqual(c.receivesData(MALFORMED_ACCT) ? [malformed.sequenceNumber] : []);
+      if (!c.receivesData(MALFORMED_ACCT)) dropped.push(malformed.sequenceNumber);
+      expect(new Set([...processed, ...failed, ...dropped])).toEqual(all);
     }
   }, 60_000);
 

@@ -1,6 +1,7 @@
 // Fault-suite harness: one local cloud on the synthesized app, and everything counted from the outside —
 // invocation reports (processed), function log lines (side effects), the DLQ (read back), the failure bucket
 // (read back) and the archive (read back).
+import { compileKinesisFilter } from '../../local/lambda/event-filter';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -245,6 +246,8 @@ export interface Consumer {
   name: string;
   fn: LocalFunction;
   mapping: LocalKinesisMapping;
+  /** Whether its mapping delivers a record with this data (its filter; data that is not JSON passes none). */
+  receives(data: Buffer): boolean;
 }
 
 export interface ServiceError {
@@ -330,7 +333,12 @@ export class FaultCloud {
     this.stream = need(roles.events, 'event stream');
     const fnOf = (id: string): LocalFunction => need(t.functions.find((f) => f.logicalId === id), `function ${id}`);
     this.worker = fnOf(need(t.sqsMappings.find((m) => m.queue.arn === this.jobs.arn), 'worker mapping').functionLogicalId);
-    this.consumers = t.kinesisMappings.filter((m) => m.stream.arn === this.stream.arn).map((mapping) => ({ name: fnOf(mapping.functionLogicalId).name, fn: fnOf(mapping.functionLogicalId), mapping }));
+    this.consumers = t.kinesisMappings
+      .filter((m) => m.stream.arn === this.stream.arn)
+      .map((mapping) => {
+        const matches = compileKinesisFilter(mapping.filterCriteria);
+        return { name: fnOf(mapping.functionLogicalId).name, fn: fnOf(mapping.functionLogicalId), mapping, receives: (data: Buffer) => matches === undefined || matches(data) };
+      });
     this.delivery = need(t.deliveryStreams.find((d) => d.sourceStream.arn === this.stream.arn), 'delivery stream (archive)');
     this.dlq = new QueueDrain(this.clients.sqs, this.dlqQueue);
     this.failures = new FailureBucketReader(this.clients, need(roles.failures, 'failure bucket'), this.consumers);

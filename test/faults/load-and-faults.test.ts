@@ -2,7 +2,7 @@
 // FAULTS_SCALE=quick (default) runs small counts inside `npm test`; FAULTS_SCALE=full is `npm run test:faults`.
 import { describe, expect, it } from 'vitest';
 import { badInputSuite } from './bad-inputs';
-import { eventually, useFaultCloud, type FaultCloud } from './harness';
+import { eventually, useFaultCloud, type Consumer, type FaultCloud } from './harness';
 import { InjectionCounts, lostResponseKinesis, lostResponseSqs, throttlingKinesis, throttlingSqs } from './inject';
 import { runScenario, violations } from './scenario';
 import { SCALE } from './scale';
@@ -35,7 +35,10 @@ describe(`fault and load suite (${SCALE.variant}: ${SCALE.jobs} jobs, ${SCALE.ev
     expect(out.extra.shardsUsed, 'events spread over every shard').toBe(fc.stream.shardCount);
     expect(violations(out.rec)).toBeUndefined();
     expect(out.rec.jobs.processed).toBe(w.jobs.length);
-    for (const c of Object.values(out.rec.consumers)) expect(c.processed).toBe(w.events.length);
+    for (const [name, c] of Object.entries(out.rec.consumers)) {
+      const receives = w.events.filter((e) => fc.consumer(name).receives(Buffer.from(JSON.stringify(e)))).length;
+      expect(c.processed, `${name}: every event its filter lets through`).toBe(receives);
+    }
   }, timeout);
 });
 
@@ -50,7 +53,7 @@ describe(`fault scenarios (${SCALE.variant})`, () => {
       notes: (r) => {
         const collateral = Object.entries(r.consumers).filter(([, c]) => c.goodDeadLettered > 0).map(([k, c]) => `${k} ${c.goodDeadLettered}`);
         return [
-          `${w.jobs.filter(isPoisonJob).length + w.rawJobBodies.length} poison jobs and ${w.rawEventRecords.length} malformed events; every poison job in the DLQ after exactly maxReceiveCount receives, every malformed event in the failure bucket once per consumer (RetryAttemptsExhausted, never the record-age bound)`,
+          `${w.jobs.filter(isPoisonJob).length + w.rawJobBodies.length} poison jobs and ${w.rawEventRecords.length} malformed events; every poison job in the DLQ after exactly maxReceiveCount receives, every malformed event in the failure bucket once per consumer whose filter lets it through (RetryAttemptsExhausted, never the record-age bound)`,
           ...(collateral.length > 0
             ? [`good events dead-lettered beside a poison record of the same batch (reported after it, so in the failure bucket with it, redrivable): ${collateral.join(', ')}`]
             : []),
@@ -67,7 +70,8 @@ describe(`fault scenarios (${SCALE.variant})`, () => {
     for (const id of poisonIds) expect(worker.failed.get(id) ?? 0, `failed receives of poison job ${id}`).toBe(max);
     const rawIds = new Set(out.ledger.rawEvents.map((r) => r.id));
     const poisonRecords = fc.failures.records.filter((r) => rawIds.has(r.id));
-    expect(poisonRecords.length, 'malformed events in the failure bucket, once per consumer').toBe(rawIds.size * fc.consumers.length);
+    const copies = out.ledger.rawEvents.reduce((n, r) => n + fc.consumers.filter((c) => c.receives(r.data)).length, 0);
+    expect(poisonRecords.length, 'malformed events in the failure bucket, once per consumer whose mapping delivers them').toBe(copies);
     expect(new Set(poisonRecords.map((r) => r.condition)), 'why they were discarded').toEqual(new Set(['RetryAttemptsExhausted']));
   }, timeout);
 
@@ -79,8 +83,10 @@ describe(`fault scenarios (${SCALE.variant})`, () => {
       key: '4-duplicates',
       name: '4 duplicates (lost responses)',
       workload: w,
+      // one generator per client: the order of their calls interleaves differently from run to run; seed 45's
+      // first draw (0.037) loses the first PutRecords reply, so duplicate events happen even in the quick run
       sqs: lostResponseSqs(fc.clients.sqs, 0.3, rand, counts),
-      kinesis: lostResponseKinesis(fc.clients.kinesis, 0.3, rand, counts),
+      kinesis: lostResponseKinesis(fc.clients.kinesis, 0.3, rng(45), counts),
       notes: (r) => [
         `${counts.lostResponses} producer requests stored but answered with a lost response and sent again; ${totalsOf(r, 'extraDeliveries')} duplicate deliveries, ${totalsOf(r, 'absorbedDuplicates')} acknowledged by idempotency without side effects`,
       ],
@@ -142,10 +148,11 @@ describe(`fault scenarios (${SCALE.variant})`, () => {
           await publish(wave);
           const ids = wave.events.map((e) => e.id);
           const caughtUp = (name: string): number => ids.filter((id) => fc.tally(name).ok.has(id)).length;
+          const receives = (c: Consumer): number => wave.events.filter((e) => c.receives(Buffer.from(JSON.stringify(e)))).length;
           await eventually(
             `burst ${b}: ${others.map((c) => c.name).join(', ')} current while ${slow.name} is paused`,
             () => ({ done: others.map((c) => caughtUp(c.name)), lag: fc.lagRecords() }),
-            (s) => s.done.every((n) => n === ids.length) && others.every((c) => s.lag[c.name] === 0),
+            (s) => s.done.every((n, i) => n === receives(others[i]!)) && others.every((c) => s.lag[c.name] === 0),
             { timeoutMs: SCALE.settleTimeoutMs, abortIf: () => fc.fatalError },
           );
           const stats = await eventually(
@@ -162,7 +169,7 @@ describe(`fault scenarios (${SCALE.variant})`, () => {
           await eventually(
             `burst ${b}: ${slow.name} catches up`,
             () => ({ done: caughtUp(slow.name), lag: fc.lambda.mappingStats()[slow.mapping.logicalId]! }),
-            (s) => s.done === ids.length && s.lag.behindRecords === 0,
+            (s) => s.done === receives(slow) && s.lag.behindRecords === 0,
             { timeoutMs: SCALE.settleTimeoutMs, abortIf: () => fc.fatalError },
           );
         }

@@ -2,9 +2,9 @@
 // reconciled: published = processed + dead-lettered, per path and per consumer; side effects once per id.
 import { newEvent, newJob, type KnownEvent, type KnownJob } from '../../lambdas/shared/envelope';
 import { BOUNCE_DOMAIN, CORRUPT_IMAGE_SUFFIX, DECLINED_TOKEN } from '../../lambdas/job-worker/fakes';
-import { emailJobFor, NOTIFICATION_EVENTS } from '../../lambdas/notifications/notifications';
+import { CONSUMERS, isConsumerName } from '../../lambdas/consumers';
+import { emailJobFor } from '../../lambdas/notifications/notifications';
 import { paymentJobFor } from '../../lambdas/payments/payments';
-import { ANALYTICS_EVENTS } from '../../lambdas/analytics/analytics';
 import type { FaultCloud, RawEvent, RawJob } from './harness';
 
 /** Deterministic PRNG (mulberry32): a failing run can be replayed with the same seed. */
@@ -19,12 +19,8 @@ export function rng(seed: number): () => number {
   };
 }
 
-/** Event types each consumer acts on (others it acknowledges without side effects), as its handler declares. */
-export const CONSUMER_HANDLES: Record<string, readonly string[]> = {
-  notifications: NOTIFICATION_EVENTS,
-  payments: ['OrderPlaced'], // lambdas/payments/handler.ts
-  analytics: ANALYTICS_EVENTS,
-};
+/** Event types each consumer acts on (its filter keeps the others away), as the manifest declares. */
+export const CONSUMER_HANDLES: Record<string, readonly string[]> = Object.fromEntries(Object.entries(CONSUMERS).map(([name, c]) => [name, c.handles]));
 
 export type JobFate = 'ok' | 'dlq';
 
@@ -224,9 +220,9 @@ export class Ledger {
 
     const consumers: Record<string, PathCounts> = {};
     const derived = new Map<string, KnownJob>();
-    const allEvents: Array<{ id: string; poison: boolean; event?: KnownEvent }> = [
-      ...this.events.map((e) => ({ id: e.id, poison: false, event: e })),
-      ...this.rawEvents.map((r) => ({ id: r.id, poison: true })),
+    const allEvents: Array<{ id: string; poison: boolean; event?: KnownEvent; data: Buffer }> = [
+      ...this.events.map((e) => ({ id: e.id, poison: false, event: e, data: Buffer.from(JSON.stringify(e)) })),
+      ...this.rawEvents.map((r) => ({ id: r.id, poison: true, data: r.data })),
     ];
     const ids = new Set(allEvents.map((e) => e.id));
     const failureConditions: Record<string, number> = {};
@@ -235,9 +231,13 @@ export class Ledger {
       const t = fc.tally(c.name);
       const dl = fc.failures.byConsumer.get(c.name) ?? new Map<string, number>();
       const handles = CONSUMER_HANDLES[c.name];
+      // exactly-once side effects of its own only with idempotency records; otherwise its effect is the
+      // derived jobs (counted once each at the worker, in derivedJobs) or metrics (at-least-once, README)
+      const exactlyOnce = !isConsumerName(c.name) || CONSUMERS[c.name].idempotency === 'dynamodb';
       const k = emptyCounts();
       let waiting = 0;
       for (const e of allEvents) {
+        if (!c.receives(e.data)) continue; // its mapping's filter drops it: never published to this consumer
         k.published++;
         const ok = t.ok.get(e.id) ?? 0;
         if (ok > 0) {
@@ -253,7 +253,7 @@ export class Ledger {
           const effects = t.effects.get(e.id) ?? 0;
           const absorbed = t.absorbed.get(e.id) ?? 0;
           k.absorbedDuplicates += absorbed;
-          if (effects > 1) k.duplicatedEffects++;
+          if (effects > 1 && exactlyOnce) k.duplicatedEffects++;
           const acts = handles === undefined || handles.includes(e.event.type);
           if (ok > 0 && acts && effects === 0) {
             if (absorbed > 0) k.effectsUnobserved++;

@@ -5,6 +5,7 @@ import { App, Aspects } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { createQueueAndStream, type QueueAndStreamStacks } from '../../lib/queue-and-stream';
+import type { ConsumerManifestEntry } from '../../lambdas/consumers';
 import { type Stage, type StageOverrides, stageConfig } from '../../lib/stage-config';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -21,11 +22,16 @@ export interface SynthesizedStage extends QueueAndStreamStacks {
   readonly computeTemplate: Template;
 }
 
-/** Builds the app like bin/app.ts (same flags, same cdk-nag aspect) for one stage. */
-export function synthStage(stage: Stage, overrides: StageOverrides = {}): SynthesizedStage {
+/**
+ * Builds the app like bin/app.ts (same flags, same cdk-nag aspect) for one stage; `manifests` replaces
+ * consumers' manifest entries (lambdas/consumers.ts) as a fork would edit them.
+ */
+export function synthStage(stage: Stage, overrides: StageOverrides = {}, manifests: Readonly<Record<string, ConsumerManifestEntry>> = {}): SynthesizedStage {
   // The CLI also sets asset metadata (aws:asset:path), which the local cloud reads.
   const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:enable-asset-metadata': true } });
-  const stacks = createQueueAndStream(app, stageConfig(stage, overrides));
+  const config = stageConfig(stage, overrides);
+  const consumers = config.consumers.map((c) => (manifests[c.name] ? { ...c, manifest: manifests[c.name] } : c));
+  const stacks = createQueueAndStream(app, { ...config, consumers });
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
   return {
     app,

@@ -1,13 +1,18 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { CONSUMERS as MANIFEST, consumerNames, filterPatternsFor } from '../../lambdas/consumers';
 import { defaultStage, logicalId, synthStage } from './app-fixture';
 
 const dev = defaultStage('dev');
 const t = dev.computeTemplate;
 const prodT = defaultStage('prod').computeTemplate;
 
-const FUNCTIONS = { 'job-worker': 'worker', notifications: 'consumer', payments: 'consumer', analytics: 'consumer' } as const;
-const CONSUMERS = ['notifications', 'payments', 'analytics'] as const;
+const CONSUMERS = consumerNames;
+const FUNCTIONS: Record<string, 'worker' | 'consumer'> = { 'job-worker': 'worker', ...Object.fromEntries(CONSUMERS.map((n) => [n, 'consumer'])) };
+/** Functions that keep idempotency records: the worker always, a consumer when its manifest says `dynamodb`. */
+const WITH_RECORDS = ['job-worker', ...CONSUMERS.filter((n) => MANIFEST[n].idempotency === 'dynamodb')];
+const WITHOUT_RECORDS = CONSUMERS.filter((n) => MANIFEST[n].idempotency !== 'dynamodb');
+const ENQUEUERS = CONSUMERS.filter((n) => MANIFEST[n].enqueues.length > 0);
 
 /** Logical ID of the function tagged queue-and-stream:name=<name> (how the tools find it). */
 function fnId(template: Template, name: string): string {
@@ -104,17 +109,13 @@ describe('functions (house defaults)', () => {
     }
   });
 
-  it('gives notifications and payments the job queue URL, its maximum message size and send permission; analytics neither', () => {
-    for (const name of ['notifications', 'payments']) {
-      t.hasResourceProperties('AWS::Lambda::Function', {
-        Tags: Match.arrayWith([{ Key: 'queue-and-stream:name', Value: name }]),
-        Environment: {
-          Variables: Match.objectLike({ JOB_QUEUE_URL: cfnFromStateful('RefJobQueue'), JOB_MAX_MESSAGE_BYTES: '1048576' }),
-        },
-      });
+  it('gives a consumer that enqueues jobs (manifest) the job queue URL, its maximum message size and send permission; the others neither', () => {
+    expect(ENQUEUERS.length).toBeGreaterThan(0);
+    for (const name of CONSUMERS) {
+      const vars = t.findResources('AWS::Lambda::Function')[fnId(t, name)]?.Properties.Environment.Variables;
+      if (ENQUEUERS.includes(name)) expect(vars).toMatchObject({ JOB_QUEUE_URL: fromStateful('RefJobQueue'), JOB_MAX_MESSAGE_BYTES: '1048576' });
+      else expect(vars.JOB_QUEUE_URL).toBeUndefined();
     }
-    const analytics = t.findResources('AWS::Lambda::Function')[fnId(t, 'analytics')];
-    expect(analytics?.Properties.Environment.Variables.JOB_QUEUE_URL).toBeUndefined();
     t.resourcePropertiesCountIs(
       'AWS::IAM::Policy',
       {
@@ -124,7 +125,7 @@ describe('functions (house defaults)', () => {
           ]),
         },
       },
-      2,
+      ENQUEUERS.length,
     );
   });
 });
@@ -138,7 +139,7 @@ describe('idempotency', () => {
     return policy?.Properties.PolicyDocument.Statement ?? [];
   }
 
-  it.each(Object.keys(FUNCTIONS))('%s: gets the table name from the stateful stack and a 14-day record expiry', (name) => {
+  it.each(WITH_RECORDS)('%s: gets the table name from the stateful stack and a 14-day record expiry', (name) => {
     const fn = t.findResources('AWS::Lambda::Function')[fnId(t, name)];
     expect(fn?.Properties.Environment.Variables).toMatchObject({
       IDEMPOTENCY_TABLE_NAME: fromStateful('RefIdempotencyTable'),
@@ -146,11 +147,24 @@ describe('idempotency', () => {
     });
   });
 
-  it.each(Object.keys(FUNCTIONS))('%s: may read and write items of the idempotency table only (grantReadWriteData)', (name) => {
+  it.each(WITH_RECORDS)('%s: may make exactly the four item calls Powertools idempotency makes, on the idempotency table only', (name) => {
     const dynamo = statementsOf(t, name).filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
     expect(dynamo).toHaveLength(1);
-    expect([dynamo[0]!.Action].flat()).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
+    expect([dynamo[0]!.Action].flat().sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     expect(dynamo[0]!.Resource).toEqual(fromStateful('FnGetAttIdempotencyTable.*Arn'));
+  });
+
+  it.each(WITHOUT_RECORDS)('%s (idempotency none): no table name, no DynamoDB permission at all', (name) => {
+    const fn = t.findResources('AWS::Lambda::Function')[fnId(t, name)];
+    expect(fn?.Properties.Environment.Variables.IDEMPOTENCY_TABLE_NAME).toBeUndefined();
+    expect(statementsOf(t, name).filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')))).toEqual([]);
+  });
+
+  it('a consumer whose manifest says dynamodb gets the records, the grant and the environment', () => {
+    const fork = synthStage('dev', {}, { analytics: { ...MANIFEST.analytics, idempotency: 'dynamodb' } }).computeTemplate;
+    expect(fork.findResources('AWS::Lambda::Function')[fnId(fork, 'analytics')]?.Properties.Environment.Variables).toMatchObject({
+      IDEMPOTENCY_TABLE_NAME: fromStateful('RefIdempotencyTable'),
+    });
   });
 });
 
@@ -174,20 +188,34 @@ describe('job worker mapping', () => {
 });
 
 describe('consumer mappings', () => {
-  it.each(CONSUMERS)('%s: own position from TRIM_HORIZON, bisect, 3 retries, 1 h max age, on-failure S3, order kept', (name) => {
+  it.each(CONSUMERS)('%s: own position from TRIM_HORIZON, bisect, 3 retries, 1 h max age, on-failure S3, the manifest\'s filter and parallelization', (name) => {
+    const patterns = filterPatternsFor(MANIFEST[name]);
     expect(mappingOf(t, name)).toEqual({
       EventSourceArn: fromStateful('FnGetAttEventStream.*Arn'),
       FunctionName: { Ref: fnId(t, name) },
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 100,
       MaximumBatchingWindowInSeconds: 1,
-      ParallelizationFactor: 1,
+      ParallelizationFactor: MANIFEST[name].parallelizationFactor,
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 3,
       MaximumRecordAgeInSeconds: 3600,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       DestinationConfig: { OnFailure: { Destination: fromStateful('FnGetAttBucketsFailureBucket.*Arn') } },
+      ...(patterns.length > 0 ? { FilterCriteria: { Filters: patterns.map((p) => ({ Pattern: JSON.stringify(p) })) } } : {}),
     });
+  });
+
+  it('payments is never invoked for OrderShipped: its filter drops that type and keeps unknown or typeless JSON for its failure bucket', () => {
+    expect(mappingOf(t, 'payments').FilterCriteria).toEqual({
+      Filters: [{ Pattern: '{"data":{"type":[{"anything-but":["OrderShipped"]}]}}' }, { Pattern: '{"data":{"type":[{"exists":false}]}}' }],
+    });
+  });
+
+  it('refuses a set of consumers that all filter (a record that is not JSON would reach no failure bucket)', () => {
+    expect(() => synthStage('dev', {}, { notifications: { ...MANIFEST.notifications, handles: ['OrderPlaced'] }, analytics: { ...MANIFEST.analytics, handles: ['OrderShipped'] } })).toThrow(
+      /every consumer .* filters by event type/,
+    );
   });
 
   it('keeps the max record age shorter than the stream retention in both stages', () => {
@@ -213,8 +241,8 @@ describe('consumer mappings', () => {
   it('uses enhanced fan-out only for a consumer that opts in: a registered stream consumer as event source', () => {
     const efo = synthStage('dev', {
       consumers: [
-        { name: 'notifications', enhancedFanOut: false, enqueuesJobs: true },
-        { name: 'analytics', enhancedFanOut: true, enqueuesJobs: false },
+        { name: 'notifications', enhancedFanOut: false },
+        { name: 'analytics', enhancedFanOut: true },
       ],
     }).computeTemplate;
     efo.resourceCountIs('AWS::Kinesis::StreamConsumer', 1);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ALARM_CATALOGUE, alarmDescription, type AlarmKey } from '../../lib/alarm-catalogue';
-import { ALL_DEFAULTS, renderAlarmsTable, renderDefaultsTable } from '../../tools/render-defaults';
+import { ALL_DEFAULTS, renderAlarmsTable, renderConsumersTable, renderDefaultsTable } from '../../tools/render-defaults';
 import { REPO_ROOT } from './app-fixture';
 
 describe('defaults table', () => {
@@ -33,6 +33,9 @@ describe('defaults table', () => {
   });
   it('README "Operate" equals the rendered alarm table', () => {
     expect(between('<!-- alarms:start -->', '<!-- alarms:end -->')?.trim()).toBe(renderAlarmsTable());
+  });
+  it('README consumer table equals the one rendered from the manifest (lambdas/consumers.ts)', () => {
+    expect(between('<!-- consumers:start -->', '<!-- consumers:end -->')?.trim()).toBe(renderConsumersTable());
   });
 });
 

@@ -6,10 +6,16 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeSideEffects, type FakeSideEffect } from '../../lambdas/job-worker/fakes';
 import { handler as worker } from '../../lambdas/job-worker/handler';
 import * as jobs from '../../lambdas/job-worker/jobs';
+import { CONSUMERS, consumerNames } from '../../lambdas/consumers';
+import { paymentJobFor } from '../../lambdas/payments/payments';
+import { readIdempotencyEnv } from '../../lambdas/shared/env';
 import { deriveId, serializeEnvelope, type KnownEvent } from '../../lambdas/shared/envelope';
 import { ConfigurationError } from '../../lambdas/shared/errors';
+import { createIdempotency } from '../../lambdas/shared/idempotency';
+import { jobQueue } from '../../lambdas/shared/job-queue';
+import { streamConsumerHandler } from '../../lambdas/shared/stream-consumer';
 import { FakeSqs, sdkError } from './fake-clients';
-import { captureOutput, emfMetrics, eventRecord, kinesisEvent, lambdaContext, orderPlaced, paymentJob, sendEmailJob, sqsEvent, sqsRecord } from './factories';
+import { captureOutput, emfMetrics, eventRecord, kinesisEvent, kinesisRecord as kinesisRecordOf, lambdaContext, orderPlaced, paymentJob, sendEmailJob, sqsEvent, sqsRecord } from './factories';
 import { useIdempotencyStore } from './idempotency-store';
 
 const sqs = vi.hoisted(() => ({ current: undefined as unknown as FakeSqs }));
@@ -139,61 +145,80 @@ describe('job worker', () => {
 });
 
 describe('stream consumers', () => {
-  it('a replayed event (same id, replay marker) is a no-op for a consumer that processed it, and processed by one that did not', async () => {
-    const [notifications, payments] = [await loadConsumer('notifications'), await loadConsumer('payments')];
+  /** payments as a fork would build it with the manifest's `dynamodb` mode, in its own execution environment. */
+  const paymentsWithRecords = () =>
+    streamConsumerHandler(
+      'payments',
+      { onEvent: (event, { enqueue }) => enqueue(paymentJobFor(event)) },
+      {
+        manifest: { ...CONSUMERS.payments, idempotency: 'dynamodb' },
+        idempotency: createIdempotency({ ...readIdempotencyEnv(), scope: 'payments' }),
+        jobQueue: jobQueue(sqs.current),
+      },
+    );
+
+  it('consumers with idempotency none keep no records: a replayed event enqueues the same job id, and the worker runs it once', async () => {
+    const notifications = await loadConsumer('notifications');
     const placed = orderPlaced();
     await expect(consume(notifications, [placed])).resolves.toEqual({ batchItemFailures: [] });
-    expect(sqs.current.jobs().map((j) => j['type'])).toEqual(['send-email']);
-
-    // the replay reaches both: notifications saw the event live, payments is new (e.g. being backfilled)
     await expect(consume(notifications, [replayOf(placed)])).resolves.toEqual({ batchItemFailures: [] });
-    await expect(consume(payments, [replayOf(placed)])).resolves.toEqual({ batchItemFailures: [] });
-    expect(sqs.current.jobs().map((j) => [j['type'], j['causationId']])).toEqual([
-      ['send-email', placed.id],
-      ['process-payment', placed.id],
-    ]);
-    expect(logs('event already processed by this consumer: acknowledged without side effects')).toEqual([
-      expect.objectContaining({ envelopeId: placed.id, replayId: 'replay-1', service: 'notifications' }),
-    ]);
-    // one record per consumer for the same envelope id
-    expect((await store().records()).map((r) => r.id.split('#')[0]).sort()).toEqual(['notifications', 'payments']);
+    const sent = sqs.current.jobs();
+    expect(sent.map((j) => j['id'])).toEqual([deriveId(placed.id, 'send-email'), deriveId(placed.id, 'send-email')]);
+    expect(await store().records()).toEqual([]); // the consumer wrote none
+
+    // both copies reach the worker: the e-mail goes out once
+    const bodies = sqs.current.queue.map((e) => e.MessageBody!);
+    for (const body of bodies) await expect(invokeWorker([sqsRecord(body)])).resolves.toEqual({ batchItemFailures: [] });
+    expect(effects.filter((e) => e.port === 'email')).toHaveLength(1);
+    expect(logs('job already done: acknowledged without side effects')).toHaveLength(1);
   });
 
-  it('analytics counts an order once however often it is delivered or replayed', async () => {
+  it('analytics: a retry never counts twice (only records before the checkpoint are published), a later redelivery does (at-least-once)', async () => {
     const analytics = await loadConsumer('analytics');
     const placed = orderPlaced({ totalCents: 1000, currency: 'EUR' });
     const other = orderPlaced({ totalCents: 500, currency: 'EUR' });
-    await consume(analytics, [placed]);
-    await consume(analytics, [placed, other]); // a retried batch that overlaps the first
-    await consume(analytics, [replayOf(placed), replayOf(other)]);
-    expect(emfMetrics(output.lines())).toMatchObject({
-      OrdersPlaced: 2,
-      'OrderRevenueCents{currency=EUR}': 1500,
-      'EventsProcessed{eventType=OrderPlaced}': 2,
-      'EventsDuplicate{eventType=OrderPlaced}': 3,
-    });
+    const broken = kinesisRecordOf('{"broken":', placed.partitionKey);
+    // placed succeeds, then its key fails; other (another key) succeeds after the checkpoint: not counted now
+    const first = await analytics(kinesisEvent([eventRecord(placed), broken, eventRecord(other)]), lambdaContext());
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: broken.kinesis.sequenceNumber }]);
+    expect(emfMetrics(output.lines())).toMatchObject({ OrdersPlaced: 1, 'OrderRevenueCents{currency=EUR}': 1000 });
+    // Lambda's retry from the checkpoint (the poison record is bisected away later): other counts now, once
+    await analytics(kinesisEvent([eventRecord(other)]), lambdaContext());
+    expect(emfMetrics(output.lines())).toMatchObject({ OrdersPlaced: 2, 'OrderRevenueCents{currency=EUR}': 1500 });
+    // a replay to the stream is a later delivery: counted again, as README's consumer table says
+    await analytics(kinesisEvent([eventRecord(replayOf(placed))]), lambdaContext());
+    expect(emfMetrics(output.lines())).toMatchObject({ OrdersPlaced: 3 });
+    expect(await store().records()).toEqual([]);
   });
 
-  it('a failed event leaves no completed record, counts nothing, and is processed on the retry', async () => {
+  it('a failed event counts nothing and is processed on the retry', async () => {
     const notifications = await loadConsumer('notifications');
     const placed = orderPlaced();
     sqs.current.throwOn = () => sdkError('AccessDenied', 'client'); // not retried by the producer: the record fails
     const records = [eventRecord(placed)];
     const failed = await notifications(kinesisEvent(records), lambdaContext());
     expect(failed.batchItemFailures).toEqual([{ itemIdentifier: records[0]!.kinesis.sequenceNumber }]);
-    expect(await store().records()).toEqual([]);
     expect(emfMetrics(output.lines())['JobsEnqueued{jobType=send-email}']).toBeUndefined();
 
     sqs.current.throwOn = () => undefined;
     await expect(notifications(kinesisEvent(records), lambdaContext())).resolves.toEqual({ batchItemFailures: [] });
     expect(sqs.current.jobs().map((j) => j['id'])).toEqual([deriveId(placed.id, 'send-email')]);
-    expect(await store().records()).toEqual([expect.objectContaining({ status: 'COMPLETED' })]);
     expect(emfMetrics(output.lines())).toMatchObject({ 'JobsEnqueued{jobType=send-email}': 1, 'EventsProcessed{eventType=OrderPlaced}': 1 });
   });
 
-  it('an event in progress in another invocation fails as a batch item failure (never skipped) and is a no-op once retried', async () => {
+  it('idempotency dynamodb: a replay is a no-op for the consumer that completed it; one record per consumer and id', async () => {
+    const payments = paymentsWithRecords();
+    const placed = orderPlaced();
+    await expect(consume(payments, [placed])).resolves.toEqual({ batchItemFailures: [] });
+    await expect(consume(payments, [replayOf(placed)])).resolves.toEqual({ batchItemFailures: [] });
+    expect(sqs.current.jobs().map((j) => j['type'])).toEqual(['process-payment']);
+    expect(logs('event already processed by this consumer: acknowledged without side effects')).toEqual([expect.objectContaining({ envelopeId: placed.id, replayId: 'replay-1' })]);
+    expect((await store().records()).map((r) => [r.id.split('#')[0], r.status])).toEqual([['payments', 'COMPLETED']]);
+  });
+
+  it('idempotency dynamodb: an event in progress in another invocation fails as a batch item failure (never skipped) and is a no-op once retried', async () => {
     // two execution environments of the same function (Lambda never runs two invocations in one)
-    const [payments, paymentsElsewhere] = [await loadConsumer('payments'), await loadConsumer('payments')];
+    const [payments, paymentsElsewhere] = [paymentsWithRecords(), paymentsWithRecords()];
     const placed = orderPlaced();
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -202,9 +227,10 @@ describe('stream consumers', () => {
     const first = payments(kinesisEvent([eventRecord(placed)]), lambdaContext());
     await vi.waitFor(async () => expect(await store().records()).toEqual([expect.objectContaining({ status: 'INPROGRESS' })]));
     const before = orderPlaced();
-    const next = orderPlaced();
+    const next = orderPlaced({ orderId: placed.data.orderId });
     const duplicate = [eventRecord(before), eventRecord(placed), eventRecord(next)]; // ... when a concurrent duplicate arrives
     const response = await paymentsElsewhere(kinesisEvent(duplicate), lambdaContext());
+    // the duplicate and the later record of its key; `before` (another key) succeeded
     expect(response.batchItemFailures).toEqual(duplicate.slice(1).map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })));
     expect(logs('event is in progress in another invocation: reported as a batch item failure, retried later')).toHaveLength(1);
     release();
@@ -212,22 +238,25 @@ describe('stream consumers', () => {
 
     sqs.current.delay = async () => undefined;
     await expect(paymentsElsewhere(kinesisEvent(duplicate), lambdaContext())).resolves.toEqual({ batchItemFailures: [] });
-    expect(sqs.current.jobs().map((j) => j['causationId'])).toEqual([before.id, placed.id, next.id]);
+    expect(sqs.current.jobs().map((j) => j['causationId']).sort()).toEqual([before.id, placed.id, next.id].sort());
     expect(emfMetrics(output.lines())).toMatchObject({ 'EventsInProgress{eventType=OrderPlaced}': 1, 'EventsDuplicate{eventType=OrderPlaced}': 2 });
   });
 });
 
 describe('cold start configuration', () => {
-  it.each(['IDEMPOTENCY_TABLE_NAME', 'IDEMPOTENCY_EXPIRY_SECONDS'])('every handler refuses to start without %s', async (name) => {
+  const withoutRecords = consumerNames.filter((n) => CONSUMERS[n].idempotency === 'none');
+
+  it.each(['IDEMPOTENCY_TABLE_NAME', 'IDEMPOTENCY_EXPIRY_SECONDS'])('the worker refuses to start without %s; consumers with idempotency none do not need it', async (name) => {
     const saved = process.env[name];
     delete process.env[name];
     vi.resetModules();
     try {
-      for (const folder of ['job-worker', 'notifications', 'payments', 'analytics']) {
-        const error = await import(`../../lambdas/${folder}/handler.ts`).catch((e: unknown) => e);
-        expect(error, folder).toBeInstanceOf(Error);
-        expect((error as Error).name, folder).toBe(ConfigurationError.name);
-        expect((error as Error).message, folder).toContain(`${name} is not set`);
+      const error = await import('../../lambdas/job-worker/handler').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).name).toBe(ConfigurationError.name);
+      expect((error as Error).message).toContain(`${name} is not set`);
+      for (const folder of withoutRecords) {
+        await expect(import(`../../lambdas/${folder}/handler.ts`), folder).resolves.toHaveProperty('handler');
       }
     } finally {
       process.env[name] = saved;

@@ -4,8 +4,13 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as analytics } from '../../lambdas/analytics/handler';
 import { handler as notifications } from '../../lambdas/notifications/handler';
 import { handler as payments } from '../../lambdas/payments/handler';
+import { CONSUMERS } from '../../lambdas/consumers';
 import { deriveId, serializeEnvelope } from '../../lambdas/shared/envelope';
 import { ConfigurationError } from '../../lambdas/shared/errors';
+import { createIdempotency } from '../../lambdas/shared/idempotency';
+import { jobQueue } from '../../lambdas/shared/job-queue';
+import { streamConsumerHandler } from '../../lambdas/shared/stream-consumer';
+import { emailJobFor } from '../../lambdas/notifications/notifications';
 import { FakeSqs } from './fake-clients';
 import { captureOutput, emfMetrics, eventRecord, kinesisEvent, kinesisRecord, lambdaContext, orderPlaced, orderShipped, sendEmailJob } from './factories';
 import { useIdempotencyStore } from './idempotency-store';
@@ -43,28 +48,32 @@ describe('notifications consumer', () => {
     expect(emfMetrics(output.lines())).toMatchObject({ 'EventsProcessed{eventType=OrderPlaced}': 1, 'EventsProcessed{eventType=OrderShipped}': 1, 'JobsEnqueued{jobType=send-email}': 2 });
   });
 
-  it('enqueues the same job id when the same event is processed again after its idempotency record is gone (expired)', async () => {
+  it('has no records of its own: a redelivered event enqueues the same job id again, for the worker to run once', async () => {
     const placed = orderPlaced();
     await run(notifications, [eventRecord(placed)]);
-    await store().clear();
     await run(notifications, [eventRecord(placed)]);
     const [first, second] = sqs.current.jobs();
-    expect(first!['id']).toBe(second!['id']);
+    expect(first!['id']).toBe(deriveId(placed.id, 'send-email'));
+    expect(second!['id']).toBe(first!['id']);
+    expect(await store().records()).toEqual([]);
   });
 
-  it('fails the record when its job cannot be enqueued, and leaves the rest of the batch for the retry', async () => {
+  it('a job that is not accepted fails only its record (and the later records of its key); other keys succeed', async () => {
     const events = [orderPlaced(), orderPlaced(), orderPlaced(), orderPlaced()];
+    const sameKeyAsDoomed = orderShipped({ orderId: events[1]!.data.orderId });
     const doomed = deriveId(events[1]!.id, 'send-email');
     sqs.current.rule = ({ id }) => (id === doomed ? { Code: 'InvalidMessageContents', SenderFault: true } : undefined);
-    const records = events.map(eventRecord);
+    const records = [...events.map(eventRecord), eventRecord(sameKeyAsDoomed)];
     const response = await run(notifications, records);
-    expect(response.batchItemFailures).toEqual(failures(records.slice(1)));
-    expect(sqs.current.jobs().map((j) => j['causationId'])).toEqual([events[0]!.id]);
+    expect(response.batchItemFailures).toEqual(failures([records[1]!, records[4]!]));
+    expect(sqs.current.jobs().map((j) => j['causationId']).sort()).toEqual([events[0]!.id, events[2]!.id, events[3]!.id, sameKeyAsDoomed.id].sort());
     const error = output.lines().find((l) => l['message'] === 'event processing failed: reported as a batch item failure');
     expect(error).toMatchObject({ envelopeId: events[1]!.id, sequenceNumber: records[1]!.kinesis.sequenceNumber, error: { name: 'DeliveryFailedError' } });
+    // only the record before the checkpoint (index 0) is counted: Lambda delivers 1..4 again
+    expect(emfMetrics(output.lines())).toMatchObject({ 'EventsProcessed{eventType=OrderPlaced}': 1, 'JobsEnqueued{jobType=send-email}': 1 });
   });
 
-  it('processes records one at a time, in order', async () => {
+  it('sends every job of the invocation in SendMessageBatch requests of at most 10, in parallel', async () => {
     let inFlight = 0;
     let maxInFlight = 0;
     sqs.current.delay = async () => {
@@ -73,15 +82,91 @@ describe('notifications consumer', () => {
       await new Promise((resolve) => setTimeout(resolve, 5));
       inFlight -= 1;
     };
-    const events = Array.from({ length: 5 }, () => orderPlaced());
-    await run(notifications, events.map(eventRecord));
-    expect(maxInFlight).toBe(1);
-    expect(sqs.current.jobs().map((j) => j['causationId'])).toEqual(events.map((e) => e.id));
+    const events = Array.from({ length: 25 }, () => orderPlaced());
+    await expect(run(notifications, events.map(eventRecord))).resolves.toEqual({ batchItemFailures: [] });
+    expect(sqs.current.requests.map((r) => r.Entries!.length)).toEqual([10, 10, 5]);
+    expect(maxInFlight).toBe(3);
+    expect(sqs.current.jobs().map((j) => j['causationId']).sort()).toEqual(events.map((e) => e.id).sort());
+  });
+
+  it('runs the records of one partition key in order, and different keys concurrently', async () => {
+    const seen: string[] = [];
+    const gates = new Map<string, () => void>();
+    const consumer = streamConsumerHandler(
+      'notifications',
+      {
+        onEvent: async (event, { enqueue }) => {
+          seen.push(`start ${event.id}`);
+          await new Promise<void>((resolve) => gates.set(event.id, resolve));
+          seen.push(`end ${event.id}`);
+          enqueue(emailJobFor(event));
+        },
+      },
+      { jobQueue: jobQueue(sqs.current) },
+    );
+    const a1 = orderPlaced({ orderId: 'key-a' });
+    const a2 = orderShipped({ orderId: 'key-a' });
+    const b1 = orderPlaced({ orderId: 'key-b' });
+    const pending = consumer(kinesisEvent([a1, a2, b1].map(eventRecord)), lambdaContext());
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(seen).toEqual([`start ${a1.id}`, `start ${b1.id}`]); // a2 waits for a1; b1 does not
+    gates.get(b1.id)!();
+    gates.get(a1.id)!();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(seen.slice(2)).toEqual([`end ${b1.id}`, `end ${a1.id}`, `start ${a2.id}`]);
+    gates.get(a2.id)!();
+    await expect(pending).resolves.toEqual({ batchItemFailures: [] });
+  });
+});
+
+describe('batch semantics', () => {
+  it('a failed record stops its own key only; counters are published for the records before the checkpoint', async () => {
+    const a1 = orderPlaced({ orderId: 'k-a', totalCents: 100 });
+    const b1 = orderPlaced({ orderId: 'k-b', totalCents: 200 });
+    const a2 = orderPlaced({ orderId: 'k-a', totalCents: 300 });
+    const b2 = orderPlaced({ orderId: 'k-b', totalCents: 400 });
+    const records = [eventRecord(a1), eventRecord(b1), kinesisRecord('{"broken":', 'k-a'), eventRecord(a2), eventRecord(b2)];
+    const response = await run(analytics, records);
+    // k-a: the broken record and a2 after it; k-b went on (b2 succeeded, but lies after the checkpoint)
+    expect(response.batchItemFailures).toEqual(failures([records[2]!, records[3]!]));
+    const metrics = emfMetrics(output.lines());
+    expect(metrics).toMatchObject({ OrdersPlaced: 2, 'OrderRevenueCents{currency=EUR}': 300, 'EventsProcessed{eventType=OrderPlaced}': 2, EventsInvalid: 1 });
+    const processed = output.lines().filter((l) => l['message'] === 'event processed').map((l) => l['envelopeId']);
+    expect(processed.sort()).toEqual([a1.id, b1.id, b2.id].sort()); // a2 never ran
+  });
+
+  it('an envelope id twice in one batch (a producer retry) runs once; the copy is acknowledged as a duplicate', async () => {
+    const placed = orderPlaced();
+    await expect(run(notifications, [eventRecord(placed), eventRecord(placed)])).resolves.toEqual({ batchItemFailures: [] });
+    expect(sqs.current.jobs()).toHaveLength(1);
+    expect(emfMetrics(output.lines())).toMatchObject({ 'EventsProcessed{eventType=OrderPlaced}': 1, 'EventsDuplicate{eventType=OrderPlaced}': 1 });
+  });
+
+  it('a consumer whose manifest says dynamodb keeps a record per event and sends its jobs inside it', async () => {
+    await store().clear();
+    const consumer = streamConsumerHandler(
+      'notifications',
+      { onEvent: (event, { enqueue }) => enqueue(emailJobFor(event)) },
+      { manifest: { ...CONSUMERS.notifications, idempotency: 'dynamodb' }, idempotency: createIdempotency(), jobQueue: jobQueue(sqs.current) },
+    );
+    const placed = orderPlaced();
+    await expect(consumer(kinesisEvent([eventRecord(placed)]), lambdaContext())).resolves.toEqual({ batchItemFailures: [] });
+    await expect(consumer(kinesisEvent([eventRecord(placed)]), lambdaContext())).resolves.toEqual({ batchItemFailures: [] });
+    expect(sqs.current.jobs()).toHaveLength(1);
+    expect((await store().records()).map((r) => r.status)).toEqual(['COMPLETED']);
+    expect(output.lines().filter((l) => l['message'] === 'event already processed by this consumer: acknowledged without side effects')).toHaveLength(1);
+  });
+
+  it('refuses to start when the manifest and the handler disagree', () => {
+    expect(() => streamConsumerHandler('payments', { onEvent: () => undefined })).toThrow(/enqueues process-payment .* passes no jobQueue/);
+    expect(() => streamConsumerHandler('analytics', { onEvent: () => undefined }, { manifest: { ...CONSUMERS.analytics, idempotency: 'dynamodb' } })).toThrow(
+      /keeps DynamoDB idempotency records .* passes no idempotency/,
+    );
   });
 });
 
 describe('payments consumer', () => {
-  it('enqueues a process-payment job for OrderPlaced and acknowledges OrderShipped as skipped', async () => {
+  it('enqueues a process-payment job for OrderPlaced and acknowledges OrderShipped as skipped (on AWS its filter keeps OrderShipped away)', async () => {
     const placed = orderPlaced({ totalCents: 4200, currency: 'USD', paymentToken: 'tok_mastercard' });
     const response = await run(payments, [eventRecord(placed), eventRecord(orderShipped())]);
     expect(response).toEqual({ batchItemFailures: [] });
@@ -120,8 +205,9 @@ describe.each(Object.entries(consumers))('%s consumer: bad records', (_name, con
     ['an oversized record (> 10 MiB)', () => kinesisRecord({ ...good, pad: 'x'.repeat(10 * 1024 * 1024) }), 'oversized'],
   ];
 
-  it.each(badRecords)('record 2 of 4 is %s: it and the records after it are reported, 3 and 4 are not processed', async (_case, bad, reason) => {
-    const records = [eventRecord(orderPlaced()), bad(), eventRecord(orderPlaced()), eventRecord(orderPlaced())];
+  it.each(badRecords)('record 2 of 4 of one key is %s: it and the records after it are reported, 3 and 4 are not processed', async (_case, bad, reason) => {
+    const key = 'order-1'; // kinesisRecord's default key: one key, so the failure stops everything after it
+    const records = [eventRecord(orderPlaced({ orderId: key })), bad(), eventRecord(orderPlaced({ orderId: key })), eventRecord(orderPlaced({ orderId: key }))];
     const response = await run(consume, records);
     expect(response.batchItemFailures).toEqual(failures(records.slice(1)));
     const invalid = output.lines().find((l) => l['message'] === 'invalid event envelope: reported as a batch item failure');
@@ -142,8 +228,8 @@ describe.each(Object.entries(consumers))('%s consumer: bad records', (_name, con
   });
 });
 
-it('records after the first failure have no side effects (notifications: no job enqueued for them)', async () => {
-  const events = [orderPlaced(), orderPlaced(), orderPlaced()];
+it('records of a key after its first failure have no side effects (notifications: no job enqueued for them)', async () => {
+  const events = [orderPlaced({ orderId: 'order-1' }), orderPlaced({ orderId: 'order-1' }), orderPlaced({ orderId: 'order-1' })];
   const records = [eventRecord(events[0]!), kinesisRecord('{"broken":'), eventRecord(events[1]!), eventRecord(events[2]!)];
   await run(notifications, records);
   expect(sqs.current.jobs().map((j) => j['causationId'])).toEqual([events[0]!.id]);

@@ -127,12 +127,21 @@ export interface Rounds<E extends PendingEntry, S> {
   readonly requests: (entries: E[]) => Iterable<E[]>;
   /** Sends one request; one outcome per entry, in order. Throws when the whole request failed. */
   readonly send: (chunk: E[]) => Promise<Array<EntryOutcome<S>>>;
+  /** Requests of one round in flight at once (default REQUESTS_IN_FLIGHT). */
+  readonly concurrency?: number;
 }
 
 /**
- * The delivery loop both producers share: rounds of requests; a transient per-entry error or a retryable
- * whole-request failure sends only those entries again after a backoff; anything else is reported at once.
- * Fills `results` (one per input index) and returns when every entry has one.
+ * Requests of one round sent at once: a round's entries are independent (publishEvents puts at most one
+ * record of a partition key in a round), so 100 jobs take one round trip instead of ten. Well under the
+ * SDK's default of 50 sockets per host.
+ */
+export const REQUESTS_IN_FLIGHT = 10;
+
+/**
+ * The delivery loop both producers share: rounds of requests, sent concurrently; a transient per-entry
+ * error or a retryable whole-request failure sends only those entries again after a backoff; anything else
+ * is reported at once. Fills `results` (one per input index) and returns when every entry has one.
  */
 export async function deliverInRounds<E extends PendingEntry, S>(initial: E[], o: Rounds<E, S>): Promise<void> {
   let pending = initial;
@@ -141,14 +150,14 @@ export async function deliverInRounds<E extends PendingEntry, S>(initial: E[], o
     if (pending.length === 0) break;
     const eligible = o.eligible ? o.eligible(pending) : pending;
     let retryAfter = 0;
-    for (const chunk of o.requests(eligible)) {
+    const sendOne = async (chunk: E[]): Promise<void> => {
       for (const entry of chunk) entry.attempts += 1;
       let outcomes: Array<EntryOutcome<S>>;
       try {
         outcomes = await o.send(chunk);
       } catch (error) {
         retryAfter = Math.max(retryAfter, requestFailed(chunk, error, o.fail));
-        continue;
+        return;
       }
       chunk.forEach((entry, i) => {
         const outcome = outcomes[i]!;
@@ -159,7 +168,12 @@ export async function deliverInRounds<E extends PendingEntry, S>(initial: E[], o
           retryAfter = Math.max(retryAfter, entry.attempts);
         }
       });
-    }
+    };
+    const requests = o.requests(eligible)[Symbol.iterator]();
+    const lane = async (): Promise<void> => {
+      for (let next = requests.next(); !next.done; next = requests.next()) await sendOne(next.value);
+    };
+    await Promise.all(Array.from({ length: Math.max(1, o.concurrency ?? REQUESTS_IN_FLIGHT) }, lane));
     failExhausted(eligible, o.results, o.retry.maxAttempts, o.fail);
     pending = pending.filter((entry) => o.results[entry.index] === undefined);
     if (pending.length > 0 && retryAfter > 0) await o.retry.wait(retryAfter);

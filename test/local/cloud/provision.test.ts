@@ -1,3 +1,4 @@
+import { CONSUMERS, consumerNames, isConsumerName } from '../../../lambdas/consumers';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -318,7 +319,7 @@ describe('provisioning DynamoDB tables (dynalite)', () => {
 });
 
 describe('provisioning the project’s own app', () => {
-  it('creates the idempotency table from the stateful stack and hands its name to every function', async () => {
+  it('creates the idempotency table from the stateful stack and hands its name to every function that keeps records (the worker; consumers per the manifest)', async () => {
     const { synthStage } = await import('../../infra/app-fixture');
     const assemblyDir = synthStage('dev').app.synth().directory;
     const env = await withEmulators();
@@ -331,7 +332,8 @@ describe('provisioning the project’s own app', () => {
       expect(table.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
       expect(table.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
       const names = r.topology.functions.filter((f) => f.role !== undefined).map((f) => [f.name, f.environment.IDEMPOTENCY_TABLE_NAME]);
-      expect(names.sort()).toEqual(['analytics', 'job-worker', 'notifications', 'payments'].map((n) => [n, r.tables[0]!.name]));
+      const keepsRecords = (n: string): boolean => n === 'job-worker' || (isConsumerName(n) && CONSUMERS[n].idempotency === 'dynamodb');
+      expect(names.sort()).toEqual(['job-worker', ...consumerNames].sort().map((n) => [n, keepsRecords(n) ? r.tables[0]!.name : undefined]));
       expect(r.outputs['QueueAndStream-Dev-Stateful']?.['IdempotencyTableName']).toBe(r.tables[0]!.name);
     } finally {
       await env.stop();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileFilterCriteria, FilterPatternError, kinesisFilterView, sqsFilterView } from '../../../local/lambda/event-filter';
+import { CONSUMERS, filterPatternsFor } from '../../../lambdas/consumers';
+import { compileFilterCriteria, compileKinesisFilter, FilterPatternError, sqsFilterView } from '../../../local/lambda/event-filter';
 
 const matcher = (...patterns: object[]) => compileFilterCriteria({ Filters: patterns.map((p) => ({ Pattern: JSON.stringify(p) })) });
 const sqs = (body: unknown) => sqsFilterView({ messageId: 'm', body: typeof body === 'string' ? body : JSON.stringify(body), attributes: { ApproximateReceiveCount: '1' } });
@@ -44,11 +45,25 @@ describe('Lambda event filtering', () => {
     expect(matcher({ body: { $or: [{ a: [1] }, { b: [2] }] } })(sqs({ b: 3 }))).toBe(false);
   });
 
-  it('matches Kinesis data after base64-decoding and parsing it, and record metadata at the top level', () => {
-    const rec = { data: Buffer.from(JSON.stringify({ type: 'OrderPlaced' })).toString('base64'), partitionKey: 'o-1', sequenceNumber: '1' };
-    expect(matcher({ data: { type: ['OrderPlaced'] } })(kinesisFilterView(rec))).toBe(true);
-    expect(matcher({ partitionKey: [{ prefix: 'o-' }] })(kinesisFilterView(rec))).toBe(true);
-    expect(matcher({ data: { type: ['OrderShipped'] } })(kinesisFilterView(rec))).toBe(false);
+  it('matches Kinesis data after parsing it; data that is not JSON matches no filter (Lambda drops it); no filter keeps all', () => {
+    const data = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
+    const kinesis = (...patterns: object[]) => compileKinesisFilter({ Filters: patterns.map((p) => ({ Pattern: JSON.stringify(p) })) })!;
+    expect(kinesis({ data: { type: ['OrderPlaced'] } })(data({ type: 'OrderPlaced' }))).toBe(true);
+    expect(kinesis({ data: { type: ['OrderShipped'] } })(data({ type: 'OrderPlaced' }))).toBe(false);
+    expect(kinesis({ data: { type: [{ exists: false }] } })(data('not json at all'))).toBe(false);
+    expect(compileKinesisFilter(undefined)).toBeUndefined();
+    expect(compileKinesisFilter({ Filters: [] })).toBeUndefined();
+  });
+
+  it("applies payments' manifest filter as Lambda would: OrderShipped dropped; OrderPlaced, unknown and typeless JSON delivered", () => {
+    const payments = compileKinesisFilter({ Filters: filterPatternsFor(CONSUMERS.payments).map((p) => ({ Pattern: JSON.stringify(p) })) })!;
+    const data = (v: unknown) => Buffer.from(JSON.stringify(v));
+    expect(payments(data({ type: 'OrderPlaced', id: '1' }))).toBe(true);
+    expect(payments(data({ type: 'OrderShipped', id: '2' }))).toBe(false);
+    expect(payments(data({ type: 'OrderTeleported', id: '3' }))).toBe(true);
+    expect(payments(data({ id: '4' }))).toBe(true);
+    expect(payments(data([1, 2]))).toBe(true); // JSON without a type field: delivered, the handler reports it
+    expect(payments(Buffer.from('{"broken":'))).toBe(false);
   });
 
   it('rejects a malformed pattern at compile time, naming it', () => {
