@@ -1,13 +1,15 @@
 /**
- * `npm run bench [-- --quick] [-- --only 1,2] [-- --report-only]` (`-- --help`): measures figures 1–6 of the benchmark issue on this machine and
+ * `npm run bench [-- --quick] [-- --only 1,2] [-- --report-only]` (`-- --help`): measures figures 1–7 of the benchmark issues on this machine and
  * writes bench/results.json and BENCHMARKS.md (a quick or partial run writes to a temp directory instead, so it
- * never overwrites the committed full results).
+ * never overwrites the committed full results). Figure 7 also writes tools/cost/measured.json on any run that is
+ * not --quick (a full run, or --only 7), for the cost model.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { bundlesFigure } from './figures/bundles';
+import { capacityFigure, DEFAULT_LATENCY_MS, MEASURED_FILE } from './figures/capacity';
 import { endToEndFigure, scalingFigure } from './figures/end-to-end';
 import { handlerOverheadFigure } from './figures/handler-overhead';
 import { producersFigure } from './figures/producers';
@@ -24,18 +26,35 @@ const METHOD = [
   'No test asserts a time: performance lives here. Unit tests (test/bench) cover the pure helpers (median, percentile, interleaving, rendering).',
 ];
 
-function parseArgs(argv: readonly string[]): { quick: boolean; only: Set<string> | null; reportOnly: boolean } {
+interface Args {
+  readonly quick: boolean;
+  readonly only: Set<string> | null;
+  readonly reportOnly: boolean;
+  /** Figure 7's per-call latencies (ms). */
+  readonly latencyMs: { readonly dynamodb: number; readonly sqs: number };
+}
+
+/** A latency option: a number of ms in [0, 1000]. */
+function latencyOption(value: string): number {
+  const ms = Number(value);
+  if (value.trim() === '' || !Number.isFinite(ms) || ms < 0 || ms > 1000) throw new InvalidArgumentError('a latency in ms, 0–1000');
+  return ms;
+}
+
+function parseArgs(argv: readonly string[]): Args {
   const program = new Command('npm run bench --')
-    .description('Measures figures 1–6 (BENCHMARKS.md) on this machine; a full run rewrites bench/results.json and BENCHMARKS.md.')
+    .description('Measures figures 1–7 (BENCHMARKS.md) on this machine; a full run rewrites bench/results.json and BENCHMARKS.md.')
     .option('--quick', 'small counts, one round: a smoke run written to a temp directory, not the committed report')
     .option('--only <figures>', 'comma-separated figure numbers, e.g. 1,3 (a partial run is written to a temp directory)')
     .option('--report-only', 'measure nothing: re-render BENCHMARKS.md from bench/results.json')
+    .option('--latency-dynamodb-ms <ms>', 'figure 7: latency added to every DynamoDB call', latencyOption, DEFAULT_LATENCY_MS.dynamodb)
+    .option('--latency-sqs-ms <ms>', 'figure 7: latency added to every SQS call', latencyOption, DEFAULT_LATENCY_MS.sqs)
     .allowExcessArguments(false)
     .parse(argv, { from: 'user' });
-  const o = program.opts<{ quick?: boolean; only?: string; reportOnly?: boolean }>();
+  const o = program.opts<{ quick?: boolean; only?: string; reportOnly?: boolean; latencyDynamodbMs: number; latencySqsMs: number }>();
   const only = o.only === undefined ? null : new Set(o.only.split(',').map((s) => s.trim()));
-  for (const id of only ?? []) if (!/^[1-6]$/.test(id)) program.error(`--only takes figure numbers 1–6 (got "${id}")`);
-  return { quick: o.quick === true, only, reportOnly: o.reportOnly === true };
+  for (const id of only ?? []) if (!/^[1-7]$/.test(id)) program.error(`--only takes figure numbers 1–7 (got "${id}")`);
+  return { quick: o.quick === true, only, reportOnly: o.reportOnly === true, latencyMs: { dynamodb: o.latencyDynamodbMs, sqs: o.latencySqsMs } };
 }
 
 async function figure(id: string, title: string, log: (l: string) => void, run: () => Promise<FigureResult>): Promise<FigureResult> {
@@ -60,7 +79,7 @@ async function main(): Promise<void> {
   process.removeAllListeners('warning');
   process.on('warning', (w) => (/NodeVersionSupportWarning|node >=22/.test(`${w.name} ${w.message}`) ? undefined : console.error(`warning: ${w.message}`)));
 
-  const { quick, only, reportOnly } = parseArgs(process.argv.slice(2));
+  const { quick, only, reportOnly, latencyMs } = parseArgs(process.argv.slice(2));
   const root = path.resolve(__dirname, '..');
   if (reportOnly) {
     // Re-renders BENCHMARKS.md from bench/results.json (after a change to the report's wording), measuring nothing.
@@ -79,7 +98,7 @@ async function main(): Promise<void> {
 
   const figures: FigureResult[] = [];
   try {
-    // Figure 6 first: its last synth of the project is the assembly figures 1 and 4 read.
+    // Figure 6 first: its last synth of the project is the assembly figures 1, 4 and 7 read.
     let assemblyDir = '';
     if (wants('6')) {
       const synth = await figure('6', 'cdk synth wall time and memory', log, async () => {
@@ -89,8 +108,8 @@ async function main(): Promise<void> {
       });
       figures.push(synth);
     }
-    if (!assemblyDir && (wants('1') || wants('4'))) {
-      log('synthesizing the assembly for figures 1 and 4');
+    if (!assemblyDir && (wants('1') || wants('4') || wants('7'))) {
+      log('synthesizing the assembly for figures 1, 4 and 7');
       assemblyDir = path.join(tmp, 'synth-assembly');
       await synthOnce(options, assemblyDir);
     }
@@ -112,6 +131,22 @@ async function main(): Promise<void> {
         ...(assemblyDir ? { assemblyDir } : {}),
       };
       figures.push(await figure('5', 'Scaling', log, () => scalingFigure(options, settings)));
+    }
+    if (wants('7')) {
+      let measured: unknown;
+      figures.push(
+        await figure('7', 'Consumer capacity under AWS-like latency', log, async () => {
+          const c = await capacityFigure(options, { assemblyDir, latencyMs });
+          measured = c.measured;
+          if (!c.measured) log(`  ${MEASURED_FILE} not written: ${c.measuredMissing}`);
+          return c.result;
+        }),
+      );
+      // Only from a run with the full counts (not --quick): the cost model reads it as this machine's measurement.
+      if (measured !== undefined && !quick) {
+        fs.writeFileSync(path.join(root, MEASURED_FILE), `${JSON.stringify(measured, null, 2)}\n`);
+        log(`  wrote ${MEASURED_FILE}`);
+      }
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

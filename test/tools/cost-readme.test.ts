@@ -8,10 +8,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONSUMERS, consumerNames } from '../../lambdas/consumers';
 import { createQueueAndStream } from '../../lib/queue-and-stream';
 import { stageConfig } from '../../lib/stage-config';
 import { readAssembly, type AssemblySettings } from '../../tools/cost/assembly';
-import { parseOptions } from '../../tools/cost/cli';
+import { buildReport, parseOptions, workloadOf } from '../../tools/cost/cli';
+import { EXAMPLES } from '../../tools/cost/model';
+import { consumerTraffic, evenMix } from '../../tools/cost/traffic';
 import { currentReadmeBlock, README_COMMAND, README_END, README_START, readmeBlock, replaceReadmeBlock } from '../../tools/cost/readme';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -39,9 +42,23 @@ describe('README cost section', () => {
     expect(current).toBe(readmeBlock(prod, parseOptions(['--examples', '--stage', 'prod', '--readme'])));
   });
 
-  it('costs the synthesized idempotency table', () => {
+  it('costs idempotency records for the worker and the consumers the manifest gives DynamoDB records, no others', () => {
     expect(prod.tables).toHaveLength(1);
-    expect(prod.tables[0].idempotentFunctions.sort()).toEqual(['analytics', 'job-worker', 'notifications', 'payments']);
+    const withRecords = consumerNames.filter((n) => CONSUMERS[n].idempotency === 'dynamodb');
+    expect([...prod.tables[0].idempotentFunctions].sort()).toEqual(['job-worker', ...withRecords].sort());
+  });
+
+  it("reads from each mapping's filter the event types the manifest says the consumer handles", () => {
+    expect(prod.consumers.map((c) => [c.fn.name, consumerTraffic(c, evenMix()).deliveredTypes])).toEqual(
+      consumerNames.map((n) => [n, [...CONSUMERS[n].handles]]),
+    );
+    expect(prod.consumers.map((c) => [c.fn.name, c.fn.enqueuesTo !== undefined])).toEqual(consumerNames.map((n) => [n, CONSUMERS[n].enqueues.length > 0]));
+  });
+
+  it("keeps the Large example under the issue's $6,000 a month", () => {
+    const large = EXAMPLES.find((e) => e.name === 'large')!;
+    const report = buildReport(prod, workloadOf(parseOptions(['--examples', '--stage', 'prod']), large.workload));
+    expect(report.estimate.total).toBeLessThanOrEqual(6_000);
   });
 });
 

@@ -1,6 +1,7 @@
 // Reads the settings the cost model needs from a synthesized cloud assembly (cdk.out).
 // Generic by resource type, never by logical id, so a fork's changes (more shards, another consumer, EFO,
-// bigger batches) are costed as synthesized. Stacks are found through manifest.json artifacts of type
+// bigger batches, a mapping's filter criteria, which functions keep idempotency records or enqueue jobs)
+// are costed as synthesized. Stacks are found through manifest.json artifacts of type
 // aws:cloudformation:stack (nested assemblies of CDK Stages are followed); cross-stack references are
 // resolved through the stacks' Outputs/Export names.
 import * as fs from 'node:fs';
@@ -20,6 +21,8 @@ export interface FunctionSettings {
   logRetentionDays?: number;
   /** set when the function keeps Powertools idempotency records in a table of the assembly (see IDEMPOTENCY_ENV) */
   idempotency?: { tableLogicalId: string; expirySeconds: number };
+  /** set when the function sends jobs to a queue of the assembly (see JOB_QUEUE_ENV) */
+  enqueuesTo?: { queueLogicalId: string };
 }
 
 /**
@@ -30,6 +33,11 @@ export interface FunctionSettings {
  * do, not what it does per record. Any other variable that names a table only earns a note.
  */
 export const IDEMPOTENCY_ENV = { table: 'IDEMPOTENCY_TABLE_NAME', expirySeconds: 'IDEMPOTENCY_EXPIRY_SECONDS' } as const;
+/**
+ * The rule that finds a function that enqueues jobs: its environment variable JOB_QUEUE_URL resolves to an
+ * AWS::SQS::Queue (lambdas/shared/env.ts reads nothing else). As for idempotency, grants are not consulted.
+ */
+export const JOB_QUEUE_ENV = 'JOB_QUEUE_URL';
 /** Powertools' default `expiresAfterSeconds` (1 hour), used when IDEMPOTENCY_EXPIRY_SECONDS is not set. */
 export const POWERTOOLS_DEFAULT_EXPIRY_SECONDS = 3600;
 
@@ -64,6 +72,13 @@ export interface KinesisConsumerSettings {
   batchSize: number;
   parallelizationFactor: number;
   batchingWindowSeconds: number;
+  /**
+   * The mapping's FilterCriteria patterns (each Pattern JSON-parsed; one that is not JSON is kept as its
+   * string), ORed by Lambda; undefined = no filter, every record invokes the function.
+   */
+  filterPatterns?: unknown[];
+  /** set by the model's `--consumers` what-if on an extra consumer: the template consumer it copies */
+  copyOf?: string;
 }
 
 export interface QueueSettings {
@@ -204,6 +219,24 @@ function arnService(value: unknown): string | undefined {
   return m[2] ? 'kinesis-consumer' : m[1];
 }
 
+/**
+ * The patterns of an event source mapping's FilterCriteria ({ Filters: [{ Pattern }] }, Pattern a JSON
+ * string as CloudFormation takes it, or an object in a hand-written template); undefined when there are none.
+ */
+function filterPatternsOf(criteria: unknown): unknown[] | undefined {
+  const filters = (criteria as { Filters?: unknown } | undefined)?.Filters;
+  if (!Array.isArray(filters) || filters.length === 0) return undefined;
+  return filters.map((f) => {
+    const pattern = (f as { Pattern?: unknown } | null)?.Pattern;
+    if (typeof pattern !== 'string') return pattern;
+    try {
+      return JSON.parse(pattern) as unknown;
+    } catch {
+      return pattern;
+    }
+  });
+}
+
 /** Settings of one assembly; with `stage`, only the stacks named for it (`-Dev-` / `-Prod-`), if any are. */
 export function readAssembly(dir: string, stage?: string): AssemblySettings {
   const stacks = loadStacks(dir);
@@ -277,10 +310,17 @@ export function settingsFromStacks(stacks: Stack[], source: string): AssemblySet
     return found;
   };
 
+  const enqueuesTo = (fn: Ref): FunctionSettings['enqueuesTo'] => {
+    const vars = (((props(fn).Environment ?? {}) as { Variables?: Record<string, unknown> }).Variables ?? {});
+    const target = resolveResource(vars[JOB_QUEUE_ENV], fn.stack, stacks);
+    return target?.resource.Type === 'AWS::SQS::Queue' ? { queueLogicalId: target.logicalId } : undefined;
+  };
+
   const functionSettings = (fn: Ref): FunctionSettings => {
     const p = props(fn);
     const arch = Array.isArray(p.Architectures) && p.Architectures[0] === 'arm64' ? 'arm64' : 'x86_64';
     const name = tagValue(fn.resource, 'queue-and-stream:name') ?? fn.logicalId;
+    const queue = enqueuesTo(fn);
     return {
       logicalId: fn.logicalId,
       name,
@@ -290,6 +330,7 @@ export function settingsFromStacks(stacks: Stack[], source: string): AssemblySet
       reservedConcurrency: num(p.ReservedConcurrentExecutions),
       logRetentionDays: retentionFor(fn),
       idempotency: idempotencyOf(fn, name),
+      ...(queue ? { enqueuesTo: queue } : {}),
     };
   };
 
@@ -339,12 +380,14 @@ export function settingsFromStacks(stacks: Stack[], source: string): AssemblySet
     const fn = functionSettings(fnRef);
     const window = num(p.MaximumBatchingWindowInSeconds) ?? 0;
     if (kind === 'kinesis' || kind === 'kinesis-consumer') {
+      const filterPatterns = filterPatternsOf(p.FilterCriteria);
       consumers.push({
         fn,
         efo: kind === 'kinesis-consumer',
         batchSize: num(p.BatchSize) ?? 100,
         parallelizationFactor: num(p.ParallelizationFactor) ?? 1,
         batchingWindowSeconds: window,
+        ...(filterPatterns ? { filterPatterns } : {}),
       });
     } else if (kind === 'sqs') {
       workers.push({
@@ -358,7 +401,7 @@ export function settingsFromStacks(stacks: Stack[], source: string): AssemblySet
       notes.push(`event source mapping ${esm.logicalId}: source ${kind ?? 'unknown'} is not modelled`);
     }
   }
-  if (workers.length > 1) notes.push(`${workers.length} SQS workers found; jobs are costed on each (every queue gets every job)`);
+  if (workers.length > 1) notes.push(`${workers.length} SQS workers found; receives and the worker are costed on each (as if every queue got every job), sends once`);
 
   // Firehose reading the stream
   const firehoses = ofType('AWS::KinesisFirehose::DeliveryStream').filter((f) => props(f).KinesisStreamSourceConfiguration);

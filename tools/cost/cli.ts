@@ -1,12 +1,15 @@
 // npm run cost -- --jobs-per-day N --events-per-day M --avg-size KB [--consumers C] [--stage prod]
-// Costs the synthesized template (cdk.out, or --assembly DIR, or a fresh synth into a temp dir) under a workload.
+// Costs the synthesized template (cdk.out, or --assembly DIR, or a fresh synth into a temp dir) under a workload,
+// with the Lambda durations the bench measured (tools/cost/measured.json, or --measured FILE) when there are any.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { assemblyHasStage, readAssembly, type AssemblySettings } from './assembly';
+import { DEFAULT_MEASURED_FILE, loadMeasured, type MeasuredDurations } from './measured';
 import { capacity, DEFAULT_ASSUMPTIONS, estimateMonthlyCost, EXAMPLES, verdict, type Workload } from './model';
+import { parseEventMix, type EventMix } from './traffic';
 import { PRICES, priceTableMarkdown, type PriceTable } from './prices';
 import { readmeBlock, replaceReadmeBlock } from './readme';
 import { render, type Format, type Report } from './render';
@@ -19,7 +22,14 @@ export interface CliOptions {
   stage?: 'dev' | 'prod';
   assembly?: string;
   peakFactor: number;
-  avgDurationMs: number;
+  /** explicit duration for every function; undefined = measured (or assumed) */
+  avgDurationMs?: number;
+  /** --measured FILE, or false for --no-measured; undefined = tools/cost/measured.json if it exists */
+  measured?: string | false;
+  /** what parseOptions read from the measured file */
+  measuredDurations?: MeasuredDurations;
+  eventMix?: EventMix;
+  producerBatch: number;
   logBytes: number;
   compressionRatio: number;
   archiveMonths: number;
@@ -38,6 +48,13 @@ const number = (min: number, what: string) => (raw: string) => {
   if (n < min) throw new InvalidArgumentError(`${what} must be ≥ ${min}, got ${n}.`);
   return n;
 };
+const eventMix = (raw: string) => {
+  try {
+    return parseEventMix(raw);
+  } catch (e) {
+    throw new InvalidArgumentError(`${(e as Error).message}.`);
+  }
+};
 const integer = (min: number, what: string) => (raw: string) => {
   const n = number(min, what)(raw);
   if (!Number.isInteger(n)) throw new InvalidArgumentError(`${what} must be a whole number, got ${n}.`);
@@ -47,14 +64,23 @@ const integer = (min: number, what: string) => (raw: string) => {
 export function buildProgram(): Command {
   return new Command('cost')
     .description('Monthly AWS cost and capacity headroom of the synthesized template under a workload.')
-    .option('--jobs-per-day <n>', 'jobs sent to the SQS queue per day', number(0, '--jobs-per-day'))
+    .option('--jobs-per-day <n>', "all jobs through the SQS queue per day (the consumers' and outside producers')", number(0, '--jobs-per-day'))
     .option('--events-per-day <n>', 'events put on the Kinesis stream per day', number(0, '--events-per-day'))
     .option('--avg-size <kb>', 'average job / event size in KB (1 KB = 1,024 bytes)', number(0.001, '--avg-size'))
     .option('--consumers <n>', "what-if number of Kinesis consumers (default: the template's)", integer(0, '--consumers'))
     .addOption(new Option('--stage <stage>', 'stage to synthesize/cost when there is no matching cdk.out').choices(['dev', 'prod']))
     .option('--assembly <dir>', 'cloud assembly to read (default: cdk.out, synthesized if missing)')
     .option('--peak-factor <x>', 'peak ÷ average traffic, sizes capacity', number(1, '--peak-factor'), DEFAULT_ASSUMPTIONS.peakFactor)
-    .option('--avg-duration-ms <ms>', 'average Lambda duration per invocation (batch)', number(1, '--avg-duration-ms'), DEFAULT_ASSUMPTIONS.avgDurationMs)
+    .option('--event-mix <mix>', 'share of each event type, e.g. OrderPlaced=0.5,OrderShipped=0.5 (default: an even split over the registered types)', eventMix)
+    .option(
+      '--producer-batch <n>',
+      'jobs per send request from producers outside the template (1 = SendMessage per job; 10 for producers built on enqueueJobs)',
+      integer(1, '--producer-batch'),
+      DEFAULT_ASSUMPTIONS.producerBatch,
+    )
+    .option('--measured <file>', `Lambda durations measured by the bench (default: ${path.relative(process.cwd(), DEFAULT_MEASURED_FILE) || DEFAULT_MEASURED_FILE}, if it exists)`)
+    .option('--no-measured', 'ignore measured durations')
+    .option('--avg-duration-ms <ms>', 'Lambda duration per invocation (batch) for every function, overriding the measured durations', number(1, '--avg-duration-ms'))
     .option('--log-bytes <bytes>', 'CloudWatch log bytes per invocation', number(0, '--log-bytes'), DEFAULT_ASSUMPTIONS.logBytesPerInvocation)
     .option('--compression-ratio <x>', 'archive size after gzip ÷ before', number(0.001, '--compression-ratio'), DEFAULT_ASSUMPTIONS.compressionRatio)
     .option('--archive-months <n>', 'months of archive to cost storage for (capped by the bucket expiration)', number(0, '--archive-months'), DEFAULT_ASSUMPTIONS.archiveMonths)
@@ -89,6 +115,8 @@ export function parseOptions(argv: string[]): CliOptions {
   }
   const o = program.opts<CliOptions>();
   if (o.writeReadme) o.readme = true;
+  if (o.producerBatch > 10) throw new Error(`option '--producer-batch <n>' argument '${o.producerBatch}' is invalid. --producer-batch must be ≤ 10 (SendMessageBatch's limit), got ${o.producerBatch}.`);
+  if (o.measured !== false) o.measuredDurations = loadMeasured(o.measured === undefined ? DEFAULT_MEASURED_FILE : path.resolve(o.measured), o.measured !== undefined);
   if (o.readme && !o.examples) throw new Error('--readme goes with --examples');
   if (!o.examples && !o.prices) {
     const missing = (['jobsPerDay', 'eventsPerDay', 'avgSize'] as const)
@@ -106,7 +134,10 @@ export function workloadOf(o: CliOptions, base?: Pick<Workload, 'jobsPerDay' | '
     avgSizeKb: base?.avgSizeKb ?? o.avgSize ?? 1,
     consumers: o.consumers,
     peakFactor: o.peakFactor,
-    avgDurationMs: o.avgDurationMs,
+    ...(o.avgDurationMs !== undefined ? { avgDurationMs: o.avgDurationMs } : {}),
+    ...(o.measuredDurations ? { measured: o.measuredDurations } : {}),
+    eventMix: o.eventMix ?? DEFAULT_ASSUMPTIONS.eventMix,
+    producerBatch: o.producerBatch,
     logBytesPerInvocation: o.logBytes,
     compressionRatio: o.compressionRatio,
     archiveMonths: o.archiveMonths,

@@ -5,13 +5,45 @@
 // - a month is 730 hours (AWS's convention); 1 KB = 1,024 bytes, 1 GB = 1,024³ bytes, 1 MB/s = 1 MiB/s;
 // - traffic is steady at the daily average, with peaks `peakFactor` × the average (default 3) that size
 //   capacity but not cost; partition keys spread evenly over shards (no hot shard);
-// - one record or message per event or job, of `avgSizeKb`; producers call SendMessage once per job
-//   (SendMessageBatch would cut small-message send requests by up to 10×);
+// - one record or message per event or job, of `avgSizeKb`;
+// - events: the stream carries `eventsPerDay` split by the event-type mix (`eventMix`, default an even split
+//   over the registered types). Each consumer is invoked only for the types its mapping's FilterCriteria let
+//   through and acts on (idempotency records, jobs) only the types its handler handles (traffic.ts: the
+//   template's filter first, the consumer manifest lambdas/consumers.ts second). Lambda filters before it
+//   batches, so a consumer's batches hold only records that passed its filter; every polling consumer still
+//   reads every record from the shard (Kinesis reads and the shared 2 MB/s are unchanged by filters);
+// - jobs: `jobsPerDay` is ALL jobs through the queue. A consumer whose environment has JOB_QUEUE_URL
+//   (assembly.ts: JOB_QUEUE_ENV) enqueues JOBS_PER_HANDLED_EVENT job per event it handles (the manifest's
+//   consumers do: an e-mail per order event, a payment per placed order); the rest of `jobsPerDay` comes
+//   from producers outside the template (if the consumers' jobs exceed `jobsPerDay`, they are scaled down to
+//   it, with a note). Consumers send the jobs of one invocation with SendMessageBatch: ⌈jobs ÷ 10⌉ requests
+//   (fewer entries when 10 would pass the queue's MaximumMessageSize, the batch payload limit), so a request
+//   carries min(10, jobs per invocation) jobs, a little less above 10 (23 jobs: 3 requests of ~7.7); each
+//   request is billed per started 64 KB of its total payload. Outside producers are unknown to the template:
+//   they are costed sending `producerBatch` jobs per request (default 1, SendMessage per job, the cautious
+//   figure for producers the template cannot see); the template's own producer, enqueueJobs
+//   (lambdas/shared/producers), sends SendMessageBatch of up to 10, so `--producer-batch 10` prices producers
+//   built on it;
 // - Lambda invocations: a Kinesis mapping polls each shard about once a second (or per batching window) and
-//   splits what it gets over its parallelization factor, so its average batch is the records that arrive
+//   splits what passes its filter over its parallelization factor, so its average batch is those records
 //   per shard in that time ÷ the factor, between 1 and BatchSize; the SQS mapping runs 5 long-polling
 //   pollers at minimum, so its average batch is the jobs arriving per poller per second (or window), between
-//   1 and BatchSize; every invocation lasts `avgDurationMs` and writes `logBytesPerInvocation` of logs;
+//   1 and BatchSize; every invocation writes `logBytesPerInvocation` of logs;
+// - Lambda duration: from tools/cost/measured.json, written by the bench (`npm run bench`, figure 7) from
+//   invocations measured under AWS-like DynamoDB / SQS latency: a consumer's invocation lasts
+//   fixed + perRecord × batch (records delivered to it), with perRecord = (ms for 100 stream records − ms
+//   for 1 record) ÷ (records of those 100 its filter delivered − 1: the bench's recordsDeliveredPerBatch100,
+//   100 when absent, so ÷ 99 for an unfiltered consumer) and fixed = ms for 1 record − perRecord; the
+//   worker likewise from batch 1 and 10. `avgDurationMs` (--avg-duration-ms)
+//   overrides it for every function; a function without a measurement (or no file) is assumed to take
+//   ASSUMED_DURATION_MS per invocation, and a note says so;
+// - capacity: a consumer's shard slot processes one batch at a time, so at parallelization factor p it keeps
+//   up with p × BatchSize ÷ (duration of a full batch) records/s per shard, against the peak records/s per
+//   shard that pass its filter (for batches of 100 stream records at PF 1 that is the bench's own
+//   recordsPerSecondPerShard; the formula also follows a fork's batch size and PF); the worker needs
+//   (peak jobs/s ÷ batch) × duration executions (Little's law) against its MaximumConcurrency. A limit that
+//   is over says what would keep up, or why it is acceptable (a new on-demand table's 4,000 WRU/s: what
+//   pre-warming costs);
 // - on-demand streams: AWS manages the shards; we assume the initial 4 (4 MB/s) or enough for twice the
 //   peak, whichever is more, which is how on-demand absorbs a doubling of its previous peak;
 // - Firehose reads the stream like any polling consumer (it counts against the shared 2 MB/s and 5 GetRecords
@@ -27,12 +59,15 @@
 //   no result) and an UpdateItem that stores COMPLETED with the result: 2 writes, each 1 WRU per started
 //   1 KB of the item (an UpdateItem bills the larger of the item before and after). No reads: a duplicate's
 //   failed conditional PutItem (still 1 WRU) returns the stored record (ReturnValuesOnConditionCheckFailure),
-//   so there is no GetItem. Duplicates, retries (a failure deletes the record: 1 more WRU) and skipped event
-//   types are not modelled: every consumer records every event (an upper bound: payments acts on
-//   OrderPlaced only). Items live for the expiry (IDEMPOTENCY_EXPIRY_SECONDS), TTL deletes are free; storage
-//   and PITR are billed on the items held at steady state: records per second × expiry × item size.
+//   so there is no GetItem. Only functions whose environment names the table (IDEMPOTENCY_TABLE_NAME) keep
+//   records: the worker one per job, a consumer one per event it handles (none for a type it is not
+//   delivered or skips). Duplicates and retries (a failure deletes the record: 1 more WRU) are not modelled.
+//   Items live for the expiry (IDEMPOTENCY_EXPIRY_SECONDS), TTL deletes are free; storage and PITR are
+//   billed on the items held at steady state: records per second × expiry × item size.
 import type { AssemblySettings, FunctionSettings, KinesisConsumerSettings, TableSettings, WorkerSettings } from './assembly';
-import { DAYS_PER_MONTH, HOURS_PER_MONTH, SECONDS_PER_MONTH, type PriceTable } from './prices';
+import type { MeasuredDurations } from './measured';
+import { DAYS_PER_MONTH, HOURS_PER_MONTH, PRICES, SECONDS_PER_MONTH, type PriceTable } from './prices';
+import { consumerTraffic, describeShare, evenMix, type ConsumerTraffic, type EventMix } from './traffic';
 
 export interface Workload {
   jobsPerDay: number;
@@ -41,7 +76,14 @@ export interface Workload {
   /** what-if number of Kinesis consumers; default: as many as the template maps */
   consumers?: number;
   peakFactor: number;
-  avgDurationMs: number;
+  /** Lambda duration of every invocation, overriding measured durations (--avg-duration-ms) */
+  avgDurationMs?: number;
+  /** durations measured by the bench (tools/cost/measured.json); without them ASSUMED_DURATION_MS */
+  measured?: MeasuredDurations;
+  /** share of each event type among the stream's events (normalised by the model) */
+  eventMix: EventMix;
+  /** jobs per send request from producers outside the template (1 = SendMessage per job; ≤ 10) */
+  producerBatch: number;
   logBytesPerInvocation: number;
   compressionRatio: number;
   archiveMonths: number;
@@ -52,7 +94,10 @@ export interface Workload {
 
 export const DEFAULT_ASSUMPTIONS = {
   peakFactor: 3,
-  avgDurationMs: 100,
+  /** each order yields one OrderPlaced and one OrderShipped: an even split over the registered types */
+  eventMix: evenMix(),
+  /** outside producers call SendMessage once per job */
+  producerBatch: 1,
   /** START/END/REPORT lines plus a couple of Powertools JSON log lines */
   logBytesPerInvocation: 1024,
   compressionRatio: 0.2,
@@ -102,6 +147,16 @@ export const DDB_NEW_TABLE_WRU = 4_000;
 export const DDB_ITEM_OVERHEAD_BYTES = 100;
 /** Writes per processed record: the conditional PutItem (claim) and the UpdateItem (complete). */
 export const IDEMPOTENCY_WRITES_PER_RECORD = 2;
+/** Lambda duration per invocation when nothing was measured for a function and no override is given. */
+export const ASSUMED_DURATION_MS = 100;
+/** Jobs a consumer with JOB_QUEUE_URL enqueues per event it handles. */
+export const JOBS_PER_HANDLED_EVENT = 1;
+/** SendMessageBatch: at most 10 entries per request. */
+export const SQS_MAX_BATCH_ENTRIES = 10;
+/** The most concurrent batches per shard a Kinesis mapping allows. */
+export const MAX_PARALLELIZATION_FACTOR = 10;
+/** The SQS default MaximumMessageSize, also the SendMessageBatch payload limit (1 MiB). */
+const SQS_DEFAULT_MAX_BYTES = 1_048_576;
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
 const line = (service: LineItem['service'], what: string, quantity: number, unit: string, unitPrice: number): LineItem => ({
@@ -158,7 +213,13 @@ export function validateWorkload(w: Workload): void {
   check('events per day', w.eventsPerDay, 0);
   check('average size (KB)', w.avgSizeKb, Number.MIN_VALUE);
   check('peak factor', w.peakFactor, 1);
-  check('average duration (ms)', w.avgDurationMs, 1);
+  if (w.avgDurationMs !== undefined) check('average duration (ms)', w.avgDurationMs, 1);
+  check('producer batch', w.producerBatch, 1);
+  if (w.producerBatch > SQS_MAX_BATCH_ENTRIES || !Number.isInteger(w.producerBatch))
+    throw new Error(`producer batch must be a whole number from 1 to ${SQS_MAX_BATCH_ENTRIES} (got ${w.producerBatch})`);
+  const shares = Object.entries(w.eventMix ?? {});
+  if (!shares.length || shares.some(([, v]) => !Number.isFinite(v) || v < 0) || !(shares.reduce((n, [, v]) => n + v, 0) > 0))
+    throw new Error('event mix must give each type a share ≥ 0, adding up to more than 0');
   check('log bytes per invocation', w.logBytesPerInvocation, 0);
   check('compression ratio', w.compressionRatio, Number.MIN_VALUE);
   check('archive months', w.archiveMonths, 0);
@@ -198,6 +259,7 @@ export function effectiveConsumers(s: AssemblySettings, w: Workload): KinesisCon
   };
   const extra = Array.from({ length: w.consumers - base.length }, (_, i) => ({
     ...template,
+    copyOf: template.copyOf ?? template.fn.name,
     fn: { ...template.fn, name: `extra-${i + 1}`, logicalId: `${template.fn.logicalId}-extra-${i + 1}` },
   }));
   return [...base, ...extra];
@@ -287,7 +349,7 @@ export function kinesisLines(s: AssemblySettings, w: Workload, p: PriceTable, sc
 
 const sum = (lines: LineItem[]) => lines.reduce((t, l) => t + l.usd, 0);
 
-/** Average records per invocation of a Kinesis consumer (see the header). */
+/** Average records per invocation of a Kinesis consumer that `eventsPerSecond` reach (after its filter; see the header). */
 export function kinesisAvgBatch(c: KinesisConsumerSettings, eventsPerSecond: number, shards: number): number {
   const perPoll = (eventsPerSecond / Math.max(1, shards)) * Math.max(1, c.batchingWindowSeconds);
   return clamp(perPoll / c.parallelizationFactor, 1, c.batchSize);
@@ -298,13 +360,116 @@ export function sqsAvgBatch(wk: WorkerSettings, jobsPerSecond: number): number {
   return clamp(perPoll, 1, wk.batchSize);
 }
 
-function lambdaLines(fn: FunctionSettings, invocations: number, w: Workload, p: PriceTable, what: string): LineItem[] {
-  const gbSeconds = invocations * (w.avgDurationMs / 1000) * (fn.memoryMb / 1024);
+/** A function's invocation time as fixed + perRecord × batch (see the header). */
+export interface DurationModel {
+  fixedMs: number;
+  perRecordMs: number;
+  source: 'override' | 'measured' | 'assumed';
+  /** when and under which latency it was measured, or why it is assumed */
+  basis: string;
+}
+
+/**
+ * The duration model of a consumer (by name; an extra consumer of a what-if by the one it copies) or of the
+ * worker: --avg-duration-ms, else measured.json, else ASSUMED_DURATION_MS.
+ */
+export function durationModel(w: Workload, role: 'consumer' | 'worker', name: string): DurationModel {
+  if (w.avgDurationMs !== undefined) return { fixedMs: w.avgDurationMs, perRecordMs: 0, source: 'override', basis: '--avg-duration-ms' };
+  const m = w.measured;
+  const c = role === 'consumer' ? m?.consumers[name] : undefined;
+  const pair = !m
+    ? undefined
+    : role === 'worker'
+      ? { at1: m.worker.msPerInvocationBatch1, atN: m.worker.msPerInvocationBatch10, n: 10 }
+      : c && { at1: c.msPerInvocationBatch1, atN: c.msPerInvocationBatch100, n: c.recordsDeliveredPerBatch100 ?? 100 };
+  if (!m || !pair)
+    return { fixedMs: ASSUMED_DURATION_MS, perRecordMs: 0, source: 'assumed', basis: m ? `assumed: ${name} not in measured.json` : 'assumed: no measured durations' };
+  // A slope below 0 is measurement noise: then every batch costs the batch-1 time.
+  const perRecordMs = pair.n > 1 ? Math.max(0, (pair.atN - pair.at1) / (pair.n - 1)) : 0;
+  const fixedMs = Math.max(0, pair.at1 - perRecordMs);
+  return {
+    fixedMs,
+    perRecordMs,
+    source: 'measured',
+    basis: `measured ${m.generatedAt.slice(0, 10)} under DynamoDB ${m.latencyMs.dynamodb} ms / SQS ${m.latencyMs.sqs} ms latency`,
+  };
+}
+
+/** Milliseconds one invocation of `batch` records takes. */
+export const invocationMs = (d: DurationModel, batch: number): number => d.fixedMs + d.perRecordMs * batch;
+
+const ms = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : Number(x.toPrecision(3)).toString());
+const whole = (n: number) => Math.ceil(n - 1e-9).toLocaleString('en-US');
+const about = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : Number(n.toPrecision(3)).toString());
+
+function lambdaLines(fn: FunctionSettings, invocations: number, batch: number, d: DurationModel, p: PriceTable, what: string): LineItem[] {
+  const durationMs = invocationMs(d, batch);
+  const gbSeconds = invocations * (durationMs / 1000) * (fn.memoryMb / 1024);
   const gbs = fn.architecture === 'arm64' ? p.lambda.gbSecondArm64 : p.lambda.gbSecondX86;
+  const how = d.source === 'measured' ? `${d.basis}: ${ms(d.fixedMs)} + ${ms(d.perRecordMs)} ms × ${batch.toFixed(1)} records` : d.basis;
   return [
     line('Lambda', `${fn.name}: invocations (${what})`, invocations / 1e6, p.lambda.requestsPerMillion.per, p.lambda.requestsPerMillion.usd),
-    line('Lambda', `${fn.name}: ${fn.memoryMb} MB ${fn.architecture} × ${w.avgDurationMs} ms`, gbSeconds, gbs.per, gbs.usd),
+    line('Lambda', `${fn.name}: ${fn.memoryMb} MB ${fn.architecture} × ${ms(durationMs)} ms per invocation (${how})`, gbSeconds, gbs.per, gbs.usd),
   ];
+}
+
+/** What one Kinesis consumer receives, handles and sends, on average. */
+export interface ConsumerFlow {
+  c: KinesisConsumerSettings;
+  traffic: ConsumerTraffic;
+  /** events per second that pass its filter (invoke it) */
+  deliveredPerSecond: number;
+  /** events per second its handler acts on (idempotency records, jobs) */
+  handledPerSecond: number;
+  /** average records per invocation */
+  batch: number;
+  invocationsPerSecond: number;
+  duration: DurationModel;
+  /** jobs it enqueues per second (0 without JOB_QUEUE_URL), after scaling to the workload's jobs */
+  jobsPerSecond: number;
+}
+
+/** Where the workload's jobs come from and how they are sent (see the header). */
+export interface JobPlan {
+  consumers: ConsumerFlow[];
+  /** jobs per second from producers outside the template */
+  outsidePerSecond: number;
+  /** consumers' jobs ÷ what one job per handled event would give (< 1 when jobsPerDay is smaller) */
+  scale: number;
+  /** jobs per second one job per handled event would give */
+  derivedPerSecond: number;
+}
+
+/** Per consumer: its share of events, batch, duration and jobs; and the outside producers' share of jobs. */
+export function jobPlan(s: AssemblySettings, w: Workload, shards: number): JobPlan {
+  const r = rates(w);
+  const mix = w.eventMix;
+  const flows = effectiveConsumers(s, w).map((c): ConsumerFlow => {
+    const traffic = consumerTraffic(c, mix);
+    const deliveredPerSecond = r.eventsPerSecond * traffic.deliveredShare;
+    const batch = kinesisAvgBatch(c, deliveredPerSecond, shards);
+    return {
+      c,
+      traffic,
+      deliveredPerSecond,
+      handledPerSecond: r.eventsPerSecond * traffic.handledShare,
+      batch,
+      invocationsPerSecond: deliveredPerSecond / batch,
+      duration: durationModel(w, 'consumer', c.copyOf ?? c.fn.name),
+      jobsPerSecond: 0,
+    };
+  });
+  const derivedPerSecond = flows.reduce((n, f) => n + (f.c.fn.enqueuesTo ? f.handledPerSecond * JOBS_PER_HANDLED_EVENT : 0), 0);
+  const scale = derivedPerSecond > r.jobsPerSecond ? r.jobsPerSecond / derivedPerSecond : 1;
+  for (const f of flows) if (f.c.fn.enqueuesTo) f.jobsPerSecond = f.handledPerSecond * JOBS_PER_HANDLED_EVENT * scale;
+  const fromConsumers = flows.reduce((n, f) => n + f.jobsPerSecond, 0);
+  return { consumers: flows, outsidePerSecond: Math.max(0, r.jobsPerSecond - fromConsumers), scale, derivedPerSecond };
+}
+
+/** Jobs per send request: `wanted` jobs to send together, at most 10 and at most what fits the batch payload limit. */
+export function entriesPerRequest(wanted: number, bytes: number, maxBatchBytes = SQS_DEFAULT_MAX_BYTES): number {
+  const cap = Math.max(1, Math.min(SQS_MAX_BATCH_ENTRIES, Math.floor(maxBatchBytes / bytes)));
+  return wanted <= 1 ? 1 : wanted / Math.ceil(wanted / cap);
 }
 
 export interface IdempotencyLoad {
@@ -313,12 +478,16 @@ export interface IdempotencyLoad {
   functions: { fn: FunctionSettings; recordsPerSecond: number; expirySeconds: number; itemBytes: number; wruPerRecord: number }[];
 }
 
-/** Who writes idempotency records to which table, and how fast (workers: every job; consumers: every event). */
+/**
+ * Who writes idempotency records to which table, and how fast: only functions with IDEMPOTENCY_TABLE_NAME;
+ * workers one per job, consumers one per event they handle.
+ */
 export function idempotencyLoads(s: AssemblySettings, w: Workload): IdempotencyLoad[] {
   const r = rates(w);
+  const mix = w.eventMix;
   const fns = [
     ...s.workers.map((wk) => ({ fn: wk.fn, recordsPerSecond: r.jobsPerSecond })),
-    ...effectiveConsumers(s, w).map((c) => ({ fn: c.fn, recordsPerSecond: r.eventsPerSecond })),
+    ...effectiveConsumers(s, w).map((c) => ({ fn: c.fn, recordsPerSecond: r.eventsPerSecond * consumerTraffic(c, mix).handledShare })),
   ];
   return s.tables.map((table) => ({
     table,
@@ -370,10 +539,13 @@ function dynamoLines(s: AssemblySettings, w: Workload, p: PriceTable, notes: str
     notes.push(
       `idempotency: a duplicate record costs one failed conditional PutItem (${dynamoWriteUnits(idempotencyItemBytes('x', 0))} WRU, $${p.dynamodb.onDemandWriteUnitsPerMillion.usd} per million) and no read; a failed record costs a DeleteItem (1 WRU) before its retry; neither is modelled`,
     );
+    const writers = s.tables.flatMap((t) => t.idempotentFunctions);
+    const without = [...s.workers.map((wk) => wk.fn), ...effectiveConsumers(s, w).map((c) => c.fn)].filter((fn) => !fn.idempotency).map((fn) => fn.name);
     notes.push(
-      'idempotency: every consumer is charged two writes for every event; a consumer writes no record for an event type it does not handle (the template does not say which it handles: here payments takes only OrderPlaced), so its line is an upper bound',
+      `idempotency: records are kept by ${writers.join(', ') || 'no function'} (IDEMPOTENCY_TABLE_NAME in the environment)` +
+        (without.length ? `; ${without.join(', ')} keep${without.length === 1 ? 's' : ''} none and write nothing` : '') +
+        '; a consumer writes only for the events it handles',
     );
-    notes.push('idempotency: every record adds two DynamoDB round trips (a few ms each, in series in a Kinesis consumer) to the Lambda duration; --avg-duration-ms is per invocation, raise it for large batches');
   }
   return out;
 }
@@ -389,31 +561,78 @@ export function estimateMonthlyCost(s: AssemblySettings, w: Workload, p: PriceTa
 
   if (s.stream && mode) lines.push(...kinesisLines(s, w, p, { mode, shards, efo: scenario?.efo ?? consumers.map((c) => c.efo) }));
 
-  // SQS + worker Lambda
+  // Jobs: sent by the consumers (batched per invocation) and by outside producers; received by the worker(s).
+  const plan = jobPlan(s, w, shards);
   const invocationsByFn: { fn: FunctionSettings; invocations: number }[] = [];
+  const price = p.sqs.standardRequestsPerMillion;
+  if (s.workers.length) {
+    const perMonth = SECONDS_PER_MONTH;
+    for (const f of plan.consumers.filter((x) => x.c.fn.enqueuesTo)) {
+      const queue = s.queues.find((q) => q.logicalId === f.c.fn.enqueuesTo!.queueLogicalId);
+      const perInvocation = f.invocationsPerSecond > 0 ? f.jobsPerSecond / f.invocationsPerSecond : 0;
+      const entries = entriesPerRequest(perInvocation, r.bytes, queue?.maximumMessageSize);
+      const units = sqsChunks(entries * r.bytes);
+      lines.push(
+        line(
+          'SQS',
+          `SendMessageBatch by ${f.c.fn.name} (jobs for ${describeShare(f.traffic.handledTypes, f.traffic.handledShare, w.eventMix)}: ~${perInvocation.toFixed(1)} per invocation, ~${entries.toFixed(1)} per request${units > 1 ? `, ${units} request units of 64 KB each` : ''})`,
+          ((f.jobsPerSecond * perMonth) / entries) * units / 1e6,
+          price.per,
+          price.usd,
+        ),
+      );
+    }
+    if (plan.outsidePerSecond > 0) {
+      const entries = entriesPerRequest(w.producerBatch, r.bytes, s.workers[0].queue?.maximumMessageSize);
+      const units = sqsChunks(entries * r.bytes);
+      const what =
+        w.producerBatch === 1
+          ? `SendMessage by producers outside the template (${units} request(s) per job)`
+          : `SendMessageBatch by producers outside the template (~${entries.toFixed(1)} jobs per request${units > 1 ? `, ${units} request units each` : ''})`;
+      lines.push(line('SQS', what, ((plan.outsidePerSecond * perMonth) / entries) * units / 1e6, price.per, price.usd));
+    }
+    const sources = plan.consumers.filter((f) => f.jobsPerSecond > 0);
+    const perDay = (x: number) => Math.round(x * 86_400).toLocaleString('en-US');
+    notes.push(
+      `jobs: ${w.jobsPerDay.toLocaleString('en-US')}/day through the queue: ` +
+        (sources.length ? `${sources.map((f) => `${f.c.fn.name} ${perDay(f.jobsPerSecond)}`).join(', ')} from consumers (${JOBS_PER_HANDLED_EVENT} per event handled, sent with SendMessageBatch per invocation)` : 'none from consumers') +
+        `, ${plan.outsidePerSecond > 0 ? `${perDay(plan.outsidePerSecond)} from producers outside the template (${w.producerBatch === 1 ? 'SendMessage per job; --producer-batch 10 for producers built on enqueueJobs, which batches' : `${w.producerBatch} per SendMessageBatch`})` : 'none from outside producers'}`,
+    );
+    if (plan.scale < 1)
+      notes.push(
+        `jobs: one job per handled event would be ${perDay(plan.derivedPerSecond)}/day, more than the ${w.jobsPerDay.toLocaleString('en-US')} jobs/day given; the consumers' jobs are scaled down to it (${(plan.scale * 100).toFixed(0)} %)`,
+      );
+  }
   for (const wk of s.workers) {
     const batch = sqsAvgBatch(wk, r.jobsPerSecond);
     const receiveCalls = r.jobsPerMonth / batch;
-    const sends = r.jobsPerMonth * sqsChunks(r.bytes);
     const receives = receiveCalls * sqsChunks(batch * r.bytes);
     const deletes = receiveCalls; // DeleteMessageBatch of the batch: receipt handles only, one request
     const idle = Math.max(0, (SQS_MIN_POLLERS * SECONDS_PER_MONTH) / SQS_LONG_POLL_SECONDS - receiveCalls);
-    const price = p.sqs.standardRequestsPerMillion;
-    lines.push(line('SQS', `SendMessage (${sqsChunks(r.bytes)} request(s) per job)`, sends / 1e6, price.per, price.usd));
     lines.push(line('SQS', `ReceiveMessage by Lambda (avg batch ${batch.toFixed(1)})`, receives / 1e6, price.per, price.usd));
     lines.push(line('SQS', 'DeleteMessageBatch by Lambda', deletes / 1e6, price.per, price.usd));
     lines.push(line('SQS', `empty long polls (${SQS_MIN_POLLERS} pollers, ${SQS_LONG_POLL_SECONDS} s wait)`, idle / 1e6, price.per, price.usd));
-    lines.push(...lambdaLines(wk.fn, receiveCalls, w, p, `batch ${batch.toFixed(1)}`));
+    lines.push(...lambdaLines(wk.fn, receiveCalls, batch, durationModel(w, 'worker', wk.fn.name), p, `batch ${batch.toFixed(1)}`));
     invocationsByFn.push({ fn: wk.fn, invocations: receiveCalls });
   }
 
-  // Kinesis consumers' Lambda
-  for (const c of consumers) {
-    const batch = kinesisAvgBatch(c, r.eventsPerSecond, shards);
-    const invocations = r.eventsPerMonth / batch;
-    lines.push(...lambdaLines(c.fn, invocations, w, p, `batch ${batch.toFixed(1)}${c.efo ? ', EFO' : ''}`));
-    invocationsByFn.push({ fn: c.fn, invocations });
+  // Kinesis consumers' Lambda: invoked for the events their filter lets through
+  for (const f of plan.consumers) {
+    const invocations = f.invocationsPerSecond * SECONDS_PER_MONTH;
+    const what = `${describeShare(f.traffic.deliveredTypes, f.traffic.deliveredShare, w.eventMix)}, batch ${f.batch.toFixed(1)}${f.c.efo ? ', EFO' : ''}`;
+    lines.push(...lambdaLines(f.c.fn, invocations, f.batch, f.duration, p, what));
+    invocationsByFn.push({ fn: f.c.fn, invocations });
+    if (f.traffic.note) notes.push(f.traffic.note);
   }
+  const assumed = [
+    ...s.workers.map((wk) => ({ name: wk.fn.name, d: durationModel(w, 'worker', wk.fn.name) })),
+    ...plan.consumers.map((f) => ({ name: f.c.fn.name, d: f.duration })),
+  ].filter((x) => x.d.source === 'assumed');
+  if (assumed.length)
+    notes.push(
+      (w.measured ? `no measured duration for ${assumed.map((x) => x.name).join(', ')}` : 'no measured durations (tools/cost/measured.json, written by `npm run bench` figure 7, is absent)') +
+        `: assuming ${ASSUMED_DURATION_MS} ms per invocation whatever the batch, although each record adds its DynamoDB and SQS round trips; --avg-duration-ms sets another figure`,
+    );
 
   // Firehose → S3 archive
   if (s.archive && s.stream) {
@@ -511,6 +730,10 @@ export interface HeadroomRow {
   /** demand ÷ limit */
   use: number;
   status: 'ok' | 'tight' | 'over';
+  /** for a row that is over: what would keep up (short, shown with the status) */
+  remedy?: string;
+  /** for a row that is over: why, and what it costs to fix or to live with (a sentence under the table) */
+  explanation?: string;
 }
 
 const row = (check: string, demand: number, limit: number, unit: string): HeadroomRow => {
@@ -518,57 +741,135 @@ const row = (check: string, demand: number, limit: number, unit: string): Headro
   return { check, demand, limit, unit, use, status: use > 1 ? 'over' : use >= 0.8 ? 'tight' : 'ok' };
 };
 
-/** Headroom against the service limits at the peak. */
-export function capacity(s: AssemblySettings, w: Workload): HeadroomRow[] {
+/** Headroom against the service limits at the peak; a row that is over says what would keep up or why it may. */
+export function capacity(s: AssemblySettings, w: Workload, p: PriceTable = PRICES): HeadroomRow[] {
   validateWorkload(w);
   const r = rates(w);
   const rows: HeadroomRow[] = [];
   const consumers = effectiveConsumers(s, w);
   const shards = assumedShards(s, w);
-  const durationS = w.avgDurationMs / 1000;
 
   if (s.stream) {
     const writePerShard = r.peakWriteMibps / shards;
     const recordsPerShard = r.peakEventsPerSecond / shards;
     const shared = consumers.filter((c) => !c.efo).length + (s.archive ? 1 : 0);
     const efo = consumers.filter((c) => c.efo).length;
-    rows.push(row(`shard write, MB/s per shard (${shards} shards)`, writePerShard, SHARD_WRITE_MIBPS, 'MB/s'));
-    rows.push(row('shard write, records/s per shard', recordsPerShard, SHARD_WRITE_RPS, 'records/s'));
-    rows.push(row(`shared read, MB/s per shard (${shared} polling readers incl. Firehose)`, shared * writePerShard, SHARD_READ_MIBPS, 'MB/s'));
-    rows.push(row('GetRecords calls/s per shard (≈1 per polling reader)', shared, SHARD_GETRECORDS_TPS, 'calls/s'));
+    const needed = provisionedShardsNeeded(s, w);
+    const reshard = (x: HeadroomRow, why: string) => {
+      if (x.status !== 'over') return x;
+      x.remedy = `needs ${needed} shards`;
+      x.explanation = `${why} at the ${w.peakFactor}× peak: ${shards} shards are too few; ${needed} provisioned shards carry the peak's writes and the shared readers (or an on-demand stream scales itself).`;
+      return x;
+    };
+    rows.push(reshard(row(`shard write, MB/s per shard (${shards} shards)`, writePerShard, SHARD_WRITE_MIBPS, 'MB/s'), `the stream takes ${about(r.peakWriteMibps)} MB/s`));
+    rows.push(reshard(row('shard write, records/s per shard', recordsPerShard, SHARD_WRITE_RPS, 'records/s'), `the stream takes ${about(r.peakEventsPerSecond)} records/s`));
+    rows.push(
+      reshard(
+        row(`shared read, MB/s per shard (${shared} polling readers incl. Firehose)`, shared * writePerShard, SHARD_READ_MIBPS, 'MB/s'),
+        `${shared} polling readers read ${about(shared * r.peakWriteMibps)} MB/s in all`,
+      ),
+    );
+    const calls = row('GetRecords calls/s per shard (≈1 per polling reader)', shared, SHARD_GETRECORDS_TPS, 'calls/s');
+    if (calls.status === 'over') {
+      calls.remedy = 'needs enhanced fan-out';
+      calls.explanation = `${shared} polling readers share 5 GetRecords calls/s per shard whatever the shard count: move consumers to enhanced fan-out until at most ${SHARD_GETRECORDS_TPS} poll (the verdict prices it).`;
+    }
+    rows.push(calls);
     if (efo > 0) rows.push(row(`EFO read, MB/s per shard per consumer (${efo} EFO)`, writePerShard, SHARD_READ_MIBPS, 'MB/s'));
     if (r.bytes > MIB) rows.push(row('record size', r.bytes / KB, 1024, 'KB'));
     for (const c of consumers) {
       // A shard slot processes one batch at a time; backlogged, batches are full.
-      const perShard = (c.parallelizationFactor * c.batchSize) / durationS;
-      rows.push(row(`${c.fn.name}: records/s per shard it can process (PF ${c.parallelizationFactor} × batch ${c.batchSize})`, recordsPerShard, perShard, 'records/s'));
+      const traffic = consumerTraffic(c, w.eventMix);
+      const d = durationModel(w, 'consumer', c.copyOf ?? c.fn.name);
+      const fullBatchS = invocationMs(d, c.batchSize) / 1000;
+      const demand = recordsPerShard * traffic.deliveredShare;
+      const perShard = (c.parallelizationFactor * c.batchSize) / fullBatchS;
+      const x = row(
+        `${c.fn.name}: records/s per shard at peak (${describeShare(traffic.deliveredTypes, traffic.deliveredShare, w.eventMix)}) vs processed at PF ${c.parallelizationFactor} (batch ${c.batchSize} in ${ms(fullBatchS * 1000)} ms, ${d.source})`,
+        demand,
+        perShard,
+        'records/s',
+      );
+      if (x.status === 'over') {
+        const pf = Math.ceil((demand * fullBatchS) / c.batchSize - 1e-9);
+        const atMax = (MAX_PARALLELIZATION_FACTOR * c.batchSize) / fullBatchS;
+        x.remedy = pf <= MAX_PARALLELIZATION_FACTOR ? `needs PF ${pf}` : `needs more shards (PF ${MAX_PARALLELIZATION_FACTOR}: ${about(atMax)}/s)`;
+        x.explanation =
+          `${c.fn.name}: at the ${w.peakFactor}× peak each shard brings it ${about(demand)} records/s and one batch of ${c.batchSize} takes ${ms(fullBatchS * 1000)} ms (${d.basis}), ` +
+          (pf <= MAX_PARALLELIZATION_FACTOR
+            ? `so PF ${c.parallelizationFactor} falls behind and its iterator age grows; parallelization factor ${pf} keeps up (order then holds per partition key, not per shard).`
+            : `more than even PF ${MAX_PARALLELIZATION_FACTOR} processes (${about(atMax)}/s per shard): it needs more shards, or a larger batch if the time per record allows.`);
+      }
+      rows.push(x);
     }
   }
 
   let workerPeakConcurrency = 0;
   let workerCap = 0;
   for (const wk of s.workers) {
+    const d = durationModel(w, 'worker', wk.fn.name);
     const batch = sqsAvgBatch(wk, r.peakJobsPerSecond);
+    const durationS = invocationMs(d, batch) / 1000;
     const needed = (r.peakJobsPerSecond / batch) * durationS; // Little's law
     const cap = Math.min(wk.maximumConcurrency ?? SQS_DEFAULT_MAX_CONCURRENCY, wk.fn.reservedConcurrency ?? Infinity, ACCOUNT_CONCURRENCY);
     workerPeakConcurrency += Math.min(needed, cap); // beyond its cap, jobs wait in the queue instead
     workerCap += cap;
-    rows.push(row(`${wk.fn.name}: concurrent executions at peak (cap ${wk.maximumConcurrency !== undefined ? 'MaximumConcurrency' : 'default'})`, needed, cap, 'executions'));
+    const x = row(
+      `${wk.fn.name}: concurrent executions at peak (batch ${batch.toFixed(1)} in ${ms(durationS * 1000)} ms, ${d.source}; cap ${wk.maximumConcurrency !== undefined ? 'MaximumConcurrency' : 'default'})`,
+      needed,
+      cap,
+      'executions',
+    );
+    if (x.status === 'over') {
+      const avgBatch = sqsAvgBatch(wk, r.jobsPerSecond);
+      const avgNeeded = (r.jobsPerSecond / avgBatch) * (invocationMs(d, avgBatch) / 1000);
+      const served = (cap * batch) / durationS;
+      x.remedy = `needs MaximumConcurrency ${whole(needed)}`;
+      x.explanation =
+        `${wk.fn.name}: at the ${w.peakFactor}× peak a batch of ${batch.toFixed(1)} jobs takes ${ms(durationS * 1000)} ms (${d.basis}), so ${cap} concurrent executions process ~${about(served)} jobs/s of the ${about(r.peakJobsPerSecond)} arriving; ` +
+        (avgNeeded < cap
+          ? `the queue holds the other ~${about(r.peakJobsPerSecond - served)}/s and drains them after the peak (the average needs ${about(avgNeeded)} executions), delaying jobs but losing none. `
+          : `the average alone needs ${about(avgNeeded)} executions, so the backlog never drains. `) +
+        `MaximumConcurrency ${whole(needed)} keeps up with the peak (mind the downstream APIs the jobs call).`;
+    }
+    rows.push(x);
     if (wk.queue) rows.push(row(`${wk.fn.name}: message size vs queue MaximumMessageSize`, r.bytes / KB, wk.queue.maximumMessageSize / KB, 'KB'));
   }
   for (const { table, functions } of idempotencyLoads(s, w)) {
     const peakWru = functions.reduce((n, f) => n + f.recordsPerSecond * w.peakFactor * f.wruPerRecord, 0);
+    const writers = functions.map((f) => f.fn.name).join(', ') || 'no function';
     if (table.billingMode === 'PROVISIONED') {
-      rows.push(row(`${table.logicalId}: idempotency WRU/s at peak vs provisioned WCU`, peakWru, table.writeCapacityUnits ?? 0, 'WRU/s'));
+      rows.push(row(`${table.logicalId}: idempotency WRU/s at peak (${writers}) vs provisioned WCU`, peakWru, table.writeCapacityUnits ?? 0, 'WRU/s'));
     } else {
-      rows.push(row(`${table.logicalId}: idempotency WRU/s at peak vs on-demand table quota (default)`, peakWru, DDB_TABLE_WRU_QUOTA, 'WRU/s'));
-      rows.push(row(`${table.logicalId}: idempotency WRU/s at peak vs a new on-demand table (adapts to 2× its previous peak; or set warm throughput)`, peakWru, DDB_NEW_TABLE_WRU, 'WRU/s'));
+      const quota = row(`${table.logicalId}: idempotency WRU/s at peak (${writers}) vs on-demand table quota (default)`, peakWru, DDB_TABLE_WRU_QUOTA, 'WRU/s');
+      if (quota.status === 'over') {
+        quota.remedy = 'raise the table quota';
+        quota.explanation = `${table.logicalId}: ${about(peakWru)} WRU/s at the peak is over the default on-demand table quota of ${DDB_TABLE_WRU_QUOTA.toLocaleString('en-US')} write units/s; raise it in Service Quotas before the traffic grows there.`;
+      }
+      rows.push(quota);
+      const fresh = row(`${table.logicalId}: idempotency WRU/s at peak vs what a new on-demand table serves at first`, peakWru, DDB_NEW_TABLE_WRU, 'WRU/s');
+      if (fresh.status === 'over') {
+        const wcu = Math.ceil(peakWru);
+        fresh.remedy = 'new table only: pre-warm';
+        fresh.explanation =
+          `${table.logicalId}: a new on-demand table serves ${DDB_NEW_TABLE_WRU.toLocaleString('en-US')} write units/s at first; an established one serves up to twice its previous peak at once and adapts within about 30 minutes, ` +
+          `so ${wcu.toLocaleString('en-US')} WRU/s throttles only a table that goes live straight into this peak. Before such a launch, pre-warm it: set its warm throughput to ${wcu.toLocaleString('en-US')} write units/s ` +
+          `(a one-time charge on the DynamoDB pricing page; not in the price table here), or provision ${wcu.toLocaleString('en-US')} WCU for an hour and switch back to on-demand ` +
+          `(~$${(wcu * p.dynamodb.provisionedWcuHour.usd).toFixed(2)} once at $${p.dynamodb.provisionedWcuHour.usd} per WCU-hour).`;
+      }
+      rows.push(fresh);
     }
   }
 
   const kinesisSlots = consumers.reduce((n, c) => n + shards * c.parallelizationFactor, 0);
-  rows.push(row(`Lambda concurrency at peak (Kinesis ${kinesisSlots} slots + worker)`, kinesisSlots + workerPeakConcurrency, ACCOUNT_CONCURRENCY, 'executions'));
-  rows.push(row('Lambda concurrency worst case (Kinesis slots + worker cap)', kinesisSlots + workerCap, ACCOUNT_CONCURRENCY, 'executions'));
+  const account = (x: HeadroomRow) => {
+    if (x.status !== 'over') return x;
+    x.remedy = 'raise the account quota';
+    x.explanation = `${x.check}: ${about(x.demand)} executions is more than the default ${ACCOUNT_CONCURRENCY.toLocaleString('en-US')} per account and region (shared with every other function there); request more in Service Quotas, or cap the worker lower.`;
+    return x;
+  };
+  rows.push(account(row(`Lambda concurrency at peak (Kinesis ${kinesisSlots} slots + worker)`, kinesisSlots + workerPeakConcurrency, ACCOUNT_CONCURRENCY, 'executions')));
+  rows.push(account(row('Lambda concurrency worst case (Kinesis slots + worker cap)', kinesisSlots + workerCap, ACCOUNT_CONCURRENCY, 'executions')));
   return rows;
 }
 

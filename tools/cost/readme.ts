@@ -7,7 +7,7 @@ import type { AssemblySettings } from './assembly';
 import { buildReport, workloadOf, type CliOptions } from './cli';
 import { EXAMPLES } from './model';
 import { PRICES_CHECKED, PRICES_REGION } from './prices';
-import { assumptions, headroomRows, mdTable, settingsSummary, usd } from './render';
+import { assumptions, headroomExplanations, headroomRows, mdTable, settingsSummary, usd } from './render';
 
 export const README_START = '<!-- cost:start -->';
 export const README_END = '<!-- cost:end -->';
@@ -40,6 +40,8 @@ export function readmeBlock(settings: AssemblySettings, o: CliOptions): string {
     if (pressed.length) {
       out.push(`Headroom at the ${report.workload.peakFactor}× peak, the limits that are tight (≥ 80 %) or over:`, '');
       out.push(mdTable(['limit checked (at peak)', 'demand', 'limit', 'unit', 'use', 'status'], headroomRows(pressed), new Set([1, 2, 4])), '');
+      const why = headroomExplanations(pressed);
+      if (why.length) out.push(...why.map((l) => `- Over at the peak: ${l}`), '');
     } else out.push(`Headroom at the ${report.workload.peakFactor}× peak: every limit checked is under 80 % used.`, '');
     out.push(...verdict.lines.map((l) => `- ${l}`), '');
     out.push(
@@ -53,6 +55,8 @@ export function readmeBlock(settings: AssemblySettings, o: CliOptions): string {
 }
 
 type Run = { ex: (typeof EXAMPLES)[number]; report: ReturnType<typeof buildReport> };
+
+const writers = (s: AssemblySettings) => [...new Set(s.tables.flatMap((t) => t.idempotentFunctions))].join(', ');
 
 /** 4–6 sentences, each figure from the three runs. */
 function payOffParagraph(runs: Run[]): string {
@@ -79,7 +83,7 @@ function payOffParagraph(runs: Run[]): string {
     const dd = d as NonNullable<(typeof d)[number]>[];
     const share = runs.map((r) => (r.report.estimate.byService.DynamoDB ?? 0) / r.report.estimate.total);
     s.push(
-      `The idempotency table adds ${list(runs.map((r) => usd(r.report.estimate.byService.DynamoDB ?? 0)))} (${list(share.map((x) => `${Math.round(x * 100)} %`))} of the total), mostly two on-demand writes per record per function; WCUs provisioned for the peak would cost ${list(dd.map((x) => usd(x.provisionedUsd)))} instead of ${list(dd.map((x) => usd(x.onDemandUsd)))}, which pays off only under a ~${dd[0].breakEvenPeakFactor.toFixed(1)}× peak ÷ average and with managed (or auto-scaled) capacity, while on-demand takes a replay burst without throttling.`,
+      `The idempotency table adds ${list(runs.map((r) => usd(r.report.estimate.byService.DynamoDB ?? 0)))} (${list(share.map((x) => `${Math.round(x * 100)} %`))} of the total), mostly two on-demand writes per record by each function that keeps records (${writers(runs[0].report.settings)}); WCUs provisioned for the peak would cost ${list(dd.map((x) => usd(x.provisionedUsd)))} instead of ${list(dd.map((x) => usd(x.onDemandUsd)))}, which pays off only under a ~${dd[0].breakEvenPeakFactor.toFixed(1)}× peak ÷ average and with managed (or auto-scaled) capacity, while on-demand takes a replay burst without throttling.`,
     );
   }
   if (v.some((x) => x.pollingReaders > 0)) {

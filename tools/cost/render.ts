@@ -1,7 +1,8 @@
 // Text, Markdown and JSON renderings of an estimate; no computation here.
 import type { AssemblySettings } from './assembly';
-import type { CostEstimate, HeadroomRow, Verdict, Workload } from './model';
+import { ASSUMED_DURATION_MS, type CostEstimate, type HeadroomRow, type Verdict, type Workload } from './model';
 import { PRICES_CHECKED, PRICES_REGION } from './prices';
+import { consumerTraffic, evenMix, normaliseMix } from './traffic';
 
 export type Format = 'table' | 'markdown' | 'json';
 
@@ -27,6 +28,13 @@ export function qty(n: number): string {
 
 export const pct = (u: number) => (Number.isFinite(u) ? `${(u * 100).toFixed(u < 0.1 ? 1 : 0)}%` : '∞');
 
+/** What a consumer's mapping filter lets through, by event type. */
+function filterSummary(c: AssemblySettings['consumers'][number]): string {
+  if (!c.filterPatterns) return 'no filter';
+  const t = consumerTraffic(c, evenMix());
+  return t.source === 'filter' ? `filter: ${t.deliveredTypes.join(' + ') || 'no registered type'}` : 'filter (not by type only)';
+}
+
 export function settingsSummary(s: AssemblySettings): string {
   const parts: string[] = [];
   if (s.stream)
@@ -36,7 +44,7 @@ export function settingsSummary(s: AssemblySettings): string {
   parts.push(
     `${s.consumers.length} Kinesis consumer(s)` +
       (s.consumers.length
-        ? ` (${s.consumers.map((c) => `${c.fn.name}: batch ${c.batchSize}, PF ${c.parallelizationFactor}${c.efo ? ', EFO' : ''}, ${c.fn.memoryMb} MB ${c.fn.architecture}`).join('; ')})`
+        ? ` (${s.consumers.map((c) => `${c.fn.name}: batch ${c.batchSize}, PF ${c.parallelizationFactor}${c.efo ? ', EFO' : ''}, ${filterSummary(c)}${c.fn.enqueuesTo ? ', enqueues jobs' : ''}, ${c.fn.memoryMb} MB ${c.fn.architecture}`).join('; ')})`
         : ''),
   );
   for (const w of s.workers)
@@ -52,8 +60,20 @@ export function settingsSummary(s: AssemblySettings): string {
   return parts.join('; ');
 }
 
+/** How the Lambda durations were set, for the assumptions line. */
+export function durationsAssumption(w: Workload): string {
+  if (w.avgDurationMs !== undefined) return `${w.avgDurationMs} ms per invocation (--avg-duration-ms)`;
+  const m = w.measured;
+  if (!m) return `${ASSUMED_DURATION_MS} ms per invocation (assumed: no measured durations)`;
+  return `Lambda durations measured ${m.generatedAt.slice(0, 10)} by ${m.generatedBy} under DynamoDB ${m.latencyMs.dynamodb} ms / SQS ${m.latencyMs.sqs} ms latency (fixed + per record × batch)`;
+}
+
 export function assumptions(w: Workload): string {
-  return `peak ${w.peakFactor}× average, ${w.avgDurationMs} ms per invocation, ${w.logBytesPerInvocation} B of logs per invocation, gzip to ${w.compressionRatio}×, archive after ${w.archiveMonths} months, ${w.customMetrics} custom metrics, ${w.idempotencyResultBytes} B stored per idempotency result; no free tiers; prices ${PRICES_REGION} checked ${PRICES_CHECKED}`;
+  const mix = Object.entries(normaliseMix(w.eventMix))
+    .map(([t, v]) => `${t} ${Math.round(v * 1000) / 10} %`)
+    .join(' / ');
+  const producers = w.producerBatch === 1 ? 'outside producers send jobs one per SendMessage' : `outside producers send ${w.producerBatch} jobs per SendMessageBatch`;
+  return `peak ${w.peakFactor}× average, events ${mix}, ${durationsAssumption(w)}, consumers send their jobs with SendMessageBatch per invocation, ${producers}, ${w.logBytesPerInvocation} B of logs per invocation, gzip to ${w.compressionRatio}×, archive after ${w.archiveMonths} months, ${w.customMetrics} custom metrics, ${w.idempotencyResultBytes} B stored per idempotency result; no free tiers; prices ${PRICES_REGION} checked ${PRICES_CHECKED}`;
 }
 
 function pad(rows: string[][], right: Set<number>): string {
@@ -74,7 +94,12 @@ function costRows(e: CostEstimate): string[][] {
   return e.lines.map((l) => [l.service, l.what, qty(l.quantity), l.unit, `$${l.unitPrice}`, usd(l.usd)]);
 }
 export function headroomRows(h: HeadroomRow[]): string[][] {
-  return h.map((r) => [r.check, qty(r.demand), qty(r.limit), r.unit, pct(r.use), r.status]);
+  return h.map((r) => [r.check, qty(r.demand), qty(r.limit), r.unit, pct(r.use), r.remedy ? `${r.status}: ${r.remedy}` : r.status]);
+}
+
+/** The explanations of the rows that are over, one sentence each. */
+export function headroomExplanations(h: HeadroomRow[]): string[] {
+  return h.filter((r) => r.explanation).map((r) => r.explanation!);
 }
 
 export function render(report: Report, format: Format): string {
@@ -97,6 +122,7 @@ export function render(report: Report, format: Format): string {
       '',
       mdTable(roomHead, headroomRows(headroom), new Set([1, 2, 4])),
       '',
+      ...headroomExplanations(headroom).map((l) => `- Over at the peak: ${l}`),
       ...verdict.lines.map((l) => `- ${l}`),
       ...estimate.notes.map((n) => `- Note: ${n}`),
     ].join('\n');
@@ -111,6 +137,7 @@ export function render(report: Report, format: Format): string {
     `TOTAL ${usd(estimate.total)} per month (${byService})`,
     '',
     pad([roomHead, ...headroomRows(headroom)], new Set([1, 2, 4])),
+    ...headroomExplanations(headroom).map((l) => `  * ${l}`),
     '',
     'Verdict:',
     ...verdict.lines.map((l) => `  - ${l}`),
