@@ -1,7 +1,7 @@
 /**
  * Every alarm the app creates: what it means and the first thing to do. Alarm descriptions are built from
  * this object and the README "Operate" section is rendered from it (tools/render-defaults.ts).
- * `{name}`, `{threshold}` and `{maxRecordAge}` are filled in per alarm.
+ * `{name}`, `{threshold}` and `{retention}` are filled in per alarm.
  */
 export interface AlarmEntry {
   readonly title: string;
@@ -37,9 +37,9 @@ export const ALARM_CATALOGUE = {
   consumerIteratorAge: {
     title: 'Consumer {name} falling behind',
     meaning:
-      'Consumer {name} is processing events older than {threshold}; at {maxRecordAge} Lambda skips them to the failure bucket.',
+      'Consumer {name} is processing events older than {threshold}: it is stuck on a record, throttled or outpaced; events it has not read within the stream retention ({retention}) expire unread (the archive keeps them).',
     firstAction:
-      'Check the {name} Errors alarm and log group for a record being retried or a slow dependency; if the load is genuine, raise its batch size or give it enhanced fan-out.',
+      'Check the {name} Errors and Throttles alarms and its log group for a record being retried or a slow dependency; if the load is genuine, raise its batch size or give it enhanced fan-out.',
   },
   consumerErrors: {
     title: 'Consumer {name} invocation errors',
@@ -47,6 +47,27 @@ export const ALARM_CATALOGUE = {
       'An invocation of consumer {name} failed as a whole; Lambda bisects and retries the batch, then sends what still fails to the failure bucket.',
     firstAction:
       'Read the {name} log group at the alarm time; after the fix, redrive the batches it left in the failure bucket.',
+  },
+  consumerFailedRecords: {
+    title: 'Consumer {name} gave up on records',
+    meaning:
+      'Lambda sent records of consumer {name} to the failure bucket after its retries: they stay unprocessed by {name} until redriven (the stream equivalent of a job DLQ that is not empty).',
+    firstAction:
+      'Count them (npm run redrive -- events --consumer {name} --dry-run), read the reason in the {name} log group at the alarm time, fix it, then redrive them: the same command without --dry-run.',
+  },
+  consumerDroppedRecords: {
+    title: 'Consumer {name} dropped records',
+    meaning:
+      'Lambda gave up on records of consumer {name} and could not write them to the failure bucket either: {name} lost them; only the archive still has them.',
+    firstAction:
+      "Check the {name} function's DestinationDeliveryFailures metric, its role's s3:PutObject on the failure bucket and the bucket policy; after the fix, replay the alarm window from the archive to {name} alone (npm run replay -- --target consumer:{name}, with --from and --to around the alarm).",
+  },
+  consumerThrottles: {
+    title: 'Consumer {name} throttled',
+    meaning:
+      'Lambda throttled consumer {name} (account or reserved concurrency exhausted); its shards wait, retrying, and its iterator age grows.',
+    firstAction:
+      'Check account-level ConcurrentExecutions and which functions use it; a stream consumer needs one execution per shard × parallelization factor: reserve that, or request a concurrency increase.',
   },
   streamWriteThrottled: {
     title: 'Event stream write throttled',

@@ -18,11 +18,6 @@ export const BUCKETS_DEFAULTS = {
     value: true,
     why: 'an overwritten or deleted archive or failure object can be recovered until its noncurrent version expires',
   },
-  serverAccessLogs: {
-    value: true,
-    shown: 'to the access-log bucket',
-    why: 'who read or wrote the archive and failed payloads is auditable',
-  },
   archiveInfrequentAccessAfter: {
     value: Duration.days(30),
     why: 'replays mostly read the last weeks; 30 days is the S3 minimum before Standard-IA',

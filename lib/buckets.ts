@@ -8,11 +8,16 @@ export interface BucketsProps {
   readonly removalPolicy: RemovalPolicy;
   /** Empty the buckets on stack deletion (only meaningful with RemovalPolicy.DESTROY). */
   readonly autoDeleteObjects: boolean;
+  /** Server access logs of the archive and failure buckets into an access-log bucket (STAGE_DEFAULTS.serverAccessLogs). */
+  readonly serverAccessLogs: boolean;
 }
 
-/** The archive bucket (Firehose), the failure bucket (stream on-failure destination) and their access-log bucket. */
+/**
+ * The archive bucket (Firehose), the failure bucket (stream on-failure destination) and, when the stage logs
+ * server access, their access-log bucket.
+ */
 export class Buckets extends Construct {
-  readonly accessLogBucket: s3.Bucket;
+  readonly accessLogBucket?: s3.Bucket;
   readonly archiveBucket: s3.Bucket;
   readonly failureBucket: s3.Bucket;
 
@@ -27,24 +32,34 @@ export class Buckets extends Construct {
     };
     const abortIncompleteMultipartUploadAfter = D.abortIncompleteMultipartUploadAfter.value;
 
-    this.accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {
-      ...common,
-      // Server access logs can only be delivered to a bucket with SSE-S3 and owner-enforced objects.
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ expiration: D.accessLogExpiration.value, abortIncompleteMultipartUploadAfter }],
-    });
-    NagSuppressions.addResourceSuppressions(this.accessLogBucket, [
-      {
-        id: 'AwsSolutions-S1',
-        reason: 'This is the server access log bucket itself; logging it into itself would create a log loop.',
-      },
-    ]);
+    // Not in dev: S3 delivers server access logs late (best effort, minutes to hours), so logs of the
+    // auto-delete that empties the archive and failure buckets arrive after the access-log bucket was emptied,
+    // and `cdk destroy` fails with BucketNotEmpty (aws/aws-cdk#16332). No ordering or deletion policy avoids
+    // a late write; not having the bucket does.
+    const accessLogBucket = props.serverAccessLogs
+      ? new s3.Bucket(this, 'AccessLogBucket', {
+          ...common,
+          // Server access logs can only be delivered to a bucket with SSE-S3 and owner-enforced objects.
+          objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+          lifecycleRules: [{ expiration: D.accessLogExpiration.value, abortIncompleteMultipartUploadAfter }],
+        })
+      : undefined;
+    this.accessLogBucket = accessLogBucket;
+    if (accessLogBucket) {
+      NagSuppressions.addResourceSuppressions(accessLogBucket, [
+        {
+          id: 'AwsSolutions-S1',
+          reason: 'This is the server access log bucket itself; logging it into itself would create a log loop.',
+        },
+      ]);
+    }
+    const accessLogs = (prefix: string): Partial<s3.BucketProps> =>
+      accessLogBucket ? { serverAccessLogsBucket: accessLogBucket, serverAccessLogsPrefix: prefix } : {};
 
     this.archiveBucket = new s3.Bucket(this, 'ArchiveBucket', {
       ...common,
       versioned: D.versioned.value,
-      serverAccessLogsBucket: this.accessLogBucket,
-      serverAccessLogsPrefix: 'archive/',
+      ...accessLogs('archive/'),
       lifecycleRules: [
         {
           transitions: [
@@ -63,8 +78,7 @@ export class Buckets extends Construct {
     this.failureBucket = new s3.Bucket(this, 'FailureBucket', {
       ...common,
       versioned: D.versioned.value,
-      serverAccessLogsBucket: this.accessLogBucket,
-      serverAccessLogsPrefix: 'failures/',
+      ...accessLogs('failures/'),
       lifecycleRules: [
         {
           expiration: D.failureExpiration.value,
@@ -73,5 +87,17 @@ export class Buckets extends Construct {
         },
       ],
     });
+    if (!accessLogBucket) {
+      for (const bucket of [this.archiveBucket, this.failureBucket]) {
+        NagSuppressions.addResourceSuppressions(bucket, [
+          {
+            id: 'AwsSolutions-S1',
+            reason:
+              'Only a stage with serverAccessLogs off (dev) omits them: its data is disposable, and logs delivered after the ' +
+              'auto-delete emptied the log bucket make `cdk destroy` fail with BucketNotEmpty (aws/aws-cdk#16332). Prod logs access.',
+          },
+        ]);
+      }
+    }
   }
 }

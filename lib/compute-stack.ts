@@ -1,6 +1,7 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CrossStackReferences, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { assertMalformedRecordsReachAConsumer, consumerManifest, filterPatternsFor } from '../lambdas/consumers';
+import { FAKE_PORTS } from '../lambdas/job-worker/wiring';
 import { EventArchive } from './event-archive';
 import { HouseFunction } from './house-function';
 import { JOB_QUEUE_DEFAULTS } from './job-queue-defaults';
@@ -11,6 +12,21 @@ import type { StatefulStack } from './stateful-stack';
 export interface ComputeStackProps extends StackProps {
   readonly config: StageConfig;
   readonly stateful: StatefulStack;
+  /** The worker's ports that are fakes. @default FAKE_PORTS of lambdas/job-worker/wiring.ts */
+  readonly workerFakePorts?: readonly string[];
+}
+
+/**
+ * Refuses a stage that does not allow fake side effects (prod) while the worker still runs fakes: its jobs
+ * would succeed without sending an e-mail or charging a card, and nothing would say so.
+ */
+export function assertNoFakeSideEffects(config: StageConfig, fakePorts: readonly string[]): void {
+  if (fakePorts.length === 0 || config.allowFakeSideEffects) return;
+  throw new Error(
+    `Stage ${config.stage}: the job worker's ${fakePorts.join(', ')} port(s) are fakes (lambdas/job-worker/fakes.ts: no e-mail ` +
+      'is sent, no card is charged, yet every job succeeds). Wire real adapters in lambdas/job-worker/wiring.ts and remove ' +
+      'them from FAKE_PORTS, or deploy the fakes on purpose with -c allowFakeSideEffects=true.',
+  );
 }
 
 /** Everything that can be redeployed freely: functions, event source mappings, Firehose, alarms, dashboard. */
@@ -23,6 +39,14 @@ export class ComputeStack extends Stack {
   constructor(scope: Construct, id: string, props: ComputeStackProps) {
     super(scope, id, props);
     const { config, stateful } = props;
+    assertNoFakeSideEffects(config, props.workerFakePorts ?? FAKE_PORTS);
+    // Strong references (Fn::ImportValue of the stateful stack's exports), not Fn::GetStackOutput: a weak
+    // reference is resolved only when this stack is created or updated, and `cdk deploy` skips a stack whose
+    // template did not change, so a replaced queue, stream, bucket or table would leave the mappings, grants
+    // and environment here pointing at the old one without a word. With an import, CloudFormation refuses the
+    // stateful update that would change a value in use instead. The stateful stack pins its exports
+    // (StatefulStack.exportsForCompute), so this stack dropping a reference never blocks a deploy.
+    CrossStackReferences.of(this).consume(ReferenceStrength.STRONG);
     const { jobQueue, eventStream, buckets, idempotencyTable } = stateful;
     const functionProps = { logRetention: config.logRetention, removalPolicy: config.removalPolicy };
 
@@ -53,14 +77,13 @@ export class ComputeStack extends Stack {
         enhancedFanOut: consumer.enhancedFanOut,
         parallelizationFactor: manifest.parallelizationFactor,
         filterPatterns: filterPatternsFor(manifest),
-        ...(consumer.startAt ? { startAt: consumer.startAt } : {}),
       });
       consumers[consumer.name] = fn;
     }
     this.consumers = consumers;
 
     this.archive = new EventArchive(this, 'EventArchive', {
-      stream: eventStream.stream,
+      stream: eventStream.pollingReader,
       bucket: buckets.archiveBucket,
       bufferingInterval: config.archiveBufferingInterval,
       bufferingSize: config.archiveBufferingSize,

@@ -1,7 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import { StreamEncryption } from 'aws-cdk-lib/aws-kinesis';
-import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { MetricType, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import type { Documented } from './documented';
+
+/** A mapping's MaximumRecordAgeInSeconds: a Duration (60 s … 7 days, shorter than the retention), or never. */
+export type MaxRecordAge = Duration | 'infinite';
 
 export const EVENT_STREAM_DEFAULTS = {
   encryption: {
@@ -31,11 +34,17 @@ export const EVENT_STREAM_DEFAULTS = {
   },
   retryAttempts: {
     value: 3,
-    why: 'finite: a poison record holds its shard for at most four attempts, then goes to the failure bucket',
+    why: 'finite: a poison record holds its shard for at most four attempts (plus bisect splits), then goes to the failure bucket; with no record age it is the bound (checked)',
   },
   maxRecordAge: {
-    value: Duration.hours(1),
-    why: 'a stuck shard skips to the failure bucket after an hour, well inside the 24 h minimum retention (checked)',
+    value: 'infinite' as MaxRecordAge,
+    shown: 'infinite (-1)',
+    why: 'Lambda skips a record older than this at every read, even its first: a consumer new at TRIM_HORIZON, a replaced mapping or a backlog after an outage would lose good events to the failure bucket; retries and bisect bound a poison record',
+  },
+  metrics: {
+    value: [MetricType.EVENT_COUNT],
+    shown: 'EventCount',
+    why: 'per-mapping counts of records sent to the failure bucket or dropped, which Errors cannot see (a reported item failure is no invocation error); Monitoring alarms on them',
   },
   reportBatchItemFailures: {
     value: true,

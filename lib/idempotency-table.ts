@@ -6,6 +6,8 @@ import { IDEMPOTENCY_TABLE_DEFAULTS as D } from './idempotency-table-defaults';
 
 export interface IdempotencyTableProps {
   readonly removalPolicy: RemovalPolicy;
+  /** DynamoDB refuses DeleteTable (stack deletion, replacement) while on. @default false */
+  readonly deletionProtection?: boolean;
   /** How long a processed envelope id is remembered. @default IDEMPOTENCY_TABLE_DEFAULTS.recordExpiry */
   readonly recordExpiry?: Duration;
 }
@@ -28,6 +30,7 @@ export class IdempotencyTable extends Construct {
       encryption: D.encryption.value,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: D.pointInTimeRecovery.value },
       removalPolicy: props.removalPolicy,
+      deletionProtection: props.deletionProtection ?? false,
     });
   }
 

@@ -8,10 +8,19 @@ export const MONITORING_DEFAULTS = {
     value: Duration.minutes(10),
     why: 'more than two visibility timeouts: the oldest job has failed at least twice or the worker is not keeping up',
   },
-  iteratorAgeFractionOfMaxRecordAge: {
-    value: 0.5,
-    shown: '50 % of the consumer maxRecordAge',
-    why: 'half-way to records being skipped to the failure bucket leaves time to act',
+  consumerIteratorAge: {
+    value: Duration.minutes(30),
+    why: 'a healthy consumer lags by seconds; a poison record holds its shard ≤ ~6 min (4 attempts + 7 bisect halvings of 100 records, ≤ 30 s each); 30 min is stuck or outpaced, hours before the 24 h / 7 d retention expires unread events (checked)',
+  },
+  consumerFailedRecords: {
+    value: 1,
+    shown: '≥ 1 record (OnFailureDestinationDeliveredEventCount)',
+    why: "the stream's \"DLQ not empty\": a record sent to the failure bucket is not processed until someone redrives it",
+  },
+  consumerDroppedRecords: {
+    value: 1,
+    shown: '≥ 1 record (DroppedEventCount)',
+    why: 'a record given up on that did not reach the failure bucket either (its delivery failed): only the archive still has it',
   },
   throttleEvaluationPeriods: {
     value: 3,
@@ -30,6 +39,6 @@ export const MONITORING_DEFAULTS = {
   },
   topicEncryption: {
     value: 'customer managed KMS key',
-    why: 'CloudWatch cannot publish to a topic encrypted with aws/sns; this key grants CloudWatch exactly Decrypt and GenerateDataKey',
+    why: 'CloudWatch cannot publish to a topic encrypted with aws/sns; this key lets CloudWatch Decrypt and GenerateDataKey, and the topic lets it Publish, only for alarms of this account and region (aws:SourceAccount, aws:SourceArn)',
   },
 } as const satisfies Record<string, Documented<unknown>>;

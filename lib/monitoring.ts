@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -42,10 +42,31 @@ export class Monitoring extends Construct {
       removalPolicy: props.removalPolicy,
     });
     const cloudwatchService = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
+    // Confused-deputy guard: CloudWatch may use the key and the topic only on behalf of alarms in this
+    // account and region, not for another account's alarm that names this topic.
+    const stack = Stack.of(this);
+    const fromOurAlarms = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*` },
+    };
     // aws/sns cannot be used by CloudWatch; this key lets CloudWatch encrypt what it publishes.
-    this.topicKey.grant(cloudwatchService, 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.topicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [cloudwatchService],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'], // in a key policy, "*" is this key
+        conditions: fromOurAlarms,
+      }),
+    );
     this.topic = new sns.Topic(this, 'AlarmTopic', { masterKey: this.topicKey, enforceSSL: true });
-    this.topic.grantPublish(cloudwatchService);
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [cloudwatchService],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: fromOurAlarms,
+      }),
+    );
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
@@ -89,7 +110,10 @@ export class Monitoring extends Construct {
     );
   }
 
-  /** Stream write/read throttling and, per consumer, iterator age (from its maxRecordAge) and errors. */
+  /**
+   * Stream write/read throttling and, per consumer: iterator age, invocation errors, throttles, and from its
+   * mapping's EventCount metrics the records sent to the failure bucket and the records dropped.
+   */
   watchEventStream(eventStream: EventStream): void {
     const period = D.period.value;
     const throttleVars = { threshold: Duration.seconds(period.toSeconds() * D.throttleEvaluationPeriods.value).toHumanString() };
@@ -109,27 +133,52 @@ export class Monitoring extends Construct {
       evaluationPeriods: D.throttleEvaluationPeriods.value,
       vars: throttleVars,
     });
+    const iteratorAgeThreshold = D.consumerIteratorAge.value;
+    if (iteratorAgeThreshold.toSeconds() >= eventStream.retentionPeriod.toSeconds()) {
+      throw new Error(
+        `Monitoring ${this.node.path}: the consumer iterator-age alarm (${iteratorAgeThreshold.toHumanString()}) must fire before ` +
+          `the stream retention (${eventStream.retentionPeriod.toHumanString()}) expires unread events.`,
+      );
+    }
     const iteratorAges: cloudwatch.IMetric[] = [];
+    const givenUp: cloudwatch.IMetric[] = [];
     for (const consumer of eventStream.consumers) {
       const id = pascal(consumer.name);
-      const threshold = Duration.seconds(
-        Math.floor(consumer.maxRecordAge.toSeconds() * D.iteratorAgeFractionOfMaxRecordAge.value),
-      );
       // IteratorAge is reported in milliseconds, per function.
       const iteratorAge = consumer.fn.metric('IteratorAge', { period, statistic: 'Maximum' });
       iteratorAges.push(iteratorAge.with({ label: consumer.name }));
       const vars = {
         name: consumer.name,
-        threshold: threshold.toHumanString(),
-        maxRecordAge: consumer.maxRecordAge.toHumanString(),
+        threshold: iteratorAgeThreshold.toHumanString(),
+        retention: eventStream.retentionPeriod.toHumanString(),
       };
-      this.alarm(`${id}IteratorAge`, { key: 'consumerIteratorAge', metric: iteratorAge, threshold: threshold.toMilliseconds(), vars });
+      this.alarm(`${id}IteratorAge`, { key: 'consumerIteratorAge', metric: iteratorAge, threshold: iteratorAgeThreshold.toMilliseconds(), vars });
       this.alarm(`${id}Errors`, {
         key: 'consumerErrors',
         metric: consumer.fn.metricErrors({ period, statistic: 'Sum' }),
         threshold: 1,
         vars,
       });
+      this.alarm(`${id}Throttles`, {
+        key: 'consumerThrottles',
+        metric: consumer.fn.metricThrottles({ period, statistic: 'Sum' }),
+        threshold: 1,
+        vars,
+      });
+      // Event source mapping metrics (MetricsConfig EventCount), per mapping: AWS/Lambda, EventSourceMappingUUID.
+      const mappingMetric = (metricName: string) =>
+        new cloudwatch.Metric({
+          namespace: 'AWS/Lambda',
+          metricName,
+          dimensionsMap: { EventSourceMappingUUID: consumer.mapping.eventSourceMappingId },
+          period,
+          statistic: 'Sum',
+        });
+      const toFailureBucket = mappingMetric('OnFailureDestinationDeliveredEventCount');
+      const dropped = mappingMetric('DroppedEventCount');
+      givenUp.push(toFailureBucket.with({ label: `${consumer.name} to failure bucket` }), dropped.with({ label: `${consumer.name} dropped` }));
+      this.alarm(`${id}FailedRecords`, { key: 'consumerFailedRecords', metric: toFailureBucket, threshold: D.consumerFailedRecords.value, vars });
+      this.alarm(`${id}DroppedRecords`, { key: 'consumerDroppedRecords', metric: dropped, threshold: D.consumerDroppedRecords.value, vars });
     }
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
@@ -138,6 +187,7 @@ export class Monitoring extends Construct {
         right: [writeThrottled, readThrottled],
       }),
       new cloudwatch.GraphWidget({ title: 'Events: consumer iterator age (ms)', left: iteratorAges }),
+      new cloudwatch.GraphWidget({ title: 'Events: records sent to the failure bucket / dropped', left: givenUp }),
     );
   }
 

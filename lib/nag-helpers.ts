@@ -10,14 +10,12 @@ export function logicalIdOf(construct: IConstruct): string {
 }
 
 /**
- * `appliesTo` for the object wildcard `<bucket ARN>/*` of exactly this bucket. In another stack the ARN arrives
- * through Fn::GetStackOutput, which cdk-nag prints as `<Id.Arn>` when the region is known and as raw JSON when
- * the stack is environment-agnostic; both spellings are matched, nothing else.
+ * `appliesTo` for the object wildcard `<bucket ARN>/*` of exactly this bucket. In its own stack cdk-nag prints
+ * the ARN as `<Id.Arn>`; in another stack it arrives through Fn::ImportValue (strong references, see
+ * ComputeStack), which cdk-nag prints as the export name `<stack>:ExportsOutputFnGetAtt<Id>Arn<hash>`. Both
+ * spellings are matched, nothing else.
  */
 export function objectsOfBucket(bucket: IConstruct): NagPackSuppressionAppliesTo[] {
   const id = logicalIdOf(bucket);
-  return [
-    `Resource::<${id}.Arn>/*`,
-    { regex: `/^Resource::\\{"Fn::GetStackOutput":\\{.*"OutputName":"PublishOutputFnGetAtt${id}Arn[0-9A-F]*"\\}\\}\\/\\*$/` },
-  ];
+  return [`Resource::<${id}.Arn>/*`, { regex: `/^Resource::[\\w-]+:ExportsOutputFnGetAtt${id}Arn[0-9A-F]+\\/\\*$/` }];
 }

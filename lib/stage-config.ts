@@ -18,11 +18,10 @@ export interface ConsumerConfig {
   readonly enhancedFanOut: boolean;
   /** Replaces its entry in lambdas/consumers.ts (tests that synthesize a fork's variant); normally absent. */
   readonly manifest?: ConsumerManifestEntry;
-  /**
-   * Rewind: read the stream from this instant (AT_TIMESTAMP) instead of TRIM_HORIZON. The starting position
-   * of a mapping cannot change in place, so setting or changing it replaces this consumer's mapping only.
-   */
-  readonly startAt?: Date;
+  // No starting timestamp here on purpose: changing a mapping's starting position replaces it, CloudFormation
+  // creates the new mapping before deleting the old one, and Lambda refuses a second mapping for the same
+  // function and stream (ResourceConflictException, aws/aws-cdk#6942). Re-reading from a point in time is an
+  // operator tool's job (`npm run rewind`), not a deploy.
 }
 
 export interface StageConfig {
@@ -33,6 +32,16 @@ export interface StageConfig {
   readonly removalPolicy: RemovalPolicy;
   readonly autoDeleteObjects: boolean;
   readonly terminationProtection: boolean;
+  /** Server access logs of the archive and failure buckets, into their own access-log bucket. */
+  readonly serverAccessLogs: boolean;
+  /** DynamoDB deletion protection on the idempotency table. */
+  readonly idempotencyTableDeletionProtection: boolean;
+  /**
+   * Whether the stage may deploy the job worker while some of its ports are fakes (no e-mail sent, no card
+   * charged; lambdas/job-worker/wiring.ts). Synth fails otherwise. bin/app.ts sets it from
+   * `-c allowFakeSideEffects=true`.
+   */
+  readonly allowFakeSideEffects: boolean;
   readonly streamMode: StreamMode;
   /** Only for PROVISIONED streams. */
   readonly shardCount?: number;
@@ -60,6 +69,19 @@ export const STAGE_DEFAULTS = {
   terminationProtection: {
     value: { dev: false, prod: true },
     why: 'on for the prod stateful stack: deleting it would lose queued jobs, retained events and the archive',
+  },
+  serverAccessLogs: {
+    value: { dev: false, prod: true },
+    shown: 'dev: none · prod: to the access-log bucket',
+    why: 'prod: who read or wrote the archive and failed payloads is auditable; dev: logs of the auto-delete itself arrive after the bucket is emptied and make `cdk destroy` fail (BucketNotEmpty, aws/aws-cdk#16332)',
+  },
+  idempotencyTableDeletionProtection: {
+    value: { dev: false, prod: true },
+    why: 'prod: without its records a replay or redrive repeats e-mails and charges, so DynamoDB refuses to delete the table (a stack deletion, a replacement) until this is turned off',
+  },
+  allowFakeSideEffects: {
+    value: { dev: true, prod: false },
+    why: 'the worker ships with fakes (no e-mail sent, no card charged): fine in dev; prod synth fails while any port is fake, unless `-c allowFakeSideEffects=true` says it is meant',
   },
   streamMode: {
     value: { dev: StreamMode.PROVISIONED, prod: StreamMode.ON_DEMAND },
@@ -108,6 +130,9 @@ export function stageConfig(stage: Stage, overrides: StageOverrides = {}): Stage
     removalPolicy: pick(STAGE_DEFAULTS.removalPolicy),
     autoDeleteObjects: pick(STAGE_DEFAULTS.autoDeleteObjects),
     terminationProtection: pick(STAGE_DEFAULTS.terminationProtection),
+    serverAccessLogs: pick(STAGE_DEFAULTS.serverAccessLogs),
+    idempotencyTableDeletionProtection: pick(STAGE_DEFAULTS.idempotencyTableDeletionProtection),
+    allowFakeSideEffects: pick(STAGE_DEFAULTS.allowFakeSideEffects),
     streamMode: pick(STAGE_DEFAULTS.streamMode),
     shardCount: pick(STAGE_DEFAULTS.shardCount),
     streamRetention: pick(STAGE_DEFAULTS.streamRetention),

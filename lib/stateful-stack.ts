@@ -24,6 +24,7 @@ export class StatefulStack extends Stack {
     this.buckets = new Buckets(this, 'Buckets', {
       removalPolicy: config.removalPolicy,
       autoDeleteObjects: config.autoDeleteObjects,
+      serverAccessLogs: config.serverAccessLogs,
     });
     this.jobQueue = new JobQueue(this, 'JobQueue', { removalPolicy: config.removalPolicy });
     this.eventStream = new EventStream(this, 'EventStream', {
@@ -33,7 +34,10 @@ export class StatefulStack extends Stack {
       removalPolicy: config.removalPolicy,
       failureBucket: this.buckets.failureBucket,
     });
-    this.idempotencyTable = new IdempotencyTable(this, 'IdempotencyTable', { removalPolicy: config.removalPolicy });
+    this.idempotencyTable = new IdempotencyTable(this, 'IdempotencyTable', {
+      removalPolicy: config.removalPolicy,
+      deletionProtection: config.idempotencyTableDeletionProtection,
+    });
 
     // Output names are a contract: the replay and redrive tools read them on AWS.
     const outputs: Record<string, [string, string]> = {
@@ -49,5 +53,29 @@ export class StatefulStack extends Stack {
     for (const [name, [value, description]] of Object.entries(outputs)) {
       new CfnOutput(this, name, { value, description });
     }
+
+    // The compute stack imports these (strong references, see ComputeStack). CDK would export only what compute
+    // uses today and drop an export when compute stops using it, which CloudFormation refuses while the
+    // deployed compute stack still imports it (the stateful stack deploys first): pinned, a change in compute
+    // never blocks a deploy. An export in use can be neither changed nor deleted, so a stateful change that
+    // would replace one of these resources fails loudly instead of leaving compute on the old resource.
+    for (const value of this.exportsForCompute) this.exportValue(value);
+  }
+
+  /** Every stateful value the compute stack may reference, exported whether or not it does today. */
+  get exportsForCompute(): string[] {
+    const { jobQueue, eventStream, buckets, idempotencyTable } = this;
+    return [
+      jobQueue.queue.queueArn,
+      jobQueue.queue.queueUrl,
+      jobQueue.queue.queueName,
+      jobQueue.deadLetterQueue.queueName,
+      eventStream.stream.streamArn,
+      eventStream.stream.streamName,
+      buckets.archiveBucket.bucketArn,
+      buckets.failureBucket.bucketArn,
+      idempotencyTable.table.tableArn,
+      idempotencyTable.table.tableName,
+    ];
   }
 }

@@ -79,7 +79,7 @@ export function renderConsumersTable(): string {
 /** Placeholder values for the README: the defaults the alarms are built from. */
 const README_ALARM_VARS: Readonly<Record<string, string>> = {
   name: '`<consumer>`',
-  maxRecordAge: `its maxRecordAge (${EVENT_STREAM_DEFAULTS.maxRecordAge.value.toHumanString()} by default)`,
+  retention: `dev: ${STAGE_DEFAULTS.streamRetention.value.dev.toHumanString()}, prod: ${STAGE_DEFAULTS.streamRetention.value.prod.toHumanString()}`,
 };
 const THROTTLE_WINDOW = Duration.seconds(
   MONITORING_DEFAULTS.period.value.toSeconds() * MONITORING_DEFAULTS.throttleEvaluationPeriods.value,
@@ -87,7 +87,7 @@ const THROTTLE_WINDOW = Duration.seconds(
 const README_THRESHOLDS: Readonly<Partial<Record<AlarmKey, string>>> = {
   jobDlqNotEmpty: String(JOB_QUEUE_DEFAULTS.maxReceiveCount.value),
   jobQueueOldestMessageAge: MONITORING_DEFAULTS.jobQueueOldestMessageAge.value.toHumanString(),
-  consumerIteratorAge: MONITORING_DEFAULTS.iteratorAgeFractionOfMaxRecordAge.shown,
+  consumerIteratorAge: MONITORING_DEFAULTS.consumerIteratorAge.value.toHumanString(),
   streamWriteThrottled: THROTTLE_WINDOW,
   streamReadThrottled: THROTTLE_WINDOW,
   archiveDataFreshness: MONITORING_DEFAULTS.archiveDataFreshnessIntervals.shown,

@@ -7,7 +7,8 @@
  * The fake's one knob: FAKE_DECLINED_TOKENS (comma-separated, read at cold start; default `tok_chargeDeclined`,
  * empty = decline nothing) stands for the provider-side fix of a decline, so a dead-lettered payment can be
  * redriven and succeed (the redrive end-to-end test). Real adapters ignore it.
- * A fork replaces createFakePorts() with real adapters (SES, S3 + sharp, a payment provider).
+ * A fork wires real adapters (SES, S3 + sharp, a payment provider) in wiring.ts instead, port by port; until it
+ * does, a prod synth refuses to deploy them (FAKE_PORTS).
  * Every side effect a fake "performs" is announced on `fakeSideEffects` (in memory, no listener by default),
  * so tests can count them, e.g. that a duplicate job charged the card once.
  */

@@ -5,12 +5,12 @@ import { DEFAULT_MAX_JOB_BYTES, parseJob, type KnownJob } from '../shared/envelo
 import { InvalidEnvelopeError } from '../shared/errors';
 import { createIdempotency, IdempotencyAlreadyInProgressError } from '../shared/idempotency';
 import { BatchCounters, createTelemetry } from '../shared/telemetry';
-import { createFakePorts } from './fakes';
 import { runJob } from './jobs';
 import { PermanentJobError } from './ports';
+import { createPorts } from './wiring';
 
 const { logger, metrics } = createTelemetry();
-const ports = createFakePorts();
+const ports = createPorts(); // fakes until a fork wires real adapters in wiring.ts
 const processor = new BatchProcessor(EventType.SQS);
 const idempotency = createIdempotency(); // throws at cold start if IDEMPOTENCY_* is not set
 

@@ -1,6 +1,6 @@
 /**
  * The side effects jobs need, as ports. The worker ships with fakes (fakes.ts); a fork swaps in SES,
- * S3 + sharp, or a payment provider by implementing these interfaces.
+ * S3 + sharp, or a payment provider by implementing these interfaces and wiring them in wiring.ts.
  */
 import type { JobData } from '../shared/registry';
 

@@ -394,6 +394,9 @@ class ShardReader {
     const { mapping, clock } = this.p.o;
     const signal = this.p.signal;
     const maxRetries = mapping.maximumRetryAttempts;
+    // -1 (Lambda's default, and the template's): a record never expires here, however late it is read. A finite
+    // age applies at every read, the first one included, as on AWS: a backlog older than it goes straight to the
+    // on-failure destination.
     const maxAgeMs = mapping.maximumRecordAgeInSeconds < 0 ? Infinity : clock.scaledMs(mapping.maximumRecordAgeInSeconds);
     // work items run in order: bisected halves go to the front, first half first
     const work: Array<{ entries: Entry[]; retries: number; invokes: number; lastRequestId?: string; lastError?: string }> = [

@@ -11,7 +11,7 @@ import { runScenario, toRow, violations } from './scenario';
 import { SCALE } from './scale';
 import { Ledger, makeWorkload, totals, type Reconciliation } from './workload';
 
-// full: 0.1, so MaximumRecordAge (→ 360 s) stays clear of the lag 10,000 events build up (see load-and-faults)
+// full: 0.1, as in load-and-faults
 const TIME_SCALE = SCALE.variant === 'full' ? 0.1 : 0.05;
 let fc: FaultCloud;
 

@@ -24,12 +24,13 @@ export interface SynthesizedStage extends QueueAndStreamStacks {
 
 /**
  * Builds the app like bin/app.ts (same flags, same cdk-nag aspect) for one stage; `manifests` replaces
- * consumers' manifest entries (lambdas/consumers.ts) as a fork would edit them.
+ * consumers' manifest entries (lambdas/consumers.ts) as a fork would edit them. Prod is built as
+ * `-c allowFakeSideEffects=true` builds it (the template's worker runs fakes) unless an override says otherwise.
  */
 export function synthStage(stage: Stage, overrides: StageOverrides = {}, manifests: Readonly<Record<string, ConsumerManifestEntry>> = {}): SynthesizedStage {
   // The CLI also sets asset metadata (aws:asset:path), which the local cloud reads.
   const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:enable-asset-metadata': true } });
-  const config = stageConfig(stage, overrides);
+  const config = stageConfig(stage, { allowFakeSideEffects: true, ...overrides });
   const consumers = config.consumers.map((c) => (manifests[c.name] ? { ...c, manifest: manifests[c.name] } : c));
   const stacks = createQueueAndStream(app, { ...config, consumers });
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));

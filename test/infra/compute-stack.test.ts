@@ -1,6 +1,11 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { CONSUMERS as MANIFEST, consumerNames, filterPatternsFor } from '../../lambdas/consumers';
+import { ALARM_CATALOGUE } from '../../lib/alarm-catalogue';
+import { EVENT_STREAM_DEFAULTS } from '../../lib/event-stream-defaults';
+import { HOUSE_FUNCTION_DEFAULTS } from '../../lib/house-function-defaults';
+import { MONITORING_DEFAULTS } from '../../lib/monitoring-defaults';
+import { STAGE_DEFAULTS } from '../../lib/stage-config';
 import { defaultStage, logicalId, synthStage } from './app-fixture';
 
 const dev = defaultStage('dev');
@@ -33,22 +38,24 @@ function mappingOf(template: Template, name: string): Record<string, unknown> {
   return mappings[0]?.Properties as Record<string, unknown>;
 }
 
-/** A value the compute stack reads from the stateful stack's output whose name matches `fragment` (vitest matcher). */
-const fromStateful = (fragment: string): unknown =>
-  expect.objectContaining({
-    'Fn::GetStackOutput': expect.objectContaining({
-      StackName: 'QueueAndStream-Dev-Stateful',
-      OutputName: expect.stringMatching(fragment),
-    }),
-  });
+/** A value the compute stack imports from the stateful stack's export whose name matches `fragment` (vitest matcher). */
+const fromStateful = (fragment: string): unknown => ({
+  'Fn::ImportValue': expect.stringMatching(new RegExp(`^QueueAndStream-Dev-Stateful:ExportsOutput.*${fragment}`)),
+});
 /** The same, as an assertions Match for hasResourceProperties. */
-const cfnFromStateful = (fragment: string) =>
-  Match.objectLike({
-    'Fn::GetStackOutput': Match.objectLike({
-      StackName: 'QueueAndStream-Dev-Stateful',
-      OutputName: Match.stringLikeRegexp(fragment),
-    }),
-  });
+const cfnFromStateful = (fragment: string) => ({
+  'Fn::ImportValue': Match.stringLikeRegexp(`^QueueAndStream-Dev-Stateful:ExportsOutput.*${fragment}`),
+});
+
+/** The IAM statements of the policy attached to function `name`'s role. */
+function statementsOf(template: Template, name: string): Array<{ Action: string | string[]; Resource: unknown }> {
+  const fn = template.findResources('AWS::Lambda::Function')[fnId(template, name)];
+  const roleId = (fn?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const [policy] = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }));
+  return policy?.Properties.PolicyDocument.Statement ?? [];
+}
+const actionsOf = (statements: Array<{ Action: string | string[] }>, service: string): string[][] =>
+  statements.filter((st) => [st.Action].flat().some((a) => a.startsWith(`${service}:`))).map((st) => [st.Action].flat().sort());
 
 describe('functions (house defaults)', () => {
   it.each(Object.entries(FUNCTIONS))('%s: nodejs24.x on arm64, active tracing, source maps, tagged role=%s', (name, role) => {
@@ -131,14 +138,6 @@ describe('functions (house defaults)', () => {
 });
 
 describe('idempotency', () => {
-  /** The IAM statements of the policy attached to function `name`'s role. */
-  function statementsOf(template: Template, name: string): Array<{ Action: string | string[]; Resource: unknown }> {
-    const fn = template.findResources('AWS::Lambda::Function')[fnId(template, name)];
-    const roleId = (fn?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    const [policy] = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }));
-    return policy?.Properties.PolicyDocument.Statement ?? [];
-  }
-
   it.each(WITH_RECORDS)('%s: gets the table name from the stateful stack and a 14-day record expiry', (name) => {
     const fn = t.findResources('AWS::Lambda::Function')[fnId(t, name)];
     expect(fn?.Properties.Environment.Variables).toMatchObject({
@@ -188,7 +187,7 @@ describe('job worker mapping', () => {
 });
 
 describe('consumer mappings', () => {
-  it.each(CONSUMERS)('%s: own position from TRIM_HORIZON, bisect, 3 retries, 1 h max age, on-failure S3, the manifest\'s filter and parallelization', (name) => {
+  it.each(CONSUMERS)('%s: own position from TRIM_HORIZON, bisect, 3 retries, no max age, EventCount metrics, on-failure S3, the manifest\'s filter and parallelization', (name) => {
     const patterns = filterPatternsFor(MANIFEST[name]);
     expect(mappingOf(t, name)).toEqual({
       EventSourceArn: fromStateful('FnGetAttEventStream.*Arn'),
@@ -199,7 +198,8 @@ describe('consumer mappings', () => {
       ParallelizationFactor: MANIFEST[name].parallelizationFactor,
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 3,
-      MaximumRecordAgeInSeconds: 3600,
+      MaximumRecordAgeInSeconds: -1,
+      MetricsConfig: { Metrics: ['EventCount'] },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       DestinationConfig: { OnFailure: { Destination: fromStateful('FnGetAttBucketsFailureBucket.*Arn') } },
       ...(patterns.length > 0 ? { FilterCriteria: { Filters: patterns.map((p) => ({ Pattern: JSON.stringify(p) })) } } : {}),
@@ -218,23 +218,38 @@ describe('consumer mappings', () => {
     );
   });
 
-  it('keeps the max record age shorter than the stream retention in both stages', () => {
+  it('never discards a record for its age, in both stages (a new consumer, a replaced mapping or a backlog keeps every retained event)', () => {
     for (const template of [t, prodT]) {
       for (const name of CONSUMERS) {
-        expect(mappingOf(template, name).MaximumRecordAgeInSeconds).toBeLessThan(24 * 3600);
+        expect(mappingOf(template, name).MaximumRecordAgeInSeconds).toBe(-1);
+        expect(mappingOf(template, name).MaximumRetryAttempts).toBe(3); // the bound on a poison record
       }
+    }
+  });
+
+  it('never starts a mapping at a timestamp (a changed starting position replaces the mapping, which Lambda refuses)', () => {
+    for (const template of [t, prodT]) {
+      template.allResourcesProperties('AWS::Lambda::EventSourceMapping', { StartingPositionTimestamp: Match.absent() });
+      for (const name of CONSUMERS) expect(mappingOf(template, name).StartingPosition).toBe('TRIM_HORIZON');
     }
   });
 
   it('grants each consumer exactly s3:PutObject and s3:ListBucket on the failure bucket', () => {
     for (const name of CONSUMERS) {
-      const fn = t.findResources('AWS::Lambda::Function')[fnId(t, name)];
-      const roleId = (fn?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-      const [policy] = Object.values(t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }));
-      const s3Statements = (policy?.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>).filter((s) =>
-        [s.Action].flat().some((a) => a.startsWith('s3:')),
-      );
-      expect(s3Statements.map((s) => s.Action).sort()).toEqual(['s3:ListBucket', 's3:PutObject']);
+      expect(actionsOf(statementsOf(t, name), 's3')).toEqual([['s3:PutObject'], ['s3:ListBucket']]);
+    }
+  });
+
+  it('grants each polling consumer exactly the stream reads Lambda makes: no enhanced fan-out actions, no ListStreams', () => {
+    for (const name of CONSUMERS) {
+      const kinesis = statementsOf(t, name).filter((st) => [st.Action].flat().some((a) => a.startsWith('kinesis:')));
+      expect(kinesis).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'],
+          Resource: fromStateful('FnGetAttEventStream.*Arn'),
+        },
+      ]);
     }
   });
 
@@ -254,6 +269,46 @@ describe('consumer mappings', () => {
       MaximumRetryAttempts: 3,
     });
     expect(mappingOf(efo, 'notifications').EventSourceArn).toEqual(fromStateful('FnGetAttEventStream.*Arn'));
+    // SubscribeToShard and DescribeStreamConsumer: for the opted-in consumer only, on its registration only
+    expect(actionsOf(statementsOf(efo, 'analytics'), 'kinesis')).toEqual([
+      ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'],
+      ['kinesis:DescribeStreamConsumer', 'kinesis:SubscribeToShard'],
+    ]);
+    expect(statementsOf(efo, 'analytics').find((st) => [st.Action].flat().includes('kinesis:SubscribeToShard'))?.Resource).toEqual({
+      'Fn::GetAtt': [consumerId, 'ConsumerARN'],
+    });
+    expect(actionsOf(statementsOf(efo, 'notifications'), 'kinesis')).toEqual([
+      ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'],
+    ]);
+  });
+});
+
+describe('references to the stateful stack', () => {
+  const imports = (template: Template): string[] =>
+    [...new Set([...JSON.stringify(template.toJSON()).matchAll(/"Fn::ImportValue":"([^"]+)"/g)].map((m) => m[1]!))].sort();
+  const exportsOf = (template: Template): string[] =>
+    Object.values((template.toJSON().Outputs ?? {}) as Record<string, { Export?: { Name: string } }>)
+      .flatMap((o) => (o.Export ? [o.Export.Name] : []))
+      .sort();
+
+  it('are strong (Fn::ImportValue), never Fn::GetStackOutput: a weak one is resolved only when compute deploys, so a replaced resource would stay referenced by its old ARN', () => {
+    for (const stage of [dev, defaultStage('prod')]) {
+      const template = JSON.stringify(stage.computeTemplate.toJSON());
+      expect(template).not.toContain('Fn::GetStackOutput');
+      const imported = imports(stage.computeTemplate);
+      expect(imported.length).toBeGreaterThanOrEqual(9);
+      // every import names an export of this stage's stateful stack: CloudFormation then refuses a stateful
+      // update that would change or delete a value compute uses, instead of leaving compute on the old one
+      const exported = exportsOf(stage.statefulTemplate);
+      for (const name of imported) expect(exported, name).toContain(name);
+    }
+  });
+
+  it('are pinned by the stateful stack: compute using fewer of them leaves every export in place (no deploy blocked by an export in use)', () => {
+    const fewer = synthStage('dev', { consumers: [{ name: 'analytics', enhancedFanOut: false }] });
+    expect(imports(fewer.computeTemplate).length).toBeLessThan(imports(t).length);
+    expect(exportsOf(fewer.statefulTemplate)).toEqual(exportsOf(dev.statefulTemplate));
+    expect(exportsOf(dev.statefulTemplate)).toHaveLength(dev.stateful.exportsForCompute.length);
   });
 });
 
@@ -272,6 +327,38 @@ describe('event archive (Firehose)', () => {
         CloudWatchLoggingOptions: Match.objectLike({ Enabled: true }),
       }),
     });
+  });
+
+  /** Statements of the one IAM policy whose logical ID starts with `prefix`. */
+  const policyStatements = (prefix: string): Array<{ Action: string | string[]; Resource: unknown }> =>
+    t.findResources('AWS::IAM::Policy')[logicalId(t, 'AWS::IAM::Policy', prefix)]?.Properties.PolicyDocument.Statement;
+
+  it('may write to the archive and never delete from or read it (the archive is the replay source of truth)', () => {
+    const s3 = policyStatements('EventArchiveDeliveryStreamS3DestinationRole').filter((st) => [st.Action].flat().some((a) => a.startsWith('s3:')));
+    expect(s3).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['s3:AbortMultipartUpload', 's3:PutObject'],
+        Resource: { 'Fn::Join': ['', [fromStateful('FnGetAttBucketsArchiveBucket.*Arn'), '/*']] },
+      },
+      {
+        Effect: 'Allow',
+        Action: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+        Resource: fromStateful('FnGetAttBucketsArchiveBucket.*Arn'),
+      },
+    ]);
+    for (const policy of Object.values(t.findResources('AWS::IAM::Policy'))) {
+      for (const st of policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>) {
+        expect([st.Action].flat().filter((a) => /^s3:(Delete|\*)|^s3:.*\*$/.test(a))).toEqual([]);
+      }
+    }
+  });
+
+  it('reads the stream with the polling actions only', () => {
+    const kinesis = policyStatements('EventArchiveDeliveryStreamServiceRole').filter((st) => [st.Action].flat().some((a) => a.startsWith('kinesis:')));
+    expect(kinesis.map((st) => [st.Action].flat())).toEqual([
+      ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'],
+    ]);
   });
 
   it('buffers 60 s / 5 MiB in dev and 300 s / 64 MiB in prod', () => {
@@ -310,20 +397,46 @@ describe('monitoring', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          Match.objectLike({ Effect: 'Allow', Action: 'sns:Publish', Principal: { Service: 'cloudwatch.amazonaws.com' } }),
         ]),
       },
     });
-    t.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Principal: { Service: 'cloudwatch.amazonaws.com' },
-            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          }),
-        ]),
+  });
+
+  /** aws:SourceAccount = this account, aws:SourceArn = an alarm of this account and region (confused deputy). */
+  const FROM_OUR_ALARMS = {
+    StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+    ArnLike: {
+      'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*']] },
+    },
+  };
+  /** The statements of `doc` that give the CloudWatch service principal anything. */
+  const cloudwatchStatements = (doc: { Statement: Array<{ Principal?: unknown }> }) =>
+    doc.Statement.filter((st) => JSON.stringify(st.Principal ?? '').includes('cloudwatch.amazonaws.com'));
+
+  it('lets CloudWatch publish to the topic only for alarms of this account and region', () => {
+    const [policy] = Object.values(t.findResources('AWS::SNS::TopicPolicy'));
+    expect(cloudwatchStatements(policy?.Properties.PolicyDocument)).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: topic },
+        Condition: FROM_OUR_ALARMS,
+      }),
+    ]);
+  });
+
+  it('lets CloudWatch use the topic key (Decrypt, GenerateDataKey*) only for alarms of this account and region', () => {
+    const keyPolicy = t.findResources('AWS::KMS::Key')[key]?.Properties.KeyPolicy;
+    expect(cloudwatchStatements(keyPolicy)).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+        Condition: FROM_OUR_ALARMS,
       },
-    });
+    ]);
   });
 
   it('subscribes the alarm e-mail only when one is given', () => {
@@ -357,11 +470,15 @@ describe('monitoring', () => {
     expectAlarm('MonitoringWorkerThrottles', { Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: dims, Threshold: 1 });
   });
 
+  /** Logical ID of the event source mapping of function `name`. */
+  const mappingId = (name: string): string =>
+    Object.keys(t.findResources('AWS::Lambda::EventSourceMapping', { Properties: { FunctionName: { Ref: fnId(t, name) } } }))[0] as string;
+
   it.each([
     ['Notifications', 'notifications'],
     ['Payments', 'payments'],
     ['Analytics', 'analytics'],
-  ])('alarms when %s falls half-way to its max record age, and on its errors', (id, name) => {
+  ])('alarms when %s is 30 minutes behind, on its errors and on its throttles', (id, name) => {
     const dims = [{ Name: 'FunctionName', Value: { Ref: fnId(t, name) } }];
     expectAlarm(`Monitoring${id}IteratorAge`, {
       Namespace: 'AWS/Lambda',
@@ -371,6 +488,38 @@ describe('monitoring', () => {
       Threshold: 1_800_000,
     });
     expectAlarm(`Monitoring${id}Errors`, { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: dims, Threshold: 1 });
+    expectAlarm(`Monitoring${id}Throttles`, { Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: dims, Statistic: 'Sum', Threshold: 1 });
+  });
+
+  it.each([
+    ['Notifications', 'notifications'],
+    ['Payments', 'payments'],
+    ['Analytics', 'analytics'],
+  ])('alarms when %s sends any record to the failure bucket, and when it drops any (its mapping\'s EventCount metrics)', (id, name) => {
+    const dims = [{ Name: 'EventSourceMappingUUID', Value: { Ref: mappingId(name) } }];
+    expectAlarm(`Monitoring${id}FailedRecords`, {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'OnFailureDestinationDeliveredEventCount',
+      Dimensions: dims,
+      Statistic: 'Sum',
+      Threshold: 1,
+      EvaluationPeriods: 1,
+    });
+    expectAlarm(`Monitoring${id}DroppedRecords`, {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'DroppedEventCount',
+      Dimensions: dims,
+      Statistic: 'Sum',
+      Threshold: 1,
+      EvaluationPeriods: 1,
+    });
+  });
+
+  it('fires the iterator-age alarm on an absolute basis: above a poison record\'s worst hold on a shard, below the shortest retention', () => {
+    const threshold = MONITORING_DEFAULTS.consumerIteratorAge.value.toSeconds();
+    const attempts = 1 + EVENT_STREAM_DEFAULTS.retryAttempts.value + Math.ceil(Math.log2(EVENT_STREAM_DEFAULTS.batchSize.value));
+    expect(threshold).toBeGreaterThan(attempts * HOUSE_FUNCTION_DEFAULTS.timeout.value.toSeconds());
+    expect(threshold).toBeLessThan(Math.min(STAGE_DEFAULTS.streamRetention.value.dev.toSeconds(), STAGE_DEFAULTS.streamRetention.value.prod.toSeconds()));
   });
 
   it('alarms on 15 minutes of stream write or read throttling', () => {
@@ -395,8 +544,9 @@ describe('monitoring', () => {
     prodT.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'DeliveryToS3.DataFreshness', Threshold: 900 });
   });
 
-  it('creates exactly the catalogued alarms (4 jobs + 2 stream + 2 per consumer + 1 archive) and a dashboard', () => {
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 4 + 2 + 2 * CONSUMERS.length + 1);
+  it('creates exactly the catalogued alarms (4 jobs + 2 stream + 5 per consumer + 1 archive) and a dashboard', () => {
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 4 + 2 + 5 * CONSUMERS.length + 1);
+    expect(Object.keys(ALARM_CATALOGUE)).toHaveLength(4 + 2 + 5 + 1);
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 });

@@ -41,7 +41,7 @@ describe('defaults table', () => {
 
 describe('alarm catalogue', () => {
   it.each(Object.keys(ALARM_CATALOGUE) as AlarmKey[])('%s says what it means and the first action', (key) => {
-    const description = alarmDescription(key, { name: 'payments', threshold: '5', maxRecordAge: '1 hour' });
+    const description = alarmDescription(key, { name: 'payments', threshold: '5', retention: '7 days' });
     expect(description).toMatch(/^.{30,}\. First action: .{30,}$/);
     expect(description).not.toMatch(/\{\w+\}/);
     expect(description.length).toBeLessThanOrEqual(1024); // CloudWatch AlarmDescription limit

@@ -1,13 +1,21 @@
 // Synth-time guards: a wrong configuration fails `cdk synth` with a message that says what to change.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
+import { FAKE_PORTS } from '../../lambdas/job-worker/wiring';
+import { assertNoFakeSideEffects } from '../../lib/compute-stack';
 import { EventStream } from '../../lib/event-stream';
 import { JobQueue } from '../../lib/job-queue';
-import { type Stage, stageConfig } from '../../lib/stage-config';
+import { createQueueAndStream } from '../../lib/queue-and-stream';
+import { type ConsumerConfig, type Stage, stageConfig } from '../../lib/stage-config';
+import { cdkJsonContext, REPO_ROOT } from './app-fixture';
 
 // Inline code: the guards do not need bundling.
 function inlineFunction(stack: Stack, id: string, timeout: Duration): lambda.Function {
@@ -78,21 +86,54 @@ describe('EventStream.addConsumer', () => {
     );
   });
 
-  it('rewinds a consumer with startAt: its mapping reads AT_TIMESTAMP from that instant (epoch seconds)', () => {
+  it('never skips a record for its age by default: MaximumRecordAgeInSeconds -1 on the mapping', () => {
     const { stack, eventStream } = setup();
-    eventStream.addConsumer('audit', inlineFunction(stack, 'Consumer', Duration.seconds(30)), { startAt: new Date('2026-11-20T08:30:00Z') });
-    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      StartingPosition: 'AT_TIMESTAMP',
-      StartingPositionTimestamp: Date.parse('2026-11-20T08:30:00Z') / 1000,
-    });
+    const consumer = eventStream.addConsumer('audit', inlineFunction(stack, 'Consumer', Duration.seconds(30)));
+    expect(consumer.maxRecordAge).toBe('infinite');
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', { MaximumRecordAgeInSeconds: -1, MaximumRetryAttempts: 3 });
   });
 
-  it('refuses startAt combined with another starting position', () => {
+  it('still accepts a finite maxRecordAge shorter than the retention', () => {
+    const { stack, eventStream } = setup();
+    eventStream.addConsumer('audit', inlineFunction(stack, 'Consumer', Duration.seconds(30)), { maxRecordAge: Duration.hours(6) });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', { MaximumRecordAgeInSeconds: 6 * 3600 });
+  });
+
+  it('refuses infinite retries with no record age (a poison record would block its shard until the retention drops it)', () => {
+    const { stack, eventStream } = setup();
+    expect(() => eventStream.addConsumer('audit', inlineFunction(stack, 'Consumer', Duration.seconds(30)), { retryAttempts: -1 })).toThrow(
+      /infinite retries and no maxRecordAge.*Set finite retryAttempts/,
+    );
+  });
+
+  it('turns on the EventCount metrics of every mapping (the failure-bucket and dropped-record alarms read them)', () => {
+    const { stack, eventStream } = setup();
+    eventStream.addConsumer('audit', inlineFunction(stack, 'Consumer', Duration.seconds(30)));
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', { MetricsConfig: { Metrics: ['EventCount'] } });
+  });
+
+  it('cannot start a mapping AT_TIMESTAMP: no startAt option, and the starting position is refused (replacing a mapping fails)', () => {
     const { stack, eventStream } = setup();
     const fn = inlineFunction(stack, 'Consumer', Duration.seconds(30));
-    expect(() => eventStream.addConsumer('audit', fn, { startAt: new Date(), startingPosition: lambda.StartingPosition.LATEST })).toThrow(
-      /startAt means AT_TIMESTAMP/,
+    // @ts-expect-error startAt was retired: a rewind is the rewind tool's job, not a deploy
+    eventStream.addConsumer('a', inlineFunction(stack, 'A', Duration.seconds(30)), { startAt: new Date() });
+    Template.fromStack(stack).allResourcesProperties('AWS::Lambda::EventSourceMapping', {
+      StartingPosition: 'TRIM_HORIZON',
+      StartingPositionTimestamp: Match.absent(),
+    });
+    const atTimestamp = lambda.StartingPosition.AT_TIMESTAMP as lambda.StartingPosition.TRIM_HORIZON;
+    expect(() => eventStream.addConsumer('audit', fn, { startingPosition: atTimestamp })).toThrow(
+      /startingPosition AT_TIMESTAMP is not supported.*Use TRIM_HORIZON or LATEST/,
     );
+    // @ts-expect-error nor can a stage configure one
+    const rewound: ConsumerConfig = { name: 'analytics', enhancedFanOut: false, startAt: new Date() };
+    expect(rewound.name).toBe('analytics');
+  });
+
+  it('accepts LATEST', () => {
+    const { stack, eventStream } = setup();
+    eventStream.addConsumer('audit', inlineFunction(stack, 'Consumer', Duration.seconds(30)), { startingPosition: lambda.StartingPosition.LATEST });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', { StartingPosition: 'LATEST' });
   });
 
   it('throws when the same consumer name is subscribed twice (each name is one position)', () => {
@@ -115,4 +156,49 @@ describe('stageConfig', () => {
     expect(config.terminationProtection).toBe(true);
     expect(config.removalPolicy).toBe(RemovalPolicy.RETAIN);
   });
+});
+
+describe('fake side effects', () => {
+  it('refuses a prod stage while the worker runs fakes, naming the ports and the two ways out', () => {
+    expect(FAKE_PORTS.length).toBeGreaterThan(0); // the template ships fakes
+    expect(() => createQueueAndStream(new App({ context: cdkJsonContext() }), stageConfig('prod'))).toThrow(
+      /Stage prod: the job worker's email, images, payments port\(s\) are fakes.*lambdas\/job-worker\/wiring\.ts.*-c allowFakeSideEffects=true/,
+    );
+  });
+
+  it('lets dev run the fakes, prod run them on purpose, and any stage run real ports', () => {
+    expect(() => assertNoFakeSideEffects(stageConfig('dev'), FAKE_PORTS)).not.toThrow();
+    expect(() => assertNoFakeSideEffects(stageConfig('prod', { allowFakeSideEffects: true }), FAKE_PORTS)).not.toThrow();
+    expect(() => assertNoFakeSideEffects(stageConfig('prod'), [])).not.toThrow();
+    expect(() => assertNoFakeSideEffects(stageConfig('dev', { allowFakeSideEffects: false }), ['payments'])).toThrow(/payments port\(s\) are fakes/);
+  });
+
+  // bin/app.ts is the only place reading context: run it as the CDK CLI does (context in CDK_CONTEXT_JSON),
+  // bundling skipped, so only the guard is under test.
+  function synthApp(context: Record<string, unknown>): { status: number | null; stderr: string } {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'queue-and-stream-guard-'));
+    try {
+      const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(REPO_ROOT, 'bin', 'app.ts')], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          CDK_OUTDIR: outdir,
+          CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJsonContext(), ...context, 'aws:cdk:bundling-stacks': [] }),
+        },
+      });
+      return { status: r.status, stderr: r.stderr };
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  }
+
+  it('`cdk synth -c stage=prod` fails; with -c allowFakeSideEffects=true it synthesizes', () => {
+    const refused = synthApp({ stage: 'prod' });
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/Stage prod: the job worker's .* are fakes/);
+    const allowed = synthApp({ stage: 'prod', allowFakeSideEffects: 'true' });
+    expect(allowed.stderr).not.toMatch(/are fakes/);
+    expect(allowed.status).toBe(0);
+  }, 120_000);
 });

@@ -94,47 +94,67 @@ describe('event stream', () => {
 describe('buckets', () => {
   const archive = logicalId(devT, 'AWS::S3::Bucket', 'BucketsArchiveBucket');
   const failure = logicalId(devT, 'AWS::S3::Bucket', 'BucketsFailureBucket');
-  const accessLogs = logicalId(devT, 'AWS::S3::Bucket', 'BucketsAccessLogBucket');
+  const accessLogs = logicalId(prodT, 'AWS::S3::Bucket', 'BucketsAccessLogBucket');
 
-  it('encrypts every bucket with SSE-S3 and blocks all public access', () => {
-    devT.resourcePropertiesCountIs(
-      'AWS::S3::Bucket',
-      {
-        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-        PublicAccessBlockConfiguration: {
-          BlockPublicAcls: true,
-          BlockPublicPolicy: true,
-          IgnorePublicAcls: true,
-          RestrictPublicBuckets: true,
+  it('encrypts every bucket with SSE-S3 and blocks all public access (dev: archive + failures; prod: + access logs)', () => {
+    for (const [t, count] of [
+      [devT, 2],
+      [prodT, 3],
+    ] as const) {
+      t.resourceCountIs('AWS::S3::Bucket', count);
+      t.resourcePropertiesCountIs(
+        'AWS::S3::Bucket',
+        {
+          BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            BlockPublicPolicy: true,
+            IgnorePublicAcls: true,
+            RestrictPublicBuckets: true,
+          },
         },
-      },
-      3,
-    );
-  });
-
-  it('denies non-TLS requests on every bucket', () => {
-    for (const bucket of [archive, failure, accessLogs]) {
-      devT.hasResourceProperties('AWS::S3::BucketPolicy', {
-        Bucket: { Ref: bucket },
-        PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          ]),
-        },
-      });
+        count,
+      );
     }
   });
 
-  it('versions the archive and failure buckets and logs their access to the access-log bucket', () => {
+  it('denies non-TLS requests on every bucket', () => {
+    for (const [t, buckets] of [
+      [devT, [archive, failure]],
+      [prodT, [archive, failure, accessLogs]],
+    ] as const) {
+      for (const bucket of buckets) {
+        t.hasResourceProperties('AWS::S3::BucketPolicy', {
+          Bucket: { Ref: bucket },
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            ]),
+          },
+        });
+      }
+    }
+  });
+
+  it('versions the archive and failure buckets; prod logs their access to the access-log bucket', () => {
     for (const [bucket, prefix] of [
       [archive, 'archive/'],
       [failure, 'failures/'],
     ] as const) {
-      expect(devT.findResources('AWS::S3::Bucket')[bucket]?.Properties).toMatchObject({
+      expect(prodT.findResources('AWS::S3::Bucket')[bucket]?.Properties).toMatchObject({
         VersioningConfiguration: { Status: 'Enabled' },
         LoggingConfiguration: { DestinationBucketName: { Ref: accessLogs }, LogFilePrefix: prefix },
       });
+      expect(devT.findResources('AWS::S3::Bucket')[bucket]?.Properties).toMatchObject({ VersioningConfiguration: { Status: 'Enabled' } });
     }
+  });
+
+  it('dev has no access-log bucket, so `cdk destroy` never meets late access logs in an emptied bucket (BucketNotEmpty)', () => {
+    expect(Object.keys(devT.findResources('AWS::S3::Bucket')).filter((id) => id.startsWith('BucketsAccessLogBucket'))).toEqual([]);
+    devT.allResourcesProperties('AWS::S3::Bucket', { LoggingConfiguration: Match.absent() });
+    // every dev bucket is still emptied and deleted with the stack
+    expect(Object.keys(devT.findResources('Custom::S3AutoDeleteObjects'))).toHaveLength(Object.keys(devT.findResources('AWS::S3::Bucket')).length);
+    expect(dev.stateful.buckets.accessLogBucket).toBeUndefined();
   });
 
   it('moves the archive to Standard-IA, then Glacier IR, and expires noncurrent versions', () => {
@@ -189,6 +209,11 @@ describe('idempotency table', () => {
     }
   });
 
+  it('is protected against deletion in prod only (DynamoDB refuses DeleteTable until it is turned off)', () => {
+    prodT.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
+    devT.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
+  });
+
   it('remembers a processed envelope id at least as long as the stream or the job DLQ can deliver it again', () => {
     const expiry = IDEMPOTENCY_TABLE_DEFAULTS.recordExpiry.value.toSeconds();
     expect(expiry).toBeGreaterThanOrEqual(STAGE_DEFAULTS.streamRetention.value.prod.toSeconds());
@@ -208,7 +233,7 @@ describe('stage policies', () => {
         expect(resource.UpdateReplacePolicy, type).toBe('Delete');
       }
     }
-    devT.resourceCountIs('Custom::S3AutoDeleteObjects', 3);
+    devT.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
   });
 
   it('prod: retains stateful resources and never auto-deletes objects', () => {
@@ -262,16 +287,19 @@ describe('logical IDs of stateful resources never change (a change replaces the 
   const pinned = {
     'AWS::SQS::Queue': [QUEUE, DLQ],
     'AWS::Kinesis::Stream': ['EventStreamA212D9D0'],
-    'AWS::S3::Bucket': ['BucketsAccessLogBucket0E24AD7A', 'BucketsArchiveBucket41F1D4A2', 'BucketsFailureBucketA8BDB0CA'],
+    'AWS::S3::Bucket': ['BucketsArchiveBucket41F1D4A2', 'BucketsFailureBucketA8BDB0CA'],
     'AWS::DynamoDB::Table': [IDEMPOTENCY_TABLE],
   };
-  for (const [stage, template] of [
-    ['dev', devT],
-    ['prod', prodT],
+  // the access-log bucket exists only where server access logs are on (prod)
+  const accessLogBucket = 'BucketsAccessLogBucket0E24AD7A';
+  for (const [stage, template, extraBuckets] of [
+    ['dev', devT, []],
+    ['prod', prodT, [accessLogBucket]],
   ] as const) {
     it(`${stage}: ${Object.keys(pinned).join(', ')}`, () => {
       for (const [type, ids] of Object.entries(pinned)) {
-        expect(Object.keys(template.findResources(type)).sort(), type).toEqual([...ids].sort());
+        const expected = type === 'AWS::S3::Bucket' ? [...ids, ...extraBuckets] : ids;
+        expect(Object.keys(template.findResources(type)).sort(), type).toEqual([...expected].sort());
       }
     });
   }

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { examplesMarkdown, main, parseOptions, workloadOf } from '../../tools/cost/cli';
 import { readAssembly } from '../../tools/cost/assembly';
+import { eventTypes } from '../../lambdas/shared/registry';
 
 const FIXTURE = path.join(__dirname, '../fixtures/cost/assembly');
 const MANIFEST_FIXTURE = path.join(__dirname, '../fixtures/cost/assembly-manifest');
@@ -37,7 +38,7 @@ describe('cost CLI flags', () => {
     expect(o).toMatchObject({ peakFactor: 3, producerBatch: 1, format: 'table', examples: false, measured: false });
     expect(o.avgDurationMs).toBeUndefined();
     expect(o.measuredDurations).toBeUndefined();
-    expect(workloadOf(o).eventMix).toEqual({ OrderPlaced: 0.5, OrderShipped: 0.5 });
+    expect(workloadOf(o).eventMix).toEqual(Object.fromEntries(eventTypes.map((t) => [t, 1 / eventTypes.length])));
   });
 
   it('parses the event mix, the outside producers’ batch and a measured file', () => {
@@ -99,7 +100,8 @@ describe('cost CLI run', () => {
   });
 
   it('costs the manifest template with measured durations: worker-only idempotency, batched sends, PF and concurrency advice', () => {
-    const r = capture(['--assembly', MANIFEST_FIXTURE, '--measured', MEASURED, '--jobs-per-day', '75000000', '--events-per-day', '50000000', '--avg-size', '2']);
+    // the fixture's two event types, half each (the default, an even split, would follow the registry)
+    const r = capture(['--assembly', MANIFEST_FIXTURE, '--measured', MEASURED, '--jobs-per-day', '75000000', '--events-per-day', '50000000', '--avg-size', '2', '--event-mix', 'OrderPlaced=1,OrderShipped=1']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/Assumptions: peak 3× average, events OrderPlaced 50 % \/ OrderShipped 50 %, Lambda durations measured 2026-11-28 by test fixture .* under DynamoDB 5 ms \/ SQS 8 ms latency/);

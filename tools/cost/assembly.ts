@@ -121,6 +121,13 @@ export interface AssemblySettings {
   tables: TableSettings[];
   /** billable alarm metrics (a metric-math alarm bills each metric it reads) */
   alarmMetrics: number;
+  /**
+   * Metrics that event source mappings publish because their MetricsConfig asks for EventCount, billed as
+   * CloudWatch metrics: per stream mapping PolledEventCount, FilteredOutEventCount, InvokedEventCount,
+   * FailedInvokeEventCount, DroppedEventCount, OnFailureDestinationDeliveredEventCount (6); per SQS mapping the
+   * first four and DeletedEventCount (5) (Lambda developer guide, "Event source mapping metrics").
+   */
+  esmMetrics: number;
   alarms: number;
   compositeAlarms: number;
   dashboards: number;
@@ -366,6 +373,11 @@ export function settingsFromStacks(stacks: Stack[], source: string): AssemblySet
   // Event source mappings, classified by what their EventSourceArn resolves to.
   const consumers: KinesisConsumerSettings[] = [];
   const workers: WorkerSettings[] = [];
+  let esmMetrics = 0;
+  const eventCountMetrics = (p: Record<string, unknown>, perMapping: number): number => {
+    const metrics = ((p.MetricsConfig ?? {}) as { Metrics?: unknown }).Metrics;
+    return Array.isArray(metrics) && metrics.includes('EventCount') ? perMapping : 0;
+  };
   for (const esm of ofType('AWS::Lambda::EventSourceMapping')) {
     const p = props(esm);
     const target = resolveResource(p.EventSourceArn, esm.stack, stacks);
@@ -381,6 +393,7 @@ export function settingsFromStacks(stacks: Stack[], source: string): AssemblySet
     const window = num(p.MaximumBatchingWindowInSeconds) ?? 0;
     if (kind === 'kinesis' || kind === 'kinesis-consumer') {
       const filterPatterns = filterPatternsOf(p.FilterCriteria);
+      esmMetrics += eventCountMetrics(p, 6);
       consumers.push({
         fn,
         efo: kind === 'kinesis-consumer',
@@ -390,6 +403,7 @@ export function settingsFromStacks(stacks: Stack[], source: string): AssemblySet
         ...(filterPatterns ? { filterPatterns } : {}),
       });
     } else if (kind === 'sqs') {
+      esmMetrics += eventCountMetrics(p, 5);
       workers.push({
         fn,
         queue: target ? queueSettings(target) : undefined,
@@ -449,6 +463,7 @@ export function settingsFromStacks(stacks: Stack[], source: string): AssemblySet
     tables: [...tables.values()],
     alarms: alarms.length,
     alarmMetrics,
+    esmMetrics,
     compositeAlarms: ofType('AWS::CloudWatch::CompositeAlarm').length,
     dashboards: ofType('AWS::CloudWatch::Dashboard').length,
     notes,

@@ -163,7 +163,9 @@ export function locateAssembly(o: Pick<CliOptions, 'assembly' | 'stage'>, cwd = 
   if (fs.existsSync(path.join(cdkOut, 'manifest.json')) && (!o.stage || assemblyHasStage(cdkOut, o.stage))) return cdkOut;
   // Synthesize into a temp dir: other tools (the local cloud) own cdk.out.
   const out = fs.mkdtempSync(path.join(os.tmpdir(), `queue-and-stream-cost-${o.stage ?? 'dev'}-`));
-  const args = ['cdk', 'synth', '--quiet', '-o', out, ...(o.stage === 'prod' ? ['-c', 'stage=prod'] : [])];
+  // The model costs resources, which do not depend on whether the worker's ports are fakes: allow them, or a prod
+  // synth would refuse (lib/compute-stack.ts, assertNoFakeSideEffects).
+  const args = ['cdk', 'synth', '--quiet', '-o', out, ...(o.stage === 'prod' ? ['-c', 'stage=prod', '-c', 'allowFakeSideEffects=true'] : [])];
   process.stderr.write(`cost: no ${o.stage ?? ''} assembly in cdk.out; running npx ${args.join(' ')}\n`);
   const r = spawnSync('npx', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (r.status !== 0) {

@@ -652,6 +652,8 @@ export function estimateMonthlyCost(s: AssemblySettings, w: Workload, p: PriceTa
   // CloudWatch
   const cw = p.cloudwatch;
   if (s.alarmMetrics > 0) lines.push(line('CloudWatch', `${s.alarms} alarms (${s.alarmMetrics} alarm metrics)`, s.alarmMetrics, cw.alarmMonth.per, cw.alarmMonth.usd));
+  if (s.esmMetrics > 0)
+    lines.push(line('CloudWatch', `event source mapping metrics (EventCount, ${s.esmMetrics})`, s.esmMetrics, cw.customMetricMonth.per, cw.customMetricMonth.usd));
   if (s.compositeAlarms > 0) notes.push(`${s.compositeAlarms} composite alarm(s) not costed (no verified price in the table)`);
   if (s.dashboards > 0) lines.push(line('CloudWatch', `${s.dashboards} dashboard(s)`, s.dashboards, cw.dashboardMonth.per, cw.dashboardMonth.usd));
   let logGb = 0;

@@ -56,7 +56,7 @@ export function settingsSummary(s: AssemblySettings): string {
     parts.push(
       `DynamoDB ${t.logicalId}: ${t.billingMode}${t.ttlEnabled ? ', TTL' : ''}${t.pointInTimeRecovery ? ', PITR' : ''}, idempotency records of ${t.idempotentFunctions.join(', ')}`,
     );
-  parts.push(`${s.alarms} alarm(s), ${s.dashboards} dashboard(s)`);
+  parts.push(`${s.alarms} alarm(s)${s.esmMetrics > 0 ? `, ${s.esmMetrics} event source mapping metric(s)` : ''}, ${s.dashboards} dashboard(s)`);
   return parts.join('; ');
 }
 

@@ -185,6 +185,38 @@ describe('Kinesis event source mapping', () => {
     await waitFor(() => okIds(s.reports).includes('young'), 20_000, 'the next record');
   });
 
+  it('applies a finite maximum record age at the first read (a backlog is skipped unread); -1 never expires a record', async () => {
+    const stream = await createStream(e, `backlog-${++n}`);
+    const bucket = `failures-backlog-${n}`;
+    await createBucket(e, bucket);
+    const forever = fixtureFunction(`forever${n}`, 'scripted');
+    const hourly = fixtureFunction(`hourly${n}`, 'scripted');
+    const onFailure = { kind: 's3' as const, arn: `arn:aws:s3:::${bucket}`, bucketName: bucket };
+    const s = await start(
+      [forever, hourly],
+      [
+        mapping(forever, stream, { maximumRecordAgeInSeconds: -1, onFailure }),
+        mapping(hourly, stream, { maximumRecordAgeInSeconds: 60, onFailure }), // × 0.01 = 0.6 s
+      ],
+      0.01,
+    );
+    // both consumers are down (an outage, a new mapping at TRIM_HORIZON) while a good record ages past 60 s scaled
+    s.pause(forever.name);
+    s.pause(hourly.name);
+    await putEvents(e, stream, [{ id: 'late', pk: 'a' }]);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    s.resume(forever.name);
+    s.resume(hourly.name);
+    await waitFor(() => okIds(s.reports.filter((r) => r.functionName === forever.name)).includes('late'), 20_000, 'the -1 consumer to process it');
+    const [object] = await waitFor(async () => {
+      const o = await failureObjects(bucket);
+      return o.length > 0 && o;
+    }, 20_000, 'the finite-age consumer to discard it');
+    expect(object!.body.requestContext).toMatchObject({ functionArn: hourly.arn, condition: 'RecordAgeExceeded', approximateInvokeCount: 0 });
+    expect(seen(s.reports.filter((r) => r.functionName === hourly.name), 'late')).toBe(0); // never invoked with it
+    expect(s.mappingStats()[`${forever.name}Mapping`]!.discardedRecords).toBe(0);
+  });
+
   it('pausing one consumer leaves the others current; resumed, it catches up from its own position', async () => {
     const stream = await createStream(e, `fanout-${++n}`, 2);
     const a = fixtureFunction(`consumerA${n}`, 'scripted');
