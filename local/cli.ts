@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { LocalCloudError } from './assembly';
 import { DEFAULT_KINESIS_ENGINE, DEFAULT_PORTS, KINESIS_ENGINES, type KinesisEngine } from './emulators';
-import { DEFAULT_LAMBDA_API_PORT, startLocalCloud, type LocalCloud } from './index';
+import { DEFAULT_LAMBDA_API_PORT, StartAbortedError, startLocalCloud, type LocalCloud } from './index';
+import { createStopRequests, onStopSignals } from './stop-signals';
 import { createStatusSampler, formatBanner, formatStatusLine, formatStatusTable } from './status';
 import { DEMO_TIME_SCALE, formatDemoSummary, runDemo } from './demo';
 
@@ -69,6 +70,11 @@ function reportError(err: unknown): number {
 }
 
 async function runDemoCommand(opts: CliOptions): Promise<number> {
+  // Ctrl-C ends the demo at once; the 'exit' hooks remove its endpoints file and lock, its functions follow us
+  const removeSignals = onStopSignals(() => {
+    console.error('\ndemo interrupted');
+    process.exit(130);
+  });
   try {
     const summary = await runDemo({
       ...(opts.assembly ? { assemblyDir: opts.assembly } : {}),
@@ -91,6 +97,8 @@ async function runDemoCommand(opts: CliOptions): Promise<number> {
     return summary.ok ? 0 : 1;
   } catch (err) {
     return reportError(err);
+  } finally {
+    removeSignals();
   }
 }
 
@@ -106,23 +114,34 @@ async function runInteractive(opts: CliOptions): Promise<number> {
   let stopping: Promise<void> | undefined;
   let finish: (code: number) => void = () => undefined;
   const done = new Promise<number>((resolve) => (finish = resolve));
-  const onSignal = (): void => {
-    if (interrupted) {
-      console.error('\nforced exit');
-      process.exit(130);
-    }
-    interrupted = true;
-    clearTable();
-    console.error('\nstopping ... (Ctrl-C again to force)');
-    if (cloud) {
-      stopping ??= cloud.stop().then(() => {
-        console.error('stopped: functions, pollers and emulators are down, .local/endpoints.json removed');
-        finish(0);
-      });
-    }
+  const aborter = new AbortController();
+  const stop = (): void => {
+    if (!cloud) return; // still starting: the abort below ends the start, and the start's caller stops
+    stopping ??= cloud.stop().then(() => {
+      console.error(`stopped: functions, pollers and emulators are down, ${path.join(opts.stateDir, 'endpoints.json')} removed`);
+      finish(0);
+    });
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // One Ctrl-C is one clean stop: copies of the signal that launchers relay within the window are the same
+  // request (see stop-signals.ts); only a later one forces, and even then the exit hooks remove endpoints.json.
+  const removeSignals = onStopSignals(
+    createStopRequests({
+      onStop: () => {
+        interrupted = true;
+        clearTable();
+        console.error('\nstopping ... (Ctrl-C again to force)');
+        aborter.abort();
+        stop();
+      },
+      onForce: () => {
+        console.error('\nforced exit');
+        process.exit(130);
+      },
+      onRepeat: (signal, ms) => {
+        if (process.env['QS_DEBUG']) console.error(`(${signal} again after ${ms} ms: the same stop request, relayed)`);
+      },
+    }),
+  );
   try {
     cloud = await startLocalCloud({
       ...(opts.assembly ? { assemblyDir: opts.assembly } : {}),
@@ -134,6 +153,7 @@ async function runInteractive(opts: CliOptions): Promise<number> {
       stateDir: opts.stateDir,
       allowUnsupported: opts.allowUnsupported,
       quiet: opts.quiet,
+      signal: aborter.signal,
       ...(opts.quiet
         ? {}
         : {
@@ -149,10 +169,18 @@ async function runInteractive(opts: CliOptions): Promise<number> {
       },
     });
   } catch (err) {
+    removeSignals();
+    if (interrupted || err instanceof StartAbortedError) {
+      // Ctrl-C during the synth: the synth died with it (or was stopped); that is a stop, not an error
+      console.error('stopped before the local cloud was ready: nothing is left running');
+      return 0;
+    }
     return reportError(err);
   }
   if (interrupted) {
     await cloud.stop();
+    removeSignals();
+    console.error('stopped: nothing is left running');
     return 0;
   }
   console.log(formatBanner(cloud).join('\n'));
@@ -183,6 +211,7 @@ async function runInteractive(opts: CliOptions): Promise<number> {
   clearInterval(timer);
   sampler.close();
   await stopping;
+  removeSignals();
   return code;
 }
 

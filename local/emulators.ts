@@ -2,6 +2,7 @@
 // dynalite (DynamoDB, for the idempotency records).
 import * as net from 'node:net';
 import * as http from 'node:http';
+import * as http2 from 'node:http2';
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -102,6 +103,23 @@ export function probePort(port: number, host?: string): Promise<boolean> {
   });
 }
 
+/**
+ * Checks, before anything is synthesized or started, that every fixed port (not 0) can be bound the way its
+ * emulator will bind it; the first one in use is a PortInUseError naming its flag.
+ */
+export async function assertPortsFree(ports: Partial<EmulatorPorts> & { lambda?: number }, kinesis: KinesisEngine = DEFAULT_KINESIS_ENGINE): Promise<void> {
+  const checks: { port: number | undefined; host: string | undefined; what: string; flag: string }[] = [
+    { port: ports.sqs, host: '127.0.0.1', ...PORT_FLAGS.sqs },
+    // kinesis-local binds every interface (it has no host setting)
+    { port: ports.kinesis, host: kinesis === 'kinesis-local' ? undefined : '127.0.0.1', ...PORT_FLAGS.kinesis },
+    { port: ports.dynamodb, host: '127.0.0.1', ...PORT_FLAGS.dynamodb },
+    { port: ports.lambda, host: '127.0.0.1', what: 'Lambda API', flag: '--port-lambda' },
+  ];
+  for (const c of checks) {
+    if (c.port && !(await probePort(c.port, c.host))) throw new PortInUseError(c.port, c.what, c.flag);
+  }
+}
+
 /** A free port chosen by the OS on 127.0.0.1. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -153,42 +171,97 @@ export async function startFauxqsServer(port: number, onFatal: OnFatal): Promise
   };
 }
 
+/** The first bytes of every HTTP/2 connection without TLS ("prior knowledge", RFC 9113 §3.3). */
+const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+/** Headers HTTP/1.1 servers set that HTTP/2 forbids (RFC 9113 §8.2.2); Node's compat layer throws on them. */
+const HTTP1_ONLY_HEADERS = /^(connection|keep-alive|proxy-connection|transfer-encoding|upgrade)$/i;
+
+/**
+ * An HTTP/2 (h2c) front for an HTTP/1.1 emulator: every request of an HTTP/2 connection goes to the same
+ * request handler through Node's compatibility API. The AWS SDK v3 Kinesis client speaks HTTP/2 by default
+ * and kinesalite only HTTP/1.1, so a plain `new KinesisClient()` pointed at it failed with a protocol error.
+ */
+function http2Front(server: http.Server): http2.Http2Server {
+  const front = http2.createServer();
+  front.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+    const setHeader = res.setHeader.bind(res);
+    res.setHeader = (name: string, value: number | string | readonly string[]) => (HTTP1_ONLY_HEADERS.test(name) ? res : setHeader(name, value));
+    server.emit('request', req, res);
+  });
+  return front;
+}
+
 /**
  * Serves an in-process emulator's http.Server on 127.0.0.1: a clear error for a port in use, later errors to
  * `onFatal`, and a stop that closes open connections (after letting running requests finish, bounded: dynalite
  * closes its database on close(), and a request still running then throws out of its callbacks).
+ * With `http2`, one port serves HTTP/1.1 and HTTP/2 without TLS: each connection is told apart by its first bytes.
  */
-async function serveOnLoopback(server: http.Server, port: number, what: keyof typeof PORT_FLAGS, name: string, onFatal: OnFatal): Promise<ServerHandle> {
+async function serveOnLoopback(
+  server: http.Server,
+  port: number,
+  what: keyof typeof PORT_FLAGS,
+  name: string,
+  onFatal: OnFatal,
+  options: { http2?: boolean } = {},
+): Promise<ServerHandle> {
+  const h2 = options.http2 ? http2Front(server) : undefined;
+  // the listening server: the emulator's own, or a plain TCP server that hands each connection to the right one
+  const listener: net.Server = h2
+    ? net.createServer((socket) => {
+        let head = Buffer.alloc(0);
+        const onData = (chunk: Buffer): void => {
+          head = Buffer.concat([head, chunk]);
+          const n = Math.min(head.length, HTTP2_PREFACE.length);
+          const isH2 = head.subarray(0, n).equals(HTTP2_PREFACE.subarray(0, n));
+          if (isH2 && n < HTTP2_PREFACE.length) return; // a partial preface: wait for more
+          socket.removeListener('data', onData);
+          socket.pause();
+          socket.unshift(head);
+          if (isH2) {
+            h2.emit('connection', socket); // the session reads what is buffered, then the socket itself
+          } else {
+            server.emit('connection', socket);
+            socket.resume();
+          }
+        };
+        socket.on('data', onData);
+        socket.on('error', () => undefined); // a client that goes away before its first byte
+      })
+    : server;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => {
+    listener.once('error', (err) => {
       if (isAddrInUse(err)) reject(new PortInUseError(port, PORT_FLAGS[what].what, PORT_FLAGS[what].flag));
       else reject(new LocalCloudError(`${name} failed to start on port ${port}: ${err.message}`));
     });
-    server.listen(port, '127.0.0.1', () => resolve());
+    listener.listen(port, '127.0.0.1', () => resolve());
   });
   let stopping = false;
-  server.on('error', (err) => {
+  listener.on('error', (err) => {
     if (!stopping) onFatal(new LocalCloudError(`${name} failed: ${err.message}`));
   });
   const sockets = new Set<net.Socket>();
-  server.on('connection', (s: net.Socket) => {
+  listener.on('connection', (s: net.Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
   let running = 0;
-  server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+  const count = (_req: unknown, res: { once(event: 'close', cb: () => void): unknown }): void => {
     running++;
     res.once('close', () => running--);
-  });
+  };
+  server.on('request', count);
+  h2?.on('request', count);
   return {
-    port: (server.address() as net.AddressInfo).port,
+    port: (listener.address() as net.AddressInfo).port,
     stop: async () => {
       stopping = true;
       for (const deadline = Date.now() + 2000; running > 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
-      await new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      });
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+      // the emulator's own close (kinesalite closes its database there); its server never listened itself
+      if (listener !== server) await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
@@ -197,7 +270,8 @@ export async function startKinesalite(port: number, onFatal: OnFatal): Promise<S
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const kinesalite = require('kinesalite') as (opts: Record<string, unknown>) => http.Server;
   // createStreamMs etc. default to 500 ms; shardLimit to 10 (too few for several streams)
-  return serveOnLoopback(kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000 }), port, 'kinesis', 'kinesalite', onFatal);
+  // HTTP/2 too: the SDK v3 Kinesis client's default, so a plain `new KinesisClient()` works against it
+  return serveOnLoopback(kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000 }), port, 'kinesis', 'kinesalite', onFatal, { http2: true });
 }
 
 export async function startDynalite(port: number, onFatal: OnFatal): Promise<ServerHandle> {

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { startLambdaApi, type LambdaApi } from './lambda-api';
 import { LocalCloudError, loadAssembly, type CloudAssembly } from './assembly';
-import { DEFAULT_KINESIS_ENGINE, DEFAULT_PORTS, LOCAL_CREDENTIALS, startEmulators, type EmulatorPorts, type KinesisEngine, type RunningEmulators } from './emulators';
+import { DEFAULT_KINESIS_ENGINE, DEFAULT_PORTS, LOCAL_CREDENTIALS, assertPortsFree, startEmulators, type EmulatorPorts, type KinesisEngine, type RunningEmulators } from './emulators';
+import { acquireInstanceLock, endpointsFilePath, removeOwnEndpointsFile, removeStaleEndpointsFile } from './instance';
 import { analyzeAssembly, provision, type ProvisionResult, type TopologyRoles } from './provision';
 import type { Clock, InvocationReport, LambdaServiceStats, LocalTopology } from './types';
 
@@ -38,6 +39,8 @@ export interface LocalCloudOptions {
   lambdaPort?: number;
   /** an emulator or the Lambda service died: everything is already stopped when this is called */
   onFatal?: (err: LocalCloudError) => void;
+  /** aborts a start in progress (Ctrl-C during the synth): the synth is stopped, nothing is left running */
+  signal?: AbortSignal;
 }
 
 export interface EndpointsFile {
@@ -97,8 +100,20 @@ export interface LocalCloud {
 
 const EMPTY_STATS: LambdaServiceStats = { functions: {}, consumerLag: {}, onFailureRecords: {} };
 
+/** The start was interrupted (Ctrl-C during start-up): not a failure of the template or the emulators. */
+export class StartAbortedError extends LocalCloudError {
+  constructor() {
+    super('interrupted during start-up');
+    this.name = 'StartAbortedError';
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new StartAbortedError();
+}
+
 /** Runs `cdk synth` of the project's app into outDir; a failure is an error carrying the CLI's output. */
-export async function synthesize(projectDir: string, outDir: string): Promise<void> {
+export async function synthesize(projectDir: string, outDir: string, signal?: AbortSignal): Promise<void> {
   if (!fs.existsSync(path.join(projectDir, 'cdk.json'))) throw new LocalCloudError(`cdk synth: no cdk.json in ${projectDir} (use --assembly <cdk.out> to run a synthesized app)`);
   let cdkBin: string;
   try {
@@ -115,12 +130,27 @@ export async function synthesize(projectDir: string, outDir: string): Promise<vo
       stdio: ['ignore', 'pipe', 'pipe'],
       // offline: no version check, no telemetry
       env: { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true' },
+      // its own process group, so an abort stops the app it runs (npx tsx bin/app.ts, esbuild) with it
+      detached: process.platform !== 'win32',
     });
     child.stdout.on('data', (d: Buffer) => output.push(d.toString()));
     child.stderr.on('data', (d: Buffer) => output.push(d.toString()));
     child.on('error', reject);
-    child.on('exit', (c, signal) => resolve(c ?? (signal ? 128 : 1)));
+    const abort = (): void => {
+      try {
+        if (process.platform !== 'win32' && child.pid) process.kill(-child.pid, 'SIGTERM');
+        else child.kill('SIGTERM');
+      } catch {
+        // already gone
+      }
+    };
+    signal?.addEventListener('abort', abort, { once: true });
+    child.on('exit', (c, sig) => {
+      signal?.removeEventListener('abort', abort);
+      resolve(c ?? (sig ? 128 : 1));
+    });
   });
+  throwIfAborted(signal);
   if (code !== 0) {
     const text = output.join('').trim();
     const lastLine = text.split('\n').filter((l) => l.trim()).pop() ?? '';
@@ -170,6 +200,8 @@ function endpointsFile(result: ProvisionResult, emulators: RunningEmulators, tim
     },
     env: {
       AWS_REGION: e.region,
+      // AWS CLI v1 and boto3 read AWS_DEFAULT_REGION only
+      AWS_DEFAULT_REGION: e.region,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       AWS_ENDPOINT_URL_SQS: e.sqs,
@@ -226,29 +258,26 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const timeScale = options.timeScale ?? 1;
   if (!(timeScale > 0)) throw new LocalCloudError(`--time-scale must be a positive number, got ${timeScale}`);
   fs.mkdirSync(stateDir, { recursive: true });
+  const file = endpointsFilePath(stateDir);
 
-  const synth = options.synth ?? options.assemblyDir === undefined;
-  let assemblyDir = options.assemblyDir ? path.resolve(projectDir, options.assemblyDir) : path.join(stateDir, 'cdk.out');
-  if (synth) {
-    assemblyDir = path.join(stateDir, 'cdk.out');
-    log(`synthesizing the CDK app (cdk synth → ${path.relative(projectDir, assemblyDir)}) ...`);
-    await synthesize(projectDir, assemblyDir);
-    log(`synthesized in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  }
-  const synthMs = Date.now() - t0;
-  if (!synth && !options.assemblyDir && !fs.existsSync(path.join(assemblyDir, 'manifest.json'))) {
-    throw new LocalCloudError(`no synthesized assembly in ${assemblyDir}: run once without --no-synth, or pass --assembly <cdk.out>`);
-  }
-  const assembly = loadAssembly(assemblyDir);
-  // fail on unknown types / missing assets before any emulator starts
-  analyzeAssembly(assembly, { allowUnsupported: options.allowUnsupported });
+  // Before the synth: one instance per state directory, no stale endpoints file, the fixed ports free.
+  const lock = acquireInstanceLock(stateDir);
+  // Whatever way this process ends (a forced exit, an uncaught error), it leaves no endpoints file or lock.
+  const onExit = (): void => {
+    removeOwnEndpointsFile(file);
+    lock.release();
+  };
+  process.on('exit', onExit);
+  const release = (): void => {
+    process.removeListener('exit', onExit);
+    onExit();
+  };
 
   let stopped = false;
   let lambda: LambdaServiceHandle | undefined;
   let firehose: FirehoseHandle | undefined;
   let emulators: RunningEmulators | undefined;
   let lambdaApi: LambdaApi | undefined;
-  const file = path.join(stateDir, 'endpoints.json');
 
   const stopAll = async (): Promise<void> => {
     if (stopped) return;
@@ -257,13 +286,45 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await lambda?.stop().catch(() => undefined);
     await lambdaApi?.stop().catch(() => undefined);
     await emulators?.stop().catch(() => undefined);
-    try {
-      const current = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: number };
-      if (current.pid === process.pid) fs.rmSync(file, { force: true });
-    } catch {
-      // no endpoints file (or not ours): nothing to clean
-    }
+    release(); // the endpoints file (if ours) and the lock
   };
+
+  let synthMs = 0;
+  let assembly: CloudAssembly;
+  try {
+    if (removeStaleEndpointsFile(stateDir)) log(`removed a stale ${path.relative(projectDir, file)} (its local cloud is gone)`);
+    const kinesisEngine = options.kinesis ?? DEFAULT_KINESIS_ENGINE;
+    await assertPortsFree(
+      {
+        sqs: options.ports?.sqs ?? DEFAULT_PORTS.sqs,
+        kinesis: options.ports?.kinesis ?? DEFAULT_PORTS.kinesis,
+        dynamodb: options.ports?.dynamodb ?? dynamodbPortDefault(options.ports),
+        ...(options.startLambda !== false ? { lambda: options.lambdaPort ?? (allFreePorts(options.ports) ? 0 : DEFAULT_LAMBDA_API_PORT) } : {}),
+      },
+      kinesisEngine,
+    );
+    throwIfAborted(options.signal);
+
+    const synth = options.synth ?? options.assemblyDir === undefined;
+    let assemblyDir = options.assemblyDir ? path.resolve(projectDir, options.assemblyDir) : path.join(stateDir, 'cdk.out');
+    if (synth) {
+      assemblyDir = path.join(stateDir, 'cdk.out');
+      log(`synthesizing the CDK app (cdk synth → ${path.relative(projectDir, assemblyDir)}) ...`);
+      await synthesize(projectDir, assemblyDir, options.signal);
+      log(`synthesized in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    synthMs = Date.now() - t0;
+    if (!synth && !options.assemblyDir && !fs.existsSync(path.join(assemblyDir, 'manifest.json'))) {
+      throw new LocalCloudError(`no synthesized assembly in ${assemblyDir}: run once without --no-synth, or pass --assembly <cdk.out>`);
+    }
+    assembly = loadAssembly(assemblyDir);
+    // fail on unknown types / missing assets before any emulator starts
+    analyzeAssembly(assembly, { allowUnsupported: options.allowUnsupported });
+  } catch (err) {
+    release();
+    throw err;
+  }
+
   let fatalError: LocalCloudError | undefined;
   const fatal = (err: LocalCloudError): void => {
     if (fatalError) return; // every poller may report the same loss: say it once

@@ -1,6 +1,7 @@
 // The live status view: per function counters, queue / DLQ depth, consumer lag, archive objects.
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import * as path from 'node:path';
 import { createLocalClients, type LocalClients } from './emulators';
 import type { LambdaServiceStats, LocalBucket, LocalQueue, LocalTopology } from './types';
 import type { TopologyRoles } from './provision';
@@ -175,10 +176,49 @@ export function formatBanner(cloud: {
     L.push(`  not emulated (no local effect): ${[...counts.entries()].map(([k, n]) => `${k.replace(/^AWS::/, '')}${n > 1 ? ` ×${n}` : ''}`).join(', ')}`);
   }
   for (const n of cloud.provisioned.notes) L.push(`  note: ${n}`);
-  L.push('  point the AWS CLI / SDK at it:');
-  L.push(`    export ${Object.entries(cloud.endpoints.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
-  if (roles.jobs) L.push(`    aws sqs get-queue-attributes --queue-url ${roles.jobs.url} --attribute-names All`);
-  if (roles.events) L.push(`    aws kinesis describe-stream-summary --stream-name ${roles.events.name}`);
+  // the send commands read <state dir>/endpoints.json: name the state directory unless it is the default
+  const stateDir = path.relative(process.cwd(), path.dirname(cloud.endpointsFile)) || '.';
+  L.push(
+    ...formatConnectHelp(cloud.endpoints.env, {
+      sqs: e.sqs,
+      kinesis: e.kinesis,
+      ...(roles.jobs ? { jobQueueUrl: roles.jobs.url } : {}),
+      ...(roles.events ? { streamName: roles.events.name } : {}),
+      ...(stateDir !== '.local' ? { stateDir } : {}),
+    }),
+  );
   L.push(`  endpoints and names: ${cloud.endpointsFile}`);
+  return L;
+}
+
+/** The banner's example `npm run publish` / `npm run enqueue` commands (a test runs them as printed). */
+export const SHELL_EXAMPLES = {
+  publish: `npm run publish -- OrderShipped '{"orderId":"order-1","customerEmail":"ada@example.com","carrier":"UPS","trackingNumber":"1Z999"}' --key order-1`,
+  enqueue: `npm run enqueue -- send-email '{"to":"ada@example.com","template":"order-shipped","orderId":"order-1"}' --key order-1`,
+} as const;
+
+/**
+ * How to reach the local cloud from a shell: one export line for every AWS CLI and SDK (region for both
+ * spellings, dummy credentials, the service endpoints), which tools honour AWS_ENDPOINT_URL_*, what the
+ * ones that do not need, and the commands that send an event or a job.
+ */
+export function formatConnectHelp(
+  env: Record<string, string>,
+  t: { sqs: string; kinesis: string; jobQueueUrl?: string; streamName?: string; /** when not .local */ stateDir?: string },
+): string[] {
+  const where = t.stateDir ? ` --state-dir ${/^[\w./-]+$/.test(t.stateDir) ? t.stateDir : `'${t.stateDir}'`}` : '';
+  const L: string[] = [];
+  L.push('  from another shell (AWS CLI v2 ≥ 2.13 and the SDKs — JS v3, boto3 ≥ 1.28, Java, Go, … — read all of these):');
+  L.push(`    export ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  if (t.streamName) L.push(`    aws kinesis describe-stream-summary --stream-name ${t.streamName}`);
+  if (t.jobQueueUrl) L.push(`    aws sqs get-queue-attributes --endpoint-url ${t.sqs} --queue-url ${t.jobQueueUrl} --attribute-names All`);
+  L.push(`    AWS CLI v1 reads AWS_DEFAULT_REGION but not AWS_ENDPOINT_URL_SQS: give aws sqs --endpoint-url ${t.sqs} (as above);`);
+  L.push(`    before 1.29 it reads no AWS_ENDPOINT_URL_*: give every command --endpoint-url (${t.sqs} sqs and s3, ${t.kinesis} kinesis)`);
+  L.push('    Kinesis answers HTTP/1.1 and HTTP/2: a plain SDK v3 KinesisClient works as it is');
+  if (t.streamName || t.jobQueueUrl) {
+    L.push('  send an event or a job (validated like the producers; --file <path> or stdin for the data):');
+    if (t.streamName) L.push(`    ${SHELL_EXAMPLES.publish}${where}`);
+    if (t.jobQueueUrl) L.push(`    ${SHELL_EXAMPLES.enqueue}${where}`);
+  }
   return L;
 }
