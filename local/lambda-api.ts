@@ -1,6 +1,10 @@
-// The local cloud's Lambda Invoke endpoint: the one AWS Lambda API call the operator tools need
-// (`replay --target consumer:<name>`, `redrive events`), so they use the same SDK call locally and on AWS.
-// POST /2015-03-31/functions/{FunctionName}/invocations, RequestResponse only, on 127.0.0.1.
+// The local cloud's Lambda API: the calls the operator tools need, so they use the same SDK calls locally and on AWS.
+// - Invoke (`replay --target consumer:<name>`, `redrive events`, `rewind`):
+//   POST /2015-03-31/functions/{FunctionName}/invocations, RequestResponse only;
+// - GetFunctionConfiguration / UpdateFunctionConfiguration, Environment only (`function-env`: change a running
+//   function's variables without restarting the local cloud, as a deploy or a console edit would on AWS):
+//   GET | PUT /2015-03-31/functions/{FunctionName}/configuration.
+// On 127.0.0.1.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LocalCloudError } from './assembly';
@@ -14,6 +18,36 @@ export interface LambdaApi {
 }
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+const CONFIGURATION_PATH = /^\/2015-03-31\/functions\/([^/]+)\/configuration$/;
+
+/** GetFunctionConfiguration's answer, for what the local cloud knows of a function. */
+function configurationOf(fn: LocalFunction, host: FunctionHost): Record<string, unknown> {
+  return {
+    FunctionName: fn.arn.split(':')[6] ?? fn.name,
+    FunctionArn: fn.arn,
+    Runtime: fn.runtime,
+    Handler: fn.handler,
+    Timeout: fn.timeoutSeconds,
+    MemorySize: fn.memoryMb,
+    Environment: { Variables: host.environmentVariables() },
+    State: 'Active',
+    LastUpdateStatus: 'Successful',
+  };
+}
+
+function readBody(req: http.IncomingMessage, then: (body: unknown) => void, onBad: () => void): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    let body: unknown;
+    try {
+      body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+    } catch {
+      return onBad();
+    }
+    then(body);
+  });
+}
 
 /** A function is addressed as on AWS: by name, by ARN (optionally qualified), or — locally — by its tag name or logical id. */
 export function findFunction(functions: readonly LocalFunction[], ref: string): LocalFunction | undefined {
@@ -37,7 +71,31 @@ export async function startLambdaApi(options: {
   hosts: () => ReadonlyMap<string, FunctionHost> | undefined;
 }): Promise<LambdaApi> {
   const server = http.createServer((req, res) => {
-    const match = req.method === 'POST' ? INVOKE_PATH.exec((req.url ?? '').split('?')[0] ?? '') : null;
+    const url = (req.url ?? '').split('?')[0] ?? '';
+    const configuration = CONFIGURATION_PATH.exec(url);
+    if (configuration && (req.method === 'GET' || req.method === 'PUT')) {
+      const ref = decodeURIComponent(configuration[1] ?? '');
+      const fn = findFunction(options.functions, ref);
+      const host = fn ? options.hosts()?.get(fn.name) : undefined;
+      if (!fn || !host) return awsError(res, 404, 'ResourceNotFoundException', `Function not found: ${ref} (locally only functions with an event source mapping run)`);
+      if (req.method === 'GET') return send(res, 200, configurationOf(fn, host));
+      return readBody(
+        req,
+        (body) => {
+          const b = (body ?? {}) as { Environment?: { Variables?: unknown } } & Record<string, unknown>;
+          const other = Object.keys(b).filter((k) => k !== 'Environment' && k !== 'FunctionName');
+          if (other.length > 0) return awsError(res, 400, 'InvalidParameterValueException', `only Environment is emulated locally, not ${other.join(', ')}`);
+          const vars = b.Environment?.Variables ?? {};
+          if (typeof vars !== 'object' || vars === null || Object.values(vars).some((v) => typeof v !== 'string')) {
+            return awsError(res, 400, 'InvalidParameterValueException', 'Environment.Variables must map names to strings');
+          }
+          if (b.Environment !== undefined) host.replaceEnvironment(vars as Record<string, string>);
+          send(res, 200, configurationOf(fn, host));
+        },
+        () => awsError(res, 400, 'InvalidRequestContentException', 'Could not parse request body into json'),
+      );
+    }
+    const match = req.method === 'POST' ? INVOKE_PATH.exec(url) : null;
     if (!match) return awsError(res, 404, 'UnknownOperationException', `not emulated locally: ${req.method} ${req.url}`);
     const invocationType = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
     if (invocationType !== 'RequestResponse') {

@@ -240,8 +240,10 @@ export class FunctionHost {
   private generation = 0;
   private readonly endpoints: LocalEndpoints;
   private readonly extraEnv: Record<string, string> | undefined;
-  /** variables set by updateEnvironment, over the template's */
+  /** variables set by updateEnvironment, over the template's (or over the set replaceEnvironment gave) */
   private readonly envUpdates: Record<string, string> = {};
+  /** the whole set of variables an UpdateFunctionConfiguration gave, instead of the template's */
+  private replacedEnvironment: Record<string, string> | undefined;
   private readonly initTimeoutMs: number;
   private maxConcurrency: number;
   private readonly idle: Runtime[] = [];
@@ -329,8 +331,26 @@ export class FunctionHost {
       if (v === undefined) delete this.envUpdates[k];
       else this.envUpdates[k] = v;
     }
-    const environment: Record<string, string> = { ...this.fn.environment, ...this.envUpdates };
-    this.env = lambdaEnvironment({ ...this.fn, environment }, this.endpoints, this.extraEnv);
+    this.applyEnvironment();
+  }
+
+  /** The function's own variables as they stand (GetFunctionConfiguration's Environment.Variables). */
+  environmentVariables(): Record<string, string> {
+    return { ...(this.replacedEnvironment ?? this.fn.environment), ...this.envUpdates };
+  }
+
+  /**
+   * UpdateFunctionConfiguration with an Environment, as on AWS: `vars` becomes the function's whole set of
+   * variables (one left out is gone); later invocations run in fresh execution environments.
+   */
+  replaceEnvironment(vars: Readonly<Record<string, string>>): void {
+    this.replacedEnvironment = { ...vars };
+    for (const k of Object.keys(this.envUpdates)) delete this.envUpdates[k];
+    this.applyEnvironment();
+  }
+
+  private applyEnvironment(): void {
+    this.env = lambdaEnvironment({ ...this.fn, environment: this.environmentVariables() }, this.endpoints, this.extraEnv);
     this.generation++;
     for (const r of this.idle.splice(0)) r.kill();
   }

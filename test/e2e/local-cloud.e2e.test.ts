@@ -29,7 +29,7 @@ import {
 } from './harness';
 import { decodeInvocationRecord } from '../../local/lambda/on-failure';
 
-/** 0.01: a 240 s visibility timeout lasts 2.4 s, the 60 s Firehose buffer 0.6 s, the 3600 s record age 36 s. */
+/** 0.01: a 240 s visibility timeout lasts 2.4 s, the 60 s Firehose buffer 0.6 s (the mappings have no record age: -1). */
 const TIME_SCALE = 0.01;
 const WAIT_MS = 30_000;
 

@@ -1,8 +1,10 @@
-// The operator tools end to end on the local cloud: replay (to a new consumer, to the stream, interrupted and
-// resumed, over a corrupt archive), redrive of the jobs DLQ and of the failure bucket. The tools run as the CLIs
-// run them (runReplay / redriveJobs / redriveEvents with an environment read from endpoints.json and the same
-// SDK clients and Lambda Invoke calls). One cloud for the file; each test counts only the ids it created, and
-// asserts counts and ids, never durations.
+// The operator tools end to end on the local cloud: the README's walkthroughs (redrive of the jobs DLQ and of the
+// failure bucket, replay, backfill, rewind) run command by command through the same entry points `npm run`
+// uses (package.json scripts, in a directory whose .local/ is this cloud's state directory), and the last test
+// checks that every command of the README's "Operator tools" section was run here; an interrupted replay and a
+// corrupt archive are driven through runReplay directly. One cloud for the file; each test counts only the ids
+// it created, and asserts counts and ids, never durations.
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -10,17 +12,20 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONSUMERS, isConsumerName } from '../../lambdas/consumers';
 import { DECLINED_TOKEN, DECLINED_TOKENS_ENV } from '../../lambdas/job-worker/fakes';
-import { deriveId, newEvent, newJob, type EventEnvelope, type KnownEvent } from '../../lambdas/shared/envelope';
+import { deriveId, newEvent, type EventEnvelope, type KnownEvent } from '../../lambdas/shared/envelope';
 import { HouseFunction } from '../../lib/house-function';
 import { hourPrefix } from '../../tools/ops/archive-reader';
 import { LambdaConsumerInvoker } from '../../tools/ops/consumer-invoker';
 import { REDRIVEN_PREFIX } from '../../tools/ops/failure-records';
 import { silentProgress, type ProgressSink } from '../../tools/ops/progress';
-import { redriveEvents } from '../../tools/ops/redrive-events';
-import { redriveJobs } from '../../tools/ops/redrive-jobs';
-import { runReplay, type ReplayOptions } from '../../tools/ops/replay';
+import type { RedriveEventsSummary } from '../../tools/ops/redrive-events';
+import type { RedriveJobsSummary } from '../../tools/ops/redrive-jobs';
+import { runReplay, type ReplayOptions, type ReplaySummary } from '../../tools/ops/replay';
 import { createOpsClients, readEndpointsFile, type OpsClients, type OpsEnvironment } from '../../tools/ops/resolve-stage';
+import type { RewindSummary } from '../../tools/ops/rewind';
+import type { FunctionEnvResult } from '../../tools/ops/function-env';
 import {
   BucketReader,
   countBy,
@@ -35,6 +40,7 @@ import {
   synthesizeDevApp,
   type E2eCloud,
   type FunctionLogEntry,
+  PROJECT_DIR,
 } from './harness';
 import { decodeInvocationRecord } from '../../local/lambda/on-failure';
 
@@ -57,7 +63,8 @@ let env: OpsEnvironment;
 let ops: OpsClients;
 let invoker: LambdaConsumerInvoker;
 let assemblyDir: string;
-const fileStartedAt = new Date();
+/** where the CLIs run: its .local is this cloud's state directory, as .local is npm start's */
+let cliDir: string;
 const run = randomUUID().slice(0, 8);
 
 beforeAll(async () => {
@@ -69,6 +76,8 @@ beforeAll(async () => {
   });
   e = await startE2eCloud({ timeScale: TIME_SCALE, assemblyDir });
   e.cloud.lambda!.pause(PROBE); // before the first publish: the probe sees nothing live
+  cliDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-ops-e2e-cwd-'));
+  fs.symlinkSync(path.dirname(e.cloud.endpointsFile), path.join(cliDir, '.local'));
   env = readEndpointsFile(e.cloud.endpointsFile);
   ops = createOpsClients(env);
   invoker = new LambdaConsumerInvoker(env, () => ops.lambda());
@@ -79,7 +88,91 @@ afterAll(async () => {
   await e?.stop();
   removeStateDir(e);
   if (assemblyDir) fs.rmSync(assemblyDir, { recursive: true, force: true });
+  if (cliDir) fs.rmSync(cliDir, { recursive: true, force: true });
 });
+
+// ── the commands, as `npm run` runs them ─────────────────────────────────────────────────────────────────────
+
+const SCRIPTS = (JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+const TSX_LOADER = path.join(PROJECT_DIR, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+
+interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** argv of every command this file ran (`<script> ...args`), for the README check at the end */
+const ran: string[][] = [];
+
+/**
+ * `npm run <script> -- ...args` in cliDir: the script's own entry point and arguments from package.json
+ * (`tsx <file> [words]`), run with tsx's loader as `node --import`, without npm's own start-up.
+ */
+function cli(script: string, args: readonly string[]): Promise<CliRun> {
+  const m = /^tsx (\S+\.ts)((?: [\w-]+)*)$/.exec(SCRIPTS[script] ?? '');
+  if (!m) throw new Error(`package.json has no tsx script "${script}" (${SCRIPTS[script]})`);
+  const argv = [...m[2]!.split(' ').filter(Boolean), ...args];
+  ran.push([script, ...args]);
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', TSX_LOADER, path.join(PROJECT_DIR, m[1]!), ...argv],
+      { cwd: cliDir, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** Runs a command with `--json` and parses its summary; any exit code but `expectCode` fails with its stderr. */
+async function cliJson<T>(script: string, args: readonly string[], expectCode = 0): Promise<T> {
+  const out = await cli(script, [...args, '--json']);
+  expect(out.code, `npm run ${script} -- ${args.join(' ')} --json: ${out.stderr}`).toBe(expectCode);
+  return JSON.parse(out.stdout) as T;
+}
+
+/** The shape of a command: script, first argument, flags and NAME= assignments; values left out. */
+const BOOLEAN_FLAGS = new Set(['--dry-run', '--restart', '--json', '--quiet', '--local']);
+const OUTPUT_FLAGS = new Set(['--json', '--quiet']);
+function shapeOf([script, ...args]: readonly string[]): string {
+  const parts: string[] = [];
+  const flags: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith('--')) {
+      if (!OUTPUT_FLAGS.has(a)) flags.push(a);
+      if (!BOOLEAN_FLAGS.has(a) && i + 1 < args.length && !args[i + 1]!.startsWith('--')) i++;
+    } else if (parts.length === 0) parts.push(a);
+    else if (/^[A-Za-z_]\w*=/.test(a)) parts.push(`${a.slice(0, a.indexOf('='))}=`);
+    else parts.push('<value>');
+  }
+  return [script, ...parts, ...flags.sort()].join(' ');
+}
+
+/** Splits a README command line as a shell would (single and double quotes; no expansions). */
+function shellWords(line: string): string[] {
+  const words: string[] = [];
+  for (const m of line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)) words.push(m[1] ?? m[2] ?? m[3]!);
+  return words;
+}
+
+/** Every `npm run` command of the README's "Operator tools" section: fenced lines and inline code. */
+function readmeOperatorCommands(): string[][] {
+  const readme = fs.readFileSync(path.join(PROJECT_DIR, 'README.md'), 'utf8');
+  const start = readme.indexOf('\n## Operator tools');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+  const fenced = [...section.matchAll(/```bash\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split('\n').map((l) => l.replace(/\s+#.*$/, '').trim()));
+  const inline = [...section.replace(/```[\s\S]*?```/g, '').matchAll(/`(npm run [^`]+)`/g)].map((m) => m[1]!.replace(/\s+/g, ' '));
+  return [...fenced, ...inline]
+    .filter((l) => l.startsWith('npm run '))
+    .map((l) => l.replace(/<[^>]*>/g, 'PLACEHOLDER'))
+    .map((l) => {
+      const [, , script, dashes, ...rest] = shellWords(l);
+      return dashes === '--' ? [script!, ...rest] : [script!, ...(dashes ? [dashes] : []), ...rest];
+    });
+}
+
+const iso = (d: Date): string => d.toISOString();
 
 function wait<T>(what: string, observe: () => T | Promise<T>, done: (v: T) => boolean, timeoutMs = WAIT_MS): Promise<T> {
   return eventually(observe, done, { what, timeoutMs, abortIf: () => e.fatal() });
@@ -126,6 +219,16 @@ const logLines = (fn: string, message: string, ids: ReadonlySet<string>): Functi
 const PROCESSED = 'event processed';
 const DUPLICATE = 'event already processed by this consumer: acknowledged without side effects';
 
+/** Whether consumer `name` acts on events of `type`, per the manifest (a consumer outside it, the probe, takes all). */
+const handles = (name: string, type: string): boolean => !isConsumerName(name) || (CONSUMERS[name].handles as readonly string[]).includes(type);
+
+/** The job ids consumer `name` enqueues for an event, per the manifest: its `enqueues`, ids derived from the event id. */
+const jobsOf = (name: string, ev: Pick<EventEnvelope, 'id' | 'type'>): string[] =>
+  isConsumerName(name) && handles(name, ev.type) ? CONSUMERS[name].enqueues.map((t) => deriveId(ev.id, t)) : [];
+
+/** Every job id the live consumers enqueue for an event. */
+const jobsCausedBy = (ev: Pick<EventEnvelope, 'id' | 'type'>): string[] => liveConsumers().flatMap((c) => jobsOf(c.fn.name, ev));
+
 /** Ids in order, grouped by partition key. */
 function perKey(ids: readonly string[], keyOf: ReadonlyMap<string, string>): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -164,7 +267,7 @@ function replay(o: Omit<ReplayOptions, 'env' | 's3' | 'kinesis' | 'invoker'>) {
 }
 
 describe('operator tools on the local cloud', () => {
-  it('backfills a brand-new consumer from the archive to exactly the state of a consumer that saw the events live, and no other consumer sees them', async () => {
+  it('backfill (README steps 2–4): a brand-new consumer gets the archive to exactly the state of a consumer that saw the events live, and no other consumer sees them', async () => {
     const keys = keysFor('backfill', 6);
     const events = eventsOn(keys, 10); // 60 events, 6 keys
     const ids = await publishAndSettle(events);
@@ -173,8 +276,13 @@ describe('operator tools on the local cloud', () => {
     const processedBefore = Object.fromEntries(liveConsumers().map((c) => [c.fn.name, countBy(only(processedIds(e.reports, c.fn.name), ids))]));
     expect(logLines(PROBE, PROCESSED, ids), 'the new consumer saw nothing live').toEqual([]);
 
-    // the whole range so far: every event this file published
-    const summary = await replay({ from: fileStartedAt, to: new Date(), target: { kind: 'consumer', name: PROBE }, checkpointFile: checkpoint('backfill') });
+    // step 2: where the archive begins (this is the file's first test: the archive holds these events only)
+    const dry = await cliJson<ReplaySummary>('replay', ['--from', '2026-01-01T00:00:00Z', '--to', iso(new Date()), '--dry-run']);
+    expect(dry.matched).toBe(60);
+    expect(Object.values(dry.counts.byType).reduce((a, b) => a + b, 0)).toBe(60);
+    const archiveStart = `${Object.keys(dry.counts.byHour).sort()[0]!}:00:00Z`;
+    // step 3: everything (nothing locally is older than the retention) to the new consumer alone
+    const summary = await cliJson<ReplaySummary>('replay', ['--from', archiveStart, '--to', iso(new Date()), '--target', `consumer:${PROBE}`]);
     expect({ matched: summary.matched, sent: summary.sent, failed: summary.failed, skipped: summary.skipped, interrupted: summary.interrupted }).toEqual({
       matched: 60,
       sent: 60,
@@ -211,13 +319,13 @@ describe('operator tools on the local cloud', () => {
     const ids = await publishAndSettle(events);
     const to = new Date(Date.now() + 1);
     const keyOf = new Map(events.map((ev) => [ev.id, ev.partitionKey]));
-    // jobs the consumers enqueued live, as the manifest says: send-email per event (notifications), process-payment per OrderPlaced (payments)
-    const jobIds = new Set(events.flatMap((ev) => (ev.type === 'OrderPlaced' ? [deriveId(ev.id, 'send-email'), deriveId(ev.id, 'process-payment')] : [deriveId(ev.id, 'send-email')])));
+    // jobs the consumers enqueued live, as the manifest says (each consumer's `enqueues`, for the types it `handles`)
+    const jobIds = new Set(events.flatMap(jobsCausedBy));
     await wait('the worker to complete every job the events caused', () => new Set(only(processedIds(e.reports, e.worker.name), jobIds)).size, (n) => n === jobIds.size);
     await waitArchived(ids);
     const handledLive = Object.fromEntries(liveConsumers().map((c) => [c.fn.name, new Set(logLines(c.fn.name, PROCESSED, ids).map((l) => l.envelopeId!))]));
 
-    const summary = await replay({ from, to, target: { kind: 'stream' }, checkpointFile: checkpoint('restream') });
+    const summary = await cliJson<ReplaySummary>('replay', ['--from', iso(from), '--to', iso(to), '--target', 'stream', '--rate', '500']);
     expect({ matched: summary.matched, sent: summary.sent, failed: summary.failed, skipped: summary.skipped }).toEqual({ matched: 12, sent: 12, failed: 0, skipped: 0 });
 
     for (const c of liveConsumers()) {
@@ -231,8 +339,9 @@ describe('operator tools on the local cloud', () => {
       expect(new Set(replayed.map((l) => l.envelopeId)), `${c.fn.name}: replayed copies processed`).toEqual(handledLive[c.fn.name]);
       expect(logLines(c.fn.name, DUPLICATE, ids)).toEqual([]);
     }
-    expect(handledLive['notifications']?.size, 'notifications acts on every order event').toBe(12);
-    expect(handledLive['payments']?.size, 'payments acts on OrderPlaced only').toBe(3);
+    for (const c of liveConsumers()) {
+      expect(handledLive[c.fn.name]?.size, `${c.fn.name} acts on the types its manifest entry handles`).toBe(events.filter((ev) => handles(c.fn.name, ev.type)).length);
+    }
 
     // the replayed records are marked and keep the original id: the archive now holds both copies
     const lines = await wait(
@@ -288,103 +397,209 @@ describe('operator tools on the local cloud', () => {
     expect({ alreadyComplete: third.alreadyComplete, sent: third.sent }).toEqual({ alreadyComplete: true, sent: 0 });
   }, 90_000);
 
-  it('redrives a poison job from the DLQ once its cause is fixed: processed once, DLQ empty', async () => {
-    const lambda = e.cloud.lambda!;
+  it('redrive jobs, as the README walks it: a declined payment in the DLQ, the dry run names it, the fix, the redrive: processed once, DLQ empty', async () => {
     const orderId = `order-${run}-redrive-job`;
-    const poison = newJob('process-payment', { orderId, amountCents: 6600, currency: 'EUR', paymentToken: DECLINED_TOKEN }, { jobKey: orderId });
-    await e.enqueue([poison]);
     const maxReceiveCount = e.jobs.redrivePolicy!.maxReceiveCount;
-    await wait('the poison job in the DLQ', async () => (await peekAll(e.clients, e.dlq)).map((m) => m.body), (bodies) => bodies.some((b) => b.includes(poison.id)), 45_000);
-    expect(invocationsWith(e.reports, e.worker.name, poison.id), 'receives before dead-lettering').toHaveLength(maxReceiveCount);
-    expect(processedIds(e.reports, e.worker.name)).not.toContain(poison.id);
+    const workerEnv = async (): Promise<Record<string, string>> => (await cliJson<FunctionEnvResult>('function-env', ['job-worker'])).variables;
+    const templateEnv = await workerEnv();
+    expect(templateEnv[DECLINED_TOKENS_ENV], 'the template leaves the fake at its default').toBeUndefined();
+
+    const enqueued = await cliJson<{ results: { ok: boolean; envelope: { id: string } }[] }>('enqueue', [
+      'process-payment',
+      JSON.stringify({ orderId, amountCents: 4200, currency: 'EUR', paymentToken: DECLINED_TOKEN }),
+      '--key',
+      orderId,
+    ]);
+    const jobId = enqueued.results[0]!.envelope.id;
+    await wait('the poison job in the DLQ', async () => (await peekAll(e.clients, e.dlq)).map((m) => m.body), (bodies) => bodies.some((b) => b.includes(jobId)), 45_000);
+    expect(invocationsWith(e.reports, e.worker.name, jobId), 'receives before dead-lettering').toHaveLength(maxReceiveCount);
+    expect(processedIds(e.reports, e.worker.name)).not.toContain(jobId);
     expect(await peekAll(e.clients, e.dlq), 'only the poison job is dead-lettered').toHaveLength(1);
 
-    // the fix: the (fake) payment provider stops declining the token — a configuration change, as
-    // UpdateFunctionConfiguration would make it on AWS; later invocations run in fresh environments
-    lambda.updateFunctionEnvironment(e.worker.name, { [DECLINED_TOKENS_ENV]: '' });
+    // the dry run: by type, the envelope id, and where the reason is; the reason is in that log, under that id
+    const peek = await cli('redrive', ['jobs', '--dry-run']);
+    expect(peek.code, peek.stderr).toBe(0);
+    expect(peek.stdout).toMatch(/dry run on local: 1 message\(s\) in the jobs DLQ; nothing consumed/);
+    expect(peek.stdout).toMatch(/process-payment\s+1/);
+    expect(peek.stdout).toContain(`grep ${jobId} .local/logs/job-worker.log`);
+    expect(peek.stdout).not.toMatch(/by error/);
+    const logged = fs.readFileSync(path.join(cliDir, '.local', 'logs', `${e.worker.name}.log`), 'utf8').split('\n').filter((l) => l.includes(jobId));
+    expect(logged.some((l) => l.includes('job failed') && l.includes('declined')), 'the reason is in the worker log under that id').toBe(true);
+    const peeked = await cliJson<RedriveJobsSummary>('redrive', ['jobs', '--dry-run']);
+    expect({ peeked: peeked.peeked, byType: peeked.byType, notRunnable: peeked.notRunnable, ids: peeked.sample.map((m) => m.envelopeId) }).toEqual({
+      peeked: 1,
+      byType: { 'process-payment': 1 },
+      notRunnable: {},
+      ids: [jobId],
+    });
+
+    // the fix: the fake provider stops declining the token (UpdateFunctionConfiguration on the running worker)
+    const fix = await cliJson<FunctionEnvResult>('function-env', ['job-worker', `${DECLINED_TOKENS_ENV}=`]);
+    expect(fix.changed).toEqual({ [DECLINED_TOKENS_ENV]: [null, ''] });
     try {
-      const summary = await redriveJobs({ env, sqs: ops.sqs });
+      const summary = await cliJson<RedriveJobsSummary>('redrive', ['jobs']);
       expect({ mode: summary.mode, moved: summary.moved, failed: summary.failed, duplicatesDropped: summary.duplicatesDropped }).toEqual({ mode: 'loop', moved: 1, failed: 0, duplicatesDropped: 0 });
       expect(summary.byType).toEqual({ 'process-payment': 1 });
 
-      await wait('the redriven job to be done', () => processedIds(e.reports, e.worker.name).filter((id) => id === poison.id).length, (n) => n >= 1);
+      await wait('the redriven job to be done', () => processedIds(e.reports, e.worker.name).filter((id) => id === jobId).length, (n) => n >= 1);
       await wait('the job queue to be empty', () => queueDepth(e.clients, e.jobs), (d) => d === 0);
-      expect(countBy(processedIds(e.reports, e.worker.name)).get(poison.id), 'processed once').toBe(1);
-      expect(e.workerLog.filter((l) => l.message === 'job done' && l.envelopeId === poison.id)).toHaveLength(1);
+      expect(countBy(processedIds(e.reports, e.worker.name)).get(jobId), 'processed once').toBe(1);
+      expect(e.workerLog.filter((l) => l.message === 'job done' && l.envelopeId === jobId)).toHaveLength(1);
       expect(await peekAll(e.clients, e.dlq), 'DLQ empty').toEqual([]);
       expect(await queueDepth(e.clients, e.dlq)).toBe(0);
-      // a second redrive finds nothing
-      expect((await redriveJobs({ env, sqs: ops.sqs })).moved).toBe(0);
+      // a second redrive (the README's --max variant) finds nothing
+      expect((await cliJson<RedriveJobsSummary>('redrive', ['jobs', '--max', '10'])).moved).toBe(0);
     } finally {
-      lambda.updateFunctionEnvironment(e.worker.name, { [DECLINED_TOKENS_ENV]: undefined });
+      await cliJson<FunctionEnvResult>('function-env', ['job-worker', '--unset', DECLINED_TOKENS_ENV]);
     }
-  }, 90_000);
+    expect(await workerEnv(), 'the template environment again').toEqual(templateEnv);
+  }, 120_000);
 
-  it('redrives the failure bucket to the one consumer that gave up on the records: each processed once, objects moved, a second run does nothing, others unaffected', async () => {
-    const lambda = e.cloud.lambda!;
+  it('redrive events, as the README walks it: notifications loses its queue, gives up on an event, gets it back once after the fix; a second run does nothing, others unaffected', async () => {
     const notifications = e.consumer('notifications');
     const others = liveConsumers().filter((c) => c !== notifications);
-    const queueUrl = notifications.fn.environment['JOB_QUEUE_URL'];
-    expect(queueUrl, 'notifications enqueues to the job queue').toBeDefined();
-    const keys = keysFor('failed', 2);
-    const events = eventsOn(keys, 3); // 6 events
-    const ids = new Set(events.map((ev) => ev.id));
-    const emailJobs = new Set(events.map((ev) => deriveId(ev.id, 'send-email')));
+    const shown = await cliJson<FunctionEnvResult>('function-env', ['notifications']);
+    const queueUrl = shown.variables['JOB_QUEUE_URL'];
+    expect(queueUrl, 'notifications enqueues to the job queue').toBe(notifications.fn.environment['JOB_QUEUE_URL']);
+    const orderId = `order-${run}-redrive-events`;
+    const data = { orderId, customerEmail: 'ada@example.com', items: [{ sku: 'SKU-1', quantity: 1, unitPriceCents: 1250 }], totalCents: 1250, currency: 'EUR' };
 
-    // a transient fault of notifications' side effect: its queue URL points at a queue that does not exist
-    lambda.updateFunctionEnvironment(notifications.fn.name, { JOB_QUEUE_URL: `${queueUrl}-${run}-missing` });
-    let failedRecords: Set<string>;
+    // the fault: the job queue notifications sends to is gone (as the README sets it)
+    await cliJson<FunctionEnvResult>('function-env', ['notifications', 'JOB_QUEUE_URL=http://sqs.us-east-1.localhost:4566/000000000000/gone']);
+    let id = '';
     try {
-      await e.publish(events);
+      const published = await cliJson<{ results: { ok: boolean; envelope: { id: string; type: string } }[] }>('publish', ['OrderPlaced', JSON.stringify(data), '--key', orderId]);
+      id = published.results[0]!.envelope.id;
+      const ids = new Set([id]);
       for (const c of others) {
-        const expected = c.receives(events).length;
-        await wait(`${c.fn.name} to process its ${expected} events`, () => new Set(only(processedIds(e.reports, c.fn.name), ids)).size, (n) => n === expected);
+        const expected = handles(c.fn.name, 'OrderPlaced') ? 1 : 0;
+        await wait(`${c.fn.name} to process the event`, () => new Set(only(processedIds(e.reports, c.fn.name), ids)).size, (n) => n === expected);
       }
-      failedRecords = await wait(
-        'notifications to give up on every event (failure bucket)',
+      const failedRecords = await wait(
+        'notifications to give up on the event (failure bucket)',
         async () => {
           const objects = await new BucketReader(e.clients, e.failures.name).refresh();
           const records = [...objects].filter(([k]) => k.startsWith('aws/lambda/')).flatMap(([, b]) => (decodeInvocationRecord(b.toString('utf8')).payload?.Records ?? []));
-          return new Set(records.map((r) => (JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')) as { id: string }).id).filter((id) => ids.has(id)));
+          return new Set(records.map((r) => (JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')) as { id: string }).id).filter((x) => ids.has(x)));
         },
-        (s) => s.size === ids.size,
+        (found) => found.size === 1,
         45_000,
       );
+      expect(failedRecords).toEqual(ids);
+      expect(logLines(notifications.fn.name, PROCESSED, ids), 'notifications processed none of it').toEqual([]);
     } finally {
-      lambda.updateFunctionEnvironment(notifications.fn.name, { JOB_QUEUE_URL: undefined }); // the fix: back to the template's value
+      // the fix: its queue URL back, as shown before the fault
+      await cliJson<FunctionEnvResult>('function-env', ['notifications', `JOB_QUEUE_URL=${queueUrl}`]);
     }
-    expect(failedRecords).toEqual(ids);
-    expect(logLines(notifications.fn.name, PROCESSED, ids), 'notifications processed none of them').toEqual([]);
+    const ids = new Set([id]);
+    const emailJobs = new Set(jobsOf('notifications', { id, type: 'OrderPlaced' }));
     const failureKeys = async (prefix: string): Promise<string[]> =>
       ((await e.clients.s3.send(new ListObjectsV2Command({ Bucket: e.failures.name, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!);
     const objectsBefore = await failureKeys('aws/lambda/');
 
-    const summary = await redriveEvents({ env, s3: ops.s3, invoker, consumer: notifications.fn.name });
+    const dry = await cliJson<RedriveEventsSummary>('redrive', ['events', '--consumer', 'notifications', '--dry-run']);
+    expect({ records: dry.records, redelivered: dry.redelivered, moved: dry.moved, byType: dry.byType }).toEqual({ records: 1, redelivered: 0, moved: 0, byType: { OrderPlaced: 1 } });
+    const summary = await cliJson<RedriveEventsSummary>('redrive', ['events', '--consumer', 'notifications']);
     expect({ records: summary.records, redelivered: summary.redelivered, failed: summary.failed, objects: summary.objects, moved: summary.moved }).toEqual({
-      records: ids.size,
-      redelivered: ids.size,
+      records: 1,
+      redelivered: 1,
       failed: 0,
       objects: objectsBefore.length,
       moved: objectsBefore.length,
     });
-    // processed once each by notifications, and their send-email jobs done once each by the worker
-    expect(countBy(logLines(notifications.fn.name, PROCESSED, ids).map((l) => l.envelopeId))).toEqual(new Map([...ids].map((id) => [id, 1])));
-    await wait('the worker to complete the send-email jobs of the redriven events', () => new Set(only(processedIds(e.reports, e.worker.name), emailJobs)).size, (n) => n === emailJobs.size);
+    // processed once by notifications, and its send-email job done once by the worker
+    expect(countBy(logLines(notifications.fn.name, PROCESSED, ids).map((l) => l.envelopeId))).toEqual(new Map([[id, 1]]));
+    await wait('the worker to complete the send-email job of the redriven event', () => new Set(only(processedIds(e.reports, e.worker.name), emailJobs)).size, (n) => n === emailJobs.size);
     await wait('the job queue to be empty', () => queueDepth(e.clients, e.jobs), (d) => d === 0);
-    expect(countBy(e.workerLog.filter((l) => l.message === 'job done' && emailJobs.has(l.envelopeId!)).map((l) => l.envelopeId))).toEqual(new Map([...emailJobs].map((id) => [id, 1])));
+    expect(countBy(e.workerLog.filter((l) => l.message === 'job done' && emailJobs.has(l.envelopeId!)).map((l) => l.envelopeId))).toEqual(new Map([...emailJobs].map((j) => [j, 1])));
     // the objects moved under redriven/
     expect(await failureKeys('aws/lambda/')).toEqual([]);
     expect((await failureKeys(REDRIVEN_PREFIX)).sort()).toEqual(objectsBefore.map((k) => `${REDRIVEN_PREFIX}${k}`).sort());
 
-    const again = await redriveEvents({ env, s3: ops.s3, invoker, consumer: notifications.fn.name });
+    const again = await cliJson<RedriveEventsSummary>('redrive', ['events', '--consumer', 'notifications']);
     expect({ objects: again.objects, redelivered: again.redelivered, moved: again.moved }).toEqual({ objects: 0, redelivered: 0, moved: 0 });
-    expect(logLines(notifications.fn.name, PROCESSED, ids)).toHaveLength(ids.size);
+    expect(logLines(notifications.fn.name, PROCESSED, ids)).toHaveLength(1);
     expect(logLines(notifications.fn.name, DUPLICATE, ids)).toEqual([]);
     for (const c of others) {
-      expect(countBy(only(processedIds(e.reports, c.fn.name), ids)), `${c.fn.name}: each event once`).toEqual(new Map(c.receives(events).map((ev) => [ev.id, 1])));
+      expect(countBy(only(processedIds(e.reports, c.fn.name), ids)), `${c.fn.name}: the event once`).toEqual(new Map(handles(c.fn.name, 'OrderPlaced') ? [[id, 1]] : []));
       expect(e.functionLog.filter((l) => l.functionName === c.fn.name && l.envelopeId !== undefined && ids.has(l.envelopeId) && l.message !== PROCESSED)).toEqual([]);
     }
+  }, 120_000);
+
+  it('replay, as the README shows it: a dry run counts per type and hour, --type sends only that type to one consumer', async () => {
+    const from = new Date();
+    const events = eventsOn(keysFor('typed', 2), 3); // per key: OrderPlaced, then OrderShipped twice
+    const ids = await publishAndSettle(events);
+    const to = new Date(Date.now() + 1);
+    await waitArchived(ids);
+    const byType = countBy(events.map((ev) => ev.type));
+
+    const dry = await cliJson<ReplaySummary>('replay', ['--from', iso(from), '--to', iso(to), '--dry-run']);
+    expect({ matched: dry.matched, sent: dry.sent, byType: dry.counts.byType }).toEqual({ matched: events.length, sent: 0, byType: Object.fromEntries(byType) });
+    expect(Object.values(dry.counts.byHour).reduce((a, b) => a + b, 0)).toBe(events.length);
+    expect(logLines(PROBE, PROCESSED, ids), 'a dry run delivers nothing').toEqual([]);
+
+    const placed = events.filter((ev) => ev.type === 'OrderPlaced');
+    const typed = await cliJson<ReplaySummary>('replay', ['--from', iso(from), '--to', iso(to), '--target', `consumer:${PROBE}`, '--type', 'OrderPlaced']);
+    expect({ matched: typed.matched, sent: typed.sent, failed: typed.failed }).toEqual({ matched: placed.length, sent: placed.length, failed: 0 });
+    expect(countBy(logLines(PROBE, PROCESSED, ids).map((l) => l.envelopeId))).toEqual(new Map(placed.map((ev) => [ev.id, 1])));
   }, 90_000);
+
+  it('rewind, as the README walks it: one consumer processes the records since --from again, once each, in per-key order; the others are unaffected; a dry run delivers nothing; a future --from is refused', async () => {
+    const target = 'analytics';
+    const rewound = e.consumer(target);
+    const others = liveConsumers().filter((c) => c !== rewound);
+    const before = eventsOn(keysFor('rewind-before', 3), 2);
+    const beforeIds = await publishAndSettle(before);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // arrival times are milliseconds: keep the sides apart
+    const from = new Date();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const keys = keysFor('rewind', 6);
+    const since = eventsOn(keys, 3); // 18 events on 6 keys (both shards)
+    const ids = await publishAndSettle(since);
+    const keyOf = new Map(since.map((ev) => [ev.id, ev.partitionKey]));
+    const processedBefore = Object.fromEntries(liveConsumers().map((c) => [c.fn.name, countBy(only(processedIds(e.reports, c.fn.name), new Set([...ids, ...beforeIds])))]));
+    const expected = since.filter((ev) => handles(target, ev.type));
+
+    // the dry run: what it would deliver, per type and shard; nothing invoked
+    const dryText = await cli('rewind', ['--consumer', target, '--from', iso(from), '--dry-run']);
+    expect(dryText.code, dryText.stderr).toBe(0);
+    expect(dryText.stdout).toMatch(new RegExp(`to deliver ${expected.length}\\b`));
+    const dry = await cliJson<RewindSummary>('rewind', ['--consumer', target, '--from', iso(from), '--dry-run']);
+    expect({ dryRun: dry.dryRun, read: dry.read, delivered: dry.delivered, skipped: dry.skipped }).toEqual({ dryRun: true, read: since.length, delivered: 0, skipped: since.length - expected.length });
+    expect(dry.byType).toEqual(Object.fromEntries(countBy(expected.map((ev) => ev.type))));
+    expect(e.functionLog.filter((l) => l.replayId !== undefined && ids.has(l.envelopeId ?? '') && l.functionName === target && l.message === PROCESSED)).toEqual([]);
+
+    // a --from in the future: one line, exit 2, nothing read or delivered
+    const future = await cli('rewind', ['--consumer', target, '--from', iso(new Date(Date.now() + 3_600_000))]);
+    expect(future.code).toBe(2);
+    expect(future.stderr.trim().split('\n')).toHaveLength(1);
+    expect(future.stderr).toMatch(/^error: --from \S+ is in the future \(now \S+\): a rewind re-reads records the stream already holds\n$/);
+
+    // the rewind (plain output: the progress lines off a terminal end with the summary's counts)
+    const out = await cli('rewind', ['--consumer', target, '--from', iso(from)]);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(new RegExp(`read ${since.length}\\s+delivered ${expected.length}\\s+skipped ${since.length - expected.length}\\s+failed 0`));
+    expect(out.stderr.trim().split('\n').pop()).toMatch(new RegExp(`^rewinding ${target}: \\d+/\\d+ shards, delivered ${expected.length}, failed 0$`));
+    const rewindId = /rewind ([0-9a-f-]{36}):/.exec(out.stdout)![1]!;
+
+    // the rewound consumer: each record since --from once more, marked, in per-key order; nothing from before
+    const again = logLines(target, PROCESSED, ids).filter((l) => l.replayId === rewindId);
+    expect(countBy(again.map((l) => l.envelopeId))).toEqual(new Map(expected.map((ev) => [ev.id, 1])));
+    expect(perKey(again.map((l) => l.envelopeId!), keyOf)).toEqual(perKey(expected.map((ev) => ev.id), keyOf));
+    expect(e.functionLog.filter((l) => l.replayId === rewindId && l.envelopeId !== undefined && beforeIds.has(l.envelopeId)), 'nothing before --from').toEqual([]);
+    expect(logLines(target, DUPLICATE, ids)).toEqual([]);
+
+    // the others: nothing new. A sentinel per key comes after anything that could have reached them for those keys
+    await publishAndSettle(keys.map((k) => orderShipped(k, 99)));
+    for (const c of others) {
+      expect(countBy(only(processedIds(e.reports, c.fn.name), new Set([...ids, ...beforeIds]))), `${c.fn.name}: processed counts unchanged`).toEqual(processedBefore[c.fn.name]);
+      expect(e.functionLog.filter((l) => l.functionName === c.fn.name && l.replayId === rewindId)).toEqual([]);
+    }
+    expect(logLines(PROBE, PROCESSED, ids), 'the paused probe saw nothing').toEqual([]);
+    // the rewound consumer's live mapping processed each record once, as before the rewind
+    expect(countBy(only(processedIds(e.reports, target), new Set([...ids, ...beforeIds])))).toEqual(processedBefore[target]);
+  }, 120_000);
 
   it('reports a corrupt archive line and a corrupt GZIP object (key, line, reason), skips them and replays everything else', async () => {
     const from = new Date();
@@ -413,4 +628,12 @@ describe('operator tools on the local cloud', () => {
     // everything else reached the consumer, once
     expect(countBy(logLines(PROBE, PROCESSED, all).map((l) => l.envelopeId))).toEqual(new Map([...all].map((id) => [id, 1])));
   }, 90_000);
+
+  it("ran every command of the README's Operator tools walkthroughs (same script, same first argument, same flags)", () => {
+    const done = new Set(ran.map(shapeOf));
+    const readme = readmeOperatorCommands();
+    expect(readme.length).toBeGreaterThan(15);
+    const missing = [...new Set(readme.map(shapeOf))].filter((shape) => !done.has(shape));
+    expect(missing, `README commands no test here ran (ran: ${[...done].join(' | ')})`).toEqual([]);
+  });
 });

@@ -2,8 +2,8 @@
 // reconciled: published = processed + dead-lettered, per path and per consumer; side effects once per id.
 import { newEvent, newJob, type KnownEvent, type KnownJob } from '../../lambdas/shared/envelope';
 import { BOUNCE_DOMAIN, CORRUPT_IMAGE_SUFFIX, DECLINED_TOKEN } from '../../lambdas/job-worker/fakes';
-import { CONSUMERS, isConsumerName } from '../../lambdas/consumers';
-import { emailJobFor } from '../../lambdas/notifications/notifications';
+import { CONSUMERS, isConsumerName, type ConsumerName } from '../../lambdas/consumers';
+import { emailJobFor, type NotificationEvent } from '../../lambdas/notifications/notifications';
 import { paymentJobFor } from '../../lambdas/payments/payments';
 import type { FaultCloud, RawEvent, RawJob } from './harness';
 
@@ -116,11 +116,24 @@ export function jobFate(job: KnownJob): JobFate {
   }
 }
 
-/** Jobs a consumer enqueues for an event it processed (the project's own domain functions, so ids match). */
+/** How each consumer that enqueues jobs builds them: its own domain function (lambdas/<name>/), so ids match. */
+const JOBS_FOR: Partial<Record<ConsumerName, (event: KnownEvent) => KnownJob[]>> = {
+  notifications: (event) => [emailJobFor(event as NotificationEvent)],
+  payments: (event) => [paymentJobFor(event as KnownEvent<'OrderPlaced'>)],
+};
+
+/**
+ * Jobs a consumer enqueues for an event it processed: which consumer acts on which type comes from the manifest
+ * (`handles`, `enqueues`), the jobs themselves from the consumer's domain function.
+ */
 export function derivedJobs(consumer: string, event: KnownEvent): KnownJob[] {
-  if (consumer === 'notifications' && (event.type === 'OrderPlaced' || event.type === 'OrderShipped')) return [emailJobFor(event)];
-  if (consumer === 'payments' && event.type === 'OrderPlaced') return [paymentJobFor(event)];
-  return [];
+  if (!isConsumerName(consumer) || !(CONSUMERS[consumer].handles as readonly string[]).includes(event.type)) return [];
+  const build = JOBS_FOR[consumer];
+  if (!build) {
+    if (CONSUMERS[consumer].enqueues.length > 0) throw new Error(`test/faults/workload.ts: ${consumer} enqueues ${CONSUMERS[consumer].enqueues.join(', ')}: add its job builder to JOBS_FOR`);
+    return [];
+  }
+  return build(event);
 }
 
 // ── reconciliation ────────────────────────────────────────────────────────────────────────────────────────

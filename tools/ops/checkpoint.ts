@@ -50,7 +50,8 @@ export function loadCheckpoint(file: string, hash: string): Checkpoint | undefin
   return cp;
 }
 
-export function saveCheckpoint(file: string, cp: Checkpoint): void {
+/** Atomic write (temp file + rename) of any checkpoint (replay's, rewind's). */
+export function saveCheckpoint<T extends { updatedAt: string }>(file: string, cp: T): void {
   cp.updatedAt = new Date().toISOString();
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;

@@ -8,7 +8,7 @@ import { LambdaConsumerInvoker } from './consumer-invoker';
 import { createProgress } from './progress';
 import { TokenBucket } from './rate-limiter';
 import { redriveEvents } from './redrive-events';
-import { redriveJobs, type RedriveMode } from './redrive-jobs';
+import { redriveJobs, SAMPLE_SIZE, type RedriveJobsSummary, type RedriveMode } from './redrive-jobs';
 
 const program = new Command('redrive').description('Move dead-lettered work back: jobs from the DLQ, events from the failure bucket.');
 
@@ -24,7 +24,7 @@ addCommonOptions(
     .command('jobs')
     .description('Move messages from the jobs dead-letter queue back to the jobs queue (fix the cause first).')
     .option('--max <n>', 'move at most n messages (uses the receive-send-delete loop)', positiveInt('--max'))
-    .option('--dry-run', 'peek: summarise the DLQ by job type and error without consuming anything')
+    .option('--dry-run', 'peek: count the DLQ by job type and list the envelope ids to look up in the worker log, without consuming anything')
     .option('--rate <messages/s>', 'cap the move rate', positiveNumber('--rate'))
     .addOption(
       new Option('--mode <mode>', 'auto: SQS message move task on AWS, receive-send-delete locally (or with --max)').choices(['auto', 'move-task', 'loop']).default('auto'),
@@ -50,8 +50,8 @@ addCommonOptions(
             : `redrive jobs on ${env.label} (${s.mode}): moved ${s.moved}, failed ${s.failed}, duplicates dropped ${s.duplicatesDropped}`,
           '  by type:',
           formatCounts(s.byType),
-          '  by error:',
-          formatCounts(s.byError),
+          ...(Object.keys(s.notRunnable).length > 0 ? ['  not runnable (the worker rejects these bodies, whatever is fixed):', formatCounts(s.notRunnable)] : []),
+          ...(s.mode === 'peek' && s.sample.length > 0 ? whyLines(env.kind, s.sample) : []),
           ...(s.fallbackReason ? [`  note: ${s.fallbackReason}`] : []),
           ...s.failures.slice(0, 20).map((f) => `  ${f}`),
         ];
@@ -63,6 +63,21 @@ addCommonOptions(
     }
   }),
 );
+
+/**
+ * SQS keeps no error with a dead-lettered message: the worker logged it (`job failed: …`) under the envelope id.
+ * Name the ids and where to look, rather than pretend to know.
+ */
+function whyLines(kind: 'local' | 'aws', sample: RedriveJobsSummary['sample']): string[] {
+  const first = sample.find((m) => m.envelopeId)?.envelopeId ?? '<envelope id>';
+  return [
+    `  why they failed: the worker's log line "job failed", by envelope id (SQS keeps no error with a message); ${
+      kind === 'local' ? `e.g. grep ${first} .local/logs/job-worker.log` : `e.g. CloudWatch Logs Insights on the job-worker log group: filter envelopeId = "${first}"`
+    }`,
+    `  ${sample.length === SAMPLE_SIZE ? `first ${SAMPLE_SIZE}` : 'messages'} (envelope id · type · job key · sent):`,
+    ...sample.map((m) => `    ${m.envelopeId ?? `(message ${m.messageId})`}  ${m.type}  ${m.jobKey ?? '-'}  ${m.sentAt ?? '-'}`),
+  ];
+}
 
 interface EventsFlags extends CommonFlags {
   consumer: string;

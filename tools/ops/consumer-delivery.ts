@@ -83,12 +83,17 @@ export interface RecordShape {
 
 /** A Kinesis event record as Lambda builds it, carrying `envelope` as the record data. */
 export function kinesisRecordFor(envelope: EventEnvelope, sequenceNumber: string, shape: RecordShape, arrival = new Date()): KinesisStreamRecord {
+  return kinesisRecordOf(Buffer.from(serializeEnvelope(envelope), 'utf8'), envelope.partitionKey, sequenceNumber, shape, arrival);
+}
+
+/** A Kinesis event record as Lambda builds it around any record data (bytes as they are, e.g. read from the stream). */
+export function kinesisRecordOf(data: Uint8Array, partitionKey: string, sequenceNumber: string, shape: RecordShape, arrival: Date): KinesisStreamRecord {
   return {
     kinesis: {
       kinesisSchemaVersion: '1.0',
-      partitionKey: envelope.partitionKey,
+      partitionKey,
       sequenceNumber,
-      data: Buffer.from(serializeEnvelope(envelope), 'utf8').toString('base64'),
+      data: Buffer.from(data).toString('base64'),
       approximateArrivalTimestamp: arrival.getTime() / 1000,
     },
     eventSource: 'aws:kinesis',

@@ -102,40 +102,7 @@ export class LambdaConsumerInvoker implements ConsumerInvoker {
   }
 
   private async resolveAws(name: string): Promise<Omit<ConsumerTarget, 'name' | 'batchSize'>> {
-    const { CloudFormationClient, ListStackResourcesCommand } = await import('@aws-sdk/client-cloudformation');
-    const { GetFunctionCommand } = await import('@aws-sdk/client-lambda');
-    const stack = this.env.computeStackName!;
-    const cfn = new CloudFormationClient(this.env.region ? { region: this.env.region } : {});
-    const physicalIds: string[] = [];
-    try {
-      let token: string | undefined;
-      do {
-        const out = await cfn.send(new ListStackResourcesCommand({ StackName: stack, ...(token ? { NextToken: token } : {}) }));
-        for (const r of out.StackResourceSummaries ?? []) {
-          if (r.ResourceType === 'AWS::Lambda::Function' && r.PhysicalResourceId) physicalIds.push(r.PhysicalResourceId);
-        }
-        token = out.NextToken;
-      } while (token);
-    } catch (error) {
-      throw awsError(error, `listing the functions of stack ${stack}`);
-    } finally {
-      cfn.destroy();
-    }
-    const lambda = await this.lambda();
-    const seen: string[] = [];
-    for (const id of physicalIds) {
-      let out;
-      try {
-        out = await lambda.send(new GetFunctionCommand({ FunctionName: id }));
-      } catch (error) {
-        throw awsError(error, `reading function ${id}`);
-      }
-      const tag = out.Tags?.[NAME_TAG];
-      if (tag === undefined) continue;
-      seen.push(tag);
-      if (tag === name) return { functionName: out.Configuration?.FunctionName ?? id, ...(out.Configuration?.FunctionArn ? { functionArn: out.Configuration.FunctionArn } : {}) };
-    }
-    throw unknownConsumer(name, seen);
+    return findTaggedFunction(this.env, await this.lambda(), name);
   }
 
   /** The BatchSize of the function's mapping on the events stream (undefined when it cannot be read). */
@@ -157,6 +124,46 @@ export class LambdaConsumerInvoker implements ConsumerInvoker {
   }
 }
 
-function unknownConsumer(name: string, known: readonly string[]): OpsError {
-  return new OpsError(`no consumer named "${name}" (known: ${known.length > 0 ? known.join(', ') : 'none found'})`, 2);
+/**
+ * AWS: the function of the compute stack whose `queue-and-stream:name` tag is `name` (CloudFormation
+ * ListStackResources, then Lambda GetFunction for each function's tags), whatever its role.
+ */
+export async function findTaggedFunction(env: OpsEnvironment, lambda: LambdaClient, name: string, what = 'consumer'): Promise<{ functionName: string; functionArn?: string }> {
+  const { CloudFormationClient, ListStackResourcesCommand } = await import('@aws-sdk/client-cloudformation');
+  const { GetFunctionCommand } = await import('@aws-sdk/client-lambda');
+  const stack = env.computeStackName!;
+  const cfn = new CloudFormationClient(env.region ? { region: env.region } : {});
+  const physicalIds: string[] = [];
+  try {
+    let token: string | undefined;
+    do {
+      const out = await cfn.send(new ListStackResourcesCommand({ StackName: stack, ...(token ? { NextToken: token } : {}) }));
+      for (const r of out.StackResourceSummaries ?? []) {
+        if (r.ResourceType === 'AWS::Lambda::Function' && r.PhysicalResourceId) physicalIds.push(r.PhysicalResourceId);
+      }
+      token = out.NextToken;
+    } while (token);
+  } catch (error) {
+    throw awsError(error, `listing the functions of stack ${stack}`);
+  } finally {
+    cfn.destroy();
+  }
+  const seen: string[] = [];
+  for (const id of physicalIds) {
+    let out;
+    try {
+      out = await lambda.send(new GetFunctionCommand({ FunctionName: id }));
+    } catch (error) {
+      throw awsError(error, `reading function ${id}`);
+    }
+    const tag = out.Tags?.[NAME_TAG];
+    if (tag === undefined) continue;
+    seen.push(tag);
+    if (tag === name) return { functionName: out.Configuration?.FunctionName ?? id, ...(out.Configuration?.FunctionArn ? { functionArn: out.Configuration.FunctionArn } : {}) };
+  }
+  throw unknownConsumer(name, seen, what);
+}
+
+export function unknownConsumer(name: string, known: readonly string[], what = 'consumer'): OpsError {
+  return new OpsError(`no ${what} named "${name}" (known: ${known.length > 0 ? known.join(', ') : 'none found'})`, 2);
 }

@@ -64,7 +64,10 @@ export async function redriveEvents(o: RedriveEventsOptions): Promise<RedriveEve
     failures: [],
   };
   const keys = await listFailureObjects(o.s3, bucket);
-  o.progress?.start(keys.length, o.dryRun ? `failure objects for ${o.consumer}` : `redriving to ${o.consumer}`);
+  o.progress?.start(keys.length, o.dryRun ? `failure objects for ${o.consumer}` : `redriving to ${o.consumer}`, {
+    unit: 'failure objects',
+    words: { matched: 'records', sent: 'redelivered' },
+  });
   // Read first, then deliver in stream order: keys end in a random UUID, so two objects of one shard written in
   // the same second would otherwise be redriven in random order and could reverse per-key order.
   const loaded: { key: string; record: FailureRecord }[] = [];

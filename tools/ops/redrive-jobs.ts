@@ -12,6 +12,12 @@
  * - `--dry-run` peeks: receives with a visibility timeout, summarises, then makes every peeked message
  *   visible again (ChangeMessageVisibility 0). Receive counts rise, which is harmless: the DLQ has no
  *   redrive policy of its own, so no count moves a message anywhere; the retention clock is unaffected.
+ *
+ * Why a job failed is NOT in the DLQ: SQS moves the message as it was sent (body and attributes; a consumer cannot
+ * add an attribute on receive), so the worker's reason lives only in its log line `job failed: …`, keyed by the
+ * envelope id. The summary therefore counts by job type, names the reason only where the tool can see it itself
+ * (a body the worker cannot run: not JSON, not a job envelope, unknown type or version, invalid data), and lists
+ * the envelope ids to look up in the worker's log (it never reports receive counts: every peek raises them).
  */
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -62,7 +68,10 @@ export interface RedriveJobsSummary {
   failed: number;
   peeked: number;
   readonly byType: Record<string, number>;
-  readonly byError: Record<string, number>;
+  /** bodies the worker cannot run, by the reason it rejects them with (the only failure reason a DLQ message carries) */
+  readonly notRunnable: Record<string, number>;
+  /** the first messages seen (up to 20): the envelope ids to look up in the worker's log (`job failed`, envelopeId) */
+  readonly sample: { messageId: string; envelopeId?: string; type: string; jobKey?: string; sentAt?: string }[];
   readonly failures: string[];
   fallbackReason?: string;
   task?: { status: string; moved: number; toMove?: number; failureReason?: string };
@@ -81,7 +90,8 @@ export async function redriveJobs(o: RedriveJobsOptions): Promise<RedriveJobsSum
     failed: 0,
     peeked: 0,
     byType: {},
-    byError: {},
+    notRunnable: {},
+    sample: [],
     failures: [],
   };
   if (o.dryRun) return peek(o, dlqUrl, summary);
@@ -119,6 +129,7 @@ async function moveTask(o: RedriveJobsOptions, dlqUrl: string, queueUrl: string,
   const started = await o.sqs.send(
     new StartMessageMoveTaskCommand({ SourceArn: sourceArn, DestinationArn: destinationArn, ...(o.rate ? { MaxNumberOfMessagesPerSecond: Math.floor(o.rate) } : {}) }),
   );
+  o.progress?.start(undefined, 'message move task', { unit: 'messages', words: { sent: 'moved' } });
   o.progress?.log(`message move task started (${started.TaskHandle ?? 'no handle'})`);
   for (;;) {
     const out = await o.sqs.send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 1 }));
@@ -138,6 +149,7 @@ async function moveTask(o: RedriveJobsOptions, dlqUrl: string, queueUrl: string,
         summary.failed = Math.max(1, (task?.ApproximateNumberOfMessagesToMove ?? moved) - moved);
         summary.failures.push(`move task ended ${status}${task?.FailureReason ? `: ${task.FailureReason}` : ''}`);
       }
+      o.progress?.stop();
       return summary;
     }
     await sleep(o.pollIntervalMs ?? 5_000);
@@ -152,7 +164,9 @@ interface Received {
 async function loop(o: RedriveJobsOptions, dlqUrl: string, queueUrl: string, summary: RedriveJobsSummary): Promise<RedriveJobsSummary> {
   const sent = new Set<string>();
   let empty = 0;
-  o.progress?.start(o.max ?? 0, 'redriving jobs');
+  // the DLQ's size is approximate and changes while we move: no total, only the counts so far
+  o.progress?.start(undefined, 'redriving jobs', { unit: 'messages', words: { sent: 'moved' } });
+  o.progress?.update({ sent: 0, failed: 0 });
   while (o.max === undefined || summary.moved < o.max) {
     const want = Math.min(10, o.max === undefined ? 10 : o.max - summary.moved);
     const messages = await receive(o, dlqUrl, want);
@@ -257,7 +271,7 @@ async function receive(o: RedriveJobsOptions, queueUrl: string, max: number): Pr
         VisibilityTimeout: o.visibilityTimeoutSeconds ?? 60,
         WaitTimeSeconds: o.waitTimeSeconds ?? 1,
         MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['SentTimestamp'],
       }),
     );
     return out.Messages ?? [];
@@ -273,13 +287,24 @@ function dedupeKey(message: Message): string {
   return parsed.envelopeId ?? `message:${message.MessageId ?? ''}`;
 }
 
+export const SAMPLE_SIZE = 20;
+
 function summarise(summary: RedriveJobsSummary, message: Message): void {
   const parsed = parseJob(message.Body ?? '');
   const type = message.MessageAttributes?.['type']?.StringValue ?? (parsed.ok ? parsed.envelope.type : '(not a job envelope)');
   summary.byType[type] = (summary.byType[type] ?? 0) + 1;
-  const errorAttribute = Object.entries(message.MessageAttributes ?? {}).find(([name]) => /error/i.test(name))?.[1]?.StringValue;
-  const error = errorAttribute ?? (parsed.ok ? '(no error recorded: SQS keeps none; see the worker logs)' : `invalid envelope: ${parsed.reason}`);
-  summary.byError[error] = (summary.byError[error] ?? 0) + 1;
+  if (!parsed.ok) summary.notRunnable[parsed.reason] = (summary.notRunnable[parsed.reason] ?? 0) + 1;
+  if (summary.sample.length < SAMPLE_SIZE) {
+    const sent = Number(message.Attributes?.['SentTimestamp']);
+    const envelopeId = parsed.ok ? parsed.envelope.id : parsed.envelopeId;
+    summary.sample.push({
+      messageId: message.MessageId ?? '',
+      ...(envelopeId ? { envelopeId } : {}),
+      type,
+      ...(parsed.ok ? { jobKey: parsed.envelope.jobKey } : {}),
+      ...(Number.isFinite(sent) && sent > 0 ? { sentAt: new Date(sent).toISOString() } : {}),
+    });
+  }
 }
 
 /** Message attributes as SendMessage takes them (the list types are reserved by SQS). */

@@ -237,7 +237,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   const keys = (await listArchiveObjects(o.s3, bucket, range)).filter((k) => !resumeAt || deliverySecondOf(k) >= deliverySecondOf(resumeAt.key));
   const isDone = resumeGate(resumeAt, keys);
   summary.objects = keys.length;
-  o.progress?.start(keys.length, dryRun ? 'counting' : `replaying to ${summary.target}`);
+  o.progress?.start(keys.length, dryRun ? 'counting' : `replaying to ${summary.target}`, { unit: 'objects' });
 
   const matches = eventMatcher({ from: o.from, to: o.to, ...(o.types ? { types: o.types } : {}), ...(o.ids ? { ids: o.ids } : {}) });
   const failedKeys = new Set<string>();
@@ -339,7 +339,8 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
       syncTotals();
       checkpoint();
     }
-    o.progress?.object(objectsDone, { sent: summary.sent, failed: summary.failed, matched: summary.matched });
+    // a record counts as sent once its chunk went out (a chunk may span objects): these are the counts so far
+    o.progress?.object(objectsDone, dryRun ? { matched: summary.matched } : { sent: summary.sent, failed: summary.failed });
   }
   if (!summary.interrupted) {
     if (o.signal?.aborted && chunk.length > 0) summary.interrupted = true;

@@ -1,4 +1,4 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFunction, startLambdaApi, type LambdaApi } from '../../../local/lambda-api';
 import type { FunctionHost, InvokeResult } from '../../../local/lambda/function-host';
@@ -19,8 +19,13 @@ const fn = (name: string, logicalId: string): LocalFunction => ({
 const functions = [fn('analytics', 'Analytics1234'), fn('payments', 'Payments5678')];
 
 /** A host that answers from a script instead of a child process: the API is under test, not the runtime. */
-function scriptedHost(answer: (event: unknown) => InvokeResult): FunctionHost {
-  return { invoke: async (event: unknown) => answer(event) } as unknown as FunctionHost;
+function scriptedHost(answer: (event: unknown) => InvokeResult, environment: Record<string, string> = {}): FunctionHost {
+  let variables = { ...environment };
+  return {
+    invoke: async (event: unknown) => answer(event),
+    environmentVariables: () => ({ ...variables }),
+    replaceEnvironment: (vars: Record<string, string>) => void (variables = { ...vars }),
+  } as unknown as FunctionHost;
 }
 
 describe('the local Lambda Invoke API', () => {
@@ -30,7 +35,7 @@ describe('the local Lambda Invoke API', () => {
 
   beforeAll(async () => {
     const hosts = new Map<string, FunctionHost>([
-      ['analytics', scriptedHost((event) => (seen.push(event), { status: 'ok', requestId: 'r1', durationMs: 1, result: { batchItemFailures: [] } }))],
+      ['analytics', scriptedHost((event) => (seen.push(event), { status: 'ok', requestId: 'r1', durationMs: 1, result: { batchItemFailures: [] } }), { LOG_LEVEL: 'INFO', KEEP: 'me' })],
       [
         'payments',
         scriptedHost(() => ({ status: 'error', requestId: 'r2', durationMs: 1, error: { errorType: 'Error', errorMessage: 'declined' } })),
@@ -68,6 +73,20 @@ describe('the local Lambda Invoke API', () => {
     expect(out.StatusCode).toBe(200);
     expect(out.FunctionError).toBe('Unhandled');
     expect(JSON.parse(Buffer.from(out.Payload!).toString())).toMatchObject({ errorMessage: 'declined' });
+  });
+
+  it("reads and replaces a function's environment (Get/UpdateFunctionConfiguration): the given set replaces the whole, as on AWS", async () => {
+    const before = await client.send(new GetFunctionConfigurationCommand({ FunctionName: 'analytics' }));
+    expect(before).toMatchObject({ FunctionName: 'Stack-Analytics1234-abc', FunctionArn: functions[0]!.arn, Environment: { Variables: { LOG_LEVEL: 'INFO', KEEP: 'me' } } });
+    const after = await client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'Analytics1234', Environment: { Variables: { LOG_LEVEL: 'DEBUG', EMPTY: '' } } }));
+    expect(after.Environment?.Variables).toEqual({ LOG_LEVEL: 'DEBUG', EMPTY: '' });
+    expect((await client.send(new GetFunctionConfigurationCommand({ FunctionName: functions[0]!.arn }))).Environment?.Variables).toEqual({ LOG_LEVEL: 'DEBUG', EMPTY: '' });
+    // only the environment is emulated: anything else is refused, naming it
+    await expect(client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'analytics', Timeout: 9 }))).rejects.toMatchObject({
+      name: 'InvalidParameterValueException',
+      message: expect.stringContaining('Timeout'),
+    });
+    await expect(client.send(new GetFunctionConfigurationCommand({ FunctionName: 'ghost' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   });
 
   it('answers an unknown function with ResourceNotFoundException naming it', async () => {
