@@ -39,14 +39,15 @@ export const MISS_ANALYSES: readonly MissAnalysis[] = [
     match: /^enqueueJobs/,
     text:
       'SendMessageBatch carries at most 10 entries, so the ceiling is 10× fewer requests; each larger request costs fauxqs more, and the ' +
-      'ratio swings between ≈ 3.5× and ≈ 6.5× run to run on this shared machine. enqueueJobs sends its chunks one after another; ' +
-      'sending chunks concurrently (a change to lambdas/shared/producers/enqueue-jobs.ts, not made here) would raise it.',
+      'ratio swings run to run on this shared machine. Since #9 enqueueJobs sends a round\'s requests concurrently (deliverInRounds, up to ' +
+      '10 in flight), which removes the round trips but not fauxqs\'s per-entry work on the one event loop it shares with the bench.',
   },
   {
     figure: '2',
     match: /^publishEvents vs PutRecord per event \(.*distinct keys\)/,
     text:
-      'Not fixed; close to the target on both engines (9.1–9.7× on kinesalite and 9.7–10.5× on kinesis-local over the last full runs). ' +
+      'Not fixed; close to the target on both engines, on either side of it from run to run (9.1–13.3× on kinesalite and 9.7–11.6× on ' +
+      'kinesis-local over the last full runs; the baseline\'s own rate moves most). ' +
       'A sample of 500 distinct-key events is already one PutRecords request against 500 PutRecord requests, so the round trips are at ' +
       'their minimum; what remains is per-record work that batching cannot remove: the emulator storing each record, and the producer\'s ' +
       'validation and serialization (which the naive baseline skips). Not profiled further in this pass.',
@@ -55,44 +56,37 @@ export const MISS_ANALYSES: readonly MissAnalysis[] = [
     figure: '3',
     match: /telemetry silenced: overhead/,
     text:
-      'Why: the framework includes Powertools idempotency\'s own CPU, even with its records in memory; the analytics rows\' notes ' +
-      'attribute it (the same factory with idempotency passed through). Without idempotency the framework (Powertools batch, our ' +
-      'stop-on-first-failure loop, BatchCounters, the silenced logger) is the "passed through" figure minus the bare loop, ≈ 9–11 µs. ' +
-      'Fixed since the previous run: idempotency no longer evaluates the JMESPath `id` per record (its profile had ≈ 34 % in ' +
-      '@aws-lambda-powertools/jmespath building a TreeInterpreter per search); lambdas/shared/idempotency.ts hands the envelope id to ' +
-      'makeIdempotent as argument 0 (dataIndexArgument), with the same hashed key, pinned by a test so existing records stay valid ' +
-      '(≈ 21 → ≈ 12 µs per call in an isolated loop). What remains of Powertools idempotency per record is the MD5 of the key, the ' +
-      'record objects, the in-memory cache bookkeeping and the stored result: not ours to trim without replacing the library, and small ' +
-      'beside the persistence it exists for: the dynalite rows cost milliseconds per record, two writes (a conditional PutItem, then an ' +
-      'UpdateItem with the result).',
+      'Why (worker): the framework includes Powertools idempotency\'s own CPU even with its records in memory (the MD5 of the key, the ' +
+      'record objects, the cache bookkeeping, the stored result) plus Powertools batch: not ours to trim without replacing the library, and ' +
+      'small beside the persistence it exists for (the dynalite rows: milliseconds per record, a conditional PutItem then an UpdateItem). ' +
+      'The analytics rows measure the deployed consumer, which keeps no records since #9 (lambdas/consumers.ts); their notes give what ' +
+      'the same consumer would pay with the manifest\'s dynamodb mode. Done earlier: the envelope id is handed to makeIdempotent as ' +
+      'argument 0 instead of a JMESPath per record (≈ 21 → ≈ 12 µs per call in an isolated loop).',
   },
   {
     figure: '4',
     match: /^events end to end \(/,
     text:
-      'Where the time goes (rows above, this run): the pipeline runs at the bound of one batch in flight per shard — shards × 100 ÷ the ' +
-      'invocation time of the slowest consumer (the "bound" row, which matches the measured rate) — and close to the CPU bound of this ' +
-      '2-core machine (the "CPU per event" row). Since idempotency, every consumer pays two DynamoDB writes per record, in order, so all ' +
-      'three now take seconds per 100-record batch (the bound row\'s invocation times; before idempotency analytics took ≈ 50 ms and the ' +
-      'two enqueuing consumers 1.5–2 s). Figure 3 measures those two writes at ≈ 3 ms per record against a dynalite in another, otherwise ' +
-      'idle process; here a record costs about ten times that, which we attribute (not profiled in this run) to queueing: dynalite runs on ' +
-      'the one event loop of the local cloud process with kinesalite, fauxqs, the pollers and the Firehose stand-in, the largest CPU share ' +
-      'in the CPU row. The rate moves with the machine\'s load from other work (27 events/s in the previous full run, at a higher load). ' +
-      'The raw baseline reads each event once with nothing else running; the pipeline reads it four times, runs three handlers and writes ' +
-      'six idempotency records per event, so ≥ 50 % of raw is out of reach by construction — the fair baseline row is the closer yardstick. ' +
-      'Fixed earlier in the local Lambda service (measured before idempotency, interleaved): batched log writes, an O(1) buffer count in the ' +
-      'Kinesis reader, GetRecords sized to the buffer\'s room, and an SQS batching window that no longer re-polls per message. Levers left ' +
-      'to their owners: running dynalite (and kinesalite) off the local cloud\'s event loop (a worker thread or child process, local/**), ' +
-      'and batching the enqueue per invocation (lambdas/shared/job-enqueuer.ts). On AWS the DynamoDB writes are a network round trip each ' +
-      '(single-digit ms), in the same order of magnitude as figure 3\'s dynalite rows.',
+      'Where the time goes (rows above, this run): since #9 the consumers keep no idempotency records, run a batch\'s keys concurrently ' +
+      'and send their jobs in SendMessageBatch requests, so an invocation of 100 records takes tens of milliseconds instead of seconds ' +
+      '(the "bound" row: one batch in flight per shard now allows thousands of events/s, no longer the limit). The pipeline now runs at ' +
+      'the CPU bound of this 2-core machine (the "CPU per event" row, ≈ 5 ms of CPU per event against ≈ 30 ms before #9). The largest ' +
+      'shares are the job worker, which does the two jobs each OrderPlaced causes with two idempotency writes each (SDK v3 request ' +
+      'building and signing in its process, dynalite in the local cloud process), and the local cloud process itself (kinesalite, fauxqs, ' +
+      'dynalite, the pollers and the Firehose stand-in on one event loop). The raw baseline reads each event once with nothing else ' +
+      'running; the pipeline reads it four times, runs three handlers and does two jobs per event, so ≥ 50 % of raw is out of reach by ' +
+      'construction; the fair baseline row is the closer yardstick. Next levers, owned by the local cloud\'s speed issue: emulators off the ' +
+      'local cloud\'s event loop (worker threads or child processes), less per-record work in the pollers and the function host (one log ' +
+      'line per record in every handler is the largest per-record item left), and fewer serialization round trips per invocation.',
   },
   {
     figure: '4',
     match: /^jobs end to end \(/,
     text:
       'The raw loop only drains a queue filled beforehand; the end-to-end clock starts before enqueueJobs, so it pays the enqueue plus a ' +
-      'receive, an invocation round trip to the worker\'s process and a DeleteMessageBatch per batch of 10 — and, since idempotency, two ' +
-      'dynalite writes per job (the worker runs a batch\'s 10 jobs concurrently, so they overlap; figure 3\'s worker rows). The fair ' +
-      'baseline row (enqueue + drain, same emulator) is the closer yardstick; before idempotency the pipeline reached ≈ 85–95 % of it.',
+      'receive, an invocation round trip to the worker\'s process and a DeleteMessageBatch per batch of 10, and two dynalite writes per ' +
+      'job (the worker\'s exactly-once records; it runs a batch\'s 10 jobs concurrently, so they overlap; figure 3\'s worker rows). The ' +
+      'fair baseline row (enqueue + drain, same emulator) is the closer yardstick; before idempotency the pipeline reached ≈ 85–95 % of it. ' +
+      'The worker is unchanged by #9 (it already ran its records concurrently and sends nothing); its speed is the local cloud\'s issue.',
   },
 ];
