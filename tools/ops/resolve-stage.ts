@@ -10,6 +10,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createKinesisClient, createS3Client, createSqsClient } from '../../lambdas/shared/aws-clients';
+import { processAlive } from '../../local/instance';
 import { messageOf, OpsError } from './errors';
 
 export const STAGES = ['dev', 'prod'] as const;
@@ -68,6 +69,12 @@ export async function resolveEnvironment(options: ResolveOptions = {}): Promise<
   const file = options.endpointsFile ?? defaultEndpointsFile(options.projectDir);
   if (!fs.existsSync(file)) {
     throw new OpsError(`no local cloud: ${file} not found (start it with \`npm start\`, or pass --stage dev|prod)`);
+  }
+  // A file left by a local cloud that was killed (SIGKILL is the one exit that cannot remove it): say so,
+  // instead of failing later with ECONNREFUSED.
+  const { pid } = (JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: unknown } | null) ?? {};
+  if (typeof pid === 'number' && !processAlive(pid)) {
+    throw new OpsError(`no local cloud is running: ${file} was left by pid ${pid}, which has exited (start it with \`npm start\`, or pass --stage dev|prod)`);
   }
   return readEndpointsFile(file);
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,6 +35,13 @@ describe('stage / endpoint resolution', () => {
       endpoints: { lambda: 'http://127.0.0.1:3' },
       functions: [{ name: 'notifications' }],
     });
+  });
+
+  it('says no local cloud is running when the endpoints file was left by a process that has exited (a SIGKILLed npm start)', async () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    fs.mkdirSync(path.join(tmp.dir, 'killed', '.local'), { recursive: true });
+    fs.writeFileSync(path.join(tmp.dir, 'killed', '.local', 'endpoints.json'), JSON.stringify({ pid: dead, region: 'us-east-1', endpoints: { sqs: 'http://127.0.0.1:1' } }));
+    await expect(resolveEnvironment({ projectDir: path.join(tmp.dir, 'killed') })).rejects.toThrow(new RegExp(`no local cloud is running: .* was left by pid ${dead}, which has exited`));
   });
 
   it('without a local cloud and without --stage, says how to get one', async () => {
