@@ -41,6 +41,20 @@ export function argsHash(args: Record<string, unknown>): string {
 
 export const defaultCheckpointFile = (hash: string, projectDir = process.cwd()): string => path.join(projectDir, '.local', `replay-${hash}.json`);
 
+/**
+ * The failures file kept beside a checkpoint (records that failed after their retries, one JSON line each);
+ * both are removed first when the operator asked for --restart. A dry run has neither.
+ */
+export function runFiles(checkpointFile: string | undefined, restart: boolean | undefined): { checkpointFile?: string; failuresFile?: string } {
+  if (checkpointFile === undefined) return {};
+  const failuresFile = checkpointFile.replace(/(\.json)?$/, '.failed.ndjson');
+  if (restart) {
+    fs.rmSync(checkpointFile, { force: true });
+    fs.rmSync(failuresFile, { force: true });
+  }
+  return { checkpointFile, failuresFile };
+}
+
 export function loadCheckpoint(file: string, hash: string): Checkpoint | undefined {
   if (!fs.existsSync(file)) return undefined;
   const cp = JSON.parse(fs.readFileSync(file, 'utf8')) as Checkpoint;

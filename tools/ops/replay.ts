@@ -22,7 +22,7 @@ import {
   type ArchiveIssue,
   type S3Sender,
 } from './archive-reader';
-import { argsHash, defaultCheckpointFile, loadCheckpoint, resumeGate, saveCheckpoint, WHOLE_OBJECT, type Checkpoint, type Position } from './checkpoint';
+import { argsHash, defaultCheckpointFile, loadCheckpoint, resumeGate, runFiles, saveCheckpoint, WHOLE_OBJECT, type Checkpoint, type Position } from './checkpoint';
 import { deliverToConsumer, kinesisRecordFor, type RecordOutcome } from './consumer-delivery';
 import type { ConsumerInvoker, ConsumerTarget } from './consumer-invoker';
 import { OpsError } from './errors';
@@ -145,12 +145,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     prefix,
     lateHours,
   });
-  const checkpointFile = dryRun ? undefined : (o.checkpointFile ?? defaultCheckpointFile(hash, o.projectDir));
-  const failuresFile = checkpointFile?.replace(/(\.json)?$/, '.failed.ndjson');
-  if (checkpointFile && o.restart) {
-    fs.rmSync(checkpointFile, { force: true });
-    fs.rmSync(failuresFile!, { force: true });
-  }
+  const { checkpointFile, failuresFile } = runFiles(dryRun ? undefined : (o.checkpointFile ?? defaultCheckpointFile(hash, o.projectDir)), o.restart);
   const previous = checkpointFile ? loadCheckpoint(checkpointFile, hash) : undefined;
   const replayId = previous?.replayId ?? randomUUID();
   const cp: Checkpoint | undefined = checkpointFile

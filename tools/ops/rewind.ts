@@ -36,7 +36,7 @@ import {
 import { CONSUMERS, filterPatternsFor, isConsumerName } from '../../lambdas/consumers';
 import { parseEvent } from '../../lambdas/shared/envelope';
 import { compileKinesisFilter } from '../../local/lambda/event-filter';
-import { argsHash, saveCheckpoint } from './checkpoint';
+import { argsHash, runFiles, saveCheckpoint } from './checkpoint';
 import { deliverToConsumer, kinesisRecordOf } from './consumer-delivery';
 import type { ConsumerInvoker, ConsumerTarget } from './consumer-invoker';
 import { messageOf, OpsError } from './errors';
@@ -189,12 +189,7 @@ export async function runRewind(o: RewindOptions): Promise<RewindSummary> {
     to: o.to?.toISOString() ?? null,
     types: [...(o.types ?? [])].sort(),
   });
-  const checkpointFile = dryRun ? undefined : (o.checkpointFile ?? defaultRewindCheckpointFile(hash, o.projectDir));
-  const failuresFile = checkpointFile?.replace(/(\.json)?$/, '.failed.ndjson');
-  if (checkpointFile && o.restart) {
-    fs.rmSync(checkpointFile, { force: true });
-    fs.rmSync(failuresFile!, { force: true });
-  }
+  const { checkpointFile, failuresFile } = runFiles(dryRun ? undefined : (o.checkpointFile ?? defaultRewindCheckpointFile(hash, o.projectDir)), o.restart);
   const previous = checkpointFile ? loadRewindCheckpoint(checkpointFile, hash) : undefined;
   const rewindId = previous?.rewindId ?? randomUUID();
   // --to is exclusive and arrival times are milliseconds: by default everything that arrived up to and including
