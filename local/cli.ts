@@ -19,6 +19,7 @@ interface CliOptions {
   portLambda: number;
   stateDir: string;
   allowUnsupported?: boolean;
+  keepArchive?: boolean;
   demo?: boolean;
   json?: boolean;
   deadline: number;
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
     .option('--port-lambda <port>', 'Lambda Invoke API port (used by replay --target consumer:<name> and redrive events)', intArg('--port-lambda'), DEFAULT_LAMBDA_API_PORT)
     .option('--state-dir <dir>', 'where the assembly and endpoints.json go', '.local')
     .option('--allow-unsupported', 'warn about unsupported resource types instead of failing')
+    .option('--keep-archive', 'keep the archive across restarts (a copy under <state-dir>/archive-copy, put back at start): restart with a new consumer and backfill it')
     .option('--demo', 'run the scripted demo (jobs, a poison job, events, a malformed event) and exit')
     .option('--json', 'with --demo: print the summary as JSON')
     .option('--deadline <seconds>', 'with --demo: give up after this long', positive, 120)
@@ -152,6 +154,7 @@ async function runInteractive(opts: CliOptions): Promise<number> {
       lambdaPort: opts.portLambda,
       stateDir: opts.stateDir,
       allowUnsupported: opts.allowUnsupported,
+      keepArchive: opts.keepArchive === true,
       quiet: opts.quiet,
       signal: aborter.signal,
       ...(opts.quiet

@@ -1,3 +1,5 @@
+import * as path from 'node:path';
+import * as fs from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
@@ -23,6 +25,11 @@ export interface FirehoseOptions {
   onError?: (err: unknown, deliveryStream: string) => void;
   /** every object written (tests, the demo summary) */
   onObject?: (object: { deliveryStream: string; bucket: string; key: string; records: number; error: boolean }) => void;
+  /**
+   * Also write every archive object here (<dir>/<bucket>/<key>), so that a restarted local cloud can put them
+   * back (`npm start -- --keep-archive`): the S3 emulator keeps objects in memory only.
+   */
+  readonly archiveCopyDir?: string;
 }
 
 export interface DeliveryStreamStats {
@@ -234,6 +241,11 @@ class DeliveryStream {
     for (let i = 0; i < attempts; i++) {
       try {
         await this.s3.send(new PutObjectCommand({ Bucket: ds.bucket.name, Key: key, Body: body }));
+        if (this.o.archiveCopyDir) {
+          const copy = path.join(this.o.archiveCopyDir, ds.bucket.name, key);
+          fs.mkdirSync(path.dirname(copy), { recursive: true });
+          fs.writeFileSync(copy, body);
+        }
         this.stats.objectsWritten++;
         this.stats.recordsArchived += batch.length;
         this.o.onObject?.({ deliveryStream: ds.name, bucket: ds.bucket.name, key, records: batch.length, error: false });

@@ -41,6 +41,44 @@ export interface LocalCloudOptions {
   onFatal?: (err: LocalCloudError) => void;
   /** aborts a start in progress (Ctrl-C during the synth): the synth is stopped, nothing is left running */
   signal?: AbortSignal;
+  /**
+   * Keep the archive across restarts: every object the Firehose stand-in writes is also copied under
+   * <stateDir>/archive-copy and put back into its bucket at the next start with this option. Without it the
+   * copy is deleted at start, so an old archive never reappears unasked. (The S3 emulator keeps objects in
+   * memory only; the stream and the queues start empty either way.)
+   */
+  keepArchive?: boolean;
+}
+
+/** Where --keep-archive keeps the archive's objects between runs. */
+export const archiveCopyDir = (stateDir: string): string => path.join(stateDir, 'archive-copy');
+
+/** Puts back the archive objects a previous run copied, into the buckets of this run's delivery streams; returns how many. */
+async function restoreArchive(copyDir: string, topology: LocalTopology): Promise<number> {
+  const buckets = new Set(topology.deliveryStreams.map((d) => d.bucket.name));
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(path.join(dir, e.name));
+      else if (e.isFile()) files.push(path.join(dir, e.name));
+    }
+  };
+  if (fs.existsSync(copyDir)) walk(copyDir);
+  const { s3Client } = (await import('./lambda/clients')) as typeof import('./lambda/clients');
+  const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+  const s3 = s3Client(topology.endpoints);
+  let restored = 0;
+  try {
+    for (const full of files) {
+      const [bucket, ...rest] = path.relative(copyDir, full).split(path.sep);
+      if (bucket === undefined || !buckets.has(bucket) || rest.length === 0) continue;
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: rest.join('/'), Body: fs.readFileSync(full) }));
+      restored++;
+    }
+  } finally {
+    s3.destroy();
+  }
+  return restored;
 }
 
 export interface EndpointsFile {
@@ -351,6 +389,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stateDir,
     });
     for (const w of provisioned.warnings) log(`warning: ${w}`);
+    const copyDir = archiveCopyDir(stateDir);
+    if (options.keepArchive) {
+      const restored = await restoreArchive(copyDir, provisioned.topology);
+      if (restored > 0) log(`restored ${restored} archive object(s) from ${path.relative(projectDir, copyDir) || copyDir} (--keep-archive)`);
+    } else {
+      fs.rmSync(copyDir, { recursive: true, force: true });
+    }
     if (options.startLambda !== false) {
       lambdaApi = await startLambdaApi({
         port: options.lambdaPort ?? (allFreePorts(options.ports) ? 0 : DEFAULT_LAMBDA_API_PORT),
@@ -388,6 +433,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         firehose = await startFirehose(provisioned.topology.deliveryStreams, {
           clock,
           endpoints: provisioned.topology.endpoints,
+          ...(options.keepArchive ? { archiveCopyDir: copyDir } : {}),
           onError: (err, ds) => logSink.write(`firehose:${ds}`, 'runtime', `ERROR ${err instanceof Error ? err.message : String(err)}`),
         });
       }

@@ -1,9 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createLocalClients } from '../../../local/emulators';
-import { startLocalCloud } from '../../../local/index';
+import { archiveCopyDir, startLocalCloud } from '../../../local/index';
 import type { InvocationReport } from '../../../local/types';
 import { fixture, tempDir, unknownTypeAssembly } from './helpers';
 
@@ -75,6 +77,55 @@ describe('startLocalCloud', () => {
     } finally {
       clients.destroy();
       await cloud.stop();
+      tmp.remove();
+    }
+  });
+});
+
+describe('--keep-archive', () => {
+  it('puts the archive back after a restart with keepArchive, and forgets it after a restart without', async () => {
+    const tmp = tempDir();
+    const start = (keepArchive: boolean) =>
+      startLocalCloud({ assemblyDir: fixture('two-stacks-weak'), stateDir: tmp.dir, ports: { sqs: 0, kinesis: 0 }, timeScale: 0.01, quiet: true, keepArchive });
+    const keys = async (cloud: Awaited<ReturnType<typeof start>>): Promise<string[]> => {
+      const clients = createLocalClients(cloud.topology.endpoints);
+      try {
+        const listed = await clients.s3.send(new ListObjectsV2Command({ Bucket: cloud.roles.archive!.name }));
+        return (listed.Contents ?? []).map((o) => o.Key!).sort();
+      } finally {
+        clients.destroy();
+      }
+    };
+    try {
+      // first run: one record reaches the archive, and a copy of its object lands under the state dir
+      let cloud = await start(true);
+      const clients = createLocalClients(cloud.topology.endpoints);
+      try {
+        await clients.kinesis.send(new PutRecordCommand({ StreamName: cloud.roles.events!.name, PartitionKey: 'k', Data: Buffer.from('{"kept":true}') }));
+        const deadline = Date.now() + 20_000;
+        while ((await keys(cloud)).length === 0 && Date.now() < deadline) {
+          await cloud.firehose!.flush();
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      } finally {
+        clients.destroy();
+      }
+      const written = await keys(cloud);
+      expect(written).toHaveLength(1);
+      await cloud.stop();
+      expect(fs.existsSync(path.join(archiveCopyDir(tmp.dir), cloud.roles.archive!.name, written[0]!))).toBe(true);
+
+      // restarted with keepArchive: the same object is back, although the S3 emulator started empty
+      cloud = await start(true);
+      expect(await keys(cloud)).toEqual(written);
+      await cloud.stop();
+
+      // restarted without it: the copy is deleted and the archive starts empty
+      cloud = await start(false);
+      expect(await keys(cloud)).toEqual([]);
+      await cloud.stop();
+      expect(fs.existsSync(archiveCopyDir(tmp.dir))).toBe(false);
+    } finally {
       tmp.remove();
     }
   });
