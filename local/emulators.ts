@@ -2,7 +2,6 @@
 // dynalite (DynamoDB, for the idempotency records).
 import * as net from 'node:net';
 import * as http from 'node:http';
-import * as http2 from 'node:http2';
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -11,6 +10,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { LocalCloudError } from './assembly';
+import { http1AndHttp2 } from './http2-front';
 
 export type KinesisEngine = 'kinesalite' | 'kinesis-local';
 export const KINESIS_ENGINES: readonly KinesisEngine[] = ['kinesalite', 'kinesis-local'];
@@ -171,27 +171,6 @@ export async function startFauxqsServer(port: number, onFatal: OnFatal): Promise
   };
 }
 
-/** The first bytes of every HTTP/2 connection without TLS ("prior knowledge", RFC 9113 §3.3). */
-const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
-
-/** Headers HTTP/1.1 servers set that HTTP/2 forbids (RFC 9113 §8.2.2); Node's compat layer throws on them. */
-const HTTP1_ONLY_HEADERS = /^(connection|keep-alive|proxy-connection|transfer-encoding|upgrade)$/i;
-
-/**
- * An HTTP/2 (h2c) front for an HTTP/1.1 emulator: every request of an HTTP/2 connection goes to the same
- * request handler through Node's compatibility API. The AWS SDK v3 Kinesis client speaks HTTP/2 by default
- * and kinesalite only HTTP/1.1, so a plain `new KinesisClient()` pointed at it failed with a protocol error.
- */
-function http2Front(server: http.Server): http2.Http2Server {
-  const front = http2.createServer();
-  front.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
-    const setHeader = res.setHeader.bind(res);
-    res.setHeader = (name: string, value: number | string | readonly string[]) => (HTTP1_ONLY_HEADERS.test(name) ? res : setHeader(name, value));
-    server.emit('request', req, res);
-  });
-  return front;
-}
-
 /**
  * Serves an in-process emulator's http.Server on 127.0.0.1: a clear error for a port in use, later errors to
  * `onFatal`, and a stop that closes open connections (after letting running requests finish, bounded: dynalite
@@ -206,30 +185,10 @@ async function serveOnLoopback(
   onFatal: OnFatal,
   options: { http2?: boolean } = {},
 ): Promise<ServerHandle> {
-  const h2 = options.http2 ? http2Front(server) : undefined;
+  const dual = options.http2 ? http1AndHttp2(server) : undefined;
+  const h2 = dual?.h2;
   // the listening server: the emulator's own, or a plain TCP server that hands each connection to the right one
-  const listener: net.Server = h2
-    ? net.createServer((socket) => {
-        let head = Buffer.alloc(0);
-        const onData = (chunk: Buffer): void => {
-          head = Buffer.concat([head, chunk]);
-          const n = Math.min(head.length, HTTP2_PREFACE.length);
-          const isH2 = head.subarray(0, n).equals(HTTP2_PREFACE.subarray(0, n));
-          if (isH2 && n < HTTP2_PREFACE.length) return; // a partial preface: wait for more
-          socket.removeListener('data', onData);
-          socket.pause();
-          socket.unshift(head);
-          if (isH2) {
-            h2.emit('connection', socket); // the session reads what is buffered, then the socket itself
-          } else {
-            server.emit('connection', socket);
-            socket.resume();
-          }
-        };
-        socket.on('data', onData);
-        socket.on('error', () => undefined); // a client that goes away before its first byte
-      })
-    : server;
+  const listener: net.Server = dual?.listener ?? server;
   await new Promise<void>((resolve, reject) => {
     listener.once('error', (err) => {
       if (isAddrInUse(err)) reject(new PortInUseError(port, PORT_FLAGS[what].what, PORT_FLAGS[what].flag));

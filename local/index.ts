@@ -1,15 +1,18 @@
 // Programmatic entry point of the local cloud: synth → load cdk.out → emulators → provision → Lambda service.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
+import { archiveCopyDir, restoreArchive } from './archive-copy';
 import { startLambdaApi, type LambdaApi } from './lambda-api';
 import { LocalCloudError, loadAssembly, type CloudAssembly } from './assembly';
 import { DEFAULT_KINESIS_ENGINE, DEFAULT_PORTS, LOCAL_CREDENTIALS, assertPortsFree, startEmulators, type EmulatorPorts, type KinesisEngine, type RunningEmulators } from './emulators';
 import { acquireInstanceLock, endpointsFilePath, removeOwnEndpointsFile, removeStaleEndpointsFile } from './instance';
 import { analyzeAssembly, provision, type ProvisionResult, type TopologyRoles } from './provision';
+import { synthesize, throwIfAborted } from './synth';
 import type { Clock, InvocationReport, LambdaServiceStats, LocalTopology } from './types';
 
 export { LocalCloudError } from './assembly';
+export { archiveCopyDir } from './archive-copy';
+export { StartAbortedError, synthesize } from './synth';
 
 export interface LocalCloudOptions {
   /** run this cloud assembly instead of synthesizing the project (implies synth: false) */
@@ -48,37 +51,6 @@ export interface LocalCloudOptions {
    * memory only; the stream and the queues start empty either way.)
    */
   keepArchive?: boolean;
-}
-
-/** Where --keep-archive keeps the archive's objects between runs. */
-export const archiveCopyDir = (stateDir: string): string => path.join(stateDir, 'archive-copy');
-
-/** Puts back the archive objects a previous run copied, into the buckets of this run's delivery streams; returns how many. */
-async function restoreArchive(copyDir: string, topology: LocalTopology): Promise<number> {
-  const buckets = new Set(topology.deliveryStreams.map((d) => d.bucket.name));
-  const files: string[] = [];
-  const walk = (dir: string): void => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(path.join(dir, e.name));
-      else if (e.isFile()) files.push(path.join(dir, e.name));
-    }
-  };
-  if (fs.existsSync(copyDir)) walk(copyDir);
-  const { s3Client } = (await import('./lambda/clients')) as typeof import('./lambda/clients');
-  const { PutObjectCommand } = await import('@aws-sdk/client-s3');
-  const s3 = s3Client(topology.endpoints);
-  let restored = 0;
-  try {
-    for (const full of files) {
-      const [bucket, ...rest] = path.relative(copyDir, full).split(path.sep);
-      if (bucket === undefined || !buckets.has(bucket) || rest.length === 0) continue;
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: rest.join('/'), Body: fs.readFileSync(full) }));
-      restored++;
-    }
-  } finally {
-    s3.destroy();
-  }
-  return restored;
 }
 
 export interface EndpointsFile {
@@ -137,64 +109,6 @@ export interface LocalCloud {
 }
 
 const EMPTY_STATS: LambdaServiceStats = { functions: {}, consumerLag: {}, onFailureRecords: {} };
-
-/** The start was interrupted (Ctrl-C during start-up): not a failure of the template or the emulators. */
-export class StartAbortedError extends LocalCloudError {
-  constructor() {
-    super('interrupted during start-up');
-    this.name = 'StartAbortedError';
-  }
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new StartAbortedError();
-}
-
-/** Runs `cdk synth` of the project's app into outDir; a failure is an error carrying the CLI's output. */
-export async function synthesize(projectDir: string, outDir: string, signal?: AbortSignal): Promise<void> {
-  if (!fs.existsSync(path.join(projectDir, 'cdk.json'))) throw new LocalCloudError(`cdk synth: no cdk.json in ${projectDir} (use --assembly <cdk.out> to run a synthesized app)`);
-  let cdkBin: string;
-  try {
-    // the project's own CLI first, else the one installed beside the local cloud
-    cdkBin = require.resolve('aws-cdk/bin/cdk', { paths: [projectDir, __dirname] });
-  } catch {
-    throw new LocalCloudError('cdk synth: the aws-cdk CLI is not installed (npm install)');
-  }
-  const args = [cdkBin, 'synth', '--quiet', '--no-notices', '-o', outDir];
-  const output: string[] = [];
-  const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      cwd: projectDir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // offline: no version check, no telemetry
-      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true' },
-      // its own process group, so an abort stops the app it runs (npx tsx bin/app.ts, esbuild) with it
-      detached: process.platform !== 'win32',
-    });
-    child.stdout.on('data', (d: Buffer) => output.push(d.toString()));
-    child.stderr.on('data', (d: Buffer) => output.push(d.toString()));
-    child.on('error', reject);
-    const abort = (): void => {
-      try {
-        if (process.platform !== 'win32' && child.pid) process.kill(-child.pid, 'SIGTERM');
-        else child.kill('SIGTERM');
-      } catch {
-        // already gone
-      }
-    };
-    signal?.addEventListener('abort', abort, { once: true });
-    child.on('exit', (c, sig) => {
-      signal?.removeEventListener('abort', abort);
-      resolve(c ?? (sig ? 128 : 1));
-    });
-  });
-  throwIfAborted(signal);
-  if (code !== 0) {
-    const text = output.join('').trim();
-    const lastLine = text.split('\n').filter((l) => l.trim()).pop() ?? '';
-    throw new LocalCloudError(`cdk synth failed (exit ${code}): ${lastLine.trim().slice(0, 200)}`, text.split('\n').slice(-40).join('\n'));
-  }
-}
 
 function endpointsFile(result: ProvisionResult, emulators: RunningEmulators, timeScale: number, lambdaApi?: string): EndpointsFile {
   const { topology, roles } = result;
