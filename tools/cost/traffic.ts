@@ -14,6 +14,7 @@
 import type { KinesisConsumerSettings } from './assembly';
 import { CONSUMERS, isConsumerName } from '../../lambdas/consumers';
 import { eventTypes } from '../../lambdas/shared/registry';
+import { compileKinesisFilter } from '../../local/lambda/event-filter';
 
 /** Share of each event type among the events put on the stream (the values sum to 1). */
 export type EventMix = Readonly<Record<string, number>>;
@@ -49,59 +50,32 @@ export function normaliseMix(mix: Readonly<Record<string, number>>): EventMix {
 }
 
 type Tri = boolean | 'unknown';
-const and = (xs: Tri[]): Tri => (xs.includes(false) ? false : xs.includes('unknown') ? 'unknown' : true);
 const or = (xs: Tri[]): Tri => (xs.includes(true) ? true : xs.includes('unknown') ? 'unknown' : false);
 
-/** One EventBridge value matcher against a string value (undefined = the field is absent). */
-function matchValue(m: unknown, v: string | undefined): Tri {
-  if (m === null || typeof m !== 'object') return v !== undefined && m === v;
-  const [op, arg, ...rest] = Object.entries(m as Record<string, unknown>).flat();
-  if (rest.length) return 'unknown';
-  switch (op) {
-    case 'exists':
-      return typeof arg === 'boolean' ? (v !== undefined) === arg : 'unknown';
-    case 'prefix':
-      return typeof arg === 'string' ? v !== undefined && v.startsWith(arg) : 'unknown';
-    case 'suffix':
-      return typeof arg === 'string' ? v !== undefined && v.endsWith(arg) : 'unknown';
-    case 'equals-ignore-case':
-      return typeof arg === 'string' ? v !== undefined && v.toLowerCase() === arg.toLowerCase() : 'unknown';
-    case 'numeric':
-      return false; // a type is a string: a numeric matcher never matches it
-    case 'anything-but': {
-      if (v === undefined) return false; // like every matcher but exists:false, it needs the field
-      const list = Array.isArray(arg) ? arg : [arg];
-      if (list.every((x) => typeof x === 'string' || typeof x === 'number')) return !list.includes(v);
-      if (list.length === 1 && arg !== null && typeof arg === 'object' && !Array.isArray(arg)) {
-        const inner = matchValue(arg, v);
-        return inner === 'unknown' ? 'unknown' : !inner;
-      }
-      return 'unknown';
-    }
-    default:
-      return 'unknown';
-  }
-}
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** A pattern (an object of fields) against a record whose only known field is data.type. */
-function matchPattern(pattern: unknown, type: string, path: string[] = []): Tri {
-  if (pattern === null || typeof pattern !== 'object' || Array.isArray(pattern)) return 'unknown';
-  const results = Object.entries(pattern as Record<string, unknown>).map(([key, value]): Tri => {
-    const at = [...path, key];
-    if (Array.isArray(value)) {
-      if (at.join('.') !== 'data.type') return 'unknown';
-      return or(value.map((m) => matchValue(m, type)));
-    }
-    if (value !== null && typeof value === 'object') return at.length < 2 ? matchPattern(value, type, at) : 'unknown';
-    return 'unknown';
-  });
-  return and(results);
-}
+/** Whether a pattern tests data.type and nothing else: the one field a mix of event types can answer. */
+const testsOnlyType = (p: unknown): boolean =>
+  isObject(p) && Object.keys(p).length === 1 && isObject(p['data']) && Object.keys(p['data']).length === 1 && Array.isArray(p['data']['type']);
 
-/** Whether a record of `type` passes a mapping's filter patterns (ORed); no patterns = everything passes. */
+/**
+ * Whether a record of `type` passes a mapping's filter patterns (ORed; none = everything passes), by the
+ * matcher the local cloud's pollers use (local/lambda/event-filter.ts); 'unknown' for a pattern that tests
+ * another field or an operator that matcher does not know.
+ */
 export function filterPasses(patterns: readonly unknown[] | undefined, type: string): Tri {
   if (!patterns || patterns.length === 0) return true;
-  return or(patterns.map((p) => matchPattern(p, type)));
+  const data = Buffer.from(JSON.stringify({ type }));
+  return or(
+    patterns.map((p): Tri => {
+      if (!testsOnlyType(p)) return 'unknown';
+      try {
+        return compileKinesisFilter({ Filters: [{ Pattern: JSON.stringify(p) }] })!(data);
+      } catch {
+        return 'unknown';
+      }
+    }),
+  );
 }
 
 export interface ConsumerTraffic {
