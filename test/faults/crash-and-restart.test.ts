@@ -46,26 +46,54 @@ describe(`crash and restart scenarios (${SCALE.variant})`, () => {
         const killer = async (target: string): Promise<void> => {
           const host = fc.lambda.hosts.get(target);
           if (!host) throw new Error(`no function host ${target}`);
-          while (!stop && remaining.get(target)! > 0) {
-            const pid = host.busyPids()[0];
-            if (pid === undefined) {
-              await sleep(1);
-              continue;
+          // A consumer's batch takes milliseconds since the batch-aware loop, too short to be caught busy by
+          // polling alone: when none is busy, idle runtimes are frozen (SIGSTOP), so the next batch the service
+          // hands one stays in flight until it is killed. Frozen runtimes not killed are thawed at the end.
+          const frozen = new Set<number>();
+          const thaw = (): void => {
+            for (const p of frozen) {
+              try {
+                process.kill(p, 'SIGCONT');
+              } catch {
+                // already gone
+              }
             }
-            const before = fc.tally(target).outcomes.crash;
-            try {
-              process.kill(pid, 'SIGKILL');
-            } catch {
-              continue; // exited on its own in between
+            frozen.clear();
+          };
+          try {
+            while (!stop && remaining.get(target)! > 0) {
+              const pid = host.busyPids()[0];
+              if (pid === undefined) {
+                for (const p of host.pids()) {
+                  if (frozen.has(p)) continue;
+                  try {
+                    process.kill(p, 'SIGSTOP');
+                    frozen.add(p);
+                  } catch {
+                    // exited in between
+                  }
+                }
+                await sleep(1);
+                continue;
+              }
+              frozen.delete(pid);
+              const before = fc.tally(target).outcomes.crash;
+              try {
+                process.kill(pid, 'SIGKILL');
+              } catch {
+                continue; // exited on its own in between
+              }
+              // it counts only if the service reports the invocation as crashed (the runtime was mid-batch)
+              const deadline = Date.now() + 3000;
+              while (Date.now() < deadline && fc.tally(target).outcomes.crash === before) await sleep(5);
+              const crashed = fc.tally(target).outcomes.crash > before;
+              if (crashed) {
+                remaining.set(target, remaining.get(target)! - 1);
+                killed.push(target);
+              }
             }
-            // it counts only if the service reports the invocation as crashed (the runtime was mid-batch)
-            const deadline = Date.now() + 3000;
-            while (Date.now() < deadline && fc.tally(target).outcomes.crash === before) await sleep(5);
-            const crashed = fc.tally(target).outcomes.crash > before;
-            if (crashed) {
-              remaining.set(target, remaining.get(target)! - 1);
-              killed.push(target);
-            }
+          } finally {
+            thaw();
           }
         };
         const killers = Promise.all(targets.map(killer));
