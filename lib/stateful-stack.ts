@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { ArchiveQuery } from './archive-query';
 import { Buckets } from './buckets';
 import { EventStream } from './event-stream';
 import { IdempotencyTable } from './idempotency-table';
@@ -16,6 +17,7 @@ export class StatefulStack extends Stack {
   readonly jobQueue: JobQueue;
   readonly eventStream: EventStream;
   readonly idempotencyTable: IdempotencyTable;
+  readonly archiveQuery: ArchiveQuery;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     const { config } = props;
@@ -38,6 +40,13 @@ export class StatefulStack extends Stack {
       removalPolicy: config.removalPolicy,
       deletionProtection: config.idempotencyTableDeletionProtection,
     });
+    this.archiveQuery = new ArchiveQuery(this, 'ArchiveQuery', {
+      archiveBucket: this.buckets.archiveBucket,
+      databaseName: `queue_and_stream_${config.stage}`,
+      removalPolicy: config.removalPolicy,
+      autoDeleteObjects: config.autoDeleteObjects,
+      ...(this.buckets.accessLogBucket ? { accessLogBucket: this.buckets.accessLogBucket } : {}),
+    });
 
     // Output names are a contract: the replay and redrive tools read them on AWS.
     const outputs: Record<string, [string, string]> = {
@@ -49,6 +58,12 @@ export class StatefulStack extends Stack {
       ArchiveBucketName: [this.buckets.archiveBucket.bucketName, 'Bucket with the GZIP NDJSON event archive (replay source)'],
       FailureBucketName: [this.buckets.failureBucket.bucketName, 'Bucket with batches the consumers discarded (redrive source)'],
       IdempotencyTableName: [this.idempotencyTable.table.tableName, 'DynamoDB table of the envelope ids each function has processed'],
+      // npm run query --stage (tools/query) reads these; attach ArchiveQueryPolicyArn to whoever runs it
+      ArchiveDatabaseName: [this.archiveQuery.databaseName, 'Glue database of the queryable event archive'],
+      ArchiveTableName: [this.archiveQuery.tableName, 'Glue table over the archive (the envelope fields as columns)'],
+      ArchiveQueryWorkGroup: [this.archiveQuery.workGroupName, 'Athena workgroup for archive queries (enforced settings, scan limit)'],
+      QueryResultsBucketName: [this.archiveQuery.resultsBucket.bucketName, 'Bucket with Athena query results (expire after a week)'],
+      ArchiveQueryPolicyArn: [this.archiveQuery.queryPolicy.managedPolicyArn, 'Managed policy granting exactly what npm run query --stage uses'],
     };
     for (const [name, [value, description]] of Object.entries(outputs)) {
       new CfnOutput(this, name, { value, description });

@@ -60,6 +60,11 @@ const NO_LOCAL_EFFECT_TYPES = new Set([
   'AWS::CloudFormation::CustomResource',
   'AWS::CloudFormation::WaitConditionHandle',
   'AWS::SSM::Parameter',
+  // the archive's query catalog (lib/archive-query.ts): locally `npm run query` reads the archive with DuckDB
+  'AWS::Glue::Database',
+  'AWS::Glue::Table',
+  'AWS::Athena::WorkGroup',
+  'AWS::Athena::NamedQuery',
 ]);
 const NO_LOCAL_EFFECT_PREFIXES = ['AWS::IAM::', 'AWS::KMS::', 'AWS::Logs::', 'AWS::CloudWatch::', 'Custom::'];
 

@@ -6,6 +6,7 @@ import { Duration, Size } from 'aws-cdk-lib';
 import { CONSUMERS, filterPatternsFor } from '../lambdas/consumers';
 import { eventTypes } from '../lambdas/shared/registry';
 import { ALARM_CATALOGUE, type AlarmEntry, type AlarmKey } from '../lib/alarm-catalogue';
+import { ARCHIVE_QUERY_DEFAULTS } from '../lib/archive-query-defaults';
 import { BUCKETS_DEFAULTS } from '../lib/buckets-defaults';
 import type { Documented } from '../lib/documented';
 import { EVENT_ARCHIVE_DEFAULTS } from '../lib/event-archive-defaults';
@@ -22,6 +23,7 @@ export const ALL_DEFAULTS: ReadonlyArray<readonly [string, Readonly<Record<strin
   ['JobQueue', JOB_QUEUE_DEFAULTS],
   ['EventStream', EVENT_STREAM_DEFAULTS],
   ['EventArchive', EVENT_ARCHIVE_DEFAULTS],
+  ['ArchiveQuery', ARCHIVE_QUERY_DEFAULTS],
   ['Buckets', BUCKETS_DEFAULTS],
   ['IdempotencyTable', IDEMPOTENCY_TABLE_DEFAULTS],
   ['HouseFunction', HOUSE_FUNCTION_DEFAULTS],

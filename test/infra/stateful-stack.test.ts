@@ -96,10 +96,10 @@ describe('buckets', () => {
   const failure = logicalId(devT, 'AWS::S3::Bucket', 'BucketsFailureBucket');
   const accessLogs = logicalId(prodT, 'AWS::S3::Bucket', 'BucketsAccessLogBucket');
 
-  it('encrypts every bucket with SSE-S3 and blocks all public access (dev: archive + failures; prod: + access logs)', () => {
+  it('encrypts every bucket with SSE-S3 and blocks all public access (dev: archive + failures + query results; prod: + access logs)', () => {
     for (const [t, count] of [
-      [devT, 2],
-      [prodT, 3],
+      [devT, 3],
+      [prodT, 4],
     ] as const) {
       t.resourceCountIs('AWS::S3::Bucket', count);
       t.resourcePropertiesCountIs(
@@ -233,7 +233,7 @@ describe('stage policies', () => {
         expect(resource.UpdateReplacePolicy, type).toBe('Delete');
       }
     }
-    devT.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
+    devT.resourceCountIs('Custom::S3AutoDeleteObjects', 3);
   });
 
   it('prod: retains stateful resources and never auto-deletes objects', () => {
@@ -287,7 +287,7 @@ describe('logical IDs of stateful resources never change (a change replaces the 
   const pinned = {
     'AWS::SQS::Queue': [QUEUE, DLQ],
     'AWS::Kinesis::Stream': ['EventStreamA212D9D0'],
-    'AWS::S3::Bucket': ['BucketsArchiveBucket41F1D4A2', 'BucketsFailureBucketA8BDB0CA'],
+    'AWS::S3::Bucket': ['BucketsArchiveBucket41F1D4A2', 'BucketsFailureBucketA8BDB0CA', 'ArchiveQueryResultsBucket3C2B5D4D'],
     'AWS::DynamoDB::Table': [IDEMPOTENCY_TABLE],
   };
   // the access-log bucket exists only where server access logs are on (prod)

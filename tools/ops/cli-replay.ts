@@ -10,6 +10,9 @@ import { OpsError } from './errors';
 import { createProgress } from './progress';
 import { TokenBucket } from './rate-limiter';
 import { parseTarget, runReplay, type ReplaySummary } from './replay';
+import { idsOfResult, readIdsFile } from '../query/ids';
+import { loadNamedQuery } from '../query/named-queries';
+import { runQuery } from '../query/run-query';
 
 interface ReplayFlags extends CommonFlags {
   from: string;
@@ -25,6 +28,9 @@ interface ReplayFlags extends CommonFlags {
   maxRetries?: number;
   lateHours: number;
   prefix: string;
+  query?: string;
+  idsFrom?: string;
+  key?: string;
 }
 
 const program = addCommonOptions(
@@ -42,7 +48,10 @@ const program = addCommonOptions(
     .option('--batch-size <n>', 'consumer target: records per invocation (default: the mapping\'s batch size)', positiveInt('--batch-size'))
     .option('--max-retries <n>', 'consumer target: retries of a failed batch tail before giving up on it (default 3)', nonNegativeInt('--max-retries'))
     .option('--late-hours <n>', 'extra archive hours listed after --to for events that arrived late', nonNegativeInt('--late-hours'), 1)
-    .option('--prefix <prefix>', 'archive key prefix', 'events/'),
+    .option('--prefix <prefix>', 'archive key prefix', 'events/')
+    .option('--query <name>', 'replay the events a named query finds (queries/<name>.sql, run over the same range: its id column)')
+    .option('--key <key>', 'with --query: its :key parameter (--type and --id also fill :type and :id)')
+    .option('--ids-from <file>', 'replay these envelope ids: one per line, or the --json / --csv output of npm run query (- = stdin)'),
 )
   .addHelpText(
     'after',
@@ -52,6 +61,11 @@ Examples:
   npm run replay -- --from 2026-05-01T00:00:00Z --to 2026-05-02T00:00:00Z --target stream --rate 500
   npm run replay -- --from 2026-04-01T00:00:00Z --to 2026-05-01T00:00:00Z --target consumer:analytics --type OrderPlaced
   npm run replay -- --stage prod --from ... --to ... --target consumer:payments   # deployed stage
+  npm run replay -- --query events-of-key --key order-123 --from ... --to ... --target consumer:analytics
+  npm run replay -- --ids-from ids.txt --from ... --to ... --target stream
+
+With --query or --ids-from each selected id is replayed once per original: archived copies that carry a replay
+marker (an earlier --target stream replay) are skipped.
 
 Exit status: 0 when nothing failed (corrupt archive lines are reported and skipped), 1 when a record failed or the
 run was interrupted (rerun the same command to resume from the checkpoint), 2 for bad arguments.`,
@@ -62,6 +76,12 @@ run was interrupted (rerun the same command to resume from the checkpoint), 2 fo
       const to = parseIsoTime(flags.to, '--to');
       const target = flags.target === undefined ? undefined : parseTarget(flags.target);
       if (!target && !flags.dryRun) throw new OpsError('--target is required (stream or consumer:<name>), or pass --dry-run', 2);
+      const selected = await selectIds(flags, from, to);
+      if (selected?.length === 0) {
+        process.stdout.write(`${flags.query ? `query ${flags.query}` : flags.idsFrom} selected no events: nothing to replay\n`);
+        return 0;
+      }
+      const ids = selected ?? flags.id;
       const { env, clients } = await openEnvironment(flags);
       const abort = new AbortController();
       let interrupts = 0;
@@ -81,7 +101,8 @@ run was interrupted (rerun the same command to resume from the checkpoint), 2 fo
           to,
           ...(target ? { target } : {}),
           ...(flags.type ? { types: flags.type } : {}),
-          ...(flags.id ? { ids: flags.id } : {}),
+          ...(ids ? { ids } : {}),
+          ...(selected ? { originalsOnly: true } : {}),
           dryRun: flags.dryRun ?? false,
           ...(flags.rate ? { limiter: new TokenBucket(flags.rate) } : {}),
           ...(flags.checkpoint ? { checkpointFile: flags.checkpoint } : {}),
@@ -102,6 +123,36 @@ run was interrupted (rerun the same command to resume from the checkpoint), 2 fo
       }
     }),
   );
+
+/** --query / --ids-from: the envelope ids to replay (undefined: neither was given). */
+async function selectIds(flags: ReplayFlags, from: Date, to: Date): Promise<string[] | undefined> {
+  if (flags.query !== undefined && flags.idsFrom !== undefined) throw new OpsError('choose one of --query and --ids-from', 2);
+  if (flags.key !== undefined && flags.query === undefined) throw new OpsError('--key is a parameter of --query', 2);
+  if (flags.idsFrom !== undefined) return readIdsFile(flags.idsFrom);
+  if (flags.query === undefined) return undefined;
+  const named = loadNamedQuery(flags.query);
+  const single = (values: string[] | undefined, flag: string): string | undefined => {
+    if (values && values.length > 1) throw new OpsError(`${flag} takes one value for :${flag.slice(2)} of ${named.name}`, 2);
+    return values?.[0];
+  };
+  const type = named.params.includes('type') ? single(flags.type, '--type') : undefined;
+  const id = named.params.includes('id') ? single(flags.id, '--id') : undefined;
+  const outcome = await runQuery({
+    name: named.name,
+    from,
+    to,
+    params: { ...(flags.key !== undefined ? { key: flags.key } : {}), ...(type !== undefined ? { type } : {}), ...(id !== undefined ? { id } : {}) },
+    lateHours: flags.lateHours,
+    prefix: flags.prefix,
+    ...(flags.local ? { local: true } : {}),
+    ...(flags.stage !== undefined ? { stage: flags.stage } : {}),
+  });
+  const ids = idsOfResult(outcome.result, named.name);
+  if (!flags.quiet && !flags.json) {
+    process.stderr.write(`query ${named.name} (${outcome.result.engine} on ${outcome.environment}): ${outcome.result.rows.length} rows, ${ids.length} envelope ids\n`);
+  }
+  return ids;
+}
 
 function printSummary(s: ReplaySummary): void {
   const out: string[] = [];

@@ -53,6 +53,11 @@ export interface ReplayOptions {
   readonly to: Date;
   readonly types?: readonly string[];
   readonly ids?: readonly string[];
+  /**
+   * skip archived copies that carry a replay marker (copies an earlier `--target stream` replay put in the archive),
+   * so each selected id goes out once per original: set when the ids come from a query or a file (--query, --ids-from)
+   */
+  readonly originalsOnly?: boolean;
   /** required unless dryRun */
   readonly target?: ReplayTarget;
   readonly dryRun?: boolean;
@@ -142,6 +147,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     to: o.to.toISOString(),
     types: [...(o.types ?? [])].sort(),
     ids: [...(o.ids ?? [])].sort(),
+    ...(o.originalsOnly ? { originalsOnly: true } : {}),
     prefix,
     lateHours,
   });
@@ -307,7 +313,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
         continue;
       }
       summary.read++;
-      if (!matches(event.envelope)) {
+      if (!matches(event.envelope) || (o.originalsOnly && event.envelope.replay !== undefined)) {
         summary.filteredOut++;
         continue;
       }
