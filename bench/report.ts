@@ -1,5 +1,6 @@
 /** Renders bench/results.json as BENCHMARKS.md: method first, then the table, then each figure's method. Pure. */
 import { MISS_ANALYSES, type MissAnalysis } from './analysis';
+import { renderSavedProfiles, type SavedProfile } from './lib/cpu-profile';
 import type { BenchResults, FigureResult, Row } from './lib/types';
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -24,7 +25,7 @@ function rowLine(figure: FigureResult, row: Row): string {
   return `| ${figure.id} | ${cell(row.name)} | ${cell(value)} | ${cell(baseline)} | ${ratio} | ${cell(row.target?.text ?? '—')} | ${verdict(row)} | ${n} | ${cell(row.note ?? '')} |`;
 }
 
-export function renderReport(results: BenchResults, analyses: readonly MissAnalysis[] = MISS_ANALYSES): string {
+export function renderReport(results: BenchResults, analyses: readonly MissAnalysis[] = MISS_ANALYSES, profiles: readonly SavedProfile[] = []): string {
   const m = results.machine;
   const lines: string[] = [
     '# Benchmarks',
@@ -63,6 +64,7 @@ export function renderReport(results: BenchResults, analyses: readonly MissAnaly
     else if (analysis) lines.push(`  ${analysis.text}`);
     if (analysis) explained.add(analysis);
   }
+  if (profiles.length > 0) lines.push('', ...renderSavedProfiles(profiles));
   lines.push('', '## Figures', '');
   for (const figure of results.figures) {
     lines.push(`### ${figure.id}. ${figure.title}`, '');

@@ -1,8 +1,10 @@
 // Starts the npm emulators on loopback: fauxqs (SQS + S3), a Kinesis engine (kinesalite or kinesis-local) and
 // dynalite (DynamoDB, for the idempotency records).
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
@@ -11,6 +13,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { LocalCloudError } from './assembly';
 import { http1AndHttp2 } from './http2-front';
+import { startEmulatorProcess } from './emulator-process';
 
 export type KinesisEngine = 'kinesalite' | 'kinesis-local';
 export const KINESIS_ENGINES: readonly KinesisEngine[] = ['kinesalite', 'kinesis-local'];
@@ -66,6 +69,21 @@ export interface EmulatorOptions {
   onFatal?: (err: LocalCloudError) => void;
   /** working directory for a child-process emulator */
   workDir?: string;
+  /**
+   * Keep the emulators' state on disk under this directory (queues and messages, streams and records, buckets
+   * and objects, tables and items) so a restart with the same directory finds it again; undefined: in memory.
+   */
+  persistDir?: string;
+}
+
+/** Where each emulator keeps its state under a persist directory. */
+export function persistPaths(persistDir: string): { fauxqs: string; kinesalite: string; kinesisLocal: string; dynalite: string } {
+  return {
+    fauxqs: path.join(persistDir, 'fauxqs'),
+    kinesalite: path.join(persistDir, 'kinesalite'),
+    kinesisLocal: path.join(persistDir, 'kinesis-local'),
+    dynalite: path.join(persistDir, 'dynalite'),
+  };
 }
 
 export interface RunningEmulators {
@@ -74,6 +92,8 @@ export interface RunningEmulators {
   kinesis: KinesisCapabilities;
   /** child process ids, for tests that check for orphans */
   childPids: number[];
+  /** the directory their state is kept in (undefined: in memory, lost at stop) */
+  persistDir?: string;
   stop(): Promise<void>;
 }
 
@@ -146,10 +166,70 @@ export interface ServerHandle {
 /** Reports an emulator failing after start-up (the local cloud stops with it; tests and the bench log it). */
 export type OnFatal = (error: LocalCloudError) => void;
 
-export async function startFauxqsServer(port: number, onFatal: OnFatal): Promise<ServerHandle> {
+/** fauxqs 2.x needs Node ≥ 22.5 (node:sqlite): on an older Node, say how to get the right one instead of a stack. */
+async function importFauxqs(): Promise<typeof import('fauxqs')> {
+  try {
+    return (await import('fauxqs')) as typeof import('fauxqs');
+  } catch (err) {
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+    if (major < 22 || (major === 22 && minor < 5)) {
+      throw new LocalCloudError(
+        `fauxqs (SQS + S3) needs Node >= 22.5 and this is Node ${process.versions.node}: start the local cloud through npm (npm start, npm test), which runs it on the project's own Node (node_modules/node)`,
+      );
+    }
+    throw err;
+  }
+}
+
+/** fauxqs's dist directory: its persistence is wired only by startFauxqs(), which we cannot use (below). */
+function fauxqsDist(): string {
+  for (const dir of require.resolve.paths('fauxqs') ?? []) {
+    const dist = path.join(dir, 'fauxqs', 'dist');
+    if (fs.existsSync(path.join(dist, 'persistence.js'))) return dist;
+  }
+  throw new LocalCloudError('fauxqs is not installed (node_modules/fauxqs/dist/persistence.js not found): run npm install');
+}
+
+type FauxqsStores = NonNullable<import('fauxqs').BuildAppOptions['stores']>;
+
+/**
+ * fauxqs stores loaded from, and written through to, `<dataDir>/fauxqs.db` (SQLite through node:sqlite), wired
+ * as fauxqs 2.x's own startFauxqs({ dataDir }) wires them: state loaded first, then persistence attached.
+ */
+async function persistentFauxqsStores(dataDir: string): Promise<{ stores: FauxqsStores; close(): void }> {
+  const dist = fauxqsDist();
+  const load = (rel: string): Promise<Record<string, unknown>> => import(pathToFileURL(path.join(dist, rel)).href) as Promise<Record<string, unknown>>;
+  type Persistent = { persistence?: unknown };
+  const [{ SqsStore }, { SnsStore }, { S3Store }, { PersistenceManager }] = (await Promise.all([
+    load('sqs/sqsStore.js'),
+    load('sns/snsStore.js'),
+    load('s3/s3Store.js'),
+    load('persistence.js'),
+  ])) as unknown as [
+    { SqsStore: new () => Persistent & { allQueues(): Iterable<Persistent> } },
+    { SnsStore: new () => Persistent },
+    { S3Store: new () => Persistent },
+    { PersistenceManager: new (dir: string) => { load(sqs: unknown, sns: unknown, s3: unknown): void; close(): void } },
+  ];
+  const sqsStore = new SqsStore();
+  const snsStore = new SnsStore();
+  const s3Store = new S3Store();
+  const pm = new PersistenceManager(dataDir);
+  pm.load(sqsStore, snsStore, s3Store);
+  sqsStore.persistence = pm;
+  snsStore.persistence = pm;
+  s3Store.persistence = pm;
+  for (const q of sqsStore.allQueues()) q.persistence = pm;
+  return { stores: { sqsStore, snsStore, s3Store } as unknown as FauxqsStores, close: () => pm.close() };
+}
+
+export async function startFauxqsServer(port: number, onFatal: OnFatal, options: { dataDir?: string } = {}): Promise<ServerHandle> {
   // fauxqs is ESM-only; startFauxqs() listens on 0.0.0.0, so build the app and listen on loopback ourselves.
-  const { buildApp } = (await import('fauxqs')) as typeof import('fauxqs');
-  const app = buildApp({ logger: false, host: FAUXQS_URL_HOST, defaultRegion: LOCAL_REGION });
+  const { buildApp } = await importFauxqs();
+  const persisted = options.dataDir ? await persistentFauxqsStores(options.dataDir) : undefined;
+  const app = buildApp({ logger: false, host: FAUXQS_URL_HOST, defaultRegion: LOCAL_REGION, ...(persisted ? { stores: persisted.stores } : {}) });
+  // after the server closed: no request writes to a closed database
+  if (persisted) app.addHook('onClose', () => persisted.close());
   try {
     await app.listen({ port, host: '127.0.0.1' });
   } catch (err) {
@@ -225,19 +305,33 @@ async function serveOnLoopback(
   };
 }
 
-export async function startKinesalite(port: number, onFatal: OnFatal): Promise<ServerHandle> {
+export async function startKinesalite(port: number, onFatal: OnFatal, options: { path?: string } = {}): Promise<ServerHandle> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const kinesalite = require('kinesalite') as (opts: Record<string, unknown>) => http.Server;
   // createStreamMs etc. default to 500 ms; shardLimit to 10 (too few for several streams)
   // HTTP/2 too: the SDK v3 Kinesis client's default, so a plain `new KinesisClient()` works against it
-  return serveOnLoopback(kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000 }), port, 'kinesis', 'kinesalite', onFatal, { http2: true });
+  // path: a LevelDB directory (leveldown) instead of memory
+  if (options.path) fs.mkdirSync(options.path, { recursive: true });
+  const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000, ...(options.path ? { path: options.path } : {}) });
+  return serveOnLoopback(server, port, 'kinesis', 'kinesalite', onFatal, { http2: true });
 }
 
-export async function startDynalite(port: number, onFatal: OnFatal): Promise<ServerHandle> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const dynalite = require('dynalite') as (opts: Record<string, unknown>) => http.Server;
-  // in memory (no path); tables are ACTIVE at once instead of after the default 500 ms
-  return serveOnLoopback(dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }), port, 'dynamodb', 'dynalite (DynamoDB)', onFatal);
+/**
+ * dynalite in a process of its own (local/emulator-process.ts): its CPU per request was ~45 % of the local cloud's
+ * main event loop under figure 4's load, where it delayed the pollers; there it runs on the other core.
+ */
+export async function startDynalite(port: number, onFatal: OnFatal, persist: { path?: string } = {}): Promise<ServerHandle & { pid: number }> {
+  // path: a LevelDB directory (classic-level) instead of memory
+  if (persist.path) fs.mkdirSync(persist.path, { recursive: true });
+  return startEmulatorProcess({
+    emulator: 'dynalite',
+    port,
+    // in memory unless given a path; tables are ACTIVE at once instead of after the default 500 ms
+    options: { createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(persist.path ? { path: persist.path } : {}) },
+    portInUse: (p) => new PortInUseError(p, PORT_FLAGS.dynamodb.what, PORT_FLAGS.dynamodb.flag),
+    name: 'dynalite (DynamoDB)',
+    onFatal,
+  });
 }
 
 async function waitForKinesis(endpoint: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
@@ -261,7 +355,7 @@ async function waitForKinesis(endpoint: string, child: ChildProcess, output: () 
   }
 }
 
-export async function startKinesisLocal(port: number, workDir: string | undefined, onFatal: OnFatal): Promise<ServerHandle & { readonly pid: number }> {
+export async function startKinesisLocal(port: number, workDir: string | undefined, onFatal: OnFatal, options: { persistPath?: string } = {}): Promise<ServerHandle & { readonly pid: number }> {
   const actualPort = port === 0 ? await freePort() : port;
   // kinesis-local binds every interface (it has no host setting): probe the same way
   if (!(await probePort(actualPort))) throw new PortInUseError(actualPort, PORT_FLAGS.kinesis.what, PORT_FLAGS.kinesis.flag);
@@ -286,7 +380,10 @@ export async function startKinesisLocal(port: number, workDir: string | undefine
       AWS_REGION: LOCAL_REGION,
       AWS_ACCOUNT_ID: LOCAL_ACCOUNT_ID,
       LOG_LEVEL: 'WARN',
-      SHOULD_PERSIST_DATA: 'false',
+      // persisted: a JSON file written every second (and loaded at start), so a kill loses at most the last second
+      ...(options.persistPath
+        ? { SHOULD_PERSIST_DATA: 'true', LOAD_DATA_IF_EXISTS: 'true', PERSIST_PATH: options.persistPath, PERSIST_INTERVAL: '1s' }
+        : { SHOULD_PERSIST_DATA: 'false', LOAD_DATA_IF_EXISTS: 'false' }),
     },
   });
   let tail = '';
@@ -338,18 +435,19 @@ export async function startEmulators(options: EmulatorOptions): Promise<RunningE
     started.length = 0;
   };
   const childPids: number[] = [];
+  const dirs = options.persistDir ? persistPaths(path.resolve(options.persistDir)) : undefined;
   try {
-    const fq = await startFauxqsServer(options.ports.sqs, onFatal);
+    const fq = await startFauxqsServer(options.ports.sqs, onFatal, dirs ? { dataDir: dirs.fauxqs } : {});
     started.push({ name: 'fauxqs', stop: fq.stop });
     let kinesisPort: number;
     let caps: KinesisCapabilities;
     if (options.kinesis === 'kinesalite') {
-      const k = await startKinesalite(options.ports.kinesis, onFatal);
+      const k = await startKinesalite(options.ports.kinesis, onFatal, dirs ? { path: dirs.kinesalite } : {});
       started.push({ name: 'kinesalite', stop: k.stop });
       kinesisPort = k.port;
       caps = { engine: 'kinesalite', onDemand: false, enhancedFanOut: false, maxRetentionHours: 168 };
     } else if (options.kinesis === 'kinesis-local') {
-      const k = await startKinesisLocal(options.ports.kinesis, options.workDir, onFatal);
+      const k = await startKinesisLocal(options.ports.kinesis, options.workDir, onFatal, dirs ? { persistPath: dirs.kinesisLocal } : {});
       started.push({ name: 'kinesis-local', stop: k.stop });
       childPids.push(k.pid);
       kinesisPort = k.port;
@@ -357,14 +455,16 @@ export async function startEmulators(options: EmulatorOptions): Promise<RunningE
     } else {
       throw new LocalCloudError(`unknown Kinesis engine ${String(options.kinesis)} (use --kinesis ${KINESIS_ENGINES.join('|')})`);
     }
-    const ddb = await startDynalite(options.ports.dynamodb ?? 0, onFatal);
+    const ddb = await startDynalite(options.ports.dynamodb ?? 0, onFatal, dirs ? { path: dirs.dynalite } : {});
     started.push({ name: 'dynalite', stop: ddb.stop });
+    childPids.push(ddb.pid);
     const sqs = `http://127.0.0.1:${fq.port}`;
     return {
       endpoints: { sqs, s3: sqs, kinesis: `http://127.0.0.1:${kinesisPort}`, dynamodb: `http://127.0.0.1:${ddb.port}` },
       ports: { sqs: fq.port, kinesis: kinesisPort, dynamodb: ddb.port },
       kinesis: caps,
       childPids,
+      ...(dirs ? { persistDir: path.resolve(options.persistDir!) } : {}),
       stop: stopAll,
     };
   } catch (err) {

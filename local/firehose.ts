@@ -30,6 +30,11 @@ export interface FirehoseOptions {
    * back (`npm start -- --keep-archive`): the S3 emulator keeps objects in memory only.
    */
   readonly archiveCopyDir?: string;
+  /**
+   * Where each delivery stream resumes, per shard (`positions()` of an earlier run, --persist): after this sequence
+   * number instead of at the trim horizon, so a restart neither archives a record twice nor skips one.
+   */
+  readonly startAfter?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 export interface DeliveryStreamStats {
@@ -48,6 +53,8 @@ export interface FirehoseService {
   flush(): Promise<void>;
   /** stops reading, then flushes what is buffered */
   stop(): Promise<void>;
+  /** per delivery stream, per shard: the last sequence number written to S3 (what a restart resumes after) */
+  positions(): Record<string, Record<string, string>>;
 }
 
 /** Firehose's version suffix starts at 1 and grows with each configuration update; a local stream never updates. */
@@ -125,6 +132,8 @@ export function objectSuffix(deliveryStreamName: string, instant: Date, gzipped:
 interface Buffered {
   data: Buffer;
   arrivalMs: number;
+  shardId?: string;
+  sequenceNumber?: string;
 }
 
 class DeliveryStream {
@@ -135,6 +144,8 @@ class DeliveryStream {
   readonly stats: DeliveryStreamStats = { objectsWritten: 0, recordsArchived: 0, errorObjects: 0, recordsFailed: 0, bufferedRecords: 0 };
   private readonly abort = new AbortController();
   private tasks: Promise<void>[] = [];
+  /** per shard: the last sequence number in an object written */
+  readonly delivered = new Map<string, string>();
 
   constructor(
     private readonly ds: LocalDeliveryStream,
@@ -165,7 +176,8 @@ class DeliveryStream {
   private async read(shardId: string): Promise<void> {
     const signal = this.abort.signal;
     let iterator: string | undefined;
-    let after: string | undefined;
+    let after: string | undefined = this.o.startAfter?.[this.ds.name]?.[shardId];
+    if (after !== undefined) this.delivered.set(shardId, after);
     while (!signal.aborted) {
       try {
         if (!iterator) {
@@ -184,7 +196,7 @@ class DeliveryStream {
         iterator = out.NextShardIterator;
         const records = out.Records ?? [];
         for (const r of records) {
-          this.add({ data: Buffer.from(r.Data ?? new Uint8Array()), arrivalMs: r.ApproximateArrivalTimestamp?.getTime() ?? Date.now() });
+          this.add({ data: Buffer.from(r.Data ?? new Uint8Array()), arrivalMs: r.ApproximateArrivalTimestamp?.getTime() ?? Date.now(), shardId, ...(r.SequenceNumber ? { sequenceNumber: r.SequenceNumber } : {}) });
           after = r.SequenceNumber;
         }
         if (!iterator) return; // shard closed
@@ -229,6 +241,9 @@ class DeliveryStream {
 
   private async write(batch: Buffered[]): Promise<void> {
     const ds = this.ds;
+    const written = (): void => {
+      for (const b of batch) if (b.shardId && b.sequenceNumber) this.delivered.set(b.shardId, b.sequenceNumber);
+    };
     const oldest = new Date(Math.min(...batch.map((b) => b.arrivalMs)));
     const delimiter = ds.appendDelimiter ? Buffer.from(ds.delimiter) : undefined;
     const raw = Buffer.concat(batch.flatMap((b) => (delimiter ? [b.data, delimiter] : [b.data])));
@@ -248,6 +263,7 @@ class DeliveryStream {
         }
         this.stats.objectsWritten++;
         this.stats.recordsArchived += batch.length;
+        written();
         this.o.onObject?.({ deliveryStream: ds.name, bucket: ds.bucket.name, key, records: batch.length, error: false });
         return;
       } catch (err) {
@@ -261,6 +277,7 @@ class DeliveryStream {
       const errorKey = evaluatePrefix(ds.errorOutputPrefix || DEFAULT_ERROR_PREFIX, oldest, { errorOutputType: 'processing-failed' }) + suffix;
       await this.s3.send(new PutObjectCommand({ Bucket: ds.bucket.name, Key: errorKey, Body: body }));
       this.stats.errorObjects++;
+      written();
       this.o.onObject?.({ deliveryStream: ds.name, bucket: ds.bucket.name, key: errorKey, records: batch.length, error: true });
     } catch (err) {
       this.stats.recordsFailed += batch.length;
@@ -294,6 +311,7 @@ export async function startFirehose(deliveryStreams: LocalDeliveryStream[], opti
     flush: async () => {
       await Promise.all(streams.map((s) => s.impl.flush()));
     },
+    positions: () => Object.fromEntries(streams.map((s) => [s.ds.name, Object.fromEntries(s.impl.delivered)])),
     stop() {
       stopping ??= Promise.all(streams.map((s) => s.impl.stop())).then(() => {
         kinesis.destroy();

@@ -128,6 +128,11 @@ export interface ProvisionOptions {
   allowUnsupported?: boolean;
   /** where inline (Code.ZipFile) function code is written; default <assembly>/../.local */
   stateDir?: string;
+  /**
+   * The emulators kept their state from an earlier run (--persist): a stream or table that already exists is the
+   * one the template declares, taken over with its records and items instead of being an error.
+   */
+  reuseExisting?: boolean;
 }
 
 const props = (r: CfnResource): Record<string, unknown> => r.Properties ?? {};
@@ -413,13 +418,17 @@ class Provisioner {
     const modeDetails = p('StreamModeDetails') as { StreamMode?: string } | undefined;
     const mode: LocalStream['mode'] = modeDetails?.StreamMode === 'ON_DEMAND' ? 'ON_DEMAND' : 'PROVISIONED';
     const requested = num(p('ShardCount'), 1, `${logicalId}.ShardCount`);
+    // a stream kept from an earlier run (--persist) is taken over as it is
+    const reuse = (err: unknown): void => {
+      if (!(this.options.reuseExisting && (err as { name?: string }).name === 'ResourceInUseException')) throw err;
+    };
     if (mode === 'ON_DEMAND' && caps.onDemand) {
-      await this.clients.kinesis.send(new CreateStreamCommand({ StreamName: name, StreamModeDetails: { StreamMode: 'ON_DEMAND' } }));
+      await this.clients.kinesis.send(new CreateStreamCommand({ StreamName: name, StreamModeDetails: { StreamMode: 'ON_DEMAND' } })).catch(reuse);
     } else {
       if (mode === 'ON_DEMAND') {
         this.notes.push(`stream ${name}: ON_DEMAND → ${ON_DEMAND_SHARDS} provisioned shards (${caps.engine} has no on-demand mode; 4 is AWS's initial on-demand capacity)`);
       }
-      await this.clients.kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: mode === 'ON_DEMAND' ? ON_DEMAND_SHARDS : requested }));
+      await this.clients.kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: mode === 'ON_DEMAND' ? ON_DEMAND_SHARDS : requested })).catch(reuse);
     }
     let info = await waitStreamActive(this.clients, name);
     const wantedRetention = num(p('RetentionPeriodHours'), 24, `${logicalId}.RetentionPeriodHours`);
@@ -464,7 +473,10 @@ class Provisioner {
     try {
       await client.send(new CreateTableCommand(input));
     } catch (err) {
-      throw new LocalCloudError(`${where}: CreateTable failed: ${(err as Error).message}`);
+      // a table kept from an earlier run (--persist) is taken over with its items
+      if (!(this.options.reuseExisting && (err as { name?: string }).name === 'ResourceInUseException')) {
+        throw new LocalCloudError(`${where}: CreateTable failed: ${(err as Error).message}`);
+      }
     }
     for (let i = 0; ; i++) {
       const status = (await client.send(new DescribeTableCommand({ TableName: name }))).Table?.TableStatus;
@@ -475,7 +487,7 @@ class Provisioner {
     const ttl = p('TimeToLiveSpecification') as { AttributeName?: string; Enabled?: unknown } | undefined;
     const ttlAttribute = ttl && bool(ttl.Enabled, false) ? ttl.AttributeName : undefined;
     if (ttlAttribute) {
-      this.notes.push(`table ${name}: TimeToLiveSpecification (${ttlAttribute}) not applied: dynalite has no UpdateTimeToLive, so expired items stay until the local cloud stops`);
+      this.notes.push(`table ${name}: TimeToLiveSpecification (${ttlAttribute}) not applied: dynalite has no UpdateTimeToLive, so expired items stay ${this.options.reuseExisting ? 'on disk with --persist (delete .local/state to drop them)' : 'until the local cloud stops'}`);
     }
     if (p('StreamSpecification') !== undefined) this.notes.push(`table ${name}: StreamSpecification not emulated (no DynamoDB stream)`);
     const arn = `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:table/${name}`;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { LocalEndpoints, LocalFunction } from '../types';
 import { createLogSink, defaultLogDir, projectRoot, type LogSink } from './log-sink';
+import { nodeForRuntime, type NodeSelection } from './node-runtime';
 
 const BOOTSTRAP = path.join(__dirname, 'bootstrap.js');
 
@@ -39,6 +40,8 @@ export interface FunctionHostOptions {
   extraEnv?: Record<string, string>;
   /** Lambda's init phase is limited to 10 s; locally a cold machine gets more */
   initTimeoutMs?: number;
+  /** the Node binary to run it on (default: the one for the major its Runtime names, node-runtime.ts) */
+  node?: NodeSelection;
 }
 
 /** The environment a local execution environment sees: template env + what Lambda and the local cloud add. */
@@ -115,6 +118,8 @@ class Runtime {
     this.generation = generation;
     const fnName = host.fn.name;
     this.child = fork(BOOTSTRAP, [], {
+      // the Node major the template's Runtime names (nodejs24.x → 24), when installed
+      execPath: host.node.execPath,
       cwd: host.fn.codeDir,
       env,
       execArgv: [], // never inherit the parent's loaders (tsx, vitest) into a function
@@ -236,6 +241,8 @@ type BootstrapMessage = { type: 'ready'; file: string } | { type: 'init-error'; 
 export class FunctionHost {
   readonly fn: LocalFunction;
   readonly logSink: LogSink;
+  /** the Node binary its execution environments run on */
+  readonly node: NodeSelection;
   private env: Record<string, string>;
   private generation = 0;
   private readonly endpoints: LocalEndpoints;
@@ -255,6 +262,8 @@ export class FunctionHost {
   constructor(options: FunctionHostOptions) {
     this.fn = options.fn;
     this.logSink = options.logSink ?? createLogSink({ dir: defaultLogDir() });
+    this.node = options.node ?? nodeForRuntime(options.fn.runtime);
+    if (this.node.warning) this.logSink.write(options.fn.name, 'runtime', `WARNING ${this.node.warning}`);
     this.endpoints = options.endpoints;
     this.extraEnv = options.extraEnv;
     this.env = lambdaEnvironment(options.fn, options.endpoints, options.extraEnv);

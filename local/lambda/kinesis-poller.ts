@@ -40,6 +40,8 @@ export interface KinesisPollerOptions {
   maxBufferedRecords?: number;
   /** template seconds before retry n (n ≥ 1); scaled by the clock */
   retryBackoffSeconds?: (retry: number) => number;
+  /** per shard: resume after this checkpoint (an earlier run's `checkpoints()`, --persist) instead of the starting position */
+  initialCheckpoints?: Readonly<Record<string, string>>;
 }
 
 export interface KinesisMappingStats {
@@ -199,6 +201,11 @@ class ShardReader {
     readonly shardId: string,
   ) {
     this.lanes = Array.from({ length: Math.max(1, p.o.mapping.parallelizationFactor) }, () => new Lane());
+    const resumeAfter = p.o.initialCheckpoints?.[shardId];
+    if (resumeAfter !== undefined) {
+      this.lastStored = resumeAfter;
+      this.checkpoint = BigInt(resumeAfter);
+    }
   }
 
   lag(): { records: number; oldestArrivalMs: number } {
@@ -435,9 +442,11 @@ class ShardReader {
         const lowest = item.entries.findIndex((e) => outcome.failedSeqs.has(e.record.SequenceNumber!));
         this.succeed(item.entries.slice(0, lowest));
         item.entries = item.entries.slice(lowest);
-        item.lastError = 'Unhandled';
+        // the function returned (a partial batch response): no function error (null in the on-failure record)
+        item.lastError = undefined;
       } else {
-        item.lastError = 'Unhandled';
+        // threw, timed out or crashed: "Unhandled"; returned an invalid batch response: no function error
+        item.lastError = outcome.returned ? undefined : 'Unhandled';
         if (mapping.bisectBatchOnFunctionError && item.entries.length > 1) {
           // splitting does not consume the retry quota: halves inherit the count
           const mid = Math.ceil(item.entries.length / 2);
@@ -476,7 +485,7 @@ class ShardReader {
     host.logSink.write(host.fn.name, 'runtime', `DISCARD ${entries.length} record(s) from ${this.shardId} (${condition}) -> ${where ?? 'dropped (no on-failure destination)'}`);
   }
 
-  private async invoke(entries: Entry[]): Promise<{ kind: 'ok'; requestId: string } | { kind: 'partial'; requestId: string; failedSeqs: Set<string> } | { kind: 'failed'; requestId: string } | undefined> {
+  private async invoke(entries: Entry[]): Promise<{ kind: 'ok'; requestId: string } | { kind: 'partial'; requestId: string; failedSeqs: Set<string> } | { kind: 'failed'; requestId: string; returned?: true } | undefined> {
     const { mapping, host, onReport } = this.p.o;
     const records = entries.map((e) => this.toLambda(e));
     let result: InvokeResult;
@@ -518,7 +527,7 @@ class ShardReader {
     if (verdict.kind === 'invalid') {
       this.p.counters.recordsFailed += entries.length;
       report('error', entries, `invalid batch response: ${verdict.reason}`);
-      return { kind: 'failed', requestId: result.requestId };
+      return { kind: 'failed', requestId: result.requestId, returned: true };
     }
     const failedSeqs = new Set(verdict.failedIds);
     const lowest = entries.findIndex((e) => failedSeqs.has(e.record.SequenceNumber!));

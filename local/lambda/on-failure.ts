@@ -4,16 +4,37 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import type { OnFailureDestination } from '../types';
 
-// Invocation records for discarded stream batches, per
-// https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html:
-// requestContext / responseContext / version / timestamp / KinesisBatchInfo; S3 destinations also get the
-// whole invocation payload, under aws/lambda/<ESM-UUID>/<shardID>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<Random UUID>.
+// Invocation records for discarded stream batches, as AWS writes them. The documented S3 example
+// (AWS Lambda Developer Guide, "Retain discarded batch records for a Kinesis Data Streams event source in
+// Lambda", https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html):
+//
+//   { "requestContext": { "requestId": "c9b8fa9f-5a7f-xmpl-af9c-0c604cde93a5",
+//                         "functionArn": "arn:aws:lambda:us-east-2:123456789012:function:myfunction",
+//                         "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 1 },
+//     "responseContext": { "statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled" },
+//     "version": "1.0", "timestamp": "2019-11-14T00:38:06.021Z",
+//     "KinesisBatchInfo": { "shardId": "shardId-000000000001",
+//                           "startSequenceNumber": "49601189658422359378836298521827638475320189012309704722",
+//                           "endSequenceNumber": "49601189658422359378836298522902373528957594348623495186",
+//                           "approximateArrivalOfFirstRecord": "2019-11-14T00:38:04.835Z",
+//                           "approximateArrivalOfLastRecord": "2019-11-14T00:38:05.580Z",
+//                           "batchSize": 500, "streamArn": "arn:aws:kinesis:us-east-2:123456789012:stream/mystream" },
+//     "payload": "<Whole Event>" }   // only in S3: the invocation event as an escaped JSON string
+//
+// under aws/lambda/<ESM-UUID>/<shardID>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<Random UUID>. What the example does not
+// show, and AWS writes:
+// - condition is RetryAttemptsExhausted or RecordAgeExceeded (MaximumRecordAgeInSeconds);
+// - responseContext.functionError is "Unhandled" only when the last invocation threw (an error, a timeout, a
+//   crashed runtime); when the function returned (a partial batch response) it is JSON null, not absent;
+// - a RecordAgeExceeded record has no responseContext at all;
+// - timestamps are ISO 8601 UTC with milliseconds; sequence numbers are strings; batchSize is a number.
 
 export type DiscardCondition = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
 
 export interface KinesisInvocationRecord {
   requestContext: { requestId: string; functionArn: string; condition: DiscardCondition; approximateInvokeCount: number };
-  responseContext: { statusCode: number; executedVersion: string; functionError?: string };
+  /** absent for RecordAgeExceeded */
+  responseContext?: { statusCode: number; executedVersion: string; functionError: 'Unhandled' | null };
   version: '1.0';
   timestamp: string;
   KinesisBatchInfo: {
@@ -46,6 +67,7 @@ export interface DiscardedBatch {
   /** invocations of this batch so far (0 when it expired before any) */
   invokeCount: number;
   lastRequestId?: string;
+  /** "Unhandled" when the last invocation threw, timed out or crashed; undefined when it returned a response */
   functionError?: string;
 }
 
@@ -66,11 +88,11 @@ export function invocationRecord(batch: DiscardedBatch, now = new Date()): Kines
       condition: batch.condition,
       approximateInvokeCount: batch.invokeCount,
     },
-    responseContext: {
-      statusCode: 200,
-      executedVersion: '$LATEST',
-      ...(batch.functionError ? { functionError: batch.functionError } : {}),
-    },
+    // a batch given up on for its age carries no response context; one given up on after its retries carries the
+    // last invocation's: "Unhandled" if it threw, null if it returned
+    ...(batch.condition === 'RecordAgeExceeded' || batch.invokeCount === 0
+      ? {}
+      : { responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: batch.functionError ? ('Unhandled' as const) : null } }),
     version: '1.0',
     timestamp: now.toISOString(),
     KinesisBatchInfo: {

@@ -109,9 +109,14 @@ export class QueueDrain {
   readonly byEnvelopeId = new Map<string, number>();
   readonly byBody = new Map<string, number>();
   constructor(
-    private readonly sqs: SQSClient,
+    private sqs: SQSClient,
     readonly queue: LocalQueue,
   ) {}
+
+  /** after a restart of the local cloud: its new client (what was read stays counted) */
+  use(sqs: SQSClient): void {
+    this.sqs = sqs;
+  }
 
   async refresh(): Promise<void> {
     for (;;) {
@@ -153,11 +158,16 @@ export class FailureBucketReader {
   readonly keys = new Set<string>();
   private readonly consumerByUuid: Map<string, string>;
   constructor(
-    private readonly clients: LocalClients,
+    private clients: LocalClients,
     readonly bucket: LocalBucket,
     mappings: Array<{ name: string; mapping: LocalKinesisMapping }>,
   ) {
     this.consumerByUuid = new Map(mappings.map((m) => [eventSourceMappingUuid(m.mapping.logicalId), m.name]));
+  }
+
+  /** after a restart of the local cloud: its new clients (objects already read are not read again) */
+  use(clients: LocalClients): void {
+    this.clients = clients;
   }
 
   async refresh(): Promise<void> {
@@ -169,7 +179,8 @@ export class FailureBucketReader {
       const consumer = this.consumerByUuid.get(uuid) ?? `unknown(${uuid})`;
       const obj = decodeInvocationRecord(body.toString('utf8')) as unknown as {
         requestContext: { condition: string; approximateInvokeCount: number };
-        responseContext: { functionError?: string };
+        /** absent for RecordAgeExceeded; functionError null when the function returned */
+        responseContext?: { functionError?: string | null };
         payload?: { Records: Array<{ kinesis: { data: string; sequenceNumber: string } }> };
       };
       for (const r of obj.payload?.Records ?? []) {
@@ -182,7 +193,7 @@ export class FailureBucketReader {
           data,
           condition: obj.requestContext.condition,
           approximateInvokeCount: obj.requestContext.approximateInvokeCount,
-          ...(obj.responseContext.functionError ? { functionError: obj.responseContext.functionError } : {}),
+          ...(obj.responseContext?.functionError ? { functionError: obj.responseContext.functionError } : {}),
           key,
         });
         let m = this.byConsumer.get(consumer);
@@ -201,10 +212,15 @@ export class ArchiveReader {
   readonly rawLines = new Map<string, number>();
   records = 0;
   constructor(
-    private readonly clients: LocalClients,
+    private clients: LocalClients,
     readonly bucket: LocalBucket,
     private readonly delimiter: string,
   ) {}
+
+  /** after a restart of the local cloud: its new clients (objects already read are not read again) */
+  use(clients: LocalClients): void {
+    this.clients = clients;
+  }
 
   async refresh(): Promise<void> {
     for (const key of await listKeys(this.clients, this.bucket.name)) {
@@ -281,7 +297,7 @@ export interface ProducerClients {
  * One local cloud per test file: started before the file's tests, stopped after them, and no process of it may
  * outlive stop(). `use` receives the running cloud.
  */
-export function useFaultCloud(options: { timeScale: number; label: string }, use: (cloud: FaultCloud) => void): void {
+export function useFaultCloud(options: FaultCloudOptions, use: (cloud: FaultCloud) => void): void {
   let cloud: FaultCloud | undefined;
   beforeAll(async () => {
     cloud = await FaultCloud.start(options);
@@ -294,6 +310,13 @@ export function useFaultCloud(options: { timeScale: number; label: string }, use
   }, 60_000);
 }
 
+export interface FaultCloudOptions {
+  timeScale: number;
+  label: string;
+  /** `--persist`: the emulators keep their state on disk under the state dir, the stream readers their positions */
+  persist?: boolean;
+}
+
 export class FaultCloud {
   readonly tallies = new Map<string, FunctionTally>();
   /** invalid-envelope log lines by SQS message id / Kinesis sequence number */
@@ -303,7 +326,8 @@ export class FaultCloud {
   readonly runtimeLines: Array<{ functionName: string; line: string; at: number }> = [];
   fatalError?: Error;
   readonly childrenBefore: number[];
-  readonly clients: LocalClients;
+  /** the running local cloud's clients (new ones after restart()) */
+  clients: LocalClients;
   readonly dlq: QueueDrain;
   readonly failures: FailureBucketReader;
   readonly archive: ArchiveReader;
@@ -316,10 +340,16 @@ export class FaultCloud {
   /** emulators started by a restart scenario (stopped by stop()) */
   extraStops: Array<() => Promise<void>> = [];
 
+  /** restarts of the whole local cloud so far (restart()) */
+  restarts = 0;
+  /** function log lines seen so far (every stream) */
+  logLines = 0;
+
   private constructor(
-    readonly cloud: LocalCloud,
+    public cloud: LocalCloud,
     readonly stateDir: string,
     childrenBefore: number[],
+    private readonly options: FaultCloudOptions,
   ) {
     this.childrenBefore = childrenBefore;
     this.clients = createLocalClients(cloud.topology.endpoints);
@@ -346,14 +376,27 @@ export class FaultCloud {
   }
 
   /** Synthesizes the app into a temp dir (once per test file) and starts a local cloud on free ports. */
-  static async start(options: { timeScale: number; label: string }): Promise<FaultCloud> {
+  static async start(options: FaultCloudOptions): Promise<FaultCloud> {
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `qs-faults-${options.label}-`));
     const childrenBefore = childPids();
     await synthesize(PROJECT_DIR, path.join(stateDir, 'cdk.out'));
     let self: FaultCloud | undefined;
     const early: Array<(fc: FaultCloud) => void> = [];
     const later = (f: (fc: FaultCloud) => void): void => (self ? f(self) : void early.push(f));
-    const cloud = await startLocalCloud({
+    const cloud = await startLocalCloud(FaultCloud.cloudOptions(options, stateDir, later));
+    try {
+      self = new FaultCloud(cloud, stateDir, childrenBefore, options);
+    } catch (err) {
+      await cloud.stop();
+      throw err;
+    }
+    for (const f of early.splice(0)) f(self);
+    self.watchErrors();
+    return self;
+  }
+
+  private static cloudOptions(options: FaultCloudOptions, stateDir: string, later: (f: (fc: FaultCloud) => void) => void): Parameters<typeof startLocalCloud>[0] {
+    return {
       assemblyDir: path.join(stateDir, 'cdk.out'),
       projectDir: PROJECT_DIR,
       stateDir,
@@ -361,23 +404,43 @@ export class FaultCloud {
       kinesis: 'kinesalite',
       timeScale: options.timeScale,
       quiet: true,
+      persist: options.persist === true,
       log: () => undefined,
       onInvocation: (r) => later((fc) => fc.onReport(r)),
       onFunctionLog: (l) => later((fc) => fc.onLog(l.functionName, l.stream, l.line)),
       onFatal: (err) => later((fc) => (fc.fatalError = err)),
+    };
+  }
+
+  private watchErrors(): void {
+    this.cloud.lambda?.events.on('error', ({ err, where }: { err: unknown; where: string }) => {
+      this.serviceErrors.push({ where, message: err instanceof Error ? `${err.name}: ${err.message}` : String(err), at: Date.now() });
     });
-    try {
-      self = new FaultCloud(cloud, stateDir, childrenBefore);
-    } catch (err) {
-      await cloud.stop();
-      throw err;
-    }
-    for (const f of early.splice(0)) f(self);
-    const fc = self;
-    cloud.lambda?.events.on('error', ({ err, where }: { err: unknown; where: string }) => {
-      fc.serviceErrors.push({ where, message: err instanceof Error ? `${err.name}: ${err.message}` : String(err), at: Date.now() });
+  }
+
+  /**
+   * Stops the whole local cloud, as Ctrl-C does (runtimes in flight are killed, the Firehose stand-in flushes), and
+   * starts it again on the same state directory and ports with the same options: with persist it finds its state
+   * again, in memory it starts empty. Tallies and the DLQ / failure bucket / archive readers carry over.
+   */
+  async restart(): Promise<void> {
+    const old = this.cloud;
+    const ports = { ...old.emulators.ports };
+    const lambdaUrl = old.endpoints.endpoints.lambda;
+    this.clients.destroy();
+    await old.stop();
+    const cloud = await startLocalCloud({
+      ...FaultCloud.cloudOptions(this.options, this.stateDir, (f) => f(this)),
+      ports,
+      ...(lambdaUrl ? { lambdaPort: Number(new URL(lambdaUrl).port) } : {}),
     });
-    return fc;
+    this.cloud = cloud;
+    this.clients = createLocalClients(cloud.topology.endpoints);
+    this.dlq.use(this.clients.sqs);
+    this.failures.use(this.clients);
+    this.archive.use(this.clients);
+    this.watchErrors();
+    this.restarts++;
   }
 
   tally(functionName: string): FunctionTally {
@@ -398,6 +461,7 @@ export class FaultCloud {
   }
 
   private onLog(functionName: string, stream: string, line: string): void {
+    this.logLines++;
     if (stream === 'runtime') {
       this.runtimeLines.push({ functionName, line, at: Date.now() });
       return;

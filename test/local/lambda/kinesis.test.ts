@@ -159,6 +159,41 @@ describe('Kinesis event source mapping', () => {
     await waitFor(() => okIds(s.reports).includes('later'), 20_000, 'the shard to move on');
   });
 
+  it('writes functionError null when the function returned its failures (a partial or invalid batch response), "Unhandled" only when it threw', async () => {
+    const stream = await createStream(e, `returned-${++n}`);
+    const bucket = `failures-returned-${n}`;
+    await createBucket(e, bucket);
+    const onFailure = { kind: 's3' as const, arn: `arn:aws:s3:::${bucket}`, bucketName: bucket };
+    const partial = fixtureFunction(`partial${n}`, 'scripted');
+    const invalid = fixtureFunction(`invalid${n}`, 'scripted');
+    const threw = fixtureFunction(`threw${n}`, 'scripted');
+    const s = await start(
+      [partial, invalid, threw],
+      [
+        mapping(partial, stream, { maximumRetryAttempts: 1, onFailure }),
+        mapping(invalid, stream, { maximumRetryAttempts: 1, onFailure }),
+        mapping(threw, stream, { maximumRetryAttempts: 1, onFailure }),
+      ],
+    );
+    // each function sees the same record and acts on the action named after it
+    await putEvents(e, stream, [{ id: 'x', pk: 'a', action: 'by-function' }]);
+    const objects = await waitFor(async () => {
+      const o = await failureObjects(bucket);
+      return o.length === 3 && o;
+    }, 30_000, 'three on-failure objects');
+    const byFn = Object.fromEntries(objects.map((o) => [o.body.requestContext.functionArn, o]));
+    for (const fn of [partial, invalid, threw]) {
+      const o = byFn[fn.arn]!;
+      expect(o.body.requestContext).toMatchObject({ condition: 'RetryAttemptsExhausted', approximateInvokeCount: 2 });
+      const raw = JSON.parse((await getObject(e, bucket, o.key)).toString('utf8')) as { responseContext: Record<string, unknown> };
+      // the key is there in every case: JSON null when the function returned, "Unhandled" when it threw
+      expect(raw.responseContext).toEqual({ statusCode: 200, executedVersion: '$LATEST', functionError: fn === threw ? 'Unhandled' : null });
+    }
+    expect(s.reports.filter((r) => r.functionName === partial.name).map((r) => r.outcome)).toEqual(['partial', 'partial']);
+    expect(s.reports.filter((r) => r.functionName === invalid.name).map((r) => r.outcome)).toEqual(['error', 'error']);
+    expect(s.reports.filter((r) => r.functionName === threw.name).map((r) => r.outcome)).toEqual(['error', 'error']);
+  });
+
   it('discards records older than the maximum record age (scaled), even with infinite retries', async () => {
     const stream = await createStream(e, `age-${++n}`);
     const bucket = `failures-age-${n}`;
@@ -178,6 +213,8 @@ describe('Kinesis event source mapping', () => {
       return o.length > 0 && o;
     }, 30_000, 'an on-failure object');
     expect(object!.body.requestContext.condition).toBe('RecordAgeExceeded');
+    // AWS writes no responseContext for a batch given up on for its age, even after invocations
+    expect(Object.keys(JSON.parse((await getObject(e, bucket, object!.key)).toString('utf8')))).toEqual(['requestContext', 'version', 'timestamp', 'KinesisBatchInfo', 'payload']);
     expect(object!.body.payload!.Records.map(decode).map((d) => d.id)).toEqual(['old']);
     expect(seen(s.reports, 'old')).toBeGreaterThan(1);
     // (records queued behind a blocked one age too: publish the next one after the discard)
