@@ -7,6 +7,7 @@ import { DEFAULT_LAMBDA_API_PORT, StartAbortedError, startLocalCloud, type Local
 import { createStopRequests, onStopSignals } from './stop-signals';
 import { createStatusSampler, formatBanner, formatStatusLine, formatStatusTable } from './status';
 import { DEMO_TIME_SCALE, formatDemoSummary, runDemo } from './demo';
+import { DEFAULT_CONSOLE_PORT } from './console/defaults';
 
 interface CliOptions {
   assembly?: string;
@@ -17,9 +18,13 @@ interface CliOptions {
   portKinesis: number;
   portDynamodb: number;
   portLambda: number;
+  /** --no-console sets it false */
+  console: boolean;
+  portConsole: number;
   stateDir: string;
   allowUnsupported?: boolean;
   keepArchive?: boolean;
+  persist?: boolean;
   demo?: boolean;
   json?: boolean;
   deadline: number;
@@ -51,9 +56,12 @@ export function buildProgram(): Command {
     .option('--port-kinesis <port>', 'Kinesis port', intArg('--port-kinesis'), DEFAULT_PORTS.kinesis)
     .option('--port-dynamodb <port>', 'DynamoDB port (dynalite: idempotency records)', intArg('--port-dynamodb'), DEFAULT_PORTS.dynamodb)
     .option('--port-lambda <port>', 'Lambda Invoke API port (used by replay --target consumer:<name> and redrive events)', intArg('--port-lambda'), DEFAULT_LAMBDA_API_PORT)
+    .option('--port-console <port>', 'port of the local console (a web page on 127.0.0.1)', intArg('--port-console'), DEFAULT_CONSOLE_PORT)
+    .option('--no-console', 'do not serve the local console')
     .option('--state-dir <dir>', 'where the assembly and endpoints.json go', '.local')
     .option('--allow-unsupported', 'warn about unsupported resource types instead of failing')
     .option('--keep-archive', 'keep the archive across restarts (a copy under <state-dir>/archive-copy, put back at start): restart with a new consumer and backfill it')
+    .option('--persist', 'keep queues, streams, buckets, idempotency records and stream positions on disk under <state-dir>/state: a restart with --persist loses nothing')
     .option('--demo', 'run the scripted demo (jobs, a poison job, events, a malformed event) and exit')
     .option('--json', 'with --demo: print the summary as JSON')
     .option('--deadline <seconds>', 'with --demo: give up after this long', positive, 120)
@@ -155,6 +163,16 @@ async function runInteractive(opts: CliOptions): Promise<number> {
       stateDir: opts.stateDir,
       allowUnsupported: opts.allowUnsupported,
       keepArchive: opts.keepArchive === true,
+      persist: opts.persist === true,
+      console: opts.console
+        ? {
+            port: opts.portConsole,
+            log: (line: string) => {
+              clearTable();
+              console.log(line);
+            },
+          }
+        : false,
       quiet: opts.quiet,
       signal: aborter.signal,
       ...(opts.quiet
@@ -219,7 +237,8 @@ async function runInteractive(opts: CliOptions): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  // Node 20 is supported by the SDK until January 2027; the README says so once, the terminal need not on every run.
+  // npm start runs on the project's Node 24; started by hand on an older Node, the SDK's "Node < 22" notice need
+  // not repeat on every run (the emulators refuse such a Node anyway, with one line saying how to start it).
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const program = buildProgram();
   program.parse(argv);

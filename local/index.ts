@@ -8,6 +8,8 @@ import { DEFAULT_KINESIS_ENGINE, DEFAULT_PORTS, LOCAL_CREDENTIALS, assertPortsFr
 import { acquireInstanceLock, endpointsFilePath, removeOwnEndpointsFile, removeStaleEndpointsFile } from './instance';
 import { analyzeAssembly, provision, type ProvisionResult, type TopologyRoles } from './provision';
 import { synthesize, throwIfAborted } from './synth';
+import { nodeForRuntime, type NodeSelection } from './lambda/node-runtime';
+import { hasSavedState, loadPositions, persistDirOf, savePositions, type SavedPositions } from './persistence';
 import type { Clock, InvocationReport, LambdaServiceStats, LocalTopology } from './types';
 
 export { LocalCloudError } from './assembly';
@@ -51,12 +53,24 @@ export interface LocalCloudOptions {
    * memory only; the stream and the queues start empty either way.)
    */
   keepArchive?: boolean;
+  /**
+   * `--persist`: keep queues, streams, buckets and idempotency records on disk under <stateDir>/state (with each
+   * event source mapping's and the Firehose stand-in's position per shard), so a restart with it loses nothing.
+   * Without it everything is in memory and a stop loses it.
+   */
+  persist?: boolean;
+  /**
+   * The local console (local/console): a web page on 127.0.0.1 showing the queue and the stream live, with the
+   * operator tools' actions. Off unless given; `port` default 4570 (any free port when every emulator port is 0);
+   * `log` gets one line per action (default: the progress log).
+   */
+  console?: false | { port?: number; log?: (line: string) => void };
 }
 
 export interface EndpointsFile {
   region: string;
   accountId: string;
-  endpoints: { sqs: string; kinesis: string; s3: string; dynamodb?: string; lambda?: string };
+  endpoints: { sqs: string; kinesis: string; s3: string; dynamodb?: string; lambda?: string; /** the local console's page */ console?: string };
   queues: Record<string, { name: string; url: string; arn: string }>;
   streams: Record<string, { name: string; arn: string }>;
   buckets: Record<string, { name: string; arn: string }>;
@@ -102,6 +116,12 @@ export interface LocalCloud {
   lambda?: LambdaServiceHandle;
   /** undefined when startLambda is false or the assembly has no delivery stream */
   firehose?: FirehoseHandle;
+  /** where the state lives: on disk under `dir` (--persist; `resumed`: it held an earlier run's state), or in memory */
+  persistence: { mode: 'disk'; dir: string; resumed: boolean } | { mode: 'memory' };
+  /** function name → the Node binary its execution environments run on (the major its Runtime names, when installed) */
+  nodes: Record<string, NodeSelection>;
+  /** undefined unless the console was asked for */
+  console?: { url: string; token: string };
   assembly: CloudAssembly;
   timings: { synthMs: number; startMs: number };
   stats(): LambdaServiceStats;
@@ -110,7 +130,7 @@ export interface LocalCloud {
 
 const EMPTY_STATS: LambdaServiceStats = { functions: {}, consumerLag: {}, onFailureRecords: {} };
 
-function endpointsFile(result: ProvisionResult, emulators: RunningEmulators, timeScale: number, lambdaApi?: string): EndpointsFile {
+function endpointsFile(result: ProvisionResult, emulators: RunningEmulators, timeScale: number, lambdaApi?: string, consoleUrl?: string): EndpointsFile {
   const { topology, roles } = result;
   const q = (x: { name: string; url: string; arn: string }) => ({ name: x.name, url: x.url, arn: x.arn });
   const queues: EndpointsFile['queues'] = {};
@@ -127,7 +147,7 @@ function endpointsFile(result: ProvisionResult, emulators: RunningEmulators, tim
   return {
     region: e.region,
     accountId: e.accountId,
-    endpoints: { sqs: e.sqs, kinesis: e.kinesis, s3: e.s3, ...(e.dynamodb ? { dynamodb: e.dynamodb } : {}), ...(lambdaApi ? { lambda: lambdaApi } : {}) },
+    endpoints: { sqs: e.sqs, kinesis: e.kinesis, s3: e.s3, ...(e.dynamodb ? { dynamodb: e.dynamodb } : {}), ...(lambdaApi ? { lambda: lambdaApi } : {}), ...(consoleUrl ? { console: consoleUrl } : {}) },
     queues,
     streams,
     buckets,
@@ -230,13 +250,30 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   let firehose: FirehoseHandle | undefined;
   let emulators: RunningEmulators | undefined;
   let lambdaApi: LambdaApi | undefined;
+  const persistDir = options.persist ? persistDirOf(stateDir) : undefined;
+  const resumed = persistDir !== undefined && hasSavedState(persistDir);
+  let positions: SavedPositions | undefined = persistDir ? loadPositions(persistDir) : undefined;
+  let positionTimer: NodeJS.Timeout | undefined;
+  const saveNow = (): void => {
+    if (!persistDir || !lambda) return;
+    try {
+      positions = savePositions(persistDir, positions, { mappings: lambda.checkpoints(), firehose: firehose?.positions() ?? {} });
+    } catch (err) {
+      log(`warning: could not save positions under ${persistDir}: ${(err as Error).message}`);
+    }
+  };
+  let consoleServer: import('./console/server').ConsoleServer | undefined;
 
   const stopAll = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    await consoleServer?.stop().catch(() => undefined);
     await firehose?.stop().catch(() => undefined);
     await lambda?.stop().catch(() => undefined);
     await lambdaApi?.stop().catch(() => undefined);
+    // --persist: the positions of what read the stream, once nothing moves them any more (before the emulators go)
+    if (positionTimer) clearInterval(positionTimer);
+    saveNow();
     await emulators?.stop().catch(() => undefined);
     release(); // the endpoints file (if ours) and the lock
   };
@@ -294,6 +331,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       kinesis: options.kinesis ?? DEFAULT_KINESIS_ENGINE,
       workDir: stateDir,
       onFatal: fatal,
+      ...(persistDir ? { persistDir } : {}),
     });
     const provisioned = await provision({
       assembly,
@@ -301,6 +339,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       kinesis: emulators.kinesis,
       allowUnsupported: options.allowUnsupported,
       stateDir,
+      reuseExisting: persistDir !== undefined,
     });
     for (const w of provisioned.warnings) log(`warning: ${w}`);
     const copyDir = archiveCopyDir(stateDir);
@@ -314,10 +353,26 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       lambdaApi = await startLambdaApi({
         port: options.lambdaPort ?? (allFreePorts(options.ports) ? 0 : DEFAULT_LAMBDA_API_PORT),
         functions: provisioned.topology.functions,
-        hosts: () => lambda?.hosts,
+        // through the console's tap when it runs: it counts the operator tools' direct invocations
+        hosts: () => (consoleServer ? consoleServer.tapHosts(lambda?.hosts) : lambda?.hosts),
       });
     }
-    const endpoints = endpointsFile(provisioned, emulators, timeScale, lambdaApi?.url);
+    if (options.console) {
+      const { startConsole, DEFAULT_CONSOLE_PORT } = await import('./console/server');
+      consoleServer = await startConsole({
+        port: options.console.port ?? (allFreePorts(options.ports) ? 0 : DEFAULT_CONSOLE_PORT),
+        topology: provisioned.topology,
+        roles: provisioned.roles,
+        provisioned,
+        timeScale,
+        endpointsFile: file,
+        stateDir,
+        lambda: () => lambda,
+        firehose: () => firehose,
+        log: options.console.log ?? log,
+      });
+    }
+    const endpoints = endpointsFile(provisioned, emulators, timeScale, lambdaApi?.url, consoleServer?.url);
     fs.writeFileSync(`${file}.tmp`, JSON.stringify(endpoints, null, 2) + '\n');
     fs.renameSync(`${file}.tmp`, file);
 
@@ -327,7 +382,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       const { startLambdaService } = (await importLambdaHalf('./lambda/service')) as typeof import('./lambda/service');
       const { createLogSink } = (await importLambdaHalf('./lambda/log-sink')) as typeof import('./lambda/log-sink');
       clock = createClock(timeScale);
-      const logSink = createLogSink({ dir: path.join(stateDir, 'logs'), ...(options.onFunctionLog ? { tee: options.onFunctionLog } : {}) });
+      const tee = options.onFunctionLog;
+      const cs = consoleServer;
+      const logSink = createLogSink({
+        dir: path.join(stateDir, 'logs'),
+        ...(tee || cs ? { tee: (l: { functionName: string; stream: string; line: string }) => (cs?.onFunctionLog(l), tee?.(l)) } : {}),
+      });
       lambda = await startLambdaService(provisioned.topology, {
         clock,
         logSink,
@@ -341,6 +401,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         },
         ...(options.onInvocation ? { onInvocation: options.onInvocation } : {}),
         ...(options.pollersPerQueue !== undefined ? { pollersPerQueue: options.pollersPerQueue } : {}),
+        ...(positions ? { kinesisCheckpoints: positions.mappings } : {}),
       });
       if (provisioned.topology.deliveryStreams.length > 0) {
         const { startFirehose } = (await importLambdaHalf('./firehose')) as typeof import('./firehose');
@@ -348,10 +409,20 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           clock,
           endpoints: provisioned.topology.endpoints,
           ...(options.keepArchive ? { archiveCopyDir: copyDir } : {}),
+          ...(positions ? { startAfter: positions.firehose } : {}),
           onError: (err, ds) => logSink.write(`firehose:${ds}`, 'runtime', `ERROR ${err instanceof Error ? err.message : String(err)}`),
         });
       }
     }
+    // --persist: positions saved every second too, so even a forced exit redelivers at most about a second's worth
+    if (persistDir && lambda) {
+      positionTimer = setInterval(saveNow, 1000);
+      positionTimer.unref();
+    }
+    // the Node each function runs on: the major its Runtime names (local/lambda/node-runtime.ts); a missing one once
+    const nodes: Record<string, NodeSelection> = {};
+    for (const f of provisioned.topology.functions) nodes[f.name] = nodeForRuntime(f.runtime);
+    for (const w of new Set(Object.values(nodes).flatMap((n) => (n.warning ? [n.warning] : [])))) log(`warning: ${w}`);
     const cloud: LocalCloud = {
       topology: provisioned.topology,
       endpoints,
@@ -362,6 +433,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       ...(clock ? { clock } : {}),
       ...(lambda ? { lambda } : {}),
       ...(firehose ? { firehose } : {}),
+      ...(consoleServer ? { console: { url: consoleServer.url, token: consoleServer.token } } : {}),
+      persistence: persistDir ? { mode: 'disk', dir: persistDir, resumed } : { mode: 'memory' },
+      nodes,
       assembly,
       timings: { synthMs, startMs: Date.now() - t0 - synthMs },
       stats: () => lambda?.stats() ?? EMPTY_STATS,

@@ -110,7 +110,11 @@ export function formatBanner(cloud: {
   };
   emulators: { kinesis: { engine: string } };
   timings: { synthMs: number; startMs: number };
-  endpoints: { timeScale: number; env: Record<string, string> };
+  endpoints: { timeScale: number; env: Record<string, string>; endpoints?: { console?: string } };
+  /** where the state lives (--persist: on disk) */
+  persistence?: { mode: 'disk'; dir: string; resumed: boolean } | { mode: 'memory' };
+  /** function name → the Node it runs on */
+  nodes?: Record<string, { version: string; matched: boolean; wanted?: number }>;
 }): string[] {
   const { topology: t, roles } = cloud;
   const e = t.endpoints;
@@ -127,6 +131,8 @@ export function formatBanner(cloud: {
   L.push(`  Kinesis   ${e.kinesis}  (${cloud.emulators.kinesis.engine})`);
   if (e.dynamodb) L.push(`  DynamoDB  ${e.dynamodb}  (dynalite)`);
   if (cloud.endpoints.env['AWS_ENDPOINT_URL_LAMBDA']) L.push(`  Lambda    ${cloud.endpoints.env['AWS_ENDPOINT_URL_LAMBDA']}  (Invoke API)`);
+  if (cloud.persistence) L.push(`  State     ${formatPersistence(cloud.persistence)}`);
+  if (cloud.endpoints.endpoints?.console) L.push(`  Console   ${cloud.endpoints.endpoints.console}  (open it in a browser: the queue and the stream live; --no-console turns it off)`);
   L.push('  resources:');
   for (const q of t.queues) {
     const role = q === roles.jobs ? 'jobs queue' : q === roles.jobsDlq ? 'jobs DLQ' : 'queue';
@@ -141,7 +147,9 @@ export function formatBanner(cloud: {
   }
   L.push('  functions:');
   for (const f of t.functions) {
-    L.push(`    ${f.name}${f.role ? ` (${f.role})` : ''}: ${f.handler} ${f.runtime}, ${f.timeoutSeconds} s, ${f.memoryMb} MB`);
+    const node = cloud.nodes?.[f.name];
+    const on = node ? ` on Node ${node.version}${node.matched ? '' : ` (no Node ${node.wanted ?? '?'} installed here)`}` : '';
+    L.push(`    ${f.name}${f.role ? ` (${f.role})` : ''}: ${f.handler} ${f.runtime}${on}, ${f.timeoutSeconds} s, ${f.memoryMb} MB`);
     for (const m of t.sqsMappings.filter((x) => x.functionLogicalId === f.logicalId)) {
       const bits = [`batch ${m.batchSize}`, `window ${m.maximumBatchingWindowSeconds} s`];
       if (m.reportBatchItemFailures) bits.push('partial batch response');
@@ -189,6 +197,13 @@ export function formatBanner(cloud: {
   );
   L.push(`  endpoints and names: ${cloud.endpointsFile}`);
   return L;
+}
+
+/** The banner's State line: on disk (and whether an earlier run's state was found) or in memory. */
+export function formatPersistence(p: { mode: 'disk'; dir: string; resumed: boolean } | { mode: 'memory' }): string {
+  if (p.mode === 'memory') return 'in memory: a stop loses queues, streams, buckets and idempotency records (npm start -- --persist keeps them on disk)';
+  const dir = path.relative(process.cwd(), p.dir) || p.dir;
+  return `on disk under ${dir} (--persist): queues, streams, buckets, idempotency records and stream positions survive a restart${p.resumed ? '; restored from the last run' : '; none found from an earlier run'}`;
 }
 
 /** The banner's example `npm run publish` / `npm run enqueue` commands (a test runs them as printed). */

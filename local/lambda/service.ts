@@ -25,12 +25,16 @@ export interface LambdaServiceOptions {
   extraEnv?: Record<string, string>;
   /** reports kept in memory (oldest dropped first); default 10 000 */
   maxReports?: number;
+  /** per Kinesis mapping logical id, per shard: resume after this checkpoint (an earlier run's checkpoints(), --persist) */
+  kinesisCheckpoints?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 export interface LambdaService {
   stats(): LambdaServiceStats;
   /** per Kinesis mapping logical id: counters, lag, paused */
   mappingStats(): Record<string, KinesisMappingStats>;
+  /** per Kinesis mapping logical id: the last checkpointed sequence number per shard (undefined: none yet) */
+  checkpoints(): Record<string, Record<string, string | undefined>>;
   /** the most recent invocation reports, oldest first */
   readonly reports: readonly InvocationReport[];
   /** emits 'invocation' (InvocationReport) and 'error' ({ err, where }) — 'error' only when listened to */
@@ -144,6 +148,7 @@ export async function startLambdaService(topology: LocalTopology, options: Lambd
         ...(options.kinesisPollIntervalMs !== undefined ? { pollIntervalMs: options.kinesisPollIntervalMs } : {}),
         ...(options.kinesisMaxBufferedRecords !== undefined ? { maxBufferedRecords: options.kinesisMaxBufferedRecords } : {}),
         ...(options.kinesisRetryBackoffSeconds ? { retryBackoffSeconds: options.kinesisRetryBackoffSeconds } : {}),
+        ...(options.kinesisCheckpoints?.[m.logicalId] ? { initialCheckpoints: options.kinesisCheckpoints[m.logicalId] } : {}),
       });
       kinesisPollers.push(poller);
       concurrency.set(host, (concurrency.get(host) ?? 0) + poller.concurrency());
@@ -198,6 +203,9 @@ export async function startLambdaService(topology: LocalTopology, options: Lambd
     },
     mappingStats() {
       return Object.fromEntries(kinesisPollers.map((p) => [p.mappingId, p.stats()]));
+    },
+    checkpoints() {
+      return Object.fromEntries(kinesisPollers.map((p) => [p.mappingId, p.checkpoints()]));
     },
     pause(name) {
       for (const p of targets(name)) p.pause();
