@@ -15,7 +15,8 @@ import * as path from 'node:path';
 import { Session as InspectorSession } from 'node:inspector/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { synthOnce } from './figures/synth';
-import { loadLocalCloud, measureEvents, measureJobs, startSession, stopSession } from './figures/end-to-end';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { loadLocalCloud, measureEvents, measureJobs, startSession, stopSession, type Session } from './figures/end-to-end';
 import { summarizeProfile, type CpuProfile, type ProfileSummary, type SavedProfile } from './lib/cpu-profile';
 import { execFileSync } from 'node:child_process';
 
@@ -27,7 +28,7 @@ const count = (v: string): number => {
 
 const program = new Command('bench:profile')
   .description("CPU profile of figure 4's load: the local cloud process and every function process, self time per component")
-  .option('--events <n>', 'events published through every consumer and the archive', count, 2000)
+  .option('--events <n>', 'events published through every consumer and the archive (the jobs they cause drain before the jobs phase)', count, 2000)
   .option('--jobs <n>', 'send-email jobs through the worker', count, 2000)
   .option('--assembly <dir>', 'a synthesized cloud assembly (default: synthesize the project into a temp dir)')
   .option('--out <dir>', 'where the .cpuprofile files and profile.md go', path.join(os.tmpdir(), `qs-profile-${Date.now()}`))
@@ -107,10 +108,12 @@ async function main(): Promise<void> {
       // a warm-up round first, so every function process is started and its code compiled
       await measureEvents(session, 200, 120_000);
       await measureJobs(session, 200, 120_000);
+      await queueDrained(session);
       await inspector.post('Profiler.enable');
       await inspector.post('Profiler.setSamplingInterval', { interval: 500 });
       await inspector.post('Profiler.start');
       const ev = await measureEvents(session, o.events, 300_000);
+      await queueDrained(session); // the jobs the consumers enqueued, before the jobs phase
       const jobsMs = await measureJobs(session, o.jobs, 300_000);
       mainProfile = ((await inspector.post('Profiler.stop')) as { profile: CpuProfile }).profile;
       rates = { eventsPerS: (o.events * 1000) / ev.ms, jobsPerS: (o.jobs * 1000) / jobsMs };
@@ -170,10 +173,21 @@ async function main(): Promise<void> {
   }
 }
 
+/** Until the job queue holds nothing, visible or in flight (bounded). */
+async function queueDrained(s: Session): Promise<void> {
+  for (const deadline = Date.now() + 300_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+    const { Attributes: a } = await s.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: s.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    );
+    if (Number(a?.['ApproximateNumberOfMessages'] ?? 0) + Number(a?.['ApproximateNumberOfMessagesNotVisible'] ?? 0) === 0) return;
+  }
+  throw new Error('the job queue did not drain within 300 s');
+}
+
 function gitHead(root: string): string {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'local', 'lambdas', 'lib', 'bench'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'local', 'lambdas', 'lib'], { cwd: root, encoding: 'utf8' }).trim();
     return dirty ? `${head} + uncommitted changes` : head;
   } catch {
     return 'unknown';

@@ -115,12 +115,15 @@ export function componentOf(file: string, root: string): string {
     const rest = file.slice(nm + 'node_modules/'.length).split('/');
     return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
   }
-  const rel = path.relative(root, file);
-  if (!rel.startsWith('..') && !path.isAbsolute(rel)) {
-    const parts = rel.split(path.sep);
-    return parts.length > 2 ? parts.slice(0, 2).join('/') : rel;
+  let rel = path.relative(root, file);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) {
+    // a bundle's source map names its sources relative to where it was built: a copied assembly points elsewhere
+    const m = /\/((?:lambdas|local|lib|tools|bench|bin)\/.*)$/.exec(file);
+    if (!m) return file;
+    rel = m[1]!;
   }
-  return file;
+  const parts = rel.split(/[\\/]/);
+  return parts.length > 2 ? parts.slice(0, 2).join('/') : rel;
 }
 
 interface Located {

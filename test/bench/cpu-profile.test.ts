@@ -84,3 +84,10 @@ describe('renderSavedProfiles', () => {
     expect(md.indexOf('| job-worker | 700 (70 % of all) | @smithy/core 350 (50 %) |')).toBeLessThan(md.indexOf('| local cloud process | 300 (30 % of all)'));
   });
 });
+
+describe('componentOf, sources of a bundle built elsewhere', () => {
+  it('finds the project folder inside a path outside the root (a copied assembly)', () => {
+    expect(componentOf('/tmp/qs-profile-x/lambdas/shared/stream-consumer.ts', ROOT)).toBe('lambdas/shared');
+    expect(componentOf('/elsewhere/file.js', ROOT)).toBe('/elsewhere/file.js');
+  });
+});
