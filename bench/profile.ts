@@ -15,8 +15,7 @@ import * as path from 'node:path';
 import { Session as InspectorSession } from 'node:inspector/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { synthOnce } from './figures/synth';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { loadLocalCloud, measureEvents, measureJobs, startSession, stopSession, type Session } from './figures/end-to-end';
+import { loadLocalCloud, measureEvents, measureJobs, queueDrained, startSession, stopSession } from './figures/end-to-end';
 import { summarizeProfile, type CpuProfile, type ProfileSummary, type SavedProfile } from './lib/cpu-profile';
 import { execFileSync } from 'node:child_process';
 
@@ -108,12 +107,12 @@ async function main(): Promise<void> {
       // a warm-up round first, so every function process is started and its code compiled
       await measureEvents(session, 200, 120_000);
       await measureJobs(session, 200, 120_000);
-      await queueDrained(session);
+      await queueDrained(session, 300_000);
       await inspector.post('Profiler.enable');
       await inspector.post('Profiler.setSamplingInterval', { interval: 500 });
       await inspector.post('Profiler.start');
       const ev = await measureEvents(session, o.events, 300_000);
-      await queueDrained(session); // the jobs the consumers enqueued, before the jobs phase
+      await queueDrained(session, 300_000); // the jobs the consumers enqueued, before the jobs phase
       const jobsMs = await measureJobs(session, o.jobs, 300_000);
       mainProfile = ((await inspector.post('Profiler.stop')) as { profile: CpuProfile }).profile;
       rates = { eventsPerS: (o.events * 1000) / ev.ms, jobsPerS: (o.jobs * 1000) / jobsMs };
@@ -171,17 +170,6 @@ async function main(): Promise<void> {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-}
-
-/** Until the job queue holds nothing, visible or in flight (bounded). */
-async function queueDrained(s: Session): Promise<void> {
-  for (const deadline = Date.now() + 300_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-    const { Attributes: a } = await s.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: s.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-    );
-    if (Number(a?.['ApproximateNumberOfMessages'] ?? 0) + Number(a?.['ApproximateNumberOfMessagesNotVisible'] ?? 0) === 0) return;
-  }
-  throw new Error('the job queue did not drain within 300 s');
 }
 
 function gitHead(root: string): string {

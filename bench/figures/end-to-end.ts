@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CreateStreamCommand, DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createKinesisClient, createSqsClient } from '../../lambdas/shared/aws-clients';
 import { enqueueJobs } from '../../lambdas/shared/producers/enqueue-jobs';
 import { publishEvents } from '../../lambdas/shared/producers/publish-events';
@@ -372,6 +372,20 @@ export async function measureSteadyLatency(s: Session, rate: number, seconds: nu
   return events.map((ev) => Math.max(...consumers.map((fn) => completion.doneAt.get(`${fn}|${ev.id}`)!)) - publishedAt.get(ev.id)!);
 }
 
+/** Events or jobs of a warm-up round, never recorded: cold starts stay out of the samples. */
+export const WARM_UP = 100;
+
+/** Until the job queue holds nothing, visible or in flight (bounded): the jobs a phase's events caused are done. */
+export async function queueDrained(s: Session, timeoutMs: number): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(100)) {
+    const { Attributes: a } = await s.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: s.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    );
+    if (Number(a?.['ApproximateNumberOfMessages'] ?? 0) + Number(a?.['ApproximateNumberOfMessagesNotVisible'] ?? 0) === 0) return;
+  }
+  throw new Error(`the job queue did not drain within ${timeoutMs / 1000} s`);
+}
+
 /** Raw baseline on a fresh queue: the fill (enqueueJobs) and the receive+delete drain, each timed. */
 async function rawJobs(s: Session, m: number, timeoutMs: number): Promise<{ enqueueMs: number; drainMs: number }> {
   const { QueueUrl: rawQueue } = await s.sqs.send(new CreateQueueCommand({ QueueName: `bench-raw-${rawSerial++}` }));
@@ -643,6 +657,9 @@ export async function scalingFigure(options: BenchOptions, settings: ScalingSett
       const s = await startSession(loaded.start, options, assemblies.get(shards)!, `fig5-${tag++}`);
       try {
         if (s.shards !== shards) throw new Error(`the ${shards}-shard assembly came up with ${s.shards} shards`);
+        // unrecorded warm-up: every runtime the setting uses started (a shard more is a runtime more per consumer)
+        await measureEvents(s, WARM_UP, settings.phaseTimeoutMs);
+        await queueDrained(s, settings.phaseTimeoutMs);
         const rawE = await rawEvents(s, settings.events, settings.phaseTimeoutMs);
         const ev = await measureEvents(s, settings.events, settings.phaseTimeoutMs);
         const cpu = ev.cpu ? [...ev.cpu.values()].reduce((a, b) => a + b, 0) / settings.events : undefined;
@@ -656,6 +673,7 @@ export async function scalingFigure(options: BenchOptions, settings: ScalingSett
     for (const pollers of interleave(settings.pollers, settings.rounds)) {
       const s = await startSession(loaded.start, options, pollerAssembly, `fig5-${tag++}`, { pollersPerQueue: pollers });
       try {
+        await measureJobs(s, WARM_UP, settings.phaseTimeoutMs); // unrecorded warm-up, as above
         const rawJ = await rawJobs(s, settings.jobs, settings.phaseTimeoutMs);
         const ms = await measureJobs(s, settings.jobs, settings.phaseTimeoutMs);
         (pollerSamples.get(pollers) ?? pollerSamples.set(pollers, []).get(pollers)!).push({ e2eMs: ms, rawMs: rawJ.drainMs, fairMs: rawJ.enqueueMs + rawJ.drainMs, p50: 0 });
@@ -709,7 +727,7 @@ export async function scalingFigure(options: BenchOptions, settings: ScalingSett
   return {
     ...base,
     method:
-      `Figure 4's measurement repeated on a fresh local cloud per setting, settings interleaved (${settings.shardCounts.join(', ')} then reversed) ` +
+      `Figure 4's measurement repeated on a fresh local cloud per setting, after an unrecorded warm-up of ${WARM_UP} events or jobs (so every runtime the setting uses has started: cold starts stay out of the samples), settings interleaved (${settings.shardCounts.join(', ')} then reversed) ` +
       `over ${settings.rounds} round(s), medians. Shards: the dev stage synthesized in this process through lib/ with ` +
       `\`stageConfig('dev', { shardCount })\` and cdk.json's context (what bin/app.ts builds, shard count aside); ${settings.events} events ` +
       `per sample to all consumers and the archive, against a raw GetRecords loop over a fresh stream of the same shard count. Worker ` +

@@ -297,6 +297,14 @@ export class FunctionHost {
       .filter((p): p is number => typeof p === 'number');
   }
 
+  /** pids of execution environments ready and waiting for an invocation (initialized, not running one) */
+  idlePids(): number[] {
+    return this.idle
+      .filter((r) => !r.dead)
+      .map((r) => r.child.pid)
+      .filter((p): p is number => typeof p === 'number');
+  }
+
   async invoke(event: unknown): Promise<InvokeResult> {
     if (this.stopped) throw new Error(`function ${this.fn.name} is stopped`);
     await this.acquireSlot();

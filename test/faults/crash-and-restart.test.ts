@@ -48,7 +48,9 @@ describe(`crash and restart scenarios (${SCALE.variant})`, () => {
           if (!host) throw new Error(`no function host ${target}`);
           // A consumer's batch takes milliseconds since the batch-aware loop, too short to be caught busy by
           // polling alone: when none is busy, idle runtimes are frozen (SIGSTOP), so the next batch the service
-          // hands one stays in flight until it is killed. Frozen runtimes not killed are thawed at the end.
+          // hands one stays in flight until it is killed. Only runtimes that are initialized and waiting: one
+          // frozen while it starts never reports ready, and its invocation ends in an init timeout, not a crash.
+          // Frozen runtimes not killed are thawed at the end.
           const frozen = new Set<number>();
           const thaw = (): void => {
             for (const p of frozen) {
@@ -64,7 +66,7 @@ describe(`crash and restart scenarios (${SCALE.variant})`, () => {
             while (!stop && remaining.get(target)! > 0) {
               const pid = host.busyPids()[0];
               if (pid === undefined) {
-                for (const p of host.pids()) {
+                for (const p of host.idlePids()) {
                   if (frozen.has(p)) continue;
                   try {
                     process.kill(p, 'SIGSTOP');
