@@ -45,7 +45,6 @@ async function main(): Promise<void> {
     ports: { sqs: 0, kinesis: 0 },
     timeScale: 0.01,
     quiet: true,
-    allowUnsupported: true,
     console: { port: 0, log: (l) => console.error(l) },
   });
   const { chromium } = await import('playwright-core');

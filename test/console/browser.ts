@@ -45,3 +45,17 @@ export async function launchChromium(viewport = { width: 1600, height: 1200 }): 
     },
   };
 }
+
+/** A browser on the console at `url`, once the page says it is ready (its first state arrived). */
+export async function openConsole(url: string): Promise<{ page: import('playwright-core').Page; close(): Promise<void> }> {
+  const b = await launchChromium();
+  try {
+    const page = await b.context.newPage();
+    await page.goto(url);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+    return { page, close: b.close };
+  } catch (error) {
+    await b.close();
+    throw error;
+  }
+}

@@ -10,7 +10,7 @@ import { startLocalCloud, type LocalCloud } from '../../local/index';
 import { functionEnv } from '../../tools/ops/function-env';
 import { createOpsClients, readEndpointsFile } from '../../tools/ops/resolve-stage';
 import { PROJECT_DIR, synthesizeDevApp } from '../e2e/harness';
-import { browserSkipReason, launchChromium } from './browser';
+import { browserSkipReason, openConsole } from './browser';
 import { card, consumerCard, fieldNumber, fieldText, text, until } from './helpers';
 
 const skip = browserSkipReason();
@@ -33,15 +33,9 @@ describe.skipIf(skip !== undefined)('local console (browser): the synthesized ap
       ports: { sqs: 0, kinesis: 0 },
       timeScale: 0.01,
       quiet: true,
-      // resource types other work adds to the template meanwhile must not stop the console's tests
-      allowUnsupported: true,
       console: { port: 0, log: (l) => terminal.push(l) },
     });
-    const b = await launchChromium();
-    closeBrowser = b.close;
-    page = await b.context.newPage();
-    await page.goto(cloud.console!.url);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+    ({ page, close: closeBrowser } = await openConsole(cloud.console!.url));
   });
 
   afterAll(async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../local/cli';
 import { startLocalCloud, type LocalCloud } from '../../local/index';
 import { fixture } from '../local/cloud/helpers';
-import { browserSkipReason, launchChromium } from './browser';
+import { browserSkipReason, openConsole } from './browser';
 import { card, consumerCard, fieldNumber, fieldText, until } from './helpers';
 
 const skip = browserSkipReason();
@@ -29,11 +29,7 @@ describe.skipIf(skip !== undefined)('local console (browser): a fixture assembly
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-console-fixture-'));
     cloud = await startLocalCloud({ assemblyDir: fixture('kitchen-sink'), stateDir: dir, ports: { sqs: 0, kinesis: 0 }, timeScale: 0.01, quiet: true, console: { port: 0 } });
-    const b = await launchChromium();
-    closeBrowser = b.close;
-    page = await b.context.newPage();
-    await page.goto(cloud.console!.url);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+    ({ page, close: closeBrowser } = await openConsole(cloud.console!.url));
   });
 
   afterAll(async () => {

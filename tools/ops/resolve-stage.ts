@@ -152,7 +152,7 @@ async function resolveStage(stage: Stage, options: ResolveOptions): Promise<OpsE
 }
 
 /** DescribeStacks → { OutputKey: OutputValue }; the SDK package is loaded only on this path. */
-async function describeStackOutputs(name: string): Promise<Record<string, string>> {
+export async function describeStackOutputs(name: string): Promise<Record<string, string>> {
   const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
   const client = new CloudFormationClient({});
   try {

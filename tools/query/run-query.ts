@@ -5,7 +5,7 @@
  */
 import { OpsError } from '../ops/errors';
 import { DEFAULT_ARCHIVE_PREFIX, type ArchiveRange } from '../ops/archive-reader';
-import { awsError, createOpsClients, need, resolveEnvironment, type OpsEnvironment } from '../ops/resolve-stage';
+import { awsError, createOpsClients, describeStackOutputs, need, resolveEnvironment, type OpsEnvironment } from '../ops/resolve-stage';
 import { runAthena, type AthenaSender } from './athena-engine';
 import { runDuckDb } from './duckdb-engine';
 import { loadNamedQuery, QUERY_PARAMS, type NamedQuery, type QueryParam } from './named-queries';
@@ -164,20 +164,4 @@ function athenaTarget(outputs: Record<string, string>, env: OpsEnvironment): Ath
     return v;
   };
   return { workGroup: get('ArchiveQueryWorkGroup'), database: get('ArchiveDatabaseName'), table: get('ArchiveTableName') };
-}
-
-/** DescribeStacks → { OutputKey: OutputValue }, as the operator tools read a stage (tools/ops/resolve-stage.ts). */
-async function describeStackOutputs(name: string): Promise<Record<string, string>> {
-  const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
-  const client = new CloudFormationClient({});
-  try {
-    const out = await client.send(new DescribeStacksCommand({ StackName: name }));
-    const stack = out.Stacks?.[0];
-    if (stack === undefined) throw new OpsError(`stack ${name} not found`);
-    return Object.fromEntries((stack.Outputs ?? []).flatMap((o) => (o.OutputKey && o.OutputValue !== undefined ? [[o.OutputKey, o.OutputValue]] : [])));
-  } catch (error) {
-    throw awsError(error, `reading the outputs of stack ${name}`);
-  } finally {
-    client.destroy();
-  }
 }
