@@ -1,0 +1,39 @@
+// The linter (biome.jsonc) passes on the tree, and its import boundary is live: lib/ and lambdas/, which cdk deploy
+// ships, never import the local cloud, the tools, the bench or the tests.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(__dirname, '..');
+const biome = path.join(root, 'node_modules', '.bin', 'biome');
+const lint = (cwd: string) => spawnSync(biome, ['lint', '--max-diagnostics=50', '.'], { cwd, encoding: 'utf8', timeout: 60_000 });
+
+describe('npm run lint (Biome)', () => {
+  it('finds no error in the tree', () => {
+    const out = lint(root);
+    expect(out.stdout + out.stderr).not.toMatch(/Found \d+ errors?/);
+    expect(out.status).toBe(0);
+  });
+
+  it('refuses an import of local/, tools/, bench/ or test/ in lib/ and lambdas/, and only there', () => {
+    // the project's configuration over a copy holding one probe file per folder
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-lint-'));
+    try {
+      fs.copyFileSync(path.join(root, 'biome.jsonc'), path.join(dir, 'biome.jsonc'));
+      const probe = "import { a } from '../../local/emulators';\nimport { b } from '../tools/ops/replay';\nimport { c } from '../../bench/run';\nexport const d = [a, b, c];\n";
+      for (const file of ['lib/probe.ts', 'lambdas/shared/probe.ts', 'local/probe.ts', 'tools/probe.ts']) {
+        fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        fs.writeFileSync(path.join(dir, file), probe);
+      }
+      const out = lint(dir);
+      const text = out.stdout + out.stderr;
+      expect(out.status).not.toBe(0);
+      const flagged = [...text.matchAll(/^(\S+\.ts):\d+:\d+ lint\/style\/noRestrictedImports/gm)].map((m) => m[1]);
+      expect(flagged.sort()).toEqual(['lambdas/shared/probe.ts', 'lambdas/shared/probe.ts', 'lambdas/shared/probe.ts', 'lib/probe.ts', 'lib/probe.ts', 'lib/probe.ts']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
