@@ -2,7 +2,8 @@
 import * as path from 'node:path';
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { LocalCloudError } from './assembly';
-import { DEFAULT_KINESIS_ENGINE, DEFAULT_PORTS, KINESIS_ENGINES, type KinesisEngine } from './emulators';
+import { DEFAULT_KINESIS_ENGINE, KINESIS_ENGINES, type KinesisEngine } from './emulators';
+import { DEFAULT_PORTS } from './ports';
 import { DEFAULT_LAMBDA_API_PORT, StartAbortedError, startLocalCloud, type LocalCloud } from './index';
 import { createStopRequests, onStopSignals } from './stop-signals';
 import { createStatusSampler, formatBanner, formatStatusLine, formatStatusTable } from './status';

@@ -4,7 +4,6 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
@@ -14,26 +13,14 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { LocalCloudError } from './assembly';
 import { http1AndHttp2 } from './http2-front';
 import { startEmulatorProcess } from './emulator-process';
+import { persistentFauxqsStores } from './persistence';
+import { freePort, isAddrInUse, PORT_FLAGS, PortInUseError, probePort, type EmulatorPorts } from './ports';
 
 export type KinesisEngine = 'kinesalite' | 'kinesis-local';
 export const KINESIS_ENGINES: readonly KinesisEngine[] = ['kinesalite', 'kinesis-local'];
 
 /** kinesalite: ~20× faster here (see README), in-process, survives everything we need; kinesis-local adds ON_DEMAND and EFO. */
 export const DEFAULT_KINESIS_ENGINE: KinesisEngine = 'kinesalite';
-
-export const DEFAULT_PORTS = {
-  /** fauxqs serves SQS and S3 on one port */
-  sqs: 4566,
-  kinesis: 4567,
-  dynamodb: 4568,
-} as const;
-
-export interface EmulatorPorts {
-  sqs: number;
-  kinesis: number;
-  /** default 0 (any free port) for callers that predate DynamoDB; startLocalCloud passes DEFAULT_PORTS.dynamodb */
-  dynamodb?: number;
-}
 
 export interface EmulatorEndpoints {
   sqs: string;
@@ -97,61 +84,6 @@ export interface RunningEmulators {
   stop(): Promise<void>;
 }
 
-export class PortInUseError extends LocalCloudError {
-  constructor(readonly port: number, what: string, flag: string) {
-    super(`port ${port} (${what}) is already in use: stop what uses it or choose another port with ${flag} <port>`);
-    this.name = 'PortInUseError';
-  }
-}
-
-const PORT_FLAGS: Record<keyof EmulatorPorts, { what: string; flag: string }> = {
-  sqs: { what: 'SQS + S3, fauxqs', flag: '--port-sqs' },
-  kinesis: { what: 'Kinesis', flag: '--port-kinesis' },
-  dynamodb: { what: 'DynamoDB, dynalite', flag: '--port-dynamodb' },
-};
-
-function isAddrInUse(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException)?.code === 'EADDRINUSE';
-}
-
-/** Checks a port can be bound (on all interfaces when `host` is undefined, as a child emulator binds). */
-export function probePort(port: number, host?: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
-  });
-}
-
-/**
- * Checks, before anything is synthesized or started, that every fixed port (not 0) can be bound the way its
- * emulator will bind it; the first one in use is a PortInUseError naming its flag.
- */
-export async function assertPortsFree(ports: Partial<EmulatorPorts> & { lambda?: number }, kinesis: KinesisEngine = DEFAULT_KINESIS_ENGINE): Promise<void> {
-  const checks: { port: number | undefined; host: string | undefined; what: string; flag: string }[] = [
-    { port: ports.sqs, host: '127.0.0.1', ...PORT_FLAGS.sqs },
-    // kinesis-local binds every interface (it has no host setting)
-    { port: ports.kinesis, host: kinesis === 'kinesis-local' ? undefined : '127.0.0.1', ...PORT_FLAGS.kinesis },
-    { port: ports.dynamodb, host: '127.0.0.1', ...PORT_FLAGS.dynamodb },
-    { port: ports.lambda, host: '127.0.0.1', what: 'Lambda API', flag: '--port-lambda' },
-  ];
-  for (const c of checks) {
-    if (c.port && !(await probePort(c.port, c.host))) throw new PortInUseError(c.port, c.what, c.flag);
-  }
-}
-
-/** A free port chosen by the OS on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 interface Stoppable {
   name: string;
   stop(): Promise<void>;
@@ -179,48 +111,6 @@ async function importFauxqs(): Promise<typeof import('fauxqs')> {
     }
     throw err;
   }
-}
-
-/** fauxqs's dist directory: its persistence is wired only by startFauxqs(), which we cannot use (below). */
-function fauxqsDist(): string {
-  for (const dir of require.resolve.paths('fauxqs') ?? []) {
-    const dist = path.join(dir, 'fauxqs', 'dist');
-    if (fs.existsSync(path.join(dist, 'persistence.js'))) return dist;
-  }
-  throw new LocalCloudError('fauxqs is not installed (node_modules/fauxqs/dist/persistence.js not found): run npm install');
-}
-
-type FauxqsStores = NonNullable<import('fauxqs').BuildAppOptions['stores']>;
-
-/**
- * fauxqs stores loaded from, and written through to, `<dataDir>/fauxqs.db` (SQLite through node:sqlite), wired
- * as fauxqs 2.x's own startFauxqs({ dataDir }) wires them: state loaded first, then persistence attached.
- */
-async function persistentFauxqsStores(dataDir: string): Promise<{ stores: FauxqsStores; close(): void }> {
-  const dist = fauxqsDist();
-  const load = (rel: string): Promise<Record<string, unknown>> => import(pathToFileURL(path.join(dist, rel)).href) as Promise<Record<string, unknown>>;
-  type Persistent = { persistence?: unknown };
-  const [{ SqsStore }, { SnsStore }, { S3Store }, { PersistenceManager }] = (await Promise.all([
-    load('sqs/sqsStore.js'),
-    load('sns/snsStore.js'),
-    load('s3/s3Store.js'),
-    load('persistence.js'),
-  ])) as unknown as [
-    { SqsStore: new () => Persistent & { allQueues(): Iterable<Persistent> } },
-    { SnsStore: new () => Persistent },
-    { S3Store: new () => Persistent },
-    { PersistenceManager: new (dir: string) => { load(sqs: unknown, sns: unknown, s3: unknown): void; close(): void } },
-  ];
-  const sqsStore = new SqsStore();
-  const snsStore = new SnsStore();
-  const s3Store = new S3Store();
-  const pm = new PersistenceManager(dataDir);
-  pm.load(sqsStore, snsStore, s3Store);
-  sqsStore.persistence = pm;
-  snsStore.persistence = pm;
-  s3Store.persistence = pm;
-  for (const q of sqsStore.allQueues()) q.persistence = pm;
-  return { stores: { sqsStore, snsStore, s3Store } as unknown as FauxqsStores, close: () => pm.close() };
 }
 
 export async function startFauxqsServer(port: number, onFatal: OnFatal, options: { dataDir?: string } = {}): Promise<ServerHandle> {

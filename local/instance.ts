@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { LocalCloudError } from './assembly';
-import type { EndpointsFile } from './index';
+import type { EndpointsFile } from './endpoints-file';
 
 export const ENDPOINTS_FILE = 'endpoints.json';
 export const LOCK_FILE = 'local-cloud.lock';

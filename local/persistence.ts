@@ -6,6 +6,8 @@
 // would deliver the whole retained stream to every consumer again and archive it twice.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { LocalCloudError } from './assembly';
 
 /** <state dir>/state */
 export function persistDirOf(stateDir: string): string {
@@ -83,4 +85,46 @@ export function hasSavedState(persistDir: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** fauxqs's dist directory: its persistence is wired only by startFauxqs(), which we cannot use (below). */
+function fauxqsDist(): string {
+  for (const dir of require.resolve.paths('fauxqs') ?? []) {
+    const dist = path.join(dir, 'fauxqs', 'dist');
+    if (fs.existsSync(path.join(dist, 'persistence.js'))) return dist;
+  }
+  throw new LocalCloudError('fauxqs is not installed (node_modules/fauxqs/dist/persistence.js not found): run npm install');
+}
+
+type FauxqsStores = NonNullable<import('fauxqs').BuildAppOptions['stores']>;
+
+/**
+ * fauxqs stores loaded from, and written through to, `<dataDir>/fauxqs.db` (SQLite through node:sqlite), wired
+ * as fauxqs 2.x's own startFauxqs({ dataDir }) wires them: state loaded first, then persistence attached.
+ */
+export async function persistentFauxqsStores(dataDir: string): Promise<{ stores: FauxqsStores; close(): void }> {
+  const dist = fauxqsDist();
+  const load = (rel: string): Promise<Record<string, unknown>> => import(pathToFileURL(path.join(dist, rel)).href) as Promise<Record<string, unknown>>;
+  type Persistent = { persistence?: unknown };
+  const [{ SqsStore }, { SnsStore }, { S3Store }, { PersistenceManager }] = (await Promise.all([
+    load('sqs/sqsStore.js'),
+    load('sns/snsStore.js'),
+    load('s3/s3Store.js'),
+    load('persistence.js'),
+  ])) as unknown as [
+    { SqsStore: new () => Persistent & { allQueues(): Iterable<Persistent> } },
+    { SnsStore: new () => Persistent },
+    { S3Store: new () => Persistent },
+    { PersistenceManager: new (dir: string) => { load(sqs: unknown, sns: unknown, s3: unknown): void; close(): void } },
+  ];
+  const sqsStore = new SqsStore();
+  const snsStore = new SnsStore();
+  const s3Store = new S3Store();
+  const pm = new PersistenceManager(dataDir);
+  pm.load(sqsStore, snsStore, s3Store);
+  sqsStore.persistence = pm;
+  snsStore.persistence = pm;
+  s3Store.persistence = pm;
+  for (const q of sqsStore.allQueues()) q.persistence = pm;
+  return { stores: { sqsStore, snsStore, s3Store } as unknown as FauxqsStores, close: () => pm.close() };
 }

@@ -1,7 +1,7 @@
 // The local console: a web page served by the local cloud on 127.0.0.1 that shows the queue and the stream
 // working side by side, and acts on them with the operator tools' own modules.
 //
-//   GET  /                  the page (plain HTML + CSS + one JS module from ./static; no build step); the
+//   GET  /                  the page (plain HTML + CSS + JS modules from ./static; no build step); the
 //                           per-start token is embedded in it
 //   GET  /static/<file>     its CSS and JS
 //   GET  /api/topology      the topology drawn from the synthesized template
@@ -27,12 +27,13 @@ import type { ProvisionResult, TopologyRoles } from '../provision';
 import type { LocalTopology } from '../types';
 import { isInputError, messageOf, redriveDlq, redriveFailures, replay, sampleCatalogue, sendSample, setPaused, type ActionContext, type ActionResult } from './actions';
 import { DirectInvocationTap } from './direct-invocations';
-import { StateCollector, type ConsoleState } from './state';
+import type { ConsoleState } from './state-shape';
+import { StateCollector } from './state';
 import { buildConsoleTopology, type ConsoleTopology } from './topology';
 
 export { DEFAULT_CONSOLE_PORT } from './defaults';
 const STATIC_DIR = path.join(__dirname, 'static');
-const STATIC_TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+const STATIC_TYPES: Record<string, string> = { '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
 
 export interface ConsoleOptions {
   port: number;

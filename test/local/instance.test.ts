@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PortInUseError } from '../../local/emulators';
+import { PortInUseError } from '../../local/ports';
 import { startLocalCloud } from '../../local/index';
 import {
   NoLocalCloudError,

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { loadAssembly } from '../../../local/assembly';
-import { PortInUseError, createLocalClients, startEmulators } from '../../../local/emulators';
+import { createLocalClients, startEmulators } from '../../../local/emulators';
+import { PortInUseError } from '../../../local/ports';
 import { provision } from '../../../local/provision';
 import { alive, fixture, tempDir } from './helpers';
 

@@ -133,7 +133,7 @@ describe('--keep-archive', () => {
 
 describe('function environment', () => {
   it('points every function at the DynamoDB emulator (AWS_ENDPOINT_URL_DYNAMODB) beside SQS, Kinesis and S3', async () => {
-    const { lambdaEnvironment } = await import('../../../local/lambda/function-host');
+    const { lambdaEnvironment } = await import('../../../local/lambda/environment');
     const fn = { logicalId: 'Fn', name: 'job-worker', arn: 'arn', handler: 'index.handler', codeDir: '/tmp', runtime: 'nodejs24.x', timeoutSeconds: 30, memoryMb: 256, environment: { IDEMPOTENCY_TABLE_NAME: 't' } };
     const endpoints = { region: 'us-east-1', accountId: '000000000000', sqs: 'http://127.0.0.1:1', kinesis: 'http://127.0.0.1:2', s3: 'http://127.0.0.1:1', dynamodb: 'http://127.0.0.1:3' };
     expect(lambdaEnvironment(fn, endpoints)).toMatchObject({ AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:3', IDEMPOTENCY_TABLE_NAME: 't' });

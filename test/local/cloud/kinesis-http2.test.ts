@@ -12,7 +12,8 @@ import {
   PutRecordCommand,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, probePort, startEmulators } from '../../../local/emulators';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators } from '../../../local/emulators';
+import { probePort } from '../../../local/ports';
 
 describe('the local Kinesis endpoint (kinesalite)', () => {
   it('answers a plain SDK v3 KinesisClient (HTTP/2) and an HTTP/1.1 one on the same port, errors included', async () => {

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FunctionHost, FunctionInitError, lambdaEnvironment } from '../../../local/lambda/function-host';
+import { lambdaEnvironment } from '../../../local/lambda/environment';
+import { FunctionHost, FunctionInitError } from '../../../local/lambda/function-host';
 import { createLogSink } from '../../../local/lambda/log-sink';
 import { alive, FIXTURES, fixtureFunction, waitFor } from './harness';
 

@@ -2,6 +2,10 @@
 // synthesized template, then updates it from server-sent events (one `state` frame about once a second).
 // Actions POST to /api/actions/<name> with the per-start token the server embedded in this page.
 
+import { byId, h, stat } from './dom.mjs';
+import { applyState } from './live.mjs';
+import { drawWires, redrawOnResize, wiresLayer } from './wires.mjs';
+
 const token = document.querySelector('meta[name="console-token"]').content;
 const app = document.getElementById('app');
 const activity = document.getElementById('activity');
@@ -12,44 +16,7 @@ let dryRunKey;
 
 // ── helpers ──────────────────────────────────────────────────────────────────────────────────────────────
 
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') el.className = v;
-    else if (k === 'text') el.textContent = v;
-    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return el;
-}
-
-const fmt = (n) => (n === undefined || n === null ? '–' : Number(n).toLocaleString('en-US'));
-function ms(v) {
-  if (v === undefined || v === null) return '–';
-  if (v < 1000) return `${Math.round(v)} ms`;
-  if (v < 60_000) return `${(v / 1000).toFixed(1)} s`;
-  if (v < 3_600_000) return `${Math.floor(v / 60_000)} min ${Math.round((v % 60_000) / 1000)} s`;
-  return `${(v / 3_600_000).toFixed(1)} h`;
-}
-const shortSeq = (s) => (s ? (s.length > 14 ? `…${s.slice(-10)}` : s) : '–');
-const byId = (list, id) => list.find((x) => x.id === id);
 const fnById = (id) => byId(topo.functions, id);
-const nodeSel = (id) => `[data-node="${CSS.escape(id)}"]`;
-
-function set(root, field, value, title) {
-  if (!root) return;
-  for (const el of root.querySelectorAll(`[data-field="${field}"]`)) {
-    if (el.closest('[data-node]') !== root && root.matches('[data-node]')) continue;
-    el.textContent = value;
-    if (title !== undefined) el.title = title;
-  }
-}
-
-function stat(label, field, cls = '') {
-  return h('div', { class: `stat ${cls}` }, h('span', { class: 'num', 'data-field': field, text: '–' }), h('span', { class: 'lbl', text: label }));
-}
 
 async function act(name, body, button) {
   if (button) button.disabled = true;
@@ -367,232 +334,12 @@ function render() {
     ...topo.lanes.map((l) => (l.kind === 'queue' ? queueLane(l) : streamLane(l))),
     othersSection(),
   );
-  requestAnimationFrame(drawWires);
+  requestAnimationFrame(() => drawWires(topo));
 }
 
-// ── wires: drawn between the cards the lanes hold, from the topology's edges ────────────────────────────
-
-function edges() {
-  const out = [];
-  for (const l of topo.lanes) {
-    if (l.kind === 'queue') {
-      for (const p of l.producers) out.push([p === 'console' ? `producer:${l.queue}` : `producer:${l.queue}:${p}`, l.queue]);
-      for (const m of l.workers) out.push([l.queue, byId(topo.sqsMappings, m).functionId]);
-      if (l.dlq) out.push([l.queue, l.dlq, 'dashed']);
-    } else {
-      for (const p of l.producers) out.push([p === 'console' ? `producer:${l.stream}` : `producer:${l.stream}:${p}`, l.stream]);
-      for (const id of l.consumers) {
-        out.push([l.stream, id]);
-        const of = byId(topo.kinesisMappings, id).onFailure;
-        if (of?.bucketId) out.push([id, of.bucketId, 'dashed']);
-      }
-      for (const id of l.deliveryStreams) {
-        out.push([l.stream, id]);
-        out.push([id, byId(topo.deliveryStreams, id).bucketId]);
-      }
-    }
-  }
-  return out;
-}
-
-function wiresLayer() {
-  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  svg.setAttribute('class', 'wires');
-  return svg;
-}
-
-function drawWires() {
-  for (const flow of document.querySelectorAll('.flow')) {
-    const svg = flow.querySelector('svg.wires');
-    const box = flow.getBoundingClientRect();
-    svg.setAttribute('width', box.width);
-    svg.setAttribute('height', box.height);
-    svg.replaceChildren();
-    for (const [a, b, style] of edges()) {
-      const ea = flow.querySelector(`.card${nodeSel(a)}`);
-      const eb = flow.querySelector(`.card${nodeSel(b)}`);
-      if (!ea || !eb) continue;
-      const ra = ea.getBoundingClientRect();
-      const rb = eb.getBoundingClientRect();
-      let x1, y1, x2, y2, d;
-      if (Math.abs(ra.left - rb.left) < 20) {
-        // same column (queue → its DLQ): down the left edge
-        x1 = ra.left - box.left + 14;
-        y1 = ra.bottom - box.top;
-        x2 = rb.left - box.left + 14;
-        y2 = rb.top - box.top;
-        d = `M${x1},${y1} L${x2},${y2}`;
-      } else {
-        x1 = ra.right - box.left;
-        y1 = ra.top - box.top + Math.min(40, ra.height / 2);
-        x2 = rb.left - box.left;
-        y2 = rb.top - box.top + Math.min(40, rb.height / 2);
-        const mx = (x1 + x2) / 2;
-        d = `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`;
-      }
-      const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
-      path.setAttribute('d', d);
-      path.setAttribute('class', `wire ${style ?? ''}`);
-      path.setAttribute('data-edge', `${a}->${b}`);
-      svg.append(path);
-      const head = document.createElementNS('http://www.w3.org/2000/svg', 'circle');
-      head.setAttribute('cx', x2);
-      head.setAttribute('cy', y2);
-      head.setAttribute('r', 3.5);
-      head.setAttribute('class', `wire-end ${style ?? ''}`);
-      svg.append(head);
-    }
-  }
-}
-let wireTimer;
-window.addEventListener('resize', () => {
-  clearTimeout(wireTimer);
-  wireTimer = setTimeout(drawWires, 100);
-});
-
-// ── state ────────────────────────────────────────────────────────────────────────────────────────────────
-
-function applyState(s) {
+function showState(s) {
   lastState = s;
-  for (const q of s.queues) {
-    for (const el of document.querySelectorAll(`.card${nodeSel(q.id)}`)) {
-      set(el, 'visible', fmt(q.visible));
-      set(el, 'inFlight', fmt(q.inFlight));
-      set(el, 'delayed', fmt(q.delayed));
-      set(el, 'depth', fmt(q.visible + q.inFlight + q.delayed));
-      set(el, 'oldest', q.oldestAgeMs === undefined ? '–' : ms(q.oldestAgeMs));
-      el.classList.toggle('nonempty', q.visible + q.inFlight + q.delayed > 0);
-    }
-  }
-  for (const d of s.dlqs) {
-    const list = document.querySelector(`.card${nodeSel(d.id)} [data-list="dlq"]`);
-    if (!list) continue;
-    if (d.messages.length === 0) list.replaceChildren(h('div', { class: 'empty', text: d.more > 0 ? `${d.more} messages (too many to list)` : 'empty — no dead jobs' }));
-    else
-      list.replaceChildren(
-        h(
-          'table',
-          {},
-          h('tr', {}, h('th', { text: 'job' }), h('th', { text: 'receives' }), h('th', { text: 'error (from the worker log)' })),
-          d.messages.map((m) =>
-            h(
-              'tr',
-              { 'data-message': m.messageId, 'data-envelope': m.envelopeId ?? '' },
-              h('td', { title: m.body }, h('div', { class: 'mono', text: m.type ?? '(not an envelope)' }), h('div', { class: 'mono muted', text: (m.envelopeId ?? m.body).slice(0, 36) })),
-              h('td', { class: 'num', text: String(m.receiveCount) }),
-              h('td', { class: 'err', text: m.error ?? '—', title: m.body }),
-            ),
-          ),
-          d.more > 0 ? h('tr', {}, h('td', { colspan: '3', class: 'muted', text: `… and ${d.more} more` })) : null,
-        ),
-      );
-  }
-  const total = new Map();
-  for (const st of s.streams) {
-    const el = document.querySelector(`.card${nodeSel(st.id)}`);
-    const records = st.shards.reduce((a, x) => a + x.records, 0);
-    total.set(st.id, st);
-    if (!el) continue;
-    set(el, 'records', fmt(records));
-    set(el, 'shardCount', fmt(st.shards.length));
-    el.querySelector('[data-list="stream-shards"]').replaceChildren(
-      ...st.shards.map((sh) => h('div', { class: 'shard', 'data-shard': sh.shardId }, h('span', { class: 'mono', text: sh.shardId }), h('span', { text: `${fmt(sh.records)} records` }), h('span', { class: 'mono muted', title: sh.tip ?? '', text: `tip ${shortSeq(sh.tip)}` }))),
-    );
-  }
-  for (const c of s.consumers) {
-    const el = document.querySelector(`.card.consumer${nodeSel(c.mapping)}`);
-    if (!el) continue;
-    const m = byId(topo.kinesisMappings, c.mapping);
-    const st = total.get(m.streamId);
-    const inLog = st ? st.shards.reduce((a, x) => a + x.records, 0) : 0;
-    set(el, 'behind', fmt(c.behindRecords));
-    set(el, 'millisBehind', ms(c.millisBehind));
-    set(el, 'invocations', fmt(c.invocations));
-    set(el, 'recordsOk', fmt(c.recordsOk));
-    set(el, 'recordsFailed', fmt(c.recordsFailed));
-    set(el, 'filteredOut', fmt(c.filteredOut));
-    set(el, 'onFailure', fmt(c.onFailureRecords));
-    set(el, 'direct', `${fmt(c.direct.invocations)} (${fmt(c.direct.records)} records)`);
-    set(el, 'retrying', fmt(c.retrying));
-    set(el, 'last', c.last ? `${c.last.outcome}, ${c.last.records} record(s)${c.last.failed ? `, ${c.last.failed} failed` : ''}, ${ms(c.last.durationMs)}` : '–', c.last?.error);
-    const status = !c.running ? (m.enabled ? 'not running' : 'disabled') : c.paused ? 'paused' : c.retrying > 0 ? 'retrying' : c.behindRecords > 0 ? 'catching up' : 'at the tip';
-    set(el, 'status', status);
-    el.dataset.status = status;
-    el.classList.toggle('behind', c.behindRecords > 0);
-    el.classList.toggle('paused', c.paused);
-    const pause = el.querySelector('[data-act="pause"]');
-    pause.dataset.paused = String(c.paused);
-    pause.textContent = c.paused ? 'Resume' : 'Pause';
-    pause.classList.toggle('primary', c.paused);
-    const bar = el.querySelector('[data-bar="position"]');
-    bar.style.width = `${inLog === 0 ? 100 : Math.max(0, Math.min(100, ((inLog - c.behindRecords) / inLog) * 100))}%`;
-    el.querySelector('[data-list="shards"]').replaceChildren(
-      ...c.shards.map((sh) =>
-        h(
-          'div',
-          { class: `shard ${sh.behindRecords > 0 ? 'lagging' : ''}`, 'data-shard': sh.shardId },
-          h('span', { class: 'mono', text: sh.shardId.replace('shardId-', 'shard ') }),
-          h('span', { class: 'mono muted', title: sh.position ?? 'no checkpoint yet', text: `at ${shortSeq(sh.position)}` }),
-          h('span', { 'data-field': 'shard-behind', text: sh.behindRecords > 0 ? `${fmt(sh.behindRecords)} behind · ${ms(sh.millisBehind)}` : 'at the tip' }),
-        ),
-      ),
-    );
-  }
-  for (const fnState of s.functions) {
-    for (const el of document.querySelectorAll(`.card.worker${nodeSel(fnState.id)}, .card.consumer[data-function-node="${CSS.escape(fnState.id)}"]`)) {
-      if (el.classList.contains('worker')) {
-        set(el, 'invocations', fmt(fnState.invocations));
-        set(el, 'recordsOk', fmt(fnState.recordsOk));
-        set(el, 'recordsFailed', fmt(fnState.recordsFailed));
-      }
-      set(el, 'errors', fmt(fnState.errors));
-      set(el, 'avgDuration', ms(fnState.avgDurationMs));
-      set(el, 'lastDuration', ms(fnState.lastDurationMs));
-    }
-  }
-  for (const f of s.failures) {
-    const el = document.querySelector(`.card${nodeSel(f.bucketId)}`);
-    if (!el) continue;
-    set(el, 'objects', fmt(f.objects.length));
-    set(el, 'redriven', fmt(f.redriven));
-    const byConsumer = new Map();
-    for (const o of f.objects) {
-      const k = o.consumer;
-      if (!byConsumer.has(k)) byConsumer.set(k, []);
-      byConsumer.get(k).push(o);
-    }
-    el.querySelector('[data-list="failures"]').replaceChildren(
-      f.objects.length === 0
-        ? h('div', { class: 'empty', text: 'empty — no discarded batches' })
-        : h(
-            'table',
-            {},
-            h('tr', {}, h('th', { text: 'consumer' }), h('th', { text: 'objects' }), h('th', { text: 'records' }), h('th', { text: 'condition · types' })),
-            [...byConsumer.entries()].map(([consumer, objs]) =>
-              h(
-                'tr',
-                { 'data-failures-of': consumer },
-                h('td', { class: 'mono', text: consumer }),
-                h('td', { class: 'num', 'data-field': 'failure-objects', text: String(objs.length) }),
-                h('td', { class: 'num', text: String(objs.reduce((a, o) => a + o.records, 0)) }),
-                h('td', { class: 'err', text: `${[...new Set(objs.map((o) => o.condition ?? o.unreadable ?? '?'))].join(', ')} · ${[...new Set(objs.flatMap((o) => o.types))].join(', ')}` }),
-              ),
-            ),
-          ),
-    );
-  }
-  for (const a of s.archives) {
-    const el = document.querySelector(`.card${nodeSel(a.bucketId)}`);
-    if (el) {
-      set(el, 'objects', fmt(a.objects));
-      set(el, 'records', fmt(a.records));
-      set(el, 'errorObjects', fmt(a.errorObjects));
-    }
-    const fh = document.querySelector(`.card${nodeSel(a.deliveryStream)}`);
-    if (fh) set(fh, 'buffered', fmt(a.buffered));
-  }
-  document.getElementById('conn-text').textContent = `live · ${new Date(s.at).toLocaleTimeString()}`;
-  requestAnimationFrame(drawWires);
+  applyState(topo, s);
 }
 
 // ── wiring ───────────────────────────────────────────────────────────────────────────────────────────────
@@ -605,15 +352,15 @@ function connect() {
     topo = JSON.parse(e.data);
     if (first) render();
     conn.dataset.state = 'live';
-    if (lastState) applyState(lastState);
+    if (lastState) showState(lastState);
   });
   es.addEventListener('state', (e) => {
     if (!topo) return;
     const first = !lastState;
-    applyState(JSON.parse(e.data));
+    showState(JSON.parse(e.data));
     conn.dataset.state = 'live';
     document.body.dataset.ready = 'true';
-    if (first) requestAnimationFrame(drawWires);
+    if (first) requestAnimationFrame(() => drawWires(topo));
   });
   es.addEventListener('action', (e) => addActivity(JSON.parse(e.data)));
   es.addEventListener('error', () => {
@@ -622,4 +369,5 @@ function connect() {
   });
 }
 
+redrawOnResize(() => topo);
 connect();
