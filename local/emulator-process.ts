@@ -1,9 +1,10 @@
 // An npm emulator in a process of its own (local/emulator-child.js): the parent's side. Used for dynalite, whose
 // CPU per request (its DynamoDB expression parser above all) was ~45 % of the local cloud's main event loop under
 // figure 4's load; in its own process it runs on the other core (BENCHMARKS.md, "Where the CPU goes").
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import * as path from 'node:path';
 import { LocalCloudError } from './assembly';
+import { killWithParent } from './child-processes';
 
 const CHILD = path.join(__dirname, 'emulator-child.js');
 
@@ -28,10 +29,6 @@ export interface EmulatorProcessOptions {
   startTimeoutMs?: number;
 }
 
-/** Every live emulator child: killed synchronously if this process exits without stop(). */
-const live = new Set<ChildProcess>();
-let exitHook = false;
-
 export async function startEmulatorProcess(o: EmulatorProcessOptions): Promise<EmulatorProcess> {
   let output = '';
   const child = fork(CHILD, [JSON.stringify({ emulator: o.emulator, port: o.port, options: o.options })], {
@@ -39,14 +36,7 @@ export async function startEmulatorProcess(o: EmulatorProcessOptions): Promise<E
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'json',
   });
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  if (!exitHook) {
-    exitHook = true;
-    process.once('exit', () => {
-      for (const c of live) c.kill('SIGKILL');
-    });
-  }
+  killWithParent(child);
   const keep = (d: Buffer): void => {
     output = (output + d.toString()).slice(-4000);
   };

@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as readline from 'node:readline';
 import type { LocalEndpoints, LocalFunction } from '../types';
+import { killWithParent } from '../child-processes';
 import { BOOTSTRAP, lambdaEnvironment } from './environment';
 import { createLogSink, defaultLogDir, type LogSink } from './log-sink';
 import { nodeForRuntime, type NodeSelection } from './node-runtime';
@@ -43,20 +44,6 @@ export interface FunctionHostOptions {
   node?: NodeSelection;
 }
 
-/** Every live child of this process: killed synchronously if the parent exits without stop(). */
-const liveChildren = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function track(child: ChildProcess): void {
-  liveChildren.add(child);
-  child.once('exit', () => liveChildren.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of liveChildren) c.kill('SIGKILL');
-    });
-  }
-}
-
 interface Pending {
   id: string;
   resolve: (r: InvokeResult) => void;
@@ -90,7 +77,7 @@ class Runtime {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });
-    track(this.child);
+    killWithParent(this.child);
     // a runtime killed after it answered may be handed the next invoke: send() then fails with EPIPE on this
     // emitter (uncaught, it would kill the whole local cloud); the 'exit' handler below reports the crash
     this.child.on('error', (err) => host.logSink.write(fnName, 'runtime', `ERROR runtime process ${this.child.pid}: ${err.message}`));
