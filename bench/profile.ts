@@ -43,10 +43,12 @@ function profiledAssembly(source: string, dir: string, profileDir: string, hook:
     const template = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { Resources?: Record<string, { Type: string; Properties?: { Environment?: { Variables?: Record<string, unknown> } } }> };
     for (const r of Object.values(template.Resources ?? {})) {
       if (r.Type !== 'AWS::Lambda::Function') continue;
-      const vars = ((r.Properties ??= {}).Environment ??= {}).Variables ?? {};
+      r.Properties ??= {};
+      r.Properties.Environment ??= {};
+      const vars = r.Properties.Environment.Variables ?? {};
       const before = typeof vars['NODE_OPTIONS'] === 'string' ? vars['NODE_OPTIONS'] : '';
       vars['NODE_OPTIONS'] = `${before} --cpu-prof --cpu-prof-dir=${profileDir} --require=${hook}`.trim();
-      r.Properties.Environment!.Variables = vars;
+      r.Properties.Environment.Variables = vars;
     }
     fs.writeFileSync(path.join(dir, file), JSON.stringify(template));
   }

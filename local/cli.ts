@@ -220,7 +220,7 @@ async function runInteractive(opts: CliOptions): Promise<number> {
         if (tty) {
           clearTable();
           const lines = formatStatusTable(s);
-          process.stdout.write(lines.join('\n') + '\n');
+          process.stdout.write(`${lines.join('\n')}\n`);
           drawn = lines.length;
         } else {
           console.log(formatStatusLine(s));

@@ -200,7 +200,10 @@ async function drive(
     const { summary, pending } = await snapshot();
     if (f) return { ...summary, ok: false, failure: f.message };
     if (pending.length === 0) return summary;
-    if (pending[0] !== last) log(`demo: waiting: ${(last = pending[0])}`);
+    if (pending[0] !== last) {
+      last = pending[0];
+      log(`demo: waiting: ${last}`);
+    }
     if (Date.now() > deadline) return { ...summary, ok: false, failure: `deadline of ${options.deadlineSeconds ?? 120} s passed: ${pending.join('; ')}` };
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -51,7 +51,7 @@ function cached(parser) {
   const cache = new Map();
   const stats = { hits: 0, misses: 0, uncached: 0 };
   parser.parse = function cachedParse(input, options) {
-    const ctx = options && options.context;
+    const ctx = options?.context;
     if (!ctx || typeof input !== 'string' || NOT_CACHED.test(input)) {
       stats.uncached++;
       return parse.call(this, input, options);

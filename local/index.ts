@@ -282,7 +282,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       });
     }
     const endpoints = endpointsFile(provisioned, emulators, timeScale, lambdaApi?.url, consoleServer?.url);
-    fs.writeFileSync(`${file}.tmp`, JSON.stringify(endpoints, null, 2) + '\n');
+    fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(endpoints, null, 2)}\n`);
     fs.renameSync(`${file}.tmp`, file);
 
     let clock: Clock | undefined;
@@ -295,7 +295,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       const cs = consoleServer;
       const logSink = createLogSink({
         dir: path.join(stateDir, 'logs'),
-        ...(tee || cs ? { tee: (l: { functionName: string; stream: string; line: string }) => (cs?.onFunctionLog(l), tee?.(l)) } : {}),
+        ...(tee || cs
+          ? {
+              tee: (l: { functionName: string; stream: string; line: string }) => {
+                cs?.onFunctionLog(l);
+                tee?.(l);
+              },
+            }
+          : {}),
       });
       lambda = await startLambdaService(provisioned.topology, {
         clock,

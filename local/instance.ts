@@ -84,7 +84,7 @@ export function acquireInstanceLock(stateDir: string): InstanceLock {
   const mine: LockInfo = { pid: process.pid, ...(procStart ? { procStart } : {}), startedAt: new Date().toISOString(), argv: process.argv.slice(1) };
   for (let attempt = 0; ; attempt++) {
     try {
-      fs.writeFileSync(file, JSON.stringify(mine) + '\n', { flag: 'wx' });
+      fs.writeFileSync(file, `${JSON.stringify(mine)}\n`, { flag: 'wx' });
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw err;

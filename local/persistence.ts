@@ -65,7 +65,8 @@ export function savePositions(
     const out: Record<string, Record<string, string>> = {};
     for (const [k, v] of Object.entries(old ?? {})) out[k] = { ...v };
     for (const [k, v] of Object.entries(cur)) {
-      const shards = (out[k] ??= {});
+      out[k] ??= {};
+      const shards = out[k];
       for (const [shard, seq] of Object.entries(v)) if (seq !== undefined) shards[shard] = seq;
     }
     return out;
@@ -73,7 +74,7 @@ export function savePositions(
   const doc: SavedPositions = { version: 1, savedAt: new Date().toISOString(), mappings: merge(previous?.mappings, now.mappings), firehose: merge(previous?.firehose, now.firehose) };
   fs.mkdirSync(persistDir, { recursive: true });
   const file = positionsFile(persistDir);
-  fs.writeFileSync(`${file}.tmp`, JSON.stringify(doc, null, 2) + '\n');
+  fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(doc, null, 2)}\n`);
   fs.renameSync(`${file}.tmp`, file);
   return doc;
 }

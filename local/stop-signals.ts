@@ -50,5 +50,7 @@ export function onStopSignals(listener: (signal: StopSignal) => void): () => voi
     process.on(signal, fn);
     return [signal, fn] as const;
   });
-  return () => installed.forEach(([signal, fn]) => process.removeListener(signal, fn));
+  return () => {
+    for (const [signal, fn] of installed) process.removeListener(signal, fn);
+  };
 }

@@ -570,7 +570,7 @@ export async function capacityFigure(options: BenchOptions, settings: CapacitySe
           continue;
         }
         const resolved = resolveTokens(fn.assembly.environment, local);
-        resolved.unresolved.forEach((k) => unresolvedEnv.add(`${fn.name}: ${k}`));
+        for (const k of resolved.unresolved) unresolvedEnv.add(`${fn.name}: ${k}`);
         // The old handlers read what the template gave them at that commit: idempotency for every function, the job queue for the two that enqueue.
         const extra: Record<string, string> =
           design === 'old'

@@ -459,7 +459,10 @@ export async function endToEndFigure(options: BenchOptions, settings: EndToEndSe
       raw['e2eEventsMs']!.push(ev.ms);
       raw['consumersOnlyMs']!.push(ev.consumersMs);
       latencies.push(...ev.latencies);
-      for (const [fn, ms] of Object.entries(ev.perConsumerMs)) (consumerMs[fn] ??= []).push(ms);
+      for (const [fn, ms] of Object.entries(ev.perConsumerMs)) {
+        consumerMs[fn] ??= [];
+        consumerMs[fn].push(ms);
+      }
       const rawJ = await rawJobs(s, settings.jobs, settings.phaseTimeoutMs);
       raw['rawEnqueueMs']!.push(rawJ.enqueueMs);
       raw['rawReceiveDeleteMs']!.push(rawJ.drainMs);

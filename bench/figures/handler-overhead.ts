@@ -61,7 +61,10 @@ export async function handlerOverheadFigure(options: BenchOptions): Promise<Figu
       };
       await timeProcess(process.execPath, [tsx, child], { env, cwd: options.root, stdout: 'ignore', timeoutMs: 300_000 });
       const { usPerRecord } = JSON.parse(fs.readFileSync(file, 'utf8')) as { usPerRecord: Record<string, number[]> };
-      for (const [name, values] of Object.entries(usPerRecord)) (merged[mode][name] ??= []).push(...values);
+      for (const [name, values] of Object.entries(usPerRecord)) {
+        merged[mode][name] ??= [];
+        merged[mode][name].push(...values);
+      }
       options.log(`  child ${mode} done`);
     }
   } finally {

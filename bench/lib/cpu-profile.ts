@@ -176,7 +176,10 @@ export function summarizeProfile(profiles: CpuProfile | readonly CpuProfile[], r
       if (!node) continue;
       totalMs += ms;
       let loc = located.get(node.id);
-      if (!loc) located.set(node.id, (loc = locate(node.callFrame, root)));
+      if (!loc) {
+        loc = locate(node.callFrame, root);
+        located.set(node.id, loc);
+      }
       if (loc.component === '(idle)') {
         idleMs += ms;
         continue;
