@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { Session as InspectorSession } from 'node:inspector/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { synthOnce } from './figures/synth';
-import { loadLocalCloud, measureEvents, measureJobs, queueDrained, startSession, stopSession } from './figures/end-to-end';
+import { measureEvents, measureJobs, queueDrained, startSession, stopSession } from './figures/end-to-end';
 import { summarizeProfile, type CpuProfile, type ProfileSummary, type SavedProfile } from './lib/cpu-profile';
 import { execFileSync } from 'node:child_process';
 
@@ -91,9 +91,7 @@ async function main(): Promise<void> {
     const emulatorDir = path.join(out, 'emulators');
     fs.mkdirSync(emulatorDir, { recursive: true });
     process.env['NODE_OPTIONS'] = `${process.env['NODE_OPTIONS'] ?? ''} --cpu-prof --cpu-prof-dir=${emulatorDir}`.trim();
-    const loaded = await loadLocalCloud(root);
-    if ('reason' in loaded) throw new Error(loaded.reason);
-    const session = await startSession(loaded.start, options, profiled, 'profile');
+    const session = await startSession(options, profiled, 'profile');
     const inspector = new InspectorSession();
     inspector.connect();
     let mainProfile: CpuProfile;

@@ -12,6 +12,10 @@ import { analyzeAssembly, provision, type ProvisionResult, type TopologyRoles } 
 import { synthesize, throwIfAborted } from './synth';
 import { nodeForRuntime, type NodeSelection } from './lambda/node-runtime';
 import { hasSavedState, loadPositions, persistDirOf, savePositions, type SavedPositions } from './persistence';
+import { createClock } from './clock';
+import { startFirehose, type FirehoseService } from './firehose';
+import { createLogSink } from './lambda/log-sink';
+import { startLambdaService, type LambdaService } from './lambda/service';
 import type { Clock, InvocationReport, LambdaServiceStats, LocalTopology } from './types';
 
 export { LocalCloudError } from './assembly';
@@ -69,8 +73,6 @@ export interface LocalCloudOptions {
   console?: false | { port?: number; log?: (line: string) => void };
 }
 
-export type LambdaServiceHandle = import('./lambda/service').LambdaService;
-export type FirehoseHandle = import('./firehose').FirehoseService;
 
 export interface LocalCloud {
   topology: LocalTopology;
@@ -81,9 +83,9 @@ export interface LocalCloud {
   emulators: RunningEmulators;
   clock?: Clock;
   /** undefined when startLambda is false */
-  lambda?: LambdaServiceHandle;
+  lambda?: LambdaService;
   /** undefined when startLambda is false or the assembly has no delivery stream */
-  firehose?: FirehoseHandle;
+  firehose?: FirehoseService;
   /** where the state lives: on disk under `dir` (--persist; `resumed`: it held an earlier run's state), or in memory */
   persistence: { mode: 'disk'; dir: string; resumed: boolean } | { mode: 'memory' };
   /** function name → the Node binary its execution environments run on (the major its Runtime names, when installed) */
@@ -113,20 +115,6 @@ function allFreePorts(ports: Partial<EmulatorPorts> | undefined): boolean {
 
 export const DEFAULT_LAMBDA_API_PORT = 4569;
 
-/** Imports one of the Lambda half's modules; a missing module is a clear error, not a stack trace. */
-async function importLambdaHalf(rel: string): Promise<Record<string, unknown>> {
-  const spec = rel; // a variable specifier: these modules are written in parallel and may not exist yet
-  try {
-    return (await import(spec)) as Record<string, unknown>;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find module|Failed to load url/.test((err as Error).message)) {
-      throw new LocalCloudError(`the local Lambda service is not available: cannot load local/${rel.replace(/^\.\//, '')}.ts`);
-    }
-    throw err;
-  }
-}
-
 /** SDK error names that mean a resource the template declared no longer exists in its emulator. */
 const VANISHED = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue', 'ResourceNotFoundException', 'NoSuchBucket']);
 
@@ -155,8 +143,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   };
 
   let stopped = false;
-  let lambda: LambdaServiceHandle | undefined;
-  let firehose: FirehoseHandle | undefined;
+  let lambda: LambdaService | undefined;
+  let firehose: FirehoseService | undefined;
   let emulators: RunningEmulators | undefined;
   let lambdaApi: LambdaApi | undefined;
   const persistDir = options.persist ? persistDirOf(stateDir) : undefined;
@@ -287,9 +275,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     let clock: Clock | undefined;
     if (options.startLambda !== false) {
-      const { createClock } = (await importLambdaHalf('./clock')) as typeof import('./clock');
-      const { startLambdaService } = (await importLambdaHalf('./lambda/service')) as typeof import('./lambda/service');
-      const { createLogSink } = (await importLambdaHalf('./lambda/log-sink')) as typeof import('./lambda/log-sink');
       clock = createClock(timeScale);
       const tee = options.onFunctionLog;
       const cs = consoleServer;
@@ -320,7 +305,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         ...(positions ? { kinesisCheckpoints: positions.mappings } : {}),
       });
       if (provisioned.topology.deliveryStreams.length > 0) {
-        const { startFirehose } = (await importLambdaHalf('./firehose')) as typeof import('./firehose');
         firehose = await startFirehose(provisioned.topology.deliveryStreams, {
           clock,
           endpoints: provisioned.topology.endpoints,

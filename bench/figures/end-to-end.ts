@@ -2,9 +2,6 @@
  * Figures 4 and 5: end to end on the local cloud (local/index.ts startLocalCloud), against the emulators' raw
  * rates measured on the same emulator instances in the same run; figure 5 repeats the measurement at 1, 2 and 4
  * shards and at 1, 2 and 4 worker pollers.
- *
- * The local cloud is loaded by a variable specifier and used through the small structural interface below:
- * when it is missing, the figure says so instead of a number.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,62 +10,17 @@ import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesComman
 import { createKinesisClient, createSqsClient } from '../../lambdas/shared/aws-clients';
 import { enqueueJobs } from '../../lambdas/shared/producers/enqueue-jobs';
 import { publishEvents } from '../../lambdas/shared/producers/publish-events';
+import { type LocalCloudOptions, startLocalCloud, type LocalCloud } from '../../local/index';
+import type { InvocationReport } from '../../local/types';
 import { interleave, median, percentile, round } from '../lib/stats';
 import type { BenchOptions, FigureResult, Row } from '../lib/types';
 import { emailJobs, orderEvents } from './producers';
 
-export const NOT_AVAILABLE = 'not implemented: needs the local cloud (local/index.ts startLocalCloud)';
-/** Issue 10's targets for figure 4 on this 2-core machine. */
 export const E2E_EVENTS_TARGET = 500; // events/s end to end through every consumer and the archive
 export const E2E_JOBS_TARGET = 0.5; // of the fair baseline (enqueue + drain on the same emulator)
 export const STEADY_RATE = 100; // events/s offered for the latency rows
 export const STEADY_SECONDS = 10;
 export const LATENCY_TARGET_MS = { p50: 1500, p99: 3000 } as const;
-
-/** What the bench uses of the local cloud (a structural subset of local/index.ts's LocalCloud). */
-interface InvocationReportLike {
-  readonly functionName: string;
-  readonly source: 'sqs' | 'kinesis';
-  readonly recordIds: readonly string[];
-  readonly failedIds: readonly string[];
-  readonly outcome: string;
-  readonly durationMs: number;
-}
-export interface LocalCloudLike {
-  readonly endpoints: {
-    readonly region: string;
-    readonly endpoints: { readonly sqs: string; readonly kinesis: string };
-    readonly queues: Record<string, { readonly url: string } | undefined>;
-    readonly streams: Record<string, { readonly name: string } | undefined>;
-    readonly resources: {
-      readonly functions: readonly { readonly logicalId: string; readonly name: string; readonly role?: string }[];
-      readonly streams: readonly { readonly name: string; readonly shardCount: number }[];
-    };
-    readonly env: Record<string, string>;
-    readonly kinesisEngine: string;
-  };
-  readonly firehose?: { stats(): Record<string, { recordsArchived: number }>; flush(): Promise<void> };
-  /** execution environments per function (for the CPU accounting) */
-  readonly lambda?: { readonly hosts: ReadonlyMap<string, { pids(): number[] }> };
-  /** emulators in processes of their own (dynalite; kinesis-local) */
-  readonly emulators?: { readonly childPids: readonly number[] };
-  stop(): Promise<void>;
-}
-export type StartLocalCloud = (options: Record<string, unknown>) => Promise<LocalCloudLike>;
-
-/** startLocalCloud from local/index.ts, or the reason it is unavailable. */
-export async function loadLocalCloud(root: string): Promise<{ start: StartLocalCloud } | { reason: string }> {
-  const entry = path.join(root, 'local', 'index.ts');
-  if (!fs.existsSync(entry)) return { reason: `${NOT_AVAILABLE}: local/index.ts does not exist` };
-  try {
-    const spec = entry; // variable specifier: the module is written in parallel and may not compile yet
-    const mod = (await import(spec)) as { startLocalCloud?: unknown };
-    if (typeof mod.startLocalCloud !== 'function') return { reason: `${NOT_AVAILABLE}: local/index.ts does not export startLocalCloud` };
-    return { start: mod.startLocalCloud as StartLocalCloud };
-  } catch (error) {
-    return { reason: `${NOT_AVAILABLE}: loading local/index.ts failed: ${(error as Error).message.split('\n')[0]}` };
-  }
-}
 
 export interface EndToEndSettings {
   /** Cloud assembly to run (figure 6's synth output). */
@@ -140,7 +92,7 @@ export class Completion {
   readonly doneAt = new Map<string, number>(); // `${fn}|${id}` → first processed ok, for watched ids
   readonly durations = new Map<string, Array<{ records: number; ms: number }>>(); // kinesis invocations per function
 
-  readonly onInvocation = (r: InvocationReportLike): void => {
+  readonly onInvocation = (r: InvocationReport): void => {
     if (r.source === 'kinesis' && this.watched.size > 0) (this.durations.get(r.functionName) ?? this.durations.set(r.functionName, []).get(r.functionName)!).push({ records: r.recordIds.length, ms: r.durationMs });
     if (r.outcome !== 'ok' && r.outcome !== 'partial') return;
     const failed = r.failedIds.length > 0 ? new Set(r.failedIds) : undefined;
@@ -182,7 +134,7 @@ function processCpuMs(pid: number): number | undefined {
     return undefined;
   }
 }
-function cpuSnapshot(cloud: LocalCloudLike): { main: number; pids: Map<number, { fn: string; ms: number }> } {
+function cpuSnapshot(cloud: LocalCloud): { main: number; pids: Map<number, { fn: string; ms: number }> } {
   const u = process.cpuUsage();
   const pids = new Map<number, { fn: string; ms: number }>();
   for (const [fn, host] of cloud.lambda?.hosts ?? []) {
@@ -197,7 +149,7 @@ function cpuSnapshot(cloud: LocalCloudLike): { main: number; pids: Map<number, {
   }
   return { main: (u.user + u.system) / 1000, pids };
 }
-function cpuSince(cloud: LocalCloudLike, before: ReturnType<typeof cpuSnapshot>): CpuSnapshot | undefined {
+function cpuSince(cloud: LocalCloud, before: ReturnType<typeof cpuSnapshot>): CpuSnapshot | undefined {
   if (before.pids.size === 0) return undefined; // no /proc: not Linux
   const after = cpuSnapshot(cloud);
   const out: CpuSnapshot = new Map([['local cloud process', after.main - before.main]]);
@@ -218,7 +170,7 @@ export interface EventsSample {
 
 /** A started local cloud plus what the phases need. */
 export interface Session {
-  readonly cloud: LocalCloudLike;
+  readonly cloud: LocalCloud;
   readonly completion: Completion;
   readonly kinesis: KinesisClient;
   readonly sqs: SQSClient;
@@ -229,9 +181,9 @@ export interface Session {
   readonly worker: string;
 }
 
-export async function startSession(start: StartLocalCloud, options: BenchOptions, assemblyDir: string, tag: string, extra: Record<string, unknown> = {}): Promise<Session> {
+export async function startSession(options: BenchOptions, assemblyDir: string, tag: string, extra: Partial<LocalCloudOptions> = {}): Promise<Session> {
   const completion = new Completion();
-  const cloud = await start({
+  const cloud = await startLocalCloud({
     assemblyDir,
     synth: false,
     projectDir: options.root,
@@ -426,13 +378,11 @@ function cpuPerEvent(samples: readonly EventsSample[], n: number): Array<[string
 
 export async function endToEndFigure(options: BenchOptions, settings: EndToEndSettings): Promise<FigureResult> {
   const started = Date.now();
-  const loaded = await loadLocalCloud(options.root);
   const base = { id: '4', title: 'End to end on the local cloud', method: '', rows: [] as Row[] };
-  if ('reason' in loaded) return { ...base, skipped: loaded.reason };
 
   let s: Session;
   try {
-    s = await startSession(loaded.start, options, settings.assemblyDir, 'fig4');
+    s = await startSession(options, settings.assemblyDir, 'fig4');
   } catch (error) {
     return { ...base, skipped: `the local cloud did not start: ${(error as Error).message.split('\n')[0]}` };
   }
@@ -653,9 +603,7 @@ async function synthWithShards(options: BenchOptions, shardCount: number): Promi
 /** Figure 5: the end-to-end figures at 1, 2 and 4 shards (events) and at 1, 2 and 4 worker pollers (jobs). */
 export async function scalingFigure(options: BenchOptions, settings: ScalingSettings): Promise<FigureResult> {
   const started = Date.now();
-  const loaded = await loadLocalCloud(options.root);
   const base = { id: '5', title: 'Scaling: shards and worker pollers', method: '', rows: [] as Row[] };
-  if ('reason' in loaded) return { ...base, skipped: loaded.reason };
 
   const assemblies = new Map<number, string>();
   for (const shards of settings.shardCounts) {
@@ -673,7 +621,7 @@ export async function scalingFigure(options: BenchOptions, settings: ScalingSett
   try {
     // Each setting runs on its own fresh local cloud; settings interleave (1,2,4 then 4,2,1) across rounds.
     for (const shards of interleave(settings.shardCounts, settings.rounds)) {
-      const s = await startSession(loaded.start, options, assemblies.get(shards)!, `fig5-${tag++}`);
+      const s = await startSession(options, assemblies.get(shards)!, `fig5-${tag++}`);
       try {
         if (s.shards !== shards) throw new Error(`the ${shards}-shard assembly came up with ${s.shards} shards`);
         // unrecorded warm-up: every runtime the setting uses started (a shard more is a runtime more per consumer)
@@ -690,7 +638,7 @@ export async function scalingFigure(options: BenchOptions, settings: ScalingSett
       }
     }
     for (const pollers of interleave(settings.pollers, settings.rounds)) {
-      const s = await startSession(loaded.start, options, pollerAssembly, `fig5-${tag++}`, { pollersPerQueue: pollers });
+      const s = await startSession(options, pollerAssembly, `fig5-${tag++}`, { pollersPerQueue: pollers });
       try {
         await measureJobs(s, WARM_UP, settings.phaseTimeoutMs); // unrecorded warm-up, as above
         const rawJ = await rawJobs(s, settings.jobs, settings.phaseTimeoutMs);
