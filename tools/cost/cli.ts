@@ -94,7 +94,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'markdown']).default('table'))
     .option('--examples', 'print the three worked examples (small, medium, large) as Markdown for the README', false)
     .option('--prices', 'print the dated price table with sources as Markdown', false)
-    .option('--readme', "with --examples: print the README's cost section (compact examples + when on-demand / EFO pay off)", false)
+    .option('--readme', "with --examples: print the cost section of docs/cost.md (compact examples + when on-demand / EFO pay off)", false)
     .option('--write-readme', "with --readme: also replace the block between the cost markers in ./docs/cost.md", false)
     .exitOverride()
     .configureOutput({ writeErr: () => undefined, writeOut: (s) => process.stdout.write(s) });
