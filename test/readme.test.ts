@@ -59,7 +59,10 @@ describe('README', () => {
   });
 
   it('carries on its first screen the diagram, where things are and the decision guide', () => {
-    const first = readme.slice(0, readme.indexOf('\n## Docs'));
+    const end = readme.indexOf('\n## Docs');
+    expect(end, 'README has a "## Docs" list after its first screen').toBeGreaterThan(0);
+    const first = readme.slice(0, end);
+    expect(first.split('\n').length, 'the first screen stays short').toBeLessThanOrEqual(80);
     expect(first).toContain('```mermaid');
     expect(first).toContain('](docs/queue-or-stream.md)');
     for (const folder of ['bin', 'lib', 'lambdas', 'local', 'tools', 'bench', 'test', 'docs']) expect(first).toContain(`| \`${folder}/\` |`);
