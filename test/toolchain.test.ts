@@ -1,6 +1,6 @@
 // The project's own toolchain runs on the Node major its functions run on in Lambda: `npm start`, `npm test` and
 // CI go through npm scripts, which put node_modules/.bin first on PATH, where the `node` devDependency is. What the
-// README says about it ("Run it locally"), checked.
+// README and docs/local-cloud.md ("Run it locally") say about it, checked.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,8 +31,9 @@ describe('toolchain Node = Lambda runtime Node', () => {
     const floor = /^>=(\d+\.\d+)$/.exec(pkg.engines.node)?.[1];
     expect(floor, `engines.node ${pkg.engines.node}`).toBeDefined();
     const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    const localCloud = readFileSync(path.join(root, 'docs', 'local-cloud.md'), 'utf8');
     expect(readme).toContain(`Node.js ${floor} or newer and npm are all you need`);
-    expect(readme).toContain(`a fresh clone on any Node ≥ ${floor} (the \`engines\` floor)`);
+    expect(localCloud).toContain(`a fresh clone on any Node ≥ ${floor} (the \`engines\` floor)`);
     // the floor is below the runtime: an older system Node is what the node devDependency is there for
     expect(major(floor!)).toBeLessThan(lambdaMajor!);
   });

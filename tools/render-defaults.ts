@@ -1,4 +1,5 @@
-// Renders every default (value + why) and every alarm (meaning + first action) as Markdown for the README.
+// Renders every default (value + why) and every alarm (meaning + first action) as Markdown for the docs/ pages
+// the README links (GENERATED_TABLES says which page holds which table).
 // Run: npx tsx tools/render-defaults.ts [--alarms]
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -111,19 +112,21 @@ export function replaceBlock(doc: string, name: string, body: string): string {
   const end = `<!-- ${name}:end -->`;
   const from = doc.indexOf(start);
   const to = doc.indexOf(end);
-  if (from < 0 || to < from) throw new Error(`README has no ${start} … ${end} block`);
+  if (from < 0 || to < from) throw new Error(`the document has no ${start} … ${end} block`);
   return `${doc.slice(0, from + start.length)}\n${body}\n${doc.slice(to)}`;
 }
 
+/** Where `npm run readme:tables` writes each generated table (relative to the repository root): the docs page the README links for it. */
+export const GENERATED_TABLES = { defaults: 'docs/defaults.md', alarms: 'docs/operate.md', consumers: 'docs/architecture.md' } as const;
+
 if (require.main === module) {
   if (process.argv.includes('--write-readme')) {
-    // npm run readme:tables — rewrites the generated tables in README.md; test/infra/defaults-table.test.ts keeps them honest.
-    const readme = path.join(__dirname, '..', 'README.md');
-    let doc = readFileSync(readme, 'utf8');
-    doc = replaceBlock(doc, 'defaults', renderDefaultsTable());
-    doc = replaceBlock(doc, 'alarms', renderAlarmsTable());
-    doc = replaceBlock(doc, 'consumers', renderConsumersTable());
-    writeFileSync(readme, doc);
+    // npm run readme:tables — rewrites the generated tables in docs/; test/infra/defaults-table.test.ts keeps them honest.
+    const render = { defaults: renderDefaultsTable, alarms: renderAlarmsTable, consumers: renderConsumersTable };
+    for (const [name, file] of Object.entries(GENERATED_TABLES) as Array<[keyof typeof GENERATED_TABLES, string]>) {
+      const doc = path.join(__dirname, '..', file);
+      writeFileSync(doc, replaceBlock(readFileSync(doc, 'utf8'), name, render[name]()));
+    }
   } else {
     process.stdout.write(`${process.argv.includes('--alarms') ? renderAlarmsTable() : renderDefaultsTable()}\n`);
   }

@@ -1,7 +1,7 @@
-// The operator tools end to end on the local cloud: the README's walkthroughs (redrive of the jobs DLQ and of the
+// The operator tools end to end on the local cloud: the walkthroughs of docs/operate.md (redrive of the jobs DLQ and of the
 // failure bucket, replay, backfill, rewind) run command by command through the same entry points `npm run`
 // uses (package.json scripts, in a directory whose .local/ is this cloud's state directory), and the last test
-// checks that every command of the README's "Operator tools" section was run here; an interrupted replay and a
+// checks that every command of its "Operator tools" section was run here; an interrupted replay and a
 // corrupt archive are driven through runReplay directly. One cloud for the file; each test counts only the ids
 // it created, and asserts counts and ids, never durations.
 import { execFile } from 'node:child_process';
@@ -156,11 +156,12 @@ function shellWords(line: string): string[] {
   return words;
 }
 
-/** Every `npm run` command of the README's "Operator tools" section: fenced lines and inline code. */
+/** Every `npm run` command of the "Operator tools" section of docs/operate.md: fenced lines and inline code. */
 function readmeOperatorCommands(): string[][] {
-  const readme = fs.readFileSync(path.join(PROJECT_DIR, 'README.md'), 'utf8');
+  const readme = fs.readFileSync(path.join(PROJECT_DIR, 'docs', 'operate.md'), 'utf8');
   const start = readme.indexOf('\n## Operator tools');
-  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+  const end = readme.indexOf('\n## ', start + 1);
+  const section = readme.slice(start, end === -1 ? undefined : end);
   const fenced = [...section.matchAll(/```bash\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split('\n').map((l) => l.replace(/\s+#.*$/, '').trim()));
   const inline = [...section.replace(/```[\s\S]*?```/g, '').matchAll(/`(npm run [^`]+)`/g)].map((m) => m[1]!.replace(/\s+/g, ' '));
   return [...fenced, ...inline]

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ALARM_CATALOGUE, alarmDescription, type AlarmKey } from '../../lib/alarm-catalogue';
-import { ALL_DEFAULTS, renderAlarmsTable, renderConsumersTable, renderDefaultsTable } from '../../tools/render-defaults';
+import { ALL_DEFAULTS, GENERATED_TABLES, renderAlarmsTable, renderConsumersTable, renderDefaultsTable } from '../../tools/render-defaults';
 import { REPO_ROOT } from './app-fixture';
 
 describe('defaults table', () => {
@@ -20,22 +20,22 @@ describe('defaults table', () => {
     },
   );
 
-  const readme = path.join(REPO_ROOT, 'README.md');
-  const text = readFileSync(readme, 'utf8');
-  const between = (start: string, end: string): string | undefined => {
-    const match = text.match(new RegExp(`${start}\\n([\\s\\S]*?)\\n${end}`));
+  // the block `name` of the docs page GENERATED_TABLES names for it
+  const between = (name: keyof typeof GENERATED_TABLES): string | undefined => {
+    const text = readFileSync(path.join(REPO_ROOT, GENERATED_TABLES[name]), 'utf8');
+    const match = text.match(new RegExp(`<!-- ${name}:start -->\\n([\\s\\S]*?)\\n<!-- ${name}:end -->`));
     return match?.[1];
   };
 
-  // `npm run readme:tables` rewrites both blocks; the README may never drift from the code.
-  it('README "Default settings" equals the rendered table', () => {
-    expect(between('<!-- defaults:start -->', '<!-- defaults:end -->')?.trim()).toBe(table);
+  // `npm run readme:tables` rewrites these blocks; the docs may never drift from the code.
+  it('docs/defaults.md "Default settings" equals the rendered table', () => {
+    expect(between('defaults')?.trim()).toBe(table);
   });
-  it('README "Operate" equals the rendered alarm table', () => {
-    expect(between('<!-- alarms:start -->', '<!-- alarms:end -->')?.trim()).toBe(renderAlarmsTable());
+  it('docs/operate.md "Alarms" equals the rendered alarm table', () => {
+    expect(between('alarms')?.trim()).toBe(renderAlarmsTable());
   });
-  it('README consumer table equals the one rendered from the manifest (lambdas/consumers.ts)', () => {
-    expect(between('<!-- consumers:start -->', '<!-- consumers:end -->')?.trim()).toBe(renderConsumersTable());
+  it('docs/architecture.md consumer table equals the one rendered from the manifest (lambdas/consumers.ts)', () => {
+    expect(between('consumers')?.trim()).toBe(renderConsumersTable());
   });
 });
 

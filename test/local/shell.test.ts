@@ -1,5 +1,5 @@
 // Issue #11, point 9: `npm run publish` / `npm run enqueue` against a running local cloud, their bad input,
-// the banner's lines for reaching the local cloud from a shell, and the README's commands, run as written.
+// the banner's lines for reaching the local cloud from a shell, and the commands of docs/local-cloud.md, run as written.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,7 +15,7 @@ import type { ShellIo } from '../../tools/shell/send';
 import { fixture, tempDir } from './cloud/helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const LOCAL_CLOUD_DOC = fs.readFileSync(path.join(ROOT, 'docs', 'local-cloud.md'), 'utf8');
 
 let tmp: { dir: string; remove: () => void };
 let cloud: LocalCloud;
@@ -94,7 +94,7 @@ function shellWords(line: string): string[] {
   return words;
 }
 
-/** Runs a README line `[echo '<stdin>' |] npm run publish|enqueue -- <args>` against the test's local cloud. */
+/** Runs a docs line `[echo '<stdin>' |] npm run publish|enqueue -- <args>` against the test's local cloud. */
 async function runReadmeLine(line: string, options: { cwd?: string } = {}): Promise<Run> {
   const m = line.match(/^(?:echo '([^']*)' \| )?npm run (publish|enqueue) -- (.*)$/);
   if (!m) throw new Error(`not a publish/enqueue command: ${line}`);
@@ -103,16 +103,17 @@ async function runReadmeLine(line: string, options: { cwd?: string } = {}): Prom
     command: m[2] as 'publish' | 'enqueue',
     ...(m[1] !== undefined ? { stdin: m[1] } : {}),
     ...(options.cwd ? { cwd: options.cwd } : {}),
-    // a line that names its state directory runs as printed; README lines (for .local) get the test's
+    // a line that names its state directory runs as printed; docs lines (for .local) get the test's
     ...(words.includes('--state-dir') ? { stateDir: null } : {}),
   });
 }
 
-/** The README's "Talk to it from a shell" section. */
+/** The "Talk to it from a shell" section of docs/local-cloud.md (its last section, or up to the next one). */
 const readmeShellSection = (): string => {
-  const start = README.indexOf('### Talk to it from a shell');
-  expect(start, 'README section "Talk to it from a shell"').toBeGreaterThan(0);
-  return README.slice(start, README.indexOf('\n## ', start));
+  const start = LOCAL_CLOUD_DOC.indexOf('\n## Talk to it from a shell');
+  expect(start, 'docs/local-cloud.md section "Talk to it from a shell"').toBeGreaterThan(0);
+  const end = LOCAL_CLOUD_DOC.indexOf('\n## ', start + 1);
+  return LOCAL_CLOUD_DOC.slice(start, end === -1 ? undefined : end);
 };
 
 const order = { orderId: 'o-1', customerEmail: 'ada@example.com', items: [{ sku: 'book-1', quantity: 1, unitPriceCents: 2500 }], totalCents: 2500, currency: 'EUR' };
@@ -300,7 +301,7 @@ describe('the banner: reaching the local cloud from a shell', () => {
   });
 });
 
-describe('README, "Talk to it from a shell", walked as written', () => {
+describe('docs/local-cloud.md, "Talk to it from a shell", walked as written', () => {
   it('exports the same variables the banner prints', () => {
     const section = readmeShellSection();
     const exported = section.match(/^export ([\s\S]*?)\n(?!\s)/m)![1]!.replace(/\\\n/g, ' ');

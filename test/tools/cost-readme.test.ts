@@ -1,4 +1,4 @@
-// README.md's cost section must be exactly what `npm run cost -- --examples --stage prod --readme` prints.
+// docs/cost.md's generated block (the README links it) must be exactly what `npm run cost -- --examples --stage prod --readme` prints.
 // The prod app is synthesized in-process, the way bin/app.ts builds it (same cdk.json context, same stage
 // config), with NodejsFunction bundling skipped: bundling only changes asset hashes, which the cost model
 // never reads. No committed snapshot, so a change in lib/ that moves a number fails here until the README
@@ -15,7 +15,7 @@ import { readAssembly, type AssemblySettings } from '../../tools/cost/assembly';
 import { buildReport, parseOptions, workloadOf } from '../../tools/cost/cli';
 import { EXAMPLES } from '../../tools/cost/model';
 import { consumerTraffic, evenMix } from '../../tools/cost/traffic';
-import { currentReadmeBlock, README_COMMAND, README_END, README_START, readmeBlock, replaceReadmeBlock } from '../../tools/cost/readme';
+import { currentReadmeBlock, README_COMMAND, README_END, README_FILE, README_START, readmeBlock, replaceReadmeBlock } from '../../tools/cost/readme';
 
 const REPO = path.resolve(__dirname, '../..');
 let dir: string | undefined;
@@ -38,11 +38,11 @@ afterAll(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describe('README cost section', () => {
+describe('cost section (docs/cost.md)', () => {
   it(`equals the generated block (regenerate: ${README_COMMAND})`, () => {
-    const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    const readme = fs.readFileSync(path.join(REPO, README_FILE), 'utf8');
     const current = currentReadmeBlock(readme);
-    expect(current, `README.md has no ${README_START} … ${README_END} block`).toBeDefined();
+    expect(current, `${README_FILE} has no ${README_START} … ${README_END} block`).toBeDefined();
     expect(current).toBe(readmeBlock(prod, parseOptions(['--examples', '--stage', 'prod', '--readme'])));
   });
 
@@ -66,20 +66,20 @@ describe('README cost section', () => {
   });
 });
 
-describe('README block placement', () => {
+describe('cost block placement', () => {
   const block = '\nnew\n';
 
-  it('adds the markers right after the "## Cost" heading when absent', () => {
-    expect(replaceReadmeBlock('# x\n\n## Cost\n\n## Cleanup\n', block)).toBe(`# x\n\n## Cost\n\n${README_START}\nnew\n${README_END}\n\n## Cleanup\n`);
+  it('adds the markers right after the "# Cost" heading when absent', () => {
+    expect(replaceReadmeBlock('# Cost\n\n## Provisioned\n', block)).toBe(`# Cost\n\n${README_START}\nnew\n${README_END}\n\n## Provisioned\n`);
   });
 
   it('replaces only what is between the markers', () => {
-    const before = `## Cost\n\n${README_START}\nold\n${README_END}\n\nkept\n`;
-    expect(replaceReadmeBlock(before, block)).toBe(`## Cost\n\n${README_START}\nnew\n${README_END}\n\nkept\n`);
+    const before = `# Cost\n\n${README_START}\nold\n${README_END}\n\nkept\n`;
+    expect(replaceReadmeBlock(before, block)).toBe(`# Cost\n\n${README_START}\nnew\n${README_END}\n\nkept\n`);
   });
 
-  it('refuses a README without the heading or with one marker only', () => {
-    expect(() => replaceReadmeBlock('# x\n', block)).toThrow(/no "## Cost" heading/);
-    expect(() => replaceReadmeBlock(`## Cost\n${README_START}\n`, block)).toThrow(/one cost marker without the other/);
+  it('refuses a page without the heading or with one marker only', () => {
+    expect(() => replaceReadmeBlock('# x\n\n## Cost\n', block)).toThrow(/docs\/cost\.md has no "# Cost" heading/);
+    expect(() => replaceReadmeBlock(`# Cost\n${README_START}\n`, block)).toThrow(/one cost marker without the other/);
   });
 });

@@ -11,7 +11,7 @@ import { DEFAULT_MEASURED_FILE, loadMeasured, type MeasuredDurations } from './m
 import { capacity, DEFAULT_ASSUMPTIONS, estimateMonthlyCost, EXAMPLES, verdict, type Workload } from './model';
 import { parseEventMix, type EventMix } from './traffic';
 import { PRICES, priceTableMarkdown, type PriceTable } from './prices';
-import { readmeBlock, replaceReadmeBlock } from './readme';
+import { README_FILE, readmeBlock, replaceReadmeBlock } from './readme';
 import { render, type Format, type Report } from './render';
 
 export interface CliOptions {
@@ -94,8 +94,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'markdown']).default('table'))
     .option('--examples', 'print the three worked examples (small, medium, large) as Markdown for the README', false)
     .option('--prices', 'print the dated price table with sources as Markdown', false)
-    .option('--readme', "with --examples: print the README's cost section (compact examples + when on-demand / EFO pay off)", false)
-    .option('--write-readme', "with --readme: also replace the block between the cost markers in ./README.md", false)
+    .option('--readme', "with --examples: print the cost section of docs/cost.md (compact examples + when on-demand / EFO pay off)", false)
+    .option('--write-readme', "with --readme: also replace the block between the cost markers in ./docs/cost.md", false)
     .exitOverride()
     .configureOutput({ writeErr: () => undefined, writeOut: (s) => process.stdout.write(s) });
 }
@@ -206,7 +206,7 @@ export function main(argv: string[]): number {
     if (o.readme) {
       const block = readmeBlock(settings, o);
       if (o.writeReadme) {
-        const file = path.resolve('README.md');
+        const file = path.resolve(README_FILE);
         fs.writeFileSync(file, replaceReadmeBlock(fs.readFileSync(file, 'utf8'), block));
         process.stderr.write(`cost: wrote the cost section of ${file}\n`);
       } else process.stdout.write(block);

@@ -1,8 +1,8 @@
-// The README's cost section: the three worked examples, compact (per-service totals, the headroom rows that
-// are tight or over, the verdicts), and a few sentences on when on-demand, provisioned and enhanced fan-out
-// pay off, every number computed from the same model. `npm run cost -- --examples --stage prod --readme`
-// prints it; `--write-readme` puts it between the cost markers of README.md; test/tools/cost-readme.test.ts
-// checks that README.md holds exactly this.
+// The cost page's generated block (docs/cost.md, linked from the README): the three worked examples, compact
+// (per-service totals, the headroom rows that are tight or over, the verdicts), and a few sentences on when
+// on-demand, provisioned and enhanced fan-out pay off, every number computed from the same model.
+// `npm run cost -- --examples --stage prod --readme` prints it; `--write-readme` puts it between the cost
+// markers of docs/cost.md; test/tools/cost-readme.test.ts checks that docs/cost.md holds exactly this.
 import type { AssemblySettings } from './assembly';
 import { buildReport, workloadOf, type CliOptions } from './cli';
 import { EXAMPLES } from './model';
@@ -11,7 +11,9 @@ import { assumptions, headroomExplanations, headroomRows, mdTable, settingsSumma
 
 export const README_START = '<!-- cost:start -->';
 export const README_END = '<!-- cost:end -->';
-export const README_HEADING = '## Cost';
+export const README_HEADING = '# Cost';
+/** The file `--write-readme` writes, relative to the repository root (where npm runs the cost script). */
+export const README_FILE = 'docs/cost.md';
 export const README_COMMAND = 'npm run cost -- --examples --stage prod --readme --write-readme';
 
 const capital = (s: string) => `${s[0].toUpperCase()}${s.slice(1)}`;
@@ -99,14 +101,14 @@ function payOffParagraph(runs: Run[]): string {
   return s.join(' ');
 }
 
-/** README text with `block` between the cost markers; the markers go right after the `## Cost` heading if absent. */
+/** The cost page's text with `block` between the cost markers; the markers go right after the `# Cost` heading if absent. */
 export function replaceReadmeBlock(readme: string, block: string): string {
   const start = readme.indexOf(README_START);
   const end = readme.indexOf(README_END);
   if (start !== -1 && end > start) return readme.slice(0, start + README_START.length) + block + readme.slice(end);
-  if (start !== -1 || end !== -1) throw new Error(`README.md has one cost marker without the other (${README_START} … ${README_END})`);
+  if (start !== -1 || end !== -1) throw new Error(`${README_FILE} has one cost marker without the other (${README_START} … ${README_END})`);
   const heading = new RegExp(`^${README_HEADING}[ \\t]*$`, 'm').exec(readme);
-  if (!heading) throw new Error(`README.md has no "${README_HEADING}" heading to put the cost section under`);
+  if (!heading) throw new Error(`${README_FILE} has no "${README_HEADING}" heading to put the cost section under`);
   const at = heading.index + heading[0].length;
   return `${readme.slice(0, at)}\n\n${README_START}${block}${README_END}${readme.slice(at)}`;
 }
