@@ -10,7 +10,7 @@ export type Architecture = 'arm64' | 'x86_64';
 
 export interface FunctionSettings {
   logicalId: string;
-  /** the `queue-and-stream:name` tag, else the logical id */
+  /** its name tag (NAME_TAG, lib/function-tags.ts), else the logical id */
   name: string;
   memoryMb: number;
   architecture: Architecture;
