@@ -1,10 +1,14 @@
-// The project view: which resources of a synthesized template play this project's parts (the worker and the
-// consumers, by their function tags; the job queue and its DLQ; the event stream; the archive; the idempotency
-// table). Every such project-specific inference lives here, on top of the generic reader (assembly.ts) and
-// the generic provisioners (provision/): the local cloud, the cost model (tools/cost/assembly.ts) and the
-// benchmarks (bench/lib/assembly.ts) all ask this module.
-// It lives in local/ because the local cloud is its first user and tools/ and bench/ already import local/;
-// it imports nothing from tools/ or bench/, and lib/ and lambdas/ never import it.
+// The project view: what this project's resources are, as opposed to what a CloudFormation resource is. Every
+// project-specific inference lives here, on top of the generic reader (assembly.ts) and the generic
+// provisioners (provision/):
+//  - from the synthesized templates alone (projectView): the functions by name and role (their tags), the event
+//    source mappings with the function each invokes and what it reads, the mapped handlers, the resources the
+//    handlers' environment names (PROJECT_ENV), the stacks of a stage; the cost model (tools/cost/assembly.ts)
+//    and the benchmarks (bench/lib/assembly.ts) read these;
+//  - from what the local cloud provisioned (identifyRoles): the job queue and its DLQ, the event stream, the
+//    archive bucket, the failures bucket, the idempotency table, which the local cloud's status and console show.
+// It lives in local/ (next to the reader it builds on) because the local cloud is its first user and tools/ and
+// bench/ already import local/; it imports nothing from tools/ or bench/, and lib/ and lambdas/ never import it.
 import { NAME_TAG, ROLE_TAG } from '../lib/function-tags';
 import type { CfnResource, StackArtifact } from './assembly';
 import type { LocalBucket, LocalQueue, LocalStream, LocalTable, LocalTopology, OnFailureDestination } from './types';
@@ -55,7 +59,7 @@ export interface TemplateResource {
 }
 
 /** Follows Ref / Fn::GetAtt / Fn::GetStackOutput / Fn::ImportValue to the resource a value points at, across stacks. */
-export function resolveResource(value: unknown, stack: StackArtifact, stacks: readonly StackArtifact[], depth = 0): TemplateResource | undefined {
+function resolveResource(value: unknown, stack: StackArtifact, stacks: readonly StackArtifact[], depth = 0): TemplateResource | undefined {
   if (depth > 5 || value === null || typeof value !== 'object') return undefined;
   const v = value as Record<string, unknown>;
   const local = (id: unknown): TemplateResource | undefined => {
