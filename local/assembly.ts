@@ -127,7 +127,10 @@ export function loadAssembly(dir: string): CloudAssembly {
   return { dir: abs, stacks: orderStacks(stacks) };
 }
 
-/** Absolute asset folder of a resource (Metadata aws:asset:path), or undefined when it has none. */
+/**
+ * Absolute asset folder of a resource (Metadata aws:asset:path), or undefined when it has none. Read from the
+ * template, not from cx-api: its asset manifests list what to publish per stack, not which resource uses which folder.
+ */
 export function assetDir(stack: StackArtifact, resource: CfnResource): string | undefined {
   const rel = resource.Metadata?.['aws:asset:path'];
   if (typeof rel !== 'string') return undefined;
