@@ -1,6 +1,9 @@
-// Reads a synthesized cloud assembly (cdk.out): the local cloud's single source of truth.
+// The one cloud-assembly reader: the stacks of a synthesized cdk.out in deployment order, their templates,
+// outputs and asset folders. The local cloud, the cost model and the benchmarks all read cdk.out through it;
+// what the project's resources mean (which queue is the job queue, …) is project.ts's business.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CloudFormationStackArtifact, CloudAssembly as CxCloudAssembly, NestedCloudAssemblyArtifact } from 'aws-cdk-lib/cx-api';
 
 /** Every error the local cloud reports to a user: one line, naming the thing. */
 export class LocalCloudError extends Error {
@@ -52,49 +55,34 @@ export interface CloudAssembly {
   stacks: StackArtifact[];
 }
 
-interface ManifestArtifact {
-  type: string;
-  properties?: { templateFile?: string; stackName?: string; directoryName?: string };
-  dependencies?: string[];
-  displayName?: string;
-}
-
-function readJson(file: string, what: string): unknown {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw new LocalCloudError(`cloud assembly: cannot read ${what} ${file}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new LocalCloudError(`cloud assembly: ${what} ${file} is not JSON (${(err as Error).message})`);
-  }
-}
-
-function collectStacks(dir: string, prefix: string, out: StackArtifact[], depth: number): void {
-  const manifest = readJson(path.join(dir, 'manifest.json'), 'manifest') as { artifacts?: Record<string, ManifestArtifact> };
-  const artifacts = manifest.artifacts ?? {};
-  const stackIds = new Set(Object.entries(artifacts).filter(([, a]) => a.type === 'aws:cloudformation:stack').map(([id]) => id));
-  for (const [id, artifact] of Object.entries(artifacts)) {
-    if (artifact.type === 'cdk:cloud-assembly' && artifact.properties?.directoryName && depth < 5) {
+/**
+ * The stacks of one (possibly nested) assembly, read through aws-cdk-lib/cx-api's CloudAssembly (manifest
+ * schema, nested Stage assemblies, template files). What cx-api does not do the way the local cloud needs is
+ * kept here: artifact ids of nested stacks are prefixed with their Stage so they stay unique, and the order is
+ * left to orderStacks (cx-api's topological sort reports a cycle without the path this error names).
+ */
+function collectStacks(assembly: CxCloudAssembly, prefix: string, out: StackArtifact[], depth: number): void {
+  for (const artifact of assembly.artifacts) {
+    if (artifact instanceof NestedCloudAssemblyArtifact) {
       // a CDK Stage: its stacks live in a nested assembly
-      collectStacks(path.join(dir, artifact.properties.directoryName), `${prefix}${id}/`, out, depth + 1);
+      if (depth < 5) collectStacks(artifact.nestedAssembly, `${prefix}${artifact.id}/`, out, depth + 1);
       continue;
     }
-    if (artifact.type !== 'aws:cloudformation:stack') continue;
-    const templateFile = artifact.properties?.templateFile;
-    if (!templateFile) throw new LocalCloudError(`cloud assembly: stack artifact ${id} has no templateFile`);
-    const template = readJson(path.join(dir, templateFile), `template of stack ${id}`) as CfnTemplate;
+    if (!(artifact instanceof CloudFormationStackArtifact)) continue;
+    let template: CfnTemplate;
+    try {
+      template = artifact.template as CfnTemplate;
+    } catch (err) {
+      throw new LocalCloudError(`cloud assembly: cannot read the template of stack ${artifact.id} ${artifact.templateFullPath} (${(err as Error).message})`);
+    }
     out.push({
-      artifactId: prefix + id,
-      stackName: artifact.properties?.stackName ?? id,
-      displayName: artifact.displayName ?? id,
-      assemblyDir: dir,
-      templateFile: path.join(dir, templateFile),
+      artifactId: prefix + artifact.id,
+      stackName: artifact.stackName,
+      displayName: artifact.displayName,
+      assemblyDir: assembly.directory,
+      templateFile: artifact.templateFullPath,
       template,
-      dependencies: (artifact.dependencies ?? []).filter((d) => stackIds.has(d)).map((d) => prefix + d),
+      dependencies: artifact.dependencies.filter((d) => d instanceof CloudFormationStackArtifact).map((d) => prefix + d.id),
     });
   }
 }
@@ -124,15 +112,25 @@ export function orderStacks(stacks: StackArtifact[]): StackArtifact[] {
 export function loadAssembly(dir: string): CloudAssembly {
   const abs = path.resolve(dir);
   if (!fs.existsSync(path.join(abs, 'manifest.json'))) {
-    throw new LocalCloudError(`cloud assembly: no manifest.json in ${abs} (is it a cdk.out directory?)`);
+    throw new LocalCloudError(`cloud assembly: no manifest.json in ${abs}: not a cloud assembly (is it a cdk.out directory?)`);
+  }
+  let assembly: CxCloudAssembly;
+  try {
+    // the version check is skipped: a manifest from a newer CDK CLI is still read as far as this reader needs
+    assembly = new CxCloudAssembly(abs, { skipVersionCheck: true, topoSort: false });
+  } catch (err) {
+    throw new LocalCloudError(`cloud assembly: cannot read the manifest in ${abs} (${(err as Error).message})`);
   }
   const stacks: StackArtifact[] = [];
-  collectStacks(abs, '', stacks, 0);
+  collectStacks(assembly, '', stacks, 0);
   if (stacks.length === 0) throw new LocalCloudError(`cloud assembly: ${abs} contains no CloudFormation stacks`);
   return { dir: abs, stacks: orderStacks(stacks) };
 }
 
-/** Absolute asset folder of a resource (Metadata aws:asset:path), or undefined when it has none. */
+/**
+ * Absolute asset folder of a resource (Metadata aws:asset:path), or undefined when it has none. Read from the
+ * template, not from cx-api: its asset manifests list what to publish per stack, not which resource uses which folder.
+ */
 export function assetDir(stack: StackArtifact, resource: CfnResource): string | undefined {
   const rel = resource.Metadata?.['aws:asset:path'];
   if (typeof rel !== 'string') return undefined;

@@ -8,7 +8,9 @@ import { DEFAULT_KINESIS_ENGINE, startEmulators, type KinesisEngine, type Runnin
 import { endpointsFile, type EndpointsFile } from './endpoints-file';
 import { assertPortsFree, DEFAULT_PORTS, type EmulatorPorts } from './ports';
 import { acquireInstanceLock, endpointsFilePath, removeOwnEndpointsFile, removeStaleEndpointsFile } from './instance';
-import { analyzeAssembly, provision, type ProvisionResult, type TopologyRoles } from './provision';
+import { provision, type ProvisionResult } from './provision';
+import { analyzeAssembly } from './provision/analyze';
+import type { TopologyRoles } from './project';
 import { synthesize, throwIfAborted } from './synth';
 import { nodeForRuntime, type NodeSelection } from './lambda/node-runtime';
 import { hasSavedState, loadPositions, persistDirOf, savePositions, type SavedPositions } from './persistence';

@@ -85,7 +85,10 @@ export class StackResolver {
     for (const [name, out] of Object.entries(this.stack.template.Outputs ?? {})) {
       if (out.Condition && !this.condition(out.Condition, `${this.stackName}/Outputs.${name}`)) continue;
       let cached: { v: unknown } | undefined;
-      const thunk = (): unknown => (cached ??= { v: this.resolve(out.Value, `${this.stackName}/Outputs.${name}.Value`) }).v;
+      const thunk = (): unknown => {
+        cached ??= { v: this.resolve(out.Value, `${this.stackName}/Outputs.${name}.Value`) };
+        return cached.v;
+      };
       outputs.set(name, thunk);
       if (out.Export) {
         const exportName = this.resolveString(out.Export.Name, `${this.stackName}/Outputs.${name}.Export.Name`);
@@ -177,7 +180,7 @@ export class StackResolver {
 
   private sub(template: string, vars: Record<string, unknown>, at: string): string {
     return template.replace(/\$\{([^}]*)\}/g, (_m, expr: string) => {
-      if (expr.startsWith('!')) return '${' + expr.slice(1) + '}';
+      if (expr.startsWith('!')) return `\${${expr.slice(1)}}`;
       const name = expr.trim();
       if (name in vars) return this.resolveString(vars[name], `${at}.${name}`);
       if (name.includes('.') && !name.startsWith('AWS::')) {

@@ -4,7 +4,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import * as path from 'node:path';
 import { createLocalClients, type LocalClients } from './emulators';
 import type { LambdaServiceStats, LocalBucket, LocalQueue, LocalTopology } from './types';
-import type { TopologyRoles } from './provision';
+import type { TopologyRoles } from './project';
 
 export interface StatusSnapshot {
   at: string;

@@ -1,5 +1,5 @@
 // The seam between the local cloud's two halves:
-//  - the "cloud" half (assembly.ts, resolver.ts, emulators.ts, provision.ts, cli.ts) reads cdk.out, starts the
+//  - the "cloud" half (assembly.ts, resolver.ts, emulators.ts, provision/, cli.ts) reads cdk.out, starts the
 //    emulators and creates what the template declares, then hands these resolved, plain descriptions over;
 //  - the "lambda" half (lambda/*.ts, firehose.ts) runs functions and pollers from them.
 // Everything here is plain data resolved from the synthesized template: no CDK types, no intrinsics.
@@ -59,9 +59,9 @@ export interface LocalTable {
 
 export interface LocalFunction {
   logicalId: string;
-  /** the `queue-and-stream:name` tag, else the logical id */
+  /** its name tag (NAME_TAG, lib/function-tags.ts), else the logical id */
   name: string;
-  /** the `queue-and-stream:role` tag when present */
+  /** its role tag (ROLE_TAG, lib/function-tags.ts) when present */
   role?: 'worker' | 'consumer' | string;
   arn: string;
   /** e.g. "index.handler" */

@@ -20,7 +20,7 @@ import { createOpsClients, readEndpointsFile } from '../../tools/ops/resolve-sta
 import { send, InputError, type Kind, type ShellIo } from '../../tools/shell/send';
 import { createLocalClients } from '../emulators';
 import type { LambdaService } from '../lambda/service';
-import type { TopologyRoles } from '../provision';
+import type { TopologyRoles } from '../project';
 import type { LocalTopology } from '../types';
 
 export interface ActionResult {

@@ -10,7 +10,7 @@ import { createLocalClients, type LocalClients } from '../emulators';
 import type { FirehoseService } from '../firehose';
 import type { LambdaService } from '../lambda/service';
 import type { LogLine } from '../lambda/log-sink';
-import type { TopologyRoles } from '../provision';
+import type { TopologyRoles } from '../project';
 import type { InvocationReport, LocalQueue, LocalTopology } from '../types';
 import type { DirectInvocation, DirectInvocationTap } from './direct-invocations';
 import { lagOf, StreamTail } from './stream-tail';

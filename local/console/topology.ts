@@ -2,7 +2,8 @@
 // hand-written picture): one lane per queue a function reads (producers → queue → worker, its DLQ below) and
 // one per stream (producers → stream and its shards → each consumer → its on-failure destination; Firehose →
 // archive), then whatever is not on a lane. Any assembly (`--assembly`) gets its own.
-import type { ProvisionResult, TopologyRoles } from '../provision';
+import type { TopologyRoles } from '../project';
+import type { ProvisionResult } from '../provision';
 import type { LocalTopology } from '../types';
 
 export interface ConsoleTopology {

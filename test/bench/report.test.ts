@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mappedFunctions } from '../../bench/lib/assembly';
+import { projectView } from '../../local/project';
 import type { BenchResults } from '../../bench/lib/types';
 import { importModulesScript, importScript, requiredSdkModules } from '../../bench/figures/bundles';
 import { parseMaxRssKiB } from '../../bench/figures/synth';
@@ -59,15 +60,13 @@ describe('renderReport', () => {
 
 describe('mappedFunctions', () => {
   it('keeps functions referenced by an event source mapping and drops CDK-internal ones', () => {
-    const fns = mappedFunctions(
-      'S',
-      {
-        Worker: { Type: 'AWS::Lambda::Function', Metadata: { 'aws:asset:path': 'asset.a' }, Properties: { Handler: 'index.handler', Tags: [{ Key: 'queue-and-stream:name', Value: 'job-worker' }], Environment: { Variables: { A: 'x', URL: { Ref: 'Q' } } } } },
-        AutoDelete: { Type: 'AWS::Lambda::Function', Metadata: { 'aws:asset:path': 'asset.b' }, Properties: {} },
-        Mapping: { Type: 'AWS::Lambda::EventSourceMapping', Properties: { FunctionName: { Ref: 'Worker' } } },
-      },
-      '/out',
-    );
+    const Resources = {
+      Worker: { Type: 'AWS::Lambda::Function', Metadata: { 'aws:asset:path': 'asset.a' }, Properties: { Handler: 'index.handler', Tags: [{ Key: 'queue-and-stream:name', Value: 'job-worker' }], Environment: { Variables: { A: 'x', URL: { Ref: 'Q' } } } } },
+      AutoDelete: { Type: 'AWS::Lambda::Function', Metadata: { 'aws:asset:path': 'asset.b' }, Properties: {} },
+      Mapping: { Type: 'AWS::Lambda::EventSourceMapping', Properties: { FunctionName: { Ref: 'Worker' } } },
+    };
+    const stack = { artifactId: 'S', stackName: 'S', displayName: 'S', assemblyDir: '/out', templateFile: '/out/S.template.json', template: { Resources }, dependencies: [] };
+    const fns = mappedFunctions(projectView([stack]));
     expect(fns.map((f) => f.name)).toEqual(['job-worker']);
     expect(fns[0]!.assetDir).toBe('/out/asset.a');
     expect(fns[0]!.environment['A']).toBe('x');

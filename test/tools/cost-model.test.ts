@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONSUMERS, filterPatternsFor } from '../../lambdas/consumers';
 import { eventTypes } from '../../lambdas/shared/registry';
-import { loadStacks, readAssembly, settingsFromStacks, type AssemblySettings } from '../../tools/cost/assembly';
+import { loadAssembly } from '../../local/assembly';
+import { readAssembly, settingsFromStacks, type AssemblySettings } from '../../tools/cost/assembly';
 import { loadMeasured, validateMeasured } from '../../tools/cost/measured';
 import {
   capacity,
@@ -50,7 +51,7 @@ const find = (lines: LineItem[], service: LineItem['service'], what: RegExp) => 
 /** The fixture's stacks with a JSON-level edit, to model a fork. */
 const forked = (edit: (json: string) => string): AssemblySettings =>
   settingsFromStacks(
-    loadStacks(FIXTURE).map((s) => ({ name: s.name, template: JSON.parse(edit(JSON.stringify(s.template))) })),
+    loadAssembly(FIXTURE).stacks.map((s) => ({ ...s, template: JSON.parse(edit(JSON.stringify(s.template))) })),
     'fork',
   );
 

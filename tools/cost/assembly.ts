@@ -1,17 +1,16 @@
-// Reads the settings the cost model needs from a synthesized cloud assembly (cdk.out).
-// Generic by resource type, never by logical id, so a fork's changes (more shards, another consumer, EFO,
-// bigger batches, a mapping's filter criteria, which functions keep idempotency records or enqueue jobs)
-// are costed as synthesized. Stacks are found through manifest.json artifacts of type
-// aws:cloudformation:stack (nested assemblies of CDK Stages are followed); cross-stack references are
-// resolved through the stacks' Outputs/Export names.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+// The settings the cost model needs, mapped from the project view (local/project.ts) of a synthesized cloud
+// assembly read by the one reader (local/assembly.ts). Generic by resource type, never by logical id, so a
+// fork's changes (more shards, another consumer, EFO, bigger batches, a mapping's filter criteria, which
+// functions keep idempotency records or enqueue jobs) are costed as synthesized; cross-stack references are
+// followed by the project view.
+import { loadAssembly, type StackArtifact } from '../../local/assembly';
+import { PROJECT_ENV, isOfStage, projectView, stacksOfStage, type ProjectFunction, type TemplateResource } from '../../local/project';
 
 export type Architecture = 'arm64' | 'x86_64';
 
 export interface FunctionSettings {
   logicalId: string;
-  /** the `queue-and-stream:name` tag, else the logical id */
+  /** its name tag (NAME_TAG, lib/function-tags.ts), else the logical id */
   name: string;
   memoryMb: number;
   architecture: Architecture;
@@ -19,25 +18,21 @@ export interface FunctionSettings {
   reservedConcurrency?: number;
   /** undefined = the log group never expires (or none was found) */
   logRetentionDays?: number;
-  /** set when the function keeps Powertools idempotency records in a table of the assembly (see IDEMPOTENCY_ENV) */
+  /** set when the function keeps Powertools idempotency records in a table of the assembly (see PROJECT_ENV.idempotencyTable) */
   idempotency?: { tableLogicalId: string; expirySeconds: number };
-  /** set when the function sends jobs to a queue of the assembly (see JOB_QUEUE_ENV) */
+  /** set when the function sends jobs to a queue of the assembly (see PROJECT_ENV.jobQueueUrl) */
   enqueuesTo?: { queueLogicalId: string };
 }
 
 /**
  * The rule that finds an idempotency table: a mapped function (one with an event source mapping) whose
- * environment variable IDEMPOTENCY_TABLE_NAME resolves (Ref, or across stacks through an export or
- * Fn::GetStackOutput) to an AWS::DynamoDB::Table. Powertools cannot find its table any other way, so the
- * variable is both necessary and sufficient; IAM grants are not consulted: they say what a function may
- * do, not what it does per record. Any other variable that names a table only earns a note.
+ * environment variable PROJECT_ENV.idempotencyTable (IDEMPOTENCY_TABLE_NAME) resolves (Ref, or across stacks
+ * through an export or Fn::GetStackOutput) to an AWS::DynamoDB::Table. Powertools cannot find its table any
+ * other way, so the variable is both necessary and sufficient; IAM grants are not consulted: they say what a
+ * function may do, not what it does per record. Any other variable that names a table only earns a note.
+ * The rule that finds a function that enqueues jobs: its PROJECT_ENV.jobQueueUrl (JOB_QUEUE_URL) resolves to
+ * an AWS::SQS::Queue (lambdas/shared/env.ts reads nothing else). As for idempotency, grants are not consulted.
  */
-export const IDEMPOTENCY_ENV = { table: 'IDEMPOTENCY_TABLE_NAME', expirySeconds: 'IDEMPOTENCY_EXPIRY_SECONDS' } as const;
-/**
- * The rule that finds a function that enqueues jobs: its environment variable JOB_QUEUE_URL resolves to an
- * AWS::SQS::Queue (lambdas/shared/env.ts reads nothing else). As for idempotency, grants are not consulted.
- */
-export const JOB_QUEUE_ENV = 'JOB_QUEUE_URL';
 /** Powertools' default `expiresAfterSeconds` (1 hour), used when IDEMPOTENCY_EXPIRY_SECONDS is not set. */
 export const POWERTOOLS_DEFAULT_EXPIRY_SECONDS = 3600;
 
@@ -117,7 +112,7 @@ export interface AssemblySettings {
   workers: WorkerSettings[];
   queues: QueueSettings[];
   archive?: ArchiveSettings;
-  /** DynamoDB tables that mapped functions keep idempotency records in (by IDEMPOTENCY_ENV) */
+  /** DynamoDB tables that mapped functions keep idempotency records in (by PROJECT_ENV.idempotencyTable) */
   tables: TableSettings[];
   /** billable alarm metrics (a metric-math alarm bills each metric it reads) */
   alarmMetrics: number;
@@ -135,96 +130,11 @@ export interface AssemblySettings {
   notes: string[];
 }
 
-interface CfnResource {
-  Type: string;
-  Properties?: Record<string, unknown>;
-}
-interface CfnTemplate {
-  Resources?: Record<string, CfnResource>;
-  Outputs?: Record<string, { Value?: unknown; Export?: { Name?: unknown } }>;
-}
-interface Stack {
-  /** artifact id */
-  name: string;
-  /** the deployed stack name when the manifest gives one */
-  stackName?: string;
-  template: CfnTemplate;
-}
-interface Ref {
-  stack: Stack;
-  logicalId: string;
-  resource: CfnResource;
-}
-
-/** Stack templates of an assembly directory, following nested assemblies (CDK Stages). */
-export function loadStacks(dir: string): Stack[] {
-  const manifestPath = path.join(dir, 'manifest.json');
-  if (!fs.existsSync(manifestPath)) throw new Error(`no manifest.json in ${dir}: not a cloud assembly`);
-  const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as {
-    artifacts?: Record<string, { type?: string; properties?: { templateFile?: string; directoryName?: string; stackName?: string } }>;
-  };
-  const stacks: Stack[] = [];
-  for (const [id, art] of Object.entries(manifest.artifacts ?? {})) {
-    if (art.type === 'aws:cloudformation:stack' && art.properties?.templateFile) {
-      const template = JSON.parse(fs.readFileSync(path.join(dir, art.properties.templateFile), 'utf8')) as CfnTemplate;
-      stacks.push({ name: id, stackName: art.properties.stackName, template });
-    } else if (art.type === 'cdk:cloud-assembly' && art.properties?.directoryName) {
-      stacks.push(...loadStacks(path.join(dir, art.properties.directoryName)));
-    }
-  }
-  return stacks;
-}
-
 const num = (v: unknown): number | undefined => {
   if (typeof v === 'number' && Number.isFinite(v)) return v;
   if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
   return undefined;
 };
-
-function tagValue(res: CfnResource, key: string): string | undefined {
-  const tags = res.Properties?.Tags;
-  if (!Array.isArray(tags)) return undefined;
-  const t = tags.find((x) => (x as { Key?: unknown }).Key === key) as { Value?: unknown } | undefined;
-  return typeof t?.Value === 'string' ? t.Value : undefined;
-}
-
-/** Follows Ref / Fn::GetAtt / Fn::ImportValue to the resource a value points at, across stacks. */
-function resolveResource(value: unknown, stack: Stack, stacks: Stack[], depth = 0): Ref | undefined {
-  if (depth > 5 || value === null || typeof value !== 'object') return undefined;
-  const v = value as Record<string, unknown>;
-  const local = (id: unknown): Ref | undefined => {
-    if (typeof id !== 'string') return undefined;
-    const resource = stack.template.Resources?.[id];
-    return resource ? { stack, logicalId: id, resource } : undefined;
-  };
-  if ('Ref' in v) return local(v.Ref);
-  if ('Fn::GetAtt' in v) {
-    const g = v['Fn::GetAtt'];
-    return local(Array.isArray(g) ? g[0] : typeof g === 'string' ? g.split('.')[0] : undefined);
-  }
-  if ('Fn::GetStackOutput' in v) {
-    // CDK's newer cross-stack reference: { StackName, OutputName, Region }
-    const g = (v['Fn::GetStackOutput'] ?? {}) as { StackName?: unknown; OutputName?: unknown };
-    const s = stacks.find((x) => x.name === g.StackName || x.stackName === g.StackName);
-    const out = typeof g.OutputName === 'string' ? s?.template.Outputs?.[g.OutputName] : undefined;
-    return s && out ? resolveResource(out.Value, s, stacks, depth + 1) : undefined;
-  }
-  if ('Fn::ImportValue' in v && typeof v['Fn::ImportValue'] === 'string') {
-    for (const s of stacks) {
-      for (const out of Object.values(s.template.Outputs ?? {})) {
-        if (out.Export?.Name === v['Fn::ImportValue']) return resolveResource(out.Value, s, stacks, depth + 1);
-      }
-    }
-  }
-  return undefined;
-}
-
-/** Which service an ARN-ish value points at when it cannot be resolved to a resource (a literal or a join). */
-function arnService(value: unknown): string | undefined {
-  const m = /arn:[^:"]*:(kinesis|sqs|dynamodb|kafka):[^"]*?(\/consumer\/)?/.exec(JSON.stringify(value ?? ''));
-  if (!m) return undefined;
-  return m[2] ? 'kinesis-consumer' : m[1];
-}
 
 /**
  * The patterns of an event source mapping's FilterCriteria ({ Filters: [{ Pattern }] }, Pattern a JSON
@@ -246,41 +156,35 @@ function filterPatternsOf(criteria: unknown): unknown[] | undefined {
 
 /** Settings of one assembly; with `stage`, only the stacks named for it (`-Dev-` / `-Prod-`), if any are. */
 export function readAssembly(dir: string, stage?: string): AssemblySettings {
-  const stacks = loadStacks(dir);
-  if (!stage) return settingsFromStacks(stacks, dir);
-  const marker = new RegExp(`(^|[-/])${stage}([-/]|$)`, 'i');
-  const mine = stacks.filter((s) => marker.test(s.name));
-  return settingsFromStacks(mine.length ? mine : stacks, dir);
+  const { stacks } = loadAssembly(dir);
+  return settingsFromStacks(stage ? stacksOfStage(stacks, stage) : stacks, dir);
 }
 
 /** Whether an assembly holds stacks for a stage (by the `QueueAndStream-<Stage>-…` naming). */
 export function assemblyHasStage(dir: string, stage: string): boolean {
-  const marker = new RegExp(`(^|[-/])${stage}([-/]|$)`, 'i');
-  return loadStacks(dir).some((s) => marker.test(s.name));
+  return loadAssembly(dir).stacks.some((s) => isOfStage(s, stage));
 }
 
-export function settingsFromStacks(stacks: Stack[], source: string): AssemblySettings {
+export function settingsFromStacks(stacks: readonly StackArtifact[], source: string): AssemblySettings {
   const notes: string[] = [];
-  const all = stacks.flatMap((stack) =>
-    Object.entries(stack.template.Resources ?? {}).map(([logicalId, resource]) => ({ stack, logicalId, resource })),
-  );
-  const ofType = (t: string) => all.filter((r) => r.resource.Type === t);
-  const props = (r: { resource: CfnResource }) => r.resource.Properties ?? {};
+  const view = projectView(stacks);
+  const { ofType, resolve } = view;
+  const props = (r: { resource: TemplateResource['resource'] }) => r.resource.Properties ?? {};
 
   // Log retention: the function's own log group (LoggingConfig.LogGroup) or a Custom::LogRetention naming it.
-  const retentionFor = (fn: Ref): number | undefined => {
+  const retentionFor = (fn: TemplateResource): number | undefined => {
     const lc = (props(fn).LoggingConfig ?? {}) as { LogGroup?: unknown };
-    const lg = resolveResource(lc.LogGroup, fn.stack, stacks);
+    const lg = resolve(lc.LogGroup, fn.stack);
     if (lg?.resource.Type === 'AWS::Logs::LogGroup') return num(props(lg).RetentionInDays);
-    const custom = all.find(
+    const custom = view.resources.find(
       (r) => r.resource.Type === 'Custom::LogRetention' && JSON.stringify(props(r).LogGroupName ?? '').includes(`"${fn.logicalId}"`),
     );
     return custom ? num(props(custom).RetentionInDays) : undefined;
   };
 
-  // Idempotency tables, found through the mapped functions' environment (see IDEMPOTENCY_ENV).
+  // Idempotency tables, found through the mapped functions' environment (see PROJECT_ENV.idempotencyTable).
   const tables = new Map<string, TableSettings>();
-  const tableSettings = (t: Ref): TableSettings => {
+  const tableSettings = (t: TemplateResource): TableSettings => {
     const p = props(t);
     const throughput = (p.ProvisionedThroughput ?? {}) as { ReadCapacityUnits?: unknown; WriteCapacityUnits?: unknown };
     const provisioned = p.BillingMode !== 'PAY_PER_REQUEST'; // CloudFormation's default is PROVISIONED
@@ -298,50 +202,50 @@ export function settingsFromStacks(stacks: Stack[], source: string): AssemblySet
       idempotentFunctions: [],
     };
   };
-  const idempotencyOf = (fn: Ref, name: string): FunctionSettings['idempotency'] => {
-    const vars = (((props(fn).Environment ?? {}) as { Variables?: Record<string, unknown> }).Variables ?? {});
+  const idempotencyOf = (fn: ProjectFunction): FunctionSettings['idempotency'] => {
     let found: FunctionSettings['idempotency'];
-    for (const [key, value] of Object.entries(vars)) {
-      const target = resolveResource(value, fn.stack, stacks);
+    for (const [key, value] of Object.entries(fn.environment)) {
+      const target = resolve(value, fn.stack);
       if (target?.resource.Type !== 'AWS::DynamoDB::Table') continue;
-      if (key !== IDEMPOTENCY_ENV.table) {
-        notes.push(`${name}: ${key} names DynamoDB table ${target.logicalId}; only idempotency records (${IDEMPOTENCY_ENV.table}) are costed`);
+      if (key !== PROJECT_ENV.idempotencyTable) {
+        notes.push(`${fn.name}: ${key} names DynamoDB table ${target.logicalId}; only idempotency records (${PROJECT_ENV.idempotencyTable}) are costed`);
         continue;
       }
-      const id = `${target.stack.name}/${target.logicalId}`;
+      const id = `${target.stack.artifactId}/${target.logicalId}`;
       const table = tables.get(id) ?? tableSettings(target);
       tables.set(id, table);
-      if (!table.idempotentFunctions.includes(name)) table.idempotentFunctions.push(name);
-      found = { tableLogicalId: target.logicalId, expirySeconds: num(vars[IDEMPOTENCY_ENV.expirySeconds]) ?? POWERTOOLS_DEFAULT_EXPIRY_SECONDS };
+      if (!table.idempotentFunctions.includes(fn.name)) table.idempotentFunctions.push(fn.name);
+      found = {
+        tableLogicalId: target.logicalId,
+        expirySeconds: num(fn.environment[PROJECT_ENV.idempotencyExpirySeconds]) ?? POWERTOOLS_DEFAULT_EXPIRY_SECONDS,
+      };
     }
     return found;
   };
 
-  const enqueuesTo = (fn: Ref): FunctionSettings['enqueuesTo'] => {
-    const vars = (((props(fn).Environment ?? {}) as { Variables?: Record<string, unknown> }).Variables ?? {});
-    const target = resolveResource(vars[JOB_QUEUE_ENV], fn.stack, stacks);
+  const enqueuesTo = (fn: ProjectFunction): FunctionSettings['enqueuesTo'] => {
+    const target = view.named(fn, PROJECT_ENV.jobQueueUrl);
     return target?.resource.Type === 'AWS::SQS::Queue' ? { queueLogicalId: target.logicalId } : undefined;
   };
 
-  const functionSettings = (fn: Ref): FunctionSettings => {
+  const functionSettings = (fn: ProjectFunction): FunctionSettings => {
     const p = props(fn);
     const arch = Array.isArray(p.Architectures) && p.Architectures[0] === 'arm64' ? 'arm64' : 'x86_64';
-    const name = tagValue(fn.resource, 'queue-and-stream:name') ?? fn.logicalId;
     const queue = enqueuesTo(fn);
     return {
       logicalId: fn.logicalId,
-      name,
+      name: fn.name,
       memoryMb: num(p.MemorySize) ?? 128, // CloudFormation's default
       architecture: arch,
       timeoutSeconds: num(p.Timeout) ?? 3,
       reservedConcurrency: num(p.ReservedConcurrentExecutions),
       logRetentionDays: retentionFor(fn),
-      idempotency: idempotencyOf(fn, name),
+      idempotency: idempotencyOf(fn),
       ...(queue ? { enqueuesTo: queue } : {}),
     };
   };
 
-  const queueSettings = (q: Ref): QueueSettings => {
+  const queueSettings = (q: TemplateResource): QueueSettings => {
     const p = props(q);
     const redrive = (typeof p.RedrivePolicy === 'string' ? JSON.parse(p.RedrivePolicy) : p.RedrivePolicy) as
       | { maxReceiveCount?: unknown }
@@ -378,18 +282,14 @@ export function settingsFromStacks(stacks: Stack[], source: string): AssemblySet
     const metrics = ((p.MetricsConfig ?? {}) as { Metrics?: unknown }).Metrics;
     return Array.isArray(metrics) && metrics.includes('EventCount') ? perMapping : 0;
   };
-  for (const esm of ofType('AWS::Lambda::EventSourceMapping')) {
+  for (const esm of view.mappings) {
     const p = props(esm);
-    const target = resolveResource(p.EventSourceArn, esm.stack, stacks);
-    const kind = target
-      ? { 'AWS::Kinesis::Stream': 'kinesis', 'AWS::Kinesis::StreamConsumer': 'kinesis-consumer', 'AWS::SQS::Queue': 'sqs' }[target.resource.Type]
-      : arnService(p.EventSourceArn);
-    const fnRef = resolveResource(p.FunctionName, esm.stack, stacks);
-    if (!fnRef || fnRef.resource.Type !== 'AWS::Lambda::Function') {
+    const { kind, source: target } = esm;
+    if (!esm.fn) {
       notes.push(`event source mapping ${esm.logicalId}: function not found in the assembly; not costed`);
       continue;
     }
-    const fn = functionSettings(fnRef);
+    const fn = functionSettings(esm.fn);
     const window = num(p.MaximumBatchingWindowInSeconds) ?? 0;
     if (kind === 'kinesis' || kind === 'kinesis-consumer') {
       const filterPatterns = filterPatternsOf(p.FilterCriteria);
@@ -428,7 +328,7 @@ export function settingsFromStacks(stacks: Stack[], source: string): AssemblySet
       CompressionFormat?: unknown;
       BucketARN?: unknown;
     };
-    const bucket = resolveResource(dest.BucketARN, firehoses[0].stack, stacks);
+    const bucket = resolve(dest.BucketARN, firehoses[0].stack);
     type Rule = { Status?: unknown; ExpirationInDays?: unknown; Transitions?: { TransitionInDays?: unknown; StorageClass?: unknown }[] };
     const rules = ((((bucket && props(bucket).LifecycleConfiguration) ?? {}) as { Rules?: Rule[] }).Rules ?? []).filter((r) => r.Status !== 'Disabled');
     const expirations = rules.map((r) => num(r.ExpirationInDays)).filter((d): d is number => d !== undefined);
@@ -454,7 +354,7 @@ export function settingsFromStacks(stacks: Stack[], source: string): AssemblySet
 
   return {
     source,
-    stacks: stacks.map((s) => s.name),
+    stacks: stacks.map((s) => s.artifactId),
     stream,
     consumers,
     workers,

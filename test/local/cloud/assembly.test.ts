@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LocalCloudError, loadAssembly } from '../../../local/assembly';
-import { analyzeAssembly } from '../../../local/provision';
+import { analyzeAssembly } from '../../../local/provision/analyze';
 import { fixture, tempDir, unknownTypeAssembly } from './helpers';
 
 describe('loadAssembly', () => {

@@ -8,7 +8,8 @@ import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { DescribeTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { loadAssembly } from '../../../local/assembly';
 import { createLocalClients, startEmulators, type LocalClients, type RunningEmulators } from '../../../local/emulators';
-import { provision, stableBucketName, type ProvisionResult } from '../../../local/provision';
+import { provision, type ProvisionResult } from '../../../local/provision';
+import { stableBucketName } from '../../../local/provision/s3-bucket';
 import { fixture, tempDir, unknownTypeAssembly, writeAssembly } from './helpers';
 
 // Real fauxqs + kinesalite on 127.0.0.1, any free ports; each describe starts and stops its own.

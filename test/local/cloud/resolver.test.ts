@@ -25,6 +25,7 @@ function producer(world: ResolverWorld): StackResolver {
       Mappings: { Sizes: { dev: { Memory: 256 } } },
       Resources: { Jobs: { Type: 'AWS::SQS::Queue' }, Policy: { Type: 'AWS::IAM::Policy' } },
       Outputs: {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not a template literal
         JobsArn: { Value: { 'Fn::GetAtt': ['Jobs', 'Arn'] }, Export: { Name: { 'Fn::Sub': '${AWS::StackName}:JobsArn' } } },
         JobsUrl: { Value: { Ref: 'Jobs' } },
       },
@@ -59,8 +60,11 @@ describe('StackResolver', () => {
     expect(r.resolve({ 'Fn::GetAtt': 'Jobs.Arn' }, at)).toBe(queueFacts.attributes.Arn);
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not a template literal
   it('resolves Fn::Sub: string form, variables map, GetAtt-style and literal ${!…}', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not a template literal
     expect(r.resolve({ 'Fn::Sub': '${AWS::StackName}-${Stage}-${Jobs.QueueName}-${!NotAVar}' }, at)).toBe('Producer-dev-jobs-${NotAVar}');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not a template literal
     expect(r.resolve({ 'Fn::Sub': ['${Q} in ${AWS::Region}', { Q: { 'Fn::GetAtt': ['Jobs', 'Arn'] } }] }, at)).toBe(`${queueFacts.attributes.Arn} in us-east-1`);
   });
 
@@ -103,6 +107,7 @@ describe('referencedIds', () => {
     const ids = referencedIds({
       a: { Ref: 'A' },
       b: { 'Fn::GetAtt': ['B', 'Arn'] },
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not a template literal
       c: { 'Fn::Sub': ['${C.Arn}-${V}-${AWS::Region}-${!D}', { V: { Ref: 'E' } }] },
       d: { Ref: 'AWS::StackName' },
     });
