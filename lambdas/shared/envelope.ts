@@ -15,7 +15,7 @@ import {
   jobRegistry,
   versionsOf,
   type EventData,
-  type EventType,
+  type EventTypeName,
   type EventVersion,
   type JobData,
   type JobType,
@@ -65,7 +65,7 @@ export type JobEnvelope = z.output<typeof JobEnvelopeSchema>;
 
 type Header<E> = Omit<E, 'type' | 'version' | 'data'>;
 /** An event whose type and version are in the registry and whose data matched their schema. */
-export type KnownEvent<T extends EventType = EventType> = {
+export type KnownEvent<T extends EventTypeName = EventTypeName> = {
   [K in T]: { [V in EventVersion<K>]: Header<EventEnvelope> & { type: K; version: V; data: EventData<K, V> } }[EventVersion<K>];
 }[T];
 /** A job whose type and version are in the registry and whose data matched their schema. */
@@ -111,7 +111,7 @@ export function validateJob(value: unknown): ParseResult<KnownJob> {
   return validate(value, JobEnvelopeSchema, jobRegistry, isJobType, 'job') as ParseResult<KnownJob>;
 }
 
-export interface NewEventOptions<T extends EventType> {
+export interface NewEventOptions<T extends EventTypeName> {
   readonly partitionKey: string;
   /** Defaults to a random UUID; pass one to make a retried producer idempotent. */
   readonly id?: string;
@@ -121,7 +121,7 @@ export interface NewEventOptions<T extends EventType> {
 }
 
 /** Builds and validates an event envelope; throws InvalidEnvelopeError if the data does not fit the type. */
-export function newEvent<T extends EventType>(type: T, data: EventData<T>, options: NewEventOptions<T>): KnownEvent<T> {
+export function newEvent<T extends EventTypeName>(type: T, data: EventData<T>, options: NewEventOptions<T>): KnownEvent<T> {
   const envelope = {
     kind: 'event',
     id: options.id ?? randomUUID(),
