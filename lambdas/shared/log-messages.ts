@@ -9,9 +9,12 @@
  * - per invocation, INFO: BATCH_DONE, a summary with counts (BatchSummary);
  * - per failed record, whatever the level: `invalid` and `failed` at ERROR, `inProgress` at WARN.
  *
- * A reader that needs per-record identities (envelope id, causationId, replayId) runs the function at DEBUG,
- * as an operator does on AWS (`npm run function-env -- <function> POWERTOOLS_LOG_LEVEL=DEBUG`).
+ * A reader that needs per-record identities (envelope id, causationId, replayId) runs the function with
+ * RECORD_LINES_ENVIRONMENT, as an operator does on AWS (`npm run function-env -- <function> POWERTOOLS_LOG_LEVEL=DEBUG`).
  */
+
+/** The environment under which a function logs its per-record lines (the test suites' tallies read them). */
+export const RECORD_LINES_ENVIRONMENT: Readonly<Record<string, string>> = { POWERTOOLS_LOG_LEVEL: 'DEBUG' };
 
 /** What a stream consumer logs per event (lambdas/shared/stream-consumer.ts). */
 export const EVENT_MESSAGES = {
