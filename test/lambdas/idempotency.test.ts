@@ -15,7 +15,7 @@ import { createIdempotency } from '../../lambdas/shared/idempotency';
 import { EVENT_MESSAGES, JOB_MESSAGES } from '../../lambdas/shared/log-messages';
 import { jobQueue } from '../../lambdas/shared/job-queue';
 import { streamConsumerHandler } from '../../lambdas/shared/stream-consumer';
-import { FakeSqs, sdkError } from './fake-clients';
+import { type FakeSqs, sdkError } from './fake-clients';
 import { captureOutput, emfMetrics, eventRecord, kinesisEvent, kinesisRecord as kinesisRecordOf, lambdaContext, orderPlaced, paymentJob, sendEmailJob, sqsEvent, sqsRecord } from './factories';
 import { useIdempotencyStore } from './idempotency-store';
 

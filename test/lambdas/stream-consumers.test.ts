@@ -12,7 +12,7 @@ import { jobQueue } from '../../lambdas/shared/job-queue';
 import { BATCH_DONE, EVENT_MESSAGES } from '../../lambdas/shared/log-messages';
 import { streamConsumerHandler } from '../../lambdas/shared/stream-consumer';
 import { emailJobFor } from '../../lambdas/notifications/notifications';
-import { FakeSqs } from './fake-clients';
+import type { FakeSqs } from './fake-clients';
 import { captureOutput, emfMetrics, eventRecord, kinesisEvent, kinesisRecord, lambdaContext, orderPlaced, orderShipped, sendEmailJob } from './factories';
 import { useIdempotencyStore } from './idempotency-store';
 
