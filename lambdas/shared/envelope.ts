@@ -111,53 +111,51 @@ export function validateJob(value: unknown): ParseResult<KnownJob> {
   return validate(value, JobEnvelopeSchema, jobRegistry, isJobType, 'job') as ParseResult<KnownJob>;
 }
 
-export interface NewEventOptions<T extends EventTypeName> {
-  readonly partitionKey: string;
-  /** Defaults to a random UUID; pass one to make a retried producer idempotent. */
+/** What a producer may choose for every new envelope. */
+export interface NewEnvelopeOptions<V extends number> {
+  /**
+   * Defaults to a random UUID; pass one to make a retried producer idempotent (a job caused by an event:
+   * `deriveId(event.id, type)`).
+   */
   readonly id?: string;
-  readonly occurredAt?: Date | string;
   /** Defaults to the highest registered version of the type. */
-  readonly version?: EventVersion<T>;
+  readonly version?: V;
 }
 
-/** Builds and validates an event envelope; throws InvalidEnvelopeError if the data does not fit the type. */
-export function newEvent<T extends EventTypeName>(type: T, data: EventData<T>, options: NewEventOptions<T>): KnownEvent<T> {
-  const envelope = {
-    kind: 'event',
-    id: options.id ?? randomUUID(),
-    type,
-    version: options.version ?? latestVersion(eventRegistry[type]),
-    occurredAt: isoString(options.occurredAt),
-    partitionKey: options.partitionKey,
-    data,
-  };
-  return orThrow(validateEvent(envelope), envelope.id) as KnownEvent<T>;
+export interface NewEventOptions<T extends EventTypeName> extends NewEnvelopeOptions<EventVersion<T>> {
+  readonly partitionKey: string;
+  readonly occurredAt?: Date | string;
 }
 
-export interface NewJobOptions<T extends JobType> {
+export interface NewJobOptions<T extends JobType> extends NewEnvelopeOptions<JobVersion<T>> {
   /** Business key (e.g. the order id): what the job is about; logs and idempotency group by it. */
   readonly jobKey: string;
   /** Id of the event that caused this job, if any. */
   readonly causationId?: string;
-  /** Defaults to a random UUID; jobs derived from an event should pass `deriveId(event.id, type)`. */
-  readonly id?: string;
   readonly createdAt?: Date | string;
-  readonly version?: JobVersion<T>;
+}
+
+/** Builds and validates an event envelope; throws InvalidEnvelopeError if the data does not fit the type. */
+export function newEvent<T extends EventTypeName>(type: T, data: EventData<T>, options: NewEventOptions<T>): KnownEvent<T> {
+  const envelope = { ...headOf('event', type, options, eventRegistry[type]), occurredAt: isoString(options.occurredAt), partitionKey: options.partitionKey, data };
+  return orThrow(validateEvent(envelope), envelope.id) as KnownEvent<T>;
 }
 
 /** Builds and validates a job envelope; throws InvalidEnvelopeError if the data does not fit the type. */
 export function newJob<T extends JobType>(type: T, data: JobData<T>, options: NewJobOptions<T>): KnownJob<T> {
   const envelope = {
-    kind: 'job',
-    id: options.id ?? randomUUID(),
-    type,
-    version: options.version ?? latestVersion(jobRegistry[type]),
+    ...headOf('job', type, options, jobRegistry[type]),
     createdAt: isoString(options.createdAt),
     jobKey: options.jobKey,
     data,
     ...(options.causationId === undefined ? {} : { causationId: options.causationId }),
   };
   return orThrow(validateJob(envelope), envelope.id) as KnownJob<T>;
+}
+
+/** The fields every new envelope starts with, in the order they are serialized. */
+function headOf<K extends 'event' | 'job', T extends string>(kind: K, type: T, options: NewEnvelopeOptions<number>, versions: object) {
+  return { kind, id: options.id ?? randomUUID(), type, version: options.version ?? latestVersion(versions) };
 }
 
 // Fixed namespace of this template's name-based ids (UUID v5, RFC 9562 §5.5).
