@@ -33,11 +33,16 @@ const key = () => z.string().check(z.minLength(1), z.maxLength(256));
 const version = () => z.int().check(z.gte(1));
 const payload = () => z.record(z.string(), z.unknown());
 
-export const EventEnvelopeSchema = z.object({
-  kind: z.literal('event'),
+/** The fields every envelope starts with (EventEnvelopeSchema, JobEnvelopeSchema). */
+const headSchema = <K extends 'event' | 'job'>(kind: K) => ({
+  kind: z.literal(kind),
   id: z.uuid(),
   type: z.string().check(z.minLength(1), z.maxLength(128)),
   version: version(),
+});
+
+export const EventEnvelopeSchema = z.object({
+  ...headSchema('event'),
   occurredAt: isoDateTime(),
   partitionKey: key(),
   data: payload(),
@@ -48,10 +53,7 @@ export const EventEnvelopeSchema = z.object({
 });
 
 export const JobEnvelopeSchema = z.object({
-  kind: z.literal('job'),
-  id: z.uuid(),
-  type: z.string().check(z.minLength(1), z.maxLength(128)),
-  version: version(),
+  ...headSchema('job'),
   createdAt: isoDateTime(),
   jobKey: key(),
   data: payload(),
