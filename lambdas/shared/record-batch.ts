@@ -61,7 +61,7 @@ export function once<P extends { readonly id: string }, A extends unknown[], R>(
 }
 
 /** Another invocation holds the envelope id's idempotency record (lambdas/shared/idempotency.ts). */
-export const isInProgress = (error: unknown): boolean => (error as { name?: string } | null)?.name === 'IdempotencyAlreadyInProgressError';
+const isInProgress = (error: unknown): boolean => (error as { name?: string } | null)?.name === 'IdempotencyAlreadyInProgressError';
 
 /**
  * One invocation's records (`Rec`, the event source's shape) and what became of each: their outcomes, the
@@ -106,7 +106,11 @@ export class RecordBatch<Rec, E extends Identified, R> {
     return { kind: 'failed', error, envelope };
   }
 
-  /** Adds a settled record's metric (processed, duplicate, skipped) to `counters`. */
+  /**
+   * Adds a settled record's metric (processed, duplicate, skipped) to `counters`. The adapter says which
+   * records count: the Kinesis one only those before the checkpoint (Lambda delivers the rest again), the SQS
+   * one every record.
+   */
   commit(outcome: Outcome<E, R>, counters: BatchCounters): void {
     const { metricPrefix: prefix } = this.kind;
     if (outcome.kind === 'ok') counters.add(`${prefix}Processed`, 1, this.dimensions(outcome.envelope));
