@@ -14,7 +14,7 @@
  *
  * Plain data, no AWS shapes: the CDK app, the handlers and the tools all import it.
  */
-import { eventTypes, type EventType, type JobType } from './shared/registry';
+import { eventTypes, type EventTypeName, type JobType } from './shared/registry';
 
 /**
  * How a consumer keeps a redelivered event from repeating its side effect:
@@ -28,7 +28,7 @@ export type IdempotencyMode = 'none' | 'dynamodb';
 
 export interface ConsumerManifestEntry {
   /** Event types it acts on; the mapping's filter criteria keep the other registered types from invoking it. */
-  readonly handles: readonly EventType[];
+  readonly handles: readonly EventTypeName[];
   /** Job types it enqueues: it gets JOB_QUEUE_URL and sqs:SendMessage on the job queue when there is any. */
   readonly enqueues: readonly JobType[];
   readonly idempotency: IdempotencyMode;
@@ -41,7 +41,7 @@ export interface ConsumerManifestEntry {
 }
 
 /** Keeps an entry's `handles` literal (the handler's event type follows it) and the rest as declared. */
-const entry = <const H extends readonly EventType[]>(e: ConsumerManifestEntry & { readonly handles: H }): ConsumerManifestEntry & { readonly handles: H } => e;
+const entry = <const H extends readonly EventTypeName[]>(e: ConsumerManifestEntry & { readonly handles: H }): ConsumerManifestEntry & { readonly handles: H } => e;
 
 export const CONSUMERS = {
   notifications: entry({
@@ -98,7 +98,7 @@ export function consumerManifest(name: string): ConsumerManifestEntry {
  * a filtered consumer never sees one: `assertMalformedRecordsReachAConsumer` keeps one consumer unfiltered.
  */
 export function filterPatternsFor(entry: Pick<ConsumerManifestEntry, 'handles'>, registered: readonly string[] = eventTypes): object[] {
-  const ignored = registered.filter((t) => !entry.handles.includes(t as EventType));
+  const ignored = registered.filter((t) => !entry.handles.includes(t as EventTypeName));
   if (ignored.length === 0) return [];
   return [{ data: { type: [{ 'anything-but': ignored }] } }, { data: { type: [{ exists: false }] } }];
 }

@@ -48,6 +48,8 @@ export interface LocalCloudOptions {
   onInvocation?: (report: InvocationReport) => void;
   /** concurrent pollers per SQS event source mapping (default min(5, MaximumConcurrency)); the benchmark scales it */
   pollersPerQueue?: number;
+  /** set in every function's environment over the template's, from the first invocation (test suites: a log level) */
+  functionEnvironment?: Record<string, string>;
   /** port of the local Lambda Invoke API (default 4569; any free port when every emulator port given is 0) */
   lambdaPort?: number;
   /** an emulator or the Lambda service died: everything is already stopped when this is called */
@@ -304,6 +306,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         },
         ...(options.onInvocation ? { onInvocation: options.onInvocation } : {}),
         ...(options.pollersPerQueue !== undefined ? { pollersPerQueue: options.pollersPerQueue } : {}),
+        ...(options.functionEnvironment ? { extraEnv: options.functionEnvironment } : {}),
         ...(positions ? { kinesisCheckpoints: positions.mappings } : {}),
       });
       if (provisioned.topology.deliveryStreams.length > 0) {

@@ -9,7 +9,7 @@ export type JobOutcome =
 
 /**
  * Runs one job. The job id is passed to providers as their idempotency key, and is what the worker's
- * idempotency wrapper (a later issue) keys on.
+ * idempotency records key on (lambdas/shared/idempotency.ts).
  */
 export async function runJob(job: KnownJob, ports: Ports): Promise<JobOutcome> {
   switch (job.type) {

@@ -15,7 +15,7 @@ import {
   jobRegistry,
   versionsOf,
   type EventData,
-  type EventType,
+  type EventTypeName,
   type EventVersion,
   type JobData,
   type JobType,
@@ -33,11 +33,16 @@ const key = () => z.string().check(z.minLength(1), z.maxLength(256));
 const version = () => z.int().check(z.gte(1));
 const payload = () => z.record(z.string(), z.unknown());
 
-export const EventEnvelopeSchema = z.object({
-  kind: z.literal('event'),
+/** The fields every envelope starts with (EventEnvelopeSchema, JobEnvelopeSchema). */
+const headSchema = <K extends 'event' | 'job'>(kind: K) => ({
+  kind: z.literal(kind),
   id: z.uuid(),
   type: z.string().check(z.minLength(1), z.maxLength(128)),
   version: version(),
+});
+
+export const EventEnvelopeSchema = z.object({
+  ...headSchema('event'),
   occurredAt: isoDateTime(),
   partitionKey: key(),
   data: payload(),
@@ -48,10 +53,7 @@ export const EventEnvelopeSchema = z.object({
 });
 
 export const JobEnvelopeSchema = z.object({
-  kind: z.literal('job'),
-  id: z.uuid(),
-  type: z.string().check(z.minLength(1), z.maxLength(128)),
-  version: version(),
+  ...headSchema('job'),
   createdAt: isoDateTime(),
   jobKey: key(),
   data: payload(),
@@ -65,7 +67,7 @@ export type JobEnvelope = z.output<typeof JobEnvelopeSchema>;
 
 type Header<E> = Omit<E, 'type' | 'version' | 'data'>;
 /** An event whose type and version are in the registry and whose data matched their schema. */
-export type KnownEvent<T extends EventType = EventType> = {
+export type KnownEvent<T extends EventTypeName = EventTypeName> = {
   [K in T]: { [V in EventVersion<K>]: Header<EventEnvelope> & { type: K; version: V; data: EventData<K, V> } }[EventVersion<K>];
 }[T];
 /** A job whose type and version are in the registry and whose data matched their schema. */
@@ -111,53 +113,51 @@ export function validateJob(value: unknown): ParseResult<KnownJob> {
   return validate(value, JobEnvelopeSchema, jobRegistry, isJobType, 'job') as ParseResult<KnownJob>;
 }
 
-export interface NewEventOptions<T extends EventType> {
-  readonly partitionKey: string;
-  /** Defaults to a random UUID; pass one to make a retried producer idempotent. */
+/** What a producer may choose for every new envelope. */
+export interface NewEnvelopeOptions<V extends number> {
+  /**
+   * Defaults to a random UUID; pass one to make a retried producer idempotent (a job caused by an event:
+   * `deriveId(event.id, type)`).
+   */
   readonly id?: string;
-  readonly occurredAt?: Date | string;
   /** Defaults to the highest registered version of the type. */
-  readonly version?: EventVersion<T>;
+  readonly version?: V;
 }
 
-/** Builds and validates an event envelope; throws InvalidEnvelopeError if the data does not fit the type. */
-export function newEvent<T extends EventType>(type: T, data: EventData<T>, options: NewEventOptions<T>): KnownEvent<T> {
-  const envelope = {
-    kind: 'event',
-    id: options.id ?? randomUUID(),
-    type,
-    version: options.version ?? latestVersion(eventRegistry[type]),
-    occurredAt: isoString(options.occurredAt),
-    partitionKey: options.partitionKey,
-    data,
-  };
-  return orThrow(validateEvent(envelope), envelope.id) as KnownEvent<T>;
+export interface NewEventOptions<T extends EventTypeName> extends NewEnvelopeOptions<EventVersion<T>> {
+  readonly partitionKey: string;
+  readonly occurredAt?: Date | string;
 }
 
-export interface NewJobOptions<T extends JobType> {
+export interface NewJobOptions<T extends JobType> extends NewEnvelopeOptions<JobVersion<T>> {
   /** Business key (e.g. the order id): what the job is about; logs and idempotency group by it. */
   readonly jobKey: string;
   /** Id of the event that caused this job, if any. */
   readonly causationId?: string;
-  /** Defaults to a random UUID; jobs derived from an event should pass `deriveId(event.id, type)`. */
-  readonly id?: string;
   readonly createdAt?: Date | string;
-  readonly version?: JobVersion<T>;
+}
+
+/** Builds and validates an event envelope; throws InvalidEnvelopeError if the data does not fit the type. */
+export function newEvent<T extends EventTypeName>(type: T, data: EventData<T>, options: NewEventOptions<T>): KnownEvent<T> {
+  const envelope = { ...headOf('event', type, options, eventRegistry[type]), occurredAt: isoString(options.occurredAt), partitionKey: options.partitionKey, data };
+  return orThrow(validateEvent(envelope), envelope.id) as KnownEvent<T>;
 }
 
 /** Builds and validates a job envelope; throws InvalidEnvelopeError if the data does not fit the type. */
 export function newJob<T extends JobType>(type: T, data: JobData<T>, options: NewJobOptions<T>): KnownJob<T> {
   const envelope = {
-    kind: 'job',
-    id: options.id ?? randomUUID(),
-    type,
-    version: options.version ?? latestVersion(jobRegistry[type]),
+    ...headOf('job', type, options, jobRegistry[type]),
     createdAt: isoString(options.createdAt),
     jobKey: options.jobKey,
     data,
     ...(options.causationId === undefined ? {} : { causationId: options.causationId }),
   };
   return orThrow(validateJob(envelope), envelope.id) as KnownJob<T>;
+}
+
+/** The fields every new envelope starts with, in the order they are serialized. */
+function headOf<K extends 'event' | 'job', T extends string>(kind: K, type: T, options: NewEnvelopeOptions<number>, versions: object) {
+  return { kind, id: options.id ?? randomUUID(), type, version: options.version ?? latestVersion(versions) };
 }
 
 // Fixed namespace of this template's name-based ids (UUID v5, RFC 9562 §5.5).

@@ -62,21 +62,22 @@ export const jobRegistry = {
 
 export type EventRegistry = typeof eventRegistry;
 export type JobRegistry = typeof jobRegistry;
-export type EventType = keyof EventRegistry;
+/** A registered event type's name (not `EventType`, which is Powertools' batch enum of event sources). */
+export type EventTypeName = keyof EventRegistry;
 export type JobType = keyof JobRegistry;
-export type EventVersion<T extends EventType> = keyof EventRegistry[T] & number;
+export type EventVersion<T extends EventTypeName> = keyof EventRegistry[T] & number;
 export type JobVersion<T extends JobType> = keyof JobRegistry[T] & number;
 
 type SchemaOf<R, T extends keyof R, V extends keyof R[T]> = R[T][V] extends z.ZodMiniType ? R[T][V] : never;
 /** The `data` of event `T` at version `V` (all versions when `V` is omitted). */
-export type EventData<T extends EventType, V extends EventVersion<T> = EventVersion<T>> = z.output<SchemaOf<EventRegistry, T, V>>;
+export type EventData<T extends EventTypeName, V extends EventVersion<T> = EventVersion<T>> = z.output<SchemaOf<EventRegistry, T, V>>;
 /** The `data` of job `T` at version `V` (all versions when `V` is omitted). */
 export type JobData<T extends JobType, V extends JobVersion<T> = JobVersion<T>> = z.output<SchemaOf<JobRegistry, T, V>>;
 
-export const eventTypes = Object.keys(eventRegistry) as EventType[];
+export const eventTypes = Object.keys(eventRegistry) as EventTypeName[];
 export const jobTypes = Object.keys(jobRegistry) as JobType[];
 
-export const isEventType = (type: string): type is EventType => Object.hasOwn(eventRegistry, type);
+export const isEventType = (type: string): type is EventTypeName => Object.hasOwn(eventRegistry, type);
 export const isJobType = (type: string): type is JobType => Object.hasOwn(jobRegistry, type);
 
 /** Versions registered for a type, ascending (the last one is what producers write by default). */

@@ -1,7 +1,8 @@
 /**
- * The loop every Kinesis consumer shares: decode, parse the envelope, run the consumer's per-event function,
- * send the jobs the batch asked for, report partial batch failures, publish metrics. What a consumer handles,
- * enqueues and how it keeps duplicates out comes from its manifest entry (lambdas/consumers.ts).
+ * The Kinesis adapter of the handler core (lambdas/shared/record-batch.ts), which every stream consumer shares:
+ * decode, parse the envelope, run the consumer's per-event function, send the jobs the batch asked for,
+ * report partial batch failures, publish metrics. What a consumer handles, enqueues and how it keeps
+ * duplicates out comes from its manifest entry (lambdas/consumers.ts).
  *
  * Batch-aware, per-key order:
  * - Records are grouped by partition key. Keys are processed concurrently; the records of one key one after
@@ -33,10 +34,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { consumerManifest, type ConsumerManifestEntry, type ConsumerName, type HandledBy } from '../consumers';
 import { parseEvent, type KnownEvent, type KnownJob } from './envelope';
-import { ConfigurationError, InvalidEnvelopeError, PoisonAtBatchStartError, SkippedAfterEarlierFailureError } from './errors';
+import { ConfigurationError, PoisonAtBatchStartError, SkippedAfterEarlierFailureError } from './errors';
 import type { Idempotency } from './idempotency';
 import type { JobQueue } from './job-queue';
 import { DeliveryFailedError, type DeliveryFailure } from './producers/delivery';
+import { EVENTS, once, type Outcome as RecordOutcome, RecordBatch } from './record-batch';
 import { BatchCounters, createTelemetry, type Telemetry } from './telemetry';
 
 /** Kinesis's hard ceiling on record size (a stream's limit is 1 MiB by default, raisable to 10 MiB). */
@@ -70,20 +72,14 @@ export interface ConsumerPorts {
   readonly manifest?: ConsumerManifestEntry;
 }
 
-type Outcome =
-  | { readonly kind: 'ok'; readonly event: KnownEvent; readonly counters: BatchCounters; readonly jobs: KnownJob[] }
-  | { readonly kind: 'duplicate'; readonly event: KnownEvent; readonly inBatch: boolean }
-  | { readonly kind: 'skipped'; readonly event: KnownEvent }
-  | { readonly kind: 'failed'; readonly error: unknown; readonly event?: KnownEvent }
-  | { readonly kind: 'not-attempted'; readonly error: SkippedAfterEarlierFailureError };
-
-/** One invocation's records, outcomes and attempt counters. */
-interface Batch {
-  readonly records: readonly KinesisStreamRecord[];
-  readonly outcomes: Outcome[];
-  /** Attempt metrics (invalid, failed, in progress): counted whatever the checkpoint. */
-  readonly attempts: BatchCounters;
+/** What an event's work leaves until its record is committed: its metrics and the jobs still to send. */
+interface EventWork {
+  readonly counters: BatchCounters;
+  readonly jobs: KnownJob[];
 }
+
+type Outcome = RecordOutcome<KnownEvent, EventWork>;
+type Batch = RecordBatch<KinesisStreamRecord, KnownEvent, EventWork>;
 
 export function streamConsumerHandler<N extends ConsumerName>(
   name: N,
@@ -119,47 +115,40 @@ export function streamConsumerHandler<N extends ConsumerName>(
     if (failed.length > 0) throw new DeliveryFailedError(failed, jobs.length);
   };
 
-  const runOnce = idempotency?.once(async (event: KnownEvent, counters: BatchCounters, jobs: KnownJob[]) => {
-    await consumer.onEvent(event as KnownEvent<HandledBy<N>>, newContext(counters, jobs));
-    await sendAll(jobs);
+  const runOnce = once(idempotency, async (event: KnownEvent, work: EventWork) => {
+    await consumer.onEvent(event as KnownEvent<HandledBy<N>>, newContext(work.counters, work.jobs));
+    if (idempotency !== undefined) await sendAll(work.jobs);
   });
 
   /** The per-event work up to the batched send: never throws, the outcome says what happened. */
   const attempt = async (event: KnownEvent, batch: Batch): Promise<Outcome> => {
-    if (!handles.has(event.type)) return { kind: 'skipped', event };
-    const counters = new BatchCounters();
-    const jobs: KnownJob[] = [];
-    try {
-      if (runOnce) {
-        const { duplicate } = await runOnce(event, counters, jobs);
-        return duplicate ? { kind: 'duplicate', event, inBatch: false } : { kind: 'ok', event, counters, jobs: [] };
-      }
-      await consumer.onEvent(event as KnownEvent<HandledBy<N>>, newContext(counters, jobs));
-      return { kind: 'ok', event, counters, jobs };
-    } catch (error) {
-      batch.attempts.add(isInProgress(error) ? 'EventsInProgress' : 'EventsFailed', 1, { eventType: event.type });
-      return { kind: 'failed', error, event };
-    }
+    if (!handles.has(event.type)) return { kind: 'skipped', envelope: event };
+    const work: EventWork = { counters: new BatchCounters(), jobs: [] };
+    return batch.attempt(event, async () => ({
+      duplicate: (await runOnce(event, work)).duplicate,
+      // with idempotency records the jobs went out inside the record: none left to send or count
+      result: idempotency === undefined ? work : { counters: work.counters, jobs: [] },
+    }));
   };
 
   /** Runs one partition key's records in order; the first failure stops the key. */
   const runKey = async (indices: readonly number[], batch: Batch, firstById: Map<string, Promise<Outcome>>): Promise<void> => {
     for (const [n, i] of indices.entries()) {
       const record = batch.records[i]!;
-      const parsed = parseEvent(Buffer.from(record.kinesis.data, 'base64'), { maxBytes: MAX_STREAM_RECORD_BYTES });
+      const parsed = batch.parse(parseEvent(Buffer.from(record.kinesis.data, 'base64'), { maxBytes: MAX_STREAM_RECORD_BYTES }));
       let outcome: Outcome;
       if (!parsed.ok) {
-        batch.attempts.add('EventsInvalid');
-        outcome = { kind: 'failed', error: new InvalidEnvelopeError(parsed.reason, parsed.message, parsed.envelopeId) };
+        outcome = parsed.outcome;
       } else {
-        const earlier = firstById.get(parsed.envelope.id);
+        const event = parsed.envelope;
+        const earlier = firstById.get(event.id);
         if (earlier === undefined) {
-          const pending = attempt(parsed.envelope, batch);
-          firstById.set(parsed.envelope.id, pending);
+          const pending = attempt(event, batch);
+          firstById.set(event.id, pending);
           outcome = await pending;
         } else {
           const first = await earlier;
-          outcome = first.kind === 'ok' || first.kind === 'duplicate' ? { kind: 'duplicate', event: parsed.envelope, inBatch: true } : first;
+          outcome = first.kind === 'ok' || first.kind === 'duplicate' ? { kind: 'duplicate', envelope: event, inBatch: true } : first;
         }
       }
       batch.outcomes[i] = outcome;
@@ -177,7 +166,7 @@ export function streamConsumerHandler<N extends ConsumerName>(
     const jobs: KnownJob[] = [];
     batch.outcomes.forEach((o, i) => {
       if (o.kind !== 'ok') return;
-      for (const job of o.jobs) {
+      for (const job of o.result.jobs) {
         owners.push(i);
         jobs.push(job);
       }
@@ -198,8 +187,7 @@ export function streamConsumerHandler<N extends ConsumerName>(
       }
       const failures = failedBy.get(i);
       if (o.kind === 'ok' && failures !== undefined) {
-        batch.attempts.add('EventsFailed', 1, { eventType: o.event.type });
-        batch.outcomes[i] = { kind: 'failed', error: new DeliveryFailedError(failures, o.jobs.length), event: o.event };
+        batch.outcomes[i] = batch.failed(o.envelope, new DeliveryFailedError(failures, o.result.jobs.length));
         stoppedKeys.set(key, new SkippedAfterEarlierFailureError(batch.records[i]!.kinesis.sequenceNumber));
       }
     });
@@ -208,7 +196,7 @@ export function streamConsumerHandler<N extends ConsumerName>(
   return async (event, context) => {
     logger.addContext(context);
     idempotency?.registerLambdaContext(context);
-    const batch: Batch = { records: event.Records, outcomes: new Array<Outcome>(event.Records.length), attempts: new BatchCounters() };
+    const batch: Batch = new RecordBatch(event.Records, EVENTS, logger);
     const keyOf = (i: number): string => batch.records[i]!.kinesis.partitionKey;
     try {
       const byKey = new Map<string, number[]>();
@@ -228,45 +216,19 @@ export function streamConsumerHandler<N extends ConsumerName>(
 
   /** Logs every record's outcome in stream order, commits the counters before the checkpoint, answers Lambda. */
   function respond(batch: Batch): KinesisStreamBatchResponse {
-    const failed = batch.outcomes.map((o, i) => (o.kind === 'failed' || o.kind === 'not-attempted' ? i : -1)).filter((i) => i >= 0);
+    const failed = batch.failedIndices();
     const checkpoint = failed[0] ?? batch.records.length;
     const committed = new BatchCounters();
     batch.outcomes.forEach((o, i) => {
-      const record = batch.records[i]!;
-      const where = { sequenceNumber: record.kinesis.sequenceNumber, partitionKey: record.kinesis.partitionKey, eventSourceARN: record.eventSourceARN };
-      const about = 'event' in o && o.event ? { ...where, envelopeId: o.event.id, eventType: o.event.type, version: o.event.version, replayId: o.event.replay?.replayId } : where;
-      const commit = i < checkpoint;
-      switch (o.kind) {
-        case 'ok':
-          logger.info('event processed', about);
-          if (commit) {
-            committed.merge(o.counters);
-            committed.add('EventsProcessed', 1, { eventType: o.event.type });
-            for (const job of o.jobs) committed.add('JobsEnqueued', 1, { jobType: job.type });
-          }
-          return;
-        case 'duplicate':
-          logger.info(o.inBatch ? 'event repeated in this batch: acknowledged without side effects' : 'event already processed by this consumer: acknowledged without side effects', about);
-          if (commit) committed.add('EventsDuplicate', 1, { eventType: o.event.type });
-          return;
-        case 'skipped':
-          logger.debug('event type not handled by this consumer: acknowledged', about);
-          if (commit) committed.add('EventsSkipped', 1, { eventType: o.event.type });
-          return;
-        case 'failed':
-          if (o.error instanceof InvalidEnvelopeError) {
-            logger.error('invalid event envelope: reported as a batch item failure', { ...about, reason: o.error.reason, detail: o.error.detail, envelopeId: o.error.envelopeId });
-          } else if (isInProgress(o.error)) {
-            logger.warn('event is in progress in another invocation: reported as a batch item failure, retried later', about);
-          } else {
-            logger.error('event processing failed: reported as a batch item failure', { ...about, error: o.error });
-          }
-          return;
-        case 'not-attempted':
-          return;
-      }
+      batch.log(o, about(batch.records[i]!, o));
+      if (i >= checkpoint) return;
+      batch.commit(o, committed);
+      if (o.kind !== 'ok') return;
+      committed.merge(o.result.counters);
+      for (const job of o.result.jobs) committed.add('JobsEnqueued', 1, { jobType: job.type });
     });
     committed.publish(metrics);
+    batch.logSummary();
 
     if (failed.length > 0 && batch.records.length > 1 && checkpoint === 0) {
       const first = batch.records[0]!.kinesis.sequenceNumber;
@@ -285,4 +247,10 @@ export function streamConsumerHandler<N extends ConsumerName>(
   }
 }
 
-const isInProgress = (error: unknown): boolean => (error as { name?: string } | null)?.name === 'IdempotencyAlreadyInProgressError';
+/** Which record a line is about: its place in the stream, and the event when the data was one. */
+function about(record: KinesisStreamRecord, outcome: Outcome): Record<string, unknown> {
+  const where = { sequenceNumber: record.kinesis.sequenceNumber, partitionKey: record.kinesis.partitionKey, eventSourceARN: record.eventSourceARN };
+  if (!('envelope' in outcome) || outcome.envelope === undefined) return where;
+  const event = outcome.envelope;
+  return { ...where, envelopeId: event.id, eventType: event.type, version: event.version, replayId: event.replay?.replayId };
+}

@@ -23,7 +23,10 @@ export class BatchCounters {
   add(name: string, value = 1, dimensions: Dimensions = {}, unit: Unit = MetricUnit.Count): void {
     const key = JSON.stringify(Object.entries(dimensions).sort(([a], [b]) => a.localeCompare(b)));
     let group = this.#groups.get(key);
-    if (group === undefined) this.#groups.set(key, (group = { dimensions, values: new Map() }));
+    if (group === undefined) {
+      group = { dimensions, values: new Map() };
+      this.#groups.set(key, group);
+    }
     const current = group.values.get(name);
     group.values.set(name, { unit, value: (current?.value ?? 0) + value });
   }

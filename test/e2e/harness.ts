@@ -14,6 +14,7 @@ import type { InvocationReport, LocalBucket, LocalFunction, LocalKinesisMapping,
 import { enqueueJobs } from '../../lambdas/shared/producers/enqueue-jobs';
 import { publishEvents, type PublishedEvent } from '../../lambdas/shared/producers/publish-events';
 import type { EventEnvelope, JobEnvelope } from '../../lambdas/shared/envelope';
+import { RECORD_LINES_ENVIRONMENT } from '../../lambdas/shared/log-messages';
 import type { QueueAndStreamStacks } from '../../lib/queue-and-stream';
 import type { StageConfig } from '../../lib/stage-config';
 
@@ -196,6 +197,8 @@ export async function startE2eCloud(options: { timeScale: number; /** run this a
       kinesis: 'kinesalite',
       timeScale: options.timeScale,
       quiet: true,
+      // workerLog and functionLog are per-record lines (with envelope, causation and replay ids): DEBUG lines
+      functionEnvironment: RECORD_LINES_ENVIRONMENT,
       onInvocation: (r) => reports.push(r),
       onFunctionLog: ({ functionName, line }) => {
         const start = line.indexOf('{');

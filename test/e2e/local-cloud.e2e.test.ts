@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveId, newEvent, newJob, type EventEnvelope, type JobEnvelope, type KnownEvent } from '../../lambdas/shared/envelope';
+import { JOB_MESSAGES } from '../../lambdas/shared/log-messages';
 import {
   alive,
   BucketReader,
@@ -397,7 +398,7 @@ describe('local cloud, end to end on the synthesized app', () => {
     expect(new Set([...settled.done, ...settled.deadIds])).toEqual(expectedJobs);
     expect(settled.done).not.toContain(poison.id);
     // what the consumers actually enqueued for these events (the worker's log names the causing event)
-    const caused = e.workerLog.filter((l) => l.message === 'job done' && l.causationId !== undefined && eventIds.has(l.causationId)).map((l) => l.envelopeId);
+    const caused = e.workerLog.filter((l) => l.message === JOB_MESSAGES.processed && l.causationId !== undefined && eventIds.has(l.causationId)).map((l) => l.envelopeId);
     expect(new Set(caused)).toEqual(new Set(derived));
 
     // events, per consumer: good processed + malformed in the failure bucket + dropped by its filter = published, disjoint
@@ -437,7 +438,7 @@ describe('local cloud, end to end on the synthesized app', () => {
     const worker = countBy(processedIds(e.reports, e.worker.name));
     expect(worker.get(emailId), 'send-email done once').toBe(1);
     expect(worker.get(paymentId), 'process-payment done once').toBe(1);
-    const done = e.workerLog.filter((l) => l.message === 'job done' && l.causationId === placed.id);
+    const done = e.workerLog.filter((l) => l.message === JOB_MESSAGES.processed && l.causationId === placed.id);
     expect(done.map(({ envelopeId, jobType, jobKey, causationId }) => ({ envelopeId, jobType, jobKey, causationId })).sort((a, b) => a.jobType!.localeCompare(b.jobType!))).toEqual([
       { envelopeId: paymentId, jobType: 'process-payment', jobKey: orderId, causationId: placed.id },
       { envelopeId: emailId, jobType: 'send-email', jobKey: orderId, causationId: placed.id },

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSUMERS, isConsumerName } from '../../lambdas/consumers';
 import { DECLINED_TOKEN, DECLINED_TOKENS_ENV } from '../../lambdas/job-worker/fakes';
 import { deriveId, newEvent, type EventEnvelope, type KnownEvent } from '../../lambdas/shared/envelope';
+import { EVENT_MESSAGES, JOB_MESSAGES } from '../../lambdas/shared/log-messages';
 import { HouseFunction } from '../../lib/house-function';
 import { hourPrefix } from '../../tools/ops/archive-reader';
 import { LambdaConsumerInvoker } from '../../tools/ops/consumer-invoker';
@@ -217,8 +218,8 @@ const keysFor = (tag: string, n: number): string[] => Array.from({ length: n }, 
 const logLines = (fn: string, message: string, ids: ReadonlySet<string>): FunctionLogEntry[] =>
   e.functionLog.filter((l) => l.functionName === fn && l.message === message && l.envelopeId !== undefined && ids.has(l.envelopeId));
 
-const PROCESSED = 'event processed';
-const DUPLICATE = 'event already processed by this consumer: acknowledged without side effects';
+const PROCESSED = EVENT_MESSAGES.processed;
+const DUPLICATE = EVENT_MESSAGES.duplicate;
 
 /** Whether consumer `name` acts on events of `type`, per the manifest (a consumer outside it, the probe, takes all). */
 const handles = (name: string, type: string): boolean => !isConsumerName(name) || (CONSUMERS[name].handles as readonly string[]).includes(type);
@@ -361,9 +362,9 @@ describe('operator tools on the local cloud', () => {
     }
 
     // the consumers enqueued the same job ids again; the worker did each job once and acknowledged each repeat
-    await wait('the worker to acknowledge every repeated job', () => new Set(e.workerLog.filter((l) => l.message === 'job already done: acknowledged without side effects' && jobIds.has(l.envelopeId!)).map((l) => l.envelopeId)).size, (n) => n === jobIds.size);
+    await wait('the worker to acknowledge every repeated job', () => new Set(e.workerLog.filter((l) => l.message === JOB_MESSAGES.duplicate && jobIds.has(l.envelopeId!)).map((l) => l.envelopeId)).size, (n) => n === jobIds.size);
     await wait('the job queue to be empty', () => queueDepth(e.clients, e.jobs), (d) => d === 0);
-    expect(countBy(e.workerLog.filter((l) => l.message === 'job done' && jobIds.has(l.envelopeId!)).map((l) => l.envelopeId))).toEqual(new Map([...jobIds].map((id) => [id, 1])));
+    expect(countBy(e.workerLog.filter((l) => l.message === JOB_MESSAGES.processed && jobIds.has(l.envelopeId!)).map((l) => l.envelopeId))).toEqual(new Map([...jobIds].map((id) => [id, 1])));
   }, 90_000);
 
   it('resumes an interrupted replay from its checkpoint: every event delivered exactly once across both runs', async () => {
@@ -445,7 +446,7 @@ describe('operator tools on the local cloud', () => {
       await wait('the redriven job to be done', () => processedIds(e.reports, e.worker.name).filter((id) => id === jobId).length, (n) => n >= 1);
       await wait('the job queue to be empty', () => queueDepth(e.clients, e.jobs), (d) => d === 0);
       expect(countBy(processedIds(e.reports, e.worker.name)).get(jobId), 'processed once').toBe(1);
-      expect(e.workerLog.filter((l) => l.message === 'job done' && l.envelopeId === jobId)).toHaveLength(1);
+      expect(e.workerLog.filter((l) => l.message === JOB_MESSAGES.processed && l.envelopeId === jobId)).toHaveLength(1);
       expect(await peekAll(e.clients, e.dlq), 'DLQ empty').toEqual([]);
       expect(await queueDepth(e.clients, e.dlq)).toBe(0);
       // a second redrive (the README's --max variant) finds nothing
@@ -512,7 +513,7 @@ describe('operator tools on the local cloud', () => {
     expect(countBy(logLines(notifications.fn.name, PROCESSED, ids).map((l) => l.envelopeId))).toEqual(new Map([[id, 1]]));
     await wait('the worker to complete the send-email job of the redriven event', () => new Set(only(processedIds(e.reports, e.worker.name), emailJobs)).size, (n) => n === emailJobs.size);
     await wait('the job queue to be empty', () => queueDepth(e.clients, e.jobs), (d) => d === 0);
-    expect(countBy(e.workerLog.filter((l) => l.message === 'job done' && emailJobs.has(l.envelopeId!)).map((l) => l.envelopeId))).toEqual(new Map([...emailJobs].map((j) => [j, 1])));
+    expect(countBy(e.workerLog.filter((l) => l.message === JOB_MESSAGES.processed && emailJobs.has(l.envelopeId!)).map((l) => l.envelopeId))).toEqual(new Map([...emailJobs].map((j) => [j, 1])));
     // the objects moved under redriven/
     expect(await failureKeys('aws/lambda/')).toEqual([]);
     expect((await failureKeys(REDRIVEN_PREFIX)).sort()).toEqual(objectsBefore.map((k) => `${REDRIVEN_PREFIX}${k}`).sort());

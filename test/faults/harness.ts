@@ -20,6 +20,7 @@ import { publishEvents, type PublishReport, type PutRecordsSender } from '../../
 import type { SendMessageBatchSender } from '../../lambdas/shared/producers/enqueue-jobs';
 import type { RetryOptions } from '../../lambdas/shared/producers/delivery';
 import type { KnownEvent, KnownJob } from '../../lambdas/shared/envelope';
+import { EVENT_MESSAGES, JOB_MESSAGES, RECORD_LINES_ENVIRONMENT } from '../../lambdas/shared/log-messages';
 import { PROJECT_DIR } from './scale';
 import { decodeInvocationRecord } from '../../local/lambda/on-failure';
 
@@ -77,9 +78,9 @@ export class FunctionTally {
   readonly ok = new Map<string, number>();
   /** failed deliveries per reported id */
   readonly failed = new Map<string, number>();
-  /** side effects applied per envelope id ('job done' / 'event processed': the handler ran the work) */
+  /** side effects applied per envelope id (JOB_MESSAGES / EVENT_MESSAGES `processed`: the handler ran the work) */
   readonly effects = new Map<string, number>();
-  /** duplicates the idempotency layer absorbed ('already done': acknowledged without side effects) */
+  /** duplicates the idempotency layer absorbed (`duplicate`: acknowledged without side effects) */
   readonly absorbed = new Map<string, number>();
   /** deliveries refused because another invocation held the id in progress */
   readonly inProgress = new Map<string, number>();
@@ -406,6 +407,7 @@ export class FaultCloud {
       quiet: true,
       persist: options.persist === true,
       log: () => undefined,
+      functionEnvironment: RECORD_LINES_ENVIRONMENT, // the tallies read per-record lines (onLog)
       onInvocation: (r) => later((fc) => fc.onReport(r)),
       onFunctionLog: (l) => later((fc) => fc.onLog(l.functionName, l.stream, l.line)),
       onFatal: (err) => later((fc) => (fc.fatalError = err)),
@@ -476,10 +478,12 @@ export class FaultCloud {
     const msg = typeof entry.message === 'string' ? entry.message : '';
     const id = typeof entry.envelopeId === 'string' ? entry.envelopeId : undefined;
     const t = this.tally(functionName);
-    if (id && (msg === 'job done' || msg === 'event processed')) bump(t.effects, id);
-    else if (id && /already (done|processed)/.test(msg)) bump(t.absorbed, id);
-    else if (id && /in progress in another invocation/.test(msg)) bump(t.inProgress, id);
-    else if (/^invalid (job|event) envelope/.test(msg)) {
+    // Per-record lines: the functions run with RECORD_LINES_ENVIRONMENT (cloudOptions), so every record's line is
+    // there, with its envelope id; at the deployed INFO level only failures and one summary per invocation are.
+    if (id && (msg === JOB_MESSAGES.processed || msg === EVENT_MESSAGES.processed)) bump(t.effects, id);
+    else if (id && (msg === JOB_MESSAGES.duplicate || msg === EVENT_MESSAGES.duplicate)) bump(t.absorbed, id);
+    else if (id && (msg === JOB_MESSAGES.inProgress || msg === EVENT_MESSAGES.inProgress)) bump(t.inProgress, id);
+    else if (msg === JOB_MESSAGES.invalid || msg === EVENT_MESSAGES.invalid) {
       const key = typeof entry.messageId === 'string' ? entry.messageId : typeof entry.sequenceNumber === 'string' ? entry.sequenceNumber : undefined;
       if (!key) return;
       const list = this.invalidLogs.get(key) ?? [];

@@ -12,9 +12,10 @@ import { readIdempotencyEnv } from '../../lambdas/shared/env';
 import { deriveId, serializeEnvelope, type KnownEvent } from '../../lambdas/shared/envelope';
 import { ConfigurationError } from '../../lambdas/shared/errors';
 import { createIdempotency } from '../../lambdas/shared/idempotency';
+import { EVENT_MESSAGES, JOB_MESSAGES } from '../../lambdas/shared/log-messages';
 import { jobQueue } from '../../lambdas/shared/job-queue';
 import { streamConsumerHandler } from '../../lambdas/shared/stream-consumer';
-import { FakeSqs, sdkError } from './fake-clients';
+import { type FakeSqs, sdkError } from './fake-clients';
 import { captureOutput, emfMetrics, eventRecord, kinesisEvent, kinesisRecord as kinesisRecordOf, lambdaContext, orderPlaced, paymentJob, sendEmailJob, sqsEvent, sqsRecord } from './factories';
 import { useIdempotencyStore } from './idempotency-store';
 
@@ -79,8 +80,8 @@ describe('job worker', () => {
     await expect(invokeWorker([sqsRecord(serializeEnvelope(job), 2)])).resolves.toEqual({ batchItemFailures: [] });
     expect(effects.filter((e) => e.port === 'payments')).toHaveLength(1);
     expect(emfMetrics(output.lines())).toMatchObject({ 'JobsProcessed{jobType=process-payment}': 1, 'JobsDuplicate{jobType=process-payment}': 1 });
-    const [first] = logs('job done');
-    const [again] = logs('job already done: acknowledged without side effects');
+    const [first] = logs(JOB_MESSAGES.processed);
+    const [again] = logs(JOB_MESSAGES.duplicate);
     expect(again).toMatchObject({ envelopeId: job.id });
     // the duplicate returns the stored outcome: the same charge id
     expect(again?.['outcome']).toEqual(first?.['outcome']);
@@ -110,7 +111,7 @@ describe('job worker', () => {
     const held = new Promise<void>((resolve) => (release = resolve));
     vi.mocked(jobs.runJob).mockImplementationOnce(async (...args) => held.then(() => runJob(...args)));
     const pending = invokeWorker([a!, b!]);
-    const inProgress = () => logs('job is in progress in another invocation: reported as a batch item failure, retried later');
+    const inProgress = () => logs(JOB_MESSAGES.inProgress);
     await vi.waitFor(() => expect(inProgress()).toHaveLength(1));
     release();
     const response = await pending;
@@ -140,7 +141,7 @@ describe('job worker', () => {
       await expect(invokeWorker([r])).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: r.messageId }] });
     }
     expect(vi.mocked(jobs.runJob)).toHaveBeenCalledTimes(3);
-    expect(logs('job failed: reported as a batch item failure')).toHaveLength(3);
+    expect(logs(JOB_MESSAGES.failed)).toHaveLength(3);
   });
 });
 
@@ -170,7 +171,7 @@ describe('stream consumers', () => {
     const bodies = sqs.current.queue.map((e) => e.MessageBody!);
     for (const body of bodies) await expect(invokeWorker([sqsRecord(body)])).resolves.toEqual({ batchItemFailures: [] });
     expect(effects.filter((e) => e.port === 'email')).toHaveLength(1);
-    expect(logs('job already done: acknowledged without side effects')).toHaveLength(1);
+    expect(logs(JOB_MESSAGES.duplicate)).toHaveLength(1);
   });
 
   it('analytics: a retry never counts twice (only records before the checkpoint are published), a later redelivery does (at-least-once)', async () => {
@@ -212,7 +213,7 @@ describe('stream consumers', () => {
     await expect(consume(payments, [placed])).resolves.toEqual({ batchItemFailures: [] });
     await expect(consume(payments, [replayOf(placed)])).resolves.toEqual({ batchItemFailures: [] });
     expect(sqs.current.jobs().map((j) => j['type'])).toEqual(['process-payment']);
-    expect(logs('event already processed by this consumer: acknowledged without side effects')).toEqual([expect.objectContaining({ envelopeId: placed.id, replayId: 'replay-1' })]);
+    expect(logs(EVENT_MESSAGES.duplicate)).toEqual([expect.objectContaining({ envelopeId: placed.id, replayId: 'replay-1' })]);
     expect((await store().records()).map((r) => [r.id.split('#')[0], r.status])).toEqual([['payments', 'COMPLETED']]);
   });
 
@@ -232,7 +233,7 @@ describe('stream consumers', () => {
     const response = await paymentsElsewhere(kinesisEvent(duplicate), lambdaContext());
     // the duplicate and the later record of its key; `before` (another key) succeeded
     expect(response.batchItemFailures).toEqual(duplicate.slice(1).map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })));
-    expect(logs('event is in progress in another invocation: reported as a batch item failure, retried later')).toHaveLength(1);
+    expect(logs(EVENT_MESSAGES.inProgress)).toHaveLength(1);
     release();
     await expect(first).resolves.toEqual({ batchItemFailures: [] });
 

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DECLINED_TOKEN } from '../../lambdas/job-worker/fakes';
 import { handler } from '../../lambdas/job-worker/handler';
 import { serializeEnvelope } from '../../lambdas/shared/envelope';
+import { BATCH_DONE, JOB_MESSAGES } from '../../lambdas/shared/log-messages';
 import { captureOutput, emfMetrics, lambdaContext, orderPlaced, paymentJob, resizeImageJob, sendEmailJob, sqsEvent, sqsRecord } from './factories';
 import { useIdempotencyStore } from './idempotency-store';
 
@@ -25,7 +26,9 @@ describe('job worker', () => {
       'JobsProcessed{jobType=resize-image}': 1,
       'JobsProcessed{jobType=process-payment}': 2,
     });
-    expect(logsAt('INFO').filter((l) => l['message'] === 'job done')).toHaveLength(4);
+    // one DEBUG line per job, one INFO line for the invocation
+    expect(logsAt('DEBUG').filter((l) => l['message'] === JOB_MESSAGES.processed)).toHaveLength(4);
+    expect(logsAt('INFO')).toEqual([expect.objectContaining({ message: BATCH_DONE, records: 4, processed: 4, duplicates: 0, failed: 0, invalid: 0, batchItemFailures: 0 })]);
   });
 
   it('reports exactly the failed jobs by messageId and logs each with its reason', async () => {
@@ -37,6 +40,7 @@ describe('job worker', () => {
     expect(emfMetrics(output.lines())).toMatchObject({ 'JobsFailed{jobType=process-payment}': 1, 'JobsFailed{jobType=resize-image}': 1, 'JobsFailed{jobType=send-email}': 1 });
     const failure = logsAt('ERROR').find((l) => l['messageId'] === bad[0]!.messageId);
     expect(failure).toMatchObject({ envelopeId: declined.id, jobType: 'process-payment', permanent: true, receiveCount: 3, error: { name: 'PaymentDeclinedError' } });
+    expect(logsAt('INFO')).toEqual([expect.objectContaining({ message: BATCH_DONE, records: 5, processed: 2, failed: 3, batchItemFailures: 3 })]);
   });
 
   const job = sendEmailJob();
@@ -55,7 +59,7 @@ describe('job worker', () => {
     const response = await invoke(records);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: records[1]!.messageId }]);
     const log = logsAt('ERROR').find((l) => l['messageId'] === records[1]!.messageId);
-    expect(log).toMatchObject({ message: 'invalid job envelope: reported as a batch item failure', reason });
+    expect(log).toMatchObject({ message: JOB_MESSAGES.invalid, reason });
     expect(typeof log?.['detail']).toBe('string');
   });
 
@@ -68,5 +72,6 @@ describe('job worker', () => {
   it('reports a batch whose every record fails item by item instead of throwing', async () => {
     const records = [sqsRecord('nope'), sqsRecord(serializeEnvelope(paymentJob({ paymentToken: DECLINED_TOKEN })))];
     await expect(invoke(records)).resolves.toEqual({ batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) });
+    expect(logsAt('INFO')).toEqual([expect.objectContaining({ message: BATCH_DONE, records: 2, processed: 0, invalid: 1, failed: 1, batchItemFailures: 2 })]);
   });
 });

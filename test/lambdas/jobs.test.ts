@@ -7,7 +7,11 @@ import { paymentJob, resizeImageJob, sendEmailJob } from './factories';
 describe('runJob (domain code, no AWS shapes)', () => {
   it('sends the email with the job id as the idempotency key', async () => {
     const sent: unknown[] = [];
-    const ports: Ports = { ...createFakePorts(), email: { send: async (email) => (sent.push(email), { messageId: 'm-1' }) } };
+    const send = async (email: Parameters<Ports['email']['send']>[0]) => {
+      sent.push(email);
+      return { messageId: 'm-1' };
+    };
+    const ports: Ports = { ...createFakePorts(), email: { send } };
     const job = sendEmailJob({ template: 'order-shipped', orderId: 'o-9' });
     await expect(runJob(job, ports)).resolves.toEqual({ type: 'send-email', messageId: 'm-1' });
     expect(sent).toEqual([{ to: 'ada@example.com', template: 'order-shipped', orderId: 'o-9', idempotencyKey: job.id }]);
@@ -26,7 +30,11 @@ describe('runJob (domain code, no AWS shapes)', () => {
 
   it('charges the order total with the job id as the idempotency key', async () => {
     const charges: unknown[] = [];
-    const ports: Ports = { ...createFakePorts(), payments: { charge: async (c) => (charges.push(c), { chargeId: 'ch-1' }) } };
+    const charge = async (request: Parameters<Ports['payments']['charge']>[0]) => {
+      charges.push(request);
+      return { chargeId: 'ch-1' };
+    };
+    const ports: Ports = { ...createFakePorts(), payments: { charge } };
     const job = paymentJob({ amountCents: 999, currency: 'USD' });
     await expect(runJob(job, ports)).resolves.toEqual({ type: 'process-payment', chargeId: 'ch-1' });
     expect(charges).toEqual([{ orderId: 'order-1', amountCents: 999, currency: 'USD', paymentToken: 'tok_visa', idempotencyKey: job.id }]);

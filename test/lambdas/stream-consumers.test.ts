@@ -9,9 +9,10 @@ import { deriveId, serializeEnvelope } from '../../lambdas/shared/envelope';
 import { ConfigurationError } from '../../lambdas/shared/errors';
 import { createIdempotency } from '../../lambdas/shared/idempotency';
 import { jobQueue } from '../../lambdas/shared/job-queue';
+import { BATCH_DONE, EVENT_MESSAGES } from '../../lambdas/shared/log-messages';
 import { streamConsumerHandler } from '../../lambdas/shared/stream-consumer';
 import { emailJobFor } from '../../lambdas/notifications/notifications';
-import { FakeSqs } from './fake-clients';
+import type { FakeSqs } from './fake-clients';
 import { captureOutput, emfMetrics, eventRecord, kinesisEvent, kinesisRecord, lambdaContext, orderPlaced, orderShipped, sendEmailJob } from './factories';
 import { useIdempotencyStore } from './idempotency-store';
 
@@ -67,7 +68,7 @@ describe('notifications consumer', () => {
     const response = await run(notifications, records);
     expect(response.batchItemFailures).toEqual(failures([records[1]!, records[4]!]));
     expect(sqs.current.jobs().map((j) => j['causationId']).sort()).toEqual([events[0]!.id, events[2]!.id, events[3]!.id, sameKeyAsDoomed.id].sort());
-    const error = output.lines().find((l) => l['message'] === 'event processing failed: reported as a batch item failure');
+    const error = output.lines().find((l) => l['message'] === EVENT_MESSAGES.failed);
     expect(error).toMatchObject({ envelopeId: events[1]!.id, sequenceNumber: records[1]!.kinesis.sequenceNumber, error: { name: 'DeliveryFailedError' } });
     // only the record before the checkpoint (index 0) is counted: Lambda delivers 1..4 again
     expect(emfMetrics(output.lines())).toMatchObject({ 'EventsProcessed{eventType=OrderPlaced}': 1, 'JobsEnqueued{jobType=send-email}': 1 });
@@ -131,8 +132,13 @@ describe('batch semantics', () => {
     expect(response.batchItemFailures).toEqual(failures([records[2]!, records[3]!]));
     const metrics = emfMetrics(output.lines());
     expect(metrics).toMatchObject({ OrdersPlaced: 2, 'OrderRevenueCents{currency=EUR}': 300, 'EventsProcessed{eventType=OrderPlaced}': 2, EventsInvalid: 1 });
-    const processed = output.lines().filter((l) => l['message'] === 'event processed').map((l) => l['envelopeId']);
-    expect(processed.sort()).toEqual([a1.id, b1.id, b2.id].sort()); // a2 never ran
+    const processed = output.lines().filter((l) => l['message'] === EVENT_MESSAGES.processed);
+    expect(processed.map((l) => l['envelopeId']).sort()).toEqual([a1.id, b1.id, b2.id].sort()); // a2 never ran
+    // per record at DEBUG; at INFO one summary line for the invocation, whose outcomes sum to its records
+    expect(processed.every((l) => l['level'] === 'DEBUG')).toBe(true);
+    expect(output.lines().filter((l) => l['level'] === 'INFO')).toEqual([
+      expect.objectContaining({ message: BATCH_DONE, records: 5, processed: 3, invalid: 1, notAttempted: 1, failed: 0, duplicates: 0, skipped: 0, batchItemFailures: 2 }),
+    ]);
   });
 
   it('an envelope id twice in one batch (a producer retry) runs once; the copy is acknowledged as a duplicate', async () => {
@@ -140,6 +146,8 @@ describe('batch semantics', () => {
     await expect(run(notifications, [eventRecord(placed), eventRecord(placed)])).resolves.toEqual({ batchItemFailures: [] });
     expect(sqs.current.jobs()).toHaveLength(1);
     expect(emfMetrics(output.lines())).toMatchObject({ 'EventsProcessed{eventType=OrderPlaced}': 1, 'EventsDuplicate{eventType=OrderPlaced}': 1 });
+    expect(output.lines().filter((l) => l['message'] === EVENT_MESSAGES.repeatedInBatch)).toEqual([expect.objectContaining({ level: 'DEBUG', envelopeId: placed.id })]);
+    expect(output.lines().find((l) => l['message'] === BATCH_DONE)).toMatchObject({ records: 2, processed: 1, repeatedInBatch: 1, duplicates: 0 });
   });
 
   it('a consumer whose manifest says dynamodb keeps a record per event and sends its jobs inside it', async () => {
@@ -154,7 +162,7 @@ describe('batch semantics', () => {
     await expect(consumer(kinesisEvent([eventRecord(placed)]), lambdaContext())).resolves.toEqual({ batchItemFailures: [] });
     expect(sqs.current.jobs()).toHaveLength(1);
     expect((await store().records()).map((r) => r.status)).toEqual(['COMPLETED']);
-    expect(output.lines().filter((l) => l['message'] === 'event already processed by this consumer: acknowledged without side effects')).toHaveLength(1);
+    expect(output.lines().filter((l) => l['message'] === EVENT_MESSAGES.duplicate)).toHaveLength(1);
   });
 
   it('refuses to start when the manifest and the handler disagree', () => {
@@ -210,7 +218,7 @@ describe.each(Object.entries(consumers))('%s consumer: bad records', (_name, con
     const records = [eventRecord(orderPlaced({ orderId: key })), bad(), eventRecord(orderPlaced({ orderId: key })), eventRecord(orderPlaced({ orderId: key }))];
     const response = await run(consume, records);
     expect(response.batchItemFailures).toEqual(failures(records.slice(1)));
-    const invalid = output.lines().find((l) => l['message'] === 'invalid event envelope: reported as a batch item failure');
+    const invalid = output.lines().find((l) => l['message'] === EVENT_MESSAGES.invalid);
     expect(invalid).toMatchObject({ reason, sequenceNumber: records[1]!.kinesis.sequenceNumber, partitionKey: records[1]!.kinesis.partitionKey });
     const metrics = emfMetrics(output.lines());
     expect(metrics['EventsProcessed{eventType=OrderPlaced}']).toBe(1); // record 1 only
@@ -220,6 +228,8 @@ describe.each(Object.entries(consumers))('%s consumer: bad records', (_name, con
   it('a batch whose first record fails fails the invocation, so that Lambda bisects it', async () => {
     const records = [kinesisRecord('garbage'), eventRecord(orderPlaced()), eventRecord(orderShipped())];
     await expect(run(consume, records)).rejects.toMatchObject({ name: 'PoisonAtBatchStartError', sequenceNumber: records[0]!.kinesis.sequenceNumber });
+    // the invocation that throws still logs its summary
+    expect(output.lines().filter((l) => l['message'] === BATCH_DONE)).toEqual([expect.objectContaining({ level: 'INFO', records: 3, invalid: 1, batchItemFailures: 1 })]);
   });
 
   it('a batch of one failing record is reported as a batch item failure (nothing left to bisect)', async () => {

@@ -16,7 +16,7 @@ import { InvalidEnvelopeError } from '../../lambdas/shared/errors';
 import { enqueueJobs } from '../../lambdas/shared/producers/enqueue-jobs';
 import { publishEvents } from '../../lambdas/shared/producers/publish-events';
 import type { DeliveryFailure } from '../../lambdas/shared/producers/delivery';
-import { eventTypes, isEventType, isJobType, jobTypes, type EventType, type JobType } from '../../lambdas/shared/registry';
+import { eventTypes, isEventType, isJobType, jobTypes, type EventTypeName, type JobType } from '../../lambdas/shared/registry';
 import { endpointsFilePath, readRunningEndpoints } from '../../local/instance';
 
 export type Kind = 'event' | 'job';
@@ -125,7 +125,7 @@ export function buildEnvelopes(kind: Kind, type: string, entries: readonly Recor
     const key = flags.key ?? id;
     try {
       return kind === 'event'
-        ? newEvent(type as EventType, data as never, {
+        ? newEvent(type as EventTypeName, data as never, {
             id,
             partitionKey: key,
             ...(flags.occurredAt !== undefined ? { occurredAt: flags.occurredAt } : {}),

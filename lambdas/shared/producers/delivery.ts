@@ -27,6 +27,16 @@ export interface DeliveryFailure {
   readonly attempts: number;
 }
 
+/** What every delivered entry reports; each producer adds where it landed. */
+export interface Delivered {
+  /** The entry's position in the input. */
+  readonly index: number;
+  readonly id: string;
+  readonly ok: true;
+  /** How many times the entry was sent. */
+  readonly attempts: number;
+}
+
 export interface DeliveryReport<S extends { readonly ok: true }> {
   /** One result per input entry, in input order (results[i].index === i). */
   readonly results: ReadonlyArray<S | DeliveryFailure>;
@@ -49,13 +59,13 @@ export interface RetryOptions {
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
 
-export interface Backoff {
+interface Backoff {
   readonly maxAttempts: number;
   /** Waits before the next send of entries that have been sent `attempt` times already. */
   wait(attempt: number): Promise<void>;
 }
 
-export function backoff(options: RetryOptions): Backoff {
+function backoff(options: RetryOptions): Backoff {
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`maxAttempts must be an integer ≥ 1, got ${maxAttempts}`);
   const base = options.baseDelayMs ?? 100;
@@ -116,8 +126,9 @@ export interface PendingEntry {
 type Failure = Omit<DeliveryFailure, 'index' | 'id' | 'ok' | 'attempts'>;
 
 export interface Rounds<E extends PendingEntry, S> {
+  /** one per input index: the entries already settled (invalid, oversized) are in it before the first round */
   readonly results: Array<S | DeliveryFailure>;
-  readonly retry: Backoff;
+  readonly retry: RetryOptions;
   readonly fail: (entry: E, failure: Failure) => void;
   /** Drops entries that must not go out any more (and reports them); runs before every round. */
   readonly prune?: (pending: E[]) => E[];
@@ -141,9 +152,10 @@ export const REQUESTS_IN_FLIGHT = 10;
 /**
  * The delivery loop both producers share: rounds of requests, sent concurrently; a transient per-entry
  * error or a retryable whole-request failure sends only those entries again after a backoff; anything else
- * is reported at once. Fills `results` (one per input index) and returns when every entry has one.
+ * is reported at once. Fills `results` (one per input index) and returns their report once every entry has one.
  */
-export async function deliverInRounds<E extends PendingEntry, S>(initial: E[], o: Rounds<E, S>): Promise<void> {
+export async function deliverInRounds<E extends PendingEntry, S extends { readonly ok: true }>(initial: E[], o: Rounds<E, S>): Promise<DeliveryReport<S>> {
+  const retry = backoff(o.retry);
   let pending = initial;
   while (pending.length > 0) {
     if (o.prune) pending = o.prune(pending);
@@ -174,10 +186,11 @@ export async function deliverInRounds<E extends PendingEntry, S>(initial: E[], o
       for (let next = requests.next(); !next.done; next = requests.next()) await sendOne(next.value);
     };
     await Promise.all(Array.from({ length: Math.max(1, o.concurrency ?? REQUESTS_IN_FLIGHT) }, lane));
-    failExhausted(eligible, o.results, o.retry.maxAttempts, o.fail);
+    failExhausted(eligible, o.results, retry.maxAttempts, o.fail);
     pending = pending.filter((entry) => o.results[entry.index] === undefined);
-    if (pending.length > 0 && retryAfter > 0) await o.retry.wait(retryAfter);
+    if (pending.length > 0 && retryAfter > 0) await retry.wait(retryAfter);
   }
+  return summarize(o.results);
 }
 
 /** An entry that has used its last attempt without a result is reported with the last error seen. */
@@ -198,7 +211,7 @@ export function failExhausted<E extends { readonly index: number; readonly attem
   }
 }
 
-export function summarize<S extends { readonly ok: true }>(results: ReadonlyArray<S | DeliveryFailure>): DeliveryReport<S> {
+function summarize<S extends { readonly ok: true }>(results: ReadonlyArray<S | DeliveryFailure>): DeliveryReport<S> {
   const succeeded = results.filter((r) => r.ok).length;
   return { results, succeeded, failed: results.length - succeeded };
 }

@@ -5,17 +5,8 @@
  */
 import { SendMessageBatchCommand, type MessageAttributeValue, type SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
 import { DEFAULT_MAX_JOB_BYTES, serializeEnvelope, validateJob } from '../envelope';
-import {
-  backoff,
-  chunks,
-  deliverInRounds,
-  summarize,
-  type DeliveryFailure,
-  type DeliveryReport,
-  type EntryOutcome,
-  type PendingEntry,
-  type RetryOptions,
-} from './delivery';
+import { chunks, deliverInRounds } from './delivery';
+import type { Delivered, DeliveryFailure, DeliveryReport, EntryOutcome, PendingEntry, RetryOptions } from './delivery';
 
 /** The one method enqueueJobs uses; an SQSClient satisfies it, and so does a hand-written fake. */
 export interface SendMessageBatchSender {
@@ -31,12 +22,8 @@ export interface EnqueueJobsOptions extends RetryOptions {
   readonly maxBatchBytes?: number;
 }
 
-export interface EnqueuedJob {
-  readonly index: number;
-  readonly id: string;
-  readonly ok: true;
+export interface EnqueuedJob extends Delivered {
   readonly messageId: string;
-  readonly attempts: number;
 }
 
 export type EnqueueResult = EnqueuedJob | DeliveryFailure;
@@ -53,7 +40,6 @@ interface Pending extends PendingEntry {
 export async function enqueueJobs(jobs: readonly unknown[], options: EnqueueJobsOptions): Promise<EnqueueReport> {
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_JOB_BYTES;
   const maxBatchBytes = options.maxBatchBytes ?? maxMessageBytes;
-  const retry = backoff(options);
   const results: EnqueueResult[] = new Array(jobs.length);
   const pending: Pending[] = [];
 
@@ -85,9 +71,9 @@ export async function enqueueJobs(jobs: readonly unknown[], options: EnqueueJobs
     results[entry.index] = { index: entry.index, id: entry.id, ok: false, attempts: entry.attempts, ...failure };
   };
 
-  await deliverInRounds<Pending, EnqueuedJob>(pending, {
+  return deliverInRounds<Pending, EnqueuedJob>(pending, {
     results,
-    retry,
+    retry: options,
     fail,
     requests: (entries) => chunks(entries, MAX_BATCH_ENTRIES, maxBatchBytes),
     send: async (chunk) => {
@@ -113,8 +99,6 @@ export async function enqueueJobs(jobs: readonly unknown[], options: EnqueueJobs
       });
     },
   });
-
-  return summarize(results);
 }
 
 /** SQS counts each attribute's name, data type and value towards the message size. */

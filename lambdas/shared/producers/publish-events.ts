@@ -13,17 +13,8 @@
  */
 import { PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { DEFAULT_MAX_EVENT_BYTES, MIB, serializeEnvelope, validateEvent } from '../envelope';
-import {
-  backoff,
-  chunks,
-  deliverInRounds,
-  summarize,
-  type DeliveryFailure,
-  type DeliveryReport,
-  type EntryOutcome,
-  type PendingEntry,
-  type RetryOptions,
-} from './delivery';
+import { chunks, deliverInRounds } from './delivery';
+import type { Delivered, DeliveryFailure, DeliveryReport, EntryOutcome, PendingEntry, RetryOptions } from './delivery';
 
 /** The one method publishEvents uses; a KinesisClient satisfies it, and so does a hand-written fake. */
 export interface PutRecordsSender {
@@ -42,13 +33,9 @@ export interface PublishEventsOptions extends RetryOptions {
   readonly ordering?: 'per-key' | 'none';
 }
 
-export interface PublishedEvent {
-  readonly index: number;
-  readonly id: string;
-  readonly ok: true;
+export interface PublishedEvent extends Delivered {
   readonly shardId: string;
   readonly sequenceNumber: string;
-  readonly attempts: number;
 }
 
 export type PublishResult = PublishedEvent | DeliveryFailure;
@@ -68,7 +55,6 @@ export async function publishEvents(events: readonly unknown[], options: Publish
   const maxRequestBytes = options.maxRequestBytes ?? Math.max(5 * MIB, maxRecordBytes);
   const maxRecords = options.maxRecordsPerRequest ?? 500;
   const perKey = (options.ordering ?? 'per-key') === 'per-key';
-  const retry = backoff(options);
   const results: PublishResult[] = new Array(events.length);
   const pending: Pending[] = [];
 
@@ -113,9 +99,9 @@ export async function publishEvents(events: readonly unknown[], options: Publish
     return true;
   };
 
-  await deliverInRounds<Pending, PublishedEvent>(pending, {
+  return deliverInRounds<Pending, PublishedEvent>(pending, {
     results,
-    retry,
+    retry: options,
     fail,
     ...(perKey ? { prune: (entries: Pending[]) => entries.filter((entry) => !blocked(entry)), eligible: firstPerKey } : {}),
     requests: (entries) => chunks(entries, maxRecords, maxRequestBytes),
@@ -138,8 +124,6 @@ export async function publishEvents(events: readonly unknown[], options: Publish
       });
     },
   });
-
-  return summarize(results);
 }
 
 /** The earliest pending record of every partition key (input order kept). */
