@@ -2,10 +2,8 @@ import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import { StreamMode } from 'aws-cdk-lib/aws-kinesis';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { consumerNames, type ConsumerManifestEntry } from '../lambdas/consumers';
+import { type Stage, STAGES, stageName } from './contract';
 import type { Documented, PerStage } from './documented';
-
-export type Stage = 'dev' | 'prod';
-export const STAGES: readonly Stage[] = ['dev', 'prod'];
 
 /**
  * How a stage deploys one consumer of the manifest (lambdas/consumers.ts, which says what it handles,
@@ -126,7 +124,7 @@ export function stageConfig(stage: Stage, overrides: StageOverrides = {}): Stage
   const pick = <T>(d: { value: PerStage<T> }): T => d.value[stage];
   return {
     stage,
-    stageName: stage === 'dev' ? 'Dev' : 'Prod',
+    stageName: stageName(stage),
     removalPolicy: pick(STAGE_DEFAULTS.removalPolicy),
     autoDeleteObjects: pick(STAGE_DEFAULTS.autoDeleteObjects),
     terminationProtection: pick(STAGE_DEFAULTS.terminationProtection),

@@ -3,10 +3,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { HttpRequest } from '@smithy/types';
+import { LOCAL_CREDENTIALS as credentials } from '../../lib/contract';
 import type { LocalEndpoints } from '../types';
 
 // Clients the lambda half uses itself (pollers, on-failure destinations, the Firehose stand-in).
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 /**
  * The local cloud's own requests carry a well-formed but unsigned SigV4 header. The emulators accept any
