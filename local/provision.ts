@@ -14,7 +14,9 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { LocalCloudError, assetDir, requireAssetDir, type CfnResource, type CloudAssembly, type StackArtifact } from './assembly';
 import { StackResolver, createWorld, referencedIds, type ResolverWorld, type ResourceFacts } from './resolver';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION, createLocalClients, type KinesisCapabilities, type LocalClients } from './emulators';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../lib/contract';
+import { createLocalClients, type LocalClients } from './clients';
+import type { KinesisCapabilities } from './emulators';
 import type {
   FilterCriteria,
   LocalBucket,

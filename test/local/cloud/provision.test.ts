@@ -7,7 +7,8 @@ import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { DescribeTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { loadAssembly } from '../../../local/assembly';
-import { createLocalClients, startEmulators, type LocalClients, type RunningEmulators } from '../../../local/emulators';
+import { createLocalClients, type LocalClients } from '../../../local/clients';
+import { startEmulators, type RunningEmulators } from '../../../local/emulators';
 import { provision, stableBucketName, type ProvisionResult } from '../../../local/provision';
 import { fixture, tempDir, unknownTypeAssembly, writeAssembly } from './helpers';
 
