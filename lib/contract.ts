@@ -16,11 +16,9 @@ export type Stage = (typeof STAGES)[number];
 /** The two stacks of a stage: data that must survive (stateful) and what runs on it (compute). */
 export type StackPart = 'Stateful' | 'Compute';
 
-/** The capitalised stage of stack names: `Dev`, `Prod`. */
-export const stageName = (stage: Stage): string => `${stage[0]!.toUpperCase()}${stage.slice(1)}`;
-
-/** A stack's name: `QueueAndStream-<Stage>-Stateful` or `QueueAndStream-<Stage>-Compute`. */
-export const stackName = (stage: Stage, part: StackPart): string => `QueueAndStream-${stageName(stage)}-${part}`;
+/** A stack's name, with the stage capitalised: `QueueAndStream-Dev-Stateful`, `QueueAndStream-Prod-Compute`. */
+export const stackName = (stage: Stage, part: StackPart): string =>
+  `QueueAndStream-${stage[0]!.toUpperCase()}${stage.slice(1)}-${part}`;
 
 /** The tags tooling finds a function by from the template alone (local cloud, replay, cost model, bench). */
 export const FUNCTION_TAGS = {

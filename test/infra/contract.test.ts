@@ -5,7 +5,6 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { consumerNames } from '../../lambdas/consumers';
 import { FUNCTION_ENV, FUNCTION_ROLES, FUNCTION_TAGS, STAGES, STATEFUL_OUTPUTS, stackName } from '../../lib/contract';
-import { stageConfig } from '../../lib/stage-config';
 import { defaultStage, REPO_ROOT } from './app-fixture';
 
 const dev = defaultStage('dev');
@@ -26,8 +25,7 @@ describe('lib/contract.ts', () => {
 
   it('names the stacks of every stage', () => {
     expect([dev.stateful.stackName, dev.compute.stackName]).toEqual([stackName('dev', 'Stateful'), stackName('dev', 'Compute')]);
-    expect(STAGES.map((s) => stageConfig(s).stageName)).toEqual(['Dev', 'Prod']);
-    expect(stackName('prod', 'Compute')).toBe('QueueAndStream-Prod-Compute');
+    expect(STAGES.map((s) => stackName(s, 'Compute'))).toEqual(['QueueAndStream-Dev-Compute', 'QueueAndStream-Prod-Compute']);
   });
 
   it('lists exactly the outputs of the stateful stack (besides the exports the compute stack imports)', () => {
