@@ -222,15 +222,14 @@ export async function send(kind: Kind, type: string, dataArg: string | undefined
   try {
     const report = await target.send(envelopes);
     if (flags.json) {
-      io.out(
-        JSON.stringify(
-          { target: target.label, destination: target.destination, results: report.results.map((r) => ({ ...r, envelope: envelopes[r.index] })) },
-          null,
-          2,
-        ) + '\n',
+      const json = JSON.stringify(
+        { target: target.label, destination: target.destination, results: report.results.map((r) => ({ ...r, envelope: envelopes[r.index] })) },
+        null,
+        2,
       );
+      io.out(`${json}\n`);
     } else {
-      io.out(formatResults(kind, target, envelopes, report.results).join('\n') + '\n');
+      io.out(`${formatResults(kind, target, envelopes, report.results).join('\n')}\n`);
     }
     return report.results.every((r) => r.ok) ? 0 : 1;
   } finally {
