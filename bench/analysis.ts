@@ -72,7 +72,7 @@ export const MISS_ANALYSES: readonly MissAnalysis[] = [
       'Where the time goes: the "CPU per event" row splits it by process, and "Where the CPU goes" below splits each process by ' +
       'component (V8 profiles, `npm run bench:profile`). Issue 10 moved dynalite, whose expression parser was ~45 % of the local ' +
       'cloud\'s event loop, into a process of its own with a parse cache (local/emulator-process.ts, local/dynalite-parse-cache.js), ' +
-      'and stopped signing the local cloud\'s own requests (local/lambda/clients.ts): ≈ 4.7 → ≈ 3.8 ms of CPU per event (the row above: the pipeline now sits at that CPU bound), and the main ' +
+      'and stopped signing the local cloud\'s own requests (local/clients.ts): ≈ 4.7 → ≈ 3.8 ms of CPU per event (the row above: the pipeline now sits at that CPU bound), and the main ' +
       'event loop is no longer saturated. What remains is mostly the job worker, which does the two jobs each OrderPlaced causes ' +
       'while the events phase runs, with two DynamoDB calls per job (its exactly-once records): the SDK\'s request building, signing ' +
       'and HTTP in its processes and dynalite in its own. At 2 cores the "CPU per event" row bounds the rate; the next levers are the ' +

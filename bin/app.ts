@@ -2,8 +2,9 @@
 // The only place that reads CDK context and the environment.
 import { App, Aspects } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { Stage } from '../lib/contract';
 import { createQueueAndStream } from '../lib/queue-and-stream';
-import { type Stage, stageConfig } from '../lib/stage-config';
+import { stageConfig } from '../lib/stage-config';
 
 const app = new App();
 const stage = String(app.node.tryGetContext('stage') ?? 'dev') as Stage;

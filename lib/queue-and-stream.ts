@@ -1,5 +1,6 @@
 import type { App } from 'aws-cdk-lib';
 import { ComputeStack } from './compute-stack';
+import { PROJECT_NAME, stackName } from './contract';
 import type { StageConfig } from './stage-config';
 import { StatefulStack } from './stateful-stack';
 
@@ -10,15 +11,14 @@ export interface QueueAndStreamStacks {
 
 /** Both stacks of one stage: `QueueAndStream-<Stage>-Stateful` and `QueueAndStream-<Stage>-Compute`. */
 export function createQueueAndStream(app: App, config: StageConfig): QueueAndStreamStacks {
-  const prefix = `QueueAndStream-${config.stageName}`;
   const env = config.env;
-  const description = 'queue-and-stream: SQS jobs + Kinesis domain events';
-  const stateful = new StatefulStack(app, `${prefix}-Stateful`, {
+  const description = `${PROJECT_NAME}: SQS jobs + Kinesis domain events`;
+  const stateful = new StatefulStack(app, stackName(config.stage, 'Stateful'), {
     config,
     env,
     description: `${description} (stateful: queue, DLQ, stream, buckets)`,
   });
-  const compute = new ComputeStack(app, `${prefix}-Compute`, {
+  const compute = new ComputeStack(app, stackName(config.stage, 'Compute'), {
     config,
     stateful,
     env,

@@ -2,10 +2,8 @@ import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import { StreamMode } from 'aws-cdk-lib/aws-kinesis';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { consumerNames, type ConsumerManifestEntry } from '../lambdas/consumers';
+import { type Stage, STAGES } from './contract';
 import type { Documented, PerStage } from './documented';
-
-export type Stage = 'dev' | 'prod';
-export const STAGES: readonly Stage[] = ['dev', 'prod'];
 
 /**
  * How a stage deploys one consumer of the manifest (lambdas/consumers.ts, which says what it handles,
@@ -25,9 +23,8 @@ export interface ConsumerConfig {
 }
 
 export interface StageConfig {
+  /** Also names the stacks: stackName() in lib/contract.ts. */
   readonly stage: Stage;
-  /** `Dev` | `Prod`, used in stack names. */
-  readonly stageName: string;
   readonly env?: { readonly account?: string; readonly region?: string };
   readonly removalPolicy: RemovalPolicy;
   readonly autoDeleteObjects: boolean;
@@ -116,7 +113,7 @@ export const STAGE_DEFAULTS = {
   },
 } as const satisfies Record<string, Documented<PerStage<unknown>>>;
 
-export type StageOverrides = Partial<Omit<StageConfig, 'stage' | 'stageName'>>;
+export type StageOverrides = Partial<Omit<StageConfig, 'stage'>>;
 
 /** The dev or prod configuration, with optional overrides (alarm e-mail, env, tests). */
 export function stageConfig(stage: Stage, overrides: StageOverrides = {}): StageConfig {
@@ -126,7 +123,6 @@ export function stageConfig(stage: Stage, overrides: StageOverrides = {}): Stage
   const pick = <T>(d: { value: PerStage<T> }): T => d.value[stage];
   return {
     stage,
-    stageName: stage === 'dev' ? 'Dev' : 'Prod',
     removalPolicy: pick(STAGE_DEFAULTS.removalPolicy),
     autoDeleteObjects: pick(STAGE_DEFAULTS.autoDeleteObjects),
     terminationProtection: pick(STAGE_DEFAULTS.terminationProtection),

@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ArchiveQuery } from './archive-query';
 import { Buckets } from './buckets';
+import { STATEFUL_OUTPUTS as O, type StatefulOutput } from './contract';
 import { EventStream } from './event-stream';
 import { IdempotencyTable } from './idempotency-table';
 import { JobQueue } from './job-queue';
@@ -48,22 +49,22 @@ export class StatefulStack extends Stack {
       ...(this.buckets.accessLogBucket ? { accessLogBucket: this.buckets.accessLogBucket } : {}),
     });
 
-    // Output names are a contract: the replay and redrive tools read them on AWS.
-    const outputs: Record<string, [string, string]> = {
-      JobQueueUrl: [this.jobQueue.queue.queueUrl, 'URL of the jobs queue (producers, redrive target)'],
-      JobQueueArn: [this.jobQueue.queue.queueArn, 'ARN of the jobs queue'],
-      JobDlqUrl: [this.jobQueue.deadLetterQueue.queueUrl, 'URL of the jobs dead-letter queue (redrive source)'],
-      EventStreamName: [this.eventStream.stream.streamName, 'Name of the domain event stream'],
-      EventStreamArn: [this.eventStream.stream.streamArn, 'ARN of the domain event stream'],
-      ArchiveBucketName: [this.buckets.archiveBucket.bucketName, 'Bucket with the GZIP NDJSON event archive (replay source)'],
-      FailureBucketName: [this.buckets.failureBucket.bucketName, 'Bucket with batches the consumers discarded (redrive source)'],
-      IdempotencyTableName: [this.idempotencyTable.table.tableName, 'DynamoDB table of the envelope ids each function has processed'],
+    // Output names are part of the contract (lib/contract.ts): the ops and query tools read them on AWS.
+    const outputs: Record<StatefulOutput, [string, string]> = {
+      [O.jobQueueUrl]: [this.jobQueue.queue.queueUrl, 'URL of the jobs queue (producers, redrive target)'],
+      [O.jobQueueArn]: [this.jobQueue.queue.queueArn, 'ARN of the jobs queue'],
+      [O.jobDlqUrl]: [this.jobQueue.deadLetterQueue.queueUrl, 'URL of the jobs dead-letter queue (redrive source)'],
+      [O.eventStreamName]: [this.eventStream.stream.streamName, 'Name of the domain event stream'],
+      [O.eventStreamArn]: [this.eventStream.stream.streamArn, 'ARN of the domain event stream'],
+      [O.archiveBucketName]: [this.buckets.archiveBucket.bucketName, 'Bucket with the GZIP NDJSON event archive (replay source)'],
+      [O.failureBucketName]: [this.buckets.failureBucket.bucketName, 'Bucket with batches the consumers discarded (redrive source)'],
+      [O.idempotencyTableName]: [this.idempotencyTable.table.tableName, 'DynamoDB table of the envelope ids each function has processed'],
       // npm run query --stage (tools/query) reads these; attach ArchiveQueryPolicyArn to whoever runs it
-      ArchiveDatabaseName: [this.archiveQuery.databaseName, 'Glue database of the queryable event archive'],
-      ArchiveTableName: [this.archiveQuery.tableName, 'Glue table over the archive (the envelope fields as columns)'],
-      ArchiveQueryWorkGroup: [this.archiveQuery.workGroupName, 'Athena workgroup for archive queries (enforced settings, scan limit)'],
-      QueryResultsBucketName: [this.archiveQuery.resultsBucket.bucketName, 'Bucket with Athena query results (expire after a week)'],
-      ArchiveQueryPolicyArn: [this.archiveQuery.queryPolicy.managedPolicyArn, 'Managed policy granting exactly what npm run query --stage uses'],
+      [O.archiveDatabaseName]: [this.archiveQuery.databaseName, 'Glue database of the queryable event archive'],
+      [O.archiveTableName]: [this.archiveQuery.tableName, 'Glue table over the archive (the envelope fields as columns)'],
+      [O.archiveQueryWorkGroup]: [this.archiveQuery.workGroupName, 'Athena workgroup for archive queries (enforced settings, scan limit)'],
+      [O.queryResultsBucketName]: [this.archiveQuery.resultsBucket.bucketName, 'Bucket with Athena query results (expire after a week)'],
+      [O.archiveQueryPolicyArn]: [this.archiveQuery.queryPolicy.managedPolicyArn, 'Managed policy granting exactly what npm run query --stage uses'],
     };
     for (const [name, [value, description]] of Object.entries(outputs)) {
       new CfnOutput(this, name, { value, description });

@@ -20,9 +20,9 @@ export async function restoreArchive(copyDir: string, topology: LocalTopology): 
     }
   };
   if (fs.existsSync(copyDir)) walk(copyDir);
-  const { s3Client } = (await import('./lambda/clients')) as typeof import('./lambda/clients');
+  const { localS3Client } = (await import('./clients')) as typeof import('./clients');
   const { PutObjectCommand } = await import('@aws-sdk/client-s3');
-  const s3 = s3Client(topology.endpoints);
+  const s3 = localS3Client(topology.endpoints, { plumbing: true });
   let restored = 0;
   try {
     for (const full of files) {

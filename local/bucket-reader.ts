@@ -1,7 +1,7 @@
 // Reads every object of a (small, local) bucket once; later refreshes fetch only new keys. Used by the demo and
 // the end-to-end tests to look into the archive and failure buckets.
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import type { LocalClients } from './emulators';
+import type { LocalClients } from './clients';
 
 export class BucketReader {
   readonly bodies = new Map<string, Buffer>();

@@ -6,7 +6,7 @@ import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { CONSUMERS, isConsumerName } from '../lambdas/consumers';
 import { BucketReader } from './bucket-reader';
 import { deliveredThroughFilter } from './lambda/event-filter';
-import { createLocalClients, type LocalClients } from './emulators';
+import { createLocalClients, type LocalClients } from './clients';
 import { LocalCloudError, startLocalCloud, type LocalCloud, type LocalCloudOptions } from './index';
 import type { InvocationReport, LocalFunction, LocalQueue } from './types';
 import { newEvent, newJob } from '../lambdas/shared/envelope';

@@ -1,16 +1,14 @@
 // Starts the npm emulators on loopback: fauxqs (SQS + S3), a Kinesis engine (kinesalite or kinesis-local) and
 // dynalite (DynamoDB, for the idempotency records).
 import * as fs from 'node:fs';
-import * as net from 'node:net';
-import * as http from 'node:http';
+import type * as net from 'node:net';
+import type * as http from 'node:http';
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { S3Client } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../lib/contract';
 import { LocalCloudError } from './assembly';
+import { localKinesisClient } from './clients';
 import { http1AndHttp2 } from './http2-front';
 import { startEmulatorProcess } from './emulator-process';
 import { persistentFauxqsStores } from './persistence';
@@ -28,12 +26,6 @@ export interface EmulatorEndpoints {
   kinesis: string;
   dynamodb: string;
 }
-
-/** The region and account every emulator answers with (kinesalite and fauxqs both pin them). */
-export const LOCAL_REGION = 'us-east-1';
-export const LOCAL_ACCOUNT_ID = '000000000000';
-/** Dummy credentials: the emulators accept any; the SDK insists on some. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 /**
  * Host fauxqs puts in queue URLs: `http://sqs.<region>.localhost:<port>/000000000000/<name>`. The URL is a
@@ -225,7 +217,7 @@ export async function startDynalite(port: number, onFatal: OnFatal, persist: { p
 }
 
 async function waitForKinesis(endpoint: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
-  const client = new KinesisClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, requestHandler: new NodeHttpHandler({ requestTimeout: 2000 }), maxAttempts: 1 });
+  const client = localKinesisClient({ kinesis: endpoint }, { maxAttempts: 1, requestTimeoutMs: 2000 });
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
@@ -361,36 +353,4 @@ export async function startEmulators(options: EmulatorOptions): Promise<RunningE
     await stopAll();
     throw err;
   }
-}
-
-/** SDK clients for the local cloud's own use (provisioning, status, demo): explicit endpoints, dummy credentials. */
-export interface LocalClients {
-  sqs: SQSClient;
-  kinesis: KinesisClient;
-  s3: S3Client;
-  /** only when a DynamoDB endpoint is given */
-  dynamodb?: DynamoDBClient;
-  destroy(): void;
-}
-
-export function createLocalClients(endpoints: { sqs: string; s3: string; kinesis: string; dynamodb?: string }, region = LOCAL_REGION): LocalClients {
-  const common = { region, credentials: LOCAL_CREDENTIALS };
-  // queue URLs carry a host that does not resolve: always send to the endpoint
-  const sqs = new SQSClient({ ...common, endpoint: endpoints.sqs, useQueueUrlAsEndpoint: false });
-  // kinesalite rejects HTTP/2, the SDK's default for Kinesis
-  const kinesis = new KinesisClient({ ...common, endpoint: endpoints.kinesis, requestHandler: new NodeHttpHandler() });
-  const s3 = new S3Client({ ...common, endpoint: endpoints.s3, forcePathStyle: true });
-  const dynamodb = endpoints.dynamodb ? new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb }) : undefined;
-  return {
-    sqs,
-    kinesis,
-    s3,
-    ...(dynamodb ? { dynamodb } : {}),
-    destroy: () => {
-      sqs.destroy();
-      kinesis.destroy();
-      s3.destroy();
-      dynamodb?.destroy();
-    },
-  };
 }

@@ -1,6 +1,7 @@
 // .local/endpoints.json: what a running local cloud tells every other process (the operator tools, the shell,
 // tests): endpoints, the template's resources by role and by logical id, and the environment to export.
-import { LOCAL_CREDENTIALS, type KinesisEngine, type RunningEmulators } from './emulators';
+import { LOCAL_CREDENTIALS } from '../lib/contract';
+import type { KinesisEngine, RunningEmulators } from './emulators';
 import type { ProvisionResult } from './provision';
 
 export interface EndpointsFile {

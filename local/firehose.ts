@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { kinesisClient, s3Client } from './lambda/clients';
+import { localKinesisClient, localS3Client } from './clients';
 import type { Clock, LocalDeliveryStream, LocalEndpoints } from './types';
 
 // A Firehose stand-in (no Firehose emulator installs here): reads the source stream as its own consumer and
@@ -294,8 +294,8 @@ class DeliveryStream {
 
 /** Starts one stand-in per delivery stream; throws at start, naming the stream, on settings it cannot honour. */
 export async function startFirehose(deliveryStreams: LocalDeliveryStream[], options: FirehoseOptions): Promise<FirehoseService> {
-  const kinesis = kinesisClient(options.endpoints);
-  const s3 = s3Client(options.endpoints);
+  const kinesis = localKinesisClient(options.endpoints, { plumbing: true });
+  const s3 = localS3Client(options.endpoints, { plumbing: true });
   const streams = deliveryStreams.map((ds) => ({ ds, impl: new DeliveryStream(ds, kinesis, s3, options) }));
   try {
     for (const s of streams) await s.impl.start();

@@ -3,25 +3,15 @@
 // provisioners (provision/):
 //  - from the synthesized templates alone (projectView): the functions by name and role (their tags), the event
 //    source mappings with the function each invokes and what it reads, the mapped handlers, the resources the
-//    handlers' environment names (PROJECT_ENV), the stacks of a stage; the cost model (tools/cost/assembly.ts)
+//    handlers' environment names (FUNCTION_ENV, lib/contract.ts), the stacks of a stage; the cost model (tools/cost/assembly.ts)
 //    and the benchmarks (bench/lib/assembly.ts) read these;
 //  - from what the local cloud provisioned (identifyRoles): the job queue and its DLQ, the event stream, the
 //    archive bucket, the failures bucket, the idempotency table, which the local cloud's status and console show.
 // It lives in local/ (next to the reader it builds on) because the local cloud is its first user and tools/ and
 // bench/ already import local/; it imports nothing from tools/ or bench/, and lib/ and lambdas/ never import it.
-import { NAME_TAG, ROLE_TAG } from '../lib/function-tags';
+import { FUNCTION_ENV, FUNCTION_TAGS } from '../lib/contract';
 import type { CfnResource, StackArtifact } from './assembly';
 import type { LocalBucket, LocalQueue, LocalStream, LocalTable, LocalTopology, OnFailureDestination } from './types';
-
-/**
- * The environment variables the project's handlers read (lambdas/shared/env.ts) that name other resources:
- * Powertools' idempotency table and its record expiry, and the job queue a function enqueues to.
- */
-export const PROJECT_ENV = {
-  idempotencyTable: 'IDEMPOTENCY_TABLE_NAME',
-  idempotencyExpirySeconds: 'IDEMPOTENCY_EXPIRY_SECONDS',
-  jobQueueUrl: 'JOB_QUEUE_URL',
-} as const;
 
 /** A template's Tags property (a list of { Key, Value }, or a map) as a map. */
 function tagsOf(value: unknown): Record<string, string> {
@@ -37,7 +27,7 @@ function tagsOf(value: unknown): Record<string, string> {
 /** A function's name (its name tag, else its logical id) and role (its role tag: 'worker' or 'consumer') from its Tags. */
 export function functionIdentity(logicalId: string, tags: unknown): { name: string; role?: string } {
   const t = tagsOf(tags);
-  return { name: t[NAME_TAG] ?? logicalId, ...(t[ROLE_TAG] ? { role: t[ROLE_TAG] } : {}) };
+  return { name: t[FUNCTION_TAGS.name] ?? logicalId, ...(t[FUNCTION_TAGS.role] ? { role: t[FUNCTION_TAGS.role] } : {}) };
 }
 
 /** Stacks of one stage, by the `QueueAndStream-<Stage>-…` naming of bin/app.ts (all of them when none is named so). */
@@ -125,7 +115,7 @@ export interface ProjectView {
   mappings: ProjectMapping[];
   /** the functions an event source mapping invokes (the worker, the consumers), in template order; CDK-internal functions have none */
   handlers: ProjectFunction[];
-  /** the resource a function's environment variable (one of PROJECT_ENV) names, e.g. its idempotency table */
+  /** the resource a function's environment variable (one of FUNCTION_ENV) names, e.g. its idempotency table */
   named(fn: ProjectFunction, variable: string): TemplateResource | undefined;
 }
 
@@ -182,7 +172,7 @@ export function identifyRoles(topology: LocalTopology, tables: readonly LocalTab
   roles.archive = topology.deliveryStreams.find((d) => d.sourceStream === roles.events)?.bucket ?? topology.deliveryStreams[0]?.bucket;
   const s3Failure = topology.kinesisMappings.map((m) => m.onFailure).find((d): d is Extract<OnFailureDestination, { kind: 's3' }> => d?.kind === 's3');
   roles.failures = s3Failure ? topology.buckets.find((b) => b.name === s3Failure.bucketName) : undefined;
-  const idempotencyTableName = topology.functions.map((f) => f.environment[PROJECT_ENV.idempotencyTable]).find((n) => n !== undefined);
+  const idempotencyTableName = topology.functions.map((f) => f.environment[FUNCTION_ENV.idempotencyTableName]).find((n) => n !== undefined);
   roles.idempotency = tables.find((t) => t.name === idempotencyTableName);
   for (const k of Object.keys(roles) as (keyof TopologyRoles)[]) if (roles[k] === undefined) delete roles[k];
   return roles;

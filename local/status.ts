@@ -2,7 +2,7 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import * as path from 'node:path';
-import { createLocalClients, type LocalClients } from './emulators';
+import { createLocalClients, type LocalClients } from './clients';
 import type { LambdaServiceStats, LocalBucket, LocalQueue, LocalTopology } from './types';
 import type { TopologyRoles } from './project';
 

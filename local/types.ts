@@ -59,9 +59,9 @@ export interface LocalTable {
 
 export interface LocalFunction {
   logicalId: string;
-  /** its name tag (NAME_TAG, lib/function-tags.ts), else the logical id */
+  /** its name tag (FUNCTION_TAGS.name, lib/contract.ts), else the logical id */
   name: string;
-  /** its role tag (ROLE_TAG, lib/function-tags.ts) when present */
+  /** its role tag (FUNCTION_TAGS.role, lib/contract.ts) when present */
   role?: 'worker' | 'consumer' | string;
   arn: string;
   /** e.g. "index.handler" */

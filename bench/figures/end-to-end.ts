@@ -9,6 +9,7 @@ import { CreateStreamCommand, DescribeStreamCommand, GetRecordsCommand, GetShard
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createKinesisClient, createSqsClient } from '../../lambdas/shared/aws-clients';
 import { enqueueJobs } from '../../lambdas/shared/producers/enqueue-jobs';
+import { LOCAL_CREDENTIALS } from '../../lib/contract';
 import { publishEvents } from '../../lambdas/shared/producers/publish-events';
 import { type LocalCloudOptions, startLocalCloud, type LocalCloud } from '../../local/index';
 import type { InvocationReport } from '../../local/types';
@@ -196,7 +197,11 @@ export async function startSession(options: BenchOptions, assemblyDir: string, t
   });
   try {
     const e = cloud.endpoints;
-    const common = { region: e.region, credentials: { accessKeyId: e.env['AWS_ACCESS_KEY_ID'] ?? 'local', secretAccessKey: e.env['AWS_SECRET_ACCESS_KEY'] ?? 'local' } };
+    const credentials = {
+      accessKeyId: e.env['AWS_ACCESS_KEY_ID'] ?? LOCAL_CREDENTIALS.accessKeyId,
+      secretAccessKey: e.env['AWS_SECRET_ACCESS_KEY'] ?? LOCAL_CREDENTIALS.secretAccessKey,
+    };
+    const common = { region: e.region, credentials };
     const stream = e.streams['events']?.name;
     const queueUrl = e.queues['jobs']?.url;
     if (!stream || !queueUrl) throw new Error('the local cloud has no events stream or jobs queue');

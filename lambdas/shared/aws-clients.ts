@@ -1,5 +1,7 @@
 /**
- * The client factory: the only place AWS SDK clients are built, for handlers, tools and the local cloud.
+ * The client factory: the only place SQS, Kinesis, S3 and DynamoDB clients are built, for handlers, tools and the
+ * local cloud (local/clients.ts points them at the emulators with the contract's local credentials). The tools'
+ * control-plane clients (CloudFormation, Lambda, Athena) are built where they are used, loaded only on that path.
  *
  * - Endpoints come from the SDK's own variables (AWS_ENDPOINT_URL_SQS / _KINESIS / _S3 / _DYNAMODB), so the same code
  *   talks to AWS or to the local emulators; nothing here knows which. Tools may pass `{ endpoint, region }`.

@@ -1,4 +1,5 @@
 /** Environment variables read once at cold start, with errors that say what to fix. */
+import { FUNCTION_ENV } from '../../lib/contract';
 import { ConfigurationError } from './errors';
 
 export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -25,7 +26,10 @@ export interface JobQueueEnv {
 }
 
 export function readJobQueueEnv(env: NodeJS.ProcessEnv = process.env): JobQueueEnv {
-  return { queueUrl: requireEnv('JOB_QUEUE_URL', env), maxMessageBytes: requirePositiveIntEnv('JOB_MAX_MESSAGE_BYTES', env) };
+  return {
+    queueUrl: requireEnv(FUNCTION_ENV.jobQueueUrl, env),
+    maxMessageBytes: requirePositiveIntEnv(FUNCTION_ENV.jobMaxMessageBytes, env),
+  };
 }
 
 /** Where and how long every function keeps its idempotency records (IdempotencyTable passes all three). */
@@ -38,8 +42,8 @@ export interface IdempotencyEnv {
 
 export function readIdempotencyEnv(env: NodeJS.ProcessEnv = process.env): IdempotencyEnv {
   return {
-    tableName: requireEnv('IDEMPOTENCY_TABLE_NAME', env),
-    expiresAfterSeconds: requirePositiveIntEnv('IDEMPOTENCY_EXPIRY_SECONDS', env),
-    scope: requireEnv('POWERTOOLS_SERVICE_NAME', env),
+    tableName: requireEnv(FUNCTION_ENV.idempotencyTableName, env),
+    expiresAfterSeconds: requirePositiveIntEnv(FUNCTION_ENV.idempotencyExpirySeconds, env),
+    scope: requireEnv(FUNCTION_ENV.serviceName, env),
   };
 }

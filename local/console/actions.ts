@@ -18,7 +18,7 @@ import { redriveJobs } from '../../tools/ops/redrive-jobs';
 import { runReplay, targetLabel, type ReplayTarget } from '../../tools/ops/replay';
 import { createOpsClients, readEndpointsFile } from '../../tools/ops/resolve-stage';
 import { send, InputError, type Kind, type ShellIo } from '../../tools/shell/send';
-import { createLocalClients } from '../emulators';
+import { createLocalClients } from '../clients';
 import type { LambdaService } from '../lambda/service';
 import type { TopologyRoles } from '../project';
 import type { LocalTopology } from '../types';

@@ -6,7 +6,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { readArchiveObject } from '../../tools/ops/archive-reader';
 import { FAILURE_OBJECT_PREFIX, functionNameOf, parseFailureRecord } from '../../tools/ops/failure-records';
-import { createLocalClients, type LocalClients } from '../emulators';
+import { createLocalClients, type LocalClients } from '../clients';
 import type { FirehoseService } from '../firehose';
 import type { LambdaService } from '../lambda/service';
 import type { LogLine } from '../lambda/log-sink';

@@ -1,6 +1,7 @@
 // The environment a function's execution environment sees locally: the template's variables, what Lambda adds
 // (reserved variables a template cannot override), and what points the SDK at the local emulators.
 import * as path from 'node:path';
+import { LOCAL_CREDENTIALS } from '../../lib/contract';
 import type { LocalEndpoints, LocalFunction } from '../types';
 import { projectRoot } from './log-sink';
 
@@ -18,9 +19,10 @@ export function lambdaEnvironment(fn: LocalFunction, endpoints: LocalEndpoints, 
     // reserved by Lambda: a template cannot override these
     AWS_REGION: endpoints.region,
     AWS_DEFAULT_REGION: endpoints.region,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_SESSION_TOKEN: 'test',
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    // Lambda always hands out a session token; the emulators never check it
+    AWS_SESSION_TOKEN: LOCAL_CREDENTIALS.accessKeyId,
     AWS_LAMBDA_FUNCTION_NAME: fn.name,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Clock, InvocationReport, LambdaServiceStats, LocalFunction, LocalTopology } from '../types';
-import { kinesisClient, s3Client, sqsClient } from './clients';
+import { localKinesisClient, localS3Client, localSqsClient } from '../clients';
 import { FunctionHost } from './function-host';
 import { KinesisPoller, type KinesisMappingStats } from './kinesis-poller';
 import { createLogSink, defaultLogDir, type LogSink } from './log-sink';
@@ -97,7 +97,7 @@ export async function startLambdaService(topology: LocalTopology, options: Lambd
   const sqsMappings = topology.sqsMappings.filter((m) => m.enabled);
   const kinesisMappings = topology.kinesisMappings.filter((m) => m.enabled);
 
-  const clients = { sqs: sqsClient(endpoints), kinesis: kinesisClient(endpoints), s3: s3Client(endpoints) };
+  const clients = { sqs: localSqsClient(endpoints, { plumbing: true }), kinesis: localKinesisClient(endpoints, { plumbing: true }), s3: localS3Client(endpoints, { plumbing: true }) };
   const hosts = new Map<string, FunctionHost>();
   const sqsPollers: SqsPoller[] = [];
   const kinesisPollers: KinesisPoller[] = [];

@@ -1,7 +1,8 @@
 // What every resource provisioner shares: the emulator clients, the options, and what has been created so far
 // (later resources find earlier ones here: a mapping its queue or stream, a delivery stream its bucket).
 import type { CfnResource, CloudAssembly, StackArtifact } from '../assembly';
-import type { KinesisCapabilities, LocalClients } from '../emulators';
+import type { LocalClients } from '../clients';
+import type { KinesisCapabilities } from '../emulators';
 import type { ResourceFacts } from '../resolver';
 import type {
   LocalBucket,

@@ -1,7 +1,7 @@
 // AWS::DynamoDB::Table → a dynalite table (no TTL and no streams locally: both are said in the notes).
 import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { LocalCloudError } from '../assembly';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../emulators';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../lib/contract';
 import type { ResourceFacts } from '../resolver';
 import type { LocalTable } from '../types';
 import type { ProvisionContext, ResourceInput } from './context';

@@ -1,6 +1,6 @@
 // AWS::KinesisFirehose::DeliveryStream → a LocalDeliveryStream (Kinesis source, S3 destination) that local/firehose.ts runs.
 import { LocalCloudError } from '../assembly';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../emulators';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../lib/contract';
 import type { ResourceFacts } from '../resolver';
 import type { LocalDeliveryStream } from '../types';
 import type { ProvisionContext, ResourceInput } from './context';

@@ -3,7 +3,8 @@
 // its module (sqs-queue.ts, kinesis-stream.ts, …), this file walks the stacks in order and resolves intrinsics;
 // which resource plays which part of the project (the job queue, the stream, …) is local/project.ts's business.
 import { LocalCloudError } from '../assembly';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION, createLocalClients } from '../emulators';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../lib/contract';
+import { createLocalClients } from '../clients';
 import { identifyRoles, type TopologyRoles } from '../project';
 import { StackResolver, createWorld, type ResolverWorld } from '../resolver';
 import type { LocalEndpoints, LocalTable, LocalTopology } from '../types';

@@ -1,7 +1,7 @@
 // AWS::Kinesis::Stream → a kinesalite / kinesis-local stream, within what the engine can do (see the notes).
 import { CreateStreamCommand, DescribeStreamSummaryCommand, IncreaseStreamRetentionPeriodCommand } from '@aws-sdk/client-kinesis';
 import { LocalCloudError } from '../assembly';
-import type { LocalClients } from '../emulators';
+import type { LocalClients } from '../clients';
 import type { ResourceFacts } from '../resolver';
 import type { LocalStream } from '../types';
 import type { ProvisionContext, ResourceInput } from './context';

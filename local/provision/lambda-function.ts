@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LocalCloudError, requireAssetDir } from '../assembly';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../emulators';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../lib/contract';
 import { functionIdentity } from '../project';
 import type { ResourceFacts } from '../resolver';
 import type { LocalFunction } from '../types';

@@ -1,7 +1,7 @@
 // Types that only matter on AWS (permissions, logs, alarms, encryption, notifications): accepted, listed, not
 // created. They (and skipped resources) still answer Ref / Fn::GetAtt with stand-in names and ARNs.
 import type { StackArtifact } from '../assembly';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../emulators';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../lib/contract';
 import type { ResourceFacts } from '../resolver';
 import { physicalName } from './values';
 

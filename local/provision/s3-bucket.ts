@@ -1,7 +1,7 @@
 // AWS::S3::Bucket → an S3 emulator bucket with a stable, valid name.
 import * as crypto from 'node:crypto';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { LOCAL_REGION } from '../emulators';
+import { LOCAL_REGION } from '../../lib/contract';
 import type { ResourceFacts } from '../resolver';
 import type { LocalBucket } from '../types';
 import type { ProvisionContext, ResourceInput } from './context';

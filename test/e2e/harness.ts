@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
-import { createLocalClients, type LocalClients } from '../../local/emulators';
+import { createLocalClients, type LocalClients } from '../../local/clients';
 import { startLocalCloud, type LocalCloud } from '../../local/index';
 import type { InvocationReport, LocalBucket, LocalFunction, LocalKinesisMapping, LocalQueue, LocalSqsMapping, LocalStream } from '../../local/types';
 import { enqueueJobs } from '../../lambdas/shared/producers/enqueue-jobs';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { createLocalClients, type LocalClients } from '../../local/emulators';
+import { createLocalClients, type LocalClients } from '../../local/clients';
 import { startLocalCloud, synthesize, type LocalCloud } from '../../local/index';
 import { recordId } from '../../local/lambda/batch-response';
 import { eventSourceMappingUuid } from '../../local/lambda/on-failure';

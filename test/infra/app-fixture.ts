@@ -6,7 +6,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { createQueueAndStream, type QueueAndStreamStacks } from '../../lib/queue-and-stream';
 import type { ConsumerManifestEntry } from '../../lambdas/consumers';
-import { type Stage, type StageOverrides, stageConfig } from '../../lib/stage-config';
+import type { Stage } from '../../lib/contract';
+import { type StageOverrides, stageConfig } from '../../lib/stage-config';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 

@@ -14,7 +14,8 @@ import { assertNoFakeSideEffects } from '../../lib/compute-stack';
 import { EventStream } from '../../lib/event-stream';
 import { JobQueue } from '../../lib/job-queue';
 import { createQueueAndStream } from '../../lib/queue-and-stream';
-import { type ConsumerConfig, type Stage, stageConfig } from '../../lib/stage-config';
+import type { Stage } from '../../lib/contract';
+import { type ConsumerConfig, stageConfig } from '../../lib/stage-config';
 import { cdkJsonContext, REPO_ROOT } from './app-fixture';
 
 // Inline code: the guards do not need bundling.

@@ -13,7 +13,8 @@ import {
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynalite } from '../../local/emulators';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/contract';
+import { startDynalite } from '../../local/emulators';
 
 type Send = (command: unknown) => Promise<unknown>;
 

@@ -3,7 +3,8 @@
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { startDynalite, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/contract';
+import { startDynalite } from '../../local/emulators';
 import { PortInUseError } from '../../local/ports';
 import type { LocalCloudError } from '../../local/assembly';
 

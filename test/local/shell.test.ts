@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { validateEvent, validateJob } from '../../lambdas/shared/envelope';
-import { createLocalClients, type LocalClients } from '../../local/emulators';
+import { createLocalClients, type LocalClients } from '../../local/clients';
 import { startLocalCloud, type LocalCloud } from '../../local/index';
 import { SHELL_EXAMPLES, formatBanner } from '../../local/status';
 import { main } from '../../tools/shell/cli';

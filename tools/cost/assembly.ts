@@ -4,13 +4,14 @@
 // functions keep idempotency records or enqueue jobs) are costed as synthesized; cross-stack references are
 // followed by the project view.
 import { loadAssembly, type StackArtifact } from '../../local/assembly';
-import { PROJECT_ENV, isOfStage, projectView, stacksOfStage, type ProjectFunction, type TemplateResource } from '../../local/project';
+import { FUNCTION_ENV } from '../../lib/contract';
+import { isOfStage, projectView, stacksOfStage, type ProjectFunction, type TemplateResource } from '../../local/project';
 
 export type Architecture = 'arm64' | 'x86_64';
 
 export interface FunctionSettings {
   logicalId: string;
-  /** its name tag (NAME_TAG, lib/function-tags.ts), else the logical id */
+  /** its name tag (FUNCTION_TAGS.name, lib/contract.ts), else the logical id */
   name: string;
   memoryMb: number;
   architecture: Architecture;
@@ -18,19 +19,19 @@ export interface FunctionSettings {
   reservedConcurrency?: number;
   /** undefined = the log group never expires (or none was found) */
   logRetentionDays?: number;
-  /** set when the function keeps Powertools idempotency records in a table of the assembly (see PROJECT_ENV.idempotencyTable) */
+  /** set when the function keeps Powertools idempotency records in a table of the assembly (see FUNCTION_ENV.idempotencyTableName) */
   idempotency?: { tableLogicalId: string; expirySeconds: number };
-  /** set when the function sends jobs to a queue of the assembly (see PROJECT_ENV.jobQueueUrl) */
+  /** set when the function sends jobs to a queue of the assembly (see FUNCTION_ENV.jobQueueUrl) */
   enqueuesTo?: { queueLogicalId: string };
 }
 
 /**
  * The rule that finds an idempotency table: a mapped function (one with an event source mapping) whose
- * environment variable PROJECT_ENV.idempotencyTable (IDEMPOTENCY_TABLE_NAME) resolves (Ref, or across stacks
+ * environment variable FUNCTION_ENV.idempotencyTableName (IDEMPOTENCY_TABLE_NAME) resolves (Ref, or across stacks
  * through an export or Fn::GetStackOutput) to an AWS::DynamoDB::Table. Powertools cannot find its table any
  * other way, so the variable is both necessary and sufficient; IAM grants are not consulted: they say what a
  * function may do, not what it does per record. Any other variable that names a table only earns a note.
- * The rule that finds a function that enqueues jobs: its PROJECT_ENV.jobQueueUrl (JOB_QUEUE_URL) resolves to
+ * The rule that finds a function that enqueues jobs: its FUNCTION_ENV.jobQueueUrl (JOB_QUEUE_URL) resolves to
  * an AWS::SQS::Queue (lambdas/shared/env.ts reads nothing else). As for idempotency, grants are not consulted.
  */
 /** Powertools' default `expiresAfterSeconds` (1 hour), used when IDEMPOTENCY_EXPIRY_SECONDS is not set. */
@@ -112,7 +113,7 @@ export interface AssemblySettings {
   workers: WorkerSettings[];
   queues: QueueSettings[];
   archive?: ArchiveSettings;
-  /** DynamoDB tables that mapped functions keep idempotency records in (by PROJECT_ENV.idempotencyTable) */
+  /** DynamoDB tables that mapped functions keep idempotency records in (by FUNCTION_ENV.idempotencyTableName) */
   tables: TableSettings[];
   /** billable alarm metrics (a metric-math alarm bills each metric it reads) */
   alarmMetrics: number;
@@ -182,7 +183,7 @@ export function settingsFromStacks(stacks: readonly StackArtifact[], source: str
     return custom ? num(props(custom).RetentionInDays) : undefined;
   };
 
-  // Idempotency tables, found through the mapped functions' environment (see PROJECT_ENV.idempotencyTable).
+  // Idempotency tables, found through the mapped functions' environment (see FUNCTION_ENV.idempotencyTableName).
   const tables = new Map<string, TableSettings>();
   const tableSettings = (t: TemplateResource): TableSettings => {
     const p = props(t);
@@ -207,8 +208,8 @@ export function settingsFromStacks(stacks: readonly StackArtifact[], source: str
     for (const [key, value] of Object.entries(fn.environment)) {
       const target = resolve(value, fn.stack);
       if (target?.resource.Type !== 'AWS::DynamoDB::Table') continue;
-      if (key !== PROJECT_ENV.idempotencyTable) {
-        notes.push(`${fn.name}: ${key} names DynamoDB table ${target.logicalId}; only idempotency records (${PROJECT_ENV.idempotencyTable}) are costed`);
+      if (key !== FUNCTION_ENV.idempotencyTableName) {
+        notes.push(`${fn.name}: ${key} names DynamoDB table ${target.logicalId}; only idempotency records (${FUNCTION_ENV.idempotencyTableName}) are costed`);
         continue;
       }
       const id = `${target.stack.artifactId}/${target.logicalId}`;
@@ -217,14 +218,14 @@ export function settingsFromStacks(stacks: readonly StackArtifact[], source: str
       if (!table.idempotentFunctions.includes(fn.name)) table.idempotentFunctions.push(fn.name);
       found = {
         tableLogicalId: target.logicalId,
-        expirySeconds: num(fn.environment[PROJECT_ENV.idempotencyExpirySeconds]) ?? POWERTOOLS_DEFAULT_EXPIRY_SECONDS,
+        expirySeconds: num(fn.environment[FUNCTION_ENV.idempotencyExpirySeconds]) ?? POWERTOOLS_DEFAULT_EXPIRY_SECONDS,
       };
     }
     return found;
   };
 
   const enqueuesTo = (fn: ProjectFunction): FunctionSettings['enqueuesTo'] => {
-    const target = view.named(fn, PROJECT_ENV.jobQueueUrl);
+    const target = view.named(fn, FUNCTION_ENV.jobQueueUrl);
     return target?.resource.Type === 'AWS::SQS::Queue' ? { queueLogicalId: target.logicalId } : undefined;
   };
 

@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { newEvent } from '../../lambdas/shared/envelope';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/contract';
 import { startEmulators } from '../../local/emulators';
 import { hourPrefix } from './archive-reader';
 import { runReplay } from './replay';
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
   const [events = 10_000, shards = 2, objects = 20, runs = 3] = process.argv.slice(2).map(Number);
   const emulators = await startEmulators({ ports: { sqs: 0, kinesis: 0 }, kinesis: 'kinesalite' });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-bench-'));
-  const base: OpsEnvironment = { kind: 'local', label: 'local', region: 'us-east-1', endpoints: { ...emulators.endpoints }, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  const base: OpsEnvironment = { kind: 'local', label: 'local', region: LOCAL_REGION, endpoints: { ...emulators.endpoints }, credentials: LOCAL_CREDENTIALS };
   const clients = createOpsClients(base);
   try {
     const from = new Date('2026-05-01T10:00:00Z');
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
           n % 2 === 0
             ? newEvent('OrderPlaced', { orderId, customerEmail: 'ada@example.com', items: [{ sku: 'SKU-1', quantity: 2, unitPriceCents: 1250 }], totalCents: 2500, currency: 'EUR' }, { partitionKey: orderId, occurredAt: new Date(at.getTime() + i) })
             : newEvent('OrderShipped', { orderId, customerEmail: 'ada@example.com', carrier: 'DHL', trackingNumber: `T${n}` }, { partitionKey: orderId, occurredAt: new Date(at.getTime() + i) });
-        lines.push(JSON.stringify(e) + '\n');
+        lines.push(`${JSON.stringify(e)}\n`);
       }
       const stamp = at.toISOString().replace(/[T:]/g, '-').slice(0, 19);
       await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${hourPrefix(at)}archive-1-${stamp}-${o}.gz`, Body: gzipSync(lines.join('')) }));

@@ -9,13 +9,13 @@
  * - local: the functions listed in `.local/endpoints.json` (`name` is that tag); Invoke goes to
  *   `endpoints.lambda`, the local cloud's Lambda Invoke endpoint — the same API call as on AWS.
  */
-import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { GetFunctionCommandOutput, InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { isRetryableRequestError } from '../../lambdas/shared/producers/delivery';
+import { FUNCTION_TAGS } from '../../lib/contract';
 import { messageOf, OpsError } from './errors';
 import { awsError, type OpsEnvironment } from './resolve-stage';
 
-export const NAME_TAG = 'queue-and-stream:name';
 /** The template's event source mapping default (lib/event-stream-defaults.ts), used when it cannot be read. */
 export const DEFAULT_CONSUMER_BATCH_SIZE = 100;
 
@@ -55,7 +55,7 @@ export class LambdaConsumerInvoker implements ConsumerInvoker {
   async invoke(target: ConsumerTarget, event: KinesisStreamEvent): Promise<InvokeOutcome> {
     const { InvokeCommand } = await import('@aws-sdk/client-lambda');
     const client = await this.lambda();
-    let out;
+    let out: InvokeCommandOutput;
     try {
       out = await client.send(new InvokeCommand({ FunctionName: target.functionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(event)) }));
     } catch (error) {
@@ -150,13 +150,13 @@ export async function findTaggedFunction(env: OpsEnvironment, lambda: LambdaClie
   }
   const seen: string[] = [];
   for (const id of physicalIds) {
-    let out;
+    let out: GetFunctionCommandOutput;
     try {
       out = await lambda.send(new GetFunctionCommand({ FunctionName: id }));
     } catch (error) {
       throw awsError(error, `reading function ${id}`);
     }
-    const tag = out.Tags?.[NAME_TAG];
+    const tag = out.Tags?.[FUNCTION_TAGS.name];
     if (tag === undefined) continue;
     seen.push(tag);
     if (tag === name) return { functionName: out.Configuration?.FunctionName ?? id, ...(out.Configuration?.FunctionArn ? { functionArn: out.Configuration.FunctionArn } : {}) };

@@ -10,11 +10,9 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createKinesisClient, createS3Client, createSqsClient } from '../../lambdas/shared/aws-clients';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, STATEFUL_OUTPUTS, STAGES, type Stage, type StatefulOutput, stackName } from '../../lib/contract';
 import { processAlive } from '../../local/instance';
 import { messageOf, OpsError } from './errors';
-
-export const STAGES = ['dev', 'prod'] as const;
-export type Stage = (typeof STAGES)[number];
 
 /** A function as the local cloud lists it in endpoints.json (`name` = the `queue-and-stream:name` tag). */
 export interface LocalFunctionRef {
@@ -85,10 +83,6 @@ export function parseStage(value: string): Stage {
   return stage as Stage;
 }
 
-/** CDK stack names use the capitalised stage: QueueAndStream-Dev-Stateful. */
-export const stackName = (stage: Stage, part: 'Stateful' | 'Compute'): string =>
-  `QueueAndStream-${stage[0]!.toUpperCase()}${stage.slice(1)}-${part}`;
-
 export function readEndpointsFile(file: string): OpsEnvironment {
   let raw: unknown;
   try {
@@ -110,9 +104,12 @@ export function readEndpointsFile(file: string): OpsEnvironment {
   return {
     kind: 'local',
     label: 'local',
-    region: f.region ?? env['AWS_REGION'] ?? 'us-east-1',
+    region: f.region ?? env['AWS_REGION'] ?? LOCAL_REGION,
     endpoints: { ...f.endpoints },
-    credentials: { accessKeyId: env['AWS_ACCESS_KEY_ID'] ?? 'local', secretAccessKey: env['AWS_SECRET_ACCESS_KEY'] ?? 'local' },
+    credentials: {
+      accessKeyId: env['AWS_ACCESS_KEY_ID'] ?? LOCAL_CREDENTIALS.accessKeyId,
+      secretAccessKey: env['AWS_SECRET_ACCESS_KEY'] ?? LOCAL_CREDENTIALS.secretAccessKey,
+    },
     ...defined({
       jobQueueUrl: f.queues?.['jobs']?.url,
       jobQueueArn: f.queues?.['jobs']?.arn,
@@ -130,7 +127,7 @@ export function readEndpointsFile(file: string): OpsEnvironment {
 async function resolveStage(stage: Stage, options: ResolveOptions): Promise<OpsEnvironment> {
   const name = stackName(stage, 'Stateful');
   const outputs = await (options.describeStackOutputs ?? describeStackOutputs)(name);
-  const need = (key: string): string => {
+  const need = (key: StatefulOutput): string => {
     const value = outputs[key];
     if (value === undefined) throw new OpsError(`stack ${name} has no output ${key} (deployed from an older version? run \`npm run deploy\`)`);
     return value;
@@ -140,13 +137,13 @@ async function resolveStage(stage: Stage, options: ResolveOptions): Promise<OpsE
     label: stage,
     region: process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'],
     endpoints: {},
-    jobQueueUrl: need('JobQueueUrl'),
-    jobQueueArn: need('JobQueueArn'),
-    jobDlqUrl: need('JobDlqUrl'),
-    eventStreamName: need('EventStreamName'),
-    eventStreamArn: need('EventStreamArn'),
-    archiveBucket: need('ArchiveBucketName'),
-    failureBucket: need('FailureBucketName'),
+    jobQueueUrl: need(STATEFUL_OUTPUTS.jobQueueUrl),
+    jobQueueArn: need(STATEFUL_OUTPUTS.jobQueueArn),
+    jobDlqUrl: need(STATEFUL_OUTPUTS.jobDlqUrl),
+    eventStreamName: need(STATEFUL_OUTPUTS.eventStreamName),
+    eventStreamArn: need(STATEFUL_OUTPUTS.eventStreamArn),
+    archiveBucket: need(STATEFUL_OUTPUTS.archiveBucketName),
+    failureBucket: need(STATEFUL_OUTPUTS.failureBucketName),
     computeStackName: stackName(stage, 'Compute'),
   };
 }
@@ -189,7 +186,10 @@ export interface OpsClients {
 export function createOpsClients(env: OpsEnvironment): OpsClients {
   const common = { ...(env.region ? { region: env.region } : {}), ...(env.credentials ? { credentials: env.credentials } : {}) };
   const made: { destroy(): void }[] = [];
-  const track = <C extends { destroy(): void }>(client: C): C => (made.push(client), client);
+  const track = <C extends { destroy(): void }>(client: C): C => {
+    made.push(client);
+    return client;
+  };
   const sqs = track(createSqsClient({ ...common, ...(env.endpoints.sqs ? { endpoint: env.endpoints.sqs } : {}) }));
   const kinesis = track(createKinesisClient({ ...common, ...(env.endpoints.kinesis ? { endpoint: env.endpoints.kinesis } : {}) }));
   const s3 = track(createS3Client({ ...common, ...(env.endpoints.s3 ? { endpoint: env.endpoints.s3, forcePathStyle: true } : {}) }));
@@ -214,7 +214,9 @@ export function createOpsClients(env: OpsEnvironment): OpsClients {
       );
       return lambda;
     },
-    destroy: () => made.forEach((c) => c.destroy()),
+    destroy: () => {
+      for (const c of made) c.destroy();
+    },
   };
 }
 

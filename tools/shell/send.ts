@@ -15,6 +15,7 @@ import { newEvent, newJob, type KnownEvent, type KnownJob } from '../../lambdas/
 import { InvalidEnvelopeError } from '../../lambdas/shared/errors';
 import { enqueueJobs } from '../../lambdas/shared/producers/enqueue-jobs';
 import { publishEvents } from '../../lambdas/shared/producers/publish-events';
+import { LOCAL_CREDENTIALS } from '../../lib/contract';
 import type { DeliveryFailure } from '../../lambdas/shared/producers/delivery';
 import { eventTypes, isEventType, isJobType, jobTypes, type EventTypeName, type JobType } from '../../lambdas/shared/registry';
 import { endpointsFilePath, readRunningEndpoints } from '../../local/instance';
@@ -170,7 +171,10 @@ export async function openTarget(kind: Kind, flags: Pick<SendFlags, 'stage' | 's
     label = 'local';
     region = e.region;
     endpoint = kind === 'event' ? e.endpoints.kinesis : e.endpoints.sqs;
-    credentials = { accessKeyId: e.env['AWS_ACCESS_KEY_ID'] ?? 'local', secretAccessKey: e.env['AWS_SECRET_ACCESS_KEY'] ?? 'local' };
+    credentials = {
+      accessKeyId: e.env['AWS_ACCESS_KEY_ID'] ?? LOCAL_CREDENTIALS.accessKeyId,
+      secretAccessKey: e.env['AWS_SECRET_ACCESS_KEY'] ?? LOCAL_CREDENTIALS.secretAccessKey,
+    };
     destination = kind === 'event' ? e.streams['events']?.name : e.queues['jobs']?.url;
   } else {
     const { resolveEnvironment } = await import('../ops/resolve-stage');
@@ -218,15 +222,14 @@ export async function send(kind: Kind, type: string, dataArg: string | undefined
   try {
     const report = await target.send(envelopes);
     if (flags.json) {
-      io.out(
-        JSON.stringify(
-          { target: target.label, destination: target.destination, results: report.results.map((r) => ({ ...r, envelope: envelopes[r.index] })) },
-          null,
-          2,
-        ) + '\n',
+      const json = JSON.stringify(
+        { target: target.label, destination: target.destination, results: report.results.map((r) => ({ ...r, envelope: envelopes[r.index] })) },
+        null,
+        2,
       );
+      io.out(`${json}\n`);
     } else {
-      io.out(formatResults(kind, target, envelopes, report.results).join('\n') + '\n');
+      io.out(`${formatResults(kind, target, envelopes, report.results).join('\n')}\n`);
     }
     return report.results.every((r) => r.ok) ? 0 : 1;
   } finally {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { createLocalClients } from '../../../local/emulators';
+import { createLocalClients } from '../../../local/clients';
 import { archiveCopyDir, startLocalCloud } from '../../../local/index';
 import type { InvocationReport } from '../../../local/types';
 import { fixture, tempDir, unknownTypeAssembly } from './helpers';

@@ -12,7 +12,8 @@ import {
   PutRecordCommand,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators } from '../../../local/emulators';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../lib/contract';
+import { startEmulators } from '../../../local/emulators';
 import { probePort } from '../../../local/ports';
 
 describe('the local Kinesis endpoint (kinesalite)', () => {

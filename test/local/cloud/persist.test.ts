@@ -8,7 +8,8 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, G
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { CreateTableCommand, DescribeTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { createLocalClients, persistPaths, startEmulators, type LocalClients } from '../../../local/emulators';
+import { createLocalClients, type LocalClients } from '../../../local/clients';
+import { persistPaths, startEmulators } from '../../../local/emulators';
 import { startLocalCloud, type LocalCloud } from '../../../local/index';
 import { loadPositions, persistDirOf, savePositions } from '../../../local/persistence';
 import { formatBanner, formatPersistence } from '../../../local/status';

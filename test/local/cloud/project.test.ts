@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { NAME_TAG, ROLE_TAG } from '../../../lib/function-tags';
+import { FUNCTION_ENV, FUNCTION_TAGS } from '../../../lib/contract';
 import { loadAssembly } from '../../../local/assembly';
-import { PROJECT_ENV, functionIdentity, projectView, stacksOfStage } from '../../../local/project';
+import { functionIdentity, projectView, stacksOfStage } from '../../../local/project';
 import { fixture } from './helpers';
 
 describe('projectView', () => {
@@ -30,7 +30,7 @@ describe('projectView', () => {
     expect(worker?.fn?.stack.artifactId).toBe('Fix-Dev-Compute');
     expect([worker?.source?.stack.artifactId, worker?.source?.logicalId]).toEqual(['Fix-Dev-Stateful', 'JobQueueEE3AD499']);
     const notifications = v.handlers.find((h) => h.name === 'notifications');
-    expect(notifications && v.named(notifications, PROJECT_ENV.jobQueueUrl)?.logicalId).toBe('JobQueueEE3AD499');
+    expect(notifications && v.named(notifications, FUNCTION_ENV.jobQueueUrl)?.logicalId).toBe('JobQueueEE3AD499');
   });
 
   it('selects the stacks of a stage by their name, and all stacks when none is named for it', () => {
@@ -42,11 +42,11 @@ describe('projectView', () => {
 
 describe('functionIdentity', () => {
   it('reads the name and role tags from a tag list or a tag map, else names the function by its logical id', () => {
-    expect(functionIdentity('Fn', [{ Key: NAME_TAG, Value: 'payments' }, { Key: ROLE_TAG, Value: 'consumer' }])).toEqual({
+    expect(functionIdentity('Fn', [{ Key: FUNCTION_TAGS.name, Value: 'payments' }, { Key: FUNCTION_TAGS.role, Value: 'consumer' }])).toEqual({
       name: 'payments',
       role: 'consumer',
     });
-    expect(functionIdentity('Fn', { [NAME_TAG]: 'job-worker' })).toEqual({ name: 'job-worker' });
+    expect(functionIdentity('Fn', { [FUNCTION_TAGS.name]: 'job-worker' })).toEqual({ name: 'job-worker' });
     expect(functionIdentity('Fn', undefined)).toEqual({ name: 'Fn' });
   });
 });

@@ -7,7 +7,7 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aw
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { startFauxqsServer, startKinesalite } from '../../../local/emulators';
 export { alive } from '../cloud/helpers';
-import { kinesisClient, s3Client, sqsClient } from '../../../local/lambda/clients';
+import { localKinesisClient, localS3Client, localSqsClient } from '../../../local/clients';
 import type { LocalEndpoints, LocalFunction, LocalQueue, LocalStream, LocalTopology } from '../../../local/types';
 
 export const FIXTURES = path.resolve(__dirname, '..', 'fixtures');
@@ -19,9 +19,9 @@ const ACCOUNT = '000000000000';
 
 export interface Emulators {
   endpoints: LocalEndpoints;
-  sqs: ReturnType<typeof sqsClient>;
-  kinesis: ReturnType<typeof kinesisClient>;
-  s3: ReturnType<typeof s3Client>;
+  sqs: ReturnType<typeof localSqsClient>;
+  kinesis: ReturnType<typeof localKinesisClient>;
+  s3: ReturnType<typeof localS3Client>;
   stop(): Promise<void>;
 }
 
@@ -37,7 +37,7 @@ export async function startEmulators(): Promise<Emulators> {
     s3: `http://127.0.0.1:${fauxqs.port}`,
     kinesis: `http://127.0.0.1:${kinesalite.port}`,
   };
-  const clients = { sqs: sqsClient(endpoints), kinesis: kinesisClient(endpoints), s3: s3Client(endpoints) };
+  const clients = { sqs: localSqsClient(endpoints, { plumbing: true }), kinesis: localKinesisClient(endpoints, { plumbing: true }), s3: localS3Client(endpoints, { plumbing: true }) };
   return {
     endpoints,
     ...clients,

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveEnvironment, stackName } from '../../../tools/ops/resolve-stage';
+import { stackName } from '../../../lib/contract';
+import { resolveEnvironment } from '../../../tools/ops/resolve-stage';
 import { tempDir } from './harness';
 
 const tmp = tempDir();
