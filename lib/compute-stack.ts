@@ -2,6 +2,7 @@ import { CrossStackReferences, ReferenceStrength, Stack, type StackProps } from 
 import type { Construct } from 'constructs';
 import { assertMalformedRecordsReachAConsumer, consumerManifest, filterPatternsFor } from '../lambdas/consumers';
 import { FAKE_PORTS } from '../lambdas/job-worker/wiring';
+import { constructId } from './construct-id';
 import { EventArchive } from './event-archive';
 import { HouseFunction } from './house-function';
 import { JOB_QUEUE_DEFAULTS } from './job-queue-defaults';
@@ -61,7 +62,7 @@ export class ComputeStack extends Stack {
     const consumers: Record<string, HouseFunction> = {};
     for (const [consumer, [, manifest]] of config.consumers.map((c, i) => [c, manifests[i]!] as const)) {
       const enqueues = manifest.enqueues.length > 0;
-      const fn = new HouseFunction(this, pascal(consumer.name), {
+      const fn = new HouseFunction(this, constructId(consumer.name), {
         ...functionProps,
         name: consumer.name,
         environment: enqueues
@@ -98,8 +99,4 @@ export class ComputeStack extends Stack {
     this.monitoring.watchEventStream(eventStream);
     this.monitoring.watchArchive(this.archive);
   }
-}
-
-function pascal(name: string): string {
-  return name.replace(/(^|[-_ ])(\w)/g, (_m, _sep: string, c: string) => c.toUpperCase());
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, type Size, Stack, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -45,7 +45,7 @@ export class EventArchive extends Construct {
         compression: D.compression.value,
         bufferingInterval: props.bufferingInterval,
         bufferingSize: props.bufferingSize,
-        processors: [new firehose.AppendDelimiterToRecordProcessor()],
+        processors: [D.recordDelimiter.value],
         loggingConfig: new firehose.EnableLogging(this.logGroup),
       }),
     });

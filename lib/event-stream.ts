@@ -1,13 +1,12 @@
-import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
+import { type Duration, Names, type RemovalPolicy } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { KinesisConsumerEventSource, KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { EVENT_STREAM_DEFAULTS as D, type MaxRecordAge } from './event-stream-defaults';
+import { EVENT_STREAM_DEFAULTS as D, INFINITE_RECORD_AGE_SECONDS, type MaxRecordAge } from './event-stream-defaults';
 import { tagFunction } from './function-tags';
 import { pollingReaderView } from './narrow-grants';
-import { S3FailureDestination } from './s3-failure-destination';
 
 export interface EventStreamProps {
   readonly streamMode: kinesis.StreamMode;
@@ -128,10 +127,10 @@ export class EventStream extends Construct {
       parallelizationFactor: options.parallelizationFactor ?? D.parallelizationFactor.value,
       bisectBatchOnError: options.bisectBatchOnError ?? D.bisectBatchOnError.value,
       retryAttempts,
-      // The L2 accepts 60 s … 7 days only; 'infinite' is written as -1 on the mapping below.
+      // The L2 accepts 60 s … 7 days only; 'infinite' is written as INFINITE_RECORD_AGE_SECONDS on the mapping below.
       ...(maxRecordAge === 'infinite' ? {} : { maxRecordAge }),
       reportBatchItemFailures: D.reportBatchItemFailures.value,
-      onFailure: new S3FailureDestination(this.failureBucket),
+      onFailure: new D.onFailure.value(this.failureBucket),
       metricsConfig: { metrics: [...D.metrics.value] },
       ...(options.filterPatterns && options.filterPatterns.length > 0
         ? { filters: options.filterPatterns.map((p) => lambda.FilterCriteria.filter(p as Record<string, unknown>)) }
@@ -158,7 +157,7 @@ export class EventStream extends Construct {
       (c): c is lambda.EventSourceMapping => c instanceof lambda.EventSourceMapping && c.eventSourceMappingId === eventSource.eventSourceMappingId,
     );
     if (!mapping) throw new Error(`${where}: the event source mapping was not created under ${fn.node.path}.`);
-    if (maxRecordAge === 'infinite') (mapping.node.defaultChild as lambda.CfnEventSourceMapping).maximumRecordAgeInSeconds = -1;
+    if (maxRecordAge === 'infinite') (mapping.node.defaultChild as lambda.CfnEventSourceMapping).maximumRecordAgeInSeconds = INFINITE_RECORD_AGE_SECONDS;
     fn.addEnvironment('POWERTOOLS_SERVICE_NAME', name);
     tagFunction(fn, 'consumer', name);
 

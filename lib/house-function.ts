@@ -1,11 +1,11 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { LogLevel, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { HOUSE_FUNCTION_DEFAULTS as D } from './house-function-defaults';
+import { HOUSE_FUNCTION_DEFAULTS as D, SOURCE_MAPS_NODE_OPTIONS } from './house-function-defaults';
 
 /** Root of the per-function folders (`lambdas/<name>/handler.ts`). */
 export const LAMBDAS_DIR = path.resolve(__dirname, '..', 'lambdas');
@@ -52,7 +52,7 @@ export class HouseFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: props.name,
         POWERTOOLS_METRICS_NAMESPACE: D.metricsNamespace.value,
         POWERTOOLS_LOG_LEVEL: D.logLevel.value,
-        NODE_OPTIONS: '--enable-source-maps', // map minified stack traces back to TypeScript
+        ...(D.sourceMap.value ? { NODE_OPTIONS: SOURCE_MAPS_NODE_OPTIONS } : {}), // map minified stack traces back to TypeScript
         ...props.environment,
       },
       bundling: {

@@ -24,7 +24,7 @@ export class IdempotencyTable extends Construct {
     super(scope, id);
     this.recordExpiry = props.recordExpiry ?? D.recordExpiry.value;
     this.table = new dynamodb.Table(this, 'Table', {
-      partitionKey: { name: D.partitionKey.value, type: dynamodb.AttributeType.STRING },
+      partitionKey: D.partitionKey.value,
       billingMode: D.billingMode.value,
       timeToLiveAttribute: D.timeToLiveAttribute.value,
       encryption: D.encryption.value,
