@@ -53,8 +53,8 @@ export class ComputeStack extends Stack {
 
     const workerName = JOB_QUEUE_DEFAULTS.workerName.value;
     this.worker = new HouseFunction(this, 'JobWorker', { ...functionProps, name: workerName });
-    jobQueue.addWorker(this.worker.fn, { name: workerName });
-    idempotencyTable.grantRecords(this.worker.fn);
+    jobQueue.addWorker(this.worker, { name: workerName });
+    idempotencyTable.grantRecords(this.worker);
 
     // Each consumer as its manifest entry (lambdas/consumers.ts) declares it: filter, grants, environment.
     const manifests = config.consumers.map((c) => [c.name, c.manifest ?? consumerManifest(c.name)] as const);
@@ -72,9 +72,9 @@ export class ComputeStack extends Stack {
             }
           : {},
       });
-      if (enqueues) jobQueue.queue.grantSendMessages(fn.fn);
-      if (manifest.idempotency === 'dynamodb') idempotencyTable.grantRecords(fn.fn);
-      eventStream.addConsumer(consumer.name, fn.fn, {
+      if (enqueues) jobQueue.queue.grantSendMessages(fn);
+      if (manifest.idempotency === 'dynamodb') idempotencyTable.grantRecords(fn);
+      eventStream.addConsumer(consumer.name, fn, {
         enhancedFanOut: consumer.enhancedFanOut,
         parallelizationFactor: manifest.parallelizationFactor,
         filterPatterns: filterPatternsFor(manifest),
@@ -95,7 +95,7 @@ export class ComputeStack extends Stack {
       alarmEmail: config.alarmEmail,
       removalPolicy: config.removalPolicy,
     });
-    this.monitoring.watchJobQueue(jobQueue, this.worker.fn);
+    this.monitoring.watchJobQueue(jobQueue, this.worker);
     this.monitoring.watchEventStream(eventStream);
     this.monitoring.watchArchive(this.archive);
   }

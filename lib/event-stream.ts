@@ -91,6 +91,7 @@ export class EventStream extends Construct {
    * Subscribe `fn` as the independent consumer `name`: its own event source mapping (created in fn's stack)
    * with finite retries, bisect, no record age, EventCount metrics and the failure bucket as on-failure
    * destination; read permissions for polling only, plus the registered consumer's with enhanced fan-out.
+   * `name` becomes fn's POWERTOOLS_SERVICE_NAME and its name tag.
    */
   addConsumer(name: string, fn: lambda.Function, options: AddConsumerOptions = {}): EventConsumer {
     const where = `EventStream ${this.node.path}: consumer "${name}"`;

@@ -11,7 +11,10 @@ import { HOUSE_FUNCTION_DEFAULTS as D, SOURCE_MAPS_NODE_OPTIONS } from './house-
 export const LAMBDAS_DIR = path.resolve(__dirname, '..', 'lambdas');
 
 export interface HouseFunctionProps {
-  /** Folder under lambdas/; also POWERTOOLS_SERVICE_NAME. */
+  /**
+   * Folder under lambdas/ whose handler.ts the function runs. Its POWERTOOLS_SERVICE_NAME is the name it is
+   * wired under (JobQueue.addWorker, EventStream.addConsumer), together with its tags.
+   */
   readonly name: string;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
@@ -22,34 +25,33 @@ export interface HouseFunctionProps {
   readonly memorySize?: number;
 }
 
-/** NodejsFunction with the house defaults; `fn` is the function, `logGroup` its own log group. */
-export class HouseFunction extends Construct {
-  readonly fn: NodejsFunction;
-  readonly logGroup: logs.LogGroup;
-  readonly role: iam.Role;
-
+/**
+ * A NodejsFunction with the house defaults, its own log group and its own role. The three live under one
+ * construct named `id` (`<id>/LogGroup`, `<id>/Role`, `<id>/Function`): the construct paths, and so the logical
+ * IDs, of the deployed stacks.
+ */
+export class HouseFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: HouseFunctionProps) {
-    super(scope, id);
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+    const home = new Construct(scope, id);
+    const logGroup = new logs.LogGroup(home, 'LogGroup', {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
     });
     // Own role: log writes are granted on this log group only, instead of the AWSLambdaBasicExecutionRole managed policy.
-    this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    this.logGroup.grantWrite(this.role);
+    const role = new iam.Role(home, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
 
-    this.fn = new NodejsFunction(this, 'Function', {
+    super(home, 'Function', {
       entry: path.join(LAMBDAS_DIR, props.name, 'handler.ts'),
       handler: 'handler',
-      role: this.role,
-      logGroup: this.logGroup,
+      role,
+      logGroup,
       runtime: D.runtime.value, // latest Node.js LTS on Lambda
       architecture: D.architecture.value, // Graviton: cheaper per GB-second
       memorySize: props.memorySize ?? D.memorySize.value, // I/O-bound handlers
       timeout: props.timeout ?? D.timeout.value, // sets the job queue's visibility floor (6 × timeout + window)
       tracing: D.tracing.value, // X-Ray across producer → queue/stream → handler
       environment: {
-        POWERTOOLS_SERVICE_NAME: props.name,
         POWERTOOLS_METRICS_NAMESPACE: D.metricsNamespace.value,
         POWERTOOLS_LOG_LEVEL: D.logLevel.value,
         ...(D.sourceMap.value ? { NODE_OPTIONS: SOURCE_MAPS_NODE_OPTIONS } : {}), // map minified stack traces back to TypeScript
@@ -65,7 +67,7 @@ export class HouseFunction extends Construct {
       },
     });
     NagSuppressions.addResourceSuppressions(
-      this.role,
+      role,
       [
         {
           id: 'AwsSolutions-IAM5',

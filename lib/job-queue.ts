@@ -62,7 +62,8 @@ export class JobQueue extends Construct {
   }
 
   /**
-   * Make `fn` the worker: an SQS event source mapping (created in `fn`'s stack) with partial batch responses.
+   * Make `fn` the worker: an SQS event source mapping (created in `fn`'s stack) with partial batch responses;
+   * `name` becomes its POWERTOOLS_SERVICE_NAME and its name tag.
    * Throws if the queue's visibility timeout is shorter than 6 × the function timeout + the batching window.
    */
   addWorker(fn: lambda.Function, options: AddWorkerOptions = {}): SqsEventSource {
