@@ -24,11 +24,9 @@ import { JOB_QUEUE_DEFAULTS } from '../../lib/job-queue-defaults';
 import { DROPPED_METRIC, FAILURE_BUCKET_METRIC, MONITORING_DEFAULTS } from '../../lib/monitoring-defaults';
 import { STAGE_DEFAULTS, type Stage, STAGES, stageConfig } from '../../lib/stage-config';
 import { ALL_DEFAULTS } from '../../tools/render-defaults';
-import { defaultStage, type SynthesizedStage } from './app-fixture';
+import { defaultStage, type SynthesizedStage, type TemplateJson } from './app-fixture';
 
-/** CloudFormation properties: untyped JSON, read by path. */
-// biome-ignore lint/suspicious/noExplicitAny: template JSON is walked by property path
-type Props = Record<string, any>;
+type Props = TemplateJson;
 type Resource = { Type: string; Properties?: Props; DeletionPolicy?: string; Metadata?: Props };
 type Check = (s: SynthesizedStage, stage: Stage) => void;
 
