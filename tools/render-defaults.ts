@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CONSUMERS, filterPatternsFor } from '../lambdas/consumers';
 import { eventTypes } from '../lambdas/shared/registry';
-import { ALARM_CATALOGUE, type AlarmEntry, type AlarmKey } from '../lib/alarm-catalogue';
+import { ALARM_CATALOGUE, type AlarmEntry, type AlarmKey, fillPlaceholders } from '../lib/alarm-catalogue';
 import { ARCHIVE_QUERY_DEFAULTS } from '../lib/archive-query-defaults';
 import { BUCKETS_DEFAULTS } from '../lib/buckets-defaults';
 import { type DefaultsTable, shownValue } from '../lib/documented';
@@ -71,7 +71,7 @@ const README_THRESHOLD_CONTEXT = { maxReceiveCount: JOB_QUEUE_DEFAULTS.maxReceiv
 export function renderAlarmsTable(): string {
   const rows = (Object.entries(ALARM_CATALOGUE) as Array<[AlarmKey, AlarmEntry]>).map(([key, a]) => {
     const vars = { ...README_ALARM_VARS, threshold: thresholdText(key, README_THRESHOLD_CONTEXT) ?? '{threshold}' };
-    const fill = (s: string): string => s.replace(/\{(\w+)\}/g, (m, v: string) => vars[v as keyof typeof vars] ?? m);
+    const fill = (s: string): string => fillPlaceholders(s, vars);
     return `| ${cell(fill(a.title))} | ${cell(fill(a.meaning))} | ${cell(fill(a.firstAction))} |`;
   });
   return ['| alarm | meaning | first action |', '|---|---|---|', ...rows].join('\n');
