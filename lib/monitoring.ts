@@ -196,7 +196,7 @@ export class Monitoring extends Construct {
 
   /** Firehose DataFreshness against a multiple of its buffering interval. */
   watchArchive(archive: EventArchive): void {
-    const freshness = archive.metricDataFreshness();
+    const freshness = archive.metricDataFreshness(D.period.value);
     const threshold = archiveFreshnessThreshold(archive.bufferingInterval);
     this.alarm('ArchiveDataFreshness', {
       key: 'archiveDataFreshness',
