@@ -94,9 +94,13 @@ export const ALARM_CATALOGUE = {
 
 export type AlarmKey = keyof typeof ALARM_CATALOGUE;
 
+/** `text` with each `{name}` placeholder that `vars` has replaced by its value; the others are left as they are. */
+export function fillPlaceholders(text: string, vars: Readonly<Record<string, string>>): string {
+  return text.replace(/\{(\w+)\}/g, (m, v: string) => vars[v] ?? m);
+}
+
 /** `meaning First action: …`, placeholders filled; used as the CloudWatch alarm description. */
 export function alarmDescription(key: AlarmKey, vars: Readonly<Record<string, string>> = {}): string {
   const entry: AlarmEntry = ALARM_CATALOGUE[key];
-  const fill = (s: string): string => s.replace(/\{(\w+)\}/g, (m, v: string) => vars[v] ?? m);
-  return `${fill(entry.meaning)} First action: ${fill(entry.firstAction)}`;
+  return `${fillPlaceholders(entry.meaning, vars)} First action: ${fillPlaceholders(entry.firstAction, vars)}`;
 }

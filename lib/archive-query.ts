@@ -1,4 +1,4 @@
-import { Aws, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Fn, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -134,7 +134,7 @@ export class ArchiveQuery extends Construct {
 
     this.resultsBucket = new s3.Bucket(this, 'ResultsBucket', {
       encryption: BUCKETS_DEFAULTS.encryption.value,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      blockPublicAccess: BUCKETS_DEFAULTS.blockPublicAccess.value,
       enforceSSL: BUCKETS_DEFAULTS.enforceSSL.value,
       removalPolicy: props.removalPolicy,
       autoDeleteObjects: props.autoDeleteObjects,

@@ -1,16 +1,16 @@
 import { Duration } from 'aws-cdk-lib';
-import { BucketEncryption } from 'aws-cdk-lib/aws-s3';
-import type { Documented } from './documented';
+import { BlockPublicAccess, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { type Documented, named } from './documented';
 
 export const BUCKETS_DEFAULTS = {
   encryption: {
     value: BucketEncryption.S3_MANAGED,
-    shown: 'SSE-S3',
+    show: named([[BucketEncryption.S3_MANAGED, 'SSE-S3']]),
     why: 'encrypted at rest with no per-request KMS cost and no key policy for Firehose and Lambda writers to need',
   },
   blockPublicAccess: {
-    value: true,
-    shown: 'BLOCK_ALL',
+    value: BlockPublicAccess.BLOCK_ALL,
+    show: named([[BlockPublicAccess.BLOCK_ALL, 'BLOCK_ALL']]),
     why: 'events, failed batches and access logs are never public',
   },
   enforceSSL: { value: true, why: 'bucket policy denies any request not made over TLS' },

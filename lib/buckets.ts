@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
@@ -25,7 +25,7 @@ export class Buckets extends Construct {
     super(scope, id);
     const common: s3.BucketProps = {
       encryption: D.encryption.value,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      blockPublicAccess: D.blockPublicAccess.value,
       enforceSSL: D.enforceSSL.value,
       removalPolicy: props.removalPolicy,
       autoDeleteObjects: props.autoDeleteObjects,

@@ -2,6 +2,8 @@ import { CrossStackReferences, ReferenceStrength, Stack, type StackProps } from 
 import type { Construct } from 'constructs';
 import { assertMalformedRecordsReachAConsumer, consumerManifest, filterPatternsFor } from '../lambdas/consumers';
 import { FAKE_PORTS } from '../lambdas/job-worker/wiring';
+import { FUNCTION_ENV } from './contract';
+import { constructId } from './construct-id';
 import { EventArchive } from './event-archive';
 import { HouseFunction } from './house-function';
 import { JOB_QUEUE_DEFAULTS } from './job-queue-defaults';
@@ -52,8 +54,8 @@ export class ComputeStack extends Stack {
 
     const workerName = JOB_QUEUE_DEFAULTS.workerName.value;
     this.worker = new HouseFunction(this, 'JobWorker', { ...functionProps, name: workerName });
-    jobQueue.addWorker(this.worker.fn, { name: workerName });
-    idempotencyTable.grantRecords(this.worker.fn);
+    jobQueue.addWorker(this.worker, { name: workerName });
+    idempotencyTable.grantRecords(this.worker);
 
     // Each consumer as its manifest entry (lambdas/consumers.ts) declares it: filter, grants, environment.
     const manifests = config.consumers.map((c) => [c.name, c.manifest ?? consumerManifest(c.name)] as const);
@@ -61,19 +63,19 @@ export class ComputeStack extends Stack {
     const consumers: Record<string, HouseFunction> = {};
     for (const [consumer, [, manifest]] of config.consumers.map((c, i) => [c, manifests[i]!] as const)) {
       const enqueues = manifest.enqueues.length > 0;
-      const fn = new HouseFunction(this, pascal(consumer.name), {
+      const fn = new HouseFunction(this, constructId(consumer.name), {
         ...functionProps,
         name: consumer.name,
         environment: enqueues
           ? {
-              JOB_QUEUE_URL: jobQueue.queue.queueUrl,
-              JOB_MAX_MESSAGE_BYTES: String(jobQueue.maxMessageSizeBytes),
+              [FUNCTION_ENV.jobQueueUrl]: jobQueue.queue.queueUrl,
+              [FUNCTION_ENV.jobMaxMessageBytes]: String(jobQueue.maxMessageSizeBytes),
             }
           : {},
       });
-      if (enqueues) jobQueue.queue.grantSendMessages(fn.fn);
-      if (manifest.idempotency === 'dynamodb') idempotencyTable.grantRecords(fn.fn);
-      eventStream.addConsumer(consumer.name, fn.fn, {
+      if (enqueues) jobQueue.queue.grantSendMessages(fn);
+      if (manifest.idempotency === 'dynamodb') idempotencyTable.grantRecords(fn);
+      eventStream.addConsumer(consumer.name, fn, {
         enhancedFanOut: consumer.enhancedFanOut,
         parallelizationFactor: manifest.parallelizationFactor,
         filterPatterns: filterPatternsFor(manifest),
@@ -94,12 +96,8 @@ export class ComputeStack extends Stack {
       alarmEmail: config.alarmEmail,
       removalPolicy: config.removalPolicy,
     });
-    this.monitoring.watchJobQueue(jobQueue, this.worker.fn);
+    this.monitoring.watchJobQueue(jobQueue, this.worker);
     this.monitoring.watchEventStream(eventStream);
     this.monitoring.watchArchive(this.archive);
   }
-}
-
-function pascal(name: string): string {
-  return name.replace(/(^|[-_ ])(\w)/g, (_m, _sep: string, c: string) => c.toUpperCase());
 }

@@ -1,4 +1,4 @@
-import { Compression } from 'aws-cdk-lib/aws-kinesisfirehose';
+import { AppendDelimiterToRecordProcessor, Compression, type IDataProcessor } from 'aws-cdk-lib/aws-kinesisfirehose';
 import type { Documented } from './documented';
 
 const DATE_PARTITIONS = 'year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/';
@@ -14,12 +14,12 @@ export const EVENT_ARCHIVE_DEFAULTS = {
   },
   compression: {
     value: Compression.GZIP,
-    shown: 'GZIP',
+    show: (compression: Compression) => compression.value,
     why: 'JSON events compress ~10×; GZIP is readable by every tool (zcat, Athena, the replay tool)',
   },
   recordDelimiter: {
-    value: 'AppendDelimiterToRecord',
-    shown: 'newline (AppendDelimiterToRecord processor)',
+    value: new AppendDelimiterToRecordProcessor() as IDataProcessor,
+    show: (processor: IDataProcessor) => `newline (${processor.constructor.name.replace(/Processor$/, '')} processor)`,
     why: 'one envelope per line (NDJSON): objects can be streamed and split without a JSON parser',
   },
 } as const satisfies Record<string, Documented<unknown>>;

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
+import { type Duration, type RemovalPolicy, type Size, Stack, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -45,7 +45,7 @@ export class EventArchive extends Construct {
         compression: D.compression.value,
         bufferingInterval: props.bufferingInterval,
         bufferingSize: props.bufferingSize,
-        processors: [new firehose.AppendDelimiterToRecordProcessor()],
+        processors: [D.recordDelimiter.value],
         loggingConfig: new firehose.EnableLogging(this.logGroup),
       }),
     });
@@ -75,11 +75,8 @@ export class EventArchive extends Construct {
     });
   }
 
-  /** Age of the oldest record not yet delivered to S3 (seconds). */
-  metricDataFreshness(): cloudwatch.Metric {
-    return this.deliveryStream.metric('DeliveryToS3.DataFreshness', {
-      statistic: 'Maximum',
-      period: Duration.minutes(5),
-    });
+  /** Age of the oldest record not yet delivered to S3 (seconds), the maximum over each `period`. */
+  metricDataFreshness(period: Duration): cloudwatch.Metric {
+    return this.deliveryStream.metric('DeliveryToS3.DataFreshness', { statistic: 'Maximum', period });
   }
 }

@@ -1,15 +1,19 @@
 import { Duration } from 'aws-cdk-lib';
 import { StreamEncryption } from 'aws-cdk-lib/aws-kinesis';
 import { MetricType, StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import type { Documented } from './documented';
+import { type Documented, named } from './documented';
+import { S3FailureDestination } from './s3-failure-destination';
 
 /** A mapping's MaximumRecordAgeInSeconds: a Duration (60 s … 7 days, shorter than the retention), or never. */
 export type MaxRecordAge = Duration | 'infinite';
 
+/** MaximumRecordAgeInSeconds for 'infinite': the L2 accepts 60 s … 7 days only, so the mapping is given this. */
+export const INFINITE_RECORD_AGE_SECONDS = -1;
+
 export const EVENT_STREAM_DEFAULTS = {
   encryption: {
     value: StreamEncryption.MANAGED,
-    shown: 'KMS, AWS managed key (aws/kinesis)',
+    show: named([[StreamEncryption.MANAGED, 'KMS, AWS managed key (aws/kinesis)']]),
     why: 'encrypted at rest; consumers and Firehose read it without key grants or a cross-stack key policy',
   },
   startingPosition: {
@@ -38,12 +42,11 @@ export const EVENT_STREAM_DEFAULTS = {
   },
   maxRecordAge: {
     value: 'infinite' as MaxRecordAge,
-    shown: 'infinite (-1)',
+    show: (age: MaxRecordAge) => (age === 'infinite' ? `infinite (${INFINITE_RECORD_AGE_SECONDS})` : age.toHumanString()),
     why: 'Lambda skips a record older than this at every read, even its first: a consumer new at TRIM_HORIZON, a replaced mapping or a backlog after an outage would lose good events to the failure bucket; retries and bisect bound a poison record',
   },
   metrics: {
     value: [MetricType.EVENT_COUNT],
-    shown: 'EventCount',
     why: 'per-mapping counts of records sent to the failure bucket or dropped, which Errors cannot see (a reported item failure is no invocation error); Monitoring alarms on them',
   },
   reportBatchItemFailures: {
@@ -51,8 +54,8 @@ export const EVENT_STREAM_DEFAULTS = {
     why: 'a handler reports the first failed record; Lambda retries from there and keeps the order',
   },
   onFailure: {
-    value: 'failure bucket',
-    shown: 'S3 failure bucket',
+    value: S3FailureDestination,
+    show: named([[S3FailureDestination, 'S3 failure bucket']]),
     why: 'S3 destinations keep the full invocation record (payload + metadata) for the redrive tool',
   },
   enhancedFanOut: {

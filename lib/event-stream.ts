@@ -1,13 +1,13 @@
-import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
+import { type Duration, Names, type RemovalPolicy } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { KinesisConsumerEventSource, KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { EVENT_STREAM_DEFAULTS as D, type MaxRecordAge } from './event-stream-defaults';
+import { EVENT_STREAM_DEFAULTS as D, INFINITE_RECORD_AGE_SECONDS, type MaxRecordAge } from './event-stream-defaults';
 import { tagFunction } from './function-tags';
 import { pollingReaderView } from './narrow-grants';
-import { S3FailureDestination } from './s3-failure-destination';
+import { FUNCTION_ENV } from './contract';
 
 export interface EventStreamProps {
   readonly streamMode: kinesis.StreamMode;
@@ -92,6 +92,7 @@ export class EventStream extends Construct {
    * Subscribe `fn` as the independent consumer `name`: its own event source mapping (created in fn's stack)
    * with finite retries, bisect, no record age, EventCount metrics and the failure bucket as on-failure
    * destination; read permissions for polling only, plus the registered consumer's with enhanced fan-out.
+   * `name` becomes fn's POWERTOOLS_SERVICE_NAME and its name tag.
    */
   addConsumer(name: string, fn: lambda.Function, options: AddConsumerOptions = {}): EventConsumer {
     const where = `EventStream ${this.node.path}: consumer "${name}"`;
@@ -128,10 +129,10 @@ export class EventStream extends Construct {
       parallelizationFactor: options.parallelizationFactor ?? D.parallelizationFactor.value,
       bisectBatchOnError: options.bisectBatchOnError ?? D.bisectBatchOnError.value,
       retryAttempts,
-      // The L2 accepts 60 s … 7 days only; 'infinite' is written as -1 on the mapping below.
+      // The L2 accepts 60 s … 7 days only; 'infinite' is written as INFINITE_RECORD_AGE_SECONDS on the mapping below.
       ...(maxRecordAge === 'infinite' ? {} : { maxRecordAge }),
       reportBatchItemFailures: D.reportBatchItemFailures.value,
-      onFailure: new S3FailureDestination(this.failureBucket),
+      onFailure: new D.onFailure.value(this.failureBucket),
       metricsConfig: { metrics: [...D.metrics.value] },
       ...(options.filterPatterns && options.filterPatterns.length > 0
         ? { filters: options.filterPatterns.map((p) => lambda.FilterCriteria.filter(p as Record<string, unknown>)) }
@@ -158,8 +159,8 @@ export class EventStream extends Construct {
       (c): c is lambda.EventSourceMapping => c instanceof lambda.EventSourceMapping && c.eventSourceMappingId === eventSource.eventSourceMappingId,
     );
     if (!mapping) throw new Error(`${where}: the event source mapping was not created under ${fn.node.path}.`);
-    if (maxRecordAge === 'infinite') (mapping.node.defaultChild as lambda.CfnEventSourceMapping).maximumRecordAgeInSeconds = -1;
-    fn.addEnvironment('POWERTOOLS_SERVICE_NAME', name);
+    if (maxRecordAge === 'infinite') (mapping.node.defaultChild as lambda.CfnEventSourceMapping).maximumRecordAgeInSeconds = INFINITE_RECORD_AGE_SECONDS;
+    fn.addEnvironment(FUNCTION_ENV.serviceName, name);
     tagFunction(fn, 'consumer', name);
 
     const consumer: EventConsumer = { name, fn, eventSource, mapping, maxRecordAge, streamConsumer };

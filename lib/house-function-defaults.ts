@@ -1,21 +1,24 @@
 import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { Documented } from './documented';
+import { type Documented, megabytes } from './documented';
+
+/** NODE_OPTIONS of a function with source maps: Node.js applies them to stack traces. */
+export const SOURCE_MAPS_NODE_OPTIONS = '--enable-source-maps';
 
 export const HOUSE_FUNCTION_DEFAULTS = {
   runtime: {
     value: lambda.Runtime.NODEJS_24_X,
-    shown: 'nodejs24.x',
+    show: (runtime: lambda.Runtime) => runtime.name,
     why: 'latest Node.js LTS runtime on Lambda: longest support window, ships AWS SDK v3',
   },
   architecture: {
     value: lambda.Architecture.ARM_64,
-    shown: 'arm64',
+    show: (architecture: lambda.Architecture) => architecture.name,
     why: 'Graviton: about 20 % cheaper per GB-second than x86 for the same Node.js code',
   },
   memorySize: {
     value: 256,
-    shown: '256 MB',
+    show: megabytes,
     why: 'handlers are I/O-bound (SQS, Kinesis, S3 calls); more memory buys CPU they do not use',
   },
   timeout: {
@@ -24,13 +27,12 @@ export const HOUSE_FUNCTION_DEFAULTS = {
   },
   tracing: {
     value: lambda.Tracing.ACTIVE,
-    shown: 'Active',
     why: 'X-Ray traces follow a job or event through producer, queue/stream and handler',
   },
   minify: { value: true, why: 'smaller bundle, faster cold start' },
   sourceMap: {
     value: true,
-    shown: 'true, with NODE_OPTIONS=--enable-source-maps',
+    show: (sourceMap: boolean) => (sourceMap ? `true, with NODE_OPTIONS=${SOURCE_MAPS_NODE_OPTIONS}` : 'false'),
     why: 'stack traces in logs point at the TypeScript source despite minification',
   },
   sourcesContent: {
@@ -39,12 +41,11 @@ export const HOUSE_FUNCTION_DEFAULTS = {
   },
   externalModules: {
     value: ['@aws-sdk/*'],
-    shown: '@aws-sdk/*',
     why: 'the Node.js 24 runtime ships SDK v3; everything else (Powertools, zod, @smithy) is bundled at tested versions',
   },
   logGroup: {
-    value: 'own log group',
-    shown: 'one per function, retention from stage',
+    kind: 'prose',
+    value: 'one per function, retention from stage',
     why: 'retention and removal are explicit instead of a never-expiring /aws/lambda group created on first invoke',
   },
   metricsNamespace: {

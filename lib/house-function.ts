@@ -1,17 +1,21 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { LogLevel, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { HOUSE_FUNCTION_DEFAULTS as D } from './house-function-defaults';
+import { HOUSE_FUNCTION_DEFAULTS as D, SOURCE_MAPS_NODE_OPTIONS } from './house-function-defaults';
+import { FUNCTION_ENV } from './contract';
 
 /** Root of the per-function folders (`lambdas/<name>/handler.ts`). */
 export const LAMBDAS_DIR = path.resolve(__dirname, '..', 'lambdas');
 
 export interface HouseFunctionProps {
-  /** Folder under lambdas/; also POWERTOOLS_SERVICE_NAME. */
+  /**
+   * Folder under lambdas/ whose handler.ts the function runs. Its POWERTOOLS_SERVICE_NAME is the name it is
+   * wired under (JobQueue.addWorker, EventStream.addConsumer), together with its tags.
+   */
   readonly name: string;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
@@ -22,37 +26,36 @@ export interface HouseFunctionProps {
   readonly memorySize?: number;
 }
 
-/** NodejsFunction with the house defaults; `fn` is the function, `logGroup` its own log group. */
-export class HouseFunction extends Construct {
-  readonly fn: NodejsFunction;
-  readonly logGroup: logs.LogGroup;
-  readonly role: iam.Role;
-
+/**
+ * A NodejsFunction with the house defaults, its own log group and its own role. The three live under one
+ * construct named `id` (`<id>/LogGroup`, `<id>/Role`, `<id>/Function`): the construct paths, and so the logical
+ * IDs, of the deployed stacks.
+ */
+export class HouseFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: HouseFunctionProps) {
-    super(scope, id);
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+    const home = new Construct(scope, id);
+    const logGroup = new logs.LogGroup(home, 'LogGroup', {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
     });
     // Own role: log writes are granted on this log group only, instead of the AWSLambdaBasicExecutionRole managed policy.
-    this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    this.logGroup.grantWrite(this.role);
+    const role = new iam.Role(home, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
 
-    this.fn = new NodejsFunction(this, 'Function', {
+    super(home, 'Function', {
       entry: path.join(LAMBDAS_DIR, props.name, 'handler.ts'),
       handler: 'handler',
-      role: this.role,
-      logGroup: this.logGroup,
+      role,
+      logGroup,
       runtime: D.runtime.value, // latest Node.js LTS on Lambda
       architecture: D.architecture.value, // Graviton: cheaper per GB-second
       memorySize: props.memorySize ?? D.memorySize.value, // I/O-bound handlers
       timeout: props.timeout ?? D.timeout.value, // sets the job queue's visibility floor (6 × timeout + window)
       tracing: D.tracing.value, // X-Ray across producer → queue/stream → handler
       environment: {
-        POWERTOOLS_SERVICE_NAME: props.name,
-        POWERTOOLS_METRICS_NAMESPACE: D.metricsNamespace.value,
-        POWERTOOLS_LOG_LEVEL: D.logLevel.value,
-        NODE_OPTIONS: '--enable-source-maps', // map minified stack traces back to TypeScript
+        [FUNCTION_ENV.metricsNamespace]: D.metricsNamespace.value,
+        [FUNCTION_ENV.logLevel]: D.logLevel.value,
+        ...(D.sourceMap.value ? { NODE_OPTIONS: SOURCE_MAPS_NODE_OPTIONS } : {}), // map minified stack traces back to TypeScript
         ...props.environment,
       },
       bundling: {
@@ -65,7 +68,7 @@ export class HouseFunction extends Construct {
       },
     });
     NagSuppressions.addResourceSuppressions(
-      this.role,
+      role,
       [
         {
           id: 'AwsSolutions-IAM5',

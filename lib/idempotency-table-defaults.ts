@@ -1,16 +1,16 @@
 import { Duration } from 'aws-cdk-lib';
-import { BillingMode, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import type { Documented } from './documented';
+import { type Attribute, AttributeType, BillingMode, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { type Documented, named } from './documented';
 
 export const IDEMPOTENCY_TABLE_DEFAULTS = {
   billingMode: {
     value: BillingMode.PAY_PER_REQUEST,
-    shown: 'PAY_PER_REQUEST (on-demand)',
+    show: named([[BillingMode.PAY_PER_REQUEST, 'PAY_PER_REQUEST (on-demand)']]),
     why: 'two small writes per processed record: cost follows traffic, and a replay burst is never throttled by planned capacity',
   },
   partitionKey: {
-    value: 'id',
-    shown: '`id` (string)',
+    value: { name: 'id', type: AttributeType.STRING } as Attribute,
+    show: (key: Attribute) => `\`${key.name}\` (${named([[AttributeType.STRING, 'string']])(key.type)})`,
     why: 'Powertools’ default key attribute, holding `<function name>#<hash of the envelope id>`: one record per function and envelope',
   },
   timeToLiveAttribute: {
@@ -23,7 +23,7 @@ export const IDEMPOTENCY_TABLE_DEFAULTS = {
   },
   encryption: {
     value: TableEncryption.DEFAULT,
-    shown: 'AWS owned key',
+    show: named([[TableEncryption.DEFAULT, 'AWS owned key']]),
     why: 'records hold hashed ids and small outcomes, no payloads: no KMS charge or key grant on the per-record path',
   },
   pointInTimeRecovery: {

@@ -3,6 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { IDEMPOTENCY_TABLE_DEFAULTS as D } from './idempotency-table-defaults';
+import { FUNCTION_ENV } from './contract';
 
 export interface IdempotencyTableProps {
   readonly removalPolicy: RemovalPolicy;
@@ -24,7 +25,7 @@ export class IdempotencyTable extends Construct {
     super(scope, id);
     this.recordExpiry = props.recordExpiry ?? D.recordExpiry.value;
     this.table = new dynamodb.Table(this, 'Table', {
-      partitionKey: { name: D.partitionKey.value, type: dynamodb.AttributeType.STRING },
+      partitionKey: D.partitionKey.value,
       billingMode: D.billingMode.value,
       timeToLiveAttribute: D.timeToLiveAttribute.value,
       encryption: D.encryption.value,
@@ -41,7 +42,7 @@ export class IdempotencyTable extends Construct {
    */
   grantRecords(fn: lambda.Function): void {
     this.table.grant(fn, ...IDEMPOTENCY_ACTIONS);
-    fn.addEnvironment('IDEMPOTENCY_TABLE_NAME', this.table.tableName);
-    fn.addEnvironment('IDEMPOTENCY_EXPIRY_SECONDS', String(this.recordExpiry.toSeconds()));
+    fn.addEnvironment(FUNCTION_ENV.idempotencyTableName, this.table.tableName);
+    fn.addEnvironment(FUNCTION_ENV.idempotencyExpirySeconds, String(this.recordExpiry.toSeconds()));
   }
 }

@@ -1,17 +1,17 @@
 import { Duration } from 'aws-cdk-lib';
 import { QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import type { Documented } from './documented';
+import { binaryBytes, type Documented, named } from './documented';
 
 export const JOB_QUEUE_DEFAULTS = {
   encryption: {
     value: QueueEncryption.SQS_MANAGED,
-    shown: 'SQS-managed SSE',
+    show: named([[QueueEncryption.SQS_MANAGED, 'SQS-managed SSE']]),
     why: 'encrypted at rest with no KMS key policy linking the compute stack back to the stateful stack',
   },
   enforceSSL: { value: true, why: 'queue policy denies any request not made over TLS' },
   maxMessageSizeBytes: {
     value: 1_048_576,
-    shown: '1048576 (1 MiB)',
+    show: (bytes: number) => `${bytes} (${binaryBytes(bytes)})`,
     why: 'the SQS maximum since 2026, set explicitly so producers (JOB_MAX_MESSAGE_BYTES) and queue agree',
   },
   retentionPeriod: {

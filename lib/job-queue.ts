@@ -1,10 +1,11 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { tagFunction } from './function-tags';
 import { JOB_QUEUE_DEFAULTS as D } from './job-queue-defaults';
+import { FUNCTION_ENV } from './contract';
 
 export interface JobQueueProps {
   readonly removalPolicy: RemovalPolicy;
@@ -62,7 +63,8 @@ export class JobQueue extends Construct {
   }
 
   /**
-   * Make `fn` the worker: an SQS event source mapping (created in `fn`'s stack) with partial batch responses.
+   * Make `fn` the worker: an SQS event source mapping (created in `fn`'s stack) with partial batch responses;
+   * `name` becomes its POWERTOOLS_SERVICE_NAME and its name tag.
    * Throws if the queue's visibility timeout is shorter than 6 × the function timeout + the batching window.
    */
   addWorker(fn: lambda.Function, options: AddWorkerOptions = {}): SqsEventSource {
@@ -86,7 +88,7 @@ export class JobQueue extends Construct {
     });
     // bind() creates the mapping in fn's scope (the compute stack) and grants consume on fn's role.
     fn.addEventSource(source);
-    fn.addEnvironment('POWERTOOLS_SERVICE_NAME', name);
+    fn.addEnvironment(FUNCTION_ENV.serviceName, name);
     tagFunction(fn, 'worker', name);
     return source;
   }

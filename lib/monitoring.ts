@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,10 +8,18 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { alarmDescription, type AlarmKey } from './alarm-catalogue';
+import { constructId } from './construct-id';
 import type { EventArchive } from './event-archive';
 import type { EventStream } from './event-stream';
 import type { JobQueue } from './job-queue';
-import { MONITORING_DEFAULTS as D } from './monitoring-defaults';
+import {
+  archiveFreshnessThreshold,
+  MONITORING_DEFAULTS as D,
+  DROPPED_METRIC,
+  FAILURE_BUCKET_METRIC,
+  type ThresholdContext,
+  thresholdText,
+} from './monitoring-defaults';
 
 export interface MonitoringProps {
   /** Subscribe this address to the alarm topic (confirmation e-mail on first deploy). */
@@ -23,6 +31,9 @@ interface AlarmSpec {
   readonly key: AlarmKey;
   readonly metric: cloudwatch.IMetric;
   readonly threshold: number;
+  /** What `{threshold}` in the description (thresholdText) depends on. */
+  readonly context?: ThresholdContext;
+  /** `{name}` and `{retention}` in the description. */
   readonly vars?: Readonly<Record<string, string>>;
   readonly evaluationPeriods?: number;
 }
@@ -86,17 +97,13 @@ export class Monitoring extends Construct {
     const oldest = jobQueue.queue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' });
     const errors = worker.metricErrors({ period, statistic: 'Sum' });
     const throttles = worker.metricThrottles({ period, statistic: 'Sum' });
-    this.alarm('JobDlqNotEmpty', {
-      key: 'jobDlqNotEmpty',
-      metric: dlqVisible,
-      threshold: 1,
-      vars: { threshold: String(jobQueue.maxReceiveCount) },
-    });
+    const context = { maxReceiveCount: jobQueue.maxReceiveCount };
+    this.alarm('JobDlqNotEmpty', { key: 'jobDlqNotEmpty', metric: dlqVisible, threshold: 1, context });
     this.alarm('JobQueueOldestMessageAge', {
       key: 'jobQueueOldestMessageAge',
       metric: oldest,
       threshold: D.jobQueueOldestMessageAge.value.toSeconds(),
-      vars: { threshold: D.jobQueueOldestMessageAge.value.toHumanString() },
+      context,
     });
     this.alarm('WorkerErrors', { key: 'workerErrors', metric: errors, threshold: 1 });
     this.alarm('WorkerThrottles', { key: 'workerThrottles', metric: throttles, threshold: 1 });
@@ -116,7 +123,6 @@ export class Monitoring extends Construct {
    */
   watchEventStream(eventStream: EventStream): void {
     const period = D.period.value;
-    const throttleVars = { threshold: Duration.seconds(period.toSeconds() * D.throttleEvaluationPeriods.value).toHumanString() };
     const writeThrottled = eventStream.stream.metricWriteProvisionedThroughputExceeded({ period, statistic: 'Sum' });
     const readThrottled = eventStream.stream.metricReadProvisionedThroughputExceeded({ period, statistic: 'Sum' });
     this.alarm('StreamWriteThrottled', {
@@ -124,14 +130,12 @@ export class Monitoring extends Construct {
       metric: writeThrottled,
       threshold: 1,
       evaluationPeriods: D.throttleEvaluationPeriods.value,
-      vars: throttleVars,
     });
     this.alarm('StreamReadThrottled', {
       key: 'streamReadThrottled',
       metric: readThrottled,
       threshold: 1,
       evaluationPeriods: D.throttleEvaluationPeriods.value,
-      vars: throttleVars,
     });
     const iteratorAgeThreshold = D.consumerIteratorAge.value;
     if (iteratorAgeThreshold.toSeconds() >= eventStream.retentionPeriod.toSeconds()) {
@@ -143,13 +147,12 @@ export class Monitoring extends Construct {
     const iteratorAges: cloudwatch.IMetric[] = [];
     const givenUp: cloudwatch.IMetric[] = [];
     for (const consumer of eventStream.consumers) {
-      const id = pascal(consumer.name);
+      const id = constructId(consumer.name);
       // IteratorAge is reported in milliseconds, per function.
       const iteratorAge = consumer.fn.metric('IteratorAge', { period, statistic: 'Maximum' });
       iteratorAges.push(iteratorAge.with({ label: consumer.name }));
       const vars = {
         name: consumer.name,
-        threshold: iteratorAgeThreshold.toHumanString(),
         retention: eventStream.retentionPeriod.toHumanString(),
       };
       this.alarm(`${id}IteratorAge`, { key: 'consumerIteratorAge', metric: iteratorAge, threshold: iteratorAgeThreshold.toMilliseconds(), vars });
@@ -174,8 +177,8 @@ export class Monitoring extends Construct {
           period,
           statistic: 'Sum',
         });
-      const toFailureBucket = mappingMetric('OnFailureDestinationDeliveredEventCount');
-      const dropped = mappingMetric('DroppedEventCount');
+      const toFailureBucket = mappingMetric(FAILURE_BUCKET_METRIC);
+      const dropped = mappingMetric(DROPPED_METRIC);
       givenUp.push(toFailureBucket.with({ label: `${consumer.name} to failure bucket` }), dropped.with({ label: `${consumer.name} dropped` }));
       this.alarm(`${id}FailedRecords`, { key: 'consumerFailedRecords', metric: toFailureBucket, threshold: D.consumerFailedRecords.value, vars });
       this.alarm(`${id}DroppedRecords`, { key: 'consumerDroppedRecords', metric: dropped, threshold: D.consumerDroppedRecords.value, vars });
@@ -193,33 +196,30 @@ export class Monitoring extends Construct {
 
   /** Firehose DataFreshness against a multiple of its buffering interval. */
   watchArchive(archive: EventArchive): void {
-    const freshness = archive.metricDataFreshness();
-    const threshold = Duration.seconds(archive.bufferingInterval.toSeconds() * D.archiveDataFreshnessIntervals.value);
+    const freshness = archive.metricDataFreshness(D.period.value);
+    const threshold = archiveFreshnessThreshold(archive.bufferingInterval);
     this.alarm('ArchiveDataFreshness', {
       key: 'archiveDataFreshness',
       metric: freshness,
       threshold: threshold.toSeconds(),
-      vars: { threshold: threshold.toHumanString() },
+      context: { archiveBufferingInterval: archive.bufferingInterval },
     });
     this.dashboard.addWidgets(new cloudwatch.GraphWidget({ title: 'Archive: data freshness (s)', left: [freshness] }));
   }
 
   private alarm(id: string, spec: AlarmSpec): cloudwatch.Alarm {
+    const threshold = thresholdText(spec.key, spec.context ?? {});
     const alarm = new cloudwatch.Alarm(this, id, {
       metric: spec.metric,
       threshold: spec.threshold,
       evaluationPeriods: spec.evaluationPeriods ?? 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: D.treatMissingData.value,
-      alarmDescription: alarmDescription(spec.key, spec.vars),
+      alarmDescription: alarmDescription(spec.key, { ...spec.vars, ...(threshold === undefined ? {} : { threshold }) }),
     });
     alarm.addAlarmAction(new SnsAction(this.topic));
     alarm.addOkAction(new SnsAction(this.topic));
     this._alarms.push(alarm);
     return alarm;
   }
-}
-
-function pascal(name: string): string {
-  return name.replace(/(^|[-_ ])(\w)/g, (_m, _sep: string, c: string) => c.toUpperCase());
 }

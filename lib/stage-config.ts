@@ -3,7 +3,7 @@ import { StreamMode } from 'aws-cdk-lib/aws-kinesis';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { consumerNames, type ConsumerManifestEntry } from '../lambdas/consumers';
 import { type Stage, STAGES } from './contract';
-import type { Documented, PerStage } from './documented';
+import { type Documented, type PerStage, perStage, retentionDays } from './documented';
 
 /**
  * How a stage deploys one consumer of the manifest (lambdas/consumers.ts, which says what it handles,
@@ -53,6 +53,15 @@ export interface StageConfig {
 /** Every consumer of the manifest, in its order, with shared polling. */
 const CONSUMERS: readonly ConsumerConfig[] = consumerNames.map((name) => ({ name, enhancedFanOut: false }));
 
+/** The README's reading of the consumers default: both stages alike, named by the manifest, with their fan-out. */
+function showConsumers(consumers: PerStage<readonly ConsumerConfig[]>): string {
+  const names = (cs: readonly ConsumerConfig[]): string => cs.map((c) => c.name).join(', ');
+  if (names(consumers.dev) !== names(consumers.prod)) throw new Error('the README names one consumer list for both stages');
+  const everyConsumer = names(consumers.dev) === consumerNames.join(', ') ? 'every consumer of lambdas/consumers.ts' : 'the consumers';
+  const fanOut = consumers.dev.filter((c) => c.enhancedFanOut);
+  return `${everyConsumer} (${names(consumers.dev)}); ${fanOut.length === 0 ? 'none' : names(fanOut)} with enhanced fan-out`;
+}
+
 /** Stage defaults: the single source for `stageConfig()` and the README table. */
 export const STAGE_DEFAULTS = {
   removalPolicy: {
@@ -69,7 +78,7 @@ export const STAGE_DEFAULTS = {
   },
   serverAccessLogs: {
     value: { dev: false, prod: true },
-    shown: 'dev: none · prod: to the access-log bucket',
+    show: perStage((logs: boolean) => (logs ? 'to the access-log bucket' : 'none')),
     why: 'prod: who read or wrote the archive and failed payloads is auditable; dev: logs of the auto-delete itself arrive after the bucket is emptied and make `cdk destroy` fail (BucketNotEmpty, aws/aws-cdk#16332)',
   },
   idempotencyTableDeletionProtection: {
@@ -86,7 +95,7 @@ export const STAGE_DEFAULTS = {
   },
   shardCount: {
     value: { dev: 2 as number | undefined, prod: undefined as number | undefined },
-    shown: 'dev: 2 · prod: — (on-demand)',
+    show: perStage((shards: number | undefined) => (shards === undefined ? '— (on-demand)' : String(shards))),
     why: 'two shards in dev so per-shard ordering and parallel consumers are visible, not hidden by one shard',
   },
   streamRetention: {
@@ -95,7 +104,7 @@ export const STAGE_DEFAULTS = {
   },
   logRetention: {
     value: { dev: RetentionDays.ONE_WEEK, prod: RetentionDays.THREE_MONTHS },
-    shown: 'dev: 1 week · prod: 3 months',
+    show: perStage(retentionDays),
     why: 'logs never kept forever by accident; prod keeps a quarter for incident review',
   },
   archiveBufferingInterval: {
@@ -108,7 +117,7 @@ export const STAGE_DEFAULTS = {
   },
   consumers: {
     value: { dev: CONSUMERS, prod: CONSUMERS },
-    shown: `every consumer of lambdas/consumers.ts (${consumerNames.join(', ')}); none with enhanced fan-out`,
+    show: showConsumers,
     why: 'independent consumers with distinct purposes, each with its own event source mapping, filter and position',
   },
 } as const satisfies Record<string, Documented<PerStage<unknown>>>;

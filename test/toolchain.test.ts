@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { shownValue } from '../lib/documented';
 import { HOUSE_FUNCTION_DEFAULTS } from '../lib/house-function-defaults';
 import { runtimeMajor } from '../local/lambda/node-runtime';
 
@@ -17,7 +18,7 @@ const underNpm = process.env.npm_lifecycle_event !== undefined;
 describe('toolchain Node = Lambda runtime Node', () => {
   it('the functions run on nodejsNN.x and the node devDependency is that major', () => {
     expect(lambdaMajor).toBe(24);
-    expect(HOUSE_FUNCTION_DEFAULTS.runtime.shown).toBe(`nodejs${lambdaMajor}.x`);
+    expect(shownValue(HOUSE_FUNCTION_DEFAULTS.runtime)).toBe(`nodejs${lambdaMajor}.x`);
     expect(major(pkg.devDependencies['node'] ?? '')).toBe(lambdaMajor);
     const installed = JSON.parse(readFileSync(path.join(root, 'node_modules', 'node', 'package.json'), 'utf8')) as { version: string };
     expect(major(installed.version)).toBe(lambdaMajor);

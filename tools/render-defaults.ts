@@ -3,23 +3,22 @@
 // Run: npx tsx tools/render-defaults.ts [--alarms]
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Duration, Size } from 'aws-cdk-lib';
 import { CONSUMERS, filterPatternsFor } from '../lambdas/consumers';
 import { eventTypes } from '../lambdas/shared/registry';
-import { ALARM_CATALOGUE, type AlarmEntry, type AlarmKey } from '../lib/alarm-catalogue';
+import { ALARM_CATALOGUE, type AlarmEntry, type AlarmKey, fillPlaceholders } from '../lib/alarm-catalogue';
 import { ARCHIVE_QUERY_DEFAULTS } from '../lib/archive-query-defaults';
 import { BUCKETS_DEFAULTS } from '../lib/buckets-defaults';
-import type { Documented } from '../lib/documented';
+import { type DefaultsTable, shownValue } from '../lib/documented';
 import { EVENT_ARCHIVE_DEFAULTS } from '../lib/event-archive-defaults';
 import { EVENT_STREAM_DEFAULTS } from '../lib/event-stream-defaults';
 import { HOUSE_FUNCTION_DEFAULTS } from '../lib/house-function-defaults';
 import { IDEMPOTENCY_TABLE_DEFAULTS } from '../lib/idempotency-table-defaults';
 import { JOB_QUEUE_DEFAULTS } from '../lib/job-queue-defaults';
-import { MONITORING_DEFAULTS } from '../lib/monitoring-defaults';
+import { MONITORING_DEFAULTS, thresholdText } from '../lib/monitoring-defaults';
 import { STAGE_DEFAULTS } from '../lib/stage-config';
 
 /** Every defaults object, in README order, under the name of the construct (or concern) that applies it. */
-export const ALL_DEFAULTS: ReadonlyArray<readonly [string, Readonly<Record<string, Documented<unknown>>>]> = [
+export const ALL_DEFAULTS: ReadonlyArray<readonly [string, DefaultsTable]> = [
   ['Stage', STAGE_DEFAULTS],
   ['JobQueue', JOB_QUEUE_DEFAULTS],
   ['EventStream', EVENT_STREAM_DEFAULTS],
@@ -31,31 +30,13 @@ export const ALL_DEFAULTS: ReadonlyArray<readonly [string, Readonly<Record<strin
   ['Monitoring', MONITORING_DEFAULTS],
 ];
 
-function formatScalar(value: unknown): string {
-  if (value instanceof Duration) return value.toHumanString();
-  if (value instanceof Size) return `${value.toMebibytes()} MiB`;
-  if (Array.isArray(value)) return value.map(formatScalar).join(', ');
-  if (value === undefined) return '—';
-  return String(value);
-}
-
-function formatValue(entry: Documented<unknown>): string {
-  if (entry.shown !== undefined) return entry.shown;
-  const v = entry.value;
-  if (v !== null && typeof v === 'object' && 'dev' in v && 'prod' in v) {
-    const perStage = v as { dev: unknown; prod: unknown };
-    return `dev: ${formatScalar(perStage.dev)} · prod: ${formatScalar(perStage.prod)}`;
-  }
-  return formatScalar(v);
-}
-
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** The README "Default settings" table: setting | default | why. */
 export function renderDefaultsTable(): string {
   const rows = ALL_DEFAULTS.flatMap(([owner, defaults]) =>
     Object.entries(defaults).map(
-      ([key, entry]) => `| ${cell(`${owner} · ${key}`)} | ${cell(formatValue(entry))} | ${cell(entry.why)} |`,
+      ([key, entry]) => `| ${cell(`${owner} · ${key}`)} | ${cell(shownValue(entry))} | ${cell(entry.why)} |`,
     ),
   );
   return ['| setting | default | why |', '|---|---|---|', ...rows].join('\n');
@@ -84,23 +65,14 @@ const README_ALARM_VARS: Readonly<Record<string, string>> = {
   name: '`<consumer>`',
   retention: `dev: ${STAGE_DEFAULTS.streamRetention.value.dev.toHumanString()}, prod: ${STAGE_DEFAULTS.streamRetention.value.prod.toHumanString()}`,
 };
-const THROTTLE_WINDOW = Duration.seconds(
-  MONITORING_DEFAULTS.period.value.toSeconds() * MONITORING_DEFAULTS.throttleEvaluationPeriods.value,
-).toHumanString();
-const README_THRESHOLDS: Readonly<Partial<Record<AlarmKey, string>>> = {
-  jobDlqNotEmpty: String(JOB_QUEUE_DEFAULTS.maxReceiveCount.value),
-  jobQueueOldestMessageAge: MONITORING_DEFAULTS.jobQueueOldestMessageAge.value.toHumanString(),
-  consumerIteratorAge: MONITORING_DEFAULTS.consumerIteratorAge.value.toHumanString(),
-  streamWriteThrottled: THROTTLE_WINDOW,
-  streamReadThrottled: THROTTLE_WINDOW,
-  archiveDataFreshness: MONITORING_DEFAULTS.archiveDataFreshnessIntervals.shown,
-};
+/** The README gives thresholds for the default queue and relative to the archive buffering interval. */
+const README_THRESHOLD_CONTEXT = { maxReceiveCount: JOB_QUEUE_DEFAULTS.maxReceiveCount.value };
 
 /** The README "Operate" table: alarm | meaning | first action, placeholders filled with the defaults. */
 export function renderAlarmsTable(): string {
   const rows = (Object.entries(ALARM_CATALOGUE) as Array<[AlarmKey, AlarmEntry]>).map(([key, a]) => {
-    const vars = { ...README_ALARM_VARS, threshold: README_THRESHOLDS[key] ?? '{threshold}' };
-    const fill = (s: string): string => s.replace(/\{(\w+)\}/g, (m, v: string) => vars[v as keyof typeof vars] ?? m);
+    const vars = { ...README_ALARM_VARS, threshold: thresholdText(key, README_THRESHOLD_CONTEXT) ?? '{threshold}' };
+    const fill = (s: string): string => fillPlaceholders(s, vars);
     return `| ${cell(fill(a.title))} | ${cell(fill(a.meaning))} | ${cell(fill(a.firstAction))} |`;
   });
   return ['| alarm | meaning | first action |', '|---|---|---|', ...rows].join('\n');

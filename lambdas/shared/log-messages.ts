@@ -12,9 +12,10 @@
  * A reader that needs per-record identities (envelope id, causationId, replayId) runs the function with
  * RECORD_LINES_ENVIRONMENT, as an operator does on AWS (`npm run function-env -- <function> POWERTOOLS_LOG_LEVEL=DEBUG`).
  */
+import { FUNCTION_ENV } from '../../lib/contract';
 
 /** The environment under which a function logs its per-record lines (the test suites' tallies read them). */
-export const RECORD_LINES_ENVIRONMENT: Readonly<Record<string, string>> = { POWERTOOLS_LOG_LEVEL: 'DEBUG' };
+export const RECORD_LINES_ENVIRONMENT: Readonly<Record<string, string>> = { [FUNCTION_ENV.logLevel]: 'DEBUG' };
 
 /** What a stream consumer logs per event (lambdas/shared/stream-consumer.ts). */
 export const EVENT_MESSAGES = {

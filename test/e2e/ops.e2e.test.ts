@@ -72,8 +72,8 @@ beforeAll(async () => {
   assemblyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-ops-e2e-assembly-'));
   await synthesizeDevApp(assemblyDir, ({ stateful, compute }, config) => {
     const probe = new HouseFunction(compute, 'BackfillProbe', { name: REFERENCE, logRetention: config.logRetention, removalPolicy: config.removalPolicy });
-    stateful.idempotencyTable.grantRecords(probe.fn);
-    stateful.eventStream.addConsumer(PROBE, probe.fn); // tags it and sets POWERTOOLS_SERVICE_NAME = backfill-probe
+    stateful.idempotencyTable.grantRecords(probe);
+    stateful.eventStream.addConsumer(PROBE, probe); // tags it and sets POWERTOOLS_SERVICE_NAME = backfill-probe
   });
   e = await startE2eCloud({ timeScale: TIME_SCALE, assemblyDir });
   e.cloud.lambda!.pause(PROBE); // before the first publish: the probe sees nothing live

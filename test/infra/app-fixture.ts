@@ -11,6 +11,10 @@ import { type StageOverrides, stageConfig } from '../../lib/stage-config';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
+/** A piece of a synthesized template: untyped JSON that tests read by property path. */
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON has no static shape; tests walk it by path
+export type TemplateJson = Record<string, any>;
+
 /** The feature flags from cdk.json, so tests synthesize exactly what `cdk synth` does. */
 export function cdkJsonContext(): Record<string, unknown> {
   const cdkJson = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };

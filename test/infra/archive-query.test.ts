@@ -6,14 +6,14 @@ import { EventEnvelopeSchema } from '../../lambdas/shared/envelope';
 import { ARCHIVE_DATA_PREFIX, archiveColumns, EVENTS_TABLE } from '../../lib/archive-query';
 import { ARCHIVE_QUERY_DEFAULTS } from '../../lib/archive-query-defaults';
 import { EVENT_ARCHIVE_DEFAULTS } from '../../lib/event-archive-defaults';
-import { defaultStage, logicalId } from './app-fixture';
+import { defaultStage, logicalId, type TemplateJson } from './app-fixture';
 
 const dev = defaultStage('dev');
 const prod = defaultStage('prod');
 const t = dev.statefulTemplate;
 const ARCHIVE = logicalId(t, 'AWS::S3::Bucket', 'BucketsArchiveBucket');
 const RESULTS = logicalId(t, 'AWS::S3::Bucket', 'ArchiveQueryResultsBucket');
-const table = (): Record<string, any> => Object.values(t.findResources('AWS::Glue::Table'))[0]!.Properties.TableInput;
+const table = (): TemplateJson => Object.values(t.findResources('AWS::Glue::Table'))[0]!.Properties.TableInput;
 
 describe('Glue table over the archive', () => {
   it('has one column per envelope field, named as the field (lower case), data kept whole and replay a struct', () => {
@@ -62,6 +62,7 @@ describe('Glue table over the archive', () => {
       'projection.day.digits': '2',
       'projection.hour.range': '0,23',
       'projection.hour.digits': '2',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Athena's projection template, not a JavaScript one
       'storage.location.template': { 'Fn::Join': ['', ['s3://', { Ref: ARCHIVE }, '/events/year=${year}/month=${month}/day=${day}/hour=${hour}/']] },
     });
     // the template is the Firehose prefix with each !{timestamp:…} as its partition column
@@ -109,7 +110,7 @@ describe('Athena workgroup', () => {
 });
 
 describe('query policy', () => {
-  const statements = (): Record<string, any>[] => Object.values(t.findResources('AWS::IAM::ManagedPolicy'))[0]!.Properties.PolicyDocument.Statement;
+  const statements = (): TemplateJson[] => Object.values(t.findResources('AWS::IAM::ManagedPolicy'))[0]!.Properties.PolicyDocument.Statement;
 
   it('grants exactly what npm run query --stage calls', () => {
     const bySid = Object.fromEntries(statements().map((s) => [s.Sid, [s.Action].flat().sort()]));

@@ -50,7 +50,8 @@ const cfnFromStateful = (fragment: string) => ({
 /** The IAM statements of the policy attached to function `name`'s role. */
 function statementsOf(template: Template, name: string): Array<{ Action: string | string[]; Resource: unknown }> {
   const fn = template.findResources('AWS::Lambda::Function')[fnId(template, name)];
-  const roleId = (fn?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  if (!fn) throw new Error(`no function ${name} in the template`);
+  const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
   const [policy] = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }));
   return policy?.Properties.PolicyDocument.Statement ?? [];
 }
@@ -94,7 +95,8 @@ describe('functions (house defaults)', () => {
     ] as const) {
       for (const name of Object.keys(FUNCTIONS)) {
         const fn = template.findResources('AWS::Lambda::Function')[fnId(template, name)];
-        const logGroupId = (fn?.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+        if (!fn) throw new Error(`no function ${name} in the template`);
+        const logGroupId = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
         const logGroup = template.findResources('AWS::Logs::LogGroup')[logGroupId];
         expect(logGroup?.Properties.RetentionInDays).toBe(days);
         expect(logGroup?.DeletionPolicy).toBe(policy);

@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Duration } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { ALARM_CATALOGUE, alarmDescription, type AlarmKey } from '../../lib/alarm-catalogue';
+import { binaryBytes, megabytes, named, perStage, retentionDays, shownValue } from '../../lib/documented';
 import { ALL_DEFAULTS, GENERATED_TABLES, renderAlarmsTable, renderConsumersTable, renderDefaultsTable } from '../../tools/render-defaults';
 import { REPO_ROOT } from './app-fixture';
 
@@ -45,5 +49,28 @@ describe('alarm catalogue', () => {
     expect(description).toMatch(/^.{30,}\. First action: .{30,}$/);
     expect(description).not.toMatch(/\{\w+\}/);
     expect(description.length).toBeLessThanOrEqual(1024); // CloudWatch AlarmDescription limit
+  });
+});
+
+describe('formatters of the shown values (lib/documented.ts)', () => {
+  it('name a value by identity and refuse one they have no name for', () => {
+    const show = named([[BucketEncryption.S3_MANAGED, 'SSE-S3']]);
+    expect(show(BucketEncryption.S3_MANAGED)).toBe('SSE-S3');
+    expect(() => show(BucketEncryption.KMS)).toThrow(/no README name/);
+  });
+  it('write sizes, memory and retention in the unit they are whole in', () => {
+    expect([binaryBytes(1_048_576), binaryBytes(10 * 1024 ** 3), binaryBytes(2048), binaryBytes(1536)]).toEqual(['1 MiB', '10 GiB', '2 KiB', '1536 bytes']);
+    expect(megabytes(256)).toBe('256 MB');
+    expect([RetentionDays.ONE_DAY, RetentionDays.ONE_WEEK, RetentionDays.TWO_WEEKS, RetentionDays.THREE_MONTHS, RetentionDays.ONE_YEAR].map(retentionDays)).toEqual([
+      '1 day',
+      '1 week',
+      '2 weeks',
+      '3 months',
+      '1 year',
+    ]);
+  });
+  it('show each stage, and an entry without a formatter through the scalar rules', () => {
+    expect(perStage(String)({ dev: 1, prod: 2 })).toBe('dev: 1 · prod: 2');
+    expect(shownValue({ value: { dev: Duration.hours(24), prod: Duration.days(7) }, why: 'w' })).toBe('dev: 1 day · prod: 7 days');
   });
 });

@@ -4,7 +4,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { defaultStage } from './app-fixture';
+import { defaultStage, type TemplateJson } from './app-fixture';
 
 const AWS_SOLUTIONS = Match.stringLikeRegexp('AwsSolutions-.*');
 
@@ -15,13 +15,13 @@ interface NagSuppression {
 }
 
 /** Every cdk-nag suppression in a template (resource-level and stack-level metadata). */
-function suppressions(template: Record<string, any>): Array<NagSuppression & { where: string }> {
+function suppressions(template: TemplateJson): Array<NagSuppression & { where: string }> {
   const found: Array<NagSuppression & { where: string }> = [];
-  const collect = (where: string, metadata: any) => {
+  const collect = (where: string, metadata: TemplateJson | undefined) => {
     for (const s of (metadata?.cdk_nag?.rules_to_suppress ?? []) as NagSuppression[]) found.push({ ...s, where });
   };
   collect('stack', template.Metadata);
-  for (const [id, resource] of Object.entries(template.Resources ?? {})) collect(id, (resource as any).Metadata);
+  for (const [id, resource] of Object.entries(template.Resources ?? {})) collect(id, (resource as TemplateJson).Metadata);
   return found;
 }
 
