@@ -8,11 +8,14 @@ import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { assemblyHasStage, readAssembly, type AssemblySettings } from './assembly';
 import { DEFAULT_MEASURED_FILE, loadMeasured, type MeasuredDurations } from './measured';
-import { capacity, DEFAULT_ASSUMPTIONS, estimateMonthlyCost, EXAMPLES, verdict, type Workload } from './model';
+import { capacity } from './capacity';
+import { estimateMonthlyCost, EXAMPLES } from './model';
 import { parseEventMix, type EventMix } from './traffic';
 import { PRICES, priceTableMarkdown, type PriceTable } from './prices';
 import { readmeBlock, replaceReadmeBlock } from './readme';
 import { render, type Format, type Report } from './render';
+import { verdict } from './verdict';
+import { DEFAULT_ASSUMPTIONS, type Workload } from './workload';
 
 export interface CliOptions {
   jobsPerDay?: number;
