@@ -26,6 +26,7 @@ import {
   ListMessageMoveTasksCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
+  type SendMessageBatchCommandOutput,
   StartMessageMoveTaskCommand,
   type Message,
   type MessageAttributeValue,
@@ -163,18 +164,10 @@ interface Received {
 
 async function loop(o: RedriveJobsOptions, dlqUrl: string, queueUrl: string, summary: RedriveJobsSummary): Promise<RedriveJobsSummary> {
   const sent = new Set<string>();
-  let empty = 0;
   // the DLQ's size is approximate and changes while we move: no total, only the counts so far
   o.progress?.start(undefined, 'redriving jobs', { unit: 'messages', words: { sent: 'moved' } });
   o.progress?.update({ sent: 0, failed: 0 });
-  while (o.max === undefined || summary.moved < o.max) {
-    const want = Math.min(10, o.max === undefined ? 10 : o.max - summary.moved);
-    const messages = await receive(o, dlqUrl, want);
-    if (messages.length === 0) {
-      if (++empty >= 2) break;
-      continue;
-    }
-    empty = 0;
+  for await (const messages of dlqBatches(o, dlqUrl, () => summary.moved)) {
     const toSend: Received[] = [];
     const toDelete: Message[] = [];
     for (const message of messages) {
@@ -189,7 +182,7 @@ async function loop(o: RedriveJobsOptions, dlqUrl: string, queueUrl: string, sum
     }
     if (toSend.length > 0) {
       await o.limiter?.take(toSend.length);
-      let out;
+      let out: SendMessageBatchCommandOutput;
       try {
         out = await o.sqs.send(
           new SendMessageBatchCommand({
@@ -230,16 +223,8 @@ async function loop(o: RedriveJobsOptions, dlqUrl: string, queueUrl: string, sum
 async function peek(o: RedriveJobsOptions, dlqUrl: string, summary: RedriveJobsSummary): Promise<RedriveJobsSummary> {
   const seen = new Set<string>();
   const handles: string[] = [];
-  let empty = 0;
   try {
-    while (o.max === undefined || seen.size < o.max) {
-      const want = Math.min(10, o.max === undefined ? 10 : o.max - seen.size);
-      const messages = await receive(o, dlqUrl, want);
-      if (messages.length === 0) {
-        if (++empty >= 2) break;
-        continue;
-      }
-      empty = 0;
+    for await (const messages of dlqBatches(o, dlqUrl, () => seen.size)) {
       for (const m of messages) {
         if (m.ReceiptHandle) handles.push(m.ReceiptHandle);
         if (seen.has(m.MessageId ?? '')) continue;
@@ -260,6 +245,23 @@ async function peek(o: RedriveJobsOptions, dlqUrl: string, summary: RedriveJobsS
     }
   }
   return summary;
+}
+
+/**
+ * Receives from the DLQ, up to 10 messages a call, while fewer than --max are `done()` (no limit without it),
+ * until two receives in a row come back empty.
+ */
+async function* dlqBatches(o: RedriveJobsOptions, dlqUrl: string, done: () => number): AsyncGenerator<Message[]> {
+  let empty = 0;
+  while (o.max === undefined || done() < o.max) {
+    const messages = await receive(o, dlqUrl, Math.min(10, o.max === undefined ? 10 : o.max - done()));
+    if (messages.length === 0) {
+      if (++empty >= 2) return;
+      continue;
+    }
+    empty = 0;
+    yield messages;
+  }
 }
 
 async function receive(o: RedriveJobsOptions, queueUrl: string, max: number): Promise<Message[]> {
