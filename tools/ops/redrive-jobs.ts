@@ -78,6 +78,28 @@ export interface RedriveJobsSummary {
   task?: { status: string; moved: number; toMove?: number; failureReason?: string };
 }
 
+/**
+ * The summary as text, as `npm run redrive -- jobs` and the console print it: `counts` writes a by-type table,
+ * `max` is the --max of a peek, `why` adds lines about a peek's sample (where to find why each failed).
+ */
+export function redriveJobsLines(
+  s: RedriveJobsSummary,
+  envLabel: string,
+  o: { counts: (c: Record<string, number>) => string; max?: number; why?: (sample: RedriveJobsSummary['sample']) => string[] },
+): string[] {
+  return [
+    s.mode === 'peek'
+      ? `dry run on ${envLabel}: ${s.peeked} message(s) in the jobs DLQ${o.max ? ` (first ${o.max})` : ''}; nothing consumed`
+      : `redrive jobs on ${envLabel} (${s.mode}): moved ${s.moved}, failed ${s.failed}, duplicates dropped ${s.duplicatesDropped}`,
+    '  by type:',
+    o.counts(s.byType),
+    ...(Object.keys(s.notRunnable).length > 0 ? ['  not runnable (the worker rejects these bodies, whatever is fixed):', o.counts(s.notRunnable)] : []),
+    ...(o.why && s.mode === 'peek' && s.sample.length > 0 ? o.why(s.sample) : []),
+    ...(s.fallbackReason ? [`  note: ${s.fallbackReason}`] : []),
+    ...s.failures.slice(0, 20).map((f) => `  ${f}`),
+  ];
+}
+
 export async function redriveJobs(o: RedriveJobsOptions): Promise<RedriveJobsSummary> {
   const dlqUrl = need(o.env.jobDlqUrl, 'jobs dead-letter queue', o.env);
   const queueUrl = need(o.env.jobQueueUrl, 'jobs queue', o.env);
