@@ -1,6 +1,7 @@
 /** What every operator command shares: where it points, numbers from flags, one-line errors, output. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { messageOf, OpsError } from './errors';
+import { createProgress, type ProgressSink } from './progress';
 import { createOpsClients, resolveEnvironment, type OpsClients, type OpsEnvironment } from './resolve-stage';
 
 // The SDK's Node 20 end-of-support notice would open every command's output.
@@ -119,6 +120,21 @@ export async function runAction(action: () => Promise<number>): Promise<void> {
     process.stderr.write(`error: ${messageOf(error)}${process.env['QS_DEBUG'] ? `\n${(error as Error).stack ?? ''}` : ' (set QS_DEBUG=1 for details)'}\n`);
     process.exitCode = 1;
   }
+}
+
+/** Progress on stderr, unless --quiet or --json. */
+export const progressFor = (flags: CommonFlags): ProgressSink => createProgress(process.stderr, { quiet: flags.quiet || flags.json });
+
+/** Prints a run's summary (as JSON with --json, else its `lines`) and returns the exit status: 1 when a record failed. */
+export function reportSummary(flags: CommonFlags, summary: { readonly failed: number }, lines: () => string[]): number {
+  if (flags.json) printJson(summary);
+  else process.stdout.write(`${lines().join('\n')}\n`);
+  return summary.failed > 0 ? 1 : 0;
+}
+
+/** runAction of `run` against the environment the flags point at (withEnvironment). */
+export function runWithEnvironment(flags: CommonFlags, run: (env: OpsEnvironment, clients: OpsClients) => Promise<number>): Promise<void> {
+  return runAction(() => withEnvironment(flags, run));
 }
 
 export function printJson(value: unknown): void {

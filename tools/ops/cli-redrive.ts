@@ -3,9 +3,8 @@
  * npm run redrive -- events --consumer <name> [--dry-run]  the failure bucket → that consumer only
  */
 import { Command, Option } from 'commander';
-import { addCommonOptions, addDeliveryOptions, deliveryOptionsOf, formatCounts, positiveInt, positiveNumber, printJson, runAction, withEnvironment, type CommonFlags, type DeliveryFlags } from './cli-common';
+import { addCommonOptions, addDeliveryOptions, deliveryOptionsOf, formatCounts, positiveInt, positiveNumber, progressFor, reportSummary, runWithEnvironment, type CommonFlags, type DeliveryFlags } from './cli-common';
 import { LambdaConsumerInvoker } from './consumer-invoker';
-import { createProgress } from './progress';
 import { TokenBucket } from './rate-limiter';
 import { redriveEvents, redriveEventsLines } from './redrive-events';
 import { redriveJobs, redriveJobsLines, SAMPLE_SIZE, type RedriveJobsSummary, type RedriveMode } from './redrive-jobs';
@@ -30,25 +29,20 @@ addCommonOptions(
       new Option('--mode <mode>', 'auto: SQS message move task on AWS, receive-send-delete locally (or with --max)').choices(['auto', 'move-task', 'loop']).default('auto'),
     ),
 ).action((flags: JobsFlags) =>
-  runAction(() =>
-    withEnvironment(flags, async (env, clients) => {
-      const s = await redriveJobs({
-        env,
-        sqs: clients.sqs,
-        ...(flags.max ? { max: flags.max } : {}),
-        dryRun: flags.dryRun ?? false,
-        ...(flags.rate ? { rate: flags.rate, limiter: new TokenBucket(flags.rate) } : {}),
-        mode: flags.mode,
-        progress: createProgress(process.stderr, { quiet: flags.quiet || flags.json }),
-      });
-      if (flags.json) printJson(s);
-      else {
-        const lines = redriveJobsLines(s, env.label, { counts: formatCounts, ...(flags.max ? { max: flags.max } : {}), why: (sample) => whyLines(env.kind, sample) });
-        process.stdout.write(`${lines.join('\n')}\n`);
-      }
-      return s.failed > 0 ? 1 : 0;
-    }),
-  ),
+  runWithEnvironment(flags, async (env, clients) => {
+    const s = await redriveJobs({
+      env,
+      sqs: clients.sqs,
+      ...(flags.max ? { max: flags.max } : {}),
+      dryRun: flags.dryRun ?? false,
+      ...(flags.rate ? { rate: flags.rate, limiter: new TokenBucket(flags.rate) } : {}),
+      mode: flags.mode,
+      progress: progressFor(flags),
+    });
+    return reportSummary(flags, s, () =>
+      redriveJobsLines(s, env.label, { counts: formatCounts, ...(flags.max ? { max: flags.max } : {}), why: (sample) => whyLines(env.kind, sample) }),
+    );
+  }),
 );
 
 /**
@@ -80,22 +74,18 @@ addCommonOptions(
       .option('--dry-run', 'list what would be re-delivered; invoke and move nothing'),
   ),
 ).action((flags: EventsFlags) =>
-  runAction(() =>
-    withEnvironment(flags, async (env, clients) => {
-      const s = await redriveEvents({
-        env,
-        s3: clients.s3,
-        invoker: new LambdaConsumerInvoker(env, () => clients.lambda()),
-        consumer: flags.consumer,
-        dryRun: flags.dryRun ?? false,
-        ...deliveryOptionsOf(flags),
-        progress: createProgress(process.stderr, { quiet: flags.quiet || flags.json }),
-      });
-      if (flags.json) printJson(s);
-      else process.stdout.write(`${redriveEventsLines(s, env.label, formatCounts).join('\n')}\n`);
-      return s.failed > 0 ? 1 : 0;
-    }),
-  ),
+  runWithEnvironment(flags, async (env, clients) => {
+    const s = await redriveEvents({
+      env,
+      s3: clients.s3,
+      invoker: new LambdaConsumerInvoker(env, () => clients.lambda()),
+      consumer: flags.consumer,
+      dryRun: flags.dryRun ?? false,
+      ...deliveryOptionsOf(flags),
+      progress: progressFor(flags),
+    });
+    return reportSummary(flags, s, () => redriveEventsLines(s, env.label, formatCounts));
+  }),
 );
 
 void program.parseAsync(process.argv);

@@ -4,10 +4,9 @@
  */
 import { Command } from 'commander';
 import { parseIsoTime } from './archive-reader';
-import { addCommonOptions, addDeliveryOptions, collect, deliveryOptionsOf, formatCounts, nonNegativeInt, positiveNumber, printJson, runAction, withResumableRun, type CommonFlags, type DeliveryFlags } from './cli-common';
+import { addCommonOptions, addDeliveryOptions, collect, deliveryOptionsOf, formatCounts, nonNegativeInt, positiveNumber, printJson, progressFor, runAction, withResumableRun, type CommonFlags, type DeliveryFlags } from './cli-common';
 import { LambdaConsumerInvoker } from './consumer-invoker';
 import { OpsError } from './errors';
-import { createProgress } from './progress';
 import { TokenBucket } from './rate-limiter';
 import { runReplay, type ReplaySummary } from './replay';
 import { parseTarget } from './replay-targets';
@@ -102,7 +101,7 @@ run was interrupted (rerun the same command to resume from the checkpoint), 2 fo
           lateHours: flags.lateHours,
           prefix: flags.prefix,
           signal,
-          progress: createProgress(process.stderr, { quiet: flags.quiet || flags.json }),
+          progress: progressFor(flags),
         });
         if (flags.json) printJson(summary);
         else printSummary(summary);

@@ -5,9 +5,8 @@
  */
 import { Command } from 'commander';
 import { parseIsoTime } from './archive-reader';
-import { addCommonOptions, addDeliveryOptions, collect, deliveryOptionsOf, formatCounts, printJson, runAction, withResumableRun, type CommonFlags, type DeliveryFlags } from './cli-common';
+import { addCommonOptions, addDeliveryOptions, collect, deliveryOptionsOf, formatCounts, printJson, progressFor, runAction, withResumableRun, type CommonFlags, type DeliveryFlags } from './cli-common';
 import { LambdaConsumerInvoker } from './consumer-invoker';
-import { createProgress } from './progress';
 import { runRewind, type RewindSummary } from './rewind';
 
 interface RewindFlags extends CommonFlags, DeliveryFlags {
@@ -63,7 +62,7 @@ or older than the stream's retention: use npm run replay for the archive).`,
           restart: flags.restart ?? false,
           ...deliveryOptionsOf(flags),
           signal,
-          progress: createProgress(process.stderr, { quiet: flags.quiet || flags.json }),
+          progress: progressFor(flags),
         });
         if (flags.json) printJson(summary);
         else process.stdout.write(`${formatRewindSummary(summary).join('\n')}\n`);
