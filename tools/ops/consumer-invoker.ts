@@ -55,7 +55,7 @@ export class LambdaConsumerInvoker implements ConsumerInvoker {
   async invoke(target: ConsumerTarget, event: KinesisStreamEvent): Promise<InvokeOutcome> {
     const { InvokeCommand } = await import('@aws-sdk/client-lambda');
     const client = await this.lambda();
-    let out;
+    let out: import('@aws-sdk/client-lambda').InvokeCommandOutput;
     try {
       out = await client.send(new InvokeCommand({ FunctionName: target.functionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(event)) }));
     } catch (error) {
@@ -150,7 +150,7 @@ export async function findTaggedFunction(env: OpsEnvironment, lambda: LambdaClie
   }
   const seen: string[] = [];
   for (const id of physicalIds) {
-    let out;
+    let out: import('@aws-sdk/client-lambda').GetFunctionCommandOutput;
     try {
       out = await lambda.send(new GetFunctionCommand({ FunctionName: id }));
     } catch (error) {

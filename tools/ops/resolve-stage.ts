@@ -189,7 +189,10 @@ export interface OpsClients {
 export function createOpsClients(env: OpsEnvironment): OpsClients {
   const common = { ...(env.region ? { region: env.region } : {}), ...(env.credentials ? { credentials: env.credentials } : {}) };
   const made: { destroy(): void }[] = [];
-  const track = <C extends { destroy(): void }>(client: C): C => (made.push(client), client);
+  const track = <C extends { destroy(): void }>(client: C): C => {
+    made.push(client);
+    return client;
+  };
   const sqs = track(createSqsClient({ ...common, ...(env.endpoints.sqs ? { endpoint: env.endpoints.sqs } : {}) }));
   const kinesis = track(createKinesisClient({ ...common, ...(env.endpoints.kinesis ? { endpoint: env.endpoints.kinesis } : {}) }));
   const s3 = track(createS3Client({ ...common, ...(env.endpoints.s3 ? { endpoint: env.endpoints.s3, forcePathStyle: true } : {}) }));
@@ -214,7 +217,9 @@ export function createOpsClients(env: OpsEnvironment): OpsClients {
       );
       return lambda;
     },
-    destroy: () => made.forEach((c) => c.destroy()),
+    destroy: () => {
+      for (const c of made) c.destroy();
+    },
   };
 }
 
