@@ -72,12 +72,21 @@ export async function startLambdaApi(options: {
 }): Promise<LambdaApi> {
   const server = http.createServer((req, res) => {
     const url = (req.url ?? '').split('?')[0] ?? '';
-    const configuration = CONFIGURATION_PATH.exec(url);
-    if (configuration && (req.method === 'GET' || req.method === 'PUT')) {
-      const ref = decodeURIComponent(configuration[1] ?? '');
+    /** The function a path names and its host, or undefined after answering 404. */
+    const lookUp = (encoded: string | undefined): { fn: LocalFunction; host: FunctionHost } | undefined => {
+      const ref = decodeURIComponent(encoded ?? '');
       const fn = findFunction(options.functions, ref);
       const host = fn ? options.hosts()?.get(fn.name) : undefined;
-      if (!fn || !host) return awsError(res, 404, 'ResourceNotFoundException', `Function not found: ${ref} (locally only functions with an event source mapping run)`);
+      if (fn && host) return { fn, host };
+      awsError(res, 404, 'ResourceNotFoundException', `Function not found: ${ref} (locally only functions with an event source mapping run)`);
+      return undefined;
+    };
+    const badBody = (): void => awsError(res, 400, 'InvalidRequestContentException', 'Could not parse request body into json');
+    const configuration = CONFIGURATION_PATH.exec(url);
+    if (configuration && (req.method === 'GET' || req.method === 'PUT')) {
+      const found = lookUp(configuration[1]);
+      if (!found) return;
+      const { fn, host } = found;
       if (req.method === 'GET') return send(res, 200, configurationOf(fn, host));
       return readBody(
         req,
@@ -92,7 +101,7 @@ export async function startLambdaApi(options: {
           if (b.Environment !== undefined) host.replaceEnvironment(vars as Record<string, string>);
           send(res, 200, configurationOf(fn, host));
         },
-        () => awsError(res, 400, 'InvalidRequestContentException', 'Could not parse request body into json'),
+        badBody,
       );
     }
     const match = req.method === 'POST' ? INVOKE_PATH.exec(url) : null;
@@ -101,31 +110,23 @@ export async function startLambdaApi(options: {
     if (invocationType !== 'RequestResponse') {
       return awsError(res, 400, 'InvalidParameterValueException', `only RequestResponse invocations are emulated, not ${invocationType}`);
     }
-    const ref = decodeURIComponent(match[1] ?? '');
-    const fn = findFunction(options.functions, ref);
-    const host = fn ? options.hosts()?.get(fn.name) : undefined;
-    if (!fn || !host) {
-      return awsError(res, 404, 'ResourceNotFoundException', `Function not found: ${ref} (locally only functions with an event source mapping run)`);
-    }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let event: unknown;
-      try {
-        event = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
-      } catch {
-        return awsError(res, 400, 'InvalidRequestContentException', 'Could not parse request body into json');
-      }
-      host.invoke(event).then(
-        (out) => {
-          const headers = { 'x-amz-executed-version': '$LATEST' };
-          if (out.status === 'ok') return send(res, 200, out.result ?? null, headers);
-          // As Lambda: the call succeeds (200) and the function error travels in a header and the payload.
-          send(res, 200, out.error, { ...headers, 'x-amz-function-error': 'Unhandled' });
-        },
-        (err: unknown) => awsError(res, 500, 'ServiceException', err instanceof Error ? err.message : String(err)),
-      );
-    });
+    const found = lookUp(match[1]);
+    if (!found) return;
+    const { host } = found;
+    return readBody(
+      req,
+      (event) =>
+        host.invoke(event).then(
+          (out) => {
+            const headers = { 'x-amz-executed-version': '$LATEST' };
+            if (out.status === 'ok') return send(res, 200, out.result ?? null, headers);
+            // As Lambda: the call succeeds (200) and the function error travels in a header and the payload.
+            send(res, 200, out.error, { ...headers, 'x-amz-function-error': 'Unhandled' });
+          },
+          (err: unknown) => awsError(res, 500, 'ServiceException', err instanceof Error ? err.message : String(err)),
+        ),
+      badBody,
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>

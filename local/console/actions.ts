@@ -13,9 +13,10 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { eventTypes, jobTypes } from '../../lambdas/shared/registry';
 import { LambdaConsumerInvoker } from '../../tools/ops/consumer-invoker';
 import { OpsError, messageOf } from '../../tools/ops/errors';
-import { redriveEvents } from '../../tools/ops/redrive-events';
-import { redriveJobs } from '../../tools/ops/redrive-jobs';
-import { runReplay, targetLabel, type ReplayTarget } from '../../tools/ops/replay';
+import { redriveEvents, redriveEventsLines } from '../../tools/ops/redrive-events';
+import { redriveJobs, redriveJobsLines } from '../../tools/ops/redrive-jobs';
+import { runReplay } from '../../tools/ops/replay';
+import { targetLabel, type ReplayTarget } from '../../tools/ops/replay-targets';
 import { createOpsClients, readEndpointsFile } from '../../tools/ops/resolve-stage';
 import { send, InputError, type Kind, type ShellIo } from '../../tools/shell/send';
 import { createLocalClients } from '../clients';
@@ -194,16 +195,7 @@ export function redriveDlq(ctx: ActionContext, body: Record<string, unknown>): P
   const dryRun = body['dryRun'] === true;
   return withOps(ctx, async (env, clients) => {
     const s = await redriveJobs({ env, sqs: clients.sqs, dryRun, mode: 'auto' });
-    const lines = [
-      s.mode === 'peek'
-        ? `dry run on ${env.label}: ${s.peeked} message(s) in the jobs DLQ; nothing consumed`
-        : `redrive jobs on ${env.label} (${s.mode}): moved ${s.moved}, failed ${s.failed}, duplicates dropped ${s.duplicatesDropped}`,
-      '  by type:',
-      counts(s.byType),
-      ...(Object.keys(s.notRunnable).length > 0 ? ['  not runnable (the worker rejects these bodies, whatever is fixed):', counts(s.notRunnable)] : []),
-      ...(s.fallbackReason ? [`  note: ${s.fallbackReason}`] : []),
-      ...s.failures.slice(0, 20).map((f) => `  ${f}`),
-    ];
+    const lines = redriveJobsLines(s, env.label, { counts });
     return { ok: s.failed === 0, text: lines.join('\n'), summary: s };
   });
 }
@@ -213,14 +205,7 @@ export function redriveFailures(ctx: ActionContext, body: Record<string, unknown
   const dryRun = body['dryRun'] === true;
   return withOps(ctx, async (env, clients) => {
     const s = await redriveEvents({ env, s3: clients.s3, invoker: new LambdaConsumerInvoker(env, () => clients.lambda()), consumer, dryRun });
-    const lines = [
-      `${s.dryRun ? 'dry run: ' : ''}redrive events → ${s.consumer} (${s.functionName}) on ${env.label}: ${s.objects} object(s), ${s.records} record(s)` +
-        (s.dryRun ? '' : `; redelivered ${s.redelivered}, failed ${s.failed}, moved to redriven/ ${s.moved}`),
-      '  by type:',
-      counts(s.byType),
-      ...s.unreadable.map((u) => `  skipped ${u.key}: ${u.reason}`),
-      ...s.failures.slice(0, 20).map((f) => `  failed ${f.key} seq ${f.sequenceNumber}: ${f.reason}`),
-    ];
+    const lines = redriveEventsLines(s, env.label, counts);
     return { ok: s.failed === 0, text: lines.join('\n'), summary: s };
   });
 }

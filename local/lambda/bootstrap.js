@@ -8,7 +8,7 @@ const { pathToFileURL } = require('node:url');
 
 const taskRoot = process.env.LAMBDA_TASK_ROOT;
 const handlerSpec = process.env._HANDLER;
-let currentRequestId = undefined;
+let currentRequestId;
 
 // The host's death closes the IPC channel: never outlive it (no orphans, whatever killed the parent).
 process.on('disconnect', () => process.exit(0));

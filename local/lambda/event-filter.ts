@@ -35,7 +35,7 @@ function matchObject(pattern: Record<string, unknown>, value: unknown): boolean 
       if (!Array.isArray(rule) || !rule.some((alt) => isObject(alt) && matchObject(alt, value))) return false;
       continue;
     }
-    const present = isObject(value) && Object.prototype.hasOwnProperty.call(value, key);
+    const present = isObject(value) && Object.hasOwn(value, key);
     const field = present ? (value as Record<string, unknown>)[key] : undefined;
     if (isObject(rule)) {
       if (!present || !matchObject(rule, field)) return false;

@@ -71,7 +71,10 @@ export function createLogSink(options: LogSinkOptions = {}): LogSink {
       next = (next + 1) % ringSize;
       if (options.dir) {
         let lines = pending.get(functionName);
-        if (!lines) pending.set(functionName, (lines = []));
+        if (!lines) {
+          lines = [];
+          pending.set(functionName, lines);
+        }
         lines.push(`[${functionName}] ${stream === 'stdout' ? '' : `(${stream}) `}${line}\n`);
         flushScheduled ??= setImmediate(flush);
       }

@@ -124,6 +124,9 @@ const cache = new Map<string, NodeSelection>();
 /** The binary for a runtime on this machine, looked up once per runtime per process. */
 export function nodeForRuntime(runtime: string): NodeSelection {
   let s = cache.get(runtime);
-  if (!s) cache.set(runtime, (s = selectNodeBinary(runtime, systemProbe())));
+  if (!s) {
+    s = selectNodeBinary(runtime, systemProbe());
+    cache.set(runtime, s);
+  }
   return s;
 }

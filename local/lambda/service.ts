@@ -78,7 +78,8 @@ export async function startLambdaService(topology: LocalTopology, options: Lambd
   const onReport = (report: InvocationReport): void => {
     reports.push(report);
     if (reports.length > maxReports) reports.splice(0, reports.length - maxReports);
-    const s = (functionStats[report.functionName] ??= { invocations: 0, recordsOk: 0, recordsFailed: 0, errors: 0, timeouts: 0 });
+    functionStats[report.functionName] ??= { invocations: 0, recordsOk: 0, recordsFailed: 0, errors: 0, timeouts: 0 };
+    const s = functionStats[report.functionName];
     s.invocations++;
     s.recordsOk += report.recordIds.length - report.failedIds.length;
     s.recordsFailed += report.failedIds.length;
@@ -111,6 +112,16 @@ export async function startLambdaService(topology: LocalTopology, options: Lambd
     return host;
   };
 
+  /** What every poller of a mapping is given: its mapping and function host, the clock, endpoints and reporting. */
+  const pollerBase = <M extends { logicalId: string }>(m: M, host: FunctionHost) => ({
+    mapping: m,
+    host,
+    clock,
+    endpoints,
+    onReport,
+    onError: (err: unknown) => onError(err, `${host.fn.name}/${m.logicalId}`),
+  });
+
   const stopAll = async (): Promise<void> => {
     await Promise.all([...sqsPollers, ...kinesisPollers].map((p) => p.stop().catch(() => undefined)).concat([...hosts.values()].map((h) => h.stop())));
     clients.sqs.destroy();
@@ -122,14 +133,9 @@ export async function startLambdaService(topology: LocalTopology, options: Lambd
     for (const m of sqsMappings) {
       const host = hostFor(fnFor(m.logicalId, m.functionLogicalId));
       const poller = new SqsPoller({
-        mapping: m,
-        host,
+        ...pollerBase(m, host),
         client: clients.sqs,
-        clock,
-        endpoints,
         ...(options.pollersPerQueue !== undefined ? { pollers: options.pollersPerQueue } : {}),
-        onReport,
-        onError: (err) => onError(err, `${host.fn.name}/${m.logicalId}`),
       });
       sqsPollers.push(poller);
       concurrency.set(host, (concurrency.get(host) ?? 0) + poller.pollerCount);
@@ -137,14 +143,9 @@ export async function startLambdaService(topology: LocalTopology, options: Lambd
     for (const m of kinesisMappings) {
       const host = hostFor(fnFor(m.logicalId, m.functionLogicalId));
       const poller = new KinesisPoller({
-        mapping: m,
-        host,
+        ...pollerBase(m, host),
         client: clients.kinesis,
-        clock,
-        endpoints,
         destinations: { s3: clients.s3, sqs: clients.sqs },
-        onReport,
-        onError: (err) => onError(err, `${host.fn.name}/${m.logicalId}`),
         ...(options.kinesisPollIntervalMs !== undefined ? { pollIntervalMs: options.kinesisPollIntervalMs } : {}),
         ...(options.kinesisMaxBufferedRecords !== undefined ? { maxBufferedRecords: options.kinesisMaxBufferedRecords } : {}),
         ...(options.kinesisRetryBackoffSeconds ? { retryBackoffSeconds: options.kinesisRetryBackoffSeconds } : {}),
@@ -192,7 +193,8 @@ export async function startLambdaService(topology: LocalTopology, options: Lambd
       for (const p of kinesisPollers) {
         const s = p.stats();
         const name = p.o.host.fn.name;
-        const lag = (consumerLag[name] ??= { behindRecords: 0, millisBehind: 0 });
+        consumerLag[name] ??= { behindRecords: 0, millisBehind: 0 };
+        const lag = consumerLag[name];
         lag.behindRecords += s.behindRecords;
         lag.millisBehind = Math.max(lag.millisBehind, s.millisBehind);
         onFailureRecords[name] = (onFailureRecords[name] ?? 0) + s.onFailureRecords;

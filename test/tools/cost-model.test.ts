@@ -5,24 +5,14 @@ import { eventTypes } from '../../lambdas/shared/registry';
 import { loadAssembly } from '../../local/assembly';
 import { readAssembly, settingsFromStacks, type AssemblySettings } from '../../tools/cost/assembly';
 import { loadMeasured, validateMeasured } from '../../tools/cost/measured';
-import {
-  capacity,
-  DEFAULT_ASSUMPTIONS,
-  durationModel,
-  dynamoWriteUnits,
-  entriesPerRequest,
-  estimateMonthlyCost,
-  firehoseBilledBytes,
-  idempotencyItemBytes,
-  invocationMs,
-  putPayloadUnits,
-  sqsChunks,
-  verdict,
-  type LineItem,
-  type Workload,
-} from '../../tools/cost/model';
+import { capacity } from '../../tools/cost/capacity';
+import { durationModel, entriesPerRequest, invocationMs } from '../../tools/cost/flow';
+import { estimateMonthlyCost } from '../../tools/cost/model';
 import { DAYS_PER_MONTH, PRICES } from '../../tools/cost/prices';
 import { consumerTraffic, evenMix, filterPasses, parseEventMix } from '../../tools/cost/traffic';
+import { dynamoWriteUnits, firehoseBilledBytes, idempotencyItemBytes, type LineItem, putPayloadUnits, sqsChunks } from '../../tools/cost/units';
+import { verdict } from '../../tools/cost/verdict';
+import { DEFAULT_ASSUMPTIONS, type Workload } from '../../tools/cost/workload';
 
 /** The template as it was before the consumer manifest: no filters, idempotency records on every function. */
 const FIXTURE = path.join(__dirname, '../fixtures/cost/assembly');
@@ -278,7 +268,7 @@ describe('capacity headroom', () => {
     expect(rowOf(shared, /shared read/).status).toBe('over');
 
     const efo = forked((j) => j); // same template, every consumer switched to EFO
-    efo.consumers.forEach((c) => (c.efo = true));
+    for (const c of efo.consumers) c.efo = true;
     const rows = capacity(efo, w);
     expect(rowOf(rows, /GetRecords/).demand).toBe(1); // Firehose only
     expect(rowOf(rows, /EFO read/).status).toBe('ok');

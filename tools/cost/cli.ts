@@ -6,20 +6,24 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { STAGES, type Stage } from '../../lib/contract';
 import { assemblyHasStage, readAssembly, type AssemblySettings } from './assembly';
 import { DEFAULT_MEASURED_FILE, loadMeasured, type MeasuredDurations } from './measured';
-import { capacity, DEFAULT_ASSUMPTIONS, estimateMonthlyCost, EXAMPLES, verdict, type Workload } from './model';
+import { capacity } from './capacity';
+import { estimateMonthlyCost, EXAMPLES } from './model';
 import { parseEventMix, type EventMix } from './traffic';
 import { PRICES, priceTableMarkdown, type PriceTable } from './prices';
 import { README_FILE, readmeBlock, replaceReadmeBlock } from './readme';
 import { render, type Format, type Report } from './render';
+import { verdict } from './verdict';
+import { DEFAULT_ASSUMPTIONS, type Workload } from './workload';
 
 export interface CliOptions {
   jobsPerDay?: number;
   eventsPerDay?: number;
   avgSize?: number;
   consumers?: number;
-  stage?: 'dev' | 'prod';
+  stage?: Stage;
   assembly?: string;
   peakFactor: number;
   /** explicit duration for every function; undefined = measured (or assumed) */
@@ -68,7 +72,7 @@ export function buildProgram(): Command {
     .option('--events-per-day <n>', 'events put on the Kinesis stream per day', number(0, '--events-per-day'))
     .option('--avg-size <kb>', 'average job / event size in KB (1 KB = 1,024 bytes)', number(0.001, '--avg-size'))
     .option('--consumers <n>', "what-if number of Kinesis consumers (default: the template's)", integer(0, '--consumers'))
-    .addOption(new Option('--stage <stage>', 'stage to synthesize/cost when there is no matching cdk.out').choices(['dev', 'prod']))
+    .addOption(new Option('--stage <stage>', 'stage to synthesize/cost when there is no matching cdk.out').choices(STAGES))
     .option('--assembly <dir>', 'cloud assembly to read (default: cdk.out, synthesized if missing)')
     .option('--peak-factor <x>', 'peak ÷ average traffic, sizes capacity', number(1, '--peak-factor'), DEFAULT_ASSUMPTIONS.peakFactor)
     .option('--event-mix <mix>', 'share of each event type, e.g. OrderPlaced=0.5,OrderShipped=0.5 (default: an even split over the registered types)', eventMix)

@@ -2,7 +2,7 @@
 // tools/cost/measured.json: invocation times of each consumer for 1 record and for 100 stream records (of
 // which its filter delivers recordsDeliveredPerBatch100) and of the worker at batch 1 and 10, under AWS-like
 // latency for DynamoDB and SQS. The model turns each pair into a line, duration = fixed + perRecord × batch
-// (model.ts: durationModel). The file is optional: without it the model assumes ASSUMED_DURATION_MS and says so.
+// (flow.ts: durationModel). The file is optional: without it the model assumes ASSUMED_DURATION_MS and says so.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 

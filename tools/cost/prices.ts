@@ -3,10 +3,10 @@
 //
 // How it was checked (2026-11-27): the AWS pricing pages render their numbers from a price API, so the
 // stored copies we could read carry the billing rules (rounding, chunking) but not always the figures.
-// Each line therefore names the AWS page it belongs to (`source`) and says how the figure was confirmed
-// (`check`): 'aws-page' = read on the AWS page itself; 'secondary' = the AWS page's rule plus at least one
-// dated third-party transcription of the AWS price list (named in `note`); 'unverified' = best figure
-// we have, with why. Update a figure here and every estimate, test expectation and README example follows.
+// Each entry therefore names the AWS page it belongs to (`source`) and says how the figure was confirmed
+// (`check`), by default those of its service (pricesOf): 'aws-page' = read on the AWS page itself;
+// 'secondary' = the AWS page's rule plus at least one dated third-party transcription of the AWS price list
+// (named in `note`); 'unverified' = best figure we have, with why. Update a figure here and every estimate, test expectation and README example follows.
 
 export type PriceCheck = 'aws-page' | 'secondary' | 'unverified';
 
@@ -25,173 +25,89 @@ export interface Price {
 export const PRICES_REGION = 'us-east-1';
 export const PRICES_CHECKED = '2026-11-27';
 
-const KDS = 'https://aws.amazon.com/kinesis/data-streams/pricing/';
-const SQS = 'https://aws.amazon.com/sqs/pricing/';
-const LAMBDA = 'https://aws.amazon.com/lambda/pricing/';
-const FIREHOSE = 'https://aws.amazon.com/firehose/pricing/';
-const S3 = 'https://aws.amazon.com/s3/pricing/';
-const CW = 'https://aws.amazon.com/cloudwatch/pricing/';
 const DDB_OD = 'https://aws.amazon.com/dynamodb/pricing/on-demand/';
-const DDB_PROV = 'https://aws.amazon.com/dynamodb/pricing/provisioned/';
 
 // Third-party transcriptions used to confirm figures (dates are theirs).
 const T_KDS = 'transcribed AWS price list, Sep 2026 (patterns catalog "Kinesis Data Streams", us-east-1) and a Kinesis course page (us-east-1), both agree';
 const T_SQS = 'cloudburn.io "Amazon SQS Pricing" (Mar 2026) and factualminds.com (Jun 2026) agree';
-const T_LAMBDA = 'Lambda pricing transcriptions (cloudchipr.com, lambda_local_runner docs): arm64 first 7.5 B GB-s tier';
-const T_CW = 'factualminds.com "CloudWatch pricing" (Jun 2026), cloudburn.io (Feb 2026)';
 const T_DDB = 'the November 2024 on-demand price cut (−50 %) as transcribed by airbyte.com (Jul 2025) and jusdb.com (Aug 2025); older pages still show $1.25 / $0.25';
+
+/**
+ * An entry of one service's prices: its AWS page (`source`), `check` and `note` default to the service's, so an
+ * entry states only what differs.
+ */
+function pricesOf(service: { source: string; check: PriceCheck; note?: string }) {
+  return (p: { per: string; usd: number; unit: string; source?: string; check?: PriceCheck; note?: string }): Price => {
+    const note = p.note ?? service.note;
+    return { per: p.per, usd: p.usd, unit: p.unit, source: p.source ?? service.source, check: p.check ?? service.check, ...(note !== undefined ? { note } : {}) };
+  };
+}
+
+const kinesisPrice = pricesOf({ source: 'https://aws.amazon.com/kinesis/data-streams/pricing/', check: 'secondary', note: T_KDS });
+const sqsPrice = pricesOf({ source: 'https://aws.amazon.com/sqs/pricing/', check: 'secondary' });
+const lambdaPrice = pricesOf({
+  source: 'https://aws.amazon.com/lambda/pricing/',
+  check: 'secondary',
+  note: 'Lambda pricing transcriptions (cloudchipr.com, lambda_local_runner docs): arm64 first 7.5 B GB-s tier',
+});
+const firehosePrice = pricesOf({ source: 'https://aws.amazon.com/firehose/pricing/', check: 'secondary' });
+const s3Price = pricesOf({ source: 'https://aws.amazon.com/s3/pricing/', check: 'secondary' });
+const cloudWatchPrice = pricesOf({
+  source: 'https://aws.amazon.com/cloudwatch/pricing/',
+  check: 'secondary',
+  note: 'factualminds.com "CloudWatch pricing" (Jun 2026), cloudburn.io (Feb 2026)',
+});
+const dynamoPrice = pricesOf({ source: DDB_OD, check: 'secondary' });
 
 export const PRICES = {
   kinesis: {
     // Provisioned mode
-    shardHour: { per: 'shard-hour', usd: 0.015, unit: 'shard-hour', source: KDS, check: 'secondary', note: T_KDS },
-    putPayloadUnitsPerMillion: { per: '1M units',
-      usd: 0.014,
-      unit: '1M PUT payload units (25 KB each, every record at least one)',
-      source: KDS,
-      check: 'secondary',
-      note: `25 KB unit rule read on the AWS page; figure: ${T_KDS}`,
-    },
-    extendedRetentionShardHour: { per: 'shard-hour',
-      usd: 0.02,
-      unit: 'shard-hour of retention beyond 24 h (up to 7 days)',
-      source: KDS,
-      check: 'secondary',
-      note: T_KDS,
-    },
-    longTermRetentionGbMonth: { per: 'GB-month',
-      usd: 0.023,
-      unit: 'GB-month stored beyond 7 days (both modes)',
-      source: KDS,
-      check: 'secondary',
-      note: `${T_KDS}; reading that data with GetRecords adds $0.021/GB in provisioned mode (not modelled: our consumers read the tip)`,
-    },
-    efoConsumerShardHour: { per: 'consumer-shard-hour',
-      usd: 0.015,
-      unit: 'EFO consumer-shard-hour (provisioned)',
-      source: KDS,
-      check: 'secondary',
-      note: T_KDS,
-    },
-    efoRetrievalGb: { per: 'GB', usd: 0.013, unit: 'GB read by an EFO consumer (provisioned)', source: KDS, check: 'secondary', note: T_KDS },
+    shardHour: kinesisPrice({ per: 'shard-hour', usd: 0.015, unit: 'shard-hour' }),
+    putPayloadUnitsPerMillion: kinesisPrice({ per: '1M units', usd: 0.014, unit: '1M PUT payload units (25 KB each, every record at least one)', note: `25 KB unit rule read on the AWS page; figure: ${T_KDS}` }),
+    extendedRetentionShardHour: kinesisPrice({ per: 'shard-hour', usd: 0.02, unit: 'shard-hour of retention beyond 24 h (up to 7 days)' }),
+    longTermRetentionGbMonth: kinesisPrice({ per: 'GB-month', usd: 0.023, unit: 'GB-month stored beyond 7 days (both modes)', note: `${T_KDS}; reading that data with GetRecords adds $0.021/GB in provisioned mode (not modelled: our consumers read the tip)` }),
+    efoConsumerShardHour: kinesisPrice({ per: 'consumer-shard-hour', usd: 0.015, unit: 'EFO consumer-shard-hour (provisioned)' }),
+    efoRetrievalGb: kinesisPrice({ per: 'GB', usd: 0.013, unit: 'GB read by an EFO consumer (provisioned)' }),
     // On-demand Standard mode (On-demand Advantage is an account-wide commitment of 25 MiB/s; not modelled)
-    onDemandStreamHour: { per: 'stream-hour', usd: 0.04, unit: 'stream-hour (on-demand)', source: KDS, check: 'secondary', note: T_KDS },
-    onDemandIngestGb: { per: 'GB',
-      usd: 0.08,
-      unit: 'GB written (each record rounded up to 1 KB)',
-      source: KDS,
-      check: 'secondary',
-      note: `1 KB rounding read on the AWS page; figure: ${T_KDS}`,
-    },
-    onDemandRetrievalGb: { per: 'GB', usd: 0.04, unit: 'GB read with shared throughput (on-demand)', source: KDS, check: 'secondary', note: T_KDS },
-    onDemandEfoRetrievalGb: { per: 'GB',
-      usd: 0.05,
-      unit: 'GB read by an EFO consumer (on-demand, no consumer-shard-hour charge)',
-      source: KDS,
-      check: 'unverified',
-      note: 'two transcriptions say $0.05/GB, a third says $0.04/GB; we keep the higher figure',
-    },
-    onDemandExtendedRetentionGbMonth: { per: 'GB-month',
-      usd: 0.1,
-      unit: 'GB-month stored beyond 24 h (up to 7 days, on-demand)',
-      source: KDS,
-      check: 'secondary',
-      note: T_KDS,
-    },
+    onDemandStreamHour: kinesisPrice({ per: 'stream-hour', usd: 0.04, unit: 'stream-hour (on-demand)' }),
+    onDemandIngestGb: kinesisPrice({ per: 'GB', usd: 0.08, unit: 'GB written (each record rounded up to 1 KB)', note: `1 KB rounding read on the AWS page; figure: ${T_KDS}` }),
+    onDemandRetrievalGb: kinesisPrice({ per: 'GB', usd: 0.04, unit: 'GB read with shared throughput (on-demand)' }),
+    onDemandEfoRetrievalGb: kinesisPrice({ per: 'GB', usd: 0.05, unit: 'GB read by an EFO consumer (on-demand, no consumer-shard-hour charge)', check: 'unverified', note: 'two transcriptions say $0.05/GB, a third says $0.04/GB; we keep the higher figure' }),
+    onDemandExtendedRetentionGbMonth: kinesisPrice({ per: 'GB-month', usd: 0.1, unit: 'GB-month stored beyond 24 h (up to 7 days, on-demand)' }),
   },
   sqs: {
-    standardRequestsPerMillion: { per: '1M requests',
-      usd: 0.4,
-      unit: '1M requests (standard queue; each 64 KB chunk of a payload is one request)',
-      source: SQS,
-      check: 'secondary',
-      note: `${T_SQS}. The model ignores the first 1M requests/month free tier (it is per account, shared with everything else)`,
-    },
+    standardRequestsPerMillion: sqsPrice({ per: '1M requests', usd: 0.4, unit: '1M requests (standard queue; each 64 KB chunk of a payload is one request)', note: `${T_SQS}. The model ignores the first 1M requests/month free tier (it is per account, shared with everything else)` }),
   },
   lambda: {
-    requestsPerMillion: { per: '1M invocations', usd: 0.2, unit: '1M invocations', source: LAMBDA, check: 'secondary', note: T_LAMBDA },
-    gbSecondArm64: { per: 'GB-second', usd: 0.0000133334, unit: 'GB-second (arm64)', source: LAMBDA, check: 'secondary', note: T_LAMBDA },
-    gbSecondX86: { per: 'GB-second', usd: 0.0000166667, unit: 'GB-second (x86_64)', source: LAMBDA, check: 'secondary', note: T_LAMBDA },
+    requestsPerMillion: lambdaPrice({ per: '1M invocations', usd: 0.2, unit: '1M invocations' }),
+    gbSecondArm64: lambdaPrice({ per: 'GB-second', usd: 0.0000133334, unit: 'GB-second (arm64)' }),
+    gbSecondX86: lambdaPrice({ per: 'GB-second', usd: 0.0000166667, unit: 'GB-second (x86_64)' }),
   },
   firehose: {
-    ingestGbFromKinesis: { per: 'GB',
-      usd: 0.029,
-      unit: 'GB ingested (first 500 TB/month; each record rounded up to 5 KB, also when the source is a Kinesis stream)',
-      source: FIREHOSE,
-      check: 'secondary',
-      note: '5 KB rounding per record (not per call) from the AWS page/FAQ text; the figure and "also from a Kinesis stream" from a Sep 2026 transcription (MSK source: $0.055/GB, no rounding)',
-    },
+    ingestGbFromKinesis: firehosePrice({ per: 'GB', usd: 0.029, unit: 'GB ingested (first 500 TB/month; each record rounded up to 5 KB, also when the source is a Kinesis stream)', note: '5 KB rounding per record (not per call) from the AWS page/FAQ text; the figure and "also from a Kinesis stream" from a Sep 2026 transcription (MSK source: $0.055/GB, no rounding)' }),
   },
   s3: {
-    standardIaGbMonth: { per: 'GB-month', usd: 0.0125, unit: 'GB-month, S3 Standard-IA (objects billed at ≥ 128 KB)', source: S3, check: 'secondary', note: 'awsnegotiations.com S3 class table (us-east-1)' },
-    glacierIrGbMonth: { per: 'GB-month', usd: 0.004, unit: 'GB-month, S3 Glacier Instant Retrieval (objects billed at ≥ 128 KB)', source: S3, check: 'secondary', note: 'awsnegotiations.com S3 class table (us-east-1)' },
-    transitionIaPer1000: { per: '1k transitions', usd: 0.01, unit: '1,000 lifecycle transitions into Standard-IA', source: S3, check: 'unverified', note: 'only the range $0.01–$0.06 per 1,000 by class was confirmed' },
-    transitionGlacierIrPer1000: { per: '1k transitions', usd: 0.02, unit: '1,000 lifecycle transitions into Glacier Instant Retrieval', source: S3, check: 'unverified', note: 'only the range $0.01–$0.06 per 1,000 by class was confirmed' },
-    standardGbMonth: { per: 'GB-month', usd: 0.023, unit: 'GB-month, S3 Standard (first 50 TB)', source: S3, check: 'secondary', note: 'several transcriptions, stable since 2016' },
-    putPer1000: { per: '1k requests', usd: 0.005, unit: '1,000 PUT/COPY/POST/LIST requests', source: S3, check: 'secondary', note: 'cloudkaramchari.com and other transcriptions' },
-    getPer1000: { per: '1k requests', usd: 0.0004, unit: '1,000 GET requests', source: S3, check: 'unverified', note: 'long-standing list price; not re-read in a 2026 copy' },
+    standardIaGbMonth: s3Price({ per: 'GB-month', usd: 0.0125, unit: 'GB-month, S3 Standard-IA (objects billed at ≥ 128 KB)', note: 'awsnegotiations.com S3 class table (us-east-1)' }),
+    glacierIrGbMonth: s3Price({ per: 'GB-month', usd: 0.004, unit: 'GB-month, S3 Glacier Instant Retrieval (objects billed at ≥ 128 KB)', note: 'awsnegotiations.com S3 class table (us-east-1)' }),
+    transitionIaPer1000: s3Price({ per: '1k transitions', usd: 0.01, unit: '1,000 lifecycle transitions into Standard-IA', check: 'unverified', note: 'only the range $0.01–$0.06 per 1,000 by class was confirmed' }),
+    transitionGlacierIrPer1000: s3Price({ per: '1k transitions', usd: 0.02, unit: '1,000 lifecycle transitions into Glacier Instant Retrieval', check: 'unverified', note: 'only the range $0.01–$0.06 per 1,000 by class was confirmed' }),
+    standardGbMonth: s3Price({ per: 'GB-month', usd: 0.023, unit: 'GB-month, S3 Standard (first 50 TB)', note: 'several transcriptions, stable since 2016' }),
+    putPer1000: s3Price({ per: '1k requests', usd: 0.005, unit: '1,000 PUT/COPY/POST/LIST requests', note: 'cloudkaramchari.com and other transcriptions' }),
+    getPer1000: s3Price({ per: '1k requests', usd: 0.0004, unit: '1,000 GET requests', check: 'unverified', note: 'long-standing list price; not re-read in a 2026 copy' }),
   },
   cloudwatch: {
-    alarmMonth: { per: 'alarm metric-month', usd: 0.1, unit: 'standard-resolution alarm metric per month', source: CW, check: 'secondary', note: T_CW },
-    dashboardMonth: { per: 'dashboard-month', usd: 3, unit: 'custom dashboard per month', source: CW, check: 'secondary', note: T_CW },
-    logsIngestGb: { per: 'GB',
-      usd: 0.5,
-      unit: 'GB of logs ingested (Standard class; Lambda logs are tiered from this rate down)',
-      source: CW,
-      check: 'secondary',
-      note: T_CW,
-    },
-    logsStorageGbMonth: { per: 'GB-month',
-      usd: 0.03,
-      unit: 'GB-month of logs stored (billed compressed; we count uncompressed, an upper bound)',
-      source: CW,
-      check: 'unverified',
-      note: 'long-standing list price; not re-read in a 2026 copy',
-    },
-    customMetricMonth: { per: 'metric-month',
-      usd: 0.3,
-      unit: 'custom metric per month (first 10,000), e.g. EMF metrics',
-      source: CW,
-      check: 'secondary',
-      note: 'signoz.io "CloudWatch pricing" (Feb 2026)',
-    },
+    alarmMonth: cloudWatchPrice({ per: 'alarm metric-month', usd: 0.1, unit: 'standard-resolution alarm metric per month' }),
+    dashboardMonth: cloudWatchPrice({ per: 'dashboard-month', usd: 3, unit: 'custom dashboard per month' }),
+    logsIngestGb: cloudWatchPrice({ per: 'GB', usd: 0.5, unit: 'GB of logs ingested (Standard class; Lambda logs are tiered from this rate down)' }),
+    logsStorageGbMonth: cloudWatchPrice({ per: 'GB-month', usd: 0.03, unit: 'GB-month of logs stored (billed compressed; we count uncompressed, an upper bound)', check: 'unverified', note: 'long-standing list price; not re-read in a 2026 copy' }),
+    customMetricMonth: cloudWatchPrice({ per: 'metric-month', usd: 0.3, unit: 'custom metric per month (first 10,000), e.g. EMF metrics', note: 'signoz.io "CloudWatch pricing" (Feb 2026)' }),
   },
   dynamodb: {
-    onDemandWriteUnitsPerMillion: { per: '1M WRU',
-      usd: 0.625,
-      unit: '1M write request units (standard table class; 1 WRU per started 1 KB of the item written, failed conditional writes included)',
-      source: DDB_OD,
-      check: 'secondary',
-      note: `1 KB rule read on the AWS page; figure: ${T_DDB}`,
-    },
-    onDemandReadUnitsPerMillion: { per: '1M RRU',
-      usd: 0.125,
-      unit: '1M read request units (one strongly consistent read of up to 4 KB; eventually consistent ½)',
-      source: DDB_OD,
-      check: 'secondary',
-      note: `4 KB rule read on the AWS page; figure: ${T_DDB}`,
-    },
-    storageGbMonth: { per: 'GB-month',
-      usd: 0.25,
-      unit: 'GB-month stored (standard table class; each item counts 100 bytes of overhead; first 25 GB/month free per account, not subtracted)',
-      source: 'https://aws.amazon.com/dynamodb/pricing/',
-      check: 'aws-page',
-      note: 'read on a stored copy of the AWS overview page ("prices start from $0.25 per GB-month"); unchanged since',
-    },
-    pitrGbMonth: { per: 'GB-month',
-      usd: 0.2,
-      unit: 'GB-month of point-in-time recovery (continuous backups), billed on the table size whatever the recovery period',
-      source: DDB_OD,
-      check: 'unverified',
-      note: 'long-standing list price; the billing rule (table size, not recovery period) read in the DynamoDB developer guide, the figure not re-read in a 2026 copy',
-    },
-    provisionedWcuHour: { per: 'WCU-hour',
-      usd: 0.00065,
-      unit: 'provisioned write capacity unit-hour (one 1 KB write per second), for the on-demand vs provisioned comparison only',
-      source: DDB_PROV,
-      check: 'secondary',
-      note: 'a stored copy of the AWS overview page ("$0.47 per WCU-month" = $0.00065 × 730) and zeonedge.com (2025)',
-    },
+    onDemandWriteUnitsPerMillion: dynamoPrice({ per: '1M WRU', usd: 0.625, unit: '1M write request units (standard table class; 1 WRU per started 1 KB of the item written, failed conditional writes included)', note: `1 KB rule read on the AWS page; figure: ${T_DDB}` }),
+    onDemandReadUnitsPerMillion: dynamoPrice({ per: '1M RRU', usd: 0.125, unit: '1M read request units (one strongly consistent read of up to 4 KB; eventually consistent ½)', note: `4 KB rule read on the AWS page; figure: ${T_DDB}` }),
+    storageGbMonth: dynamoPrice({ per: 'GB-month', usd: 0.25, unit: 'GB-month stored (standard table class; each item counts 100 bytes of overhead; first 25 GB/month free per account, not subtracted)', source: 'https://aws.amazon.com/dynamodb/pricing/', check: 'aws-page', note: 'read on a stored copy of the AWS overview page ("prices start from $0.25 per GB-month"); unchanged since' }),
+    pitrGbMonth: dynamoPrice({ per: 'GB-month', usd: 0.2, unit: 'GB-month of point-in-time recovery (continuous backups), billed on the table size whatever the recovery period', check: 'unverified', note: 'long-standing list price; the billing rule (table size, not recovery period) read in the DynamoDB developer guide, the figure not re-read in a 2026 copy' }),
+    provisionedWcuHour: dynamoPrice({ per: 'WCU-hour', usd: 0.00065, unit: 'provisioned write capacity unit-hour (one 1 KB write per second), for the on-demand vs provisioned comparison only', source: 'https://aws.amazon.com/dynamodb/pricing/provisioned/', note: 'a stored copy of the AWS overview page ("$0.47 per WCU-month" = $0.00065 × 730) and zeonedge.com (2025)' }),
   },
 } as const satisfies Record<string, Record<string, Price>>;
 

@@ -1,8 +1,12 @@
 // Text, Markdown and JSON renderings of an estimate; no computation here.
 import type { AssemblySettings } from './assembly';
-import { ASSUMED_DURATION_MS, type CostEstimate, type HeadroomRow, type Verdict, type Workload } from './model';
+import type { HeadroomRow } from './capacity';
+import { ASSUMED_DURATION_MS } from './limits';
+import type { CostEstimate } from './model';
 import { PRICES_CHECKED, PRICES_REGION } from './prices';
 import { consumerTraffic, evenMix, normaliseMix } from './traffic';
+import type { Verdict } from './verdict';
+import type { Workload } from './workload';
 
 export type Format = 'table' | 'markdown' | 'json';
 

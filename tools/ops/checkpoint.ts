@@ -64,12 +64,40 @@ export function loadCheckpoint(file: string, hash: string): Checkpoint | undefin
   return cp;
 }
 
+/** What a resumable run (replay, rewind) reports about its checkpoint, its failures file and its end. */
+export interface RunRecord {
+  readonly resumed: boolean;
+  interrupted: boolean;
+  readonly alreadyComplete: boolean;
+  readonly checkpointFile?: string;
+  readonly failuresFile?: string;
+  elapsedMs: number;
+}
+
+/** The RunRecord of a run that starts now, after `previous` (an earlier run's checkpoint, if there is one). */
+export function startRunRecord(previous: { readonly done: boolean } | undefined, files: { checkpointFile?: string; failuresFile?: string }): RunRecord {
+  return {
+    resumed: previous !== undefined,
+    interrupted: false,
+    alreadyComplete: previous?.done === true,
+    ...(files.checkpointFile ? { checkpointFile: files.checkpointFile, failuresFile: files.failuresFile! } : {}),
+    elapsedMs: 0,
+  };
+}
+
+/** Appends one record that failed after its retries to the failures file (a dry run has none: nothing written). */
+export function appendFailure(failuresFile: string | undefined, failure: object): void {
+  if (!failuresFile) return;
+  fs.mkdirSync(path.dirname(failuresFile), { recursive: true });
+  fs.appendFileSync(failuresFile, `${JSON.stringify(failure)}\n`);
+}
+
 /** Atomic write (temp file + rename) of any checkpoint (replay's, rewind's). */
 export function saveCheckpoint<T extends { updatedAt: string }>(file: string, cp: T): void {
   cp.updatedAt = new Date().toISOString();
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(cp, null, 2) + '\n');
+  fs.writeFileSync(tmp, `${JSON.stringify(cp, null, 2)}\n`);
   fs.renameSync(tmp, file);
 }
 

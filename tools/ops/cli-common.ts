@@ -1,9 +1,10 @@
 /** What every operator command shares: where it points, numbers from flags, one-line errors, output. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { messageOf, OpsError } from './errors';
+import { createProgress, type ProgressSink } from './progress';
 import { createOpsClients, resolveEnvironment, type OpsClients, type OpsEnvironment } from './resolve-stage';
 
-// The SDK's Node 20 end-of-support notice would open every command's output; the project tracks it (DESIGN.md).
+// The SDK's Node 20 end-of-support notice would open every command's output.
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
 export interface CommonFlags {
@@ -25,6 +26,63 @@ export async function openEnvironment(flags: CommonFlags): Promise<{ env: OpsEnv
   const env = await resolveEnvironment({ ...(flags.local ? { local: true } : {}), ...(flags.stage !== undefined ? { stage: flags.stage } : {}) });
   return { env, clients: createOpsClients(env) };
 }
+
+/** Opens the environment the flags point at, runs `run` with its clients, and closes them whatever happens. */
+export async function withEnvironment<T>(flags: CommonFlags, run: (env: OpsEnvironment, clients: OpsClients) => Promise<T>): Promise<T> {
+  const { env, clients } = await openEnvironment(flags);
+  try {
+    return await run(env, clients);
+  } finally {
+    clients.destroy();
+  }
+}
+
+/**
+ * Ctrl-C for a resumable run: the first aborts `signal` (the run stops after its current `unit` and saves its
+ * checkpoint), a second quits at once. `dispose` removes the handler.
+ */
+function interruptible(unit: string): { signal: AbortSignal; dispose: () => void } {
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    if (++interrupts > 1) process.exit(130);
+    process.stderr.write(`\ninterrupted: finishing the current ${unit} and saving the checkpoint (Ctrl-C again to quit now)\n`);
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: abort.signal, dispose: () => process.off('SIGINT', onSigint) };
+}
+
+/** withEnvironment for a resumable run (replay, rewind): while it runs, Ctrl-C aborts its `signal` (interruptible). */
+export function withResumableRun<T>(flags: CommonFlags, unit: string, run: (env: OpsEnvironment, clients: OpsClients, signal: AbortSignal) => Promise<T>): Promise<T> {
+  return withEnvironment(flags, async (env, clients) => {
+    const stop = interruptible(unit);
+    try {
+      return await run(env, clients, stop.signal);
+    } finally {
+      stop.dispose();
+    }
+  });
+}
+
+/** The flags of a command that invokes a consumer's function with batches (replay to a consumer, rewind, redrive events). */
+export interface DeliveryFlags {
+  batchSize?: number;
+  maxRetries?: number;
+}
+
+/** Adds --batch-size and --max-retries; `scope` prefixes their help (e.g. 'consumer target: '). */
+export function addDeliveryOptions(command: Command, scope = ''): Command {
+  return command
+    .option('--batch-size <n>', `${scope}records per invocation (default: the mapping's batch size)`, positiveInt('--batch-size'))
+    .option('--max-retries <n>', `${scope}retries of a failed batch tail before giving up on it (default 3)`, nonNegativeInt('--max-retries'));
+}
+
+/** The run options --batch-size and --max-retries set (none when they are not given). */
+export const deliveryOptionsOf = (flags: DeliveryFlags): { batchSize?: number; maxRetries?: number } => ({
+  ...(flags.batchSize ? { batchSize: flags.batchSize } : {}),
+  ...(flags.maxRetries !== undefined ? { maxRetries: flags.maxRetries } : {}),
+});
 
 export const positiveInt = (flag: string) => (value: string): number => {
   const n = Number(value);
@@ -64,8 +122,23 @@ export async function runAction(action: () => Promise<number>): Promise<void> {
   }
 }
 
+/** Progress on stderr, unless --quiet or --json. */
+export const progressFor = (flags: CommonFlags): ProgressSink => createProgress(process.stderr, { quiet: flags.quiet || flags.json });
+
+/** Prints a run's summary (as JSON with --json, else its `lines`) and returns the exit status: 1 when a record failed. */
+export function reportSummary(flags: CommonFlags, summary: { readonly failed: number }, lines: () => string[]): number {
+  if (flags.json) printJson(summary);
+  else process.stdout.write(`${lines().join('\n')}\n`);
+  return summary.failed > 0 ? 1 : 0;
+}
+
+/** runAction of `run` against the environment the flags point at (withEnvironment). */
+export function runWithEnvironment(flags: CommonFlags, run: (env: OpsEnvironment, clients: OpsClients) => Promise<number>): Promise<void> {
+  return runAction(() => withEnvironment(flags, run));
+}
+
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 export const formatCounts = (counts: Record<string, number>): string =>

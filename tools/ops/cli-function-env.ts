@@ -4,7 +4,7 @@
  * cloud (no restart: the emulators keep their state) or a deployed stage (drift until the next deploy).
  */
 import { Command } from 'commander';
-import { addCommonOptions, collect, openEnvironment, printJson, runAction, type CommonFlags } from './cli-common';
+import { addCommonOptions, collect, printJson, runAction, withEnvironment, type CommonFlags } from './cli-common';
 import { functionEnv, parseAssignment } from './function-env';
 
 interface FunctionEnvFlags extends CommonFlags {
@@ -34,8 +34,7 @@ On a deployed stage the change is drift from the template: the next deploy puts 
   .action((name: string, assignments: string[], flags: FunctionEnvFlags) =>
     runAction(async () => {
       const set = Object.fromEntries(assignments.map(parseAssignment));
-      const { env, clients } = await openEnvironment(flags);
-      try {
+      return withEnvironment(flags, async (env, clients) => {
         const result = await functionEnv({ env, lambda: () => clients.lambda(), name, set, ...(flags.unset ? { unset: flags.unset } : {}) });
         if (flags.json) printJson(result);
         else {
@@ -49,12 +48,10 @@ On a deployed stage the change is drift from the template: the next deploy puts 
                     `${name} (${result.functionName}) on ${env.label}: ${changed.length} variable(s) changed; later invocations use them`,
                     ...changed.map(([k, [before, after]]) => `  ${k}: ${show(before)} → ${show(after)}`),
                   ];
-          process.stdout.write(lines.join('\n') + '\n');
+          process.stdout.write(`${lines.join('\n')}\n`);
         }
         return 0;
-      } finally {
-        clients.destroy();
-      }
+      });
     }),
   );
 

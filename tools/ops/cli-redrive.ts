@@ -3,12 +3,11 @@
  * npm run redrive -- events --consumer <name> [--dry-run]  the failure bucket → that consumer only
  */
 import { Command, Option } from 'commander';
-import { addCommonOptions, formatCounts, nonNegativeInt, openEnvironment, positiveInt, positiveNumber, printJson, runAction, type CommonFlags } from './cli-common';
+import { addCommonOptions, addDeliveryOptions, deliveryOptionsOf, formatCounts, positiveInt, positiveNumber, progressFor, reportSummary, runWithEnvironment, type CommonFlags, type DeliveryFlags } from './cli-common';
 import { LambdaConsumerInvoker } from './consumer-invoker';
-import { createProgress } from './progress';
 import { TokenBucket } from './rate-limiter';
-import { redriveEvents } from './redrive-events';
-import { redriveJobs, SAMPLE_SIZE, type RedriveJobsSummary, type RedriveMode } from './redrive-jobs';
+import { redriveEvents, redriveEventsLines } from './redrive-events';
+import { redriveJobs, redriveJobsLines, SAMPLE_SIZE, type RedriveJobsSummary, type RedriveMode } from './redrive-jobs';
 
 const program = new Command('redrive').description('Move dead-lettered work back: jobs from the DLQ, events from the failure bucket.');
 
@@ -30,37 +29,19 @@ addCommonOptions(
       new Option('--mode <mode>', 'auto: SQS message move task on AWS, receive-send-delete locally (or with --max)').choices(['auto', 'move-task', 'loop']).default('auto'),
     ),
 ).action((flags: JobsFlags) =>
-  runAction(async () => {
-    const { env, clients } = await openEnvironment(flags);
-    try {
-      const s = await redriveJobs({
-        env,
-        sqs: clients.sqs,
-        ...(flags.max ? { max: flags.max } : {}),
-        dryRun: flags.dryRun ?? false,
-        ...(flags.rate ? { rate: flags.rate, limiter: new TokenBucket(flags.rate) } : {}),
-        mode: flags.mode,
-        progress: createProgress(process.stderr, { quiet: flags.quiet || flags.json }),
-      });
-      if (flags.json) printJson(s);
-      else {
-        const lines = [
-          s.mode === 'peek'
-            ? `dry run on ${env.label}: ${s.peeked} message(s) in the jobs DLQ${flags.max ? ` (first ${flags.max})` : ''}; nothing consumed`
-            : `redrive jobs on ${env.label} (${s.mode}): moved ${s.moved}, failed ${s.failed}, duplicates dropped ${s.duplicatesDropped}`,
-          '  by type:',
-          formatCounts(s.byType),
-          ...(Object.keys(s.notRunnable).length > 0 ? ['  not runnable (the worker rejects these bodies, whatever is fixed):', formatCounts(s.notRunnable)] : []),
-          ...(s.mode === 'peek' && s.sample.length > 0 ? whyLines(env.kind, s.sample) : []),
-          ...(s.fallbackReason ? [`  note: ${s.fallbackReason}`] : []),
-          ...s.failures.slice(0, 20).map((f) => `  ${f}`),
-        ];
-        process.stdout.write(lines.join('\n') + '\n');
-      }
-      return s.failed > 0 ? 1 : 0;
-    } finally {
-      clients.destroy();
-    }
+  runWithEnvironment(flags, async (env, clients) => {
+    const s = await redriveJobs({
+      env,
+      sqs: clients.sqs,
+      ...(flags.max ? { max: flags.max } : {}),
+      dryRun: flags.dryRun ?? false,
+      ...(flags.rate ? { rate: flags.rate, limiter: new TokenBucket(flags.rate) } : {}),
+      mode: flags.mode,
+      progress: progressFor(flags),
+    });
+    return reportSummary(flags, s, () =>
+      redriveJobsLines(s, env.label, { counts: formatCounts, ...(flags.max ? { max: flags.max } : {}), why: (sample) => whyLines(env.kind, sample) }),
+    );
   }),
 );
 
@@ -79,51 +60,31 @@ function whyLines(kind: 'local' | 'aws', sample: RedriveJobsSummary['sample']): 
   ];
 }
 
-interface EventsFlags extends CommonFlags {
+interface EventsFlags extends CommonFlags, DeliveryFlags {
   consumer: string;
   dryRun?: boolean;
-  batchSize?: number;
-  maxRetries?: number;
 }
 
 addCommonOptions(
-  program
-    .command('events')
-    .description("Re-deliver the batches a consumer discarded to the failure bucket, to that consumer only; done objects move to redriven/.")
-    .requiredOption('--consumer <name>', 'the consumer (its queue-and-stream:name tag), e.g. notifications')
-    .option('--dry-run', 'list what would be re-delivered; invoke and move nothing')
-    .option('--batch-size <n>', "records per invocation (default: the mapping's batch size)", positiveInt('--batch-size'))
-    .option('--max-retries <n>', 'retries of a failed batch tail before giving up on it (default 3)', nonNegativeInt('--max-retries')),
+  addDeliveryOptions(
+    program
+      .command('events')
+      .description("Re-deliver the batches a consumer discarded to the failure bucket, to that consumer only; done objects move to redriven/.")
+      .requiredOption('--consumer <name>', 'the consumer (its queue-and-stream:name tag), e.g. notifications')
+      .option('--dry-run', 'list what would be re-delivered; invoke and move nothing'),
+  ),
 ).action((flags: EventsFlags) =>
-  runAction(async () => {
-    const { env, clients } = await openEnvironment(flags);
-    try {
-      const s = await redriveEvents({
-        env,
-        s3: clients.s3,
-        invoker: new LambdaConsumerInvoker(env, () => clients.lambda()),
-        consumer: flags.consumer,
-        dryRun: flags.dryRun ?? false,
-        ...(flags.batchSize ? { batchSize: flags.batchSize } : {}),
-        ...(flags.maxRetries !== undefined ? { maxRetries: flags.maxRetries } : {}),
-        progress: createProgress(process.stderr, { quiet: flags.quiet || flags.json }),
-      });
-      if (flags.json) printJson(s);
-      else {
-        const lines = [
-          `${s.dryRun ? 'dry run: ' : ''}redrive events → ${s.consumer} (${s.functionName}) on ${env.label}: ${s.objects} object(s), ${s.records} record(s)` +
-            (s.dryRun ? '' : `; redelivered ${s.redelivered}, failed ${s.failed}, moved to redriven/ ${s.moved}`),
-          '  by type:',
-          formatCounts(s.byType),
-          ...s.unreadable.map((u) => `  skipped ${u.key}: ${u.reason}`),
-          ...s.failures.slice(0, 20).map((f) => `  failed ${f.key} seq ${f.sequenceNumber}: ${f.reason}`),
-        ];
-        process.stdout.write(lines.join('\n') + '\n');
-      }
-      return s.failed > 0 ? 1 : 0;
-    } finally {
-      clients.destroy();
-    }
+  runWithEnvironment(flags, async (env, clients) => {
+    const s = await redriveEvents({
+      env,
+      s3: clients.s3,
+      invoker: new LambdaConsumerInvoker(env, () => clients.lambda()),
+      consumer: flags.consumer,
+      dryRun: flags.dryRun ?? false,
+      ...deliveryOptionsOf(flags),
+      progress: progressFor(flags),
+    });
+    return reportSummary(flags, s, () => redriveEventsLines(s, env.label, formatCounts));
   }),
 );
 

@@ -4,17 +4,17 @@
  */
 import { Command } from 'commander';
 import { parseIsoTime } from './archive-reader';
-import { addCommonOptions, collect, formatCounts, nonNegativeInt, openEnvironment, positiveInt, positiveNumber, printJson, runAction, type CommonFlags } from './cli-common';
+import { addCommonOptions, addDeliveryOptions, collect, deliveryOptionsOf, formatCounts, nonNegativeInt, positiveNumber, printJson, progressFor, runAction, withResumableRun, type CommonFlags, type DeliveryFlags } from './cli-common';
 import { LambdaConsumerInvoker } from './consumer-invoker';
 import { OpsError } from './errors';
-import { createProgress } from './progress';
 import { TokenBucket } from './rate-limiter';
-import { parseTarget, runReplay, type ReplaySummary } from './replay';
+import { runReplay, type ReplaySummary } from './replay';
+import { parseTarget } from './replay-targets';
 import { idsOfResult, readIdsFile } from '../query/ids';
 import { loadNamedQuery } from '../query/named-queries';
 import { runQuery } from '../query/run-query';
 
-interface ReplayFlags extends CommonFlags {
+interface ReplayFlags extends CommonFlags, DeliveryFlags {
   from: string;
   to: string;
   target?: string;
@@ -24,8 +24,6 @@ interface ReplayFlags extends CommonFlags {
   rate?: number;
   checkpoint?: string;
   restart?: boolean;
-  batchSize?: number;
-  maxRetries?: number;
   lateHours: number;
   prefix: string;
   query?: string;
@@ -34,19 +32,20 @@ interface ReplayFlags extends CommonFlags {
 }
 
 const program = addCommonOptions(
-  new Command('replay')
-    .description('Re-deliver archived events (S3, Firehose GZIP NDJSON) to the events stream or to one consumer.')
-    .requiredOption('--from <time>', 'start of the range, inclusive, ISO-8601 with zone (e.g. 2026-05-01T00:00:00Z); selects on occurredAt')
-    .requiredOption('--to <time>', 'end of the range, exclusive, ISO-8601 with zone')
-    .option('--target <target>', '"stream" (every consumer sees them again) or "consumer:<name>" (that consumer only)')
-    .option('--type <type>', 'only these event types (repeat or comma-separate)', collect)
-    .option('--id <id>', 'only these envelope ids (repeat or comma-separate)', collect)
-    .option('--dry-run', 'count matching events per type and per hour; send nothing')
-    .option('--rate <records/s>', 'cap the send rate (token bucket)', positiveNumber('--rate'))
-    .option('--checkpoint <file>', 'progress file for resuming (default .local/replay-<hash of the arguments>.json)')
-    .option('--restart', 'ignore an existing checkpoint and start over')
-    .option('--batch-size <n>', 'consumer target: records per invocation (default: the mapping\'s batch size)', positiveInt('--batch-size'))
-    .option('--max-retries <n>', 'consumer target: retries of a failed batch tail before giving up on it (default 3)', nonNegativeInt('--max-retries'))
+  addDeliveryOptions(
+    new Command('replay')
+      .description('Re-deliver archived events (S3, Firehose GZIP NDJSON) to the events stream or to one consumer.')
+      .requiredOption('--from <time>', 'start of the range, inclusive, ISO-8601 with zone (e.g. 2026-05-01T00:00:00Z); selects on occurredAt')
+      .requiredOption('--to <time>', 'end of the range, exclusive, ISO-8601 with zone')
+      .option('--target <target>', '"stream" (every consumer sees them again) or "consumer:<name>" (that consumer only)')
+      .option('--type <type>', 'only these event types (repeat or comma-separate)', collect)
+      .option('--id <id>', 'only these envelope ids (repeat or comma-separate)', collect)
+      .option('--dry-run', 'count matching events per type and per hour; send nothing')
+      .option('--rate <records/s>', 'cap the send rate (token bucket)', positiveNumber('--rate'))
+      .option('--checkpoint <file>', 'progress file for resuming (default .local/replay-<hash of the arguments>.json)')
+      .option('--restart', 'ignore an existing checkpoint and start over'),
+    'consumer target: ',
+  )
     .option('--late-hours <n>', 'extra archive hours listed after --to for events that arrived late', nonNegativeInt('--late-hours'), 1)
     .option('--prefix <prefix>', 'archive key prefix', 'events/')
     .option('--query <name>', 'replay the events a named query finds (queries/<name>.sql, run over the same range: its id column)')
@@ -82,16 +81,7 @@ run was interrupted (rerun the same command to resume from the checkpoint), 2 fo
         return 0;
       }
       const ids = selected ?? flags.id;
-      const { env, clients } = await openEnvironment(flags);
-      const abort = new AbortController();
-      let interrupts = 0;
-      const onSigint = (): void => {
-        if (++interrupts > 1) process.exit(130);
-        process.stderr.write('\ninterrupted: finishing the current chunk and saving the checkpoint (Ctrl-C again to quit now)\n');
-        abort.abort();
-      };
-      process.on('SIGINT', onSigint);
-      try {
+      return withResumableRun(flags, 'chunk', async (env, clients, signal) => {
         const summary = await runReplay({
           env,
           s3: clients.s3,
@@ -107,20 +97,16 @@ run was interrupted (rerun the same command to resume from the checkpoint), 2 fo
           ...(flags.rate ? { limiter: new TokenBucket(flags.rate) } : {}),
           ...(flags.checkpoint ? { checkpointFile: flags.checkpoint } : {}),
           restart: flags.restart ?? false,
-          ...(flags.batchSize ? { batchSize: flags.batchSize } : {}),
-          ...(flags.maxRetries !== undefined ? { maxRetries: flags.maxRetries } : {}),
+          ...deliveryOptionsOf(flags),
           lateHours: flags.lateHours,
           prefix: flags.prefix,
-          signal: abort.signal,
-          progress: createProgress(process.stderr, { quiet: flags.quiet || flags.json }),
+          signal,
+          progress: progressFor(flags),
         });
         if (flags.json) printJson(summary);
         else printSummary(summary);
         return summary.failed > 0 || summary.interrupted ? 1 : 0;
-      } finally {
-        process.off('SIGINT', onSigint);
-        clients.destroy();
-      }
+      });
     }),
   );
 
@@ -158,7 +144,7 @@ function printSummary(s: ReplaySummary): void {
   const out: string[] = [];
   if (s.alreadyComplete) {
     out.push(`replay ${s.replayId} already completed (checkpoint ${s.checkpointFile}); pass --restart to run it again`);
-    process.stdout.write(out.join('\n') + '\n');
+    process.stdout.write(`${out.join('\n')}\n`);
     return;
   }
   out.push(`${s.dryRun ? 'dry run' : `replay ${s.replayId}`} on ${s.environment}: ${s.from} .. ${s.to} → ${s.target}${s.resumed ? ' (resumed from checkpoint)' : ''}`);
@@ -172,7 +158,7 @@ function printSummary(s: ReplaySummary): void {
   if (s.failed > 0 && s.failuresFile) out.push(`  failed records written to ${s.failuresFile}`);
   if (s.interrupted) out.push(`  interrupted: rerun the same command to resume (checkpoint ${s.checkpointFile})`);
   if (!s.dryRun && s.sent > 0) out.push(`  ${s.recordsPerSecond} records/s over ${(s.elapsedMs / 1000).toFixed(1)} s`);
-  process.stdout.write(out.join('\n') + '\n');
+  process.stdout.write(`${out.join('\n')}\n`);
 }
 
 void program.parseAsync(process.argv);

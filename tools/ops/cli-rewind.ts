@@ -5,12 +5,11 @@
  */
 import { Command } from 'commander';
 import { parseIsoTime } from './archive-reader';
-import { addCommonOptions, collect, formatCounts, nonNegativeInt, openEnvironment, positiveInt, printJson, runAction, type CommonFlags } from './cli-common';
+import { addCommonOptions, addDeliveryOptions, collect, deliveryOptionsOf, formatCounts, printJson, progressFor, runAction, withResumableRun, type CommonFlags, type DeliveryFlags } from './cli-common';
 import { LambdaConsumerInvoker } from './consumer-invoker';
-import { createProgress } from './progress';
 import { runRewind, type RewindSummary } from './rewind';
 
-interface RewindFlags extends CommonFlags {
+interface RewindFlags extends CommonFlags, DeliveryFlags {
   consumer: string;
   from: string;
   to?: string;
@@ -18,22 +17,20 @@ interface RewindFlags extends CommonFlags {
   dryRun?: boolean;
   checkpoint?: string;
   restart?: boolean;
-  batchSize?: number;
-  maxRetries?: number;
 }
 
 const program = addCommonOptions(
-  new Command('rewind')
-    .description("Make ONE consumer process the events stream again from a point in time within the stream's retention (its mapping and the other consumers are left alone).")
-    .requiredOption('--consumer <name>', 'the consumer (its queue-and-stream:name tag), e.g. analytics')
-    .requiredOption('--from <time>', 're-read records that arrived at or after this time, ISO-8601 with zone (e.g. 2026-11-27T08:00:00Z); within the retention, not in the future')
-    .option('--to <time>', 'and before this time (default: when the rewind starts; later records are the live mapping\'s)')
-    .option('--type <type>', 'only these event types (repeat or comma-separate)', collect)
-    .option('--dry-run', 'count what would be delivered, per type and shard; invoke nothing')
-    .option('--checkpoint <file>', 'progress file for resuming (default .local/rewind-<hash of the arguments>.json)')
-    .option('--restart', 'ignore an existing checkpoint and start over')
-    .option('--batch-size <n>', "records per invocation (default: the mapping's batch size)", positiveInt('--batch-size'))
-    .option('--max-retries <n>', 'retries of a failed batch tail before giving up on it (default 3)', nonNegativeInt('--max-retries')),
+  addDeliveryOptions(
+    new Command('rewind')
+      .description("Make ONE consumer process the events stream again from a point in time within the stream's retention (its mapping and the other consumers are left alone).")
+      .requiredOption('--consumer <name>', 'the consumer (its queue-and-stream:name tag), e.g. analytics')
+      .requiredOption('--from <time>', 're-read records that arrived at or after this time, ISO-8601 with zone (e.g. 2026-11-27T08:00:00Z); within the retention, not in the future')
+      .option('--to <time>', 'and before this time (default: when the rewind starts; later records are the live mapping\'s)')
+      .option('--type <type>', 'only these event types (repeat or comma-separate)', collect)
+      .option('--dry-run', 'count what would be delivered, per type and shard; invoke nothing')
+      .option('--checkpoint <file>', 'progress file for resuming (default .local/rewind-<hash of the arguments>.json)')
+      .option('--restart', 'ignore an existing checkpoint and start over'),
+  ),
 )
   .addHelpText(
     'after',
@@ -51,16 +48,7 @@ or older than the stream's retention: use npm run replay for the archive).`,
     runAction(async () => {
       const from = parseIsoTime(flags.from, '--from');
       const to = flags.to === undefined ? undefined : parseIsoTime(flags.to, '--to');
-      const { env, clients } = await openEnvironment(flags);
-      const abort = new AbortController();
-      let interrupts = 0;
-      const onSigint = (): void => {
-        if (++interrupts > 1) process.exit(130);
-        process.stderr.write('\ninterrupted: finishing the current batch and saving the checkpoint (Ctrl-C again to quit now)\n');
-        abort.abort();
-      };
-      process.on('SIGINT', onSigint);
-      try {
+      return withResumableRun(flags, 'batch', async (env, clients, signal) => {
         const summary = await runRewind({
           env,
           kinesis: clients.kinesis,
@@ -72,18 +60,14 @@ or older than the stream's retention: use npm run replay for the archive).`,
           dryRun: flags.dryRun ?? false,
           ...(flags.checkpoint ? { checkpointFile: flags.checkpoint } : {}),
           restart: flags.restart ?? false,
-          ...(flags.batchSize ? { batchSize: flags.batchSize } : {}),
-          ...(flags.maxRetries !== undefined ? { maxRetries: flags.maxRetries } : {}),
-          signal: abort.signal,
-          progress: createProgress(process.stderr, { quiet: flags.quiet || flags.json }),
+          ...deliveryOptionsOf(flags),
+          signal,
+          progress: progressFor(flags),
         });
         if (flags.json) printJson(summary);
-        else process.stdout.write(formatRewindSummary(summary).join('\n') + '\n');
+        else process.stdout.write(`${formatRewindSummary(summary).join('\n')}\n`);
         return summary.failed > 0 || summary.interrupted ? 1 : 0;
-      } finally {
-        process.off('SIGINT', onSigint);
-        clients.destroy();
-      }
+      });
     }),
   );
 

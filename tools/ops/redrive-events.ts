@@ -47,6 +47,18 @@ export interface RedriveEventsSummary {
   readonly failures: { key: string; sequenceNumber: string; reason: string }[];
 }
 
+/** The summary as text, as `npm run redrive -- events` and the console print it (`counts` writes the by-type table). */
+export function redriveEventsLines(s: RedriveEventsSummary, envLabel: string, counts: (c: Record<string, number>) => string): string[] {
+  return [
+    `${s.dryRun ? 'dry run: ' : ''}redrive events → ${s.consumer} (${s.functionName}) on ${envLabel}: ${s.objects} object(s), ${s.records} record(s)` +
+      (s.dryRun ? '' : `; redelivered ${s.redelivered}, failed ${s.failed}, moved to redriven/ ${s.moved}`),
+    '  by type:',
+    counts(s.byType),
+    ...s.unreadable.map((u) => `  skipped ${u.key}: ${u.reason}`),
+    ...s.failures.slice(0, 20).map((f) => `  failed ${f.key} seq ${f.sequenceNumber}: ${f.reason}`),
+  ];
+}
+
 export async function redriveEvents(o: RedriveEventsOptions): Promise<RedriveEventsSummary> {
   const bucket = need(o.env.failureBucket, 'failure bucket', o.env);
   const target = await o.invoker.resolve(o.consumer, o.batchSize === undefined ? {} : { batchSize: o.batchSize });

@@ -26,6 +26,7 @@ import {
   ListMessageMoveTasksCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
+  type SendMessageBatchCommandOutput,
   StartMessageMoveTaskCommand,
   type Message,
   type MessageAttributeValue,
@@ -75,6 +76,28 @@ export interface RedriveJobsSummary {
   readonly failures: string[];
   fallbackReason?: string;
   task?: { status: string; moved: number; toMove?: number; failureReason?: string };
+}
+
+/**
+ * The summary as text, as `npm run redrive -- jobs` and the console print it: `counts` writes a by-type table,
+ * `max` is the --max of a peek, `why` adds lines about a peek's sample (where to find why each failed).
+ */
+export function redriveJobsLines(
+  s: RedriveJobsSummary,
+  envLabel: string,
+  o: { counts: (c: Record<string, number>) => string; max?: number; why?: (sample: RedriveJobsSummary['sample']) => string[] },
+): string[] {
+  return [
+    s.mode === 'peek'
+      ? `dry run on ${envLabel}: ${s.peeked} message(s) in the jobs DLQ${o.max ? ` (first ${o.max})` : ''}; nothing consumed`
+      : `redrive jobs on ${envLabel} (${s.mode}): moved ${s.moved}, failed ${s.failed}, duplicates dropped ${s.duplicatesDropped}`,
+    '  by type:',
+    o.counts(s.byType),
+    ...(Object.keys(s.notRunnable).length > 0 ? ['  not runnable (the worker rejects these bodies, whatever is fixed):', o.counts(s.notRunnable)] : []),
+    ...(o.why && s.mode === 'peek' && s.sample.length > 0 ? o.why(s.sample) : []),
+    ...(s.fallbackReason ? [`  note: ${s.fallbackReason}`] : []),
+    ...s.failures.slice(0, 20).map((f) => `  ${f}`),
+  ];
 }
 
 export async function redriveJobs(o: RedriveJobsOptions): Promise<RedriveJobsSummary> {
@@ -163,18 +186,10 @@ interface Received {
 
 async function loop(o: RedriveJobsOptions, dlqUrl: string, queueUrl: string, summary: RedriveJobsSummary): Promise<RedriveJobsSummary> {
   const sent = new Set<string>();
-  let empty = 0;
   // the DLQ's size is approximate and changes while we move: no total, only the counts so far
   o.progress?.start(undefined, 'redriving jobs', { unit: 'messages', words: { sent: 'moved' } });
   o.progress?.update({ sent: 0, failed: 0 });
-  while (o.max === undefined || summary.moved < o.max) {
-    const want = Math.min(10, o.max === undefined ? 10 : o.max - summary.moved);
-    const messages = await receive(o, dlqUrl, want);
-    if (messages.length === 0) {
-      if (++empty >= 2) break;
-      continue;
-    }
-    empty = 0;
+  for await (const messages of dlqBatches(o, dlqUrl, () => summary.moved)) {
     const toSend: Received[] = [];
     const toDelete: Message[] = [];
     for (const message of messages) {
@@ -189,7 +204,7 @@ async function loop(o: RedriveJobsOptions, dlqUrl: string, queueUrl: string, sum
     }
     if (toSend.length > 0) {
       await o.limiter?.take(toSend.length);
-      let out;
+      let out: SendMessageBatchCommandOutput;
       try {
         out = await o.sqs.send(
           new SendMessageBatchCommand({
@@ -230,16 +245,8 @@ async function loop(o: RedriveJobsOptions, dlqUrl: string, queueUrl: string, sum
 async function peek(o: RedriveJobsOptions, dlqUrl: string, summary: RedriveJobsSummary): Promise<RedriveJobsSummary> {
   const seen = new Set<string>();
   const handles: string[] = [];
-  let empty = 0;
   try {
-    while (o.max === undefined || seen.size < o.max) {
-      const want = Math.min(10, o.max === undefined ? 10 : o.max - seen.size);
-      const messages = await receive(o, dlqUrl, want);
-      if (messages.length === 0) {
-        if (++empty >= 2) break;
-        continue;
-      }
-      empty = 0;
+    for await (const messages of dlqBatches(o, dlqUrl, () => seen.size)) {
       for (const m of messages) {
         if (m.ReceiptHandle) handles.push(m.ReceiptHandle);
         if (seen.has(m.MessageId ?? '')) continue;
@@ -260,6 +267,23 @@ async function peek(o: RedriveJobsOptions, dlqUrl: string, summary: RedriveJobsS
     }
   }
   return summary;
+}
+
+/**
+ * Receives from the DLQ, up to 10 messages a call, while fewer than --max are `done()` (no limit without it),
+ * until two receives in a row come back empty.
+ */
+async function* dlqBatches(o: RedriveJobsOptions, dlqUrl: string, done: () => number): AsyncGenerator<Message[]> {
+  let empty = 0;
+  while (o.max === undefined || done() < o.max) {
+    const messages = await receive(o, dlqUrl, Math.min(10, o.max === undefined ? 10 : o.max - done()));
+    if (messages.length === 0) {
+      if (++empty >= 2) return;
+      continue;
+    }
+    empty = 0;
+    yield messages;
+  }
 }
 
 async function receive(o: RedriveJobsOptions, queueUrl: string, max: number): Promise<Message[]> {

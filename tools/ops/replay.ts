@@ -7,11 +7,8 @@
  * Every re-delivered envelope keeps its id and carries `replay: { replayId, replayedAt, target }`.
  */
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import type { KnownEvent } from '../../lambdas/shared/envelope';
 import type { PutRecordsSender } from '../../lambdas/shared/producers/publish-events';
-import { publishEvents } from '../../lambdas/shared/producers/publish-events';
-import type { EventEnvelope, KnownEvent } from '../../lambdas/shared/envelope';
 import {
   eventMatcher,
   hourLabel,
@@ -19,30 +16,31 @@ import {
   listArchiveObjects,
   readArchive,
   DEFAULT_ARCHIVE_PREFIX,
+  type ArchivedEvent,
   type ArchiveIssue,
+  type ArchiveObject,
   type S3Sender,
 } from './archive-reader';
-import { argsHash, defaultCheckpointFile, loadCheckpoint, resumeGate, runFiles, saveCheckpoint, WHOLE_OBJECT, type Checkpoint, type Position } from './checkpoint';
-import { deliverToConsumer, kinesisRecordFor, type RecordOutcome } from './consumer-delivery';
-import type { ConsumerInvoker, ConsumerTarget } from './consumer-invoker';
+import {
+  appendFailure,
+  argsHash,
+  defaultCheckpointFile,
+  loadCheckpoint,
+  resumeGate,
+  runFiles,
+  saveCheckpoint,
+  startRunRecord,
+  WHOLE_OBJECT,
+  type Checkpoint,
+  type Position,
+  type RunRecord,
+} from './checkpoint';
+import type { ConsumerInvoker } from './consumer-invoker';
 import { OpsError } from './errors';
 import type { ProgressSink } from './progress';
 import type { TokenBucket } from './rate-limiter';
+import { STREAM_CHUNK, senderFor, targetLabel, type ReplayTarget, type Send } from './replay-targets';
 import { need, type OpsEnvironment } from './resolve-stage';
-
-export type ReplayTarget = { readonly kind: 'stream' } | { readonly kind: 'consumer'; readonly name: string };
-
-export function parseTarget(value: string): ReplayTarget {
-  if (value === 'stream') return { kind: 'stream' };
-  const m = /^consumer:([A-Za-z0-9_.-]+)$/.exec(value);
-  if (m) return { kind: 'consumer', name: m[1]! };
-  throw new OpsError(`--target must be "stream" or "consumer:<name>" (got "${value}")`, 2);
-}
-
-export const targetLabel = (t: ReplayTarget): string => (t.kind === 'stream' ? 'stream' : `consumer:${t.name}`);
-
-/** PutRecords limit: the most records one stream chunk carries. */
-export const STREAM_CHUNK = 500;
 
 export interface ReplayOptions {
   readonly env: OpsEnvironment;
@@ -89,7 +87,7 @@ export interface FailedRecord {
   readonly reason: string;
 }
 
-export interface ReplaySummary {
+export interface ReplaySummary extends RunRecord {
   readonly replayId: string;
   readonly target: string;
   readonly environment: string;
@@ -112,20 +110,10 @@ export interface ReplaySummary {
   readonly issues: ArchiveIssue[];
   readonly failures: FailedRecord[];
   readonly counts: { byType: Record<string, number>; byHour: Record<string, number> };
-  readonly resumed: boolean;
-  interrupted: boolean;
-  readonly alreadyComplete: boolean;
-  readonly checkpointFile?: string;
-  readonly failuresFile?: string;
-  elapsedMs: number;
   recordsPerSecond: number;
 }
 
-interface Item {
-  readonly key: string;
-  readonly line: number;
-  readonly envelope: KnownEvent;
-}
+const NO_TOTALS: Checkpoint['totals'] = { read: 0, sent: 0, skipped: 0, failed: 0, filteredOut: 0 };
 
 export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   const started = performance.now();
@@ -134,15 +122,42 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   const bucket = need(o.env.archiveBucket, 'archive bucket', o.env);
   const prefix = o.prefix ?? DEFAULT_ARCHIVE_PREFIX;
   const lateHours = o.lateHours ?? 1;
-  const range = { from: o.from, to: o.to, lateHours, prefix };
-  const target = o.target;
+  const hash = replayArgsHash(o, bucket, prefix, lateHours);
+  const files = runFiles(dryRun ? undefined : (o.checkpointFile ?? defaultCheckpointFile(hash, o.projectDir)), o.restart);
+  const previous = files.checkpointFile ? loadCheckpoint(files.checkpointFile, hash) : undefined;
+  const replayId = previous?.replayId ?? randomUUID();
+  const cp: Checkpoint | undefined = files.checkpointFile
+    ? (previous ?? { version: 1, argsHash: hash, replayId, startedAt: new Date().toISOString(), done: false, totals: { ...NO_TOTALS }, updatedAt: '' })
+    : undefined;
+  const summary = startSummary(o, replayId, previous, files);
+  if (previous?.done) return finish(summary, started);
 
-  // Everything that defines WHICH records go WHERE; not rate, progress or output.
-  const hash = argsHash({
+  // Resolve where records go before reading anything: a wrong consumer name fails fast.
+  const sender = dryRun ? undefined : await senderFor(o, o.target!, replayId, cp);
+  const chunkSize = Math.min(sender?.chunkSize ?? o.chunkSize ?? STREAM_CHUNK, o.limiter?.burst ?? Infinity);
+
+  // everything from the checkpoint's second on: objects of one second are ordered by content (resumeGate)
+  const resumeAt: Position | undefined = previous?.position;
+  const keys = (await listArchiveObjects(o.s3, bucket, { from: o.from, to: o.to, lateHours, prefix })).filter(
+    (k) => !resumeAt || deliverySecondOf(k) >= deliverySecondOf(resumeAt.key),
+  );
+  summary.objects = keys.length;
+  o.progress?.start(keys.length, dryRun ? 'counting' : `replaying to ${summary.target}`, { unit: 'objects' });
+
+  const run = new ReplayRun(o, summary, { ...files, checkpoint: cp }, sender?.send, chunkSize);
+  await run.readArchive(bucket, keys, resumeGate(resumeAt, keys));
+  await run.complete();
+  o.progress?.stop();
+  return finish(summary, started);
+}
+
+/** Everything that defines WHICH records go WHERE; not rate, progress or output. */
+function replayArgsHash(o: ReplayOptions, bucket: string, prefix: string, lateHours: number): string {
+  return argsHash({
     environment: o.env.label,
     bucket,
     stream: o.env.eventStreamName ?? null,
-    target: target ? targetLabel(target) : null,
+    target: o.target ? targetLabel(o.target) : null,
     from: o.from.toISOString(),
     to: o.to.toISOString(),
     types: [...(o.types ?? [])].sort(),
@@ -151,27 +166,14 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     prefix,
     lateHours,
   });
-  const { checkpointFile, failuresFile } = runFiles(dryRun ? undefined : (o.checkpointFile ?? defaultCheckpointFile(hash, o.projectDir)), o.restart);
-  const previous = checkpointFile ? loadCheckpoint(checkpointFile, hash) : undefined;
-  const replayId = previous?.replayId ?? randomUUID();
-  const cp: Checkpoint | undefined = checkpointFile
-    ? (previous ?? {
-        version: 1,
-        argsHash: hash,
-        replayId,
-        startedAt: new Date().toISOString(),
-        done: false,
-        totals: { read: 0, sent: 0, skipped: 0, failed: 0, filteredOut: 0 },
-        updatedAt: '',
-      })
-    : undefined;
-  const resumeAt: Position | undefined = previous?.position;
+}
 
-  const summary: ReplaySummary = {
+function startSummary(o: ReplayOptions, replayId: string, previous: Checkpoint | undefined, files: { checkpointFile?: string; failuresFile?: string }): ReplaySummary {
+  return {
     replayId,
-    target: target ? targetLabel(target) : 'none (dry run)',
+    target: o.target ? targetLabel(o.target) : 'none (dry run)',
     environment: o.env.label,
-    dryRun,
+    dryRun: o.dryRun ?? false,
     from: o.from.toISOString(),
     to: o.to.toISOString(),
     objects: 0,
@@ -185,121 +187,73 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     issues: [],
     failures: [],
     counts: { byType: {}, byHour: {} },
-    resumed: previous !== undefined,
-    interrupted: false,
-    alreadyComplete: previous?.done === true,
-    ...(checkpointFile ? { checkpointFile, failuresFile: failuresFile! } : {}),
-    elapsedMs: 0,
+    ...startRunRecord(previous, files),
     recordsPerSecond: 0,
   };
-  if (previous?.done) return finish(summary, started);
+}
 
-  // Resolve where records go before reading anything: a wrong consumer name fails fast.
-  let send: ((items: readonly Item[]) => Promise<Array<{ ok: boolean; message?: string }>>) | undefined;
-  let chunkSize = o.chunkSize ?? STREAM_CHUNK;
-  if (!dryRun && target?.kind === 'stream') {
-    const streamName = need(o.env.eventStreamName, 'events stream', o.env);
-    if (!o.kinesis) throw new Error('runReplay: a Kinesis client is required for --target stream');
-    const kinesis = o.kinesis;
-    send = async (items) => {
-      const replayedAt = new Date().toISOString();
-      const events = items.map((it) => marked(it.envelope, { replayId, replayedAt, target: 'stream' }));
-      const report = await publishEvents(events, { client: kinesis, streamName });
-      return report.results.map((r) => (r.ok ? { ok: true } : { ok: false, message: `${r.reason}: ${r.message}` }));
-    };
-  } else if (!dryRun && target?.kind === 'consumer') {
-    if (!o.invoker) throw new Error('runReplay: a ConsumerInvoker is required for --target consumer:<name>');
-    const invoker = o.invoker;
-    const consumer: ConsumerTarget = await invoker.resolve(target.name, o.batchSize === undefined ? {} : { batchSize: o.batchSize });
-    chunkSize = consumer.batchSize;
-    const shape = {
-      shardId: `shardId-replay-${replayId.slice(0, 8)}`,
-      eventSourceArn: o.env.eventStreamArn ?? `arn:aws:kinesis:${o.env.region ?? 'us-east-1'}:000000000000:stream/${o.env.eventStreamName ?? 'events'}`,
-      region: o.env.region ?? 'us-east-1',
-    };
-    let sequence = (cp?.totals.sent ?? 0) + (cp?.totals.failed ?? 0);
-    send = async (items) => {
-      const replayedAt = new Date().toISOString();
-      const records = items.map((it) =>
-        kinesisRecordFor(marked(it.envelope, { replayId, replayedAt, target: targetLabel(target) }), String(++sequence).padStart(21, '0'), shape),
-      );
-      const outcomes: RecordOutcome[] = await deliverToConsumer(records, {
-        invoker,
-        target: consumer,
-        ...(o.maxRetries === undefined ? {} : { maxRetries: o.maxRetries }),
-        ...(o.consumerSleep ? { sleep: o.consumerSleep } : {}),
-      });
-      return outcomes.map((r) => (r.ok ? { ok: true } : { ok: false, message: r.message ?? 'undeliverable' }));
-    };
+/**
+ * One run over the archive's objects: events matched, gathered into chunks and sent one chunk at a time; a key
+ * whose record failed blocks its later records; the checkpoint moves past what is resolved.
+ */
+class ReplayRun {
+  private readonly dryRun: boolean;
+  private readonly matches: (envelope: KnownEvent) => boolean;
+  /** partition keys whose record failed in this run */
+  private readonly failedKeys = new Set<string>();
+  private chunk: ArchivedEvent[] = [];
+  /** the last resolved archive position */
+  private cursor: Position | undefined;
+  private readonly totalsAtStart: Checkpoint['totals'];
+  private objectsDone = 0;
+
+  constructor(
+    private readonly o: ReplayOptions,
+    private readonly summary: ReplaySummary,
+    private readonly files: { checkpoint?: Checkpoint; checkpointFile?: string; failuresFile?: string },
+    private readonly send: Send | undefined,
+    private readonly chunkSize: number,
+  ) {
+    this.dryRun = o.dryRun ?? false;
+    this.matches = eventMatcher({ from: o.from, to: o.to, ...(o.types ? { types: o.types } : {}), ...(o.ids ? { ids: o.ids } : {}) });
+    this.totalsAtStart = { ...(files.checkpoint?.totals ?? NO_TOTALS) };
   }
-  if (o.limiter) chunkSize = Math.min(chunkSize, o.limiter.burst);
 
-  // everything from the checkpoint's second on: objects of one second are ordered by content (resumeGate)
-  const keys = (await listArchiveObjects(o.s3, bucket, range)).filter((k) => !resumeAt || deliverySecondOf(k) >= deliverySecondOf(resumeAt.key));
-  const isDone = resumeGate(resumeAt, keys);
-  summary.objects = keys.length;
-  o.progress?.start(keys.length, dryRun ? 'counting' : `replaying to ${summary.target}`, { unit: 'objects' });
-
-  const matches = eventMatcher({ from: o.from, to: o.to, ...(o.types ? { types: o.types } : {}), ...(o.ids ? { ids: o.ids } : {}) });
-  const failedKeys = new Set<string>();
-  let chunk: Item[] = [];
-  let cursor: Position | undefined;
-
-  const totalsAtStart = { ...(cp?.totals ?? { read: 0, sent: 0, skipped: 0, failed: 0, filteredOut: 0 }) };
-  const syncTotals = (): void => {
-    if (!cp) return;
-    const t = totalsAtStart;
-    cp.totals = { read: t.read + summary.read, sent: t.sent + summary.sent, skipped: t.skipped + summary.skipped, failed: t.failed + summary.failed, filteredOut: t.filteredOut + summary.filteredOut };
-  };
-
-  const fail = (it: Item, reason: string): void => {
-    const failure: FailedRecord = { key: it.key, line: it.line, id: it.envelope.id, partitionKey: it.envelope.partitionKey, reason };
-    summary.failed++;
-    if (summary.failures.length < 100) summary.failures.push(failure);
-    failedKeys.add(it.envelope.partitionKey);
-    if (failuresFile) {
-      fs.mkdirSync(path.dirname(failuresFile), { recursive: true });
-      fs.appendFileSync(failuresFile, JSON.stringify({ ...failure, envelope: it.envelope }) + '\n');
+  async readArchive(bucket: string, keys: readonly string[], isDone: (key: string, line: number) => boolean): Promise<void> {
+    for await (const object of readArchive(this.o.s3, bucket, keys)) {
+      if (this.o.signal?.aborted) {
+        this.interrupt();
+        break;
+      }
+      if (!(await this.readObject(object, isDone))) break;
     }
-  };
+  }
 
-  const checkpoint = (): void => {
-    if (!cp || !checkpointFile || !cursor) return;
-    cp.position = cursor;
-    saveCheckpoint(checkpointFile, cp);
-  };
+  /** Sends what is left and marks the checkpoint done, unless the run was interrupted. */
+  async complete(): Promise<void> {
+    const { summary, files } = this;
+    if (!summary.interrupted) {
+      if (this.o.signal?.aborted && this.chunk.length > 0) summary.interrupted = true;
+      else await this.flush();
+    }
+    const cp = files.checkpoint;
+    if (cp && !summary.interrupted) {
+      cp.done = true;
+      this.syncTotals();
+      if (this.cursor) cp.position = this.cursor;
+      saveCheckpoint(files.checkpointFile!, cp);
+    }
+  }
 
-  const flush = async (): Promise<void> => {
-    if (chunk.length === 0) return;
-    const items = chunk;
-    chunk = [];
-    // a key that failed earlier in this run gets nothing later: per-key order is never inverted
-    const sendable = items.filter((it) => {
-      if (!failedKeys.has(it.envelope.partitionKey)) return true;
-      fail(it, 'blocked-by-earlier-failure: an earlier record with this partition key failed in this run');
-      return false;
-    });
-    if (sendable.length > 0) {
-      await o.limiter?.take(sendable.length);
-      const results = await send!(sendable);
-      results.forEach((r, i) => {
-        if (r.ok) summary.sent++;
-        else fail(sendable[i]!, r.message ?? 'failed');
-      });
-    }
-    const last = items[items.length - 1]!;
-    cursor = { key: last.key, line: last.line };
-    syncTotals();
-    checkpoint();
-    o.progress?.update({ sent: summary.sent, failed: summary.failed });
-  };
-  let objectsDone = 0;
-  outer: for await (const object of readArchive(o.s3, bucket, keys)) {
-    if (o.signal?.aborted) {
-      chunk = []; // not sent: the checkpoint is still before them, a resumed run sends them
-      summary.interrupted = true;
-      break;
-    }
+  /** The chunk is not sent: the checkpoint is still before it, a resumed run sends it. */
+  private interrupt(): void {
+    this.chunk = [];
+    this.summary.interrupted = true;
+  }
+
+  /** Reads one archive object; false when the run was interrupted inside it. */
+  private async readObject(object: ArchiveObject, isDone: (key: string, line: number) => boolean): Promise<boolean> {
+    const { o, summary } = this;
     for (const issue of object.issues) {
       if (isDone(issue.key, issue.line === 0 ? WHOLE_OBJECT : issue.line)) continue;
       summary.skipped++;
@@ -312,53 +266,92 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
         summary.alreadyDone++;
         continue;
       }
-      summary.read++;
-      if (!matches(event.envelope) || (o.originalsOnly && event.envelope.replay !== undefined)) {
-        summary.filteredOut++;
-        continue;
-      }
-      summary.matched++;
-      if (dryRun) {
-        bump(summary.counts.byType, event.envelope.type);
-        bump(summary.counts.byHour, hourLabel(event.envelope.occurredAt));
-        continue;
-      }
-      chunk.push(event);
-      if (chunk.length >= chunkSize) {
+      if (!this.take(event)) continue;
+      if (this.chunk.length >= this.chunkSize) {
         if (o.signal?.aborted) {
-          chunk = []; // not sent: the checkpoint is still before them, a resumed run sends them
-          summary.interrupted = true;
-          break outer;
+          this.interrupt();
+          return false;
         }
-        await flush();
+        await this.flush();
       }
     }
-    objectsDone++;
-    if (chunk.length === 0 && !dryRun) {
+    this.objectsDone++;
+    if (this.chunk.length === 0 && !this.dryRun) {
       // everything up to the end of this object is resolved (sent, failed, filtered or corrupt)
-      cursor = { key: object.key, line: WHOLE_OBJECT };
-      syncTotals();
-      checkpoint();
+      this.cursor = { key: object.key, line: WHOLE_OBJECT };
+      this.syncTotals();
+      this.checkpoint();
     }
     // a record counts as sent once its chunk went out (a chunk may span objects): these are the counts so far
-    o.progress?.object(objectsDone, dryRun ? { matched: summary.matched } : { sent: summary.sent, failed: summary.failed });
+    o.progress?.object(this.objectsDone, this.dryRun ? { matched: summary.matched } : { sent: summary.sent, failed: summary.failed });
+    return true;
   }
-  if (!summary.interrupted) {
-    if (o.signal?.aborted && chunk.length > 0) summary.interrupted = true;
-    else await flush();
-  }
-  if (cp && !summary.interrupted) {
-    cp.done = true;
-    syncTotals();
-    if (cursor) cp.position = cursor;
-    saveCheckpoint(checkpointFile!, cp);
-  }
-  o.progress?.stop();
-  return finish(summary, started);
-}
 
-function marked(envelope: KnownEvent, replay: NonNullable<EventEnvelope['replay']>): KnownEvent {
-  return { ...envelope, replay } as KnownEvent;
+  /** Counts an event read; true when it joined the chunk (matched, and not a dry run). */
+  private take(event: ArchivedEvent): boolean {
+    const { summary } = this;
+    summary.read++;
+    if (!this.matches(event.envelope) || (this.o.originalsOnly && event.envelope.replay !== undefined)) {
+      summary.filteredOut++;
+      return false;
+    }
+    summary.matched++;
+    if (this.dryRun) {
+      bump(summary.counts.byType, event.envelope.type);
+      bump(summary.counts.byHour, hourLabel(event.envelope.occurredAt));
+      return false;
+    }
+    this.chunk.push(event);
+    return true;
+  }
+
+  /** Sends the chunk (a key that failed earlier in this run gets nothing later: per-key order is never inverted). */
+  private async flush(): Promise<void> {
+    if (this.chunk.length === 0) return;
+    const items = this.chunk;
+    this.chunk = [];
+    const sendable = items.filter((it) => {
+      if (!this.failedKeys.has(it.envelope.partitionKey)) return true;
+      this.fail(it, 'blocked-by-earlier-failure: an earlier record with this partition key failed in this run');
+      return false;
+    });
+    if (sendable.length > 0) {
+      await this.o.limiter?.take(sendable.length);
+      const results = await this.send!(sendable);
+      results.forEach((r, i) => {
+        if (r.ok) this.summary.sent++;
+        else this.fail(sendable[i]!, r.message ?? 'failed');
+      });
+    }
+    const last = items[items.length - 1]!;
+    this.cursor = { key: last.key, line: last.line };
+    this.syncTotals();
+    this.checkpoint();
+    this.o.progress?.update({ sent: this.summary.sent, failed: this.summary.failed });
+  }
+
+  private fail(it: ArchivedEvent, reason: string): void {
+    const failure: FailedRecord = { key: it.key, line: it.line, id: it.envelope.id, partitionKey: it.envelope.partitionKey, reason };
+    this.summary.failed++;
+    if (this.summary.failures.length < 100) this.summary.failures.push(failure);
+    this.failedKeys.add(it.envelope.partitionKey);
+    appendFailure(this.files.failuresFile, { ...failure, envelope: it.envelope });
+  }
+
+  private syncTotals(): void {
+    const cp = this.files.checkpoint;
+    if (!cp) return;
+    const t = this.totalsAtStart;
+    const s = this.summary;
+    cp.totals = { read: t.read + s.read, sent: t.sent + s.sent, skipped: t.skipped + s.skipped, failed: t.failed + s.failed, filteredOut: t.filteredOut + s.filteredOut };
+  }
+
+  private checkpoint(): void {
+    const { checkpoint: cp, checkpointFile } = this.files;
+    if (!cp || !checkpointFile || !this.cursor) return;
+    cp.position = this.cursor;
+    saveCheckpoint(checkpointFile, cp);
+  }
 }
 
 const bump = (counts: Record<string, number>, key: string): void => {

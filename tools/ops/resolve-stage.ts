@@ -10,7 +10,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createKinesisClient, createS3Client, createSqsClient } from '../../lambdas/shared/aws-clients';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, STATEFUL_OUTPUTS, STAGES, type Stage, type StatefulOutput, stackName } from '../../lib/contract';
+import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, STATEFUL_OUTPUTS, STAGES, type Stage, type StatefulOutput, stackName } from '../../lib/contract';
 import { processAlive } from '../../local/instance';
 import { messageOf, OpsError } from './errors';
 
@@ -46,6 +46,15 @@ export interface OpsEnvironment {
   readonly computeStackName?: string;
   /** local: functions listed in endpoints.json */
   readonly functions?: readonly LocalFunctionRef[];
+}
+
+/**
+ * The event source a re-delivered Kinesis record names (eventSourceArn, awsRegion), as Lambda would: the stage's
+ * stream ARN, else one built the way the local cloud's emulators answer (the contract's region and account).
+ */
+export function streamEventSource(env: OpsEnvironment, streamName: string): { eventSourceArn: string; region: string } {
+  const region = env.region ?? LOCAL_REGION;
+  return { eventSourceArn: env.eventStreamArn ?? `arn:aws:kinesis:${region}:${LOCAL_ACCOUNT_ID}:stream/${streamName}`, region };
 }
 
 export interface ResolveOptions {

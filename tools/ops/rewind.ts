@@ -23,25 +23,15 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  DescribeStreamSummaryCommand,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  ListShardsCommand,
-  type _Record as StreamRecord,
-  type GetShardIteratorCommandInput,
-  type KinesisClient,
-  type Shard,
-} from '@aws-sdk/client-kinesis';
+import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { CONSUMERS, filterPatternsFor, isConsumerName } from '../../lambdas/consumers';
-import { parseEvent } from '../../lambdas/shared/envelope';
 import { compileKinesisFilter } from '../../local/lambda/event-filter';
-import { argsHash, runFiles, saveCheckpoint } from './checkpoint';
-import { deliverToConsumer, kinesisRecordOf } from './consumer-delivery';
+import { argsHash, runFiles, startRunRecord, type RunRecord } from './checkpoint';
 import type { ConsumerInvoker, ConsumerTarget } from './consumer-invoker';
 import { messageOf, OpsError } from './errors';
 import type { ProgressSink } from './progress';
 import { awsError, need, type OpsEnvironment } from './resolve-stage';
+import { listShards, RewindRun } from './rewind-shards';
 
 /**
  * How each shard is opened, when no checkpoint says where to resume:
@@ -97,7 +87,7 @@ export interface RewindFailure {
   readonly reason: string;
 }
 
-export interface RewindSummary {
+export interface RewindSummary extends RunRecord {
   /** the replay id every delivered envelope carries (`replay.replayId`) */
   readonly rewindId: string;
   readonly consumer: string;
@@ -121,15 +111,9 @@ export interface RewindSummary {
   readonly byType: Record<string, number>;
   readonly byShard: Record<string, { read: number; delivered: number; failed: number; toDeliver: number }>;
   readonly failures: RewindFailure[];
-  readonly resumed: boolean;
-  interrupted: boolean;
-  readonly alreadyComplete: boolean;
-  readonly checkpointFile?: string;
-  readonly failuresFile?: string;
-  elapsedMs: number;
 }
 
-interface ShardState {
+export interface ShardState {
   /** every record up to and including this sequence number is resolved */
   after?: string;
   done: boolean;
@@ -137,7 +121,7 @@ interface ShardState {
   blocked: string[];
 }
 
-interface RewindCheckpoint {
+export interface RewindCheckpoint {
   readonly version: 1;
   readonly kind: 'rewind';
   readonly argsHash: string;
@@ -218,30 +202,18 @@ export async function runRewind(o: RewindOptions): Promise<RewindSummary> {
     byType: {},
     byShard: {},
     failures: [],
-    resumed: previous !== undefined,
-    interrupted: false,
-    alreadyComplete: previous?.done === true,
-    ...(checkpointFile ? { checkpointFile, failuresFile: failuresFile! } : {}),
-    elapsedMs: 0,
+    ...startRunRecord(previous, { checkpointFile, failuresFile }),
   };
   if (previous?.done) return finish(summary, started);
 
   const cp: RewindCheckpoint | undefined = checkpointFile
     ? (previous ?? { version: 1, kind: 'rewind', argsHash: hash, rewindId, startedAt: now.toISOString(), to: to.toISOString(), shards: {}, done: false, updatedAt: '' })
     : undefined;
-  const save = (): void => {
-    if (cp && checkpointFile) saveCheckpoint(checkpointFile, cp);
-  };
-
   const mappingFilter = mappingFilterOf(o.consumer);
   const types = o.types && o.types.length > 0 ? new Set(o.types) : undefined;
   const forConsumer = (data: Uint8Array, type: string | undefined): boolean =>
     (mappingFilter === undefined || mappingFilter(data)) && (types === undefined || (type !== undefined && types.has(type)));
-  const shape = {
-    eventSourceArn: o.env.eventStreamArn ?? `arn:aws:kinesis:${o.env.region ?? 'us-east-1'}:000000000000:stream/${streamName}`,
-    region: o.env.region ?? 'us-east-1',
-  };
-  const markerTarget = `consumer:${o.consumer}`;
+  const run = new RewindRun(o, { streamName, iteratorType, to, target, forConsumer, checkpoint: cp, checkpointFile, failuresFile }, summary);
 
   const shards = await listShards(o.kinesis, streamName);
   summary.shards = shards.length;
@@ -250,170 +222,13 @@ export async function runRewind(o: RewindOptions): Promise<RewindSummary> {
     words: { matched: 'to deliver', sent: 'delivered' },
   });
 
-  const fail = (shardId: string, r: StreamRecord, id: string | undefined, reason: string, blocked: Set<string>): void => {
-    const failure: RewindFailure = { shardId, sequenceNumber: r.SequenceNumber!, partitionKey: r.PartitionKey!, ...(id ? { id } : {}), reason };
-    summary.failed++;
-    summary.byShard[shardId]!.failed++;
-    if (summary.failures.length < 100) summary.failures.push(failure);
-    blocked.add(r.PartitionKey!);
-    if (failuresFile) {
-      fs.mkdirSync(path.dirname(failuresFile), { recursive: true });
-      fs.appendFileSync(failuresFile, JSON.stringify({ ...failure, arrivedAt: r.ApproximateArrivalTimestamp?.toISOString(), data: Buffer.from(r.Data ?? []).toString('base64') }) + '\n');
-    }
-  };
-
-  const stop = new AbortController(); // one shard's error stops the others between batches
-  const stopped = (): boolean => stop.signal.aborted || (o.signal?.aborted ?? false);
-  let shardsDone = 0;
-
-  const readShard = async (shard: Shard): Promise<void> => {
-    const shardId = shard.ShardId!;
-    const state: ShardState = cp?.shards[shardId] ?? { done: false, blocked: [] };
-    if (cp) cp.shards[shardId] = state;
-    const stats = (summary.byShard[shardId] = { read: 0, delivered: 0, failed: 0, toDeliver: 0 });
-    if (state.done) return;
-    const blocked = new Set(state.blocked);
-    const pending: { record: StreamRecord; id?: string }[] = [];
-    let lastRead = state.after;
-
-    const flush = async (): Promise<void> => {
-      if (pending.length === 0) return;
-      const batch = pending.splice(0);
-      const sendable = batch.filter((p) => {
-        if (!blocked.has(p.record.PartitionKey!)) return true;
-        fail(shardId, p.record, p.id, 'blocked-by-earlier-failure: an earlier record with this partition key failed in this rewind', blocked);
-        return false;
-      });
-      if (sendable.length > 0) {
-        const replayedAt = new Date().toISOString();
-        const records = sendable.map(({ record }) =>
-          kinesisRecordOf(marked(record.Data!, { replayId: rewindId, replayedAt, target: markerTarget }), record.PartitionKey!, record.SequenceNumber!, { ...shape, shardId }, record.ApproximateArrivalTimestamp ?? new Date()),
-        );
-        const outcomes = await deliverToConsumer(records, {
-          invoker: o.invoker,
-          target,
-          ...(o.maxRetries === undefined ? {} : { maxRetries: o.maxRetries }),
-          ...(o.consumerSleep ? { sleep: o.consumerSleep } : {}),
-        });
-        outcomes.forEach((outcome, i) => {
-          if (outcome.ok) {
-            summary.delivered++;
-            stats.delivered++;
-          } else fail(shardId, sendable[i]!.record, sendable[i]!.id, outcome.message ?? 'undeliverable', blocked);
-        });
-      }
-      state.after = batch[batch.length - 1]!.record.SequenceNumber;
-      state.blocked = [...blocked];
-      save();
-      o.progress?.update({ sent: summary.delivered, failed: summary.failed });
-    };
-
-    const open = (): Promise<string | undefined> =>
-      shardIterator(o.kinesis, lastRead ? { StreamName: streamName, ShardId: shardId, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: lastRead } : {
-        StreamName: streamName,
-        ShardId: shardId,
-        ...(iteratorType === 'AT_TIMESTAMP' ? { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: o.from } : { ShardIteratorType: 'TRIM_HORIZON' }),
-      });
-    let iterator = await open();
-    let finished = iterator === undefined;
-    while (!finished) {
-      if (stopped()) break;
-      let page;
-      try {
-        page = await o.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: o.readLimit ?? 10_000 }));
-      } catch (error) {
-        // a slow consumer can outlast an iterator (5 minutes): open a new one after the last record read
-        if ((error as { name?: string }).name === 'ExpiredIteratorException') {
-          iterator = await open();
-          continue;
-        }
-        throw awsError(error, `reading shard ${shardId} of ${streamName}`);
-      }
-      const records = page.Records ?? [];
-      for (const r of records) {
-        const arrival = r.ApproximateArrivalTimestamp ?? new Date(0);
-        if (arrival.getTime() >= to.getTime()) {
-          finished = true; // later records are the live mapping's
-          break;
-        }
-        lastRead = r.SequenceNumber;
-        if (arrival.getTime() < o.from.getTime()) {
-          summary.passedOver++;
-          continue;
-        }
-        summary.read++;
-        stats.read++;
-        const data = r.Data ?? new Uint8Array();
-        const event = parseEvent(data, { maxBytes: 10 * 1024 * 1024 });
-        if (!forConsumer(data, event.ok ? event.envelope.type : undefined)) {
-          summary.skipped++;
-          continue;
-        }
-        stats.toDeliver++;
-        const type = event.ok ? event.envelope.type : `(not an event: ${event.reason})`;
-        summary.byType[type] = (summary.byType[type] ?? 0) + 1;
-        if (dryRun) continue;
-        pending.push({ record: r, ...(event.ok ? { id: event.envelope.id } : event.envelopeId ? { id: event.envelopeId } : {}) });
-        if (pending.length >= target.batchSize) {
-          if (stopped()) break;
-          await flush();
-        }
-      }
-      if (dryRun) o.progress?.update({ matched: Object.values(summary.byType).reduce((a, b) => a + b, 0) });
-      if (stopped()) break;
-      if (!finished) {
-        if (!page.NextShardIterator) finished = true; // a closed shard, read to its end
-        else if (records.length === 0 && (page.MillisBehindLatest ?? 0) === 0) finished = true; // caught up with the shard's tip
-        else {
-          iterator = page.NextShardIterator;
-          if (records.length === 0) await new Promise((resolve) => setTimeout(resolve, o.pollIntervalMs ?? 200));
-        }
-      }
-      if (pending.length === 0 && lastRead !== undefined && lastRead !== state.after) {
-        state.after = lastRead; // every record read so far is resolved (delivered, failed or not for this consumer)
-        save();
-      }
-    }
-    if (stopped()) {
-      summary.interrupted = summary.interrupted || (o.signal?.aborted ?? false);
-      return; // pending records were not sent: the checkpoint is still before them
-    }
-    await flush();
-    state.done = true;
-    if (lastRead !== undefined && pending.length === 0) state.after = lastRead;
-    save();
-    o.progress?.object(++shardsDone, dryRun ? { matched: Object.values(summary.byType).reduce((a, b) => a + b, 0) } : { sent: summary.delivered, failed: summary.failed });
-  };
-
-  // a child shard (after a split or merge) starts once its parents are read: a key's records stay in order
-  const byId = new Map(shards.map((s) => [s.ShardId!, s]));
-  const tasks = new Map<string, Promise<void>>();
-  const run = (shard: Shard): Promise<void> => {
-    const existing = tasks.get(shard.ShardId!);
-    if (existing) return existing;
-    const parents = [shard.ParentShardId, shard.AdjacentParentShardId].filter((id): id is string => id !== undefined && byId.has(id));
-    const task = Promise.all(parents.map((id) => run(byId.get(id)!))).then(() => readShard(shard));
-    task.catch(() => stop.abort());
-    tasks.set(shard.ShardId!, task);
-    return task;
-  };
-  const results = await Promise.allSettled(shards.map(run));
-  o.progress?.stop();
-  const error = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (error) throw error.reason;
+  await run.readAll(shards);
   if (o.signal?.aborted) summary.interrupted = true;
   if (cp && !summary.interrupted) {
     cp.done = true;
-    save();
+    run.save();
   }
   return finish(summary, started);
-}
-
-/** The record's bytes, with the replay marker when they are an event envelope (anything else goes as it came). */
-function marked(data: Uint8Array, replay: { replayId: string; replayedAt: string; target: string }): Uint8Array {
-  if (!parseEvent(data, { maxBytes: 10 * 1024 * 1024 }).ok) return data;
-  const envelope = JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>;
-  return Buffer.from(JSON.stringify({ ...envelope, replay }), 'utf8');
 }
 
 async function streamRetentionHours(kinesis: Pick<KinesisClient, 'send'>, streamName: string): Promise<number> {
@@ -422,29 +237,6 @@ async function streamRetentionHours(kinesis: Pick<KinesisClient, 'send'>, stream
     return out.StreamDescriptionSummary?.RetentionPeriodHours ?? 24;
   } catch (error) {
     throw awsError(error, `describing stream ${streamName}`);
-  }
-}
-
-async function listShards(kinesis: Pick<KinesisClient, 'send'>, streamName: string): Promise<Shard[]> {
-  const shards: Shard[] = [];
-  let token: string | undefined;
-  try {
-    do {
-      const out = await kinesis.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: streamName }));
-      shards.push(...(out.Shards ?? []));
-      token = out.NextToken;
-    } while (token);
-  } catch (error) {
-    throw awsError(error, `listing the shards of ${streamName}`);
-  }
-  return shards;
-}
-
-async function shardIterator(kinesis: Pick<KinesisClient, 'send'>, input: GetShardIteratorCommandInput): Promise<string | undefined> {
-  try {
-    return (await kinesis.send(new GetShardIteratorCommand(input))).ShardIterator;
-  } catch (error) {
-    throw awsError(error, `opening shard ${input.ShardId} (${input.ShardIteratorType})`);
   }
 }
 

@@ -3,7 +3,7 @@
  * the Glue table `events` of the stage's database, the range as a predicate on the projected hour partitions, the
  * parameters as ExecutionParameters.
  */
-import type { AthenaClient } from '@aws-sdk/client-athena';
+import type { AthenaClient, QueryExecution } from '@aws-sdk/client-athena';
 import { hourPrefixes, type ArchiveRange } from '../ops/archive-reader';
 import { OpsError } from '../ops/errors';
 import { awsError } from '../ops/resolve-stage';
@@ -54,7 +54,7 @@ export async function runAthena(o: AthenaRun): Promise<QueryResult> {
     throw awsError(error, `starting the query in workgroup ${o.workGroup}`);
   }
   let delay = 200;
-  let execution;
+  let execution: QueryExecution | undefined;
   for (;;) {
     if (o.signal?.aborted) {
       await o.athena.send(new StopQueryExecutionCommand({ QueryExecutionId: id })).catch(() => undefined);

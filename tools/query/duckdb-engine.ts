@@ -113,13 +113,13 @@ export async function runDuckDb(o: DuckDbRun): Promise<QueryResult> {
       await connection.run(`SET TimeZone = 'UTC'`);
       for (const macro of TRINO_COMPAT_MACROS) await connection.run(macro);
       await connection.run(eventsViewSql(objects.length > 0 ? tmp : undefined));
-      let reader;
+      let reader: import('@duckdb/node-api').DuckDBResultReader;
       try {
         const prepared = await connection.prepare(o.sql);
         if (prepared.parameterCount !== o.values.length) {
           throw new OpsError(`the SQL has ${prepared.parameterCount} ? placeholders and ${o.values.length} values`, 2);
         }
-        o.values.forEach((v, i) => prepared.bindVarchar(i + 1, v));
+        for (const [i, v] of o.values.entries()) prepared.bindVarchar(i + 1, v);
         reader = await prepared.runAndReadAll();
       } catch (error) {
         if (error instanceof OpsError) throw error;

@@ -3,6 +3,7 @@
  * by DuckDB over the local cloud's archive or by Athena over a deployed stage's (`--stage`, resolved like every
  * operator tool: the stateful stack's outputs). `npm run query` and `npm run replay -- --query` both call it.
  */
+import { STATEFUL_OUTPUTS } from '../../lib/contract';
 import { OpsError } from '../ops/errors';
 import { DEFAULT_ARCHIVE_PREFIX, type ArchiveRange } from '../ops/archive-reader';
 import { awsError, createOpsClients, describeStackOutputs, need, resolveEnvironment, type OpsEnvironment } from '../ops/resolve-stage';
@@ -163,5 +164,5 @@ function athenaTarget(outputs: Record<string, string>, env: OpsEnvironment): Ath
     if (v === undefined) throw new OpsError(`stage ${env.label} has no output ${key} (deployed before the queryable archive? run \`npm run deploy\`)`);
     return v;
   };
-  return { workGroup: get('ArchiveQueryWorkGroup'), database: get('ArchiveDatabaseName'), table: get('ArchiveTableName') };
+  return { workGroup: get(STATEFUL_OUTPUTS.archiveQueryWorkGroup), database: get(STATEFUL_OUTPUTS.archiveDatabaseName), table: get(STATEFUL_OUTPUTS.archiveTableName) };
 }

@@ -34,6 +34,16 @@ export function set(root, field, value, title) {
   }
 }
 
+/** set() for each field of `values`. */
+export function setFields(root, values) {
+  for (const [field, value] of Object.entries(values)) set(root, field, value);
+}
+
+/** The invocation counters a worker card and a consumer card both show. */
+export function setInvocationCounts(root, x) {
+  setFields(root, { invocations: fmt(x.invocations), recordsOk: fmt(x.recordsOk), recordsFailed: fmt(x.recordsFailed) });
+}
+
 export function stat(label, field, cls = '') {
   return h('div', { class: `stat ${cls}` }, h('span', { class: 'num', 'data-field': field, text: '–' }), h('span', { class: 'lbl', text: label }));
 }

@@ -1,5 +1,5 @@
 // The console page's live part: each `state` frame from the server written into the cards the topology drew.
-import { byId, fmt, h, ms, nodeSel, set, shortSeq } from './dom.mjs';
+import { byId, fmt, h, ms, nodeSel, set, setFields, setInvocationCounts, shortSeq } from './dom.mjs';
 import { drawWires } from './wires.mjs';
 
 export function applyState(topo, s) {
@@ -54,15 +54,15 @@ export function applyState(topo, s) {
     const m = byId(topo.kinesisMappings, c.mapping);
     const st = total.get(m.streamId);
     const inLog = st ? st.shards.reduce((a, x) => a + x.records, 0) : 0;
-    set(el, 'behind', fmt(c.behindRecords));
-    set(el, 'millisBehind', ms(c.millisBehind));
-    set(el, 'invocations', fmt(c.invocations));
-    set(el, 'recordsOk', fmt(c.recordsOk));
-    set(el, 'recordsFailed', fmt(c.recordsFailed));
-    set(el, 'filteredOut', fmt(c.filteredOut));
-    set(el, 'onFailure', fmt(c.onFailureRecords));
-    set(el, 'direct', `${fmt(c.direct.invocations)} (${fmt(c.direct.records)} records)`);
-    set(el, 'retrying', fmt(c.retrying));
+    setInvocationCounts(el, c);
+    setFields(el, {
+      behind: fmt(c.behindRecords),
+      millisBehind: ms(c.millisBehind),
+      filteredOut: fmt(c.filteredOut),
+      onFailure: fmt(c.onFailureRecords),
+      direct: `${fmt(c.direct.invocations)} (${fmt(c.direct.records)} records)`,
+      retrying: fmt(c.retrying),
+    });
     set(el, 'last', c.last ? `${c.last.outcome}, ${c.last.records} record(s)${c.last.failed ? `, ${c.last.failed} failed` : ''}, ${ms(c.last.durationMs)}` : '–', c.last?.error);
     const status = !c.running ? (m.enabled ? 'not running' : 'disabled') : c.paused ? 'paused' : c.retrying > 0 ? 'retrying' : c.behindRecords > 0 ? 'catching up' : 'at the tip';
     set(el, 'status', status);
@@ -89,14 +89,8 @@ export function applyState(topo, s) {
   }
   for (const fnState of s.functions) {
     for (const el of document.querySelectorAll(`.card.worker${nodeSel(fnState.id)}, .card.consumer[data-function-node="${CSS.escape(fnState.id)}"]`)) {
-      if (el.classList.contains('worker')) {
-        set(el, 'invocations', fmt(fnState.invocations));
-        set(el, 'recordsOk', fmt(fnState.recordsOk));
-        set(el, 'recordsFailed', fmt(fnState.recordsFailed));
-      }
-      set(el, 'errors', fmt(fnState.errors));
-      set(el, 'avgDuration', ms(fnState.avgDurationMs));
-      set(el, 'lastDuration', ms(fnState.lastDurationMs));
+      if (el.classList.contains('worker')) setInvocationCounts(el, fnState);
+      setFields(el, { errors: fmt(fnState.errors), avgDuration: ms(fnState.avgDurationMs), lastDuration: ms(fnState.lastDurationMs) });
     }
   }
   for (const f of s.failures) {

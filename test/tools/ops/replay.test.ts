@@ -6,7 +6,8 @@ import type { KnownEvent } from '../../../lambdas/shared/envelope';
 import { LambdaConsumerInvoker } from '../../../tools/ops/consumer-invoker';
 import { TokenBucket, type Clock } from '../../../tools/ops/rate-limiter';
 import { createOpsClients } from '../../../tools/ops/resolve-stage';
-import { parseTarget, runReplay } from '../../../tools/ops/replay';
+import { runReplay } from '../../../tools/ops/replay';
+import { parseTarget } from '../../../tools/ops/replay-targets';
 import {
   archiveKey,
   consumers,
