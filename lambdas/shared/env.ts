@@ -19,31 +19,40 @@ export function requirePositiveIntEnv(name: string, env: NodeJS.ProcessEnv = pro
   return value;
 }
 
-/** What the consumers that enqueue jobs need (notifications, payments). */
-export interface JobQueueEnv {
-  readonly queueUrl: string;
-  readonly maxMessageBytes: number;
+/** One variable of a group read together: its name, and whether it must be a positive integer. */
+interface EnvVariable<T extends string | number> {
+  readonly name: string;
+  readonly read: (name: string, env: NodeJS.ProcessEnv) => T;
 }
+const text = (name: string): EnvVariable<string> => ({ name, read: requireEnv });
+const positiveInt = (name: string): EnvVariable<number> => ({ name, read: requirePositiveIntEnv });
 
-export function readJobQueueEnv(env: NodeJS.ProcessEnv = process.env): JobQueueEnv {
-  return {
-    queueUrl: requireEnv(FUNCTION_ENV.jobQueueUrl, env),
-    maxMessageBytes: requirePositiveIntEnv(FUNCTION_ENV.jobMaxMessageBytes, env),
+/** Reads every variable of a group, so that a function reading its settings states only which variables they are. */
+function readGroup<G extends Record<string, EnvVariable<string | number>>>(
+  group: G,
+  env: NodeJS.ProcessEnv,
+): { readonly [K in keyof G]: G[K] extends EnvVariable<infer T> ? T : never } {
+  return Object.fromEntries(Object.entries(group).map(([key, v]) => [key, v.read(v.name, env)])) as {
+    readonly [K in keyof G]: G[K] extends EnvVariable<infer T> ? T : never;
   };
 }
 
-/** Where and how long every function keeps its idempotency records (IdempotencyTable passes all three). */
-export interface IdempotencyEnv {
-  readonly tableName: string;
-  readonly expiresAfterSeconds: number;
-  /** Key prefix: the function's stable name, so each consumer and the worker keep their own records. */
-  readonly scope: string;
-}
+/** What the consumers that enqueue jobs need (notifications, payments): the queue and its message size limit. */
+const JOB_QUEUE_ENV = {
+  queueUrl: text(FUNCTION_ENV.jobQueueUrl),
+  maxMessageBytes: positiveInt(FUNCTION_ENV.jobMaxMessageBytes),
+};
+export type JobQueueEnv = ReturnType<typeof readJobQueueEnv>;
+export const readJobQueueEnv = (env: NodeJS.ProcessEnv = process.env) => readGroup(JOB_QUEUE_ENV, env);
 
-export function readIdempotencyEnv(env: NodeJS.ProcessEnv = process.env): IdempotencyEnv {
-  return {
-    tableName: requireEnv(FUNCTION_ENV.idempotencyTableName, env),
-    expiresAfterSeconds: requirePositiveIntEnv(FUNCTION_ENV.idempotencyExpirySeconds, env),
-    scope: requireEnv(FUNCTION_ENV.serviceName, env),
-  };
-}
+/**
+ * Where and how long every function keeps its idempotency records (IdempotencyTable passes all three); the
+ * scope is the key prefix: the function's stable name, so each consumer and the worker keep their own records.
+ */
+const IDEMPOTENCY_ENV = {
+  tableName: text(FUNCTION_ENV.idempotencyTableName),
+  expiresAfterSeconds: positiveInt(FUNCTION_ENV.idempotencyExpirySeconds),
+  scope: text(FUNCTION_ENV.serviceName),
+};
+export type IdempotencyEnv = ReturnType<typeof readIdempotencyEnv>;
+export const readIdempotencyEnv = (env: NodeJS.ProcessEnv = process.env) => readGroup(IDEMPOTENCY_ENV, env);
