@@ -2,7 +2,6 @@
 // Everything the tests assert comes from the outside: invocation reports, function logs, queues, buckets.
 import { compileKinesisFilter, deliveredThroughFilter } from '../../local/lambda/event-filter';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
@@ -16,99 +15,10 @@ import { publishEvents, type PublishedEvent } from '../../lambdas/shared/produce
 import type { EventEnvelope, JobEnvelope } from '../../lambdas/shared/envelope';
 import type { QueueAndStreamStacks } from '../../lib/queue-and-stream';
 import type { StageConfig } from '../../lib/stage-config';
+import { childPids } from '../support/processes';
+import { show } from '../support/wait';
 
 export const PROJECT_DIR = path.resolve(__dirname, '..', '..');
-
-// ── polling ─────────────────────────────────────────────────────────────────────────────────────────────
-
-export interface EventuallyOptions {
-  timeoutMs: number;
-  /** what is awaited, for the error message */
-  what: string;
-  intervalMs?: number;
-  /** checked on every round: an error here fails at once (e.g. an emulator died) */
-  abortIf?: () => Error | undefined;
-}
-
-const show = (v: unknown): string => {
-  if (v instanceof Error) return `${v.name}: ${v.message}`;
-  try {
-    const s = JSON.stringify(v);
-    return s === undefined ? String(v) : s.length > 600 ? `${s.slice(0, 600)}…` : s;
-  } catch {
-    return String(v);
-  }
-};
-
-/**
- * Polls `observe` until `done(value)` holds, then returns the value. On the deadline it throws, naming what was
- * awaited and the last value (or error) observed — a bounded wait, never a sleep standing in for an assertion.
- */
-export async function eventually<T>(observe: () => T | Promise<T>, done: (value: T) => boolean, o: EventuallyOptions): Promise<T> {
-  const deadline = Date.now() + o.timeoutMs;
-  let last: { value: T } | { error: unknown } | undefined;
-  for (;;) {
-    const fatal = o.abortIf?.();
-    if (fatal) throw new Error(`while waiting for ${o.what}: ${fatal.message}`);
-    try {
-      const value = await observe();
-      last = { value };
-      if (done(value)) return value;
-    } catch (error) {
-      last = { error };
-    }
-    if (Date.now() >= deadline) {
-      const seen = last === undefined ? 'nothing' : 'error' in last ? `error ${show(last.error)}` : show(last.value);
-      throw new Error(`timed out after ${o.timeoutMs} ms waiting for ${o.what}; last observed: ${seen}`);
-    }
-    await new Promise((r) => setTimeout(r, o.intervalMs ?? 100));
-  }
-}
-
-// ── process and port checks ─────────────────────────────────────────────────────────────────────────────
-
-/** True while the process runs (an exited child not yet reaped — a zombie — counts as gone). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  if (!fs.existsSync('/proc/self/stat')) return true; // no /proc: signal 0 succeeded
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false; // exited in between
-  }
-}
-
-/** Live child processes of this process (Linux /proc; an empty list elsewhere). Zombies count as gone. */
-export function childPids(parent = process.pid): number[] {
-  if (!fs.existsSync('/proc/self/stat')) return [];
-  const out: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // "pid (comm) state ppid ..." — comm may hold spaces and parentheses: split after the last ')'
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(ppid) === parent && state !== 'Z') out.push(Number(entry));
-    } catch {
-      // exited while we looked
-    }
-  }
-  return out;
-}
-
-/** True when a listener can bind the port on 127.0.0.1 right now. */
-export function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
-  });
-}
 
 // ── the cloud under test ────────────────────────────────────────────────────────────────────────────────
 

@@ -7,16 +7,12 @@ import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveId, newEvent, newJob, type EventEnvelope, type JobEnvelope, type KnownEvent } from '../../lambdas/shared/envelope';
 import {
-  alive,
   BucketReader,
-  childPids,
   countBy,
-  eventually,
   gunzip,
   invocationsWith,
   isGzip,
   peekAll,
-  portIsFree,
   prefixPattern,
   processedIds,
   queueDepth,
@@ -27,6 +23,8 @@ import {
   type FailureObject,
   type PublishedRecord,
 } from './harness';
+import { alive, childPids, portIsFree } from '../support/processes';
+import { eventually } from '../support/wait';
 import { decodeInvocationRecord } from '../../local/lambda/on-failure';
 
 /** 0.01: a 240 s visibility timeout lasts 2.4 s, the 60 s Firehose buffer 0.6 s (the mappings have no record age: -1). */
@@ -56,7 +54,7 @@ afterAll(async () => {
 });
 
 function wait<T>(what: string, observe: () => T | Promise<T>, done: (v: T) => boolean, timeoutMs = WAIT_MS): Promise<T> {
-  return eventually(observe, done, { what, timeoutMs, abortIf: () => e.fatal() });
+  return eventually(what, observe, done, { timeoutMs, abortIf: () => e.fatal() });
 }
 
 const only = <T>(items: readonly T[], keep: ReadonlySet<T>): T[] => items.filter((i) => keep.has(i));

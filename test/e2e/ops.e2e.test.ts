@@ -29,7 +29,6 @@ import type { FunctionEnvResult } from '../../tools/ops/function-env';
 import {
   BucketReader,
   countBy,
-  eventually,
   gunzip,
   invocationsWith,
   peekAll,
@@ -42,6 +41,7 @@ import {
   type FunctionLogEntry,
   PROJECT_DIR,
 } from './harness';
+import { eventually } from '../support/wait';
 import { decodeInvocationRecord } from '../../local/lambda/on-failure';
 
 const TIME_SCALE = 0.01;
@@ -175,7 +175,7 @@ function readmeOperatorCommands(): string[][] {
 const iso = (d: Date): string => d.toISOString();
 
 function wait<T>(what: string, observe: () => T | Promise<T>, done: (v: T) => boolean, timeoutMs = WAIT_MS): Promise<T> {
-  return eventually(observe, done, { what, timeoutMs, abortIf: () => e.fatal() });
+  return eventually(what, observe, done, { timeoutMs, abortIf: () => e.fatal() });
 }
 
 const liveConsumers = (): E2eCloud['consumers'] => e.consumers.filter((c) => c.fn.name !== PROBE);

@@ -9,7 +9,8 @@ import { eventTypes } from '../../lambdas/shared/registry';
 import { enqueueJobs } from '../../lambdas/shared/producers/enqueue-jobs';
 import { publishEvents } from '../../lambdas/shared/producers/publish-events';
 import type { DeliveryFailure } from '../../lambdas/shared/producers/delivery';
-import { eventually, short, type FaultCloud, type RawEvent, type RawJob } from './harness';
+import { type FaultCloud, type RawEvent, type RawJob, FAULT_POLL_MS } from './harness';
+import { eventually, show } from '../support/wait';
 import { recordBadInput } from './report';
 
 const goodJob = () => newJob('send-email', { to: 'someone@example.com', template: 'order-confirmation', orderId: `bad-${randomUUID()}` }, { jobKey: 'bad-inputs' });
@@ -53,7 +54,7 @@ export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void 
         sent.events[k] = rec!;
         const receivers = fc.consumers.filter((c) => c.receives(data)).length;
         await eventually(`raw event "${k}" settled`, async () => (await fc.failures.refresh(), fc.failures.records.filter((r) => r.sequenceNumber === rec!.sequenceNumber).length), (n) => n >= receivers, {
-          timeoutMs,
+          timeoutMs, intervalMs: FAULT_POLL_MS,
           abortIf: () => fc.fatalError,
         });
       }
@@ -63,7 +64,7 @@ export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void 
     const inDlq = async (key: string): Promise<{ error: string; receives: number }> => {
       const job = sent.jobs[key]!;
       const max = fc.jobs.redrivePolicy!.maxReceiveCount;
-      await eventually(`raw job "${key}" in the DLQ`, async () => (await fc.dlq.refresh(), fc.dlq.byBody.get(job.body) ?? 0), (n) => n === 1, { timeoutMs, abortIf: () => fc.fatalError });
+      await eventually(`raw job "${key}" in the DLQ`, async () => (await fc.dlq.refresh(), fc.dlq.byBody.get(job.body) ?? 0), (n) => n === 1, { timeoutMs, intervalMs: FAULT_POLL_MS, abortIf: () => fc.fatalError });
       const worker = fc.tally(fc.worker.name);
       expect(worker.failed.get(job.id), 'failed receives').toBe(max);
       expect(worker.ok.has(job.id)).toBe(false);
@@ -82,7 +83,7 @@ export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void 
       expect(receivers.length, 'at least one consumer receives it').toBeGreaterThanOrEqual(1);
       const n = receivers.length;
       const copies = (): number => fc.failures.records.filter((r) => r.sequenceNumber === rec.sequenceNumber).length;
-      await eventually(`raw event "${key}" in the failure bucket once per consumer`, async () => (await fc.failures.refresh(), copies()), (c) => c >= n, { timeoutMs, abortIf: () => fc.fatalError });
+      await eventually(`raw event "${key}" in the failure bucket once per consumer`, async () => (await fc.failures.refresh(), copies()), (c) => c >= n, { timeoutMs, intervalMs: FAULT_POLL_MS, abortIf: () => fc.fatalError });
       expect(copies()).toBe(n);
       const found = fc.failures.records.filter((r) => r.sequenceNumber === rec.sequenceNumber);
       expect(found.every((r) => r.data.equals(rec.data)), 'payload kept byte for byte').toBe(true);
@@ -245,7 +246,7 @@ export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void 
       const w = await fc.lambda.hosts.get(fc.worker.name)!.invoke({ Records: [sqsRecord(randomUUID(), JSON.stringify(job)), sqsRecord(plainId, 'Hello from a plain-text producer')] });
       expect(w.status).toBe('ok');
       expect((w as { result: unknown }).result).toEqual({ batchItemFailures: [{ itemIdentifier: plainId }] });
-      await eventually('the good job done', () => fc.tally(fc.worker.name).effects.get(job.id) ?? 0, (n) => n === 1, { timeoutMs: 10_000 });
+      await eventually('the good job done', () => fc.tally(fc.worker.name).effects.get(job.id) ?? 0, (n) => n === 1, { timeoutMs: 10_000, intervalMs: FAULT_POLL_MS });
       const ev = goodEvent();
       const kRecord = (seq: string, data: Buffer) => ({
         kinesis: { kinesisSchemaVersion: '1.0', partitionKey: ev.partitionKey, sequenceNumber: seq, data: data.toString('base64'), approximateArrivalTimestamp: Date.now() / 1000 },
@@ -287,7 +288,7 @@ export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void 
       await recordBadInput({
         key: '10-huge-partition-key',
         input: 'huge partition key (1,000 characters; jobKey likewise)',
-        happens: `producer: rejected, \`${producer}\` / \`${jobs}\`; a raw PutRecord is refused by Kinesis: \`${short(service, 120)}\``,
+        happens: `producer: rejected, \`${producer}\` / \`${jobs}\`; a raw PutRecord is refused by Kinesis: \`${show(service, 120)}\``,
         endsUp: 'not sent',
         evidence: { producer, jobs, service },
       });

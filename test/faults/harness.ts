@@ -22,46 +22,13 @@ import type { RetryOptions } from '../../lambdas/shared/producers/delivery';
 import type { KnownEvent, KnownJob } from '../../lambdas/shared/envelope';
 import { PROJECT_DIR } from './scale';
 import { decodeInvocationRecord } from '../../local/lambda/on-failure';
+import { childPids } from '../support/processes';
+import { show, sleep } from '../support/wait';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-// ── bounded polling ───────────────────────────────────────────────────────────────────────────────────────
-
-export async function eventually<T>(
-  what: string,
-  observe: () => T | Promise<T>,
-  done: (value: T) => boolean,
-  o: { timeoutMs: number; intervalMs?: number; abortIf?: () => Error | undefined },
-): Promise<T> {
-  const deadline = Date.now() + o.timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const fatal = o.abortIf?.();
-    if (fatal) throw new Error(`while waiting for ${what}: ${fatal.message}`);
-    const value = await observe();
-    last = value;
-    if (done(value)) return value;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${o.timeoutMs} ms waiting for ${what}; last observed: ${short(last)}`);
-    await sleep(o.intervalMs ?? 250);
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-export function short(v: unknown, max = 800): string {
-  try {
-    const s = typeof v === 'string' ? v : JSON.stringify(v);
-    return s === undefined ? String(v) : s.length > max ? `${s.slice(0, max)}…` : s;
-  } catch {
-    return String(v);
-  }
-}
-
-// ── processes ─────────────────────────────────────────────────────────────────────────────────────────────
-
-import { childPids } from '../e2e/harness';
-
-export { childPids };
+// the fault suite's observers list buckets and drain queues while the load runs: it polls them every 250 ms
+export const FAULT_POLL_MS = 250;
 
 // ── per-function tallies, fed by reports and log lines ────────────────────────────────────────────────────
 
@@ -525,7 +492,7 @@ export class FaultCloud {
     for (let i = 0; i < bodies.length; i += 10) {
       const chunk = bodies.slice(i, i + 10);
       const res = await this.clients.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.jobs.url, Entries: chunk.map((b, j) => ({ Id: String(j), MessageBody: b })) }));
-      if ((res.Failed ?? []).length > 0) throw new Error(`raw SendMessageBatch refused: ${short(res.Failed)}`);
+      if ((res.Failed ?? []).length > 0) throw new Error(`raw SendMessageBatch refused: ${show(res.Failed)}`);
       for (const s of res.Successful ?? []) {
         const body = chunk[Number(s.Id)]!;
         out.push({ id: recordId(body, s.MessageId!), messageId: s.MessageId!, body });

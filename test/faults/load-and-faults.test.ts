@@ -2,7 +2,8 @@
 // FAULTS_SCALE=quick (default) runs small counts inside `npm test`; FAULTS_SCALE=full is `npm run test:faults`.
 import { describe, expect, it } from 'vitest';
 import { badInputSuite } from './bad-inputs';
-import { eventually, useFaultCloud, type Consumer, type FaultCloud } from './harness';
+import { useFaultCloud, type Consumer, type FaultCloud, FAULT_POLL_MS } from './harness';
+import { eventually } from '../support/wait';
 import { InjectionCounts, lostResponseKinesis, lostResponseSqs, throttlingKinesis, throttlingSqs } from './inject';
 import { runScenario, violations } from './scenario';
 import { SCALE } from './scale';
@@ -154,13 +155,13 @@ describe(`fault scenarios (${SCALE.variant})`, () => {
             `burst ${b}: ${others.map((c) => c.name).join(', ')} current while ${slow.name} is paused`,
             () => ({ done: others.map((c) => caughtUp(c.name)), lag: fc.lagRecords() }),
             (s) => s.done.every((n, i) => n === receives(others[i]!)) && others.every((c) => s.lag[c.name] === 0),
-            { timeoutMs: SCALE.settleTimeoutMs, abortIf: () => fc.fatalError },
+            { timeoutMs: SCALE.settleTimeoutMs, intervalMs: FAULT_POLL_MS, abortIf: () => fc.fatalError },
           );
           const stats = await eventually(
             `burst ${b}: ${slow.name}'s lag visible`,
             () => fc.lambda.mappingStats()[slow.mapping.logicalId]!,
             (s) => s.behindRecords > 0 && s.millisBehind > 0,
-            { timeoutMs: 30_000 },
+            { timeoutMs: 30_000, intervalMs: FAULT_POLL_MS },
           );
           expect(stats.paused).toBe(true);
           expect(caughtUp(slow.name), `${slow.name} processed nothing of burst ${b} while paused`).toBe(0);
@@ -171,7 +172,7 @@ describe(`fault scenarios (${SCALE.variant})`, () => {
             `burst ${b}: ${slow.name} catches up`,
             () => ({ done: caughtUp(slow.name), lag: fc.lambda.mappingStats()[slow.mapping.logicalId]! }),
             (s) => s.done === receives(slow) && s.lag.behindRecords === 0,
-            { timeoutMs: SCALE.settleTimeoutMs, abortIf: () => fc.fatalError },
+            { timeoutMs: SCALE.settleTimeoutMs, intervalMs: FAULT_POLL_MS, abortIf: () => fc.fatalError },
           );
         }
         return { bursts: SCALE.slowBursts, maxBehindRecords, maxMillisBehind };

@@ -6,15 +6,7 @@ import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/
 import { startDynalite, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators';
 import { PortInUseError } from '../../local/ports';
 import type { LocalCloudError } from '../../local/assembly';
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { alive } from '../support/processes';
 
 describe('dynalite in its own process', () => {
   it('answers DynamoDB on 127.0.0.1 from another process, and stop() leaves no process', async () => {

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClock } from '../../local/clock';
 import { evaluatePrefix, formatJavaDate, objectSuffix, PrefixExpressionError, startFirehose } from '../../local/firehose';
 import type { LocalDeliveryStream, LocalStream } from '../../local/types';
-import { createBucket, createStream, getObject, listKeys, putEvents, startEmulators, waitFor, type Emulators } from './lambda/harness';
+import { createBucket, createStream, getObject, listKeys, putEvents, startEmulators, type Emulators } from './lambda/harness';
+import { waitFor } from '../support/wait';
 
 let e: Emulators;
 let n = 0;
@@ -42,7 +43,7 @@ describe('Firehose stand-in', () => {
     try {
       const events = Array.from({ length: 40 }, (_, i) => ({ id: `e${i}`, pk: `pk${i % 7}` }));
       await putEvents(e, stream, events);
-      await waitFor(() => fh.stats()[ds.name]!.recordsArchived === 40, 20_000, '40 archived records');
+      await waitFor('40 archived records', () => fh.stats()[ds.name]!.recordsArchived === 40, { timeoutMs: 20_000 });
       const keys = await listKeys(e, bucket);
       expect(keys).toHaveLength(fh.stats()[ds.name]!.objectsWritten);
       const now = new Date();
@@ -73,9 +74,9 @@ describe('Firehose stand-in', () => {
     const fh = await startFirehose([ds], { clock: createClock(1), endpoints: e.endpoints, pollIntervalMs: 50 });
     const big = 'x'.repeat(300 * 1024);
     await putEvents(e, stream, Array.from({ length: 4 }, (_, i) => ({ id: `big${i}`, pk: 'a', action: big })));
-    await waitFor(() => fh.stats()[ds.name]!.objectsWritten === 1, 20_000, 'a size-triggered object');
+    await waitFor('a size-triggered object', () => fh.stats()[ds.name]!.objectsWritten === 1, { timeoutMs: 20_000 });
     await putEvents(e, stream, [{ id: 'tail', pk: 'a' }]);
-    await waitFor(() => fh.stats()[ds.name]!.bufferedRecords === 1, 20_000, 'the tail record buffered');
+    await waitFor('the tail record buffered', () => fh.stats()[ds.name]!.bufferedRecords === 1, { timeoutMs: 20_000 });
     await fh.stop();
     const stats = fh.stats()[ds.name]!;
     expect(stats).toMatchObject({ objectsWritten: 2, recordsArchived: 5, recordsFailed: 0 });

@@ -12,7 +12,8 @@ import { startLocalCloud, type LocalCloud } from '../../local/index';
 import { SHELL_EXAMPLES, formatBanner } from '../../local/status';
 import { main } from '../../tools/shell/cli';
 import type { ShellIo } from '../../tools/shell/send';
-import { fixture, tempDir } from './cloud/helpers';
+import { fixture } from './cloud/helpers';
+import { tempDir } from '../support/temp';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');

@@ -12,7 +12,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPEAT_WINDOW_MS, createStopRequests } from '../../local/stop-signals';
-import { alive, fixture, tempDir } from './cloud/helpers';
+import { fixture } from './cloud/helpers';
+import { alive } from '../support/processes';
+import { tempDir } from '../support/temp';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SIGNALS = path.join(__dirname, 'fixtures', 'signals');

@@ -6,7 +6,9 @@ import { loadAssembly } from '../../../local/assembly';
 import { createLocalClients, startEmulators } from '../../../local/emulators';
 import { PortInUseError } from '../../../local/ports';
 import { provision } from '../../../local/provision';
-import { alive, fixture, tempDir } from './helpers';
+import { fixture } from './helpers';
+import { alive } from '../../support/processes';
+import { tempDir } from '../../support/temp';
 
 function occupy(host?: string): Promise<{ port: number; close: () => Promise<void> }> {
   return new Promise((resolve) => {

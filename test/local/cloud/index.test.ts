@@ -7,7 +7,8 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createLocalClients } from '../../../local/emulators';
 import { archiveCopyDir, startLocalCloud } from '../../../local/index';
 import type { InvocationReport } from '../../../local/types';
-import { fixture, tempDir, unknownTypeAssembly } from './helpers';
+import { fixture, unknownTypeAssembly } from './helpers';
+import { tempDir } from '../../support/temp';
 
 describe('startLocalCloud', () => {
   it('writes .local/endpoints.json with the well-known keys and every resource, and removes it on stop', async () => {

@@ -13,7 +13,8 @@ import { startLocalCloud, type LocalCloud } from '../../../local/index';
 import { loadPositions, persistDirOf, savePositions } from '../../../local/persistence';
 import { formatBanner, formatPersistence } from '../../../local/status';
 import type { InvocationReport } from '../../../local/types';
-import { fixture, tempDir } from './helpers';
+import { fixture } from './helpers';
+import { tempDir } from '../../support/temp';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -9,7 +9,8 @@ import { DescribeTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { loadAssembly } from '../../../local/assembly';
 import { createLocalClients, startEmulators, type LocalClients, type RunningEmulators } from '../../../local/emulators';
 import { provision, stableBucketName, type ProvisionResult } from '../../../local/provision';
-import { fixture, tempDir, unknownTypeAssembly, writeAssembly } from './helpers';
+import { fixture, unknownTypeAssembly, writeAssembly } from './helpers';
+import { tempDir } from '../../support/temp';
 
 // Real fauxqs + kinesalite on 127.0.0.1, any free ports; each describe starts and stops its own.
 async function withEmulators(): Promise<{ emulators: RunningEmulators; clients: LocalClients; stop: () => Promise<void> }> {

@@ -1,14 +1,13 @@
 // Shared test scaffolding for the lambda half: real emulators on 127.0.0.1, tiny fixture functions.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { startFauxqsServer, startKinesalite } from '../../../local/emulators';
-export { alive } from '../cloud/helpers';
 import { kinesisClient, s3Client, sqsClient } from '../../../local/lambda/clients';
 import type { LocalEndpoints, LocalFunction, LocalQueue, LocalStream, LocalTopology } from '../../../local/types';
+import { waitFor } from '../../support/wait';
 
 export const FIXTURES = path.resolve(__dirname, '..', 'fixtures');
 // the SDK's Node 20 notice is noise in test output (lambdaEnvironment sets the same switch for functions)
@@ -102,7 +101,7 @@ export async function queueDepth(e: Emulators, queue: LocalQueue): Promise<{ vis
 
 export async function createStream(e: Emulators, name: string, shardCount = 1): Promise<LocalStream> {
   await e.kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shardCount }));
-  await waitFor(async () => (await e.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE', 10_000);
+  await waitFor(`stream ${name} active`, async () => (await e.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE', { timeoutMs: 10_000 });
   return { logicalId: name, name, arn: `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/${name}`, shardCount, retentionHours: 24, mode: 'PROVISIONED' };
 }
 
@@ -132,30 +131,8 @@ export async function getObject(e: Emulators, bucket: string, key: string): Prom
   return Buffer.from(await out.Body!.transformToByteArray());
 }
 
-/** Polls until check() is truthy; fails with the message after the bounded deadline (no sleeps as assertions). */
-export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
-export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 20_000, what = 'condition'): Promise<Truthy<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v as Truthy<T>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 export function emptyTopology(endpoints: LocalEndpoints, parts: Partial<LocalTopology>): LocalTopology {
   return { endpoints, queues: [], streams: [], buckets: [], functions: [], sqsMappings: [], kinesisMappings: [], deliveryStreams: [], ...parts };
-}
-
-export function tempFile(name: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-lambda-'));
-  return path.join(dir, name);
 }
 
 export function readLines<T = Record<string, unknown>>(file: string): T[] {

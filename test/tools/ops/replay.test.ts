@@ -19,9 +19,9 @@ import {
   readStream,
   startCloud,
   startFakeLambda,
-  tempDir,
   type Cloud,
 } from './harness';
+import { tempDir } from '../../support/temp';
 
 let cloud: Cloud;
 let tmp: ReturnType<typeof tempDir>;

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveEnvironment, stackName } from '../../../tools/ops/resolve-stage';
-import { tempDir } from './harness';
+import { tempDir } from '../../support/temp';
 
 const tmp = tempDir();
 afterAll(() => tmp.remove());

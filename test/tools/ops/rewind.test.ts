@@ -8,7 +8,8 @@ import type { KnownEvent } from '../../../lambdas/shared/envelope';
 import { LambdaConsumerInvoker } from '../../../tools/ops/consumer-invoker';
 import { createOpsClients, type OpsEnvironment } from '../../../tools/ops/resolve-stage';
 import { runRewind, type RewindOptions } from '../../../tools/ops/rewind';
-import { consumers, createStream, envelopesIn, orderPlaced, orderShipped, startCloud, startFakeLambda, tempDir, type Cloud, type FixtureHandler } from './harness';
+import { consumers, createStream, envelopesIn, orderPlaced, orderShipped, startCloud, startFakeLambda, type Cloud, type FixtureHandler } from './harness';
+import { tempDir } from '../../support/temp';
 
 let cloud: Cloud;
 let tmp: ReturnType<typeof tempDir>;
