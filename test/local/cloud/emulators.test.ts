@@ -9,6 +9,7 @@ import { provision } from '../../../local/provision';
 import { fixture } from './helpers';
 import { alive } from '../../support/processes';
 import { tempDir } from '../../support/temp';
+import { waitFor } from '../../support/wait';
 
 function occupy(host?: string): Promise<{ port: number; close: () => Promise<void> }> {
   return new Promise((resolve) => {
@@ -125,7 +126,7 @@ describe('startEmulators', () => {
     const em = await startEmulators({ ports: { sqs: 0, kinesis: 0 }, kinesis: 'kinesis-local', onFatal: (e) => (fatal = e) });
     try {
       process.kill(em.childPids[0], 'SIGKILL');
-      for (let i = 0; i < 100 && !fatal; i++) await new Promise((r) => setTimeout(r, 50));
+      await waitFor('the death to be reported', () => fatal, { timeoutMs: 5000, intervalMs: 50 });
       expect(fatal?.message).toMatch(/^kinesis-local exited unexpectedly \(SIGKILL\)$/);
     } finally {
       await em.stop();

@@ -10,6 +10,7 @@ import { createOpsClients, type OpsEnvironment } from '../../../tools/ops/resolv
 import { runRewind, type RewindOptions } from '../../../tools/ops/rewind';
 import { consumers, createStream, envelopesIn, orderPlaced, orderShipped, startCloud, startFakeLambda, type Cloud, type FixtureHandler } from './harness';
 import { tempDir } from '../../support/temp';
+import { sleep } from '../../support/wait';
 
 let cloud: Cloud;
 let tmp: ReturnType<typeof tempDir>;
@@ -23,7 +24,6 @@ afterAll(async () => {
 });
 
 const checkpointIn = (name: string): string => path.join(tmp.dir, `${name}.json`);
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `perKey` events per key (OrderPlaced, then OrderShipped), interleaved across keys. */
 function eventsOn(tag: string, keys: number, perKey: number): KnownEvent[] {
@@ -64,9 +64,9 @@ async function setup(handlers: Record<string, FixtureHandler> = { analytics: asy
       expect(report.failed).toBe(0);
     },
     async mark() {
-      await pause(30); // arrival times are in milliseconds: keep the two sides apart
+      await sleep(30); // arrival times are in milliseconds: keep the two sides apart
       const at = new Date();
-      await pause(30);
+      await sleep(30);
       return at;
     },
     stop: async () => {
