@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { createLocalClients, type LocalClients } from '../../local/emulators';
 import { startLocalCloud, type LocalCloud } from '../../local/index';
@@ -255,18 +255,6 @@ export function reportedId(rec: Pick<PublishedRecord, 'id' | 'sequenceNumber'>):
 }
 
 // ── queues ──────────────────────────────────────────────────────────────────────────────────────────────
-
-export async function queueDepth(clients: LocalClients, q: LocalQueue): Promise<number> {
-  const a = (
-    await clients.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: q.url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-      }),
-    )
-  ).Attributes;
-  return Number(a?.ApproximateNumberOfMessages ?? 0) + Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a?.ApproximateNumberOfMessagesDelayed ?? 0);
-}
 
 export interface PeekedMessage {
   messageId: string;

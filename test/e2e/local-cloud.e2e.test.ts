@@ -15,7 +15,6 @@ import {
   peekAll,
   prefixPattern,
   processedIds,
-  queueDepth,
   removeStateDir,
   reportedId,
   startE2eCloud,
@@ -23,6 +22,7 @@ import {
   type FailureObject,
   type PublishedRecord,
 } from './harness';
+import { queueDepth } from '../support/aws';
 import { alive, childPids, portIsFree } from '../support/processes';
 import { eventually } from '../support/wait';
 import { decodeInvocationRecord } from '../../local/lambda/on-failure';
@@ -131,7 +131,7 @@ describe('local cloud, end to end on the synthesized app', () => {
     await e.enqueue(jobs);
 
     await wait(`the worker to complete all ${ids.size} jobs`, () => new Set(only(processedIds(e.reports, e.worker.name), ids)).size, (n) => n === ids.size);
-    await wait('the job queue to be empty', () => queueDepth(e.clients, e.jobs), (d) => d === 0);
+    await wait('the job queue to be empty', () => queueDepth(e.clients.sqs, e.jobs.url), (d) => d === 0);
 
     for (const id of ids) {
       const inv = invocationsWith(e.reports, e.worker.name, id);
@@ -156,7 +156,7 @@ describe('local cloud, end to end on the synthesized app', () => {
       (msgs) => msgs.some((m) => m.body.includes(poison.id)),
       45_000,
     );
-    await wait('the job queue to be empty', () => queueDepth(e.clients, e.jobs), (d) => d === 0);
+    await wait('the job queue to be empty', () => queueDepth(e.clients.sqs, e.jobs.url), (d) => d === 0);
 
     const saw = invocationsWith(e.reports, e.worker.name, poison.id);
     expect(saw, 'worker invocations that received the poison job').toHaveLength(maxReceiveCount!);
@@ -376,7 +376,7 @@ describe('local cloud, end to end on the synthesized app', () => {
         const failures = (await failureObjects()).flatMap((o) =>
           o.body.payload.Records.filter((r) => r.kinesis.partitionKey === k1 || r.kinesis.partitionKey === k2).map((r) => ({ fn: o.body.requestContext.functionArn, id: failureRecordId(r) })),
         );
-        const depth = await queueDepth(e.clients, e.jobs);
+        const depth = await queueDepth(e.clients.sqs, e.jobs.url);
         return { done: [...done], deadIds, failures, depth };
       },
       (s) =>

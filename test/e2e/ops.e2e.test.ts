@@ -33,7 +33,6 @@ import {
   invocationsWith,
   peekAll,
   processedIds,
-  queueDepth,
   removeStateDir,
   startE2eCloud,
   synthesizeDevApp,
@@ -41,6 +40,7 @@ import {
   type FunctionLogEntry,
   PROJECT_DIR,
 } from './harness';
+import { queueDepth } from '../support/aws';
 import { eventually } from '../support/wait';
 import { decodeInvocationRecord } from '../../local/lambda/on-failure';
 
@@ -361,7 +361,7 @@ describe('operator tools on the local cloud', () => {
 
     // the consumers enqueued the same job ids again; the worker did each job once and acknowledged each repeat
     await wait('the worker to acknowledge every repeated job', () => new Set(e.workerLog.filter((l) => l.message === 'job already done: acknowledged without side effects' && jobIds.has(l.envelopeId!)).map((l) => l.envelopeId)).size, (n) => n === jobIds.size);
-    await wait('the job queue to be empty', () => queueDepth(e.clients, e.jobs), (d) => d === 0);
+    await wait('the job queue to be empty', () => queueDepth(e.clients.sqs, e.jobs.url), (d) => d === 0);
     expect(countBy(e.workerLog.filter((l) => l.message === 'job done' && jobIds.has(l.envelopeId!)).map((l) => l.envelopeId))).toEqual(new Map([...jobIds].map((id) => [id, 1])));
   }, 90_000);
 
@@ -442,11 +442,11 @@ describe('operator tools on the local cloud', () => {
       expect(summary.byType).toEqual({ 'process-payment': 1 });
 
       await wait('the redriven job to be done', () => processedIds(e.reports, e.worker.name).filter((id) => id === jobId).length, (n) => n >= 1);
-      await wait('the job queue to be empty', () => queueDepth(e.clients, e.jobs), (d) => d === 0);
+      await wait('the job queue to be empty', () => queueDepth(e.clients.sqs, e.jobs.url), (d) => d === 0);
       expect(countBy(processedIds(e.reports, e.worker.name)).get(jobId), 'processed once').toBe(1);
       expect(e.workerLog.filter((l) => l.message === 'job done' && l.envelopeId === jobId)).toHaveLength(1);
       expect(await peekAll(e.clients, e.dlq), 'DLQ empty').toEqual([]);
-      expect(await queueDepth(e.clients, e.dlq)).toBe(0);
+      expect(await queueDepth(e.clients.sqs, e.dlq.url)).toBe(0);
       // a second redrive (the README's --max variant) finds nothing
       expect((await cliJson<RedriveJobsSummary>('redrive', ['jobs', '--max', '10'])).moved).toBe(0);
     } finally {
@@ -510,7 +510,7 @@ describe('operator tools on the local cloud', () => {
     // processed once by notifications, and its send-email job done once by the worker
     expect(countBy(logLines(notifications.fn.name, PROCESSED, ids).map((l) => l.envelopeId))).toEqual(new Map([[id, 1]]));
     await wait('the worker to complete the send-email job of the redriven event', () => new Set(only(processedIds(e.reports, e.worker.name), emailJobs)).size, (n) => n === emailJobs.size);
-    await wait('the job queue to be empty', () => queueDepth(e.clients, e.jobs), (d) => d === 0);
+    await wait('the job queue to be empty', () => queueDepth(e.clients.sqs, e.jobs.url), (d) => d === 0);
     expect(countBy(e.workerLog.filter((l) => l.message === 'job done' && emailJobs.has(l.envelopeId!)).map((l) => l.envelopeId))).toEqual(new Map([...emailJobs].map((j) => [j, 1])));
     // the objects moved under redriven/
     expect(await failureKeys('aws/lambda/')).toEqual([]);

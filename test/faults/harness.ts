@@ -8,8 +8,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createLocalClients, type LocalClients } from '../../local/emulators';
 import { startLocalCloud, synthesize, type LocalCloud } from '../../local/index';
 import { recordId } from '../../local/lambda/batch-response';
@@ -22,6 +21,7 @@ import type { RetryOptions } from '../../lambdas/shared/producers/delivery';
 import type { KnownEvent, KnownJob } from '../../lambdas/shared/envelope';
 import { PROJECT_DIR } from './scale';
 import { decodeInvocationRecord } from '../../local/lambda/on-failure';
+import { getObject, listKeys, queueDepth } from '../support/aws';
 import { childPids } from '../support/processes';
 import { show, sleep } from '../support/wait';
 
@@ -138,9 +138,9 @@ export class FailureBucketReader {
   }
 
   async refresh(): Promise<void> {
-    for (const key of await listKeys(this.clients, this.bucket.name)) {
+    for (const key of await listKeys(this.clients.s3, this.bucket.name)) {
       if (this.keys.has(key)) continue;
-      const body = await getObject(this.clients, this.bucket.name, key);
+      const body = await getObject(this.clients.s3, this.bucket.name, key);
       this.keys.add(key);
       const uuid = key.split('/')[2] ?? '';
       const consumer = this.consumerByUuid.get(uuid) ?? `unknown(${uuid})`;
@@ -190,9 +190,9 @@ export class ArchiveReader {
   }
 
   async refresh(): Promise<void> {
-    for (const key of await listKeys(this.clients, this.bucket.name)) {
+    for (const key of await listKeys(this.clients.s3, this.bucket.name)) {
       if (this.keys.has(key)) continue;
-      const raw = await getObject(this.clients, this.bucket.name, key);
+      const raw = await getObject(this.clients.s3, this.bucket.name, key);
       this.keys.add(key);
       const text = (raw[0] === 0x1f && raw[1] === 0x8b ? zlib.gunzipSync(raw) : raw).toString('utf8');
       const lines = text.split(this.delimiter || '\n');
@@ -205,22 +205,6 @@ export class ArchiveReader {
       }
     }
   }
-}
-
-async function listKeys(clients: LocalClients, bucket: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys;
-}
-
-async function getObject(clients: LocalClients, bucket: string, key: string): Promise<Buffer> {
-  const obj = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return Buffer.from(await obj.Body!.transformToByteArray());
 }
 
 // ── the cloud under test ──────────────────────────────────────────────────────────────────────────────────
@@ -516,13 +500,8 @@ export class FaultCloud {
     return out;
   }
 
-  async queueDepth(q: LocalQueue = this.jobs): Promise<number> {
-    const a = (
-      await this.clients.sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: q.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
-      )
-    ).Attributes;
-    return Number(a?.ApproximateNumberOfMessages ?? 0) + Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a?.ApproximateNumberOfMessagesDelayed ?? 0);
+  queueDepth(q: LocalQueue = this.jobs): Promise<number> {
+    return queueDepth(this.clients.sqs, q.url);
   }
 
   /** Every Kinesis mapping's lag, in records. */

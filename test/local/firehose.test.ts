@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClock } from '../../local/clock';
 import { evaluatePrefix, formatJavaDate, objectSuffix, PrefixExpressionError, startFirehose } from '../../local/firehose';
 import type { LocalDeliveryStream, LocalStream } from '../../local/types';
-import { createBucket, createStream, getObject, listKeys, putEvents, startEmulators, type Emulators } from './lambda/harness';
+import { createBucket, createStream, putEvents, startEmulators, type Emulators } from './lambda/harness';
+import { getObject, listKeys } from '../support/aws';
 import { waitFor } from '../support/wait';
 
 let e: Emulators;
@@ -44,7 +45,7 @@ describe('Firehose stand-in', () => {
       const events = Array.from({ length: 40 }, (_, i) => ({ id: `e${i}`, pk: `pk${i % 7}` }));
       await putEvents(e, stream, events);
       await waitFor('40 archived records', () => fh.stats()[ds.name]!.recordsArchived === 40, { timeoutMs: 20_000 });
-      const keys = await listKeys(e, bucket);
+      const keys = await listKeys(e.s3, bucket);
       expect(keys).toHaveLength(fh.stats()[ds.name]!.objectsWritten);
       const now = new Date();
       const y = String(now.getUTCFullYear());
@@ -52,7 +53,7 @@ describe('Firehose stand-in', () => {
       for (const key of keys) {
         expect(key).toMatch(new RegExp(`^events/${y}/${m}/\\d{2}/${ds.name}-1-${y}-${m}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-[0-9a-f-]{36}\\.gz$`));
       }
-      const lines = (await Promise.all(keys.map(async (k) => gunzipSync(await getObject(e, bucket, k)).toString('utf8'))))
+      const lines = (await Promise.all(keys.map(async (k) => gunzipSync(await getObject(e.s3, bucket, k)).toString('utf8'))))
         .map((text) => {
           expect(text.endsWith('\n')).toBe(true); // each record followed by the delimiter
           return text;
@@ -80,10 +81,10 @@ describe('Firehose stand-in', () => {
     await fh.stop();
     const stats = fh.stats()[ds.name]!;
     expect(stats).toMatchObject({ objectsWritten: 2, recordsArchived: 5, recordsFailed: 0 });
-    const keys = await listKeys(e, bucket);
+    const keys = await listKeys(e.s3, bucket);
     expect(keys).toHaveLength(2);
     for (const k of keys) expect(k).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\d{2}\/archive-\d+-1-\d{4}(-\d{2}){5}-[0-9a-f-]{36}$/); // default prefix
-    const bodies = await Promise.all(keys.map(async (k) => (await getObject(e, bucket, k)).toString('utf8')));
+    const bodies = await Promise.all(keys.map(async (k) => (await getObject(e.s3, bucket, k)).toString('utf8')));
     const tail = bodies.find((b) => b.includes('"tail"'))!;
     expect(tail).toBe(JSON.stringify({ id: 'tail', pk: 'a' })); // no delimiter appended
   });

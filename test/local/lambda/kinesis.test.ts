@@ -5,7 +5,8 @@ import { createLogSink } from '../../../local/lambda/log-sink';
 import { decodeInvocationRecord, eventSourceMappingUuid, type KinesisInvocationRecord } from '../../../local/lambda/on-failure';
 import { startLambdaService, type LambdaService } from '../../../local/lambda/service';
 import type { InvocationReport, LocalFunction, LocalKinesisMapping, LocalStream } from '../../../local/types';
-import { createBucket, createStream, emptyTopology, fixtureFunction, getObject, listKeys, putEvents, readLines, startEmulators, type Emulators } from './harness';
+import { createBucket, createStream, emptyTopology, fixtureFunction, putEvents, readLines, startEmulators, type Emulators } from './harness';
+import { getObject, listKeys } from '../../support/aws';
 import { alive } from '../../support/processes';
 import { tempFile } from '../../support/temp';
 import { startRecordingProxy } from '../../support/recording-proxy';
@@ -63,8 +64,8 @@ const okIds = (reports: readonly InvocationReport[]): string[] =>
 const decode = (r: KinesisStreamRecord): { id: string } => JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8'));
 
 async function failureObjects(bucket: string): Promise<Array<{ key: string; body: KinesisInvocationRecord }>> {
-  const keys = await listKeys(e, bucket);
-  return Promise.all(keys.map(async (key) => ({ key, body: decodeInvocationRecord((await getObject(e, bucket, key)).toString('utf8')) })));
+  const keys = await listKeys(e.s3, bucket);
+  return Promise.all(keys.map(async (key) => ({ key, body: decodeInvocationRecord((await getObject(e.s3, bucket, key)).toString('utf8')) })));
 }
 
 describe('Kinesis event source mapping', () => {
@@ -149,7 +150,7 @@ describe('Kinesis event source mapping', () => {
     const uuid = eventSourceMappingUuid(m.logicalId);
     expect(object!.key).toMatch(new RegExp(`^aws/lambda/${uuid}/shardId-000000000000/\\d{4}/\\d{2}/\\d{2}/\\d{4}-\\d{2}-\\d{2}T\\d{2}\\.\\d{2}\\.\\d{2}-[0-9a-f-]{36}$`));
     const body = object!.body;
-    const raw = JSON.parse((await getObject(e, bucket, object!.key)).toString('utf8')) as { payload: unknown };
+    const raw = JSON.parse((await getObject(e.s3, bucket, object!.key)).toString('utf8')) as { payload: unknown };
     expect(typeof raw.payload, 'the payload is an escaped JSON string, as AWS documents').toBe('string');
     expect(body.requestContext).toMatchObject({ functionArn: fn.arn, condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3 });
     expect(body.responseContext).toMatchObject({ statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' });
@@ -189,7 +190,7 @@ describe('Kinesis event source mapping', () => {
     for (const fn of [partial, invalid, threw]) {
       const o = byFn[fn.arn]!;
       expect(o.body.requestContext).toMatchObject({ condition: 'RetryAttemptsExhausted', approximateInvokeCount: 2 });
-      const raw = JSON.parse((await getObject(e, bucket, o.key)).toString('utf8')) as { responseContext: Record<string, unknown> };
+      const raw = JSON.parse((await getObject(e.s3, bucket, o.key)).toString('utf8')) as { responseContext: Record<string, unknown> };
       // the key is there in every case: JSON null when the function returned, "Unhandled" when it threw
       expect(raw.responseContext).toEqual({ statusCode: 200, executedVersion: '$LATEST', functionError: fn === threw ? 'Unhandled' : null });
     }
@@ -218,7 +219,7 @@ describe('Kinesis event source mapping', () => {
     }, { timeoutMs: 30_000 });
     expect(object!.body.requestContext.condition).toBe('RecordAgeExceeded');
     // AWS writes no responseContext for a batch given up on for its age, even after invocations
-    expect(Object.keys(JSON.parse((await getObject(e, bucket, object!.key)).toString('utf8')))).toEqual(['requestContext', 'version', 'timestamp', 'KinesisBatchInfo', 'payload']);
+    expect(Object.keys(JSON.parse((await getObject(e.s3, bucket, object!.key)).toString('utf8')))).toEqual(['requestContext', 'version', 'timestamp', 'KinesisBatchInfo', 'payload']);
     expect(object!.body.payload!.Records.map(decode).map((d) => d.id)).toEqual(['old']);
     expect(seen(s.reports, 'old')).toBeGreaterThan(1);
     // (records queued behind a blocked one age too: publish the next one after the discard)

@@ -1,23 +1,21 @@
-// Test scaffolding for the operator tools: real emulators on 127.0.0.1 (fauxqs for SQS + S3, kinesalite
-// for Kinesis, via the local cloud's own starter), a fake Lambda Invoke endpoint, archive and event factories.
+// Test scaffolding for the operator tools: test/support's emulators with the tools' own clients, a fake Lambda
+// Invoke endpoint, archive and event factories.
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
-import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { newEvent, type KnownEvent } from '../../../lambdas/shared/envelope';
-import { startEmulators, type RunningEmulators } from '../../../local/emulators';
 import { hourPrefix } from '../../../tools/ops/archive-reader';
 import { createOpsClients, type LocalFunctionRef, type OpsClients, type OpsEnvironment } from '../../../tools/ops/resolve-stage';
-import { waitFor } from '../../support/wait';
-
-process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+import { createActiveStream } from '../../support/aws';
+import { startTestEmulators, type TestEmulators } from '../../support/emulators';
 
 export interface Cloud {
-  emulators: RunningEmulators;
+  emulators: TestEmulators;
   clients: OpsClients;
   /** a fresh environment (own bucket / stream / queues) per call, so tests never share state */
   env(overrides?: Partial<OpsEnvironment>): OpsEnvironment;
@@ -25,7 +23,7 @@ export interface Cloud {
 }
 
 export async function startCloud(): Promise<Cloud> {
-  const emulators = await startEmulators({ ports: { sqs: 0, kinesis: 0 }, kinesis: 'kinesalite' });
+  const emulators = await startTestEmulators();
   const base: OpsEnvironment = {
     kind: 'local',
     label: 'local',
@@ -54,8 +52,7 @@ export async function createBucket(cloud: Cloud, name = unique('bucket')): Promi
 }
 
 export async function createStream(cloud: Cloud, name = unique('stream'), shards = 2): Promise<string> {
-  await cloud.clients.kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-  await waitFor(`stream ${name} active`, async () => (await cloud.clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE', { timeoutMs: 10_000 });
+  await createActiveStream(cloud.clients.kinesis, name, shards);
   return name;
 }
 
@@ -99,11 +96,6 @@ export async function putArchiveObject(cloud: Cloud, bucket: string, at: Date, l
 
 export async function putRawObject(cloud: Cloud, bucket: string, key: string, body: Buffer | string): Promise<void> {
   await cloud.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-}
-
-export async function listKeys(cloud: Cloud, bucket: string, prefix?: string): Promise<string[]> {
-  const out = await cloud.clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}) }));
-  return (out.Contents ?? []).map((o) => o.Key!).sort();
 }
 
 /** Every record in the stream (all shards, from TRIM_HORIZON), waiting until `expected` are there. */
