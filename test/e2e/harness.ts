@@ -1,6 +1,5 @@
 // End-to-end harness: one local cloud running the real synthesized app, plus the observations the tests count.
 // Everything the tests assert comes from the outside: invocation reports, function logs, queues, buckets.
-import { compileKinesisFilter, deliveredThroughFilter } from '../../local/lambda/event-filter';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,12 +8,13 @@ import { ChangeMessageVisibilityCommand, ReceiveMessageCommand } from '@aws-sdk/
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { createLocalClients, type LocalClients } from '../../local/emulators';
 import { startLocalCloud, type LocalCloud } from '../../local/index';
-import type { InvocationReport, LocalBucket, LocalFunction, LocalKinesisMapping, LocalQueue, LocalSqsMapping, LocalStream } from '../../local/types';
+import type { InvocationReport, LocalBucket, LocalFunction, LocalQueue, LocalSqsMapping, LocalStream } from '../../local/types';
 import { enqueueJobs } from '../../lambdas/shared/producers/enqueue-jobs';
 import { publishEvents, type PublishedEvent } from '../../lambdas/shared/producers/publish-events';
 import type { EventEnvelope, JobEnvelope } from '../../lambdas/shared/envelope';
 import type { QueueAndStreamStacks } from '../../lib/queue-and-stream';
 import type { StageConfig } from '../../lib/stage-config';
+import { projectParts, type StreamConsumer } from '../support/local-cloud';
 import { childPids } from '../support/processes';
 import { show } from '../support/wait';
 
@@ -48,15 +48,6 @@ export interface PublishedRecord {
   shardId: string;
 }
 
-export interface E2eConsumer {
-  fn: LocalFunction;
-  mapping: LocalKinesisMapping;
-  /** The events its mapping delivers to it (its filter criteria, as the local pollers and Lambda apply them). */
-  receives<T extends object>(events: readonly T[]): T[];
-  /** Whether its mapping delivers a record with this raw data (data that is not JSON passes no filter). */
-  receivesData(data: string): boolean;
-}
-
 export interface E2eCloud {
   cloud: LocalCloud;
   clients: LocalClients;
@@ -79,8 +70,8 @@ export interface E2eCloud {
   failures: LocalBucket;
   worker: LocalFunction;
   workerMapping: LocalSqsMapping;
-  consumers: E2eConsumer[];
-  consumer(name: string): E2eConsumer;
+  consumers: StreamConsumer[];
+  consumer(name: string): StreamConsumer;
   publish(events: readonly EventEnvelope[]): Promise<PublishedEvent[]>;
   putRaw(partitionKey: string, data: string): Promise<PublishedRecord>;
   enqueue(jobs: readonly JobEnvelope[]): Promise<void>;
@@ -127,31 +118,9 @@ export async function startE2eCloud(options: { timeScale: number; /** run this a
   }
   const clients = createLocalClients(cloud.topology.endpoints);
   try {
-    const { topology: t, roles } = cloud;
-    const need = <T>(v: T | undefined, what: string): T => {
-      if (v === undefined) throw new Error(`the synthesized app has no ${what}`);
-      return v;
-    };
-    const jobs = need(roles.jobs, 'job queue');
-    const fnOf = (id: string): LocalFunction => need(t.functions.find((f) => f.logicalId === id), `function ${id}`);
-    const workerMapping = need(
-      t.sqsMappings.find((m) => m.queue.arn === jobs.arn),
-      'event source mapping on the job queue',
-    );
-    const worker = fnOf(workerMapping.functionLogicalId);
-    workerName = worker.name;
-    const events = need(roles.events, 'event stream');
-    const consumers = t.kinesisMappings
-      .filter((m) => m.stream.arn === events.arn)
-      .map((mapping): E2eConsumer => {
-        const matches = compileKinesisFilter(mapping.filterCriteria);
-        return {
-          fn: fnOf(mapping.functionLogicalId),
-          mapping,
-          receives: (items) => deliveredThroughFilter(mapping.filterCriteria, items),
-          receivesData: (data) => matches === undefined || matches(Buffer.from(data)),
-        };
-      });
+    const parts = projectParts(cloud);
+    const { jobs, events, consumers } = parts;
+    workerName = parts.worker.name;
     const e2e: E2eCloud = {
       cloud,
       clients,
@@ -163,14 +132,18 @@ export async function startE2eCloud(options: { timeScale: number; /** run this a
       childrenBefore,
       fatal: () => fatal,
       jobs,
-      dlq: need(roles.jobsDlq, 'dead-letter queue'),
+      dlq: parts.jobsDlq,
       events,
-      archive: need(roles.archive, 'archive bucket'),
-      failures: need(roles.failures, 'failure bucket'),
-      worker,
-      workerMapping,
+      archive: parts.archive,
+      failures: parts.failures,
+      worker: parts.worker,
+      workerMapping: parts.workerMapping,
       consumers,
-      consumer: (name) => need(consumers.find((c) => c.fn.name === name), `consumer ${name}`),
+      consumer: (name) => {
+        const c = consumers.find((x) => x.name === name);
+        if (!c) throw new Error(`the synthesized app has no consumer ${name}`);
+        return c;
+      },
       async publish(list) {
         const report = await publishEvents(list, { client: clients.kinesis, streamName: events.name });
         if (report.failed > 0) throw new Error(`publishEvents: ${report.failed} of ${list.length} events failed: ${show(report.results.filter((r) => !r.ok))}`);

@@ -52,7 +52,7 @@ export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void 
       for (const [i, [k, data]] of Object.entries(rawEvents).entries()) {
         const [rec] = await fc.putRawEvents([{ partitionKey: `bad-input-${i}`, data }]);
         sent.events[k] = rec!;
-        const receivers = fc.consumers.filter((c) => c.receives(data)).length;
+        const receivers = fc.consumers.filter((c) => c.receivesData(data)).length;
         await eventually(`raw event "${k}" settled`, async () => (await fc.failures.refresh(), fc.failures.records.filter((r) => r.sequenceNumber === rec!.sequenceNumber).length), (n) => n >= receivers, {
           timeoutMs, intervalMs: FAULT_POLL_MS,
           abortIf: () => fc.fatalError,
@@ -79,7 +79,7 @@ export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void 
      */
     const inFailureBucket = async (key: string): Promise<{ error: string; conditions: string[] }> => {
       const rec = sent.events[key]!;
-      const receivers = fc.consumers.filter((c) => c.receives(rec.data));
+      const receivers = fc.consumers.filter((c) => c.receivesData(rec.data));
       expect(receivers.length, 'at least one consumer receives it').toBeGreaterThanOrEqual(1);
       const n = receivers.length;
       const copies = (): number => fc.failures.records.filter((r) => r.sequenceNumber === rec.sequenceNumber).length;

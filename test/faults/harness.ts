@@ -1,7 +1,6 @@
 // Fault-suite harness: one local cloud on the synthesized app, and everything counted from the outside —
 // invocation reports (processed), function log lines (side effects), the DLQ (read back), the failure bucket
 // (read back) and the archive (read back).
-import { compileKinesisFilter } from '../../local/lambda/event-filter';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,6 +21,7 @@ import type { KnownEvent, KnownJob } from '../../lambdas/shared/envelope';
 import { PROJECT_DIR } from './scale';
 import { decodeInvocationRecord } from '../../local/lambda/on-failure';
 import { getObject, listKeys, queueDepth } from '../support/aws';
+import { projectParts, type StreamConsumer } from '../support/local-cloud';
 import { childPids } from '../support/processes';
 import { show, sleep } from '../support/wait';
 
@@ -209,14 +209,6 @@ export class ArchiveReader {
 
 // ── the cloud under test ──────────────────────────────────────────────────────────────────────────────────
 
-export interface Consumer {
-  name: string;
-  fn: LocalFunction;
-  mapping: LocalKinesisMapping;
-  /** Whether its mapping delivers a record with this data (its filter; data that is not JSON passes none). */
-  receives(data: Buffer): boolean;
-}
-
 export interface ServiceError {
   where: string;
   message: string;
@@ -286,7 +278,7 @@ export class FaultCloud {
   readonly dlqQueue: LocalQueue;
   readonly stream: LocalStream;
   readonly worker: LocalFunction;
-  readonly consumers: Consumer[];
+  readonly consumers: StreamConsumer[];
   readonly delivery: LocalDeliveryStream;
   /** emulators started by a restart scenario (stopped by stop()) */
   extraStops: Array<() => Promise<void>> = [];
@@ -304,26 +296,16 @@ export class FaultCloud {
   ) {
     this.childrenBefore = childrenBefore;
     this.clients = createLocalClients(cloud.topology.endpoints);
-    const { roles, topology: t } = cloud;
-    const need = <T>(v: T | undefined, what: string): T => {
-      if (v === undefined) throw new Error(`the synthesized app has no ${what}`);
-      return v;
-    };
-    this.jobs = need(roles.jobs, 'job queue');
-    this.dlqQueue = need(roles.jobsDlq, 'dead-letter queue');
-    this.stream = need(roles.events, 'event stream');
-    const fnOf = (id: string): LocalFunction => need(t.functions.find((f) => f.logicalId === id), `function ${id}`);
-    this.worker = fnOf(need(t.sqsMappings.find((m) => m.queue.arn === this.jobs.arn), 'worker mapping').functionLogicalId);
-    this.consumers = t.kinesisMappings
-      .filter((m) => m.stream.arn === this.stream.arn)
-      .map((mapping) => {
-        const matches = compileKinesisFilter(mapping.filterCriteria);
-        return { name: fnOf(mapping.functionLogicalId).name, fn: fnOf(mapping.functionLogicalId), mapping, receives: (data: Buffer) => matches === undefined || matches(data) };
-      });
-    this.delivery = need(t.deliveryStreams.find((d) => d.sourceStream.arn === this.stream.arn), 'delivery stream (archive)');
+    const parts = projectParts(cloud);
+    this.jobs = parts.jobs;
+    this.dlqQueue = parts.jobsDlq;
+    this.stream = parts.events;
+    this.worker = parts.worker;
+    this.consumers = parts.consumers;
+    this.delivery = parts.archiveDelivery;
     this.dlq = new QueueDrain(this.clients.sqs, this.dlqQueue);
-    this.failures = new FailureBucketReader(this.clients, need(roles.failures, 'failure bucket'), this.consumers);
-    this.archive = new ArchiveReader(this.clients, need(roles.archive, 'archive bucket'), this.delivery.delimiter);
+    this.failures = new FailureBucketReader(this.clients, parts.failures, this.consumers);
+    this.archive = new ArchiveReader(this.clients, parts.archive, this.delivery.delimiter);
   }
 
   /** Synthesizes the app into a temp dir (once per test file) and starts a local cloud on free ports. */
@@ -444,7 +426,7 @@ export class FaultCloud {
     return this.cloud.lambda;
   }
 
-  consumer(name: string): Consumer {
+  consumer(name: string): StreamConsumer {
     const c = this.consumers.find((x) => x.name === name);
     if (!c) throw new Error(`no consumer ${name} (have ${this.consumers.map((x) => x.name).join(', ')})`);
     return c;

@@ -250,7 +250,7 @@ export class Ledger {
       const k = emptyCounts();
       let waiting = 0;
       for (const e of allEvents) {
-        if (!c.receives(e.data)) continue; // its mapping's filter drops it: never published to this consumer
+        if (!c.receivesData(e.data)) continue; // its mapping's filter drops it: never published to this consumer
         k.published++;
         const ok = t.ok.get(e.id) ?? 0;
         if (ok > 0) {
