@@ -1,7 +1,7 @@
 // End to end on the local cloud: the REAL synthesized app (cdk synth into a temp dir), emulators on free ports,
 // the bundled handlers in their own processes. One cloud for the file; each test uses its own ids and
 // partition keys and counts only what it published, so the tests do not depend on each other's leftovers.
-import { CONSUMERS } from '../../lambdas/consumers';
+import { consumerNames } from '../../lambdas/consumers';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ import {
   type PublishedRecord,
 } from './harness';
 import { queueDepth } from '../support/aws';
+import { jobIdsFor } from '../support/consumers';
 import { alive, childPids, portIsFree } from '../support/processes';
 import { eventually } from '../support/wait';
 import { decodeInvocationRecord } from '../../local/lambda/on-failure';
@@ -39,7 +40,7 @@ const MALFORMED_ACCT = '{"kind":"event","id":"truncated';
 
 /** The jobs the consumers enqueue for these events, as the manifest declares: each type it lists for every event it handles. */
 function derivedJobIds(events: readonly EventEnvelope[]): string[] {
-  return events.flatMap((ev) => Object.values(CONSUMERS).flatMap((c) => ((c.handles as readonly string[]).includes(ev.type) ? c.enqueues.map((t) => deriveId(ev.id, t)) : [])));
+  return events.flatMap((ev) => consumerNames.flatMap((name) => jobIdsFor(name, ev)));
 }
 
 const run = randomUUID().slice(0, 8);

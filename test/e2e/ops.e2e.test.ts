@@ -12,9 +12,9 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSUMERS, isConsumerName } from '../../lambdas/consumers';
 import { DECLINED_TOKEN, DECLINED_TOKENS_ENV } from '../../lambdas/job-worker/fakes';
-import { deriveId, newEvent, type EventEnvelope, type KnownEvent } from '../../lambdas/shared/envelope';
+import { newEvent, type EventEnvelope, type KnownEvent } from '../../lambdas/shared/envelope';
+import { actsOn, jobIdsFor } from '../support/consumers';
 import { HouseFunction } from '../../lib/house-function';
 import { hourPrefix } from '../../tools/ops/archive-reader';
 import { LambdaConsumerInvoker } from '../../tools/ops/consumer-invoker';
@@ -219,15 +219,8 @@ const logLines = (fn: string, message: string, ids: ReadonlySet<string>): Functi
 const PROCESSED = 'event processed';
 const DUPLICATE = 'event already processed by this consumer: acknowledged without side effects';
 
-/** Whether consumer `name` acts on events of `type`, per the manifest (a consumer outside it, the probe, takes all). */
-const handles = (name: string, type: string): boolean => !isConsumerName(name) || (CONSUMERS[name].handles as readonly string[]).includes(type);
-
-/** The job ids consumer `name` enqueues for an event, per the manifest: its `enqueues`, ids derived from the event id. */
-const jobsOf = (name: string, ev: Pick<EventEnvelope, 'id' | 'type'>): string[] =>
-  isConsumerName(name) && handles(name, ev.type) ? CONSUMERS[name].enqueues.map((t) => deriveId(ev.id, t)) : [];
-
 /** Every job id the live consumers enqueue for an event. */
-const jobsCausedBy = (ev: Pick<EventEnvelope, 'id' | 'type'>): string[] => liveConsumers().flatMap((c) => jobsOf(c.fn.name, ev));
+const jobsCausedBy = (ev: Pick<EventEnvelope, 'id' | 'type'>): string[] => liveConsumers().flatMap((c) => jobIdsFor(c.fn.name, ev));
 
 /** Ids in order, grouped by partition key. */
 function perKey(ids: readonly string[], keyOf: ReadonlyMap<string, string>): Record<string, string[]> {
@@ -340,7 +333,7 @@ describe('operator tools on the local cloud', () => {
       expect(logLines(c.fn.name, DUPLICATE, ids)).toEqual([]);
     }
     for (const c of liveConsumers()) {
-      expect(handledLive[c.fn.name]?.size, `${c.fn.name} acts on the types its manifest entry handles`).toBe(events.filter((ev) => handles(c.fn.name, ev.type)).length);
+      expect(handledLive[c.fn.name]?.size, `${c.fn.name} acts on the types its manifest entry handles`).toBe(events.filter((ev) => actsOn(c.fn.name, ev.type)).length);
     }
 
     // the replayed records are marked and keep the original id: the archive now holds both copies
@@ -472,7 +465,7 @@ describe('operator tools on the local cloud', () => {
       id = published.results[0]!.envelope.id;
       const ids = new Set([id]);
       for (const c of others) {
-        const expected = handles(c.fn.name, 'OrderPlaced') ? 1 : 0;
+        const expected = actsOn(c.fn.name, 'OrderPlaced') ? 1 : 0;
         await wait(`${c.fn.name} to process the event`, () => new Set(only(processedIds(e.reports, c.fn.name), ids)).size, (n) => n === expected);
       }
       const failedRecords = await wait(
@@ -492,7 +485,7 @@ describe('operator tools on the local cloud', () => {
       await cliJson<FunctionEnvResult>('function-env', ['notifications', `JOB_QUEUE_URL=${queueUrl}`]);
     }
     const ids = new Set([id]);
-    const emailJobs = new Set(jobsOf('notifications', { id, type: 'OrderPlaced' }));
+    const emailJobs = new Set(jobIdsFor('notifications', { id, type: 'OrderPlaced' }));
     const failureKeys = async (prefix: string): Promise<string[]> =>
       ((await e.clients.s3.send(new ListObjectsV2Command({ Bucket: e.failures.name, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!);
     const objectsBefore = await failureKeys('aws/lambda/');
@@ -521,7 +514,7 @@ describe('operator tools on the local cloud', () => {
     expect(logLines(notifications.fn.name, PROCESSED, ids)).toHaveLength(1);
     expect(logLines(notifications.fn.name, DUPLICATE, ids)).toEqual([]);
     for (const c of others) {
-      expect(countBy(only(processedIds(e.reports, c.fn.name), ids)), `${c.fn.name}: the event once`).toEqual(new Map(handles(c.fn.name, 'OrderPlaced') ? [[id, 1]] : []));
+      expect(countBy(only(processedIds(e.reports, c.fn.name), ids)), `${c.fn.name}: the event once`).toEqual(new Map(actsOn(c.fn.name, 'OrderPlaced') ? [[id, 1]] : []));
       expect(e.functionLog.filter((l) => l.functionName === c.fn.name && l.envelopeId !== undefined && ids.has(l.envelopeId) && l.message !== PROCESSED)).toEqual([]);
     }
   }, 120_000);
@@ -559,7 +552,7 @@ describe('operator tools on the local cloud', () => {
     const ids = await publishAndSettle(since);
     const keyOf = new Map(since.map((ev) => [ev.id, ev.partitionKey]));
     const processedBefore = Object.fromEntries(liveConsumers().map((c) => [c.fn.name, countBy(only(processedIds(e.reports, c.fn.name), new Set([...ids, ...beforeIds])))]));
-    const expected = since.filter((ev) => handles(target, ev.type));
+    const expected = since.filter((ev) => actsOn(target, ev.type));
 
     // the dry run: what it would deliver, per type and shard; nothing invoked
     const dryText = await cli('rewind', ['--consumer', target, '--from', iso(from), '--dry-run']);
