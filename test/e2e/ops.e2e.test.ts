@@ -225,7 +225,11 @@ const jobsCausedBy = (ev: Pick<EventEnvelope, 'id' | 'type'>): string[] => liveC
 /** Ids in order, grouped by partition key. */
 function perKey(ids: readonly string[], keyOf: ReadonlyMap<string, string>): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const id of ids) (out[keyOf.get(id)!] ??= []).push(id);
+  for (const id of ids) {
+    const key = keyOf.get(id)!;
+    out[key] ??= [];
+    out[key].push(id);
+  }
   return out;
 }
 

@@ -38,7 +38,9 @@ export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void 
         'wrong-version': JSON.stringify({ ...goodJob(), version: 9 }),
       };
       const jobs = await fc.sendRawJobs(Object.values(rawJobs));
-      Object.keys(rawJobs).forEach((k, i) => (sent.jobs[k] = jobs[i]!));
+      Object.keys(rawJobs).forEach((k, i) => {
+        sent.jobs[k] = jobs[i]!;
+      });
       const noOrderId = goodEvent() as unknown as { data: Record<string, unknown> };
       delete noOrderId.data.orderId;
       const rawEvents: Record<string, Buffer> = {

@@ -239,7 +239,13 @@ describe(`local cloud restart with --persist (${SCALE.variant})`, () => {
           for (const f of functions) pc.lambda.pause(f);
           await eventually('no invocation in flight', () => functions.flatMap((f) => pc.lambda.hosts.get(f)!.busyPids()).length, (n) => n === 0, { timeoutMs: 60_000, intervalMs: FAULT_POLL_MS });
           let lines = -1; // quiet = no new log line in a 300 ms window
-          await eventually('the runtimes\' log lines to drain', async () => (await sleep(300), lines === (lines = pc.logLines)), (quiet) => quiet, { timeoutMs: 10_000, intervalMs: FAULT_POLL_MS });
+          const quietFor300ms = async (): Promise<boolean> => {
+            await sleep(300);
+            const quiet = lines === pc.logLines;
+            lines = pc.logLines;
+            return quiet;
+          };
+          await eventually("the runtimes' log lines to drain", quietFor300ms, (quiet) => quiet, { timeoutMs: 10_000, intervalMs: FAULT_POLL_MS });
           const done = ledger.jobs.filter((j) => worker.ok.has(j.id)).length;
           const publishedJobs = ledger.jobs.length;
           const depth = await pc.queueDepth();

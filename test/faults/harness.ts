@@ -164,7 +164,10 @@ export class FailureBucketReader {
           key,
         });
         let m = this.byConsumer.get(consumer);
-        if (!m) this.byConsumer.set(consumer, (m = new Map()));
+        if (!m) {
+          m = new Map();
+          this.byConsumer.set(consumer, m);
+        }
         bump(m, id);
       }
     }
@@ -378,7 +381,10 @@ export class FaultCloud {
 
   tally(functionName: string): FunctionTally {
     let t = this.tallies.get(functionName);
-    if (!t) this.tallies.set(functionName, (t = new FunctionTally()));
+    if (!t) {
+      t = new FunctionTally();
+      this.tallies.set(functionName, t);
+    }
     return t;
   }
 

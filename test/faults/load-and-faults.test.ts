@@ -125,7 +125,9 @@ describe(`fault scenarios (${SCALE.variant})`, () => {
     for (const e of out.ledger.events) byKey.set(e.partitionKey, [...(byKey.get(e.partitionKey) ?? []), e.id]);
     for (const c of fc.consumers) {
       const first = new Map<string, number>();
-      fc.tally(c.name).sequence.forEach((id, i) => first.has(id) || first.set(id, i));
+      fc.tally(c.name).sequence.forEach((id, i) => {
+        if (!first.has(id)) first.set(id, i);
+      });
       const outOfOrder = [...byKey].filter(([, ids]) => ids.some((id, i) => i > 0 && first.get(id)! < first.get(ids[i - 1]!)!));
       expect(outOfOrder, `${c.name}: partition keys processed out of order`).toEqual([]);
     }

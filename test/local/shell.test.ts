@@ -50,8 +50,12 @@ async function run(args: readonly string[], options: { stdin?: string; stateDir?
   let out = '';
   let err = '';
   const io: ShellIo = {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
     readStdin: async () => options.stdin ?? '',
     stdinIsTTY: options.stdin === undefined,
     cwd: options.cwd ?? ROOT,
