@@ -1,19 +1,17 @@
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClock } from '../../local/clock';
 import { evaluatePrefix, formatJavaDate, objectSuffix, PrefixExpressionError, startFirehose } from '../../local/firehose';
 import type { LocalDeliveryStream, LocalStream } from '../../local/types';
-import { createBucket, createStream, putEvents, startEmulators, type Emulators } from './lambda/harness';
+import { createBucket, createStream, putEvents, type Emulators } from './lambda/harness';
+import { useEmulators } from './lambda/hooks';
 import { getObject, listKeys } from '../support/aws';
 import { waitFor } from '../support/wait';
 
 let e: Emulators;
 let n = 0;
-beforeAll(async () => {
-  e = await startEmulators();
-});
-afterAll(async () => {
-  await e?.stop();
+useEmulators((started) => {
+  e = started;
 });
 
 function deliveryStream(stream: LocalStream, bucket: string, overrides: Partial<LocalDeliveryStream> = {}): LocalDeliveryStream {

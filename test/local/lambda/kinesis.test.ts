@@ -1,34 +1,23 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { createClock } from '../../../local/clock';
 import { createLogSink } from '../../../local/lambda/log-sink';
 import { decodeInvocationRecord, eventSourceMappingUuid, type KinesisInvocationRecord } from '../../../local/lambda/on-failure';
-import { startLambdaService, type LambdaService } from '../../../local/lambda/service';
+import type { LambdaService } from '../../../local/lambda/service';
 import type { InvocationReport, LocalFunction, LocalKinesisMapping, LocalStream } from '../../../local/types';
-import { createBucket, createStream, emptyTopology, fixtureFunction, putEvents, readLines, startEmulators, type Emulators } from './harness';
+import { createBucket, createStream, emptyTopology, fixtureFunction, putEvents, readLines, type Emulators } from './harness';
+import { serviceEachTest, useEmulators } from './hooks';
 import { getObject, listKeys } from '../../support/aws';
-import { alive } from '../../support/processes';
 import { tempFile } from '../../support/temp';
 import { startRecordingProxy } from '../../support/recording-proxy';
 import { sleep, waitFor } from '../../support/wait';
 
 let e: Emulators;
-let service: LambdaService | undefined;
 let n = 0;
-
-beforeAll(async () => {
-  e = await startEmulators();
+useEmulators((started) => {
+  e = started;
 });
-afterAll(async () => {
-  await e?.stop();
-});
-afterEach(async () => {
-  if (!service) return;
-  const pids = service.pids();
-  await service.stop();
-  service = undefined;
-  for (const pid of pids) expect(alive(pid)).toBe(false);
-});
+const startService = serviceEachTest();
 
 function mapping(fn: LocalFunction, stream: LocalStream, overrides: Partial<LocalKinesisMapping> = {}): LocalKinesisMapping {
   return {
@@ -49,13 +38,12 @@ function mapping(fn: LocalFunction, stream: LocalStream, overrides: Partial<Loca
 }
 
 async function start(fns: LocalFunction[], mappings: LocalKinesisMapping[], timeScale = 0.01, maxBuffered?: number, endpoints = e.endpoints): Promise<LambdaService> {
-  service = await startLambdaService(emptyTopology(endpoints, { functions: fns, kinesisMappings: mappings }), {
+  return startService(emptyTopology(endpoints, { functions: fns, kinesisMappings: mappings }), {
     clock: createClock(timeScale),
     logSink: createLogSink(),
     kinesisPollIntervalMs: 50,
     ...(maxBuffered !== undefined ? { kinesisMaxBufferedRecords: maxBuffered } : {}),
   });
-  return service;
 }
 
 const seen = (reports: readonly InvocationReport[], id: string): number => reports.filter((r) => r.recordIds.includes(id)).length;

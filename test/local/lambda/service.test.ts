@@ -1,17 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClock } from '../../../local/clock';
 import { createLogSink } from '../../../local/lambda/log-sink';
 import { startLambdaService } from '../../../local/lambda/service';
-import { createQueue, createStream, emptyTopology, fixtureFunction, sendJobs, startEmulators, type Emulators } from './harness';
+import { createQueue, createStream, emptyTopology, fixtureFunction, sendJobs, type Emulators } from './harness';
+import { useEmulators } from './hooks';
 import { alive, childPids } from '../../support/processes';
 import { waitFor } from '../../support/wait';
 
 let e: Emulators;
-beforeAll(async () => {
-  e = await startEmulators();
-});
-afterAll(async () => {
-  await e?.stop();
+useEmulators((started) => {
+  e = started;
 });
 
 describe('local Lambda service', () => {

@@ -1,43 +1,31 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClock } from '../../../local/clock';
 import { createLogSink } from '../../../local/lambda/log-sink';
-import { startLambdaService, type LambdaService } from '../../../local/lambda/service';
+import type { LambdaService } from '../../../local/lambda/service';
 import type { InvocationReport, LocalFunction, LocalQueue, LocalSqsMapping } from '../../../local/types';
-import { createQueue, emptyTopology, fixtureFunction, queueDepth, readLines, sendJobs, startEmulators, type Emulators } from './harness';
-import { alive } from '../../support/processes';
+import { createQueue, emptyTopology, fixtureFunction, queueDepth, readLines, sendJobs, type Emulators } from './harness';
+import { serviceEachTest, useEmulators } from './hooks';
 import { tempFile } from '../../support/temp';
 import { waitFor } from '../../support/wait';
 
 let e: Emulators;
-let service: LambdaService | undefined;
 let n = 0;
-
-beforeAll(async () => {
-  e = await startEmulators();
+useEmulators((started) => {
+  e = started;
 });
-afterAll(async () => {
-  await e?.stop();
-});
-afterEach(async () => {
-  if (!service) return;
-  const pids = service.pids();
-  await service.stop();
-  service = undefined;
-  for (const pid of pids) expect(alive(pid)).toBe(false);
-});
+const startService = serviceEachTest();
 
 function mapping(fn: LocalFunction, queue: LocalQueue, overrides: Partial<LocalSqsMapping> = {}): LocalSqsMapping {
   return { logicalId: `${fn.name}Mapping`, functionLogicalId: fn.logicalId, queue, batchSize: 10, maximumBatchingWindowSeconds: 0, reportBatchItemFailures: true, enabled: true, ...overrides };
 }
 
 async function start(fn: LocalFunction, m: LocalSqsMapping, timeScale = 1, pollers?: number): Promise<LambdaService> {
-  service = await startLambdaService(emptyTopology(e.endpoints, { functions: [fn], queues: [m.queue], sqsMappings: [m] }), {
+  return startService(emptyTopology(e.endpoints, { functions: [fn], queues: [m.queue], sqsMappings: [m] }), {
     clock: createClock(timeScale),
     logSink: createLogSink(),
     ...(pollers !== undefined ? { pollersPerQueue: pollers } : {}),
   });
-  return service;
 }
 
 const seen = (reports: readonly InvocationReport[], id: string): number => reports.filter((r) => r.recordIds.includes(id)).length;
