@@ -3,14 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { createClock } from '../../local/clock';
 import { evaluatePrefix, formatJavaDate, objectSuffix, PrefixExpressionError, startFirehose } from '../../local/firehose';
 import type { LocalDeliveryStream, LocalStream } from '../../local/types';
-import { createBucket, createStream, putEvents, type Emulators } from './lambda/harness';
-import { useEmulators } from './lambda/hooks';
+import { createBucket, createStream, putEvents, startEmulators, type Emulators } from './lambda/harness';
+import { useForFile } from '../support/hooks';
 import { getObject, listKeys } from '../support/aws';
 import { waitFor } from '../support/wait';
 
 let e: Emulators;
 let n = 0;
-useEmulators((started) => {
+useForFile(startEmulators, (started) => {
   e = started;
 });
 

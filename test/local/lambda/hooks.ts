@@ -1,22 +1,9 @@
-// Per-file and per-test lifecycles for the Lambda service's tests (vitest hooks; harness.ts stays free of vitest,
-// since fixture processes import it).
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+// The Lambda service's tests' per-test lifecycle (a vitest hook; harness.ts stays free of vitest, since fixture
+// processes import it).
+import { afterEach, expect } from 'vitest';
 import { startLambdaService, type LambdaService, type LambdaServiceOptions } from '../../../local/lambda/service';
 import type { LocalTopology } from '../../../local/types';
 import { alive } from '../../support/processes';
-import { startEmulators, type Emulators } from './harness';
-
-/** For a test file: the emulators, started before its tests and stopped after them; `use` receives them. */
-export function useEmulators(use: (e: Emulators) => void): void {
-  let e: Emulators | undefined;
-  beforeAll(async () => {
-    e = await startEmulators();
-    use(e);
-  });
-  afterAll(async () => {
-    await e?.stop();
-  });
-}
 
 /**
  * For a test file whose tests each start a Lambda service: returns the starter. After each test the service it

@@ -5,8 +5,9 @@ import { createLogSink } from '../../../local/lambda/log-sink';
 import { decodeInvocationRecord, eventSourceMappingUuid, type KinesisInvocationRecord } from '../../../local/lambda/on-failure';
 import type { LambdaService } from '../../../local/lambda/service';
 import type { InvocationReport, LocalFunction, LocalKinesisMapping, LocalStream } from '../../../local/types';
-import { createBucket, createStream, emptyTopology, fixtureFunction, putEvents, readLines, type Emulators } from './harness';
-import { serviceEachTest, useEmulators } from './hooks';
+import { createBucket, createStream, emptyTopology, fixtureFunction, putEvents, readLines, startEmulators, type Emulators } from './harness';
+import { useForFile } from '../../support/hooks';
+import { serviceEachTest } from './hooks';
 import { getObject, listKeys } from '../../support/aws';
 import { tempFile } from '../../support/temp';
 import { startRecordingProxy } from '../../support/recording-proxy';
@@ -14,7 +15,7 @@ import { sleep, waitFor } from '../../support/wait';
 
 let e: Emulators;
 let n = 0;
-useEmulators((started) => {
+useForFile(startEmulators, (started) => {
   e = started;
 });
 const startService = serviceEachTest();

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { createClock } from '../../../local/clock';
 import { createLogSink } from '../../../local/lambda/log-sink';
 import { startLambdaService } from '../../../local/lambda/service';
-import { createQueue, createStream, emptyTopology, fixtureFunction, sendJobs, type Emulators } from './harness';
-import { useEmulators } from './hooks';
+import { createQueue, createStream, emptyTopology, fixtureFunction, sendJobs, startEmulators, type Emulators } from './harness';
+import { useForFile } from '../../support/hooks';
 import { alive, childPids } from '../../support/processes';
 import { waitFor } from '../../support/wait';
 
 let e: Emulators;
-useEmulators((started) => {
+useForFile(startEmulators, (started) => {
   e = started;
 });
 

@@ -4,14 +4,15 @@ import { createClock } from '../../../local/clock';
 import { createLogSink } from '../../../local/lambda/log-sink';
 import type { LambdaService } from '../../../local/lambda/service';
 import type { InvocationReport, LocalFunction, LocalQueue, LocalSqsMapping } from '../../../local/types';
-import { createQueue, emptyTopology, fixtureFunction, queueDepth, readLines, sendJobs, type Emulators } from './harness';
-import { serviceEachTest, useEmulators } from './hooks';
+import { createQueue, emptyTopology, fixtureFunction, queueDepth, readLines, sendJobs, startEmulators, type Emulators } from './harness';
+import { useForFile } from '../../support/hooks';
+import { serviceEachTest } from './hooks';
 import { tempFile } from '../../support/temp';
 import { waitFor } from '../../support/wait';
 
 let e: Emulators;
 let n = 0;
-useEmulators((started) => {
+useForFile(startEmulators, (started) => {
   e = started;
 });
 const startService = serviceEachTest();

@@ -1,19 +1,17 @@
 import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { kinesisRecordFor } from '../../../tools/ops/consumer-delivery';
 import { LambdaConsumerInvoker } from '../../../tools/ops/consumer-invoker';
 import { parseFailureRecord } from '../../../tools/ops/failure-records';
 import { redriveEvents } from '../../../tools/ops/redrive-events';
 import { createOpsClients } from '../../../tools/ops/resolve-stage';
 import { createBucket, envelopesIn, orderPlaced, putRawObject, startCloud, startFakeLambda, type Cloud } from './harness';
+import { useForFile } from '../../support/hooks';
 import { listKeys } from '../../support/aws';
 
 let cloud: Cloud;
-beforeAll(async () => {
-  cloud = await startCloud();
-});
-afterAll(async () => {
-  await cloud?.stop();
+useForFile(startCloud, (started) => {
+  cloud = started;
 });
 
 const STREAM_ARN = 'arn:aws:kinesis:us-east-1:000000000000:stream/events';
