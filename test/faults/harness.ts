@@ -23,7 +23,7 @@ import { decodeInvocationRecord } from '../../local/lambda/on-failure';
 import { getObject, listKeys, queueDepth } from '../support/aws';
 import { projectParts, type StreamConsumer } from '../support/local-cloud';
 import { childPids } from '../support/processes';
-import { show, sleep } from '../support/wait';
+import { eventually, show } from '../support/wait';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -502,14 +502,9 @@ export class FaultCloud {
     this.clients.destroy();
     await this.cloud.stop();
     for (const s of this.extraStops.splice(0)) await s().catch(() => undefined);
-    // a SIGKILLed runtime is reaped asynchronously: give the exit handlers a moment, bounded
-    let orphans: number[] = [];
-    const deadline = Date.now() + 10_000;
-    do {
-      orphans = childPids().filter((p) => !this.childrenBefore.includes(p));
-      if (orphans.length === 0) break;
-      await sleep(100);
-    } while (Date.now() < deadline);
+    // a SIGKILLed runtime is reaped asynchronously: give the exit handlers a moment, bounded; what is left is the answer
+    const newChildren = (): number[] => childPids().filter((p) => !this.childrenBefore.includes(p));
+    const orphans = await eventually('the local cloud\'s processes to exit', newChildren, (pids) => pids.length === 0, { timeoutMs: 10_000, intervalMs: 100 }).catch(() => newChildren());
     fs.rmSync(this.stateDir, { recursive: true, force: true });
     return { orphans };
   }
