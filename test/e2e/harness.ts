@@ -15,10 +15,9 @@ import type { EventEnvelope, JobEnvelope } from '../../lambdas/shared/envelope';
 import type { QueueAndStreamStacks } from '../../lib/queue-and-stream';
 import type { StageConfig } from '../../lib/stage-config';
 import { projectParts, type StreamConsumer } from '../support/local-cloud';
+import { PROJECT_DIR } from '../support/paths';
 import { childPids } from '../support/processes';
 import { show } from '../support/wait';
-
-export const PROJECT_DIR = path.resolve(__dirname, '..', '..');
 
 // ── the cloud under test ────────────────────────────────────────────────────────────────────────────────
 

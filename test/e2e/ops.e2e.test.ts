@@ -38,8 +38,8 @@ import {
   synthesizeDevApp,
   type E2eCloud,
   type FunctionLogEntry,
-  PROJECT_DIR,
 } from './harness';
+import { PROJECT_DIR } from '../support/paths';
 import { queueDepth } from '../support/aws';
 import { eventually } from '../support/wait';
 import { decodeInvocationRecord } from '../../local/lambda/on-failure';

@@ -14,7 +14,8 @@ import { listNamedQueries } from '../../tools/query/named-queries';
 import { runQuery } from '../../tools/query/run-query';
 import { runReplay, type ReplaySummary } from '../../tools/ops/replay';
 import { createOpsClients, readEndpointsFile, type OpsClients, type OpsEnvironment } from '../../tools/ops/resolve-stage';
-import { PROJECT_DIR, removeStateDir, startE2eCloud, type E2eCloud } from './harness';
+import { removeStateDir, startE2eCloud, type E2eCloud } from './harness';
+import { PROJECT_DIR } from '../support/paths';
 import { eventually } from '../support/wait';
 
 const SCRIPTS = (JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;

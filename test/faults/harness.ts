@@ -18,7 +18,7 @@ import { publishEvents, type PublishReport, type PutRecordsSender } from '../../
 import type { SendMessageBatchSender } from '../../lambdas/shared/producers/enqueue-jobs';
 import type { RetryOptions } from '../../lambdas/shared/producers/delivery';
 import type { KnownEvent, KnownJob } from '../../lambdas/shared/envelope';
-import { PROJECT_DIR } from './scale';
+import { PROJECT_DIR } from '../support/paths';
 import { decodeInvocationRecord } from '../../local/lambda/on-failure';
 import { getObject, listKeys, queueDepth } from '../support/aws';
 import { projectParts, type StreamConsumer } from '../support/local-cloud';

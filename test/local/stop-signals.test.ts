@@ -14,11 +14,11 @@ import { describe, expect, it } from 'vitest';
 import { REPEAT_WINDOW_MS, createStopRequests } from '../../local/stop-signals';
 import { fixture } from './cloud/helpers';
 import { alive } from '../support/processes';
+import { PROJECT_DIR } from '../support/paths';
 import { tempDir } from '../support/temp';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const SIGNALS = path.join(__dirname, 'fixtures', 'signals');
-const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
 
 /** Collects a child's output and resolves when a line matching `re` appears (or rejects on exit / timeout). */
 function waitForOutput(child: ChildProcess, out: { text: string }, re: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
@@ -54,7 +54,7 @@ function waitForOutput(child: ChildProcess, out: { text: string }, re: RegExp, t
 }
 
 /** Spawns a command in its own process group (as a terminal runs a foreground job), capturing stdout + stderr. */
-function spawnGroup(command: string, args: string[], cwd = ROOT): { child: ChildProcess; out: { text: string }; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+function spawnGroup(command: string, args: string[], cwd = PROJECT_DIR): { child: ChildProcess; out: { text: string }; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
   const child = spawn(command, args, {
     cwd,
     detached: true,
@@ -62,7 +62,7 @@ function spawnGroup(command: string, args: string[], cwd = ROOT): { child: Child
     env: {
       ...process.env,
       // as npm runs a script: the project's bin folder first
-      PATH: `${path.join(ROOT, 'node_modules', '.bin')}${path.delimiter}${process.env['PATH'] ?? ''}`,
+      PATH: `${path.join(PROJECT_DIR, 'node_modules', '.bin')}${path.delimiter}${process.env['PATH'] ?? ''}`,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
   });
