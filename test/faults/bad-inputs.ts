@@ -25,6 +25,24 @@ interface Sent {
   events: Record<string, RawEvent>;
 }
 
+/** The cloud's producer clients, counting the requests they send: a record the producer refuses costs none. */
+function countingClients(fc: FaultCloud) {
+  const sends = { kinesis: 0, sqs: 0 };
+  const kinesis = {
+    send: (c: PutRecordsCommand): Promise<PutRecordsCommandOutput> => {
+      sends.kinesis++;
+      return fc.clients.kinesis.send(c);
+    },
+  };
+  const sqs = {
+    send: (c: SendMessageBatchCommand): Promise<SendMessageBatchCommandOutput> => {
+      sends.sqs++;
+      return fc.clients.sqs.send(c);
+    },
+  };
+  return { sends, kinesis, sqs };
+}
+
 export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void {
   describe('bad inputs: every one answered, none crashes a batch, none silently dropped', () => {
     let fc: FaultCloud;
@@ -55,7 +73,10 @@ export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void 
         const [rec] = await fc.putRawEvents([{ partitionKey: `bad-input-${i}`, data }]);
         sent.events[k] = rec!;
         const receivers = fc.consumers.filter((c) => c.receivesData(data)).length;
-        await eventually(`raw event "${k}" settled`, async () => (await fc.failures.refresh(), fc.failures.records.filter((r) => r.sequenceNumber === rec!.sequenceNumber).length), (n) => n >= receivers, {
+        await eventually(`raw event "${k}" settled`, async () => {
+          await fc.failures.refresh();
+          return fc.failures.records.filter((r) => r.sequenceNumber === rec!.sequenceNumber).length;
+        }, (n) => n >= receivers, {
           timeoutMs, intervalMs: FAULT_POLL_MS,
           abortIf: () => fc.fatalError,
         });
@@ -66,7 +87,10 @@ export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void 
     const inDlq = async (key: string): Promise<{ error: string; receives: number }> => {
       const job = sent.jobs[key]!;
       const max = fc.jobs.redrivePolicy!.maxReceiveCount;
-      await eventually(`raw job "${key}" in the DLQ`, async () => (await fc.dlq.refresh(), fc.dlq.byBody.get(job.body) ?? 0), (n) => n === 1, { timeoutMs, intervalMs: FAULT_POLL_MS, abortIf: () => fc.fatalError });
+      await eventually(`raw job "${key}" in the DLQ`, async () => {
+        await fc.dlq.refresh();
+        return fc.dlq.byBody.get(job.body) ?? 0;
+      }, (n) => n === 1, { timeoutMs, intervalMs: FAULT_POLL_MS, abortIf: () => fc.fatalError });
       const worker = fc.tally(fc.worker.name);
       expect(worker.failed.get(job.id), 'failed receives').toBe(max);
       expect(worker.ok.has(job.id)).toBe(false);
@@ -85,7 +109,10 @@ export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void 
       expect(receivers.length, 'at least one consumer receives it').toBeGreaterThanOrEqual(1);
       const n = receivers.length;
       const copies = (): number => fc.failures.records.filter((r) => r.sequenceNumber === rec.sequenceNumber).length;
-      await eventually(`raw event "${key}" in the failure bucket once per consumer`, async () => (await fc.failures.refresh(), copies()), (c) => c >= n, { timeoutMs, intervalMs: FAULT_POLL_MS, abortIf: () => fc.fatalError });
+      await eventually(`raw event "${key}" in the failure bucket once per consumer`, async () => {
+        await fc.failures.refresh();
+        return copies();
+      }, (c) => c >= n, { timeoutMs, intervalMs: FAULT_POLL_MS, abortIf: () => fc.fatalError });
       expect(copies()).toBe(n);
       const found = fc.failures.records.filter((r) => r.sequenceNumber === rec.sequenceNumber);
       expect(found.every((r) => r.data.equals(rec.data)), 'payload kept byte for byte').toBe(true);
@@ -177,9 +204,7 @@ export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void 
     }, timeoutMs + 30_000);
 
     it('oversized event and oversized job: the producer refuses them before sending, naming size and limit', async () => {
-      const sends = { kinesis: 0, sqs: 0 };
-      const kinesis = { send: (c: PutRecordsCommand): Promise<PutRecordsCommandOutput> => (sends.kinesis++, fc.clients.kinesis.send(c)) };
-      const sqs = { send: (c: SendMessageBatchCommand): Promise<SendMessageBatchCommandOutput> => (sends.sqs++, fc.clients.sqs.send(c)) };
+      const { sends, kinesis, sqs } = countingClients(fc);
       const orderId = `bad-${randomUUID()}`;
       const items = Array.from({ length: 20_000 }, (_, i) => ({ sku: `SKU-${'x'.repeat(40)}-${i}`, quantity: 1, unitPriceCents: 1 }));
       const big = newEvent('OrderPlaced', { orderId, customerEmail: 'someone@example.com', items, totalCents: items.length, currency: 'EUR' }, { partitionKey: orderId });
@@ -199,9 +224,7 @@ export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void 
     }, timeoutMs);
 
     it('empty batch: the producers send nothing and report nothing; handlers given an empty event answer with no failures', async () => {
-      const sends = { kinesis: 0, sqs: 0 };
-      const kinesis = { send: (c: PutRecordsCommand): Promise<PutRecordsCommandOutput> => (sends.kinesis++, fc.clients.kinesis.send(c)) };
-      const sqs = { send: (c: SendMessageBatchCommand): Promise<SendMessageBatchCommandOutput> => (sends.sqs++, fc.clients.sqs.send(c)) };
+      const { sends, kinesis, sqs } = countingClients(fc);
       const p = await publishEvents([], { client: kinesis, streamName: fc.stream.name });
       const q = await enqueueJobs([], { client: sqs, queueUrl: fc.jobs.url });
       expect([p.succeeded, p.failed, q.succeeded, q.failed]).toEqual([0, 0, 0, 0]);
