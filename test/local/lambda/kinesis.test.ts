@@ -11,7 +11,7 @@ import { serviceEachTest } from './hooks';
 import { getObject, listKeys } from '../../support/aws';
 import { tempFile } from '../../support/temp';
 import { startRecordingProxy } from '../../support/recording-proxy';
-import { sleep, waitFor } from '../../support/wait';
+import { eventually, sleep, waitFor } from '../../support/wait';
 
 let e: Emulators;
 let n = 0;
@@ -106,10 +106,7 @@ describe('Kinesis event source mapping', () => {
     });
     const s = await start([fn], [m], 0.01);
     await putEvents(e, stream, Array.from({ length: 8 }, (_, i) => ({ id: `b${i}`, pk: 'one', action: i === 3 ? 'throw' : 'ok' })));
-    const objects = await waitFor('an on-failure object', async () => {
-      const o = await failureObjects(bucket);
-      return o.length > 0 && o;
-    }, { timeoutMs: 30_000 });
+    const objects = await eventually('an on-failure object', () => failureObjects(bucket), (o) => o.length > 0, { timeoutMs: 30_000 });
     expect(objects).toHaveLength(1);
     expect(objects[0]!.body.KinesisBatchInfo.batchSize).toBe(1);
     expect(objects[0]!.body.payload!.Records.map(decode).map((d) => d.id)).toEqual(['b3']);
@@ -132,10 +129,7 @@ describe('Kinesis event source mapping', () => {
     });
     const s = await start([fn], [m], 0.01);
     await putEvents(e, stream, [{ id: 'p0', pk: 'a' }, { id: 'p1', pk: 'a', action: 'throw' }, { id: 'p2', pk: 'a' }]);
-    const [object] = await waitFor('an on-failure object', async () => {
-      const o = await failureObjects(bucket);
-      return o.length > 0 && o;
-    }, { timeoutMs: 30_000 });
+    const [object] = await eventually('an on-failure object', () => failureObjects(bucket), (o) => o.length > 0, { timeoutMs: 30_000 });
     const uuid = eventSourceMappingUuid(m.logicalId);
     expect(object!.key).toMatch(new RegExp(`^aws/lambda/${uuid}/shardId-000000000000/\\d{4}/\\d{2}/\\d{2}/\\d{4}-\\d{2}-\\d{2}T\\d{2}\\.\\d{2}\\.\\d{2}-[0-9a-f-]{36}$`));
     const body = object!.body;
@@ -171,10 +165,7 @@ describe('Kinesis event source mapping', () => {
     );
     // each function sees the same record and acts on the action named after it
     await putEvents(e, stream, [{ id: 'x', pk: 'a', action: 'by-function' }]);
-    const objects = await waitFor('three on-failure objects', async () => {
-      const o = await failureObjects(bucket);
-      return o.length === 3 && o;
-    }, { timeoutMs: 30_000 });
+    const objects = await eventually('three on-failure objects', () => failureObjects(bucket), (o) => o.length === 3, { timeoutMs: 30_000 });
     const byFn = Object.fromEntries(objects.map((o) => [o.body.requestContext.functionArn, o]));
     for (const fn of [partial, invalid, threw]) {
       const o = byFn[fn.arn]!;
@@ -202,10 +193,7 @@ describe('Kinesis event source mapping', () => {
     });
     const s = await start([fn], [m], 0.01);
     await putEvents(e, stream, [{ id: 'old', pk: 'a', action: 'throw' }]);
-    const [object] = await waitFor('an on-failure object', async () => {
-      const o = await failureObjects(bucket);
-      return o.length > 0 && o;
-    }, { timeoutMs: 30_000 });
+    const [object] = await eventually('an on-failure object', () => failureObjects(bucket), (o) => o.length > 0, { timeoutMs: 30_000 });
     expect(object!.body.requestContext.condition).toBe('RecordAgeExceeded');
     // AWS writes no responseContext for a batch given up on for its age, even after invocations
     expect(Object.keys(JSON.parse((await getObject(e.s3, bucket, object!.key)).toString('utf8')))).toEqual(['requestContext', 'version', 'timestamp', 'KinesisBatchInfo', 'payload']);
@@ -239,10 +227,7 @@ describe('Kinesis event source mapping', () => {
     s.resume(forever.name);
     s.resume(hourly.name);
     await waitFor('the -1 consumer to process it', () => okIds(s.reports.filter((r) => r.functionName === forever.name)).includes('late'), { timeoutMs: 20_000 });
-    const [object] = await waitFor('the finite-age consumer to discard it', async () => {
-      const o = await failureObjects(bucket);
-      return o.length > 0 && o;
-    }, { timeoutMs: 20_000 });
+    const [object] = await eventually('the finite-age consumer to discard it', () => failureObjects(bucket), (o) => o.length > 0, { timeoutMs: 20_000 });
     expect(object!.body.requestContext).toMatchObject({ functionArn: hourly.arn, condition: 'RecordAgeExceeded', approximateInvokeCount: 0 });
     expect(seen(s.reports.filter((r) => r.functionName === hourly.name), 'late')).toBe(0); // never invoked with it
     expect(s.mappingStats()[`${forever.name}Mapping`]!.discardedRecords).toBe(0);
