@@ -103,7 +103,11 @@ describe('--keep-archive', () => {
       const clients = createLocalClients(cloud.topology.endpoints);
       try {
         await clients.kinesis.send(new PutRecordCommand({ StreamName: cloud.roles.events!.name, PartitionKey: 'k', Data: Buffer.from('{"kept":true}') }));
-        await eventually('the record in the archive', async () => (await cloud.firehose!.flush(), await keys(cloud)), (k) => k.length > 0, { timeoutMs: 20_000, intervalMs: 100 });
+        const flushedKeys = async (): Promise<string[]> => {
+          await cloud.firehose!.flush();
+          return keys(cloud);
+        };
+        await eventually('the record in the archive', flushedKeys, (k) => k.length > 0, { timeoutMs: 20_000, intervalMs: 100 });
       } finally {
         clients.destroy();
       }
