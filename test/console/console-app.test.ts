@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../local/index';
 import { functionEnv } from '../../tools/ops/function-env';
 import { createOpsClients, readEndpointsFile } from '../../tools/ops/resolve-stage';
-import { PROJECT_DIR, synthesizeDevApp } from '../e2e/harness';
+import { synthesizeDevApp } from '../e2e/harness';
+import { PROJECT_DIR } from '../support/paths';
 import { browserSkipReason, openConsole } from './browser';
 import { card, consumerCard, fieldNumber, fieldText, text, until } from './helpers';
 

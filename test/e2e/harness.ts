@@ -1,115 +1,24 @@
 // End-to-end harness: one local cloud running the real synthesized app, plus the observations the tests count.
 // Everything the tests assert comes from the outside: invocation reports, function logs, queues, buckets.
-import { compileKinesisFilter, deliveredThroughFilter } from '../../local/lambda/event-filter';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { createLocalClients, type LocalClients } from '../../local/clients';
 import { startLocalCloud, type LocalCloud } from '../../local/index';
-import type { InvocationReport, LocalBucket, LocalFunction, LocalKinesisMapping, LocalQueue, LocalSqsMapping, LocalStream } from '../../local/types';
+import type { InvocationReport, LocalBucket, LocalFunction, LocalQueue, LocalSqsMapping, LocalStream } from '../../local/types';
 import { enqueueJobs } from '../../lambdas/shared/producers/enqueue-jobs';
 import { publishEvents, type PublishedEvent } from '../../lambdas/shared/producers/publish-events';
 import type { EventEnvelope, JobEnvelope } from '../../lambdas/shared/envelope';
 import { RECORD_LINES_ENVIRONMENT } from '../../lambdas/shared/log-messages';
 import type { QueueAndStreamStacks } from '../../lib/queue-and-stream';
 import type { StageConfig } from '../../lib/stage-config';
-
-export const PROJECT_DIR = path.resolve(__dirname, '..', '..');
-
-// ── polling ─────────────────────────────────────────────────────────────────────────────────────────────
-
-export interface EventuallyOptions {
-  timeoutMs: number;
-  /** what is awaited, for the error message */
-  what: string;
-  intervalMs?: number;
-  /** checked on every round: an error here fails at once (e.g. an emulator died) */
-  abortIf?: () => Error | undefined;
-}
-
-const show = (v: unknown): string => {
-  if (v instanceof Error) return `${v.name}: ${v.message}`;
-  try {
-    const s = JSON.stringify(v);
-    return s === undefined ? String(v) : s.length > 600 ? `${s.slice(0, 600)}…` : s;
-  } catch {
-    return String(v);
-  }
-};
-
-/**
- * Polls `observe` until `done(value)` holds, then returns the value. On the deadline it throws, naming what was
- * awaited and the last value (or error) observed — a bounded wait, never a sleep standing in for an assertion.
- */
-export async function eventually<T>(observe: () => T | Promise<T>, done: (value: T) => boolean, o: EventuallyOptions): Promise<T> {
-  const deadline = Date.now() + o.timeoutMs;
-  let last: { value: T } | { error: unknown } | undefined;
-  for (;;) {
-    const fatal = o.abortIf?.();
-    if (fatal) throw new Error(`while waiting for ${o.what}: ${fatal.message}`);
-    try {
-      const value = await observe();
-      last = { value };
-      if (done(value)) return value;
-    } catch (error) {
-      last = { error };
-    }
-    if (Date.now() >= deadline) {
-      const seen = last === undefined ? 'nothing' : 'error' in last ? `error ${show(last.error)}` : show(last.value);
-      throw new Error(`timed out after ${o.timeoutMs} ms waiting for ${o.what}; last observed: ${seen}`);
-    }
-    await new Promise((r) => setTimeout(r, o.intervalMs ?? 100));
-  }
-}
-
-// ── process and port checks ─────────────────────────────────────────────────────────────────────────────
-
-/** True while the process runs (an exited child not yet reaped — a zombie — counts as gone). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  if (!fs.existsSync('/proc/self/stat')) return true; // no /proc: signal 0 succeeded
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false; // exited in between
-  }
-}
-
-/** Live child processes of this process (Linux /proc; an empty list elsewhere). Zombies count as gone. */
-export function childPids(parent = process.pid): number[] {
-  if (!fs.existsSync('/proc/self/stat')) return [];
-  const out: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // "pid (comm) state ppid ..." — comm may hold spaces and parentheses: split after the last ')'
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(ppid) === parent && state !== 'Z') out.push(Number(entry));
-    } catch {
-      // exited while we looked
-    }
-  }
-  return out;
-}
-
-/** True when a listener can bind the port on 127.0.0.1 right now. */
-export function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
-  });
-}
+import { projectParts, type StreamConsumer } from '../support/local-cloud';
+import { PROJECT_DIR } from '../support/paths';
+import { childPids } from '../support/processes';
+import { show } from '../support/wait';
 
 // ── the cloud under test ────────────────────────────────────────────────────────────────────────────────
 
@@ -139,15 +48,6 @@ export interface PublishedRecord {
   shardId: string;
 }
 
-export interface E2eConsumer {
-  fn: LocalFunction;
-  mapping: LocalKinesisMapping;
-  /** The events its mapping delivers to it (its filter criteria, as the local pollers and Lambda apply them). */
-  receives<T extends object>(events: readonly T[]): T[];
-  /** Whether its mapping delivers a record with this raw data (data that is not JSON passes no filter). */
-  receivesData(data: string): boolean;
-}
-
 export interface E2eCloud {
   cloud: LocalCloud;
   clients: LocalClients;
@@ -170,8 +70,8 @@ export interface E2eCloud {
   failures: LocalBucket;
   worker: LocalFunction;
   workerMapping: LocalSqsMapping;
-  consumers: E2eConsumer[];
-  consumer(name: string): E2eConsumer;
+  consumers: StreamConsumer[];
+  consumer(name: string): StreamConsumer;
   publish(events: readonly EventEnvelope[]): Promise<PublishedEvent[]>;
   putRaw(partitionKey: string, data: string): Promise<PublishedRecord>;
   enqueue(jobs: readonly JobEnvelope[]): Promise<void>;
@@ -220,31 +120,9 @@ export async function startE2eCloud(options: { timeScale: number; /** run this a
   }
   const clients = createLocalClients(cloud.topology.endpoints);
   try {
-    const { topology: t, roles } = cloud;
-    const need = <T>(v: T | undefined, what: string): T => {
-      if (v === undefined) throw new Error(`the synthesized app has no ${what}`);
-      return v;
-    };
-    const jobs = need(roles.jobs, 'job queue');
-    const fnOf = (id: string): LocalFunction => need(t.functions.find((f) => f.logicalId === id), `function ${id}`);
-    const workerMapping = need(
-      t.sqsMappings.find((m) => m.queue.arn === jobs.arn),
-      'event source mapping on the job queue',
-    );
-    const worker = fnOf(workerMapping.functionLogicalId);
-    workerName = worker.name;
-    const events = need(roles.events, 'event stream');
-    const consumers = t.kinesisMappings
-      .filter((m) => m.stream.arn === events.arn)
-      .map((mapping): E2eConsumer => {
-        const matches = compileKinesisFilter(mapping.filterCriteria);
-        return {
-          fn: fnOf(mapping.functionLogicalId),
-          mapping,
-          receives: (items) => deliveredThroughFilter(mapping.filterCriteria, items),
-          receivesData: (data) => matches === undefined || matches(Buffer.from(data)),
-        };
-      });
+    const parts = projectParts(cloud);
+    const { jobs, events, consumers } = parts;
+    workerName = parts.worker.name;
     const e2e: E2eCloud = {
       cloud,
       clients,
@@ -256,14 +134,18 @@ export async function startE2eCloud(options: { timeScale: number; /** run this a
       childrenBefore,
       fatal: () => fatal,
       jobs,
-      dlq: need(roles.jobsDlq, 'dead-letter queue'),
+      dlq: parts.jobsDlq,
       events,
-      archive: need(roles.archive, 'archive bucket'),
-      failures: need(roles.failures, 'failure bucket'),
-      worker,
-      workerMapping,
+      archive: parts.archive,
+      failures: parts.failures,
+      worker: parts.worker,
+      workerMapping: parts.workerMapping,
       consumers,
-      consumer: (name) => need(consumers.find((c) => c.fn.name === name), `consumer ${name}`),
+      consumer: (name) => {
+        const c = consumers.find((x) => x.name === name);
+        if (!c) throw new Error(`the synthesized app has no consumer ${name}`);
+        return c;
+      },
       async publish(list) {
         const report = await publishEvents(list, { client: clients.kinesis, streamName: events.name });
         if (report.failed > 0) throw new Error(`publishEvents: ${report.failed} of ${list.length} events failed: ${show(report.results.filter((r) => !r.ok))}`);
@@ -348,18 +230,6 @@ export function reportedId(rec: Pick<PublishedRecord, 'id' | 'sequenceNumber'>):
 }
 
 // ── queues ──────────────────────────────────────────────────────────────────────────────────────────────
-
-export async function queueDepth(clients: LocalClients, q: LocalQueue): Promise<number> {
-  const a = (
-    await clients.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: q.url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-      }),
-    )
-  ).Attributes;
-  return Number(a?.ApproximateNumberOfMessages ?? 0) + Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a?.ApproximateNumberOfMessagesDelayed ?? 0);
-}
 
 export interface PeekedMessage {
   messageId: string;

@@ -1,26 +1,21 @@
 // End to end on the local cloud: the REAL synthesized app (cdk synth into a temp dir), emulators on free ports,
 // the bundled handlers in their own processes. One cloud for the file; each test uses its own ids and
 // partition keys and counts only what it published, so the tests do not depend on each other's leftovers.
-import { CONSUMERS } from '../../lambdas/consumers';
+import { consumerNames } from '../../lambdas/consumers';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveId, newEvent, newJob, type EventEnvelope, type JobEnvelope, type KnownEvent } from '../../lambdas/shared/envelope';
 import { JOB_MESSAGES } from '../../lambdas/shared/log-messages';
 import {
-  alive,
   BucketReader,
-  childPids,
   countBy,
-  eventually,
   gunzip,
   invocationsWith,
   isGzip,
   peekAll,
-  portIsFree,
   prefixPattern,
   processedIds,
-  queueDepth,
   removeStateDir,
   reportedId,
   startE2eCloud,
@@ -28,6 +23,10 @@ import {
   type FailureObject,
   type PublishedRecord,
 } from './harness';
+import { queueDepth } from '../support/aws';
+import { jobIdsFor } from '../support/consumers';
+import { alive, childPids, portIsFree } from '../support/processes';
+import { eventually } from '../support/wait';
 import { decodeInvocationRecord } from '../../local/lambda/on-failure';
 
 /** 0.01: a 240 s visibility timeout lasts 2.4 s, the 60 s Firehose buffer 0.6 s (the mappings have no record age: -1). */
@@ -42,7 +41,7 @@ const MALFORMED_ACCT = '{"kind":"event","id":"truncated';
 
 /** The jobs the consumers enqueue for these events, as the manifest declares: each type it lists for every event it handles. */
 function derivedJobIds(events: readonly EventEnvelope[]): string[] {
-  return events.flatMap((ev) => Object.values(CONSUMERS).flatMap((c) => ((c.handles as readonly string[]).includes(ev.type) ? c.enqueues.map((t) => deriveId(ev.id, t)) : [])));
+  return events.flatMap((ev) => consumerNames.flatMap((name) => jobIdsFor(name, ev)));
 }
 
 const run = randomUUID().slice(0, 8);
@@ -57,7 +56,7 @@ afterAll(async () => {
 });
 
 function wait<T>(what: string, observe: () => T | Promise<T>, done: (v: T) => boolean, timeoutMs = WAIT_MS): Promise<T> {
-  return eventually(observe, done, { what, timeoutMs, abortIf: () => e.fatal() });
+  return eventually(what, observe, done, { timeoutMs, abortIf: () => e.fatal() });
 }
 
 const only = <T>(items: readonly T[], keep: ReadonlySet<T>): T[] => items.filter((i) => keep.has(i));
@@ -134,7 +133,7 @@ describe('local cloud, end to end on the synthesized app', () => {
     await e.enqueue(jobs);
 
     await wait(`the worker to complete all ${ids.size} jobs`, () => new Set(only(processedIds(e.reports, e.worker.name), ids)).size, (n) => n === ids.size);
-    await wait('the job queue to be empty', () => queueDepth(e.clients, e.jobs), (d) => d === 0);
+    await wait('the job queue to be empty', () => queueDepth(e.clients.sqs, e.jobs.url), (d) => d === 0);
 
     for (const id of ids) {
       const inv = invocationsWith(e.reports, e.worker.name, id);
@@ -159,7 +158,7 @@ describe('local cloud, end to end on the synthesized app', () => {
       (msgs) => msgs.some((m) => m.body.includes(poison.id)),
       45_000,
     );
-    await wait('the job queue to be empty', () => queueDepth(e.clients, e.jobs), (d) => d === 0);
+    await wait('the job queue to be empty', () => queueDepth(e.clients.sqs, e.jobs.url), (d) => d === 0);
 
     const saw = invocationsWith(e.reports, e.worker.name, poison.id);
     expect(saw, 'worker invocations that received the poison job').toHaveLength(maxReceiveCount!);
@@ -379,7 +378,7 @@ describe('local cloud, end to end on the synthesized app', () => {
         const failures = (await failureObjects()).flatMap((o) =>
           o.body.payload.Records.filter((r) => r.kinesis.partitionKey === k1 || r.kinesis.partitionKey === k2).map((r) => ({ fn: o.body.requestContext.functionArn, id: failureRecordId(r) })),
         );
-        const depth = await queueDepth(e.clients, e.jobs);
+        const depth = await queueDepth(e.clients.sqs, e.jobs.url);
         return { done: [...done], deadIds, failures, depth };
       },
       (s) =>

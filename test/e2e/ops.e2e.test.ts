@@ -12,10 +12,10 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSUMERS, isConsumerName } from '../../lambdas/consumers';
 import { DECLINED_TOKEN, DECLINED_TOKENS_ENV } from '../../lambdas/job-worker/fakes';
-import { deriveId, newEvent, type EventEnvelope, type KnownEvent } from '../../lambdas/shared/envelope';
+import { newEvent, type EventEnvelope, type KnownEvent } from '../../lambdas/shared/envelope';
 import { EVENT_MESSAGES, JOB_MESSAGES } from '../../lambdas/shared/log-messages';
+import { actsOn, jobIdsFor } from '../support/consumers';
 import { HouseFunction } from '../../lib/house-function';
 import { hourPrefix } from '../../tools/ops/archive-reader';
 import { LambdaConsumerInvoker } from '../../tools/ops/consumer-invoker';
@@ -30,19 +30,19 @@ import type { FunctionEnvResult } from '../../tools/ops/function-env';
 import {
   BucketReader,
   countBy,
-  eventually,
   gunzip,
   invocationsWith,
   peekAll,
   processedIds,
-  queueDepth,
   removeStateDir,
   startE2eCloud,
   synthesizeDevApp,
   type E2eCloud,
   type FunctionLogEntry,
-  PROJECT_DIR,
 } from './harness';
+import { PROJECT_DIR } from '../support/paths';
+import { queueDepth } from '../support/aws';
+import { eventually } from '../support/wait';
 import { decodeInvocationRecord } from '../../local/lambda/on-failure';
 
 const TIME_SCALE = 0.01;
@@ -177,7 +177,7 @@ function readmeOperatorCommands(): string[][] {
 const iso = (d: Date): string => d.toISOString();
 
 function wait<T>(what: string, observe: () => T | Promise<T>, done: (v: T) => boolean, timeoutMs = WAIT_MS): Promise<T> {
-  return eventually(observe, done, { what, timeoutMs, abortIf: () => e.fatal() });
+  return eventually(what, observe, done, { timeoutMs, abortIf: () => e.fatal() });
 }
 
 const liveConsumers = (): E2eCloud['consumers'] => e.consumers.filter((c) => c.fn.name !== PROBE);
@@ -221,20 +221,17 @@ const logLines = (fn: string, message: string, ids: ReadonlySet<string>): Functi
 const PROCESSED = EVENT_MESSAGES.processed;
 const DUPLICATE = EVENT_MESSAGES.duplicate;
 
-/** Whether consumer `name` acts on events of `type`, per the manifest (a consumer outside it, the probe, takes all). */
-const handles = (name: string, type: string): boolean => !isConsumerName(name) || (CONSUMERS[name].handles as readonly string[]).includes(type);
-
-/** The job ids consumer `name` enqueues for an event, per the manifest: its `enqueues`, ids derived from the event id. */
-const jobsOf = (name: string, ev: Pick<EventEnvelope, 'id' | 'type'>): string[] =>
-  isConsumerName(name) && handles(name, ev.type) ? CONSUMERS[name].enqueues.map((t) => deriveId(ev.id, t)) : [];
-
 /** Every job id the live consumers enqueue for an event. */
-const jobsCausedBy = (ev: Pick<EventEnvelope, 'id' | 'type'>): string[] => liveConsumers().flatMap((c) => jobsOf(c.fn.name, ev));
+const jobsCausedBy = (ev: Pick<EventEnvelope, 'id' | 'type'>): string[] => liveConsumers().flatMap((c) => jobIdsFor(c.fn.name, ev));
 
 /** Ids in order, grouped by partition key. */
 function perKey(ids: readonly string[], keyOf: ReadonlyMap<string, string>): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const id of ids) (out[keyOf.get(id)!] ??= []).push(id);
+  for (const id of ids) {
+    const key = keyOf.get(id)!;
+    out[key] ??= [];
+    out[key].push(id);
+  }
   return out;
 }
 
@@ -342,7 +339,7 @@ describe('operator tools on the local cloud', () => {
       expect(logLines(c.fn.name, DUPLICATE, ids)).toEqual([]);
     }
     for (const c of liveConsumers()) {
-      expect(handledLive[c.fn.name]?.size, `${c.fn.name} acts on the types its manifest entry handles`).toBe(events.filter((ev) => handles(c.fn.name, ev.type)).length);
+      expect(handledLive[c.fn.name]?.size, `${c.fn.name} acts on the types its manifest entry handles`).toBe(events.filter((ev) => actsOn(c.fn.name, ev.type)).length);
     }
 
     // the replayed records are marked and keep the original id: the archive now holds both copies
@@ -363,7 +360,7 @@ describe('operator tools on the local cloud', () => {
 
     // the consumers enqueued the same job ids again; the worker did each job once and acknowledged each repeat
     await wait('the worker to acknowledge every repeated job', () => new Set(e.workerLog.filter((l) => l.message === JOB_MESSAGES.duplicate && jobIds.has(l.envelopeId!)).map((l) => l.envelopeId)).size, (n) => n === jobIds.size);
-    await wait('the job queue to be empty', () => queueDepth(e.clients, e.jobs), (d) => d === 0);
+    await wait('the job queue to be empty', () => queueDepth(e.clients.sqs, e.jobs.url), (d) => d === 0);
     expect(countBy(e.workerLog.filter((l) => l.message === JOB_MESSAGES.processed && jobIds.has(l.envelopeId!)).map((l) => l.envelopeId))).toEqual(new Map([...jobIds].map((id) => [id, 1])));
   }, 90_000);
 
@@ -444,11 +441,11 @@ describe('operator tools on the local cloud', () => {
       expect(summary.byType).toEqual({ 'process-payment': 1 });
 
       await wait('the redriven job to be done', () => processedIds(e.reports, e.worker.name).filter((id) => id === jobId).length, (n) => n >= 1);
-      await wait('the job queue to be empty', () => queueDepth(e.clients, e.jobs), (d) => d === 0);
+      await wait('the job queue to be empty', () => queueDepth(e.clients.sqs, e.jobs.url), (d) => d === 0);
       expect(countBy(processedIds(e.reports, e.worker.name)).get(jobId), 'processed once').toBe(1);
       expect(e.workerLog.filter((l) => l.message === JOB_MESSAGES.processed && l.envelopeId === jobId)).toHaveLength(1);
       expect(await peekAll(e.clients, e.dlq), 'DLQ empty').toEqual([]);
-      expect(await queueDepth(e.clients, e.dlq)).toBe(0);
+      expect(await queueDepth(e.clients.sqs, e.dlq.url)).toBe(0);
       // a second redrive (the README's --max variant) finds nothing
       expect((await cliJson<RedriveJobsSummary>('redrive', ['jobs', '--max', '10'])).moved).toBe(0);
     } finally {
@@ -474,7 +471,7 @@ describe('operator tools on the local cloud', () => {
       id = published.results[0]!.envelope.id;
       const ids = new Set([id]);
       for (const c of others) {
-        const expected = handles(c.fn.name, 'OrderPlaced') ? 1 : 0;
+        const expected = actsOn(c.fn.name, 'OrderPlaced') ? 1 : 0;
         await wait(`${c.fn.name} to process the event`, () => new Set(only(processedIds(e.reports, c.fn.name), ids)).size, (n) => n === expected);
       }
       const failedRecords = await wait(
@@ -494,7 +491,7 @@ describe('operator tools on the local cloud', () => {
       await cliJson<FunctionEnvResult>('function-env', ['notifications', `JOB_QUEUE_URL=${queueUrl}`]);
     }
     const ids = new Set([id]);
-    const emailJobs = new Set(jobsOf('notifications', { id, type: 'OrderPlaced' }));
+    const emailJobs = new Set(jobIdsFor('notifications', { id, type: 'OrderPlaced' }));
     const failureKeys = async (prefix: string): Promise<string[]> =>
       ((await e.clients.s3.send(new ListObjectsV2Command({ Bucket: e.failures.name, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!);
     const objectsBefore = await failureKeys('aws/lambda/');
@@ -512,7 +509,7 @@ describe('operator tools on the local cloud', () => {
     // processed once by notifications, and its send-email job done once by the worker
     expect(countBy(logLines(notifications.fn.name, PROCESSED, ids).map((l) => l.envelopeId))).toEqual(new Map([[id, 1]]));
     await wait('the worker to complete the send-email job of the redriven event', () => new Set(only(processedIds(e.reports, e.worker.name), emailJobs)).size, (n) => n === emailJobs.size);
-    await wait('the job queue to be empty', () => queueDepth(e.clients, e.jobs), (d) => d === 0);
+    await wait('the job queue to be empty', () => queueDepth(e.clients.sqs, e.jobs.url), (d) => d === 0);
     expect(countBy(e.workerLog.filter((l) => l.message === JOB_MESSAGES.processed && emailJobs.has(l.envelopeId!)).map((l) => l.envelopeId))).toEqual(new Map([...emailJobs].map((j) => [j, 1])));
     // the objects moved under redriven/
     expect(await failureKeys('aws/lambda/')).toEqual([]);
@@ -523,7 +520,7 @@ describe('operator tools on the local cloud', () => {
     expect(logLines(notifications.fn.name, PROCESSED, ids)).toHaveLength(1);
     expect(logLines(notifications.fn.name, DUPLICATE, ids)).toEqual([]);
     for (const c of others) {
-      expect(countBy(only(processedIds(e.reports, c.fn.name), ids)), `${c.fn.name}: the event once`).toEqual(new Map(handles(c.fn.name, 'OrderPlaced') ? [[id, 1]] : []));
+      expect(countBy(only(processedIds(e.reports, c.fn.name), ids)), `${c.fn.name}: the event once`).toEqual(new Map(actsOn(c.fn.name, 'OrderPlaced') ? [[id, 1]] : []));
       expect(e.functionLog.filter((l) => l.functionName === c.fn.name && l.envelopeId !== undefined && ids.has(l.envelopeId) && l.message !== PROCESSED)).toEqual([]);
     }
   }, 120_000);
@@ -561,7 +558,7 @@ describe('operator tools on the local cloud', () => {
     const ids = await publishAndSettle(since);
     const keyOf = new Map(since.map((ev) => [ev.id, ev.partitionKey]));
     const processedBefore = Object.fromEntries(liveConsumers().map((c) => [c.fn.name, countBy(only(processedIds(e.reports, c.fn.name), new Set([...ids, ...beforeIds])))]));
-    const expected = since.filter((ev) => handles(target, ev.type));
+    const expected = since.filter((ev) => actsOn(target, ev.type));
 
     // the dry run: what it would deliver, per type and shard; nothing invoked
     const dryText = await cli('rewind', ['--consumer', target, '--from', iso(from), '--dry-run']);

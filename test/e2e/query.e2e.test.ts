@@ -14,7 +14,9 @@ import { listNamedQueries } from '../../tools/query/named-queries';
 import { runQuery } from '../../tools/query/run-query';
 import { runReplay, type ReplaySummary } from '../../tools/ops/replay';
 import { createOpsClients, readEndpointsFile, type OpsClients, type OpsEnvironment } from '../../tools/ops/resolve-stage';
-import { eventually, PROJECT_DIR, removeStateDir, startE2eCloud, type E2eCloud } from './harness';
+import { removeStateDir, startE2eCloud, type E2eCloud } from './harness';
+import { PROJECT_DIR } from '../support/paths';
+import { eventually } from '../support/wait';
 
 const SCRIPTS = (JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 const TSX_LOADER = path.join(PROJECT_DIR, 'node_modules', 'tsx', 'dist', 'loader.mjs');
@@ -80,13 +82,13 @@ beforeAll(async () => {
   // the archive has the four envelopes (the malformed line aside) once Firehose flushed
   const countMine = async (): Promise<number> =>
     (await runQuery({ sql: `SELECT count(*) AS n FROM events WHERE partitionKey IN ('${K1}', '${K2}')`, from: new Date(from), to: new Date(to), endpointsFile: e.cloud.endpointsFile })).result.rows[0]![0] as number;
-  await eventually(countMine, (n) => n === 4, { what: 'the four envelopes in the archive', timeoutMs: 60_000, abortIf: () => e.fatal() });
+  await eventually('the four envelopes in the archive', countMine, (n) => n === 4, { timeoutMs: 60_000, abortIf: () => e.fatal() });
 
   // the replay tool re-publishes placed1 to the stream: Firehose archives the copy with its replay marker
   const replay: ReplaySummary = await runReplay({ env, s3: ops.s3, kinesis: ops.kinesis, from: new Date(from), to: new Date(to), ids: [placed1.id], target: { kind: 'stream' }, checkpointFile: path.join(e.stateDir, `replay-query-${run}.json`) });
   expect(replay.sent).toBe(1);
   replayId = replay.replayId;
-  await eventually(countMine, (n) => n === 5, { what: 'the replayed copy in the archive', timeoutMs: 60_000, abortIf: () => e.fatal() });
+  await eventually('the replayed copy in the archive', countMine, (n) => n === 5, { timeoutMs: 60_000, abortIf: () => e.fatal() });
 }, 240_000);
 
 afterAll(async () => {

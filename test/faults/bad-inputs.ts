@@ -9,7 +9,8 @@ import { eventTypes } from '../../lambdas/shared/registry';
 import { enqueueJobs } from '../../lambdas/shared/producers/enqueue-jobs';
 import { publishEvents } from '../../lambdas/shared/producers/publish-events';
 import type { DeliveryFailure } from '../../lambdas/shared/producers/delivery';
-import { eventually, short, type FaultCloud, type RawEvent, type RawJob } from './harness';
+import { type FaultCloud, type RawEvent, type RawJob, FAULT_POLL_MS } from './harness';
+import { eventually, show } from '../support/wait';
 import { recordBadInput } from './report';
 
 const goodJob = () => newJob('send-email', { to: 'someone@example.com', template: 'order-confirmation', orderId: `bad-${randomUUID()}` }, { jobKey: 'bad-inputs' });
@@ -22,6 +23,24 @@ const goodEvent = () => {
 interface Sent {
   jobs: Record<string, RawJob>;
   events: Record<string, RawEvent>;
+}
+
+/** The cloud's producer clients, counting the requests they send: a record the producer refuses costs none. */
+function countingClients(fc: FaultCloud) {
+  const sends = { kinesis: 0, sqs: 0 };
+  const kinesis = {
+    send: (c: PutRecordsCommand): Promise<PutRecordsCommandOutput> => {
+      sends.kinesis++;
+      return fc.clients.kinesis.send(c);
+    },
+  };
+  const sqs = {
+    send: (c: SendMessageBatchCommand): Promise<SendMessageBatchCommandOutput> => {
+      sends.sqs++;
+      return fc.clients.sqs.send(c);
+    },
+  };
+  return { sends, kinesis, sqs };
 }
 
 export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void {
@@ -37,7 +56,9 @@ export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void 
         'wrong-version': JSON.stringify({ ...goodJob(), version: 9 }),
       };
       const jobs = await fc.sendRawJobs(Object.values(rawJobs));
-      Object.keys(rawJobs).forEach((k, i) => (sent.jobs[k] = jobs[i]!));
+      Object.keys(rawJobs).forEach((k, i) => {
+        sent.jobs[k] = jobs[i]!;
+      });
       const noOrderId = goodEvent() as unknown as { data: Record<string, unknown> };
       delete noOrderId.data.orderId;
       const rawEvents: Record<string, Buffer> = {
@@ -51,9 +72,12 @@ export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void 
       for (const [i, [k, data]] of Object.entries(rawEvents).entries()) {
         const [rec] = await fc.putRawEvents([{ partitionKey: `bad-input-${i}`, data }]);
         sent.events[k] = rec!;
-        const receivers = fc.consumers.filter((c) => c.receives(data)).length;
-        await eventually(`raw event "${k}" settled`, async () => (await fc.failures.refresh(), fc.failures.records.filter((r) => r.sequenceNumber === rec!.sequenceNumber).length), (n) => n >= receivers, {
-          timeoutMs,
+        const receivers = fc.consumers.filter((c) => c.receivesData(data)).length;
+        await eventually(`raw event "${k}" settled`, async () => {
+          await fc.failures.refresh();
+          return fc.failures.records.filter((r) => r.sequenceNumber === rec!.sequenceNumber).length;
+        }, (n) => n >= receivers, {
+          timeoutMs, intervalMs: FAULT_POLL_MS,
           abortIf: () => fc.fatalError,
         });
       }
@@ -63,7 +87,10 @@ export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void 
     const inDlq = async (key: string): Promise<{ error: string; receives: number }> => {
       const job = sent.jobs[key]!;
       const max = fc.jobs.redrivePolicy!.maxReceiveCount;
-      await eventually(`raw job "${key}" in the DLQ`, async () => (await fc.dlq.refresh(), fc.dlq.byBody.get(job.body) ?? 0), (n) => n === 1, { timeoutMs, abortIf: () => fc.fatalError });
+      await eventually(`raw job "${key}" in the DLQ`, async () => {
+        await fc.dlq.refresh();
+        return fc.dlq.byBody.get(job.body) ?? 0;
+      }, (n) => n === 1, { timeoutMs, intervalMs: FAULT_POLL_MS, abortIf: () => fc.fatalError });
       const worker = fc.tally(fc.worker.name);
       expect(worker.failed.get(job.id), 'failed receives').toBe(max);
       expect(worker.ok.has(job.id)).toBe(false);
@@ -78,11 +105,14 @@ export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void 
      */
     const inFailureBucket = async (key: string): Promise<{ error: string; conditions: string[] }> => {
       const rec = sent.events[key]!;
-      const receivers = fc.consumers.filter((c) => c.receives(rec.data));
+      const receivers = fc.consumers.filter((c) => c.receivesData(rec.data));
       expect(receivers.length, 'at least one consumer receives it').toBeGreaterThanOrEqual(1);
       const n = receivers.length;
       const copies = (): number => fc.failures.records.filter((r) => r.sequenceNumber === rec.sequenceNumber).length;
-      await eventually(`raw event "${key}" in the failure bucket once per consumer`, async () => (await fc.failures.refresh(), copies()), (c) => c >= n, { timeoutMs, abortIf: () => fc.fatalError });
+      await eventually(`raw event "${key}" in the failure bucket once per consumer`, async () => {
+        await fc.failures.refresh();
+        return copies();
+      }, (c) => c >= n, { timeoutMs, intervalMs: FAULT_POLL_MS, abortIf: () => fc.fatalError });
       expect(copies()).toBe(n);
       const found = fc.failures.records.filter((r) => r.sequenceNumber === rec.sequenceNumber);
       expect(found.every((r) => r.data.equals(rec.data)), 'payload kept byte for byte').toBe(true);
@@ -174,9 +204,7 @@ export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void 
     }, timeoutMs + 30_000);
 
     it('oversized event and oversized job: the producer refuses them before sending, naming size and limit', async () => {
-      const sends = { kinesis: 0, sqs: 0 };
-      const kinesis = { send: (c: PutRecordsCommand): Promise<PutRecordsCommandOutput> => (sends.kinesis++, fc.clients.kinesis.send(c)) };
-      const sqs = { send: (c: SendMessageBatchCommand): Promise<SendMessageBatchCommandOutput> => (sends.sqs++, fc.clients.sqs.send(c)) };
+      const { sends, kinesis, sqs } = countingClients(fc);
       const orderId = `bad-${randomUUID()}`;
       const items = Array.from({ length: 20_000 }, (_, i) => ({ sku: `SKU-${'x'.repeat(40)}-${i}`, quantity: 1, unitPriceCents: 1 }));
       const big = newEvent('OrderPlaced', { orderId, customerEmail: 'someone@example.com', items, totalCents: items.length, currency: 'EUR' }, { partitionKey: orderId });
@@ -196,9 +224,7 @@ export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void 
     }, timeoutMs);
 
     it('empty batch: the producers send nothing and report nothing; handlers given an empty event answer with no failures', async () => {
-      const sends = { kinesis: 0, sqs: 0 };
-      const kinesis = { send: (c: PutRecordsCommand): Promise<PutRecordsCommandOutput> => (sends.kinesis++, fc.clients.kinesis.send(c)) };
-      const sqs = { send: (c: SendMessageBatchCommand): Promise<SendMessageBatchCommandOutput> => (sends.sqs++, fc.clients.sqs.send(c)) };
+      const { sends, kinesis, sqs } = countingClients(fc);
       const p = await publishEvents([], { client: kinesis, streamName: fc.stream.name });
       const q = await enqueueJobs([], { client: sqs, queueUrl: fc.jobs.url });
       expect([p.succeeded, p.failed, q.succeeded, q.failed]).toEqual([0, 0, 0, 0]);
@@ -245,7 +271,7 @@ export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void 
       const w = await fc.lambda.hosts.get(fc.worker.name)!.invoke({ Records: [sqsRecord(randomUUID(), JSON.stringify(job)), sqsRecord(plainId, 'Hello from a plain-text producer')] });
       expect(w.status).toBe('ok');
       expect((w as { result: unknown }).result).toEqual({ batchItemFailures: [{ itemIdentifier: plainId }] });
-      await eventually('the good job done', () => fc.tally(fc.worker.name).effects.get(job.id) ?? 0, (n) => n === 1, { timeoutMs: 10_000 });
+      await eventually('the good job done', () => fc.tally(fc.worker.name).effects.get(job.id) ?? 0, (n) => n === 1, { timeoutMs: 10_000, intervalMs: FAULT_POLL_MS });
       const ev = goodEvent();
       const kRecord = (seq: string, data: Buffer) => ({
         kinesis: { kinesisSchemaVersion: '1.0', partitionKey: ev.partitionKey, sequenceNumber: seq, data: data.toString('base64'), approximateArrivalTimestamp: Date.now() / 1000 },
@@ -287,7 +313,7 @@ export function badInputSuite(cloud: () => FaultCloud, timeoutMs: number): void 
       await recordBadInput({
         key: '10-huge-partition-key',
         input: 'huge partition key (1,000 characters; jobKey likewise)',
-        happens: `producer: rejected, \`${producer}\` / \`${jobs}\`; a raw PutRecord is refused by Kinesis: \`${short(service, 120)}\``,
+        happens: `producer: rejected, \`${producer}\` / \`${jobs}\`; a raw PutRecord is refused by Kinesis: \`${show(service, 120)}\``,
         endsUp: 'not sent',
         evidence: { producer, jobs, service },
       });

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { startEmulators } from '../../local/emulators';
 import { provision } from '../../local/provision';
-import { eventually, sleep, useFaultCloud, FaultCloud } from './harness';
+import { useFaultCloud, FaultCloud, FAULT_POLL_MS } from './harness';
+import { eventually, sleep } from '../support/wait';
 import { recordScenario } from './report';
 import { runScenario, toRow, violations } from './scenario';
 import { SCALE } from './scale';
@@ -75,7 +76,7 @@ describe(`crash and restart scenarios (${SCALE.variant})`, () => {
                     // exited in between
                   }
                 }
-                await sleep(1);
+                await sleep(1); // no busy runtime yet: look again at once (the kill races the batch)
                 continue;
               }
               frozen.delete(pid);
@@ -86,9 +87,10 @@ describe(`crash and restart scenarios (${SCALE.variant})`, () => {
                 continue; // exited on its own in between
               }
               // it counts only if the service reports the invocation as crashed (the runtime was mid-batch)
-              const deadline = Date.now() + 3000;
-              while (Date.now() < deadline && fc.tally(target).outcomes.crash === before) await sleep(5);
-              const crashed = fc.tally(target).outcomes.crash > before;
+              const crashed = await eventually(`a crash report of ${target}`, () => fc.tally(target).outcomes.crash, (n) => n > before, { timeoutMs: 3000, intervalMs: 5 }).then(
+                () => true,
+                () => false,
+              );
               if (crashed) {
                 remaining.set(target, remaining.get(target)! - 1);
                 killed.push(target);
@@ -103,10 +105,10 @@ describe(`crash and restart scenarios (${SCALE.variant})`, () => {
         let wave = 0;
         for (; wave < waves * 4 && (wave < waves || [...remaining.values()].some((n) => n > 0)); wave++) {
           await publish(makeWorkload({ tag: `crash-${wave}`, jobs: Math.round(SCALE.jobs / waves), events: Math.round(SCALE.events / waves), seed: 30 + wave }));
-          await sleep(200);
+          await sleep(200); // the load's pace: waves 200 ms apart, so kills land mid-load
         }
         // give the last wave time to reach the runtimes, then stop killing (bounded)
-        await eventually('every planned kill', () => [...remaining.values()].every((n) => n === 0), (d) => d, { timeoutMs: 30_000 }).catch(() => undefined);
+        await eventually('every planned kill', () => [...remaining.values()].every((n) => n === 0), (d) => d, { timeoutMs: 30_000, intervalMs: FAULT_POLL_MS }).catch(() => undefined);
         stop = true;
         await killers;
         const counts: Record<string, number> = {};
@@ -141,12 +143,12 @@ describe(`crash and restart scenarios (${SCALE.variant})`, () => {
     // wave 1, then restart while it is being processed
     await publishWave('restart-1', 61);
     const worker = fc.tally(fc.worker.name);
-    await eventually('the worker to be busy with wave 1', () => ledger.jobs.filter((j) => worker.ok.has(j.id)).length, (n) => n > 0, { timeoutMs: 60_000 });
+    await eventually('the worker to be busy with wave 1', () => ledger.jobs.filter((j) => worker.ok.has(j.id)).length, (n) => n > 0, { timeoutMs: 60_000, intervalMs: FAULT_POLL_MS });
     // quiesce the runtimes first: stopping dynalite under an in-flight request throws "Database is closed" out of
     // its LevelDB (an uncaught error in this process); what is queued or on the stream is what an in-memory restart loses
     const functions = [fc.worker.name, ...fc.consumers.map((c) => c.name)];
     for (const f of functions) fc.lambda.pause(f);
-    await eventually('no invocation in flight', () => functions.flatMap((f) => fc.lambda.hosts.get(f)!.busyPids()).length, (n) => n === 0, { timeoutMs: 60_000 });
+    await eventually('no invocation in flight', () => functions.flatMap((f) => fc.lambda.hosts.get(f)!.busyPids()).length, (n) => n === 0, { timeoutMs: 60_000, intervalMs: FAULT_POLL_MS });
     await emus.stop();
     const restarted = await startEmulators({ ports: emus.ports, kinesis: emus.kinesis.engine, workDir: fc.stateDir });
     fc.extraStops.push(() => restarted.stop());
@@ -161,7 +163,7 @@ describe(`crash and restart scenarios (${SCALE.variant})`, () => {
     let stableSince = Date.now();
     const deadline = Date.now() + SCALE.settleTimeoutMs;
     while (rec.pending.length > 0 && Date.now() < deadline && Date.now() - stableSince < 10_000) {
-      await sleep(500);
+      await sleep(500); // the condition is "nothing changed for 10 s": a window, read every 500 ms
       rec = await ledger.reconcile(fc);
       const now = JSON.stringify(rec.pending);
       if (now !== last) {
@@ -228,16 +230,22 @@ describe(`local cloud restart with --persist (${SCALE.variant})`, () => {
           await publish(makeWorkload({ tag: 'persist-1', jobs: Math.round(SCALE.jobs / 2), events: Math.round(SCALE.events / 2), seed: 71 }));
           const worker = pc.tally(pc.worker.name);
           // restart mid-load: once the worker has done some of wave 1, while the rest is still queued or on the stream
-          await eventually('the worker to be busy with wave 1', () => ledger.jobs.filter((j) => worker.ok.has(j.id)).length, (n) => n > 0, { timeoutMs: 60_000 });
+          await eventually('the worker to be busy with wave 1', () => ledger.jobs.filter((j) => worker.ok.has(j.id)).length, (n) => n > 0, { timeoutMs: 60_000, intervalMs: FAULT_POLL_MS });
           // Quiesce the runtimes first, as scenario 6 does: a stop SIGKILLs a runtime whose last log lines may still
           // be in its stdout pipe, and the reconciliation sees side effects through those lines (SIGKILL mid-batch
           // is scenario 3). What the stop then finds is queued, on the stream, buffered for the archive, or in flight
           // in SQS (received, not deleted): the state --persist has to keep.
           const functions = [pc.worker.name, ...pc.consumers.map((c) => c.name)];
           for (const f of functions) pc.lambda.pause(f);
-          await eventually('no invocation in flight', () => functions.flatMap((f) => pc.lambda.hosts.get(f)!.busyPids()).length, (n) => n === 0, { timeoutMs: 60_000 });
-          let lines = -1;
-          await eventually('the runtimes\' log lines to drain', async () => (await sleep(300), lines === (lines = pc.logLines)), (quiet) => quiet, { timeoutMs: 10_000 });
+          await eventually('no invocation in flight', () => functions.flatMap((f) => pc.lambda.hosts.get(f)!.busyPids()).length, (n) => n === 0, { timeoutMs: 60_000, intervalMs: FAULT_POLL_MS });
+          let lines = -1; // quiet = no new log line in a 300 ms window
+          const quietFor300ms = async (): Promise<boolean> => {
+            await sleep(300);
+            const quiet = lines === pc.logLines;
+            lines = pc.logLines;
+            return quiet;
+          };
+          await eventually("the runtimes' log lines to drain", quietFor300ms, (quiet) => quiet, { timeoutMs: 10_000, intervalMs: FAULT_POLL_MS });
           const done = ledger.jobs.filter((j) => worker.ok.has(j.id)).length;
           const publishedJobs = ledger.jobs.length;
           const depth = await pc.queueDepth();

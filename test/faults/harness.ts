@@ -1,15 +1,13 @@
 // Fault-suite harness: one local cloud on the synthesized app, and everything counted from the outside —
 // invocation reports (processed), function log lines (side effects), the DLQ (read back), the failure bucket
 // (read back) and the archive (read back).
-import { compileKinesisFilter } from '../../local/lambda/event-filter';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createLocalClients, type LocalClients } from '../../local/clients';
 import { startLocalCloud, synthesize, type LocalCloud } from '../../local/index';
 import { recordId } from '../../local/lambda/batch-response';
@@ -21,48 +19,17 @@ import type { SendMessageBatchSender } from '../../lambdas/shared/producers/enqu
 import type { RetryOptions } from '../../lambdas/shared/producers/delivery';
 import type { KnownEvent, KnownJob } from '../../lambdas/shared/envelope';
 import { EVENT_MESSAGES, JOB_MESSAGES, RECORD_LINES_ENVIRONMENT } from '../../lambdas/shared/log-messages';
-import { PROJECT_DIR } from './scale';
+import { PROJECT_DIR } from '../support/paths';
 import { decodeInvocationRecord } from '../../local/lambda/on-failure';
+import { getObject, listKeys, queueDepth } from '../support/aws';
+import { projectParts, type StreamConsumer } from '../support/local-cloud';
+import { childPids } from '../support/processes';
+import { eventually, show } from '../support/wait';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-// ── bounded polling ───────────────────────────────────────────────────────────────────────────────────────
-
-export async function eventually<T>(
-  what: string,
-  observe: () => T | Promise<T>,
-  done: (value: T) => boolean,
-  o: { timeoutMs: number; intervalMs?: number; abortIf?: () => Error | undefined },
-): Promise<T> {
-  const deadline = Date.now() + o.timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const fatal = o.abortIf?.();
-    if (fatal) throw new Error(`while waiting for ${what}: ${fatal.message}`);
-    const value = await observe();
-    last = value;
-    if (done(value)) return value;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${o.timeoutMs} ms waiting for ${what}; last observed: ${short(last)}`);
-    await sleep(o.intervalMs ?? 250);
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-export function short(v: unknown, max = 800): string {
-  try {
-    const s = typeof v === 'string' ? v : JSON.stringify(v);
-    return s === undefined ? String(v) : s.length > max ? `${s.slice(0, max)}…` : s;
-  } catch {
-    return String(v);
-  }
-}
-
-// ── processes ─────────────────────────────────────────────────────────────────────────────────────────────
-
-import { childPids } from '../e2e/harness';
-
-export { childPids };
+// the fault suite's observers list buckets and drain queues while the load runs: it polls them every 250 ms
+export const FAULT_POLL_MS = 250;
 
 // ── per-function tallies, fed by reports and log lines ────────────────────────────────────────────────────
 
@@ -172,9 +139,9 @@ export class FailureBucketReader {
   }
 
   async refresh(): Promise<void> {
-    for (const key of await listKeys(this.clients, this.bucket.name)) {
+    for (const key of await listKeys(this.clients.s3, this.bucket.name)) {
       if (this.keys.has(key)) continue;
-      const body = await getObject(this.clients, this.bucket.name, key);
+      const body = await getObject(this.clients.s3, this.bucket.name, key);
       this.keys.add(key);
       const uuid = key.split('/')[2] ?? '';
       const consumer = this.consumerByUuid.get(uuid) ?? `unknown(${uuid})`;
@@ -198,7 +165,10 @@ export class FailureBucketReader {
           key,
         });
         let m = this.byConsumer.get(consumer);
-        if (!m) this.byConsumer.set(consumer, (m = new Map()));
+        if (!m) {
+          m = new Map();
+          this.byConsumer.set(consumer, m);
+        }
         bump(m, id);
       }
     }
@@ -224,9 +194,9 @@ export class ArchiveReader {
   }
 
   async refresh(): Promise<void> {
-    for (const key of await listKeys(this.clients, this.bucket.name)) {
+    for (const key of await listKeys(this.clients.s3, this.bucket.name)) {
       if (this.keys.has(key)) continue;
-      const raw = await getObject(this.clients, this.bucket.name, key);
+      const raw = await getObject(this.clients.s3, this.bucket.name, key);
       this.keys.add(key);
       const text = (raw[0] === 0x1f && raw[1] === 0x8b ? zlib.gunzipSync(raw) : raw).toString('utf8');
       const lines = text.split(this.delimiter || '\n');
@@ -241,31 +211,7 @@ export class ArchiveReader {
   }
 }
 
-async function listKeys(clients: LocalClients, bucket: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys;
-}
-
-async function getObject(clients: LocalClients, bucket: string, key: string): Promise<Buffer> {
-  const obj = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return Buffer.from(await obj.Body!.transformToByteArray());
-}
-
 // ── the cloud under test ──────────────────────────────────────────────────────────────────────────────────
-
-export interface Consumer {
-  name: string;
-  fn: LocalFunction;
-  mapping: LocalKinesisMapping;
-  /** Whether its mapping delivers a record with this data (its filter; data that is not JSON passes none). */
-  receives(data: Buffer): boolean;
-}
 
 export interface ServiceError {
   where: string;
@@ -336,7 +282,7 @@ export class FaultCloud {
   readonly dlqQueue: LocalQueue;
   readonly stream: LocalStream;
   readonly worker: LocalFunction;
-  readonly consumers: Consumer[];
+  readonly consumers: StreamConsumer[];
   readonly delivery: LocalDeliveryStream;
   /** emulators started by a restart scenario (stopped by stop()) */
   extraStops: Array<() => Promise<void>> = [];
@@ -354,26 +300,16 @@ export class FaultCloud {
   ) {
     this.childrenBefore = childrenBefore;
     this.clients = createLocalClients(cloud.topology.endpoints);
-    const { roles, topology: t } = cloud;
-    const need = <T>(v: T | undefined, what: string): T => {
-      if (v === undefined) throw new Error(`the synthesized app has no ${what}`);
-      return v;
-    };
-    this.jobs = need(roles.jobs, 'job queue');
-    this.dlqQueue = need(roles.jobsDlq, 'dead-letter queue');
-    this.stream = need(roles.events, 'event stream');
-    const fnOf = (id: string): LocalFunction => need(t.functions.find((f) => f.logicalId === id), `function ${id}`);
-    this.worker = fnOf(need(t.sqsMappings.find((m) => m.queue.arn === this.jobs.arn), 'worker mapping').functionLogicalId);
-    this.consumers = t.kinesisMappings
-      .filter((m) => m.stream.arn === this.stream.arn)
-      .map((mapping) => {
-        const matches = compileKinesisFilter(mapping.filterCriteria);
-        return { name: fnOf(mapping.functionLogicalId).name, fn: fnOf(mapping.functionLogicalId), mapping, receives: (data: Buffer) => matches === undefined || matches(data) };
-      });
-    this.delivery = need(t.deliveryStreams.find((d) => d.sourceStream.arn === this.stream.arn), 'delivery stream (archive)');
+    const parts = projectParts(cloud);
+    this.jobs = parts.jobs;
+    this.dlqQueue = parts.jobsDlq;
+    this.stream = parts.events;
+    this.worker = parts.worker;
+    this.consumers = parts.consumers;
+    this.delivery = parts.archiveDelivery;
     this.dlq = new QueueDrain(this.clients.sqs, this.dlqQueue);
-    this.failures = new FailureBucketReader(this.clients, need(roles.failures, 'failure bucket'), this.consumers);
-    this.archive = new ArchiveReader(this.clients, need(roles.archive, 'archive bucket'), this.delivery.delimiter);
+    this.failures = new FailureBucketReader(this.clients, parts.failures, this.consumers);
+    this.archive = new ArchiveReader(this.clients, parts.archive, this.delivery.delimiter);
   }
 
   /** Synthesizes the app into a temp dir (once per test file) and starts a local cloud on free ports. */
@@ -447,7 +383,10 @@ export class FaultCloud {
 
   tally(functionName: string): FunctionTally {
     let t = this.tallies.get(functionName);
-    if (!t) this.tallies.set(functionName, (t = new FunctionTally()));
+    if (!t) {
+      t = new FunctionTally();
+      this.tallies.set(functionName, t);
+    }
     return t;
   }
 
@@ -497,7 +436,7 @@ export class FaultCloud {
     return this.cloud.lambda;
   }
 
-  consumer(name: string): Consumer {
+  consumer(name: string): StreamConsumer {
     const c = this.consumers.find((x) => x.name === name);
     if (!c) throw new Error(`no consumer ${name} (have ${this.consumers.map((x) => x.name).join(', ')})`);
     return c;
@@ -529,7 +468,7 @@ export class FaultCloud {
     for (let i = 0; i < bodies.length; i += 10) {
       const chunk = bodies.slice(i, i + 10);
       const res = await this.clients.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.jobs.url, Entries: chunk.map((b, j) => ({ Id: String(j), MessageBody: b })) }));
-      if ((res.Failed ?? []).length > 0) throw new Error(`raw SendMessageBatch refused: ${short(res.Failed)}`);
+      if ((res.Failed ?? []).length > 0) throw new Error(`raw SendMessageBatch refused: ${show(res.Failed)}`);
       for (const s of res.Successful ?? []) {
         const body = chunk[Number(s.Id)]!;
         out.push({ id: recordId(body, s.MessageId!), messageId: s.MessageId!, body });
@@ -553,13 +492,8 @@ export class FaultCloud {
     return out;
   }
 
-  async queueDepth(q: LocalQueue = this.jobs): Promise<number> {
-    const a = (
-      await this.clients.sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: q.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
-      )
-    ).Attributes;
-    return Number(a?.ApproximateNumberOfMessages ?? 0) + Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a?.ApproximateNumberOfMessagesDelayed ?? 0);
+  queueDepth(q: LocalQueue = this.jobs): Promise<number> {
+    return queueDepth(this.clients.sqs, q.url);
   }
 
   /** Every Kinesis mapping's lag, in records. */
@@ -572,14 +506,9 @@ export class FaultCloud {
     this.clients.destroy();
     await this.cloud.stop();
     for (const s of this.extraStops.splice(0)) await s().catch(() => undefined);
-    // a SIGKILLed runtime is reaped asynchronously: give the exit handlers a moment, bounded
-    let orphans: number[] = [];
-    const deadline = Date.now() + 10_000;
-    do {
-      orphans = childPids().filter((p) => !this.childrenBefore.includes(p));
-      if (orphans.length === 0) break;
-      await sleep(100);
-    } while (Date.now() < deadline);
+    // a SIGKILLed runtime is reaped asynchronously: give the exit handlers a moment, bounded; what is left is the answer
+    const newChildren = (): number[] => childPids().filter((p) => !this.childrenBefore.includes(p));
+    const orphans = await eventually('the local cloud\'s processes to exit', newChildren, (pids) => pids.length === 0, { timeoutMs: 10_000, intervalMs: 100 }).catch(() => newChildren());
     fs.rmSync(this.stateDir, { recursive: true, force: true });
     return { orphans };
   }

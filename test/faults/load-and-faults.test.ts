@@ -2,7 +2,9 @@
 // FAULTS_SCALE=quick (default) runs small counts inside `npm test`; FAULTS_SCALE=full is `npm run test:faults`.
 import { describe, expect, it } from 'vitest';
 import { badInputSuite } from './bad-inputs';
-import { eventually, useFaultCloud, type Consumer, type FaultCloud } from './harness';
+import { useFaultCloud, type FaultCloud, FAULT_POLL_MS } from './harness';
+import type { StreamConsumer } from '../support/local-cloud';
+import { eventually } from '../support/wait';
 import { InjectionCounts, lostResponseKinesis, lostResponseSqs, throttlingKinesis, throttlingSqs } from './inject';
 import { runScenario, violations } from './scenario';
 import { SCALE } from './scale';
@@ -37,7 +39,7 @@ describe(`fault and load suite (${SCALE.variant}: ${SCALE.jobs} jobs, ${SCALE.ev
     expect(violations(out.rec)).toBeUndefined();
     expect(out.rec.jobs.processed).toBe(w.jobs.length);
     for (const [name, c] of Object.entries(out.rec.consumers)) {
-      const receives = w.events.filter((e) => fc.consumer(name).receives(Buffer.from(JSON.stringify(e)))).length;
+      const receives = w.events.filter((e) => fc.consumer(name).receivesData(Buffer.from(JSON.stringify(e)))).length;
       expect(c.processed, `${name}: every event its filter lets through`).toBe(receives);
     }
   }, timeout);
@@ -71,7 +73,7 @@ describe(`fault scenarios (${SCALE.variant})`, () => {
     for (const id of poisonIds) expect(worker.failed.get(id) ?? 0, `failed receives of poison job ${id}`).toBe(max);
     const rawIds = new Set(out.ledger.rawEvents.map((r) => r.id));
     const poisonRecords = fc.failures.records.filter((r) => rawIds.has(r.id));
-    const copies = out.ledger.rawEvents.reduce((n, r) => n + fc.consumers.filter((c) => c.receives(r.data)).length, 0);
+    const copies = out.ledger.rawEvents.reduce((n, r) => n + fc.consumers.filter((c) => c.receivesData(r.data)).length, 0);
     expect(poisonRecords.length, 'malformed events in the failure bucket, once per consumer whose mapping delivers them').toBe(copies);
     expect(new Set(poisonRecords.map((r) => r.condition)), 'why they were discarded').toEqual(new Set(['RetryAttemptsExhausted']));
   }, timeout);
@@ -123,7 +125,9 @@ describe(`fault scenarios (${SCALE.variant})`, () => {
     for (const e of out.ledger.events) byKey.set(e.partitionKey, [...(byKey.get(e.partitionKey) ?? []), e.id]);
     for (const c of fc.consumers) {
       const first = new Map<string, number>();
-      fc.tally(c.name).sequence.forEach((id, i) => first.has(id) || first.set(id, i));
+      fc.tally(c.name).sequence.forEach((id, i) => {
+        if (!first.has(id)) first.set(id, i);
+      });
       const outOfOrder = [...byKey].filter(([, ids]) => ids.some((id, i) => i > 0 && first.get(id)! < first.get(ids[i - 1]!)!));
       expect(outOfOrder, `${c.name}: partition keys processed out of order`).toEqual([]);
     }
@@ -149,18 +153,18 @@ describe(`fault scenarios (${SCALE.variant})`, () => {
           await publish(wave);
           const ids = wave.events.map((e) => e.id);
           const caughtUp = (name: string): number => ids.filter((id) => fc.tally(name).ok.has(id)).length;
-          const receives = (c: Consumer): number => wave.events.filter((e) => c.receives(Buffer.from(JSON.stringify(e)))).length;
+          const receives = (c: StreamConsumer): number => wave.events.filter((e) => c.receivesData(Buffer.from(JSON.stringify(e)))).length;
           await eventually(
             `burst ${b}: ${others.map((c) => c.name).join(', ')} current while ${slow.name} is paused`,
             () => ({ done: others.map((c) => caughtUp(c.name)), lag: fc.lagRecords() }),
             (s) => s.done.every((n, i) => n === receives(others[i]!)) && others.every((c) => s.lag[c.name] === 0),
-            { timeoutMs: SCALE.settleTimeoutMs, abortIf: () => fc.fatalError },
+            { timeoutMs: SCALE.settleTimeoutMs, intervalMs: FAULT_POLL_MS, abortIf: () => fc.fatalError },
           );
           const stats = await eventually(
             `burst ${b}: ${slow.name}'s lag visible`,
             () => fc.lambda.mappingStats()[slow.mapping.logicalId]!,
             (s) => s.behindRecords > 0 && s.millisBehind > 0,
-            { timeoutMs: 30_000 },
+            { timeoutMs: 30_000, intervalMs: FAULT_POLL_MS },
           );
           expect(stats.paused).toBe(true);
           expect(caughtUp(slow.name), `${slow.name} processed nothing of burst ${b} while paused`).toBe(0);
@@ -171,7 +175,7 @@ describe(`fault scenarios (${SCALE.variant})`, () => {
             `burst ${b}: ${slow.name} catches up`,
             () => ({ done: caughtUp(slow.name), lag: fc.lambda.mappingStats()[slow.mapping.logicalId]! }),
             (s) => s.done === receives(slow) && s.lag.behindRecords === 0,
-            { timeoutMs: SCALE.settleTimeoutMs, abortIf: () => fc.fatalError },
+            { timeoutMs: SCALE.settleTimeoutMs, intervalMs: FAULT_POLL_MS, abortIf: () => fc.fatalError },
           );
         }
         return { bursts: SCALE.slowBursts, maxBehindRecords, maxMillisBehind };

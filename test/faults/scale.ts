@@ -1,5 +1,6 @@
 // How big the fault suite runs: FAULTS_SCALE=quick (default, part of `npm test`) or full (`npm run test:faults`).
 import * as path from 'node:path';
+import { PROJECT_DIR } from '../support/paths';
 
 export type Variant = 'quick' | 'full';
 
@@ -26,8 +27,6 @@ export const SCALE: Scale =
   variant === 'full'
     ? { variant, jobs: 10_000, events: 10_000, poisonRate: 0.05, killsPerTarget: 3, slowBursts: 3, settleTimeoutMs: 900_000, producerConcurrency: 4 }
     : { variant, jobs: 200, events: 200, poisonRate: 0.05, killsPerTarget: 1, slowBursts: 2, settleTimeoutMs: 180_000, producerConcurrency: 2 };
-
-export const PROJECT_DIR = path.resolve(__dirname, '..', '..');
 
 /** The full run keeps its report in reliability/ (the README quotes it); the quick one beside it, in quick/. */
 export const REPORT_DIR = process.env.FAULTS_REPORT_DIR

@@ -4,7 +4,8 @@ import type { PutRecordsSender } from '../../lambdas/shared/producers/publish-ev
 import type { SendMessageBatchSender } from '../../lambdas/shared/producers/enqueue-jobs';
 import type { RetryOptions, DeliveryFailure } from '../../lambdas/shared/producers/delivery';
 import type { KnownEvent, KnownJob } from '../../lambdas/shared/envelope';
-import { eventually, short, type FaultCloud } from './harness';
+import type { FaultCloud } from './harness';
+import { eventually, show } from '../support/wait';
 import { recordScenario, type ScenarioRow } from './report';
 import { SCALE } from './scale';
 import { Ledger, totals, type Reconciliation, type Workload } from './workload';
@@ -95,7 +96,7 @@ export async function runScenario(fc: FaultCloud, o: ScenarioOptions): Promise<S
         const depth = await fc.queueDepth();
         if (depth > 0) r.pending.push(`job queue holds ${depth} messages`);
         const lag = Object.entries(fc.lagRecords()).filter(([, v]) => v > 0);
-        if (lag.length > 0) r.pending.push(`consumers behind: ${short(lag)}`);
+        if (lag.length > 0) r.pending.push(`consumers behind: ${show(lag)}`);
       }
       return r;
     },

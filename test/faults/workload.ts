@@ -3,6 +3,7 @@
 import { newEvent, newJob, type KnownEvent, type KnownJob } from '../../lambdas/shared/envelope';
 import { BOUNCE_DOMAIN, CORRUPT_IMAGE_SUFFIX, DECLINED_TOKEN } from '../../lambdas/job-worker/fakes';
 import { CONSUMERS, isConsumerName, type ConsumerName } from '../../lambdas/consumers';
+import { actsOn } from '../support/consumers';
 import { emailJobFor, type NotificationEvent } from '../../lambdas/notifications/notifications';
 import { paymentJobFor } from '../../lambdas/payments/payments';
 import type { FaultCloud, RawEvent, RawJob } from './harness';
@@ -18,9 +19,6 @@ export function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-
-/** Event types each consumer acts on (its filter keeps the others away), as the manifest declares. */
-export const CONSUMER_HANDLES: Record<string, readonly string[]> = Object.fromEntries(Object.entries(CONSUMERS).map(([name, c]) => [name, c.handles]));
 
 export type JobFate = 'ok' | 'dlq';
 
@@ -127,7 +125,7 @@ const JOBS_FOR: Partial<Record<ConsumerName, (event: KnownEvent) => KnownJob[]>>
  * (`handles`, `enqueues`), the jobs themselves from the consumer's domain function.
  */
 export function derivedJobs(consumer: string, event: KnownEvent): KnownJob[] {
-  if (!isConsumerName(consumer) || !(CONSUMERS[consumer].handles as readonly string[]).includes(event.type)) return [];
+  if (!isConsumerName(consumer) || !actsOn(consumer, event.type)) return [];
   const build = JOBS_FOR[consumer];
   if (!build) {
     if (CONSUMERS[consumer].enqueues.length > 0) throw new Error(`test/faults/workload.ts: ${consumer} enqueues ${CONSUMERS[consumer].enqueues.join(', ')}: add its job builder to JOBS_FOR`);
@@ -243,14 +241,13 @@ export class Ledger {
     for (const c of fc.consumers) {
       const t = fc.tally(c.name);
       const dl = fc.failures.byConsumer.get(c.name) ?? new Map<string, number>();
-      const handles = CONSUMER_HANDLES[c.name];
       // exactly-once side effects of its own only with idempotency records; otherwise its effect is the
       // derived jobs (counted once each at the worker, in derivedJobs) or metrics (at-least-once, README)
       const exactlyOnce = !isConsumerName(c.name) || CONSUMERS[c.name].idempotency === 'dynamodb';
       const k = emptyCounts();
       let waiting = 0;
       for (const e of allEvents) {
-        if (!c.receives(e.data)) continue; // its mapping's filter drops it: never published to this consumer
+        if (!c.receivesData(e.data)) continue; // its mapping's filter drops it: never published to this consumer
         k.published++;
         const ok = t.ok.get(e.id) ?? 0;
         if (ok > 0) {
@@ -267,7 +264,7 @@ export class Ledger {
           const absorbed = t.absorbed.get(e.id) ?? 0;
           k.absorbedDuplicates += absorbed;
           if (effects > 1 && exactlyOnce) k.duplicatedEffects++;
-          const acts = handles === undefined || handles.includes(e.event.type);
+          const acts = actsOn(c.name, e.event.type);
           if (ok > 0 && acts && effects === 0) {
             if (absorbed > 0) k.effectsUnobserved++;
             else k.lostEffects++;

@@ -1,7 +1,7 @@
 // The parse cache (local/dynalite-parse-cache.js) changes no answer: the same requests to a patched dynalite (the
 // local cloud's, in its own process) and to an unpatched one (in this process) get the same responses, errors included.
-import * as http from 'node:http';
-import * as net from 'node:net';
+import type * as http from 'node:http';
+import type * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CreateTableCommand,

@@ -7,15 +7,8 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/contract';
 import { startDynalite } from '../../local/emulators';
 import { PortInUseError } from '../../local/ports';
 import type { LocalCloudError } from '../../local/assembly';
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { alive } from '../support/processes';
+import { waitFor } from '../support/wait';
 
 describe('dynalite in its own process', () => {
   it('answers DynamoDB on 127.0.0.1 from another process, and stop() leaves no process', async () => {
@@ -62,7 +55,7 @@ describe('dynalite in its own process', () => {
     const fatal: LocalCloudError[] = [];
     const ddb = await startDynalite(0, (e) => fatal.push(e));
     process.kill(ddb.pid, 'SIGKILL');
-    for (let i = 0; i < 100 && fatal.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await waitFor('the death to be reported', () => fatal.length > 0, { timeoutMs: 2000, intervalMs: 20 });
     expect(fatal).toHaveLength(1);
     expect(fatal[0]!.message).toMatch(/dynalite \(DynamoDB\) exited \(SIGKILL\)/);
     await ddb.stop();

@@ -1,17 +1,17 @@
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClock } from '../../local/clock';
 import { evaluatePrefix, formatJavaDate, objectSuffix, PrefixExpressionError, startFirehose } from '../../local/firehose';
 import type { LocalDeliveryStream, LocalStream } from '../../local/types';
-import { createBucket, createStream, getObject, listKeys, putEvents, startEmulators, waitFor, type Emulators } from './lambda/harness';
+import { createBucket, createStream, putEvents, startEmulators, type Emulators } from './lambda/harness';
+import { useForFile } from '../support/hooks';
+import { getObject, listKeys } from '../support/aws';
+import { waitFor } from '../support/wait';
 
 let e: Emulators;
 let n = 0;
-beforeAll(async () => {
-  e = await startEmulators();
-});
-afterAll(async () => {
-  await e?.stop();
+useForFile(startEmulators, (started) => {
+  e = started;
 });
 
 function deliveryStream(stream: LocalStream, bucket: string, overrides: Partial<LocalDeliveryStream> = {}): LocalDeliveryStream {
@@ -42,8 +42,8 @@ describe('Firehose stand-in', () => {
     try {
       const events = Array.from({ length: 40 }, (_, i) => ({ id: `e${i}`, pk: `pk${i % 7}` }));
       await putEvents(e, stream, events);
-      await waitFor(() => fh.stats()[ds.name]!.recordsArchived === 40, 20_000, '40 archived records');
-      const keys = await listKeys(e, bucket);
+      await waitFor('40 archived records', () => fh.stats()[ds.name]!.recordsArchived === 40, { timeoutMs: 20_000 });
+      const keys = await listKeys(e.s3, bucket);
       expect(keys).toHaveLength(fh.stats()[ds.name]!.objectsWritten);
       const now = new Date();
       const y = String(now.getUTCFullYear());
@@ -51,7 +51,7 @@ describe('Firehose stand-in', () => {
       for (const key of keys) {
         expect(key).toMatch(new RegExp(`^events/${y}/${m}/\\d{2}/${ds.name}-1-${y}-${m}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-[0-9a-f-]{36}\\.gz$`));
       }
-      const lines = (await Promise.all(keys.map(async (k) => gunzipSync(await getObject(e, bucket, k)).toString('utf8'))))
+      const lines = (await Promise.all(keys.map(async (k) => gunzipSync(await getObject(e.s3, bucket, k)).toString('utf8'))))
         .map((text) => {
           expect(text.endsWith('\n')).toBe(true); // each record followed by the delimiter
           return text;
@@ -73,16 +73,16 @@ describe('Firehose stand-in', () => {
     const fh = await startFirehose([ds], { clock: createClock(1), endpoints: e.endpoints, pollIntervalMs: 50 });
     const big = 'x'.repeat(300 * 1024);
     await putEvents(e, stream, Array.from({ length: 4 }, (_, i) => ({ id: `big${i}`, pk: 'a', action: big })));
-    await waitFor(() => fh.stats()[ds.name]!.objectsWritten === 1, 20_000, 'a size-triggered object');
+    await waitFor('a size-triggered object', () => fh.stats()[ds.name]!.objectsWritten === 1, { timeoutMs: 20_000 });
     await putEvents(e, stream, [{ id: 'tail', pk: 'a' }]);
-    await waitFor(() => fh.stats()[ds.name]!.bufferedRecords === 1, 20_000, 'the tail record buffered');
+    await waitFor('the tail record buffered', () => fh.stats()[ds.name]!.bufferedRecords === 1, { timeoutMs: 20_000 });
     await fh.stop();
     const stats = fh.stats()[ds.name]!;
     expect(stats).toMatchObject({ objectsWritten: 2, recordsArchived: 5, recordsFailed: 0 });
-    const keys = await listKeys(e, bucket);
+    const keys = await listKeys(e.s3, bucket);
     expect(keys).toHaveLength(2);
     for (const k of keys) expect(k).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\d{2}\/archive-\d+-1-\d{4}(-\d{2}){5}-[0-9a-f-]{36}$/); // default prefix
-    const bodies = await Promise.all(keys.map(async (k) => (await getObject(e, bucket, k)).toString('utf8')));
+    const bodies = await Promise.all(keys.map(async (k) => (await getObject(e.s3, bucket, k)).toString('utf8')));
     const tail = bodies.find((b) => b.includes('"tail"'))!;
     expect(tail).toBe(JSON.stringify({ id: 'tail', pk: 'a' })); // no delimiter appended
   });

@@ -14,7 +14,8 @@ import {
   processStartTime,
   readRunningEndpoints,
 } from '../../local/instance';
-import { fixture, tempDir } from './cloud/helpers';
+import { fixture } from './cloud/helpers';
+import { tempDir } from '../support/temp';
 
 /** The pid of a process that has exited (so no live process has it, for a while). */
 function deadPid(): number {

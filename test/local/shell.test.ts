@@ -12,10 +12,11 @@ import { startLocalCloud, type LocalCloud } from '../../local/index';
 import { SHELL_EXAMPLES, formatBanner } from '../../local/status';
 import { main } from '../../tools/shell/cli';
 import type { ShellIo } from '../../tools/shell/send';
-import { fixture, tempDir } from './cloud/helpers';
+import { fixture } from './cloud/helpers';
+import { PROJECT_DIR } from '../support/paths';
+import { tempDir } from '../support/temp';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const LOCAL_CLOUD_DOC = fs.readFileSync(path.join(ROOT, 'docs', 'local-cloud.md'), 'utf8');
+const LOCAL_CLOUD_DOC = fs.readFileSync(path.join(PROJECT_DIR, 'docs', 'local-cloud.md'), 'utf8');
 
 let tmp: { dir: string; remove: () => void };
 let cloud: LocalCloud;
@@ -49,11 +50,15 @@ async function run(args: readonly string[], options: { stdin?: string; stateDir?
   let out = '';
   let err = '';
   const io: ShellIo = {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
     readStdin: async () => options.stdin ?? '',
     stdinIsTTY: options.stdin === undefined,
-    cwd: options.cwd ?? ROOT,
+    cwd: options.cwd ?? PROJECT_DIR,
   };
   const stateDir = options.stateDir === null ? [] : ['--state-dir', options.stateDir ?? tmp.dir];
   const code = await main(['node', 'tools/shell/cli.ts', command, ...args, ...stateDir], io);
@@ -241,8 +246,8 @@ describe('no local cloud', () => {
 
 /** Runs the CLI as its own process (async: the local cloud answering it runs in this process). */
 function runProcess(args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['tools/shell/cli.ts', ...args], {
-    cwd: ROOT,
+  const child = spawn(path.join(PROJECT_DIR, 'node_modules', '.bin', 'tsx'), ['tools/shell/cli.ts', ...args], {
+    cwd: PROJECT_DIR,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
@@ -255,7 +260,7 @@ function runProcess(args: readonly string[]): Promise<{ status: number | null; s
 
 describe('as a process (npm run publish / enqueue run tsx tools/shell/cli.ts)', () => {
   it('exits 0 with the per-entry result, and 2 with one line on bad input', async () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     expect(pkg.scripts['publish']).toBe('tsx tools/shell/cli.ts publish');
     expect(pkg.scripts['enqueue']).toBe('tsx tools/shell/cli.ts enqueue');
     const ok = await runProcess(['enqueue', 'send-email', '{"to":"ada@example.com","template":"order-shipped","orderId":"o-9"}', '--state-dir', tmp.dir]);

@@ -12,14 +12,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPEAT_WINDOW_MS, createStopRequests } from '../../local/stop-signals';
-import { alive, fixture, tempDir } from './cloud/helpers';
+import { fixture } from './cloud/helpers';
+import { alive } from '../support/processes';
+import { PROJECT_DIR } from '../support/paths';
+import { tempDir } from '../support/temp';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const SIGNALS = path.join(__dirname, 'fixtures', 'signals');
-const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
 
 /** Collects a child's output and resolves when a line matching `re` appears (or rejects on exit / timeout). */
-function waitFor(child: ChildProcess, out: { text: string }, re: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+function waitForOutput(child: ChildProcess, out: { text: string }, re: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     const check = (): boolean => {
       const m = out.text.match(re);
@@ -52,7 +54,7 @@ function waitFor(child: ChildProcess, out: { text: string }, re: RegExp, timeout
 }
 
 /** Spawns a command in its own process group (as a terminal runs a foreground job), capturing stdout + stderr. */
-function spawnGroup(command: string, args: string[], cwd = ROOT): { child: ChildProcess; out: { text: string }; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+function spawnGroup(command: string, args: string[], cwd = PROJECT_DIR): { child: ChildProcess; out: { text: string }; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
   const child = spawn(command, args, {
     cwd,
     detached: true,
@@ -60,7 +62,7 @@ function spawnGroup(command: string, args: string[], cwd = ROOT): { child: Child
     env: {
       ...process.env,
       // as npm runs a script: the project's bin folder first
-      PATH: `${path.join(ROOT, 'node_modules', '.bin')}${path.delimiter}${process.env['PATH'] ?? ''}`,
+      PATH: `${path.join(PROJECT_DIR, 'node_modules', '.bin')}${path.delimiter}${process.env['PATH'] ?? ''}`,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
   });
@@ -119,11 +121,11 @@ describe('stop requests (local/stop-signals.ts)', () => {
     const command = pkg.scripts['start']!.replace('local/cli.ts', JSON.stringify(path.join(SIGNALS, 'busy-loop.ts')));
     const { child, out } = spawnGroup('sh', ['-c', command]);
     try {
-      await waitFor(child, out, /READY/, 30_000);
+      await waitForOutput(child, out, /READY/, 30_000);
       await new Promise((r) => setTimeout(r, 300)); // well inside the busy loop
       ctrlC(child);
       // the line comes from the fixture's own handler: it was neither killed nor sent a second SIGINT
-      const [, n] = await waitFor(child, out, /SIGINTS (\d+)/, 10_000);
+      const [, n] = await waitForOutput(child, out, /SIGINTS (\d+)/, 10_000);
       expect(Number(n), 'SIGINTs received for one Ctrl-C').toBe(1);
     } finally {
       killGroup(child);
@@ -153,7 +155,7 @@ describe('stop requests (local/stop-signals.ts)', () => {
       '--quiet',
     ]);
     try {
-      await waitFor(child, out, /ready in/, 60_000);
+      await waitForOutput(child, out, /ready in/, 60_000);
       const endpoints = JSON.parse(fs.readFileSync(path.join(tmp.dir, 'endpoints.json'), 'utf8')) as { pid: number };
       expect(endpoints.pid).toBe(child.pid);
       expect(fs.existsSync(path.join(tmp.dir, 'local-cloud.lock'))).toBe(true);
@@ -175,7 +177,7 @@ describe('stop requests (local/stop-signals.ts)', () => {
     const tmp = tempDir('qs-forced-');
     const { child, out, exited } = spawnGroup(process.execPath, ['--import', 'tsx', path.join(SIGNALS, 'exit-while-running.ts'), tmp.dir]);
     try {
-      await waitFor(child, out, /UP/, 60_000);
+      await waitForOutput(child, out, /UP/, 60_000);
       expect((await exited).code).toBe(130);
       expect(fs.existsSync(path.join(tmp.dir, 'endpoints.json'))).toBe(false);
       expect(fs.existsSync(path.join(tmp.dir, 'local-cloud.lock'))).toBe(false);

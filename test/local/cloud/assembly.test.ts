@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { LocalCloudError, loadAssembly } from '../../../local/assembly';
 import { analyzeAssembly } from '../../../local/provision/analyze';
-import { fixture, tempDir, unknownTypeAssembly } from './helpers';
+import { fixture, unknownTypeAssembly } from './helpers';
+import { tempDir } from '../../support/temp';
 
 describe('loadAssembly', () => {
   it('reads every stack of a CDK-synthesized assembly, producers before their consumers', () => {

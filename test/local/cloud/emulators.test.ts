@@ -7,7 +7,10 @@ import { createLocalClients } from '../../../local/clients';
 import { startEmulators } from '../../../local/emulators';
 import { PortInUseError } from '../../../local/ports';
 import { provision } from '../../../local/provision';
-import { alive, fixture, tempDir } from './helpers';
+import { fixture } from './helpers';
+import { alive, portIsFree } from '../../support/processes';
+import { tempDir } from '../../support/temp';
+import { waitFor } from '../../support/wait';
 
 function occupy(host?: string): Promise<{ port: number; close: () => Promise<void> }> {
   return new Promise((resolve) => {
@@ -28,11 +31,7 @@ describe('startEmulators', () => {
       await em.stop();
     }
     // after stop the ports are free again
-    const probe = net.createServer();
-    await new Promise<void>((resolve, reject) => {
-      probe.once('error', reject);
-      probe.listen(em.ports.sqs, '127.0.0.1', () => probe.close(() => resolve()));
-    });
+    expect(await portIsFree(em.ports.sqs), `port ${em.ports.sqs} free after stop`).toBe(true);
   });
 
   it('reports an SQS/S3 port in use naming the port and the flag', async () => {
@@ -67,11 +66,7 @@ describe('startEmulators', () => {
       const err = await startEmulators({ ports: { sqs: sqsPort, kinesis: 0, dynamodb: busy.port }, kinesis: 'kinesalite' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PortInUseError);
       expect((err as Error).message).toBe(`port ${busy.port} (DynamoDB, dynalite) is already in use: stop what uses it or choose another port with --port-dynamodb <port>`);
-      const again = net.createServer();
-      await new Promise<void>((resolve, reject) => {
-        again.once('error', reject);
-        again.listen(sqsPort, '127.0.0.1', () => again.close(() => resolve()));
-      });
+      expect(await portIsFree(sqsPort), `fauxqs's port ${sqsPort} free again`).toBe(true);
     } finally {
       await busy.close();
     }
@@ -87,11 +82,7 @@ describe('startEmulators', () => {
         new RegExp(`port ${busy.port} \\(Kinesis\\) is already in use.*--port-kinesis`),
       );
       // fauxqs, started first, was stopped: its port is free
-      const again = net.createServer();
-      await new Promise<void>((resolve, reject) => {
-        again.once('error', reject);
-        again.listen(sqsPort, '127.0.0.1', () => again.close(() => resolve()));
-      });
+      expect(await portIsFree(sqsPort), `fauxqs's port ${sqsPort} free again`).toBe(true);
     } finally {
       await busy.close();
     }
@@ -124,7 +115,7 @@ describe('startEmulators', () => {
     const em = await startEmulators({ ports: { sqs: 0, kinesis: 0 }, kinesis: 'kinesis-local', onFatal: (e) => (fatal = e) });
     try {
       process.kill(em.childPids[0], 'SIGKILL');
-      for (let i = 0; i < 100 && !fatal; i++) await new Promise((r) => setTimeout(r, 50));
+      await waitFor('the death to be reported', () => fatal, { timeoutMs: 5000, intervalMs: 50 });
       expect(fatal?.message).toMatch(/^kinesis-local exited unexpectedly \(SIGKILL\)$/);
     } finally {
       await em.stop();

@@ -7,7 +7,9 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createLocalClients } from '../../../local/clients';
 import { archiveCopyDir, startLocalCloud } from '../../../local/index';
 import type { InvocationReport } from '../../../local/types';
-import { fixture, tempDir, unknownTypeAssembly } from './helpers';
+import { fixture, unknownTypeAssembly } from './helpers';
+import { tempDir } from '../../support/temp';
+import { eventually, waitFor } from '../../support/wait';
 
 describe('startLocalCloud', () => {
   it('writes .local/endpoints.json with the well-known keys and every resource, and removes it on stop', async () => {
@@ -68,8 +70,7 @@ describe('startLocalCloud', () => {
     const clients = createLocalClients(cloud.topology.endpoints);
     try {
       await clients.sqs.send(new SendMessageCommand({ QueueUrl: cloud.roles.jobs!.url, MessageBody: '{"hello":"world"}' }));
-      const deadline = Date.now() + 20_000;
-      while (!reports.some((r) => r.source === 'sqs') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await waitFor('the worker to report the message', () => reports.some((r) => r.source === 'sqs'), { timeoutMs: 20_000, intervalMs: 50 });
       const sqs = reports.filter((r) => r.source === 'sqs');
       expect(sqs).toHaveLength(1);
       expect(sqs[0]).toMatchObject({ functionName: 'job-worker', outcome: 'ok' });
@@ -102,11 +103,11 @@ describe('--keep-archive', () => {
       const clients = createLocalClients(cloud.topology.endpoints);
       try {
         await clients.kinesis.send(new PutRecordCommand({ StreamName: cloud.roles.events!.name, PartitionKey: 'k', Data: Buffer.from('{"kept":true}') }));
-        const deadline = Date.now() + 20_000;
-        while ((await keys(cloud)).length === 0 && Date.now() < deadline) {
+        const flushedKeys = async (): Promise<string[]> => {
           await cloud.firehose!.flush();
-          await new Promise((r) => setTimeout(r, 100));
-        }
+          return keys(cloud);
+        };
+        await eventually('the record in the archive', flushedKeys, (k) => k.length > 0, { timeoutMs: 20_000, intervalMs: 100 });
       } finally {
         clients.destroy();
       }

@@ -14,19 +14,12 @@ import { startLocalCloud, type LocalCloud } from '../../../local/index';
 import { loadPositions, persistDirOf, savePositions } from '../../../local/persistence';
 import { formatBanner, formatPersistence } from '../../../local/status';
 import type { InvocationReport } from '../../../local/types';
-import { fixture, tempDir } from './helpers';
+import { fixture } from './helpers';
+import { tempDir } from '../../support/temp';
+import { eventually, sleep } from '../../support/wait';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, f: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await sleep(50);
-  }
-}
+/** the bounded wait of this file: 20 s, every 50 ms */
+const until = <T>(what: string, observe: () => Promise<T> | T, ok: (v: T) => boolean): Promise<T> => eventually(what, observe, ok, { timeoutMs: 20_000, intervalMs: 50 });
 
 describe('emulators with a persist directory', () => {
   it('find their queues and messages, streams and records, buckets and objects, tables and items again after a restart', async () => {

@@ -11,7 +11,8 @@ import { createLocalClients, type LocalClients } from '../../../local/clients';
 import { startEmulators, type RunningEmulators } from '../../../local/emulators';
 import { provision, type ProvisionResult } from '../../../local/provision';
 import { stableBucketName } from '../../../local/provision/s3-bucket';
-import { fixture, tempDir, unknownTypeAssembly, writeAssembly } from './helpers';
+import { fixture, unknownTypeAssembly, writeAssembly } from './helpers';
+import { tempDir } from '../../support/temp';
 
 // Real fauxqs + kinesalite on 127.0.0.1, any free ports; each describe starts and stops its own.
 async function withEmulators(): Promise<{ emulators: RunningEmulators; clients: LocalClients; stop: () => Promise<void> }> {

@@ -4,7 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { lambdaEnvironment } from '../../../local/lambda/environment';
 import { FunctionHost, FunctionInitError } from '../../../local/lambda/function-host';
 import { createLogSink } from '../../../local/lambda/log-sink';
-import { alive, FIXTURES, fixtureFunction, waitFor } from './harness';
+import { FIXTURES, fixtureFunction } from './harness';
+import { alive } from '../../support/processes';
+import { waitFor } from '../../support/wait';
 
 const endpoints = { region: 'eu-west-1', accountId: '000000000000', sqs: 'http://127.0.0.1:4566', kinesis: 'http://127.0.0.1:4567', s3: 'http://127.0.0.1:4566' };
 const hosts: FunctionHost[] = [];
@@ -66,7 +68,7 @@ describe('function host', () => {
     const r = await h.invoke({ sleepMs: 5000 });
     expect(r.status).toBe('timeout');
     expect(r.status !== 'ok' && r.error.errorMessage).toMatch(/Task timed out after 1.00 seconds/);
-    await waitFor(() => !alive(first.result.pid), 5000, 'timed-out process to die');
+    await waitFor('timed-out process to die', () => !alive(first.result.pid), { timeoutMs: 5000 });
     const next = (await h.invoke({})) as { status: string; result: EnvResult };
     expect(next.status).toBe('ok');
     expect(next.result.pid).not.toBe(first.result.pid);
@@ -108,7 +110,7 @@ describe('function host', () => {
     const h = new FunctionHost({ fn: fixtureFunction('talker', 'scripted'), endpoints, logSink: sink });
     hosts.push(h);
     const r = await h.invoke({ Records: [] });
-    await waitFor(() => sink.recent('talker').some((l) => l.line.includes('got 0 records')), 5000, 'log line');
+    await waitFor('log line', () => sink.recent('talker').some((l) => l.line.includes('got 0 records')), { timeoutMs: 5000 });
     const line = sink.recent('talker').find((l) => l.line.includes('got 0 records'))!;
     expect(line.line).toContain(r.requestId);
     expect(line.stream).toBe('stdout');
@@ -122,10 +124,10 @@ describe('function host', () => {
     });
     let out = '';
     parent.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const pids = await waitFor(() => out.match(/PIDS ([\d,]+)/)?.[1]?.split(',').map(Number), 30_000, 'child pids');
+    const pids = await waitFor('child pids', () => out.match(/PIDS ([\d,]+)/)?.[1]?.split(',').map(Number), { timeoutMs: 30_000 });
     expect(pids).toHaveLength(2);
     for (const pid of pids) expect(alive(pid)).toBe(true);
     parent.kill(sig);
-    for (const pid of pids) await waitFor(() => !alive(pid), 10_000, `child ${pid} to exit`);
+    for (const pid of pids) await waitFor(`child ${pid} to exit`, () => !alive(pid), { timeoutMs: 10_000 });
   });
 });

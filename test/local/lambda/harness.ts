@@ -1,18 +1,16 @@
-// Shared test scaffolding for the lambda half: real emulators on 127.0.0.1, tiny fixture functions.
+// Test scaffolding for the Lambda service: test/support's emulators with the service's own clients, queues and
+// streams shaped as the local cloud's topology, tiny fixture functions.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { startFauxqsServer, startKinesalite } from '../../../local/emulators';
-export { alive } from '../cloud/helpers';
 import { localKinesisClient, localS3Client, localSqsClient } from '../../../local/clients';
 import type { LocalEndpoints, LocalFunction, LocalQueue, LocalStream, LocalTopology } from '../../../local/types';
+import { createActiveStream } from '../../support/aws';
+import { startTestEmulators } from '../../support/emulators';
 
 export const FIXTURES = path.resolve(__dirname, '..', 'fixtures');
-// the SDK's Node 20 notice is noise in test output (lambdaEnvironment sets the same switch for functions)
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
@@ -26,17 +24,8 @@ export interface Emulators {
 }
 
 export async function startEmulators(): Promise<Emulators> {
-  // the local cloud's own starters, on OS-chosen ports
-  const onFatal = (error: Error): void => console.error(`test emulators: ${error.message}`);
-  const fauxqs = await startFauxqsServer(0, onFatal);
-  const kinesalite = await startKinesalite(0, onFatal);
-  const endpoints: LocalEndpoints = {
-    region: REGION,
-    accountId: ACCOUNT,
-    sqs: `http://127.0.0.1:${fauxqs.port}`,
-    s3: `http://127.0.0.1:${fauxqs.port}`,
-    kinesis: `http://127.0.0.1:${kinesalite.port}`,
-  };
+  const emulators = await startTestEmulators();
+  const endpoints: LocalEndpoints = { region: REGION, accountId: ACCOUNT, ...emulators.endpoints };
   const clients = { sqs: localSqsClient(endpoints, { plumbing: true }), kinesis: localKinesisClient(endpoints, { plumbing: true }), s3: localS3Client(endpoints, { plumbing: true }) };
   return {
     endpoints,
@@ -45,8 +34,7 @@ export async function startEmulators(): Promise<Emulators> {
       clients.sqs.destroy();
       clients.kinesis.destroy();
       clients.s3.destroy();
-      await fauxqs.stop();
-      await kinesalite.stop();
+      await emulators.stop();
     },
   };
 }
@@ -101,8 +89,7 @@ export async function queueDepth(e: Emulators, queue: LocalQueue): Promise<{ vis
 }
 
 export async function createStream(e: Emulators, name: string, shardCount = 1): Promise<LocalStream> {
-  await e.kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shardCount }));
-  await waitFor(async () => (await e.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE', 10_000);
+  await createActiveStream(e.kinesis, name, shardCount);
   return { logicalId: name, name, arn: `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/${name}`, shardCount, retentionHours: 24, mode: 'PROVISIONED' };
 }
 
@@ -122,40 +109,8 @@ export async function createBucket(e: Emulators, name: string): Promise<void> {
   await e.s3.send(new CreateBucketCommand({ Bucket: name }));
 }
 
-export async function listKeys(e: Emulators, bucket: string): Promise<string[]> {
-  const out = await e.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
-  return (out.Contents ?? []).map((c) => c.Key!).sort();
-}
-
-export async function getObject(e: Emulators, bucket: string, key: string): Promise<Buffer> {
-  const out = await e.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return Buffer.from(await out.Body!.transformToByteArray());
-}
-
-/** Polls until check() is truthy; fails with the message after the bounded deadline (no sleeps as assertions). */
-export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
-export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 20_000, what = 'condition'): Promise<Truthy<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v as Truthy<T>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 export function emptyTopology(endpoints: LocalEndpoints, parts: Partial<LocalTopology>): LocalTopology {
   return { endpoints, queues: [], streams: [], buckets: [], functions: [], sqsMappings: [], kinesisMappings: [], deliveryStreams: [], ...parts };
-}
-
-export function tempFile(name: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-lambda-'));
-  return path.join(dir, name);
 }
 
 export function readLines<T = Record<string, unknown>>(file: string): T[] {

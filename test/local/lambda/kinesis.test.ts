@@ -1,29 +1,24 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { createClock } from '../../../local/clock';
 import { createLogSink } from '../../../local/lambda/log-sink';
 import { decodeInvocationRecord, eventSourceMappingUuid, type KinesisInvocationRecord } from '../../../local/lambda/on-failure';
-import { startLambdaService, type LambdaService } from '../../../local/lambda/service';
+import type { LambdaService } from '../../../local/lambda/service';
 import type { InvocationReport, LocalFunction, LocalKinesisMapping, LocalStream } from '../../../local/types';
-import { alive, createBucket, createStream, emptyTopology, fixtureFunction, getObject, listKeys, putEvents, readLines, startEmulators, tempFile, waitFor, type Emulators } from './harness';
+import { createBucket, createStream, emptyTopology, fixtureFunction, putEvents, readLines, startEmulators, type Emulators } from './harness';
+import { useForFile } from '../../support/hooks';
+import { serviceEachTest } from './hooks';
+import { getObject, listKeys } from '../../support/aws';
+import { tempFile } from '../../support/temp';
+import { startRecordingProxy } from '../../support/recording-proxy';
+import { eventually, sleep, waitFor } from '../../support/wait';
 
 let e: Emulators;
-let service: LambdaService | undefined;
 let n = 0;
-
-beforeAll(async () => {
-  e = await startEmulators();
+useForFile(startEmulators, (started) => {
+  e = started;
 });
-afterAll(async () => {
-  await e?.stop();
-});
-afterEach(async () => {
-  if (!service) return;
-  const pids = service.pids();
-  await service.stop();
-  service = undefined;
-  for (const pid of pids) expect(alive(pid)).toBe(false);
-});
+const startService = serviceEachTest();
 
 function mapping(fn: LocalFunction, stream: LocalStream, overrides: Partial<LocalKinesisMapping> = {}): LocalKinesisMapping {
   return {
@@ -43,14 +38,13 @@ function mapping(fn: LocalFunction, stream: LocalStream, overrides: Partial<Loca
   };
 }
 
-async function start(fns: LocalFunction[], mappings: LocalKinesisMapping[], timeScale = 0.01, maxBuffered?: number): Promise<LambdaService> {
-  service = await startLambdaService(emptyTopology(e.endpoints, { functions: fns, kinesisMappings: mappings }), {
+async function start(fns: LocalFunction[], mappings: LocalKinesisMapping[], timeScale = 0.01, maxBuffered?: number, endpoints = e.endpoints): Promise<LambdaService> {
+  return startService(emptyTopology(endpoints, { functions: fns, kinesisMappings: mappings }), {
     clock: createClock(timeScale),
     logSink: createLogSink(),
     kinesisPollIntervalMs: 50,
     ...(maxBuffered !== undefined ? { kinesisMaxBufferedRecords: maxBuffered } : {}),
   });
-  return service;
 }
 
 const seen = (reports: readonly InvocationReport[], id: string): number => reports.filter((r) => r.recordIds.includes(id)).length;
@@ -59,8 +53,8 @@ const okIds = (reports: readonly InvocationReport[]): string[] =>
 const decode = (r: KinesisStreamRecord): { id: string } => JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8'));
 
 async function failureObjects(bucket: string): Promise<Array<{ key: string; body: KinesisInvocationRecord }>> {
-  const keys = await listKeys(e, bucket);
-  return Promise.all(keys.map(async (key) => ({ key, body: decodeInvocationRecord((await getObject(e, bucket, key)).toString('utf8')) })));
+  const keys = await listKeys(e.s3, bucket);
+  return Promise.all(keys.map(async (key) => ({ key, body: decodeInvocationRecord((await getObject(e.s3, bucket, key)).toString('utf8')) })));
 }
 
 describe('Kinesis event source mapping', () => {
@@ -71,7 +65,7 @@ describe('Kinesis event source mapping', () => {
     const s = await start([fn], [mapping(fn, stream, { batchSize: 7, parallelizationFactor: 2 })]);
     const events = Array.from({ length: 200 }, (_, i) => ({ id: `k${i % 10}-${String(Math.floor(i / 10)).padStart(3, '0')}`, pk: `key-${i % 10}` }));
     await putEvents(e, stream, events);
-    await waitFor(() => okIds(s.reports).length === 200, 30_000, '200 records');
+    await waitFor('200 records', () => okIds(s.reports).length === 200, { timeoutMs: 30_000 });
     const lines = readLines<{ id: string; pk: string; batch: number }>(log);
     expect(lines.map((l) => l.id).sort()).toEqual(events.map((ev) => ev.id).sort());
     for (let k = 0; k < 10; k++) {
@@ -88,13 +82,13 @@ describe('Kinesis event source mapping', () => {
     const fn = fixtureFunction(`rbif${n}`, 'scripted');
     const s = await start([fn], [mapping(fn, stream, { batchSize: 10, maximumBatchingWindowSeconds: 5, maximumRetryAttempts: 2 })], 0.1);
     await putEvents(e, stream, Array.from({ length: 10 }, (_, i) => ({ id: `r${i}`, pk: 'one', action: i === 5 ? 'fail' : 'ok' })));
-    await waitFor(() => s.mappingStats()[`${fn.name}Mapping`]!.discardedRecords === 5, 30_000, 'the failing part to be discarded');
+    await waitFor('the failing part to be discarded', () => s.mappingStats()[`${fn.name}Mapping`]!.discardedRecords === 5, { timeoutMs: 30_000 });
     for (let i = 0; i < 5; i++) expect(seen(s.reports, `r${i}`)).toBe(1); // checkpointed after the first invocation
     for (let i = 5; i < 10; i++) expect(seen(s.reports, `r${i}`)).toBe(3); // 1 attempt + 2 retries, from r5 on
     expect(s.reports.map((r) => r.outcome)).toEqual(['partial', 'partial', 'partial']);
     // the shard moves on past the discarded records
     await putEvents(e, stream, [{ id: 'next', pk: 'one' }]);
-    await waitFor(() => okIds(s.reports).includes('next'), 20_000, 'the next record');
+    await waitFor('the next record', () => okIds(s.reports).includes('next'), { timeoutMs: 20_000 });
   });
 
   it('bisects a failing batch down to the poison record without consuming retries; only it goes to the on-failure destination', async () => {
@@ -112,14 +106,11 @@ describe('Kinesis event source mapping', () => {
     });
     const s = await start([fn], [m], 0.01);
     await putEvents(e, stream, Array.from({ length: 8 }, (_, i) => ({ id: `b${i}`, pk: 'one', action: i === 3 ? 'throw' : 'ok' })));
-    const objects = await waitFor(async () => {
-      const o = await failureObjects(bucket);
-      return o.length > 0 && o;
-    }, 30_000, 'an on-failure object');
+    const objects = await eventually('an on-failure object', () => failureObjects(bucket), (o) => o.length > 0, { timeoutMs: 30_000 });
     expect(objects).toHaveLength(1);
     expect(objects[0]!.body.KinesisBatchInfo.batchSize).toBe(1);
     expect(objects[0]!.body.payload!.Records.map(decode).map((d) => d.id)).toEqual(['b3']);
-    await waitFor(() => okIds(s.reports).length === 7, 20_000, 'the 7 good records');
+    await waitFor('the 7 good records', () => okIds(s.reports).length === 7, { timeoutMs: 20_000 });
     expect(okIds(s.reports).sort()).toEqual(['b0', 'b1', 'b2', 'b4', 'b5', 'b6', 'b7']);
     expect(s.stats().onFailureRecords[fn.name]).toBe(1);
   });
@@ -138,14 +129,11 @@ describe('Kinesis event source mapping', () => {
     });
     const s = await start([fn], [m], 0.01);
     await putEvents(e, stream, [{ id: 'p0', pk: 'a' }, { id: 'p1', pk: 'a', action: 'throw' }, { id: 'p2', pk: 'a' }]);
-    const [object] = await waitFor(async () => {
-      const o = await failureObjects(bucket);
-      return o.length > 0 && o;
-    }, 30_000, 'an on-failure object');
+    const [object] = await eventually('an on-failure object', () => failureObjects(bucket), (o) => o.length > 0, { timeoutMs: 30_000 });
     const uuid = eventSourceMappingUuid(m.logicalId);
     expect(object!.key).toMatch(new RegExp(`^aws/lambda/${uuid}/shardId-000000000000/\\d{4}/\\d{2}/\\d{2}/\\d{4}-\\d{2}-\\d{2}T\\d{2}\\.\\d{2}\\.\\d{2}-[0-9a-f-]{36}$`));
     const body = object!.body;
-    const raw = JSON.parse((await getObject(e, bucket, object!.key)).toString('utf8')) as { payload: unknown };
+    const raw = JSON.parse((await getObject(e.s3, bucket, object!.key)).toString('utf8')) as { payload: unknown };
     expect(typeof raw.payload, 'the payload is an escaped JSON string, as AWS documents').toBe('string');
     expect(body.requestContext).toMatchObject({ functionArn: fn.arn, condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3 });
     expect(body.responseContext).toMatchObject({ statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' });
@@ -156,7 +144,7 @@ describe('Kinesis event source mapping', () => {
     expect(body.KinesisBatchInfo.endSequenceNumber).toBe(body.payload!.Records[2]!.kinesis.sequenceNumber);
     expect(seen(s.reports, 'p1')).toBe(3);
     await putEvents(e, stream, [{ id: 'later', pk: 'a' }]);
-    await waitFor(() => okIds(s.reports).includes('later'), 20_000, 'the shard to move on');
+    await waitFor('the shard to move on', () => okIds(s.reports).includes('later'), { timeoutMs: 20_000 });
   });
 
   it('writes functionError null when the function returned its failures (a partial or invalid batch response), "Unhandled" only when it threw', async () => {
@@ -177,15 +165,12 @@ describe('Kinesis event source mapping', () => {
     );
     // each function sees the same record and acts on the action named after it
     await putEvents(e, stream, [{ id: 'x', pk: 'a', action: 'by-function' }]);
-    const objects = await waitFor(async () => {
-      const o = await failureObjects(bucket);
-      return o.length === 3 && o;
-    }, 30_000, 'three on-failure objects');
+    const objects = await eventually('three on-failure objects', () => failureObjects(bucket), (o) => o.length === 3, { timeoutMs: 30_000 });
     const byFn = Object.fromEntries(objects.map((o) => [o.body.requestContext.functionArn, o]));
     for (const fn of [partial, invalid, threw]) {
       const o = byFn[fn.arn]!;
       expect(o.body.requestContext).toMatchObject({ condition: 'RetryAttemptsExhausted', approximateInvokeCount: 2 });
-      const raw = JSON.parse((await getObject(e, bucket, o.key)).toString('utf8')) as { responseContext: Record<string, unknown> };
+      const raw = JSON.parse((await getObject(e.s3, bucket, o.key)).toString('utf8')) as { responseContext: Record<string, unknown> };
       // the key is there in every case: JSON null when the function returned, "Unhandled" when it threw
       expect(raw.responseContext).toEqual({ statusCode: 200, executedVersion: '$LATEST', functionError: fn === threw ? 'Unhandled' : null });
     }
@@ -208,18 +193,15 @@ describe('Kinesis event source mapping', () => {
     });
     const s = await start([fn], [m], 0.01);
     await putEvents(e, stream, [{ id: 'old', pk: 'a', action: 'throw' }]);
-    const [object] = await waitFor(async () => {
-      const o = await failureObjects(bucket);
-      return o.length > 0 && o;
-    }, 30_000, 'an on-failure object');
+    const [object] = await eventually('an on-failure object', () => failureObjects(bucket), (o) => o.length > 0, { timeoutMs: 30_000 });
     expect(object!.body.requestContext.condition).toBe('RecordAgeExceeded');
     // AWS writes no responseContext for a batch given up on for its age, even after invocations
-    expect(Object.keys(JSON.parse((await getObject(e, bucket, object!.key)).toString('utf8')))).toEqual(['requestContext', 'version', 'timestamp', 'KinesisBatchInfo', 'payload']);
+    expect(Object.keys(JSON.parse((await getObject(e.s3, bucket, object!.key)).toString('utf8')))).toEqual(['requestContext', 'version', 'timestamp', 'KinesisBatchInfo', 'payload']);
     expect(object!.body.payload!.Records.map(decode).map((d) => d.id)).toEqual(['old']);
     expect(seen(s.reports, 'old')).toBeGreaterThan(1);
     // (records queued behind a blocked one age too: publish the next one after the discard)
     await putEvents(e, stream, [{ id: 'young', pk: 'a' }]);
-    await waitFor(() => okIds(s.reports).includes('young'), 20_000, 'the next record');
+    await waitFor('the next record', () => okIds(s.reports).includes('young'), { timeoutMs: 20_000 });
   });
 
   it('applies a finite maximum record age at the first read (a backlog is skipped unread); -1 never expires a record', async () => {
@@ -241,14 +223,11 @@ describe('Kinesis event source mapping', () => {
     s.pause(forever.name);
     s.pause(hourly.name);
     await putEvents(e, stream, [{ id: 'late', pk: 'a' }]);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await sleep(1_500); // the subject: the record ages past 0.6 s (60 s scaled) while nobody reads it
     s.resume(forever.name);
     s.resume(hourly.name);
-    await waitFor(() => okIds(s.reports.filter((r) => r.functionName === forever.name)).includes('late'), 20_000, 'the -1 consumer to process it');
-    const [object] = await waitFor(async () => {
-      const o = await failureObjects(bucket);
-      return o.length > 0 && o;
-    }, 20_000, 'the finite-age consumer to discard it');
+    await waitFor('the -1 consumer to process it', () => okIds(s.reports.filter((r) => r.functionName === forever.name)).includes('late'), { timeoutMs: 20_000 });
+    const [object] = await eventually('the finite-age consumer to discard it', () => failureObjects(bucket), (o) => o.length > 0, { timeoutMs: 20_000 });
     expect(object!.body.requestContext).toMatchObject({ functionArn: hourly.arn, condition: 'RecordAgeExceeded', approximateInvokeCount: 0 });
     expect(seen(s.reports.filter((r) => r.functionName === hourly.name), 'late')).toBe(0); // never invoked with it
     expect(s.mappingStats()[`${forever.name}Mapping`]!.discardedRecords).toBe(0);
@@ -260,17 +239,17 @@ describe('Kinesis event source mapping', () => {
     const b = fixtureFunction(`consumerB${n}`, 'scripted');
     const s = await start([a, b], [mapping(a, stream), mapping(b, stream)]);
     await putEvents(e, stream, [{ id: 'before', pk: 'x' }]);
-    await waitFor(() => s.reports.filter((r) => r.recordIds.includes('before')).length === 2, 20_000, 'both consumers current');
+    await waitFor('both consumers current', () => s.reports.filter((r) => r.recordIds.includes('before')).length === 2, { timeoutMs: 20_000 });
     s.pause(a.name);
     const events = Array.from({ length: 30 }, (_, i) => ({ id: `ev${i}`, pk: `pk${i % 4}` }));
     await putEvents(e, stream, events);
-    await waitFor(() => okIds(s.reports.filter((r) => r.functionName === b.name)).length === 31, 20_000, 'consumer B current');
-    await waitFor(() => s.stats().consumerLag[a.name]!.behindRecords === 30, 20_000, 'consumer A lag 30');
+    await waitFor('consumer B current', () => okIds(s.reports.filter((r) => r.functionName === b.name)).length === 31, { timeoutMs: 20_000 });
+    await waitFor('consumer A lag 30', () => s.stats().consumerLag[a.name]!.behindRecords === 30, { timeoutMs: 20_000 });
     expect(s.stats().consumerLag[b.name]!.behindRecords).toBe(0);
     expect(s.stats().consumerLag[a.name]!.millisBehind).toBeGreaterThan(0);
     expect(s.reports.filter((r) => r.functionName === a.name && r.recordIds.some((id) => id.startsWith('ev')))).toHaveLength(0);
     s.resume(a.name);
-    await waitFor(() => okIds(s.reports.filter((r) => r.functionName === a.name)).length === 31, 20_000, 'consumer A caught up');
+    await waitFor('consumer A caught up', () => okIds(s.reports.filter((r) => r.functionName === a.name)).length === 31, { timeoutMs: 20_000 });
     const aIds = okIds(s.reports.filter((r) => r.functionName === a.name));
     expect(new Set(aIds).size).toBe(31); // from its own position: nothing twice, nothing skipped
     expect(s.stats().consumerLag[a.name]!.behindRecords).toBe(0);
@@ -284,9 +263,9 @@ describe('Kinesis event source mapping', () => {
     s.pause(m.logicalId); // by mapping id this time
     const events = Array.from({ length: 60 }, (_, i) => ({ id: `o${i}`, pk: 'a' }));
     await putEvents(e, stream, events);
-    await waitFor(() => s.stats().consumerLag[fn.name]!.behindRecords === 60, 20_000, 'lag 60 with a buffer of 10');
+    await waitFor('lag 60 with a buffer of 10', () => s.stats().consumerLag[fn.name]!.behindRecords === 60, { timeoutMs: 20_000 });
     s.resume(m.logicalId);
-    await waitFor(() => okIds(s.reports).length === 60, 20_000, 'all 60 delivered');
+    await waitFor('all 60 delivered', () => okIds(s.reports).length === 60, { timeoutMs: 20_000 });
     expect(okIds(s.reports)).toEqual(events.map((ev) => ev.id)); // once each, in order
     expect(s.stats().consumerLag[fn.name]!.behindRecords).toBe(0);
   });
@@ -297,7 +276,7 @@ describe('Kinesis event source mapping', () => {
     const m = mapping(fn, stream, { filterCriteria: { Filters: [{ Pattern: JSON.stringify({ data: { id: [{ prefix: 'keep' }] } }) }] } });
     const s = await start([fn], [m]);
     await putEvents(e, stream, [{ id: 'keep-1', pk: 'a' }, { id: 'drop-1', pk: 'a' }, { id: 'keep-2', pk: 'a' }, { id: 'drop-2', pk: 'a' }]);
-    await waitFor(() => s.mappingStats()[m.logicalId]!.filteredOut === 2 && okIds(s.reports).length === 2, 20_000, 'filtered');
+    await waitFor('filtered', () => s.mappingStats()[m.logicalId]!.filteredOut === 2 && okIds(s.reports).length === 2, { timeoutMs: 20_000 });
     expect(okIds(s.reports).sort()).toEqual(['keep-1', 'keep-2']);
     expect(s.stats().consumerLag[fn.name]!.behindRecords).toBe(0);
   });
@@ -306,10 +285,14 @@ describe('Kinesis event source mapping', () => {
     const stream = await createStream(e, `latest-${++n}`);
     await putEvents(e, stream, [{ id: 'old', pk: 'a' }]);
     const fn = fixtureFunction(`latest${n}`, 'scripted');
-    const s = await start([fn], [mapping(fn, stream, { startingPosition: 'LATEST' })]);
-    await new Promise((r) => setTimeout(r, 300)); // let the iterator settle at the tip before publishing
+    // the service reaches Kinesis through a proxy that tells when its LATEST iterator was handed out: only a record
+    // put after that is one the mapping must deliver
+    const proxy = await startRecordingProxy(e.endpoints.kinesis);
+    onTestFinished(() => proxy.stop()); // after afterEach has stopped the service
+    const s = await start([fn], [mapping(fn, stream, { startingPosition: 'LATEST' })], undefined, undefined, { ...e.endpoints, kinesis: proxy.url });
+    await waitFor('the poller to hold its LATEST iterator', () => proxy.answered('GetShardIterator') >= stream.shardCount, { timeoutMs: 20_000 });
     await putEvents(e, stream, [{ id: 'new', pk: 'a' }]);
-    await waitFor(() => okIds(s.reports).includes('new'), 20_000, 'the new record');
+    await waitFor('the new record', () => okIds(s.reports).includes('new'), { timeoutMs: 20_000 });
     expect(okIds(s.reports)).toEqual(['new']);
   });
 });

@@ -1,15 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClock } from '../../../local/clock';
 import { createLogSink } from '../../../local/lambda/log-sink';
 import { startLambdaService } from '../../../local/lambda/service';
-import { alive, createQueue, createStream, emptyTopology, fixtureFunction, sendJobs, startEmulators, waitFor, type Emulators } from './harness';
+import { createQueue, createStream, emptyTopology, fixtureFunction, sendJobs, startEmulators, type Emulators } from './harness';
+import { useForFile } from '../../support/hooks';
+import { alive, childPids } from '../../support/processes';
+import { waitFor } from '../../support/wait';
 
 let e: Emulators;
-beforeAll(async () => {
-  e = await startEmulators();
-});
-afterAll(async () => {
-  await e?.stop();
+useForFile(startEmulators, (started) => {
+  e = started;
 });
 
 describe('local Lambda service', () => {
@@ -24,7 +24,7 @@ describe('local Lambda service', () => {
     const before = new Set(childPids());
     const err = await startLambdaService(topology, { clock: createClock(1), logSink: createLogSink() }).then(() => undefined, (x: unknown) => x as Error);
     expect(err?.message).toMatch(/function bad failed to initialize: .*import-error\/index\.js: Error: boom at import/);
-    await waitFor(() => childPids().every((p) => before.has(p)), 5000, 'no new child processes');
+    await waitFor('no new child processes', () => childPids().every((p) => before.has(p)), { timeoutMs: 5000 });
   });
 
   it('runs a worker and consumers side by side, pauses by function name, and stops with no orphan', async () => {
@@ -59,7 +59,7 @@ describe('local Lambda service', () => {
       const seen: string[] = [];
       s.events.on('invocation', (r: { recordIds: string[] }) => seen.push(...r.recordIds));
       await sendJobs(e, q, [{ id: 'j1' }, { id: 'j2' }]);
-      await waitFor(() => s.stats().functions.worker!.recordsOk === 2, 20_000, 'jobs done');
+      await waitFor('jobs done', () => s.stats().functions.worker!.recordsOk === 2, { timeoutMs: 20_000 });
       expect(seen.sort()).toEqual(['j1', 'j2']);
       expect(() => s.pause('nobody')).toThrow(/no event source mapping or function named nobody/);
       s.pause('consumer');
@@ -74,19 +74,3 @@ describe('local Lambda service', () => {
     }
   });
 });
-
-function childPids(): number[] {
-  // children of this process, from /proc (Linux)
-  const fs = require('node:fs') as typeof import('node:fs');
-  return fs
-    .readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(process.pid);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}

@@ -1,40 +1,32 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClock } from '../../../local/clock';
 import { createLogSink } from '../../../local/lambda/log-sink';
-import { startLambdaService, type LambdaService } from '../../../local/lambda/service';
+import type { LambdaService } from '../../../local/lambda/service';
 import type { InvocationReport, LocalFunction, LocalQueue, LocalSqsMapping } from '../../../local/types';
-import { alive, createQueue, emptyTopology, fixtureFunction, queueDepth, readLines, sendJobs, startEmulators, tempFile, waitFor, type Emulators } from './harness';
+import { createQueue, emptyTopology, fixtureFunction, queueDepth, readLines, sendJobs, startEmulators, type Emulators } from './harness';
+import { useForFile } from '../../support/hooks';
+import { serviceEachTest } from './hooks';
+import { tempFile } from '../../support/temp';
+import { waitFor } from '../../support/wait';
 
 let e: Emulators;
-let service: LambdaService | undefined;
 let n = 0;
-
-beforeAll(async () => {
-  e = await startEmulators();
+useForFile(startEmulators, (started) => {
+  e = started;
 });
-afterAll(async () => {
-  await e?.stop();
-});
-afterEach(async () => {
-  if (!service) return;
-  const pids = service.pids();
-  await service.stop();
-  service = undefined;
-  for (const pid of pids) expect(alive(pid)).toBe(false);
-});
+const startService = serviceEachTest();
 
 function mapping(fn: LocalFunction, queue: LocalQueue, overrides: Partial<LocalSqsMapping> = {}): LocalSqsMapping {
   return { logicalId: `${fn.name}Mapping`, functionLogicalId: fn.logicalId, queue, batchSize: 10, maximumBatchingWindowSeconds: 0, reportBatchItemFailures: true, enabled: true, ...overrides };
 }
 
 async function start(fn: LocalFunction, m: LocalSqsMapping, timeScale = 1, pollers?: number): Promise<LambdaService> {
-  service = await startLambdaService(emptyTopology(e.endpoints, { functions: [fn], queues: [m.queue], sqsMappings: [m] }), {
+  return startService(emptyTopology(e.endpoints, { functions: [fn], queues: [m.queue], sqsMappings: [m] }), {
     clock: createClock(timeScale),
     logSink: createLogSink(),
     ...(pollers !== undefined ? { pollersPerQueue: pollers } : {}),
   });
-  return service;
 }
 
 const seen = (reports: readonly InvocationReport[], id: string): number => reports.filter((r) => r.recordIds.includes(id)).length;
@@ -47,8 +39,8 @@ describe('SQS event source mapping', () => {
     const s = await start(fn, mapping(fn, q, { batchSize: 5 }));
     const ids = Array.from({ length: 20 }, (_, i) => `job-${i}`);
     await sendJobs(e, q, ids.map((id) => ({ id, action: 'ok' })));
-    await waitFor(() => new Set(s.reports.flatMap((r) => r.recordIds)).size === 20, 20_000, 'all jobs processed');
-    await waitFor(async () => (await queueDepth(e, q)).visible + (await queueDepth(e, q)).inFlight === 0, 10_000, 'queue empty');
+    await waitFor('all jobs processed', () => new Set(s.reports.flatMap((r) => r.recordIds)).size === 20, { timeoutMs: 20_000 });
+    await waitFor('queue empty', async () => (await queueDepth(e, q)).visible + (await queueDepth(e, q)).inFlight === 0, { timeoutMs: 10_000 });
     const lines = readLines<{ id: string }>(log);
     expect(lines.map((l) => l.id).sort()).toEqual([...ids].sort()); // each exactly once
     expect(s.reports.every((r) => r.outcome === 'ok' && r.recordIds.length <= 5)).toBe(true);
@@ -60,7 +52,7 @@ describe('SQS event source mapping', () => {
     const fn = fixtureFunction(`partial${n}`, 'scripted');
     const s = await start(fn, mapping(fn, q, { batchSize: 10, maximumBatchingWindowSeconds: 1 }), 1, 1);
     await sendJobs(e, q, [{ id: 'good-1' }, { id: 'bad', action: 'fail' }, { id: 'good-2' }]);
-    await waitFor(() => seen(s.reports, 'bad') >= 2, 20_000, 'the failed message to come back');
+    await waitFor('the failed message to come back', () => seen(s.reports, 'bad') >= 2, { timeoutMs: 20_000 });
     const first = s.reports.find((r) => r.recordIds.includes('bad'))!;
     expect(first.outcome).toBe('partial');
     expect(first.failedIds).toEqual(['bad']);
@@ -73,7 +65,7 @@ describe('SQS event source mapping', () => {
     const fn = fixtureFunction(`bogus${n}`, 'scripted');
     const s = await start(fn, mapping(fn, q, { batchSize: 10, maximumBatchingWindowSeconds: 1 }), 1, 1);
     await sendJobs(e, q, [{ id: 'x1' }, { id: 'x2', action: 'bogus-id' }]);
-    await waitFor(() => seen(s.reports, 'x1') >= 2, 20_000, 'the whole batch to be redelivered');
+    await waitFor('the whole batch to be redelivered', () => seen(s.reports, 'x1') >= 2, { timeoutMs: 20_000 });
     expect(s.reports[0]!.outcome).toBe('error');
     expect(s.reports[0]!.error).toMatch(/not in the batch/);
   });
@@ -87,9 +79,9 @@ describe('SQS event source mapping', () => {
     const s = await start(fn, mapping(fn, q, { batchSize: 1 }), 0.02);
     await sendJobs(e, q, [{ id: 'poison', action: 'throw' }, { id: 'fine-1' }, { id: 'fine-2' }]);
     const dead = await waitFor(
-      async () => (await e.sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }))).Messages,
-      30_000,
       'the poison job in the DLQ',
+      async () => (await e.sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }))).Messages,
+      { timeoutMs: 30_000 },
     );
     expect(dead.map((m) => JSON.parse(m.Body!).id)).toEqual(['poison']);
     expect(seen(s.reports, 'poison')).toBe(3);
@@ -105,7 +97,7 @@ describe('SQS event source mapping', () => {
     const fn = fixtureFunction(`timeout${n}`, 'scripted', { timeoutSeconds: 1, environment: { RECORD_LOG: log } });
     const s = await start(fn, mapping(fn, q, { batchSize: 1 }), 0.05, 1);
     await sendJobs(e, q, [{ id: 'slow', action: 'hang' }]);
-    await waitFor(() => s.reports.filter((r) => r.outcome === 'timeout').length >= 2, 30_000, 'two timed-out attempts');
+    await waitFor('two timed-out attempts', () => s.reports.filter((r) => r.outcome === 'timeout').length >= 2, { timeoutMs: 30_000 });
     expect(s.stats().functions[fn.name]!.timeouts).toBeGreaterThanOrEqual(2);
     const pids = readLines<{ pid: number }>(log).map((l) => l.pid);
     expect(new Set(pids).size).toBe(pids.length); // every attempt ran in a fresh environment
@@ -116,9 +108,9 @@ describe('SQS event source mapping', () => {
     const fn = fixtureFunction(`crash${n}`, 'scripted');
     const s = await start(fn, mapping(fn, q, { batchSize: 1 }), 0.02, 1);
     await sendJobs(e, q, [{ id: 'boom', action: 'exit' }]);
-    await waitFor(() => s.reports.some((r) => r.outcome === 'crash'), 20_000, 'a crash report');
+    await waitFor('a crash report', () => s.reports.some((r) => r.outcome === 'crash'), { timeoutMs: 20_000 });
     await sendJobs(e, q, [{ id: 'after' }]);
-    await waitFor(() => s.reports.some((r) => r.recordIds.includes('after') && r.outcome === 'ok'), 20_000, 'the next job to succeed');
+    await waitFor('the next job to succeed', () => s.reports.some((r) => r.recordIds.includes('after') && r.outcome === 'ok'), { timeoutMs: 20_000 });
   });
 
   it('gathers a batch during the batching window and shares the queue among several pollers', async () => {
@@ -126,7 +118,7 @@ describe('SQS event source mapping', () => {
     const fn = fixtureFunction(`window${n}`, 'scripted');
     const s = await start(fn, mapping(fn, q, { batchSize: 50, maximumBatchingWindowSeconds: 2 }), 1, 1);
     await sendJobs(e, q, Array.from({ length: 50 }, (_, i) => ({ id: `w${i}` })));
-    await waitFor(() => s.reports.reduce((a, r) => a + r.recordIds.length, 0) === 50, 20_000, '50 records');
+    await waitFor('50 records', () => s.reports.reduce((a, r) => a + r.recordIds.length, 0) === 50, { timeoutMs: 20_000 });
     expect(s.reports.length).toBeLessThanOrEqual(2); // 50 messages arrive in ≤ 2 invocations, not 5+ of 10
   });
 
@@ -136,10 +128,10 @@ describe('SQS event source mapping', () => {
     const m = mapping(fn, q, { filterCriteria: { Filters: [{ Pattern: JSON.stringify({ body: { id: [{ prefix: 'keep' }] } }) }] } });
     const s = await start(fn, m, 1, 1);
     await sendJobs(e, q, [{ id: 'keep-1' }, { id: 'drop-1' }, { id: 'keep-2' }]);
-    await waitFor(async () => {
+    await waitFor('queue drained', async () => {
       const d = await queueDepth(e, q);
       return d.visible + d.inFlight === 0 && s.reports.flatMap((r) => r.recordIds).length === 2;
-    }, 20_000, 'queue drained');
+    }, { timeoutMs: 20_000 });
     expect(s.reports.flatMap((r) => r.recordIds).sort()).toEqual(['keep-1', 'keep-2']);
   });
 

@@ -1,15 +1,13 @@
 import { gzipSync } from 'node:zlib';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deliverySecondOf, groupBySecond, hourPrefix, hourPrefixes, listArchiveObjects, parseIsoTime, readArchive, type S3Sender } from '../../../tools/ops/archive-reader';
 import { archiveKey, createBucket, orderPlaced, orderShipped, putArchiveObject, putRawObject, startCloud, type Cloud } from './harness';
+import { useForFile } from '../../support/hooks';
 
 let cloud: Cloud;
-beforeAll(async () => {
-  cloud = await startCloud();
-});
-afterAll(async () => {
-  await cloud?.stop();
+useForFile(startCloud, (started) => {
+  cloud = started;
 });
 
 const at = (iso: string): Date => new Date(iso);

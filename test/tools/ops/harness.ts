@@ -1,25 +1,21 @@
-// Test scaffolding for the operator tools: real emulators on 127.0.0.1 (fauxqs for SQS + S3, kinesalite
-// for Kinesis, via the local cloud's own starter), a fake Lambda Invoke endpoint, archive and event factories.
+// Test scaffolding for the operator tools: test/support's emulators with the tools' own clients, a fake Lambda
+// Invoke endpoint, archive and event factories.
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
-import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { newEvent, type KnownEvent } from '../../../lambdas/shared/envelope';
-import { startEmulators, type RunningEmulators } from '../../../local/emulators';
 import { hourPrefix } from '../../../tools/ops/archive-reader';
 import { createOpsClients, type LocalFunctionRef, type OpsClients, type OpsEnvironment } from '../../../tools/ops/resolve-stage';
-
-process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+import { createActiveStream } from '../../support/aws';
+import { startTestEmulators, type TestEmulators } from '../../support/emulators';
 
 export interface Cloud {
-  emulators: RunningEmulators;
+  emulators: TestEmulators;
   clients: OpsClients;
   /** a fresh environment (own bucket / stream / queues) per call, so tests never share state */
   env(overrides?: Partial<OpsEnvironment>): OpsEnvironment;
@@ -27,7 +23,7 @@ export interface Cloud {
 }
 
 export async function startCloud(): Promise<Cloud> {
-  const emulators = await startEmulators({ ports: { sqs: 0, kinesis: 0 }, kinesis: 'kinesalite' });
+  const emulators = await startTestEmulators();
   const base: OpsEnvironment = {
     kind: 'local',
     label: 'local',
@@ -56,8 +52,7 @@ export async function createBucket(cloud: Cloud, name = unique('bucket')): Promi
 }
 
 export async function createStream(cloud: Cloud, name = unique('stream'), shards = 2): Promise<string> {
-  await cloud.clients.kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-  await waitFor(async () => (await cloud.clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE', 10_000, `stream ${name} active`);
+  await createActiveStream(cloud.clients.kinesis, name, shards);
   return name;
 }
 
@@ -69,15 +64,6 @@ export async function createQueues(cloud: Cloud): Promise<{ jobQueueUrl: string;
     new CreateQueueCommand({ QueueName: unique('jobs'), Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 3 }) } }),
   );
   return { jobQueueUrl: q.QueueUrl!, jobDlqUrl: dlq.QueueUrl! };
-}
-
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 // ---- events and the archive ------------------------------------------------------------------------------
@@ -110,11 +96,6 @@ export async function putArchiveObject(cloud: Cloud, bucket: string, at: Date, l
 
 export async function putRawObject(cloud: Cloud, bucket: string, key: string, body: Buffer | string): Promise<void> {
   await cloud.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-}
-
-export async function listKeys(cloud: Cloud, bucket: string, prefix?: string): Promise<string[]> {
-  const out = await cloud.clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}) }));
-  return (out.Contents ?? []).map((o) => o.Key!).sort();
 }
 
 /** Every record in the stream (all shards, from TRIM_HORIZON), waiting until `expected` are there. */
@@ -213,8 +194,3 @@ export const consumers = (...names: string[]): LocalFunctionRef[] => [
 /** Envelopes a fixture function saw, decoded from the Kinesis-shaped events. */
 export const envelopesIn = (events: readonly KinesisStreamEvent[] | undefined): KnownEvent[] =>
   (events ?? []).flatMap((e) => e.Records.map((r) => JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')) as KnownEvent));
-
-export function tempDir(): { dir: string; remove(): void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-ops-'));
-  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
-}

@@ -1,18 +1,17 @@
 import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { kinesisRecordFor } from '../../../tools/ops/consumer-delivery';
 import { LambdaConsumerInvoker } from '../../../tools/ops/consumer-invoker';
 import { parseFailureRecord } from '../../../tools/ops/failure-records';
 import { redriveEvents } from '../../../tools/ops/redrive-events';
 import { createOpsClients } from '../../../tools/ops/resolve-stage';
-import { createBucket, envelopesIn, listKeys, orderPlaced, putRawObject, startCloud, startFakeLambda, type Cloud } from './harness';
+import { createBucket, envelopesIn, orderPlaced, putRawObject, startCloud, startFakeLambda, type Cloud } from './harness';
+import { useForFile } from '../../support/hooks';
+import { listKeys } from '../../support/aws';
 
 let cloud: Cloud;
-beforeAll(async () => {
-  cloud = await startCloud();
-});
-afterAll(async () => {
-  await cloud?.stop();
+useForFile(startCloud, (started) => {
+  cloud = started;
 });
 
 const STREAM_ARN = 'arn:aws:kinesis:us-east-1:000000000000:stream/events';
@@ -106,8 +105,8 @@ describe('redrive events --consumer (failure bucket → one consumer through a f
       expect(seen.flatMap((e) => e.Records.map((r) => r.kinesis.sequenceNumber))).toEqual(mine.flat().map((r) => r.kinesis.sequenceNumber));
       expect(envelopesIn(seen).every((e) => e.replay === undefined)).toBe(true); // the same bytes, not a replay
       expect(s.lambda.calls.get(arnOf('QueueAndStream-Dev-Compute-PaymentsFn'))).toBeUndefined();
-      expect(await listKeys(cloud, s.bucket, 'redriven/')).toEqual([`redriven/${failureKey('esm-notif', 1)}`, `redriven/${failureKey('esm-notif', 2)}`]);
-      expect(await listKeys(cloud, s.bucket, 'aws/')).toEqual([failureKey('esm-pay', 3), failureKey('esm-x', 4)]);
+      expect(await listKeys(cloud.clients.s3, s.bucket, 'redriven/')).toEqual([`redriven/${failureKey('esm-notif', 1)}`, `redriven/${failureKey('esm-notif', 2)}`]);
+      expect(await listKeys(cloud.clients.s3, s.bucket, 'aws/')).toEqual([failureKey('esm-pay', 3), failureKey('esm-x', 4)]);
 
       const second = await redriveEvents({ env: s.env, s3: cloud.clients.s3, invoker: s.invoker, consumer: 'notifications' });
       expect(second).toMatchObject({ objects: 0, redelivered: 0, moved: 0 });
@@ -140,7 +139,7 @@ describe('redrive events --consumer (failure bucket → one consumer through a f
       const summary = await redriveEvents({ env: s.env, s3: cloud.clients.s3, invoker: s.invoker, consumer: 'payments', maxRetries: 1, consumerSleep: async () => {} });
       expect(summary).toMatchObject({ redelivered: 0, failed: 2, moved: 0 });
       expect(summary.failures[0]!.reason).toMatch(/still broken/);
-      expect(await listKeys(cloud, s.bucket)).toEqual([failureKey('esm-pay', 1)]);
+      expect(await listKeys(cloud.clients.s3, s.bucket)).toEqual([failureKey('esm-pay', 1)]);
     } finally {
       await s.stop();
     }

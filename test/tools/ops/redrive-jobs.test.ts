@@ -1,15 +1,13 @@
 import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { newJob, serializeEnvelope } from '../../../lambdas/shared/envelope';
 import { redriveJobs } from '../../../tools/ops/redrive-jobs';
 import { createQueues, drainQueue, startCloud, type Cloud } from './harness';
+import { useForFile } from '../../support/hooks';
 
 let cloud: Cloud;
-beforeAll(async () => {
-  cloud = await startCloud();
-});
-afterAll(async () => {
-  await cloud?.stop();
+useForFile(startCloud, (started) => {
+  cloud = started;
 });
 
 const payment = (i: number) =>

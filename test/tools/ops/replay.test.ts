@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { KnownEvent } from '../../../lambdas/shared/envelope';
 import { LambdaConsumerInvoker } from '../../../tools/ops/consumer-invoker';
 import { TokenBucket, type Clock } from '../../../tools/ops/rate-limiter';
@@ -20,20 +20,17 @@ import {
   readStream,
   startCloud,
   startFakeLambda,
-  tempDir,
   type Cloud,
 } from './harness';
+import { useForFile } from '../../support/hooks';
+import { tempDir } from '../../support/temp';
 
 let cloud: Cloud;
-let tmp: ReturnType<typeof tempDir>;
-beforeAll(async () => {
-  cloud = await startCloud();
-  tmp = tempDir();
+useForFile(startCloud, (started) => {
+  cloud = started;
 });
-afterAll(async () => {
-  await cloud?.stop();
-  tmp?.remove();
-});
+const tmp = tempDir();
+afterAll(() => tmp.remove());
 
 const FROM = new Date('2026-05-01T10:00:00Z');
 const TO = new Date('2026-05-01T12:00:00Z');

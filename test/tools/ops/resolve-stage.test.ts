@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stackName } from '../../../lib/contract';
 import { resolveEnvironment } from '../../../tools/ops/resolve-stage';
-import { tempDir } from './harness';
+import { tempDir } from '../../support/temp';
 
 const tmp = tempDir();
 afterAll(() => tmp.remove());

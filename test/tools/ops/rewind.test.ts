@@ -2,27 +2,25 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { publishEvents } from '../../../lambdas/shared/producers/publish-events';
 import type { KnownEvent } from '../../../lambdas/shared/envelope';
 import { LambdaConsumerInvoker } from '../../../tools/ops/consumer-invoker';
 import { createOpsClients, type OpsEnvironment } from '../../../tools/ops/resolve-stage';
 import { runRewind, type RewindOptions } from '../../../tools/ops/rewind';
-import { consumers, createStream, envelopesIn, orderPlaced, orderShipped, startCloud, startFakeLambda, tempDir, type Cloud, type FixtureHandler } from './harness';
+import { consumers, createStream, envelopesIn, orderPlaced, orderShipped, startCloud, startFakeLambda, type Cloud, type FixtureHandler } from './harness';
+import { useForFile } from '../../support/hooks';
+import { tempDir } from '../../support/temp';
+import { sleep } from '../../support/wait';
 
 let cloud: Cloud;
-let tmp: ReturnType<typeof tempDir>;
-beforeAll(async () => {
-  cloud = await startCloud();
-  tmp = tempDir();
+useForFile(startCloud, (started) => {
+  cloud = started;
 });
-afterAll(async () => {
-  await cloud?.stop();
-  tmp?.remove();
-});
+const tmp = tempDir();
+afterAll(() => tmp.remove());
 
 const checkpointIn = (name: string): string => path.join(tmp.dir, `${name}.json`);
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `perKey` events per key (OrderPlaced, then OrderShipped), interleaved across keys. */
 function eventsOn(tag: string, keys: number, perKey: number): KnownEvent[] {
@@ -63,9 +61,9 @@ async function setup(handlers: Record<string, FixtureHandler> = { analytics: asy
       expect(report.failed).toBe(0);
     },
     async mark() {
-      await pause(30); // arrival times are in milliseconds: keep the two sides apart
+      await sleep(30); // arrival times are in milliseconds: keep the two sides apart
       const at = new Date();
-      await pause(30);
+      await sleep(30);
       return at;
     },
     stop: async () => {
