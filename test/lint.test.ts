@@ -1,5 +1,6 @@
-// The linter (biome.jsonc) passes on the tree, and its import boundary is live: lib/ and lambdas/, which cdk deploy
-// ships, never import the local cloud, the tools, the bench or the tests.
+// The house checks of the code itself: the linter (biome.jsonc) passes on the tree, its import boundary is live (lib/
+// and lambdas/, which cdk deploy ships, never import the local cloud, the tools, the bench or the tests), and no
+// product file outgrows what a reader takes in at once.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -35,5 +36,22 @@ describe('npm run lint (Biome)', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('file size', () => {
+  // A file over this many lines does more than one thing: split it by concern (docs/contributing.md).
+  const MAX_LINES = 400;
+  const PRODUCT_DIRS = ['bin', 'lib', 'lambdas', 'local', 'tools'];
+
+  it(`keeps every product file (${PRODUCT_DIRS.join('/, ')}/) at ${MAX_LINES} lines or fewer`, () => {
+    const files = PRODUCT_DIRS.flatMap((dir) =>
+      fs.readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' }).map((f) => path.join(dir, f)),
+    ).filter((f) => /\.(ts|js|mjs)$/.test(f));
+    expect(files.length).toBeGreaterThan(50);
+    const long = files
+      .map((f) => ({ file: f, lines: fs.readFileSync(path.join(root, f), 'utf8').split('\n').length - 1 }))
+      .filter((f) => f.lines > MAX_LINES);
+    expect(long).toEqual([]);
   });
 });
