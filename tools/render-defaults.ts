@@ -33,10 +33,14 @@ export const ALL_DEFAULTS: ReadonlyArray<readonly [string, DefaultsTable]> = [
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** The README "Default settings" table: setting | default | why. */
+/** How the defaults table marks a row that describes what a construct builds rather than one value it passes to CDK. */
+export const PROSE_MARK = '*(what it builds)*';
+
 export function renderDefaultsTable(): string {
   const rows = ALL_DEFAULTS.flatMap(([owner, defaults]) =>
     Object.entries(defaults).map(
-      ([key, entry]) => `| ${cell(`${owner} · ${key}`)} | ${cell(shownValue(entry))} | ${cell(entry.why)} |`,
+      ([key, entry]) =>
+        `| ${cell(`${owner} · ${key}`)}${entry.kind === 'prose' ? ` ${PROSE_MARK}` : ''} | ${cell(shownValue(entry))} | ${cell(entry.why)} |`,
     ),
   );
   return ['| setting | default | why |', '|---|---|---|', ...rows].join('\n');

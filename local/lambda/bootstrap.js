@@ -107,7 +107,7 @@ async function invoke(message) {
       try {
         json = value === undefined ? undefined : JSON.stringify(value);
       } catch (err) {
-        send({ type: 'result', id, ok: false, error: { errorType: 'Runtime.ResponseSerializationError', errorMessage: String(err && err.message) } });
+        send({ type: 'result', id, ok: false, error: { errorType: 'Runtime.ResponseSerializationError', errorMessage: String(err instanceof Error ? err.message : err) } });
         return;
       }
       send({ type: 'result', id, ok: true, resultJson: json });

@@ -201,7 +201,10 @@ describe.skipIf(skip !== undefined)('local console (browser): the synthesized ap
     expect(await (await fetch(base)).text()).toContain(cloud.console!.token);
     const port = new URL(base).port;
     const status = await new Promise<number>((resolve, reject) =>
-      http.get({ host: '127.0.0.1', port, path: '/', headers: { host: `evil.example:${port}` } }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject),
+      http.get({ host: '127.0.0.1', port, path: '/', headers: { host: `evil.example:${port}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject),
     );
     expect(status).toBe(403);
     // nothing was paused by the refused requests

@@ -610,9 +610,9 @@ describe('operator tools on the local cloud', () => {
     const prefix = hourPrefix(new Date());
     const badLineKey = `${prefix}zz-hand-written-${run}.gz`;
     const badGzipKey = `${prefix}zz-truncated-${run}.gz`;
-    const body = [JSON.stringify(extra[0]), JSON.stringify(extra[1]), '{"kind":"event","id":"cut off', JSON.stringify(extra[2])].join('\n') + '\n';
+    const body = `${[JSON.stringify(extra[0]), JSON.stringify(extra[1]), '{"kind":"event","id":"cut off', JSON.stringify(extra[2])].join('\n')}\n`;
     await e.clients.s3.send(new PutObjectCommand({ Bucket: e.archive.name, Key: badLineKey, Body: gzipSync(body) }));
-    await e.clients.s3.send(new PutObjectCommand({ Bucket: e.archive.name, Key: badGzipKey, Body: gzipSync(JSON.stringify(orderPlaced(`order-${run}-lost`)) + '\n').subarray(0, 20) }));
+    await e.clients.s3.send(new PutObjectCommand({ Bucket: e.archive.name, Key: badGzipKey, Body: gzipSync(`${JSON.stringify(orderPlaced(`order-${run}-lost`))}\n`).subarray(0, 20) }));
     const to = new Date(Date.now() + 1);
     const all = new Set([...ids, ...extra.map((ev) => ev.id)]);
 

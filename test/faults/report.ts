@@ -1,4 +1,4 @@
-// Writes reliability/report.json (machine-readable) and reliability/report.md (the README's "Reliability" table).
+// Writes reliability/report.json (machine-readable) and reliability/report.md (the table docs/reliability.md shows).
 // Several test files add rows concurrently: each merge happens under a lock directory, rows keyed by scenario.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -92,7 +92,7 @@ function load(): ReportFile {
 }
 
 function save(r: ReportFile): void {
-  fs.writeFileSync(`${JSON_FILE}.tmp`, JSON.stringify(r, null, 2) + '\n');
+  fs.writeFileSync(`${JSON_FILE}.tmp`, `${JSON.stringify(r, null, 2)}\n`);
   fs.renameSync(`${JSON_FILE}.tmp`, JSON_FILE);
   fs.writeFileSync(`${MD_FILE}.tmp`, renderMarkdown(r));
   fs.renameSync(`${MD_FILE}.tmp`, MD_FILE);

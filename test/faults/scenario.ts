@@ -18,6 +18,7 @@ export interface ScenarioOptions {
   kinesis?: PutRecordsSender;
   retry?: RetryOptions;
   /** runs alongside publishing; may publish more into the ledger; its result lands in the report's extra */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a scenario's fault may have nothing to add to the report
   during?: (ctx: ScenarioContext) => Promise<Record<string, unknown> | void>;
   /** publish in the `during` hook instead (waves); the workload is then only the first wave */
   publishInline?: boolean;

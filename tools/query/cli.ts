@@ -60,9 +60,9 @@ to stderr. Exit status: 0 with rows or none, 2 for a bad query or bad arguments,
 }
 
 export function listText(): string {
-  return listNamedQueries()
+  return `${listNamedQueries()
     .map((q) => `${q.name.padEnd(18)} ${q.purpose}\n${' '.repeat(19)}parameters: ${q.params.map((p) => `--${p}`).join(' ')}`)
-    .join('\n') + '\n';
+    .join('\n')}\n`;
 }
 
 /** QueryRequest from the command line (everything checked that can be checked without the archive). */
@@ -96,7 +96,7 @@ export function render(outcome: QueryOutcome, flags: Pick<QueryFlags, 'json' | '
   let stdout: string;
   if (flags.json) {
     stdout =
-      JSON.stringify(
+      `${JSON.stringify(
         {
           query: outcome.query.name ?? 'sql',
           environment: outcome.environment,
@@ -113,7 +113,7 @@ export function render(outcome: QueryOutcome, flags: Pick<QueryFlags, 'json' | '
         },
         null,
         2,
-      ) + '\n';
+      )}\n`;
   } else if (flags.csv) stdout = formatCsv(result);
   else stdout = outcome.noData ? '' : result.rows.length === 0 ? '(no rows)\n' : formatTable(result);
   return { stdout, stderr };

@@ -56,13 +56,13 @@ export function formatTable(result: Pick<QueryResult, 'columns' | 'rows'>, maxWi
   const numeric = result.columns.map((_c, i) => result.rows.some((r) => typeof r[i] === 'number') && result.rows.every((r) => r[i] === null || typeof r[i] === 'number'));
   const line = (r: readonly string[]): string =>
     r.map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n') + '\n';
+  return `${[line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n')}\n`;
 }
 
 /** RFC 4180 CSV with a header row; NULL is an empty field. */
 export function formatCsv(result: Pick<QueryResult, 'columns' | 'rows'>): string {
   const field = (v: string): string => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  return [result.columns.map((c) => field(c.name)), ...result.rows.map((r) => r.map((c) => field(text(c))))].map((r) => r.join(',')).join('\r\n') + '\r\n';
+  return `${[result.columns.map((c) => field(c.name)), ...result.rows.map((r) => r.map((c) => field(text(c))))].map((r) => r.join(',')).join('\r\n')}\r\n`;
 }
 
 /** Rows as objects keyed by column name. */

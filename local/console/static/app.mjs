@@ -231,7 +231,7 @@ function replayBar(lane) {
   dry.addEventListener('click', async () => {
     const k = key();
     const out = await act('replay', { from: fromIn.value, to: toIn.value, target: target.value, dryRun: true }, dry);
-    if (out && out.ok) {
+    if (out?.ok) {
       dryRunKey = k;
       note.textContent = `dry run: ${out.summary?.matched ?? '?'} event(s) match; Replay sends them to ${target.value}`;
     } else note.textContent = out?.text ?? 'dry run failed';

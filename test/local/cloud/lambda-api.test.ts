@@ -24,7 +24,9 @@ function scriptedHost(answer: (event: unknown) => InvokeResult, environment: Rec
   return {
     invoke: async (event: unknown) => answer(event),
     environmentVariables: () => ({ ...variables }),
-    replaceEnvironment: (vars: Record<string, string>) => void (variables = { ...vars }),
+    replaceEnvironment: (vars: Record<string, string>) => {
+      variables = { ...vars };
+    },
   } as unknown as FunctionHost;
 }
 
@@ -35,7 +37,10 @@ describe('the local Lambda Invoke API', () => {
 
   beforeAll(async () => {
     const hosts = new Map<string, FunctionHost>([
-      ['analytics', scriptedHost((event) => (seen.push(event), { status: 'ok', requestId: 'r1', durationMs: 1, result: { batchItemFailures: [] } }), { LOG_LEVEL: 'INFO', KEEP: 'me' })],
+      ['analytics', scriptedHost((event) => {
+        seen.push(event);
+        return { status: 'ok', requestId: 'r1', durationMs: 1, result: { batchItemFailures: [] } };
+      }, { LOG_LEVEL: 'INFO', KEEP: 'me' })],
       [
         'payments',
         scriptedHost(() => ({ status: 'error', requestId: 'r2', durationMs: 1, error: { errorType: 'Error', errorMessage: 'declined' } })),

@@ -130,7 +130,10 @@ describe('startLocalCloud with persist', () => {
       // nobody reads the DLQ: a message there must survive the restart as it is
       await clients.sqs.send(new SendMessageCommand({ QueueUrl: cloud.roles.jobsDlq!.url, MessageBody: 'dead job' }));
       for (const c of consumers) await until(`${c} to process the three records`, () => delivered(c).length, (n) => n >= 3);
-      await until('the archive to hold the three records', async () => (await cloud.firehose!.flush(), (await archived(clients, cloud)).length), (n) => n >= 3);
+      await until('the archive to hold the three records', async () => {
+        await cloud.firehose!.flush();
+        return (await archived(clients, cloud)).length;
+      }, (n) => n >= 3);
       const before = Object.fromEntries(consumers.map((c) => [c, delivered(c).length]));
       clients.destroy();
       await cloud.stop();
@@ -155,7 +158,10 @@ describe('startLocalCloud with persist', () => {
       expect(dead.Messages?.map((m) => m.Body)).toEqual(['dead job']);
       await clients.kinesis.send(new PutRecordCommand({ StreamName: stream, PartitionKey: 'k4', Data: Buffer.from(JSON.stringify({ type: 'OrderPlaced', n: 4 })) }));
       for (const c of consumers) await until(`${c} to process the new record`, () => delivered(c).length, (n) => n >= 1);
-      await until('the archive to hold the fourth record', async () => (await cloud.firehose!.flush(), (await archived(clients, cloud)).length), (n) => n >= 4);
+      await until('the archive to hold the fourth record', async () => {
+        await cloud.firehose!.flush();
+        return (await archived(clients, cloud)).length;
+      }, (n) => n >= 4);
       await sleep(500); // a reader that started over would deliver the old records again by now
       for (const c of consumers) expect(delivered(c), `${c} after the restart`).toHaveLength(1);
       expect(before).toEqual(Object.fromEntries(consumers.map((c) => [c, 3])));

@@ -2,8 +2,8 @@
 // documented S3 example (local/lambda/on-failure.ts cites it), and read back by the redrive tool.
 import { describe, expect, it } from 'vitest';
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { decodeInvocationRecord, invocationRecord, sendToOnFailure, type DiscardedBatch, type OnFailureClients } from '../../../local/lambda/on-failure';
 import { parseFailureRecord } from '../../../tools/ops/failure-records';
 

@@ -89,7 +89,7 @@ export function archiveKey(at: Date, deliveryStream = 'archive'): string {
 
 /** Writes one archive object (GZIP NDJSON, each line followed by the delimiter, as Firehose does). */
 export async function putArchiveObject(cloud: Cloud, bucket: string, at: Date, lines: readonly (KnownEvent | string)[], key = archiveKey(at)): Promise<string> {
-  const text = lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l)) + '\n').join('');
+  const text = lines.map((l) => `${typeof l === 'string' ? l : JSON.stringify(l)}\n`).join('');
   await cloud.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipSync(text) }));
   return key;
 }
@@ -144,6 +144,7 @@ export async function drainQueue(cloud: Cloud, queueUrl: string): Promise<Messag
 
 // ---- a fake Lambda Invoke endpoint (POST /2015-03-31/functions/{FunctionName}/invocations) ---------------------
 
+// biome-ignore lint/suspicious/noConfusingVoidType: a fixture handler may return nothing, as a Lambda handler may
 export type FixtureHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | void>;
 
 export interface FakeLambda {

@@ -67,6 +67,7 @@ describe('failure record reader', () => {
 });
 
 describe('redrive events --consumer (failure bucket → one consumer through a fake Lambda Invoke endpoint)', () => {
+  // biome-ignore lint/suspicious/noConfusingVoidType: a fixture handler may return nothing, as a Lambda handler may
   async function setup(handlers: Record<string, () => Promise<KinesisStreamBatchResponse | void>>) {
     const lambda = await startFakeLambda(handlers);
     const bucket = await createBucket(cloud);

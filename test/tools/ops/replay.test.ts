@@ -70,7 +70,10 @@ async function seedArchive(
 
 const idsByKey = (events: readonly KnownEvent[]): Record<string, string[]> => {
   const out: Record<string, string[]> = {};
-  for (const e of events) (out[e.partitionKey] ??= []).push(e.id);
+  for (const e of events) {
+    out[e.partitionKey] ??= [];
+    out[e.partitionKey]!.push(e.id);
+  }
   return out;
 };
 
@@ -188,7 +191,10 @@ describe('replay --target stream (kinesalite)', () => {
 
 /** A simulated clock: sleeping advances time; nothing waits for real. */
 function fakeClock(): Clock & { t: number } {
-  const clock = { t: 0, now: () => clock.t, sleep: async (ms: number) => void (clock.t += ms) };
+  const clock = { t: 0, now: () => clock.t, sleep: async (ms: number) => {
+      clock.t += ms;
+    },
+  };
   return clock;
 }
 
@@ -214,7 +220,10 @@ describe('--rate (token bucket)', () => {
     const clock = fakeClock();
     const limiter = new TokenBucket(20, { clock });
     const sizes: number[] = [];
-    const kinesis = { send: ((c: { input: { Records?: unknown[] } }) => (sizes.push(c.input.Records?.length ?? 0), cloud.clients.kinesis.send(c as never))) as typeof cloud.clients.kinesis.send };
+    const kinesis = { send: ((c: { input: { Records?: unknown[] } }) => {
+        sizes.push(c.input.Records?.length ?? 0);
+        return cloud.clients.kinesis.send(c as never);
+      }) as typeof cloud.clients.kinesis.send };
     const env = cloud.env({ archiveBucket: bucket, eventStreamName: stream });
     const summary = await runReplay({ env, s3: cloud.clients.s3, kinesis, from: FROM, to: TO, target: { kind: 'stream' }, limiter, checkpointFile: checkpointIn('rate') });
     expect(summary.sent).toBe(inRange.length);
@@ -231,6 +240,7 @@ describe('replay --target consumer:<name> (direct invocation through a fake Lamb
     expect(() => parseTarget('consumer:')).toThrow(/--target must be/);
   });
 
+  // biome-ignore lint/suspicious/noConfusingVoidType: a fixture handler may return nothing, as a Lambda handler may
   async function consumerSetup(handlers: Record<string, (e: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | void>>) {
     const lambda = await startFakeLambda(handlers);
     const bucket = await createBucket(cloud);

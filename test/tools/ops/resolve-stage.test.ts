@@ -52,7 +52,11 @@ describe('stage / endpoint resolution', () => {
   it('--stage reads the stateful stack outputs (CloudFormation injected: no AWS in tests)', async () => {
     const asked: string[] = [];
     const outputs = { JobQueueUrl: 'https://sqs/jobs', JobQueueArn: 'arn:q', JobDlqUrl: 'https://sqs/dlq', EventStreamName: 's', EventStreamArn: 'arn:s', ArchiveBucketName: 'a', FailureBucketName: 'f' };
-    const env = await resolveEnvironment({ stage: 'Prod', describeStackOutputs: async (name) => (asked.push(name), outputs) });
+    const env = await resolveEnvironment({ stage: 'Prod', describeStackOutputs: async (name) => {
+        asked.push(name);
+        return outputs;
+      },
+    });
     expect(asked).toEqual(['QueueAndStream-Prod-Stateful']);
     expect(env).toMatchObject({ kind: 'aws', label: 'prod', jobQueueArn: 'arn:q', archiveBucket: 'a', computeStackName: 'QueueAndStream-Prod-Compute', endpoints: {} });
     await expect(resolveEnvironment({ stage: 'dev', describeStackOutputs: async () => ({ ...outputs, FailureBucketName: undefined as unknown as string }) })).rejects.toThrow(/has no output FailureBucketName/);

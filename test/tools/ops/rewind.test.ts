@@ -76,7 +76,10 @@ async function setup(handlers: Record<string, FixtureHandler> = { analytics: asy
 /** Envelope ids per partition key, in the order given. */
 const perKey = (events: readonly KnownEvent[]): Record<string, string[]> => {
   const out: Record<string, string[]> = {};
-  for (const e of events) (out[e.partitionKey] ??= []).push(e.id);
+  for (const e of events) {
+    out[e.partitionKey] ??= [];
+    out[e.partitionKey]!.push(e.id);
+  }
   return out;
 };
 

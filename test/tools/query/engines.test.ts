@@ -24,7 +24,7 @@ const OBJECTS: Record<string, Buffer> = {
     [envelope(A, 'OrderPlaced', '2026-11-27T10:00:00.000Z', 'order-1', { replayId: 'r-1', replayedAt: '2026-11-27T11:05:00.000Z', target: 'stream' }), ''].join('\n'),
   ),
   // outside the range's hours: never downloaded
-  'events/year=2026/month=11/day=28/hour=10/ds-1-2026-11-28-10-00-00-c.gz': gzipSync(envelope(B, 'OrderShipped', '2026-11-28T10:00:00.000Z', 'order-9') + '\n'),
+  'events/year=2026/month=11/day=28/hour=10/ds-1-2026-11-28-10-00-00-c.gz': gzipSync(`${envelope(B, 'OrderShipped', '2026-11-28T10:00:00.000Z', 'order-9')}\n`),
 };
 
 function fakeS3(): S3Sender & { gets: string[] } {
