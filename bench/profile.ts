@@ -27,11 +27,19 @@ const count = (v: string): number => {
 
 const program = new Command('bench:profile')
   .description("CPU profile of figure 4's load: the local cloud process and every function process, self time per component")
-  .option('--events <n>', 'events published through every consumer and the archive (the jobs they cause drain before the jobs phase)', count, 2000)
+  .option(
+    '--events <n>',
+    'events published through every consumer and the archive (the jobs they cause drain before the jobs phase)',
+    count,
+    2000,
+  )
   .option('--jobs <n>', 'send-email jobs through the worker', count, 2000)
   .option('--assembly <dir>', 'a synthesized cloud assembly (default: synthesize the project into a temp dir)')
   .option('--out <dir>', 'where the .cpuprofile files and profile.md go', path.join(os.tmpdir(), `qs-profile-${Date.now()}`))
-  .option('--save <label>', `also keep the split as ${path.join('bench', 'profiles', '<label>.json')}: BENCHMARKS.md shows every saved one (re-render with npm run bench -- --report-only)`);
+  .option(
+    '--save <label>',
+    `also keep the split as ${path.join('bench', 'profiles', '<label>.json')}: BENCHMARKS.md shows every saved one (re-render with npm run bench -- --report-only)`,
+  );
 
 /** Preloaded into every function process: exit normally on SIGTERM so --cpu-prof writes its profile. */
 const EXIT_HOOK = "process.on('SIGTERM', () => process.exit(0));\n";
@@ -40,7 +48,9 @@ const EXIT_HOOK = "process.on('SIGTERM', () => process.exit(0));\n";
 function profiledAssembly(source: string, dir: string, profileDir: string, hook: string): void {
   fs.cpSync(source, dir, { recursive: true });
   for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.template.json'))) {
-    const template = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { Resources?: Record<string, { Type: string; Properties?: { Environment?: { Variables?: Record<string, unknown> } } }> };
+    const template = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
+      Resources?: Record<string, { Type: string; Properties?: { Environment?: { Variables?: Record<string, unknown> } } }>;
+    };
     for (const r of Object.values(template.Resources ?? {})) {
       if (r.Type !== 'AWS::Lambda::Function') continue;
       r.Properties ??= {};
@@ -56,7 +66,12 @@ function profiledAssembly(source: string, dir: string, profileDir: string, hook:
 
 function render(title: string, s: ProfileSummary): string[] {
   const busy = s.totalMs - s.idleMs;
-  const lines = [`### ${title}`, '', `sampled ${Math.round(s.totalMs)} ms, busy ${Math.round(busy)} ms (idle ${Math.round(s.idleMs)} ms)`, ''];
+  const lines = [
+    `### ${title}`,
+    '',
+    `sampled ${Math.round(s.totalMs)} ms, busy ${Math.round(busy)} ms (idle ${Math.round(s.idleMs)} ms)`,
+    '',
+  ];
   lines.push('| component | self ms | share of busy |', '|---|---:|---:|');
   for (const c of s.components.slice(0, 14)) lines.push(`| ${c.name} | ${Math.round(c.ms)} | ${((100 * c.ms) / busy).toFixed(1)} % |`);
   lines.push('', '| top functions (self) | self ms |', '|---|---:|');
@@ -116,7 +131,9 @@ async function main(): Promise<void> {
       const jobsMs = await measureJobs(session, o.jobs, 300_000);
       mainProfile = ((await inspector.post('Profiler.stop')) as { profile: CpuProfile }).profile;
       rates = { eventsPerS: (o.events * 1000) / ev.ms, jobsPerS: (o.jobs * 1000) / jobsMs };
-      log(`load: ${o.events} events in ${Math.round(ev.ms)} ms (${Math.round((o.events * 1000) / ev.ms)}/s), ${o.jobs} jobs in ${Math.round(jobsMs)} ms (${Math.round((o.jobs * 1000) / jobsMs)}/s)`);
+      log(
+        `load: ${o.events} events in ${Math.round(ev.ms)} ms (${Math.round((o.events * 1000) / ev.ms)}/s), ${o.jobs} jobs in ${Math.round(jobsMs)} ms (${Math.round((o.jobs * 1000) / jobsMs)}/s)`,
+      );
     } finally {
       inspector.disconnect();
       // normal exit of every function process: --cpu-prof writes its file
@@ -126,7 +143,10 @@ async function main(): Promise<void> {
     }
     fs.writeFileSync(path.join(out, 'local-cloud.cpuprofile'), JSON.stringify(mainProfile));
 
-    const md = [`# CPU profile of figure 4's load (${o.events} events, ${o.jobs} jobs; ${new Date().toISOString()}, ${Math.round((performance.now() - t0) / 1000)} s)`, ''];
+    const md = [
+      `# CPU profile of figure 4's load (${o.events} events, ${o.jobs} jobs; ${new Date().toISOString()}, ${Math.round((performance.now() - t0) / 1000)} s)`,
+      '',
+    ];
     const processes: SavedProfile['processes'] = [];
     const add = (name: string, summary: ProfileSummary): void => {
       md.push(...render(name, summary));

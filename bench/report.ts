@@ -25,7 +25,11 @@ function rowLine(figure: FigureResult, row: Row): string {
   return `| ${figure.id} | ${cell(row.name)} | ${cell(value)} | ${cell(baseline)} | ${ratio} | ${cell(row.target?.text ?? '—')} | ${verdict(row)} | ${n} | ${cell(row.note ?? '')} |`;
 }
 
-export function renderReport(results: BenchResults, analyses: readonly MissAnalysis[] = MISS_ANALYSES, profiles: readonly SavedProfile[] = []): string {
+export function renderReport(
+  results: BenchResults,
+  analyses: readonly MissAnalysis[] = MISS_ANALYSES,
+  profiles: readonly SavedProfile[] = [],
+): string {
   const m = results.machine;
   const lines: string[] = [
     '# Benchmarks',

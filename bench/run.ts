@@ -56,7 +56,12 @@ function parseArgs(argv: readonly string[]): Args {
   const o = program.opts<{ quick?: boolean; only?: string; reportOnly?: boolean; latencyDynamodbMs: number; latencySqsMs: number }>();
   const only = o.only === undefined ? null : new Set(o.only.split(',').map((s) => s.trim()));
   for (const id of only ?? []) if (!/^[1-7]$/.test(id)) program.error(`--only takes figure numbers 1–7 (got "${id}")`);
-  return { quick: o.quick === true, only, reportOnly: o.reportOnly === true, latencyMs: { dynamodb: o.latencyDynamodbMs, sqs: o.latencySqsMs } };
+  return {
+    quick: o.quick === true,
+    only,
+    reportOnly: o.reportOnly === true,
+    latencyMs: { dynamodb: o.latencyDynamodbMs, sqs: o.latencySqsMs },
+  };
 }
 
 async function figure(id: string, title: string, log: (l: string) => void, run: () => Promise<FigureResult>): Promise<FigureResult> {
@@ -79,14 +84,19 @@ function printRow(id: string, row: Row): string {
 async function main(): Promise<void> {
   // The SDK warns once per client on Node 20 (NodeVersionSupportWarning); the bench output is the table.
   process.removeAllListeners('warning');
-  process.on('warning', (w) => (/NodeVersionSupportWarning|node >=22/.test(`${w.name} ${w.message}`) ? undefined : console.error(`warning: ${w.message}`)));
+  process.on('warning', (w) =>
+    /NodeVersionSupportWarning|node >=22/.test(`${w.name} ${w.message}`) ? undefined : console.error(`warning: ${w.message}`),
+  );
 
   const { quick, only, reportOnly, latencyMs } = parseArgs(process.argv.slice(2));
   const root = path.resolve(__dirname, '..');
   if (reportOnly) {
     // Re-renders BENCHMARKS.md from bench/results.json (after a change to the report's wording), measuring nothing.
     const saved = JSON.parse(fs.readFileSync(path.join(root, 'bench', 'results.json'), 'utf8')) as BenchResults;
-    fs.writeFileSync(path.join(root, 'BENCHMARKS.md'), renderReport(saved, MISS_ANALYSES, loadSavedProfiles(path.join(root, 'bench', 'profiles'))));
+    fs.writeFileSync(
+      path.join(root, 'BENCHMARKS.md'),
+      renderReport(saved, MISS_ANALYSES, loadSavedProfiles(path.join(root, 'bench', 'profiles'))),
+    );
     console.log('rewrote BENCHMARKS.md from bench/results.json');
     return;
   }
@@ -121,7 +131,13 @@ async function main(): Promise<void> {
     if (wants('4')) {
       // 3000 events: a burst's last partial batch per shard waits the mappings' 1 s batching window (as on AWS), a
       // fixed tail that a 1000-event burst of ≈ 2 s would count as half its time (figure 4's method)
-      const settings = { assemblyDir, events: quick ? 300 : 3000, jobs: quick ? 300 : 2000, rounds: quick ? 1 : 3, phaseTimeoutMs: 300_000 };
+      const settings = {
+        assemblyDir,
+        events: quick ? 300 : 3000,
+        jobs: quick ? 300 : 2000,
+        rounds: quick ? 1 : 3,
+        phaseTimeoutMs: 300_000,
+      };
       figures.push(await figure('4', 'End to end on the local cloud', log, () => endToEndFigure(options, settings)));
     }
     if (wants('5')) {
@@ -178,7 +194,9 @@ async function main(): Promise<void> {
     if (f.skipped !== undefined) console.log(`  [${f.id}] ${f.title}: SKIPPED — ${f.skipped}`);
     for (const row of f.rows) console.log(printRow(f.id, row));
   }
-  console.log(`\nwrote ${path.relative(process.cwd(), jsonFile) || jsonFile} and ${path.relative(process.cwd(), mdFile) || mdFile}${partial ? ' (quick/partial run: not the committed report)' : ''}`);
+  console.log(
+    `\nwrote ${path.relative(process.cwd(), jsonFile) || jsonFile} and ${path.relative(process.cwd(), mdFile) || mdFile}${partial ? ' (quick/partial run: not the committed report)' : ''}`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -41,7 +41,9 @@ export interface ConsumerManifestEntry {
 }
 
 /** Keeps an entry's `handles` literal (the handler's event type follows it) and the rest as declared. */
-const entry = <const H extends readonly EventTypeName[]>(e: ConsumerManifestEntry & { readonly handles: H }): ConsumerManifestEntry & { readonly handles: H } => e;
+const entry = <const H extends readonly EventTypeName[]>(
+  e: ConsumerManifestEntry & { readonly handles: H },
+): ConsumerManifestEntry & { readonly handles: H } => e;
 
 export const CONSUMERS = {
   notifications: entry({
@@ -108,7 +110,10 @@ export function filterPatternsFor(entry: Pick<ConsumerManifestEntry, 'handles'>,
  * consumer must take every registered type (and so have no filter) to report such a record to the failure
  * bucket; the archive keeps it either way.
  */
-export function assertMalformedRecordsReachAConsumer(entries: ReadonlyArray<readonly [string, Pick<ConsumerManifestEntry, 'handles'>]>, registered: readonly string[] = eventTypes): void {
+export function assertMalformedRecordsReachAConsumer(
+  entries: ReadonlyArray<readonly [string, Pick<ConsumerManifestEntry, 'handles'>]>,
+  registered: readonly string[] = eventTypes,
+): void {
   if (entries.length === 0) return;
   if (entries.some(([, e]) => filterPatternsFor(e, registered).length === 0)) return;
   throw new Error(

@@ -45,8 +45,7 @@ export const ALARM_CATALOGUE = {
     title: 'Consumer {name} invocation errors',
     meaning:
       'An invocation of consumer {name} failed as a whole; Lambda bisects and retries the batch, then sends what still fails to the failure bucket.',
-    firstAction:
-      'Read the {name} log group at the alarm time; after the fix, redrive the batches it left in the failure bucket.',
+    firstAction: 'Read the {name} log group at the alarm time; after the fix, redrive the batches it left in the failure bucket.',
   },
   consumerFailedRecords: {
     title: 'Consumer {name} gave up on records',
@@ -78,8 +77,7 @@ export const ALARM_CATALOGUE = {
   },
   streamReadThrottled: {
     title: 'Event stream read throttled',
-    meaning:
-      'Readers exceeded a shard read limit (5 reads/s or 2 MB/s shared) for {threshold}; consumers and the archive fall behind.',
+    meaning: 'Readers exceeded a shard read limit (5 reads/s or 2 MB/s shared) for {threshold}; consumers and the archive fall behind.',
     firstAction:
       'Count the shared-throughput readers (consumers + Firehose); move the busiest consumer to enhanced fan-out or raise batching windows.',
   },

@@ -12,12 +12,12 @@ export const ARCHIVE_QUERY_DEFAULTS = {
     value: 'GZIP NDJSON (OpenX JSON SerDe, ignore.malformed.json)',
     why:
       'the archive stays what Firehose writes and replay reads: no second copy and no conversion ($0.018/GB for Firehose Parquet conversion); ' +
-      'at Athena\'s $5/TB a day of the medium example (1 M events, ~0.4 GB GZIP) costs $0.002 to scan whole, so columnar pays only for many queries over months; ' +
+      "at Athena's $5/TB a day of the medium example (1 M events, ~0.4 GB GZIP) costs $0.002 to scan whole, so columnar pays only for many queries over months; " +
       'a malformed line (the archive keeps every record) is a row of NULLs, as in DuckDB',
   },
   columns: {
     kind: 'prose',
-    value: 'the event envelope\'s fields (lambdas/shared/envelope.ts), `data` kept whole as JSON text, `replay` a struct',
+    value: "the event envelope's fields (lambdas/shared/envelope.ts), `data` kept whole as JSON text, `replay` a struct",
     why: 'generated from the envelope schema, so table and envelope cannot drift; every event type fits one table, and json_extract_scalar(data, …) reaches any payload field',
   },
   partitionProjection: {

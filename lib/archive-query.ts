@@ -23,7 +23,10 @@ const PROJECTION = {
 } as const satisfies Record<(typeof PARTITION_COLUMNS)[number], { range: string; digits?: string }>;
 
 /** The archive's data prefix before its date partitions (`events/`), from the Firehose prefix itself. */
-export const ARCHIVE_DATA_PREFIX = EVENT_ARCHIVE_DEFAULTS.dataOutputPrefix.value.slice(0, EVENT_ARCHIVE_DEFAULTS.dataOutputPrefix.value.indexOf('year='));
+export const ARCHIVE_DATA_PREFIX = EVENT_ARCHIVE_DEFAULTS.dataOutputPrefix.value.slice(
+  0,
+  EVENT_ARCHIVE_DEFAULTS.dataOutputPrefix.value.indexOf('year='),
+);
 
 export interface ArchiveColumn {
   /** Hive/Glue column name: the envelope field name in lower case (Athena folds identifiers; SQL may write `occurredAt`) */
@@ -92,7 +95,7 @@ export function archiveColumns(): ArchiveColumn[] {
     payload: unwrap(schema)._zod.def.type === 'record',
     comment:
       field === 'data'
-        ? 'envelope field data: the payload as JSON text (json_extract_scalar(data, \'$.orderId\'))'
+        ? "envelope field data: the payload as JSON text (json_extract_scalar(data, '$.orderId'))"
         : field === 'replay'
           ? 'envelope field replay: set only on copies re-published by npm run replay (replayId, replayedAt, target)'
           : `envelope field ${field}`,
@@ -139,7 +142,10 @@ export class ArchiveQuery extends Construct {
       removalPolicy: props.removalPolicy,
       autoDeleteObjects: props.autoDeleteObjects,
       lifecycleRules: [
-        { expiration: D.resultsExpiration.value, abortIncompleteMultipartUploadAfter: BUCKETS_DEFAULTS.abortIncompleteMultipartUploadAfter.value },
+        {
+          expiration: D.resultsExpiration.value,
+          abortIncompleteMultipartUploadAfter: BUCKETS_DEFAULTS.abortIncompleteMultipartUploadAfter.value,
+        },
       ],
       ...(props.accessLogBucket ? { serverAccessLogsBucket: props.accessLogBucket, serverAccessLogsPrefix: 'query-results/' } : {}),
     });
@@ -156,7 +162,10 @@ export class ArchiveQuery extends Construct {
 
     this.database = new glue.CfnDatabase(this, 'Database', {
       catalogId: Aws.ACCOUNT_ID,
-      databaseInput: { name: props.databaseName, description: 'The event archive (Firehose → S3), queryable with Athena; see queries/ and npm run query' },
+      databaseInput: {
+        name: props.databaseName,
+        description: 'The event archive (Firehose → S3), queryable with Athena; see queries/ and npm run query',
+      },
     });
     this.database.applyRemovalPolicy(props.removalPolicy);
 
@@ -174,10 +183,15 @@ export class ArchiveQuery extends Construct {
       databaseName: props.databaseName,
       tableInput: {
         name: EVENTS_TABLE,
-        description: 'Every event on the stream, one row per archived line (GZIP NDJSON of the event envelope); a malformed line is a row of NULLs',
+        description:
+          'Every event on the stream, one row per archived line (GZIP NDJSON of the event envelope); a malformed line is a row of NULLs',
         tableType: 'EXTERNAL_TABLE',
         parameters: { classification: 'json', compressionType: 'gzip', EXTERNAL: 'TRUE', ...projection },
-        partitionKeys: PARTITION_COLUMNS.map((c) => ({ name: c, type: 'int', comment: `archive prefix ${c}= (UTC, when the record reached the archive)` })),
+        partitionKeys: PARTITION_COLUMNS.map((c) => ({
+          name: c,
+          type: 'int',
+          comment: `archive prefix ${c}= (UTC, when the record reached the archive)`,
+        })),
         storageDescriptor: {
           location,
           inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',

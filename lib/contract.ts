@@ -17,8 +17,7 @@ export type Stage = (typeof STAGES)[number];
 export type StackPart = 'Stateful' | 'Compute';
 
 /** A stack's name, with the stage capitalised: `QueueAndStream-Dev-Stateful`, `QueueAndStream-Prod-Compute`. */
-export const stackName = (stage: Stage, part: StackPart): string =>
-  `QueueAndStream-${stage[0]!.toUpperCase()}${stage.slice(1)}-${part}`;
+export const stackName = (stage: Stage, part: StackPart): string => `QueueAndStream-${stage[0]!.toUpperCase()}${stage.slice(1)}-${part}`;
 
 /** The tags tooling finds a function by from the template alone (local cloud, replay, cost model, bench). */
 export const FUNCTION_TAGS = {

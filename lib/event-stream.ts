@@ -156,10 +156,12 @@ export class EventStream extends Construct {
     }
     fn.addEventSource(eventSource);
     const mapping = fn.node.children.find(
-      (c): c is lambda.EventSourceMapping => c instanceof lambda.EventSourceMapping && c.eventSourceMappingId === eventSource.eventSourceMappingId,
+      (c): c is lambda.EventSourceMapping =>
+        c instanceof lambda.EventSourceMapping && c.eventSourceMappingId === eventSource.eventSourceMappingId,
     );
     if (!mapping) throw new Error(`${where}: the event source mapping was not created under ${fn.node.path}.`);
-    if (maxRecordAge === 'infinite') (mapping.node.defaultChild as lambda.CfnEventSourceMapping).maximumRecordAgeInSeconds = INFINITE_RECORD_AGE_SECONDS;
+    if (maxRecordAge === 'infinite')
+      (mapping.node.defaultChild as lambda.CfnEventSourceMapping).maximumRecordAgeInSeconds = INFINITE_RECORD_AGE_SECONDS;
     fn.addEnvironment(FUNCTION_ENV.serviceName, name);
     tagFunction(fn, 'consumer', name);
 

@@ -26,7 +26,7 @@ export const MONITORING_DEFAULTS = {
   consumerFailedRecords: {
     value: 1,
     show: atLeastRecords(FAILURE_BUCKET_METRIC),
-    why: "the stream's \"DLQ not empty\": a record sent to the failure bucket is not processed until someone redrives it",
+    why: 'the stream\'s "DLQ not empty": a record sent to the failure bucket is not processed until someone redrives it',
   },
   consumerDroppedRecords: {
     value: 1,

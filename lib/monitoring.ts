@@ -81,9 +81,7 @@ export class Monitoring extends Construct {
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
-    this.dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this._alarms, width: 24, height: 6 }),
-    );
+    this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this._alarms, width: 24, height: 6 }));
   }
 
   get alarms(): readonly cloudwatch.Alarm[] {
@@ -155,7 +153,12 @@ export class Monitoring extends Construct {
         name: consumer.name,
         retention: eventStream.retentionPeriod.toHumanString(),
       };
-      this.alarm(`${id}IteratorAge`, { key: 'consumerIteratorAge', metric: iteratorAge, threshold: iteratorAgeThreshold.toMilliseconds(), vars });
+      this.alarm(`${id}IteratorAge`, {
+        key: 'consumerIteratorAge',
+        metric: iteratorAge,
+        threshold: iteratorAgeThreshold.toMilliseconds(),
+        vars,
+      });
       this.alarm(`${id}Errors`, {
         key: 'consumerErrors',
         metric: consumer.fn.metricErrors({ period, statistic: 'Sum' }),
@@ -179,9 +182,22 @@ export class Monitoring extends Construct {
         });
       const toFailureBucket = mappingMetric(FAILURE_BUCKET_METRIC);
       const dropped = mappingMetric(DROPPED_METRIC);
-      givenUp.push(toFailureBucket.with({ label: `${consumer.name} to failure bucket` }), dropped.with({ label: `${consumer.name} dropped` }));
-      this.alarm(`${id}FailedRecords`, { key: 'consumerFailedRecords', metric: toFailureBucket, threshold: D.consumerFailedRecords.value, vars });
-      this.alarm(`${id}DroppedRecords`, { key: 'consumerDroppedRecords', metric: dropped, threshold: D.consumerDroppedRecords.value, vars });
+      givenUp.push(
+        toFailureBucket.with({ label: `${consumer.name} to failure bucket` }),
+        dropped.with({ label: `${consumer.name} dropped` }),
+      );
+      this.alarm(`${id}FailedRecords`, {
+        key: 'consumerFailedRecords',
+        metric: toFailureBucket,
+        threshold: D.consumerFailedRecords.value,
+        vars,
+      });
+      this.alarm(`${id}DroppedRecords`, {
+        key: 'consumerDroppedRecords',
+        metric: dropped,
+        threshold: D.consumerDroppedRecords.value,
+        vars,
+      });
     }
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({

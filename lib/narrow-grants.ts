@@ -50,9 +50,11 @@ export const FIREHOSE_DELIVERY_BUCKET_ACTIONS = ['s3:GetBucketLocation', 's3:Lis
 /** `bucket` whose grantReadWrite() (what the Firehose L2 S3 destination calls) grants delivery only. */
 export function firehoseDeliveryView(bucket: s3.IBucket): s3.IBucket {
   return withGrant(bucket, 'grantReadWrite', (grantee) => {
-    const grant = iam.Grant.addToPrincipal({ grantee, actions: [...FIREHOSE_DELIVERY_OBJECT_ACTIONS], resourceArns: [bucket.arnForObjects('*')] }).combine(
-      iam.Grant.addToPrincipal({ grantee, actions: [...FIREHOSE_DELIVERY_BUCKET_ACTIONS], resourceArns: [bucket.bucketArn] }),
-    );
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...FIREHOSE_DELIVERY_OBJECT_ACTIONS],
+      resourceArns: [bucket.arnForObjects('*')],
+    }).combine(iam.Grant.addToPrincipal({ grantee, actions: [...FIREHOSE_DELIVERY_BUCKET_ACTIONS], resourceArns: [bucket.bucketArn] }));
     bucket.encryptionKey?.grantEncrypt(grantee); // only for a KMS-encrypted bucket (ours are SSE-S3)
     return grant;
   });

@@ -64,7 +64,10 @@ export class StatefulStack extends Stack {
       [O.archiveTableName]: [this.archiveQuery.tableName, 'Glue table over the archive (the envelope fields as columns)'],
       [O.archiveQueryWorkGroup]: [this.archiveQuery.workGroupName, 'Athena workgroup for archive queries (enforced settings, scan limit)'],
       [O.queryResultsBucketName]: [this.archiveQuery.resultsBucket.bucketName, 'Bucket with Athena query results (expire after a week)'],
-      [O.archiveQueryPolicyArn]: [this.archiveQuery.queryPolicy.managedPolicyArn, 'Managed policy granting exactly what npm run query --stage uses'],
+      [O.archiveQueryPolicyArn]: [
+        this.archiveQuery.queryPolicy.managedPolicyArn,
+        'Managed policy granting exactly what npm run query --stage uses',
+      ],
     };
     for (const [name, [value, description]] of Object.entries(outputs)) {
       new CfnOutput(this, name, { value, description });

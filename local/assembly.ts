@@ -7,7 +7,10 @@ import { CloudFormationStackArtifact, CloudAssembly as CxCloudAssembly, NestedCl
 
 /** Every error the local cloud reports to a user: one line, naming the thing. */
 export class LocalCloudError extends Error {
-  constructor(message: string, readonly details?: string) {
+  constructor(
+    message: string,
+    readonly details?: string,
+  ) {
     super(message);
     this.name = 'LocalCloudError';
   }
@@ -73,7 +76,9 @@ function collectStacks(assembly: CxCloudAssembly, prefix: string, out: StackArti
     try {
       template = artifact.template as CfnTemplate;
     } catch (err) {
-      throw new LocalCloudError(`cloud assembly: cannot read the template of stack ${artifact.id} ${artifact.templateFullPath} (${(err as Error).message})`);
+      throw new LocalCloudError(
+        `cloud assembly: cannot read the template of stack ${artifact.id} ${artifact.templateFullPath} (${(err as Error).message})`,
+      );
     }
     out.push({
       artifactId: prefix + artifact.id,

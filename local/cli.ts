@@ -56,13 +56,24 @@ export function buildProgram(): Command {
     .option('--port-sqs <port>', 'SQS + S3 port (fauxqs)', intArg('--port-sqs'), DEFAULT_PORTS.sqs)
     .option('--port-kinesis <port>', 'Kinesis port', intArg('--port-kinesis'), DEFAULT_PORTS.kinesis)
     .option('--port-dynamodb <port>', 'DynamoDB port (dynalite: idempotency records)', intArg('--port-dynamodb'), DEFAULT_PORTS.dynamodb)
-    .option('--port-lambda <port>', 'Lambda Invoke API port (used by replay --target consumer:<name> and redrive events)', intArg('--port-lambda'), DEFAULT_LAMBDA_API_PORT)
+    .option(
+      '--port-lambda <port>',
+      'Lambda Invoke API port (used by replay --target consumer:<name> and redrive events)',
+      intArg('--port-lambda'),
+      DEFAULT_LAMBDA_API_PORT,
+    )
     .option('--port-console <port>', 'port of the local console (a web page on 127.0.0.1)', intArg('--port-console'), DEFAULT_CONSOLE_PORT)
     .option('--no-console', 'do not serve the local console')
     .option('--state-dir <dir>', 'where the assembly and endpoints.json go', '.local')
     .option('--allow-unsupported', 'warn about unsupported resource types instead of failing')
-    .option('--keep-archive', 'keep the archive across restarts (a copy under <state-dir>/archive-copy, put back at start): restart with a new consumer and backfill it')
-    .option('--persist', 'keep queues, streams, buckets, idempotency records and stream positions on disk under <state-dir>/state: a restart with --persist loses nothing')
+    .option(
+      '--keep-archive',
+      'keep the archive across restarts (a copy under <state-dir>/archive-copy, put back at start): restart with a new consumer and backfill it',
+    )
+    .option(
+      '--persist',
+      'keep queues, streams, buckets, idempotency records and stream positions on disk under <state-dir>/state: a restart with --persist loses nothing',
+    )
     .option('--demo', 'run the scripted demo (jobs, a poison job, events, a malformed event) and exit')
     .option('--json', 'with --demo: print the summary as JSON')
     .option('--deadline <seconds>', 'with --demo: give up after this long', positive, 120)

@@ -39,7 +39,10 @@ export interface LocalClientOptions {
 function unsignedSigner(service: string, region: string): { sign(request: HttpRequest): Promise<HttpRequest> } {
   return {
     sign: async (request) => {
-      const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+      const amzDate = new Date()
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, '');
       request.headers['x-amz-date'] = amzDate;
       request.headers['authorization'] =
         `AWS4-HMAC-SHA256 Credential=${LOCAL_CREDENTIALS.accessKeyId}/${amzDate.slice(0, 8)}/${region}/${service}/aws4_request, ` +
@@ -73,7 +76,9 @@ export const localKinesisClient = (
   createKinesisClient({
     ...settings('kinesis', endpoints, options),
     endpoint: endpoints.kinesis,
-    ...(options.requestTimeoutMs !== undefined ? { requestHandler: new NodeHttpHandler({ requestTimeout: options.requestTimeoutMs }) } : {}),
+    ...(options.requestTimeoutMs !== undefined
+      ? { requestHandler: new NodeHttpHandler({ requestTimeout: options.requestTimeoutMs }) }
+      : {}),
   });
 
 export const localS3Client = (endpoints: Pick<LocalClientEndpoints, 's3' | 'region'>, options: LocalClientOptions = {}): S3Client =>

@@ -16,7 +16,8 @@ import { enqueueJobs } from '../lambdas/shared/producers/enqueue-jobs';
 /** Fast enough that the poison job reaches the DLQ in seconds (maxReceiveCount × visibility timeout × scale). */
 export const DEMO_TIME_SCALE = 0.01;
 
-export interface DemoOptions extends Pick<LocalCloudOptions, 'assemblyDir' | 'synth' | 'timeScale' | 'kinesis' | 'ports' | 'lambdaPort' | 'stateDir' | 'projectDir'> {
+export interface DemoOptions
+  extends Pick<LocalCloudOptions, 'assemblyDir' | 'synth' | 'timeScale' | 'kinesis' | 'ports' | 'lambdaPort' | 'stateDir' | 'projectDir'> {
   deadlineSeconds?: number;
   log?: (line: string) => void;
 }
@@ -41,7 +42,12 @@ type Envelope = { kind: string; id: string; type: string };
 
 async function queueDepth(clients: LocalClients, q: LocalQueue): Promise<number> {
   const a = (
-    await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: q.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))
+    await clients.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: q.url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    )
   ).Attributes;
   return Number(a?.ApproximateNumberOfMessages ?? 0) + Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0);
 }
@@ -101,16 +107,26 @@ async function drive(
   const orders = [1, 2, 3].map((n) => ({ orderId: `order-${n}`, customerEmail: `customer${n}@example.com` }));
   const events: Envelope[] = [
     ...orders.map((o, i) =>
-      newEvent('OrderPlaced', { ...o, items: [{ sku: `SKU-${i + 1}`, quantity: i + 1, unitPriceCents: 1250 }], totalCents: 1250 * (i + 1), currency: 'EUR' }, { partitionKey: o.orderId }),
+      newEvent(
+        'OrderPlaced',
+        { ...o, items: [{ sku: `SKU-${i + 1}`, quantity: i + 1, unitPriceCents: 1250 }], totalCents: 1250 * (i + 1), currency: 'EUR' },
+        { partitionKey: o.orderId },
+      ),
     ),
-    ...orders.slice(0, 2).map((o, i) => newEvent('OrderShipped', { ...o, carrier: 'DHL', trackingNumber: `TRACK-${i + 1}` }, { partitionKey: o.orderId })),
+    ...orders
+      .slice(0, 2)
+      .map((o, i) => newEvent('OrderShipped', { ...o, carrier: 'DHL', trackingNumber: `TRACK-${i + 1}` }, { partitionKey: o.orderId })),
   ];
   const goodJobs: Envelope[] = [
     newJob('send-email', { to: 'someone@example.com', template: 'order-confirmation', orderId: 'order-9' }, { jobKey: 'order-9' }),
     newJob('resize-image', { sourceKey: 'uploads/cat.jpg', widths: [128, 512] }, { jobKey: 'uploads/cat.jpg' }),
     newJob('process-payment', { orderId: 'order-9', amountCents: 4200, currency: 'EUR', paymentToken: 'tok_visa' }, { jobKey: 'order-9' }),
   ];
-  const poison = newJob('process-payment', { orderId: 'order-666', amountCents: 6600, currency: 'EUR', paymentToken: 'tok_chargeDeclined' }, { jobKey: 'order-666' });
+  const poison = newJob(
+    'process-payment',
+    { orderId: 'order-666', amountCents: 6600, currency: 'EUR', paymentToken: 'tok_chargeDeclined' },
+    { jobKey: 'order-666' },
+  );
   const malformed = `this is not an envelope {${crypto.randomUUID()}`;
 
   log(`demo: enqueueing ${goodJobs.length + 1} jobs (one poison), publishing ${events.length + 1} events (one malformed) ...`);
@@ -119,7 +135,9 @@ async function drive(
   const published = await publishEvents(events, { client: clients.kinesis, streamName: roles.events.name });
   if (published.failed > 0) throw new LocalCloudError(`demo: ${published.failed} events could not be published`);
   // the producer rightly refuses a malformed event: put it raw
-  await clients.kinesis.send(new PutRecordCommand({ StreamName: roles.events.name, PartitionKey: 'malformed', Data: Buffer.from(malformed) }));
+  await clients.kinesis.send(
+    new PutRecordCommand({ StreamName: roles.events.name, PartitionKey: 'malformed', Data: Buffer.from(malformed) }),
+  );
 
   // ── wait ──
   // each consumer of the manifest in this template enqueues one job per type it lists for every event it handles
@@ -161,7 +179,10 @@ async function drive(
     const poisonReceives = workerReports.filter((r) => r.recordIds.includes(poison.id)).length;
     const workerOk = okIds(worker);
     const jobsOk = [...workerOk].filter((id) => id !== poison.id).length;
-    const jobsFailed = workerReports.reduce((a, r) => a + (r.outcome === 'ok' ? 0 : r.outcome === 'partial' ? r.failedIds.length : r.recordIds.length), 0);
+    const jobsFailed = workerReports.reduce(
+      (a, r) => a + (r.outcome === 'ok' ? 0 : r.outcome === 'partial' ? r.failedIds.length : r.recordIds.length),
+      0,
+    );
     if (jobsOk < expectedWorkerOk) pending.push(`worker completed ${jobsOk} of ${expectedWorkerOk} jobs`);
     const [jobsDepth, dlqDepth] = await Promise.all([queueDepth(clients, jobsQueue), queueDepth(clients, dlq)]);
     let inDlq = false;
@@ -204,19 +225,28 @@ async function drive(
       last = pending[0];
       log(`demo: waiting: ${last}`);
     }
-    if (Date.now() > deadline) return { ...summary, ok: false, failure: `deadline of ${options.deadlineSeconds ?? 120} s passed: ${pending.join('; ')}` };
+    if (Date.now() > deadline)
+      return { ...summary, ok: false, failure: `deadline of ${options.deadlineSeconds ?? 120} s passed: ${pending.join('; ')}` };
     await new Promise((r) => setTimeout(r, 250));
   }
 }
 
 export function formatDemoSummary(s: DemoSummary): string[] {
   const L = [`demo ${s.ok ? 'passed' : 'FAILED'} in ${s.elapsedSeconds} s (time scale ${s.timeScale}, Kinesis: ${s.kinesisEngine})`];
-  L.push(`  published: ${s.published.goodEvents} good events + ${s.published.malformedEvents} malformed; ${s.published.goodJobs} good jobs + ${s.published.poisonJobs} poison`);
+  L.push(
+    `  published: ${s.published.goodEvents} good events + ${s.published.malformedEvents} malformed; ${s.published.goodJobs} good jobs + ${s.published.poisonJobs} poison`,
+  );
   for (const [name, c] of Object.entries(s.consumers)) L.push(`  consumer ${name}: ${c.seen}/${c.expected} good events processed`);
-  L.push(`  worker ${s.worker.name}: ${s.worker.invocations} invocations, ${s.worker.jobsOk}/${s.worker.expectedOk} jobs done (incl. jobs enqueued by consumers), ${s.worker.jobsFailed} failed attempts`);
-  L.push(`  poison job: ${s.poison.receives} receives (maxReceiveCount ${s.poison.maxReceiveCount}) → ${s.poison.inDlq ? 'in the DLQ' : 'NOT in the DLQ'}`);
+  L.push(
+    `  worker ${s.worker.name}: ${s.worker.invocations} invocations, ${s.worker.jobsOk}/${s.worker.expectedOk} jobs done (incl. jobs enqueued by consumers), ${s.worker.jobsFailed} failed attempts`,
+  );
+  L.push(
+    `  poison job: ${s.poison.receives} receives (maxReceiveCount ${s.poison.maxReceiveCount}) → ${s.poison.inDlq ? 'in the DLQ' : 'NOT in the DLQ'}`,
+  );
   L.push(`  queues: jobs ${s.queues.jobsDepth}, DLQ ${s.queues.dlqDepth}`);
-  L.push(`  failure bucket: ${plural(s.failureBucket.objects, 'object')} (one per consumer that gave up on it), malformed event ${s.failureBucket.malformedEventFound ? 'found with its payload' : 'NOT found'}`);
+  L.push(
+    `  failure bucket: ${plural(s.failureBucket.objects, 'object')} (one per consumer that gave up on it), malformed event ${s.failureBucket.malformedEventFound ? 'found with its payload' : 'NOT found'}`,
+  );
   L.push(`  archive: ${plural(s.archive.objects, 'object')}, ${plural(s.archive.records, 'record')} (GZIP NDJSON)`);
   if (s.failure) L.push(`  failure: ${s.failure}`);
   return L;

@@ -90,7 +90,8 @@ function installDynaliteParseCache() {
   const stats = {};
   for (const name of ['conditionParser', 'updateParser', 'projectionParser']) {
     const parser = require(`dynalite/db/${name}`);
-    if (typeof parser.parse !== 'function') throw new Error(`dynalite/db/${name} has no parse(): dynalite changed, update local/dynalite-parse-cache.js`);
+    if (typeof parser.parse !== 'function')
+      throw new Error(`dynalite/db/${name} has no parse(): dynalite changed, update local/dynalite-parse-cache.js`);
     stats[name] = cached(parser);
   }
   return stats;

@@ -109,7 +109,12 @@ export async function startFauxqsServer(port: number, onFatal: OnFatal, options:
   // fauxqs is ESM-only; startFauxqs() listens on 0.0.0.0, so build the app and listen on loopback ourselves.
   const { buildApp } = await importFauxqs();
   const persisted = options.dataDir ? await persistentFauxqsStores(options.dataDir) : undefined;
-  const app = buildApp({ logger: false, host: FAUXQS_URL_HOST, defaultRegion: LOCAL_REGION, ...(persisted ? { stores: persisted.stores } : {}) });
+  const app = buildApp({
+    logger: false,
+    host: FAUXQS_URL_HOST,
+    defaultRegion: LOCAL_REGION,
+    ...(persisted ? { stores: persisted.stores } : {}),
+  });
   // after the server closed: no request writes to a closed database
   if (persisted) app.addHook('onClose', () => persisted.close());
   try {
@@ -194,7 +199,13 @@ export async function startKinesalite(port: number, onFatal: OnFatal, options: {
   // HTTP/2 too: the SDK v3 Kinesis client's default, so a plain `new KinesisClient()` works against it
   // path: a LevelDB directory (leveldown) instead of memory
   if (options.path) fs.mkdirSync(options.path, { recursive: true });
-  const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000, ...(options.path ? { path: options.path } : {}) });
+  const server = kinesalite({
+    createStreamMs: 0,
+    deleteStreamMs: 0,
+    updateStreamMs: 0,
+    shardLimit: 1000,
+    ...(options.path ? { path: options.path } : {}),
+  });
   return serveOnLoopback(server, port, 'kinesis', 'kinesalite', onFatal, { http2: true });
 }
 
@@ -202,7 +213,11 @@ export async function startKinesalite(port: number, onFatal: OnFatal, options: {
  * dynalite in a process of its own (local/emulator-process.ts): its CPU per request was ~45 % of the local cloud's
  * main event loop under figure 4's load, where it delayed the pollers; there it runs on the other core.
  */
-export async function startDynalite(port: number, onFatal: OnFatal, persist: { path?: string } = {}): Promise<ServerHandle & { pid: number }> {
+export async function startDynalite(
+  port: number,
+  onFatal: OnFatal,
+  persist: { path?: string } = {},
+): Promise<ServerHandle & { pid: number }> {
   // path: a LevelDB directory (classic-level) instead of memory
   if (persist.path) fs.mkdirSync(persist.path, { recursive: true });
   return startEmulatorProcess({
@@ -237,7 +252,12 @@ async function waitForKinesis(endpoint: string, child: ChildProcess, output: () 
   }
 }
 
-export async function startKinesisLocal(port: number, workDir: string | undefined, onFatal: OnFatal, options: { persistPath?: string } = {}): Promise<ServerHandle & { readonly pid: number }> {
+export async function startKinesisLocal(
+  port: number,
+  workDir: string | undefined,
+  onFatal: OnFatal,
+  options: { persistPath?: string } = {},
+): Promise<ServerHandle & { readonly pid: number }> {
   const actualPort = port === 0 ? await freePort() : port;
   // kinesis-local binds every interface (it has no host setting): probe the same way
   if (!(await probePort(actualPort))) throw new PortInUseError(actualPort, PORT_FLAGS.kinesis.what, PORT_FLAGS.kinesis.flag);

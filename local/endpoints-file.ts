@@ -7,7 +7,14 @@ import type { ProvisionResult } from './provision';
 export interface EndpointsFile {
   region: string;
   accountId: string;
-  endpoints: { sqs: string; kinesis: string; s3: string; dynamodb?: string; lambda?: string; /** the local console's page */ console?: string };
+  endpoints: {
+    sqs: string;
+    kinesis: string;
+    s3: string;
+    dynamodb?: string;
+    lambda?: string /** the local console's page */;
+    console?: string;
+  };
   queues: Record<string, { name: string; url: string; arn: string }>;
   streams: Record<string, { name: string; arn: string }>;
   buckets: Record<string, { name: string; arn: string }>;
@@ -38,7 +45,13 @@ export interface EndpointsFile {
   startedAt: string;
 }
 
-export function endpointsFile(result: ProvisionResult, emulators: RunningEmulators, timeScale: number, lambdaApi?: string, consoleUrl?: string): EndpointsFile {
+export function endpointsFile(
+  result: ProvisionResult,
+  emulators: RunningEmulators,
+  timeScale: number,
+  lambdaApi?: string,
+  consoleUrl?: string,
+): EndpointsFile {
   const { topology, roles } = result;
   const q = (x: { name: string; url: string; arn: string }) => ({ name: x.name, url: x.url, arn: x.arn });
   const queues: EndpointsFile['queues'] = {};
@@ -55,7 +68,14 @@ export function endpointsFile(result: ProvisionResult, emulators: RunningEmulato
   return {
     region: e.region,
     accountId: e.accountId,
-    endpoints: { sqs: e.sqs, kinesis: e.kinesis, s3: e.s3, ...(e.dynamodb ? { dynamodb: e.dynamodb } : {}), ...(lambdaApi ? { lambda: lambdaApi } : {}), ...(consoleUrl ? { console: consoleUrl } : {}) },
+    endpoints: {
+      sqs: e.sqs,
+      kinesis: e.kinesis,
+      s3: e.s3,
+      ...(e.dynamodb ? { dynamodb: e.dynamodb } : {}),
+      ...(lambdaApi ? { lambda: lambdaApi } : {}),
+      ...(consoleUrl ? { console: consoleUrl } : {}),
+    },
     queues,
     streams,
     buckets,
@@ -73,8 +93,12 @@ export function endpointsFile(result: ProvisionResult, emulators: RunningEmulato
         handler: f.handler,
         runtime: f.runtime,
         mappings: [
-          ...topology.sqsMappings.filter((m) => m.functionLogicalId === f.logicalId).map((m) => ({ logicalId: m.logicalId, source: 'sqs' as const, batchSize: m.batchSize })),
-          ...topology.kinesisMappings.filter((m) => m.functionLogicalId === f.logicalId).map((m) => ({ logicalId: m.logicalId, source: 'kinesis' as const, batchSize: m.batchSize })),
+          ...topology.sqsMappings
+            .filter((m) => m.functionLogicalId === f.logicalId)
+            .map((m) => ({ logicalId: m.logicalId, source: 'sqs' as const, batchSize: m.batchSize })),
+          ...topology.kinesisMappings
+            .filter((m) => m.functionLogicalId === f.logicalId)
+            .map((m) => ({ logicalId: m.logicalId, source: 'kinesis' as const, batchSize: m.batchSize })),
         ],
       })),
     },

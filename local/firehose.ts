@@ -65,13 +65,18 @@ const DEFAULT_ERROR_PREFIX = '!{firehose:error-output-type}/!{timestamp:yyyy/MM/
 export class PrefixExpressionError extends Error {}
 
 /** Evaluates a Firehose prefix: !{timestamp:<Java DateTimeFormatter>}, !{firehose:random-string|error-output-type}. */
-export function evaluatePrefix(prefix: string, instant: Date, options: { errorOutputType?: string; randomString?: () => string } = {}): string {
+export function evaluatePrefix(
+  prefix: string,
+  instant: Date,
+  options: { errorOutputType?: string; randomString?: () => string } = {},
+): string {
   return prefix.replace(/!\{([^:}]+):([^}]*)\}/g, (_m, namespace: string, value: string) => {
     if (namespace === 'timestamp') return formatJavaDate(value, instant);
     if (namespace === 'firehose') {
       if (value === 'random-string') return (options.randomString ?? randomString)();
       if (value === 'error-output-type') {
-        if (!options.errorOutputType) throw new PrefixExpressionError('!{firehose:error-output-type} is only valid in the error output prefix');
+        if (!options.errorOutputType)
+          throw new PrefixExpressionError('!{firehose:error-output-type} is only valid in the error output prefix');
         return options.errorOutputType;
       }
     }
@@ -165,7 +170,9 @@ class DeliveryStream {
     const shards: Shard[] = [];
     let token: string | undefined;
     do {
-      const out = await this.kinesis.send(token ? new ListShardsCommand({ NextToken: token }) : new ListShardsCommand({ StreamName: this.ds.sourceStream.name }));
+      const out = await this.kinesis.send(
+        token ? new ListShardsCommand({ NextToken: token }) : new ListShardsCommand({ StreamName: this.ds.sourceStream.name }),
+      );
       shards.push(...(out.Shards ?? []));
       token = out.NextToken;
     } while (token);
@@ -184,7 +191,12 @@ class DeliveryStream {
           const out = await this.kinesis.send(
             new GetShardIteratorCommand(
               after
-                ? { StreamName: this.ds.sourceStream.name, ShardId: shardId, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }
+                ? {
+                    StreamName: this.ds.sourceStream.name,
+                    ShardId: shardId,
+                    ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+                    StartingSequenceNumber: after,
+                  }
                 : { StreamName: this.ds.sourceStream.name, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' },
             ),
             { abortSignal: signal },
@@ -196,7 +208,12 @@ class DeliveryStream {
         iterator = out.NextShardIterator;
         const records = out.Records ?? [];
         for (const r of records) {
-          this.add({ data: Buffer.from(r.Data ?? new Uint8Array()), arrivalMs: r.ApproximateArrivalTimestamp?.getTime() ?? Date.now(), shardId, ...(r.SequenceNumber ? { sequenceNumber: r.SequenceNumber } : {}) });
+          this.add({
+            data: Buffer.from(r.Data ?? new Uint8Array()),
+            arrivalMs: r.ApproximateArrivalTimestamp?.getTime() ?? Date.now(),
+            shardId,
+            ...(r.SequenceNumber ? { sequenceNumber: r.SequenceNumber } : {}),
+          });
           after = r.SequenceNumber;
         }
         if (!iterator) return; // shard closed
@@ -274,7 +291,8 @@ class DeliveryStream {
     this.o.onError?.(lastError, ds.name);
     // records that cannot be delivered go under the error output prefix
     try {
-      const errorKey = evaluatePrefix(ds.errorOutputPrefix || DEFAULT_ERROR_PREFIX, oldest, { errorOutputType: 'processing-failed' }) + suffix;
+      const errorKey =
+        evaluatePrefix(ds.errorOutputPrefix || DEFAULT_ERROR_PREFIX, oldest, { errorOutputType: 'processing-failed' }) + suffix;
       await this.s3.send(new PutObjectCommand({ Bucket: ds.bucket.name, Key: errorKey, Body: body }));
       this.stats.errorObjects++;
       written();

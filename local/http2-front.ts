@@ -18,7 +18,8 @@ function http2Front(server: http.Server): http2.Http2Server {
   const front = http2.createServer();
   front.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
     const setHeader = res.setHeader.bind(res);
-    res.setHeader = (name: string, value: number | string | readonly string[]) => (HTTP1_ONLY_HEADERS.test(name) ? res : setHeader(name, value));
+    res.setHeader = (name: string, value: number | string | readonly string[]) =>
+      HTTP1_ONLY_HEADERS.test(name) ? res : setHeader(name, value);
     server.emit('request', req, res);
   });
   return front;

@@ -77,7 +77,6 @@ export interface LocalCloudOptions {
   console?: false | { port?: number; log?: (line: string) => void };
 }
 
-
 export interface LocalCloud {
   topology: LocalTopology;
   endpoints: EndpointsFile;
@@ -189,7 +188,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         sqs: options.ports?.sqs ?? DEFAULT_PORTS.sqs,
         kinesis: options.ports?.kinesis ?? DEFAULT_PORTS.kinesis,
         dynamodb: options.ports?.dynamodb ?? dynamodbPortDefault(options.ports),
-        ...(options.startLambda !== false ? { lambda: options.lambdaPort ?? (allFreePorts(options.ports) ? 0 : DEFAULT_LAMBDA_API_PORT) } : {}),
+        ...(options.startLambda !== false
+          ? { lambda: options.lambdaPort ?? (allFreePorts(options.ports) ? 0 : DEFAULT_LAMBDA_API_PORT) }
+          : {}),
       },
       kinesisEngine,
     );
@@ -246,7 +247,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const copyDir = archiveCopyDir(stateDir);
     if (options.keepArchive) {
       const restored = await restoreArchive(copyDir, provisioned.topology);
-      if (restored > 0) log(`restored ${restored} archive object(s) from ${path.relative(projectDir, copyDir) || copyDir} (--keep-archive)`);
+      if (restored > 0)
+        log(`restored ${restored} archive object(s) from ${path.relative(projectDir, copyDir) || copyDir} (--keep-archive)`);
     } else {
       fs.rmSync(copyDir, { recursive: true, force: true });
     }
@@ -301,7 +303,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           // A queue, stream or bucket that vanished means the emulator lost its state: stop loudly rather than
           // poll on and report success with messages missing.
           if (VANISHED.has((err as { name?: string }).name ?? '')) {
-            fatal(new LocalCloudError(`${where}: ${(err as Error).message} — the emulator lost this resource (restarted?); stopping the local cloud`));
+            fatal(
+              new LocalCloudError(
+                `${where}: ${(err as Error).message} — the emulator lost this resource (restarted?); stopping the local cloud`,
+              ),
+            );
           }
         },
         ...(options.onInvocation ? { onInvocation: options.onInvocation } : {}),

@@ -81,7 +81,12 @@ export function acquireInstanceLock(stateDir: string): InstanceLock {
   const file = lockFilePath(stateDir);
   const rel = path.relative(process.cwd(), stateDir) || '.';
   const procStart = processStartTime(process.pid);
-  const mine: LockInfo = { pid: process.pid, ...(procStart ? { procStart } : {}), startedAt: new Date().toISOString(), argv: process.argv.slice(1) };
+  const mine: LockInfo = {
+    pid: process.pid,
+    ...(procStart ? { procStart } : {}),
+    startedAt: new Date().toISOString(),
+    argv: process.argv.slice(1),
+  };
   for (let attempt = 0; ; attempt++) {
     try {
       fs.writeFileSync(file, `${JSON.stringify(mine)}\n`, { flag: 'wx' });

@@ -78,7 +78,12 @@ export async function startLambdaApi(options: {
       const fn = findFunction(options.functions, ref);
       const host = fn ? options.hosts()?.get(fn.name) : undefined;
       if (fn && host) return { fn, host };
-      awsError(res, 404, 'ResourceNotFoundException', `Function not found: ${ref} (locally only functions with an event source mapping run)`);
+      awsError(
+        res,
+        404,
+        'ResourceNotFoundException',
+        `Function not found: ${ref} (locally only functions with an event source mapping run)`,
+      );
       return undefined;
     };
     const badBody = (): void => awsError(res, 400, 'InvalidRequestContentException', 'Could not parse request body into json');
@@ -93,7 +98,8 @@ export async function startLambdaApi(options: {
         (body) => {
           const b = (body ?? {}) as { Environment?: { Variables?: unknown } } & Record<string, unknown>;
           const other = Object.keys(b).filter((k) => k !== 'Environment' && k !== 'FunctionName');
-          if (other.length > 0) return awsError(res, 400, 'InvalidParameterValueException', `only Environment is emulated locally, not ${other.join(', ')}`);
+          if (other.length > 0)
+            return awsError(res, 400, 'InvalidParameterValueException', `only Environment is emulated locally, not ${other.join(', ')}`);
           const vars = b.Environment?.Variables ?? {};
           if (typeof vars !== 'object' || vars === null || Object.values(vars).some((v) => typeof v !== 'string')) {
             return awsError(res, 400, 'InvalidParameterValueException', 'Environment.Variables must map names to strings');

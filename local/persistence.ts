@@ -46,7 +46,8 @@ function clean(x: unknown): Record<string, Record<string, string>> {
   for (const [k, v] of Object.entries(x as Record<string, unknown>)) {
     if (!v || typeof v !== 'object') continue;
     const shards: Record<string, string> = {};
-    for (const [shard, seq] of Object.entries(v as Record<string, unknown>)) if (typeof seq === 'string' && /^\d+$/.test(seq)) shards[shard] = seq;
+    for (const [shard, seq] of Object.entries(v as Record<string, unknown>))
+      if (typeof seq === 'string' && /^\d+$/.test(seq)) shards[shard] = seq;
     out[k] = shards;
   }
   return out;
@@ -61,7 +62,10 @@ export function savePositions(
   previous: SavedPositions | undefined,
   now: { mappings: Record<string, Record<string, string | undefined>>; firehose: Record<string, Record<string, string>> },
 ): SavedPositions {
-  const merge = (old: Record<string, Record<string, string>> | undefined, cur: Record<string, Record<string, string | undefined>>): Record<string, Record<string, string>> => {
+  const merge = (
+    old: Record<string, Record<string, string>> | undefined,
+    cur: Record<string, Record<string, string | undefined>>,
+  ): Record<string, Record<string, string>> => {
     const out: Record<string, Record<string, string>> = {};
     for (const [k, v] of Object.entries(old ?? {})) out[k] = { ...v };
     for (const [k, v] of Object.entries(cur)) {
@@ -71,7 +75,12 @@ export function savePositions(
     }
     return out;
   };
-  const doc: SavedPositions = { version: 1, savedAt: new Date().toISOString(), mappings: merge(previous?.mappings, now.mappings), firehose: merge(previous?.firehose, now.firehose) };
+  const doc: SavedPositions = {
+    version: 1,
+    savedAt: new Date().toISOString(),
+    mappings: merge(previous?.mappings, now.mappings),
+    firehose: merge(previous?.firehose, now.firehose),
+  };
   fs.mkdirSync(persistDir, { recursive: true });
   const file = positionsFile(persistDir);
   fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(doc, null, 2)}\n`);
@@ -105,7 +114,8 @@ type FauxqsStores = NonNullable<import('fauxqs').BuildAppOptions['stores']>;
  */
 export async function persistentFauxqsStores(dataDir: string): Promise<{ stores: FauxqsStores; close(): void }> {
   const dist = fauxqsDist();
-  const load = (rel: string): Promise<Record<string, unknown>> => import(pathToFileURL(path.join(dist, rel)).href) as Promise<Record<string, unknown>>;
+  const load = (rel: string): Promise<Record<string, unknown>> =>
+    import(pathToFileURL(path.join(dist, rel)).href) as Promise<Record<string, unknown>>;
   type Persistent = { persistence?: unknown };
   const [{ SqsStore }, { SnsStore }, { S3Store }, { PersistenceManager }] = (await Promise.all([
     load('sqs/sqsStore.js'),

@@ -19,7 +19,11 @@ export interface EmulatorPorts {
 }
 
 export class PortInUseError extends LocalCloudError {
-  constructor(readonly port: number, what: string, flag: string) {
+  constructor(
+    readonly port: number,
+    what: string,
+    flag: string,
+  ) {
     super(`port ${port} (${what}) is already in use: stop what uses it or choose another port with ${flag} <port>`);
     this.name = 'PortInUseError';
   }

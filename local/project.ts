@@ -17,7 +17,8 @@ import type { LocalBucket, LocalQueue, LocalStream, LocalTable, LocalTopology, O
 function tagsOf(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (Array.isArray(value)) {
-    for (const t of value) if (t && typeof t === 'object' && 'Key' in t) out[String(t.Key)] = String((t as { Value?: unknown }).Value ?? '');
+    for (const t of value)
+      if (t && typeof t === 'object' && 'Key' in t) out[String(t.Key)] = String((t as { Value?: unknown }).Value ?? '');
   } else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) out[k] = String(v);
   }
@@ -86,7 +87,11 @@ function arnService(value: unknown): string | undefined {
   return m[2] ? 'kinesis-consumer' : m[1];
 }
 
-const SOURCE_KINDS: Record<string, string> = { 'AWS::Kinesis::Stream': 'kinesis', 'AWS::Kinesis::StreamConsumer': 'kinesis-consumer', 'AWS::SQS::Queue': 'sqs' };
+const SOURCE_KINDS: Record<string, string> = {
+  'AWS::Kinesis::Stream': 'kinesis',
+  'AWS::Kinesis::StreamConsumer': 'kinesis-consumer',
+  'AWS::SQS::Queue': 'sqs',
+};
 
 /** A function of the template with its identity (tags) and its environment as synthesized. */
 export interface ProjectFunction extends TemplateResource {
@@ -127,7 +132,9 @@ function projectFunction(r: TemplateResource): ProjectFunction {
 
 export function projectView(stacks: readonly StackArtifact[]): ProjectView {
   const all = [...stacks];
-  const resources = all.flatMap((stack) => Object.entries(stack.template.Resources ?? {}).map(([logicalId, resource]) => ({ stack, logicalId, resource })));
+  const resources = all.flatMap((stack) =>
+    Object.entries(stack.template.Resources ?? {}).map(([logicalId, resource]) => ({ stack, logicalId, resource })),
+  );
   const ofType = (type: string): TemplateResource[] => resources.filter((r) => r.resource.Type === type);
   const resolve = (value: unknown, from: StackArtifact): TemplateResource | undefined => resolveResource(value, from, all);
   const mappings = ofType('AWS::Lambda::EventSourceMapping').map((m): ProjectMapping => {
@@ -135,7 +142,12 @@ export function projectView(stacks: readonly StackArtifact[]): ProjectView {
     const source = resolve(p.EventSourceArn, m.stack);
     const target = resolve(p.FunctionName, m.stack);
     const fn = target?.resource.Type === 'AWS::Lambda::Function' ? projectFunction(target) : undefined;
-    return { ...m, ...(fn ? { fn } : {}), ...(source ? { source } : {}), kind: source ? SOURCE_KINDS[source.resource.Type] : arnService(p.EventSourceArn) };
+    return {
+      ...m,
+      ...(fn ? { fn } : {}),
+      ...(source ? { source } : {}),
+      kind: source ? SOURCE_KINDS[source.resource.Type] : arnService(p.EventSourceArn),
+    };
   });
   const mapped = new Set(mappings.map((m) => m.fn && `${m.fn.stack.artifactId}/${m.fn.logicalId}`));
   const handlers = ofType('AWS::Lambda::Function')
@@ -170,7 +182,9 @@ export function identifyRoles(topology: LocalTopology, tables: readonly LocalTab
   for (const m of topology.kinesisMappings) counts.set(m.stream, (counts.get(m.stream) ?? 0) + 1);
   roles.events = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? topology.deliveryStreams[0]?.sourceStream;
   roles.archive = topology.deliveryStreams.find((d) => d.sourceStream === roles.events)?.bucket ?? topology.deliveryStreams[0]?.bucket;
-  const s3Failure = topology.kinesisMappings.map((m) => m.onFailure).find((d): d is Extract<OnFailureDestination, { kind: 's3' }> => d?.kind === 's3');
+  const s3Failure = topology.kinesisMappings
+    .map((m) => m.onFailure)
+    .find((d): d is Extract<OnFailureDestination, { kind: 's3' }> => d?.kind === 's3');
   roles.failures = s3Failure ? topology.buckets.find((b) => b.name === s3Failure.bucketName) : undefined;
   const idempotencyTableName = topology.functions.map((f) => f.environment[FUNCTION_ENV.idempotencyTableName]).find((n) => n !== undefined);
   roles.idempotency = tables.find((t) => t.name === idempotencyTableName);

@@ -30,8 +30,24 @@ export function createWorld(region: string, accountId: string): ResolverWorld {
 }
 
 const SUPPORTED = [
-  'Ref', 'Fn::GetAtt', 'Fn::ImportValue', 'Fn::GetStackOutput', 'Fn::Join', 'Fn::Sub', 'Fn::Select', 'Fn::Split', 'Fn::If',
-  'Fn::Equals', 'Fn::Not', 'Fn::And', 'Fn::Or', 'Condition', 'Fn::FindInMap', 'Fn::Base64', 'Fn::GetAZs', 'Fn::ToJsonString',
+  'Ref',
+  'Fn::GetAtt',
+  'Fn::ImportValue',
+  'Fn::GetStackOutput',
+  'Fn::Join',
+  'Fn::Sub',
+  'Fn::Select',
+  'Fn::Split',
+  'Fn::If',
+  'Fn::Equals',
+  'Fn::Not',
+  'Fn::And',
+  'Fn::Or',
+  'Condition',
+  'Fn::FindInMap',
+  'Fn::Base64',
+  'Fn::GetAZs',
+  'Fn::ToJsonString',
 ];
 
 function intrinsicName(value: unknown): string | undefined {
@@ -47,7 +63,10 @@ export class StackResolver {
   private readonly conditionCache = new Map<string, boolean>();
   private readonly parameters = new Map<string, unknown>();
 
-  constructor(readonly stack: StackArtifact, readonly world: ResolverWorld) {
+  constructor(
+    readonly stack: StackArtifact,
+    readonly world: ResolverWorld,
+  ) {
     for (const [name, p] of Object.entries(stack.template.Parameters ?? {})) {
       if (p.Default === undefined) continue; // a parameter without default fails only when referenced
       // SSM-typed parameters (e.g. the CDK's BootstrapVersion) hold the parameter *path* as default: the value
@@ -174,7 +193,8 @@ export class StackResolver {
       throw new LocalCloudError(`Fn::GetAtt ${logicalId}.${attr} at ${at}: no such resource in stack ${this.stackName}`);
     }
     const v = facts.attributes[attr];
-    if (v === undefined) throw new LocalCloudError(`Fn::GetAtt ${logicalId}.${attr} (${facts.type}) at ${at}: attribute not supported locally`);
+    if (v === undefined)
+      throw new LocalCloudError(`Fn::GetAtt ${logicalId}.${attr} (${facts.type}) at ${at}: attribute not supported locally`);
     return v;
   }
 
@@ -212,7 +232,8 @@ export class StackResolver {
       case 'Fn::GetStackOutput': {
         const a = this.resolve(arg, here) as { StackName?: string; OutputName?: string };
         const thunk = a.StackName && a.OutputName ? this.world.outputs.get(a.StackName)?.get(a.OutputName) : undefined;
-        if (!thunk) throw new LocalCloudError(`Fn::GetStackOutput ${a.StackName}.${a.OutputName} at ${at}: no such stack output in the assembly`);
+        if (!thunk)
+          throw new LocalCloudError(`Fn::GetStackOutput ${a.StackName}.${a.OutputName} at ${at}: no such stack output in the assembly`);
         return thunk();
       }
       case 'Fn::Join': {
@@ -250,9 +271,9 @@ export class StackResolver {
       case 'Fn::Not':
         return !this.bool(this.args(arg, 1, fn, at)[0], here);
       case 'Fn::And':
-        return (this.list(arg, fn, at)).every((c) => this.bool(c, here));
+        return this.list(arg, fn, at).every((c) => this.bool(c, here));
       case 'Fn::Or':
-        return (this.list(arg, fn, at)).some((c) => this.bool(c, here));
+        return this.list(arg, fn, at).some((c) => this.bool(c, here));
       case 'Fn::FindInMap': {
         const [m, k1, k2] = this.args(arg, 3, fn, at).map((v) => this.resolveString(v, here));
         const v = this.stack.template.Mappings?.[m]?.[k1]?.[k2];
@@ -285,7 +306,8 @@ export class StackResolver {
   }
 
   private args(arg: unknown, n: number, fn: string, at: string): unknown[] {
-    if (!Array.isArray(arg) || arg.length < (fn === 'Fn::Sub' ? 1 : n)) throw new LocalCloudError(`malformed ${fn} at ${at}: expected ${n} arguments`);
+    if (!Array.isArray(arg) || arg.length < (fn === 'Fn::Sub' ? 1 : n))
+      throw new LocalCloudError(`malformed ${fn} at ${at}: expected ${n} arguments`);
     return arg;
   }
 }

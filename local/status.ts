@@ -8,7 +8,15 @@ import type { TopologyRoles } from './project';
 
 export interface StatusSnapshot {
   at: string;
-  functions: { name: string; role?: string; invocations: number; recordsOk: number; recordsFailed: number; errors: number; timeouts: number }[];
+  functions: {
+    name: string;
+    role?: string;
+    invocations: number;
+    recordsOk: number;
+    recordsFailed: number;
+    errors: number;
+    timeouts: number;
+  }[];
   queues: { name: string; role?: string; visible: number; inFlight: number }[];
   consumers: { mapping: string; function: string; behindRecords: number; millisBehind: number }[];
   buckets: { name: string; role?: string; objects: number }[];
@@ -23,7 +31,10 @@ export interface StatusSampler {
 async function depth(clients: LocalClients, q: LocalQueue): Promise<{ visible: number; inFlight: number }> {
   const a = (
     await clients.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: q.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: q.url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
     )
   ).Attributes;
   return { visible: Number(a?.ApproximateNumberOfMessages ?? 0), inFlight: Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0) };
@@ -45,22 +56,35 @@ export async function countObjects(clients: LocalClients, bucket: LocalBucket | 
 export function createStatusSampler(topology: LocalTopology, roles: TopologyRoles, stats: () => LambdaServiceStats): StatusSampler {
   const clients = createLocalClients(topology.endpoints, topology.endpoints.region);
   const roleOfQueue = (q: LocalQueue): string | undefined => (q === roles.jobs ? 'jobs' : q === roles.jobsDlq ? 'dlq' : undefined);
-  const roleOfBucket = (b: LocalBucket): string | undefined => (b === roles.archive ? 'archive' : b === roles.failures ? 'failures' : undefined);
+  const roleOfBucket = (b: LocalBucket): string | undefined =>
+    b === roles.archive ? 'archive' : b === roles.failures ? 'failures' : undefined;
   return {
     async sample(): Promise<StatusSnapshot> {
       const s = stats();
       const fnByLogical = new Map(topology.functions.map((f) => [f.logicalId, f]));
       const functions = topology.functions.map((f) => {
-        const c = s.functions[f.name] ?? s.functions[f.logicalId] ?? { invocations: 0, recordsOk: 0, recordsFailed: 0, errors: 0, timeouts: 0 };
+        const c = s.functions[f.name] ??
+          s.functions[f.logicalId] ?? { invocations: 0, recordsOk: 0, recordsFailed: 0, errors: 0, timeouts: 0 };
         return { name: f.name, ...(f.role ? { role: f.role } : {}), ...c };
       });
-      const queues = await Promise.all(topology.queues.map(async (q) => ({ name: q.name, ...(roleOfQueue(q) ? { role: roleOfQueue(q) } : {}), ...(await depth(clients, q)) })));
+      const queues = await Promise.all(
+        topology.queues.map(async (q) => ({
+          name: q.name,
+          ...(roleOfQueue(q) ? { role: roleOfQueue(q) } : {}),
+          ...(await depth(clients, q)),
+        })),
+      );
       const consumers = topology.kinesisMappings.map((m) => {
-        const lag = s.consumerLag[m.logicalId] ?? s.consumerLag[fnByLogical.get(m.functionLogicalId)?.name ?? ''] ?? { behindRecords: 0, millisBehind: 0 };
+        const lag = s.consumerLag[m.logicalId] ??
+          s.consumerLag[fnByLogical.get(m.functionLogicalId)?.name ?? ''] ?? { behindRecords: 0, millisBehind: 0 };
         return { mapping: m.logicalId, function: fnByLogical.get(m.functionLogicalId)?.name ?? m.functionLogicalId, ...lag };
       });
       const buckets = await Promise.all(
-        topology.buckets.map(async (b) => ({ name: b.name, ...(roleOfBucket(b) ? { role: roleOfBucket(b) } : {}), objects: await countObjects(clients, b) })),
+        topology.buckets.map(async (b) => ({
+          name: b.name,
+          ...(roleOfBucket(b) ? { role: roleOfBucket(b) } : {}),
+          objects: await countObjects(clients, b),
+        })),
       );
       const onFailureRecords = Object.values(s.onFailureRecords).reduce((a, b) => a + b, 0);
       return { at: new Date().toISOString(), functions, queues, consumers, buckets, onFailureRecords };
@@ -77,7 +101,9 @@ export function formatStatusTable(s: StatusSnapshot): string[] {
   lines.push(`status ${s.at.slice(11, 19)}   (Ctrl-C stops everything)`);
   lines.push(`  ${pad('function', 22)}${pad('invocations', 13)}${pad('records ok', 12)}${pad('failed', 8)}${pad('errors', 8)}timeouts`);
   for (const f of s.functions) {
-    lines.push(`  ${pad(f.name, 22)}${pad(f.invocations, 13)}${pad(f.recordsOk, 12)}${pad(f.recordsFailed, 8)}${pad(f.errors, 8)}${f.timeouts}`);
+    lines.push(
+      `  ${pad(f.name, 22)}${pad(f.invocations, 13)}${pad(f.recordsOk, 12)}${pad(f.recordsFailed, 8)}${pad(f.errors, 8)}${f.timeouts}`,
+    );
   }
   const q = s.queues.map((x) => `${x.role ?? x.name} ${x.visible}+${x.inFlight} in flight`).join('   ');
   lines.push(`  queues: ${q || '-'}`);
@@ -120,7 +146,9 @@ export function formatBanner(cloud: {
   const e = t.endpoints;
   const L: string[] = [];
   const secs = (ms: number): string => (ms / 1000).toFixed(1);
-  L.push(`queue-and-stream local cloud — ready in ${secs(cloud.timings.startMs)} s${cloud.timings.synthMs > 50 ? ` (after a ${secs(cloud.timings.synthMs)} s synth)` : ''}`);
+  L.push(
+    `queue-and-stream local cloud — ready in ${secs(cloud.timings.startMs)} s${cloud.timings.synthMs > 50 ? ` (after a ${secs(cloud.timings.synthMs)} s synth)` : ''}`,
+  );
   const ts = cloud.endpoints.timeScale;
   L.push(
     ts === 1
@@ -132,15 +160,22 @@ export function formatBanner(cloud: {
   if (e.dynamodb) L.push(`  DynamoDB  ${e.dynamodb}  (dynalite)`);
   if (cloud.endpoints.env['AWS_ENDPOINT_URL_LAMBDA']) L.push(`  Lambda    ${cloud.endpoints.env['AWS_ENDPOINT_URL_LAMBDA']}  (Invoke API)`);
   if (cloud.persistence) L.push(`  State     ${formatPersistence(cloud.persistence)}`);
-  if (cloud.endpoints.endpoints?.console) L.push(`  Console   ${cloud.endpoints.endpoints.console}  (open it in a browser: the queue and the stream live; --no-console turns it off)`);
+  if (cloud.endpoints.endpoints?.console)
+    L.push(
+      `  Console   ${cloud.endpoints.endpoints.console}  (open it in a browser: the queue and the stream live; --no-console turns it off)`,
+    );
   L.push('  resources:');
   for (const q of t.queues) {
     const role = q === roles.jobs ? 'jobs queue' : q === roles.jobsDlq ? 'jobs DLQ' : 'queue';
-    const dlq = q.redrivePolicy ? `, DLQ after ${q.redrivePolicy.maxReceiveCount} receives → ${t.queues.find((x) => x.arn === q.redrivePolicy?.deadLetterTargetArn)?.name}` : '';
+    const dlq = q.redrivePolicy
+      ? `, DLQ after ${q.redrivePolicy.maxReceiveCount} receives → ${t.queues.find((x) => x.arn === q.redrivePolicy?.deadLetterTargetArn)?.name}`
+      : '';
     L.push(`    ${role.padEnd(15)}${q.url}  (visibility ${q.visibilityTimeoutSeconds} s${dlq})`);
   }
   for (const s of t.streams) {
-    L.push(`    ${(s === roles.events ? 'events stream' : 'stream').padEnd(15)}${s.name}  (${s.shardCount} shards${s.mode === 'ON_DEMAND' ? ', ON_DEMAND' : ''}, ${s.retentionHours} h)`);
+    L.push(
+      `    ${(s === roles.events ? 'events stream' : 'stream').padEnd(15)}${s.name}  (${s.shardCount} shards${s.mode === 'ON_DEMAND' ? ', ON_DEMAND' : ''}, ${s.retentionHours} h)`,
+    );
   }
   for (const b of t.buckets) {
     L.push(`    ${(b === roles.archive ? 'archive bucket' : b === roles.failures ? 'failure bucket' : 'bucket').padEnd(15)}${b.name}`);
@@ -165,7 +200,8 @@ export function formatBanner(cloud: {
       bits.push(`retries ${m.maximumRetryAttempts === -1 ? '∞' : m.maximumRetryAttempts}`);
       bits.push(`max age ${m.maximumRecordAgeInSeconds === -1 ? '∞' : `${m.maximumRecordAgeInSeconds} s`}`);
       if (m.reportBatchItemFailures) bits.push('partial batch response');
-      if (m.onFailure) bits.push(`on failure → ${m.onFailure.kind} ${m.onFailure.kind === 's3' ? m.onFailure.bucketName : m.onFailure.arn}`);
+      if (m.onFailure)
+        bits.push(`on failure → ${m.onFailure.kind} ${m.onFailure.kind === 's3' ? m.onFailure.bucketName : m.onFailure.arn}`);
       if (m.filterCriteria) bits.push('filtered');
       if (m.streamConsumerName) bits.push(`EFO consumer ${m.streamConsumerName}`);
       if (!m.enabled) bits.push('DISABLED');
@@ -179,9 +215,12 @@ export function formatBanner(cloud: {
   }
   const counts = new Map<string, number>();
   for (const n of cloud.provisioned.notEmulated) counts.set(n.type, (counts.get(n.type) ?? 0) + 1);
-  if (cloud.provisioned.excludedFunctions.length) counts.set('CDK custom-resource provider function', cloud.provisioned.excludedFunctions.length);
+  if (cloud.provisioned.excludedFunctions.length)
+    counts.set('CDK custom-resource provider function', cloud.provisioned.excludedFunctions.length);
   if (counts.size) {
-    L.push(`  not emulated (no local effect): ${[...counts.entries()].map(([k, n]) => `${k.replace(/^AWS::/, '')}${n > 1 ? ` ×${n}` : ''}`).join(', ')}`);
+    L.push(
+      `  not emulated (no local effect): ${[...counts.entries()].map(([k, n]) => `${k.replace(/^AWS::/, '')}${n > 1 ? ` ×${n}` : ''}`).join(', ')}`,
+    );
   }
   for (const n of cloud.provisioned.notes) L.push(`  note: ${n}`);
   // the send commands read <state dir>/endpoints.json: name the state directory unless it is the default
@@ -201,7 +240,8 @@ export function formatBanner(cloud: {
 
 /** The banner's State line: on disk (and whether an earlier run's state was found) or in memory. */
 export function formatPersistence(p: { mode: 'disk'; dir: string; resumed: boolean } | { mode: 'memory' }): string {
-  if (p.mode === 'memory') return 'in memory: a stop loses queues, streams, buckets and idempotency records (npm start -- --persist keeps them on disk)';
+  if (p.mode === 'memory')
+    return 'in memory: a stop loses queues, streams, buckets and idempotency records (npm start -- --persist keeps them on disk)';
   const dir = path.relative(process.cwd(), p.dir) || p.dir;
   return `on disk under ${dir} (--persist): queues, streams, buckets, idempotency records and stream positions survive a restart${p.resumed ? '; restored from the last run' : '; none found from an earlier run'}`;
 }
@@ -219,12 +259,16 @@ export const SHELL_EXAMPLES = {
  */
 export function formatConnectHelp(
   env: Record<string, string>,
-  t: { sqs: string; kinesis: string; jobQueueUrl?: string; streamName?: string; /** when not .local */ stateDir?: string },
+  t: { sqs: string; kinesis: string; jobQueueUrl?: string; streamName?: string /** when not .local */; stateDir?: string },
 ): string[] {
   const where = t.stateDir ? ` --state-dir ${/^[\w./-]+$/.test(t.stateDir) ? t.stateDir : `'${t.stateDir}'`}` : '';
   const L: string[] = [];
   L.push('  from another shell (AWS CLI v2 ≥ 2.13 and the SDKs — JS v3, boto3 ≥ 1.28, Java, Go, … — read all of these):');
-  L.push(`    export ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  L.push(
+    `    export ${Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
   if (t.streamName) L.push(`    aws kinesis describe-stream-summary --stream-name ${t.streamName}`);
   if (t.jobQueueUrl) L.push(`    aws sqs get-queue-attributes --endpoint-url ${t.sqs} --queue-url ${t.jobQueueUrl} --attribute-names All`);
   L.push(`    AWS CLI v1 reads AWS_DEFAULT_REGION but not AWS_ENDPOINT_URL_SQS: give aws sqs --endpoint-url ${t.sqs} (as above);`);

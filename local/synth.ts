@@ -18,7 +18,8 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 
 /** Runs `cdk synth` of the project's app into outDir; a failure is an error carrying the CLI's output. */
 export async function synthesize(projectDir: string, outDir: string, signal?: AbortSignal): Promise<void> {
-  if (!fs.existsSync(path.join(projectDir, 'cdk.json'))) throw new LocalCloudError(`cdk synth: no cdk.json in ${projectDir} (use --assembly <cdk.out> to run a synthesized app)`);
+  if (!fs.existsSync(path.join(projectDir, 'cdk.json')))
+    throw new LocalCloudError(`cdk synth: no cdk.json in ${projectDir} (use --assembly <cdk.out> to run a synthesized app)`);
   let cdkBin: string;
   try {
     // the project's own CLI first, else the one installed beside the local cloud
@@ -57,7 +58,11 @@ export async function synthesize(projectDir: string, outDir: string, signal?: Ab
   throwIfAborted(signal);
   if (code !== 0) {
     const text = output.join('').trim();
-    const lastLine = text.split('\n').filter((l) => l.trim()).pop() ?? '';
+    const lastLine =
+      text
+        .split('\n')
+        .filter((l) => l.trim())
+        .pop() ?? '';
     throw new LocalCloudError(`cdk synth failed (exit ${code}): ${lastLine.trim().slice(0, 200)}`, text.split('\n').slice(-40).join('\n'));
   }
 }

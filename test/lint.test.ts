@@ -1,4 +1,5 @@
-// The house checks of the code itself: the linter (biome.jsonc) passes on the tree, its import boundary is live (lib/
+// The house checks of the code itself: Biome (biome.jsonc) passes on the tree, its rules and its formatting both
+// (`npm run lint` runs the same `biome check`; `npm run format` fixes the formatting), its import boundary is live (lib/
 // and lambdas/, which cdk deploy ships, never import the local cloud, the tools, the bench or the tests), and no
 // product file outgrows what a reader takes in at once.
 import { spawnSync } from 'node:child_process';
@@ -9,11 +10,12 @@ import { describe, expect, it } from 'vitest';
 
 const root = path.resolve(__dirname, '..');
 const biome = path.join(root, 'node_modules', '.bin', 'biome');
-const lint = (cwd: string) => spawnSync(biome, ['lint', '--max-diagnostics=50', '.'], { cwd, encoding: 'utf8', timeout: 60_000 });
+const biomeRun = (command: 'check' | 'lint', cwd: string) =>
+  spawnSync(biome, [command, '--max-diagnostics=50', '.'], { cwd, encoding: 'utf8', timeout: 60_000 });
 
 describe('npm run lint (Biome)', () => {
-  it('finds no error in the tree', () => {
-    const out = lint(root);
+  it('finds no rule broken and no file unformatted in the tree', () => {
+    const out = biomeRun('check', root);
     expect(out.stdout + out.stderr).not.toMatch(/Found \d+ errors?/);
     expect(out.status).toBe(0);
   });
@@ -23,16 +25,24 @@ describe('npm run lint (Biome)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-lint-'));
     try {
       fs.copyFileSync(path.join(root, 'biome.jsonc'), path.join(dir, 'biome.jsonc'));
-      const probe = "import { a } from '../../local/emulators';\nimport { b } from '../tools/ops/replay';\nimport { c } from '../../bench/run';\nexport const d = [a, b, c];\n";
+      const probe =
+        "import { a } from '../../local/emulators';\nimport { b } from '../tools/ops/replay';\nimport { c } from '../../bench/run';\nexport const d = [a, b, c];\n";
       for (const file of ['lib/probe.ts', 'lambdas/shared/probe.ts', 'local/probe.ts', 'tools/probe.ts']) {
         fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
         fs.writeFileSync(path.join(dir, file), probe);
       }
-      const out = lint(dir);
+      const out = biomeRun('lint', dir);
       const text = out.stdout + out.stderr;
       expect(out.status).not.toBe(0);
       const flagged = [...text.matchAll(/^(\S+\.ts):\d+:\d+ lint\/style\/noRestrictedImports/gm)].map((m) => m[1]);
-      expect(flagged.sort()).toEqual(['lambdas/shared/probe.ts', 'lambdas/shared/probe.ts', 'lambdas/shared/probe.ts', 'lib/probe.ts', 'lib/probe.ts', 'lib/probe.ts']);
+      expect(flagged.sort()).toEqual([
+        'lambdas/shared/probe.ts',
+        'lambdas/shared/probe.ts',
+        'lambdas/shared/probe.ts',
+        'lib/probe.ts',
+        'lib/probe.ts',
+        'lib/probe.ts',
+      ]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

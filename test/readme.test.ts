@@ -65,7 +65,8 @@ describe('README', () => {
     expect(first.split('\n').length, 'the first screen stays short').toBeLessThanOrEqual(80);
     expect(first).toContain('```mermaid');
     expect(first).toContain('](docs/queue-or-stream.md)');
-    for (const folder of ['bin', 'lib', 'lambdas', 'local', 'tools', 'bench', 'test', 'docs']) expect(first).toContain(`| \`${folder}/\` |`);
+    for (const folder of ['bin', 'lib', 'lambdas', 'local', 'tools', 'bench', 'test', 'docs'])
+      expect(first).toContain(`| \`${folder}/\` |`);
   });
 
   it('links every page of docs/ (one hop from the README)', () => {
@@ -117,7 +118,8 @@ describe('README and docs/', () => {
       'docs/queue-or-stream.md': ['# Queue or stream?'],
     };
     for (const [file, headings] of Object.entries(sections)) {
-      for (const heading of headings) expect(read(file), `${file}: ${heading}`).toMatch(new RegExp(`^${heading.replace(/[?]/g, '\\?')}`, 'm'));
+      for (const heading of headings)
+        expect(read(file), `${file}: ${heading}`).toMatch(new RegExp(`^${heading.replace(/[?]/g, '\\?')}`, 'm'));
     }
   });
 

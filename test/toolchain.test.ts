@@ -9,7 +9,10 @@ import { HOUSE_FUNCTION_DEFAULTS } from '../lib/house-function-defaults';
 import { runtimeMajor } from '../local/lambda/node-runtime';
 
 const root = path.resolve(__dirname, '..');
-const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { engines: { node: string }; devDependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  engines: { node: string };
+  devDependencies: Record<string, string>;
+};
 const lambdaMajor = runtimeMajor(HOUSE_FUNCTION_DEFAULTS.runtime.value.name);
 const major = (v: string): number => Number(/(\d+)/.exec(v)?.[1]);
 /** npm run, npm test, npx: npm sets npm_lifecycle_event for the scripts it runs */

@@ -54,7 +54,10 @@ export function renderConsumersTable(): string {
   const code = (xs: readonly string[]): string => (xs.length === 0 ? '—' : xs.map((x) => `\`${x}\``).join(', '));
   const rows = Object.entries(CONSUMERS).map(([name, c]) => {
     const ignored = eventTypes.filter((t) => !(c.handles as readonly string[]).includes(t));
-    const filter = filterPatternsFor(c).length === 0 ? 'none: every record reaches it (so it reports records that are not JSON)' : `drops ${code(ignored)} before invoking it`;
+    const filter =
+      filterPatternsFor(c).length === 0
+        ? 'none: every record reaches it (so it reports records that are not JSON)'
+        : `drops ${code(ignored)} before invoking it`;
     return `| \`${name}\` | ${code(c.handles)} | ${cell(c.sideEffect)} | ${code(c.enqueues)} | ${c.idempotency} | ${cell(c.onDuplicate)} | ${cell(filter)} | ${c.parallelizationFactor} |`;
   });
   return [

@@ -28,7 +28,8 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60
   }
 }
 
-const num = async (page: Page, sel: string): Promise<number> => Number(((await page.locator(sel).first().textContent()) ?? '').replace(/,/g, '').split(' ')[0]);
+const num = async (page: Page, sel: string): Promise<number> =>
+  Number(((await page.locator(sel).first().textContent()) ?? '').replace(/,/g, '').split(' ')[0]);
 
 async function main(): Promise<void> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium (or set QS_CHROMIUM)`);
@@ -53,7 +54,16 @@ async function main(): Promise<void> {
     headless: true,
     viewport: { width: 1500, height: 1000 },
     deviceScaleFactor: 1,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
     const page = await context.newPage();
@@ -84,7 +94,12 @@ async function main(): Promise<void> {
 
     // 2. a poison job in the DLQ
     await send('job', undefined, 'declined-card', 1);
-    await until('the poison job in the DLQ', async () => (await page.locator('.card.queue.dlq tr[data-message] td.err').count()) === 1 && !(await page.locator('.card.queue.dlq td.err').first().textContent())?.startsWith('—'));
+    await until(
+      'the poison job in the DLQ',
+      async () =>
+        (await page.locator('.card.queue.dlq tr[data-message] td.err').count()) === 1 &&
+        !(await page.locator('.card.queue.dlq td.err').first().textContent())?.startsWith('—'),
+    );
     await page.click('[data-act="peek-dlq"]');
     await shot('console-dlq.png', '.lane.jobs');
 
@@ -98,7 +113,10 @@ async function main(): Promise<void> {
 
     // 4. resume; a malformed event reaches the failure bucket of the unfiltered consumers; replay to one consumer
     await page.click('.card.consumer[data-consumer="analytics"] [data-act="pause"]');
-    await until('analytics caught up', async () => (await num(page, '.card.consumer[data-consumer="analytics"] [data-field="behind"]')) === 0);
+    await until(
+      'analytics caught up',
+      async () => (await num(page, '.card.consumer[data-consumer="analytics"] [data-field="behind"]')) === 0,
+    );
     await send('event', undefined, 'not-json', 1);
     await until('failure objects', async () => (await page.locator('[data-failures-of]').count()) >= 2, 90_000);
     await until('every event archived', async () => (await num(page, '.card.bucket.archive [data-field="records"]')) >= 22);

@@ -133,7 +133,11 @@ export async function bundlesFigure(options: BenchOptions, assemblyDir: string):
       bytes: sizeOf(file),
       mapBytes: sizeOf(`${file}.map`),
       // Same variables as our functions, including NODE_OPTIONS=--enable-source-maps in the deployed mode.
-      env: { ...lambdaLikeEnv(options.root, 'anchor'), ...bundles[0]!.env, JOB_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/bench-placeholder' },
+      env: {
+        ...lambdaLikeEnv(options.root, 'anchor'),
+        ...bundles[0]!.env,
+        JOB_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/bench-placeholder',
+      },
       externalSdk: anchor.external.length > 0,
       sdkModules: [],
       quoted: anchor.quoted,
@@ -150,7 +154,11 @@ export async function bundlesFigure(options: BenchOptions, assemblyDir: string):
   const isSdk = new Set(sdkVariants);
   const variants: string[] = [];
   for (const mode of ['deployed', 'nomaps'] as Mode[]) {
-    variants.push(`${mode}|${EMPTY}`, ...(mode === 'deployed' ? sdkVariants.map((v) => `${mode}|${v}`) : []), ...all.map((b) => `${mode}|${b.name}`));
+    variants.push(
+      `${mode}|${EMPTY}`,
+      ...(mode === 'deployed' ? sdkVariants.map((v) => `${mode}|${v}`) : []),
+      ...all.map((b) => `${mode}|${b.name}`),
+    );
   }
   const inProcess: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v, []]));
   const byName = new Map(all.map((b) => [b.name, b]));

@@ -108,7 +108,9 @@ function context(functionName: string, timeoutMs: number): Record<string, unknow
 async function main(): Promise<void> {
   // The parent's death closes the channel: never outlive it.
   process.on('disconnect', () => process.exit(0));
-  process.on('unhandledRejection', (reason) => process.stderr.write(`unhandled rejection: ${String((reason as Error)?.stack ?? reason)}\n`));
+  process.on('unhandledRejection', (reason) =>
+    process.stderr.write(`unhandled rejection: ${String((reason as Error)?.stack ?? reason)}\n`),
+  );
   captureEmf();
   const file = process.env['BENCH_BUNDLE'];
   const functionName = process.env['AWS_LAMBDA_FUNCTION_NAME'] ?? 'bench';
@@ -140,7 +142,11 @@ async function main(): Promise<void> {
           const response = (await handler(event, ctx)) as { batchItemFailures?: unknown[] } | undefined;
           invocations.push({ ms: performance.now() - started, failures: response?.batchItemFailures?.length ?? 0 });
         } catch (error) {
-          invocations.push({ ms: performance.now() - started, failures: 0, error: `${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}` });
+          invocations.push({
+            ms: performance.now() - started,
+            failures: 0,
+            error: `${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`,
+          });
           break;
         }
       }

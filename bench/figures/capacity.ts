@@ -58,7 +58,15 @@ export interface MeasuredCapacity {
   readonly generatedBy: string;
   readonly generatedAt: string;
   readonly latencyMs: { readonly dynamodb: number; readonly sqs: number };
-  readonly consumers: Record<string, { msPerInvocationBatch1: number; msPerInvocationBatch100: number; recordsPerSecondPerShard: number; recordsDeliveredPerBatch100: number }>;
+  readonly consumers: Record<
+    string,
+    {
+      msPerInvocationBatch1: number;
+      msPerInvocationBatch100: number;
+      recordsPerSecondPerShard: number;
+      recordsDeliveredPerBatch100: number;
+    }
+  >;
   readonly worker: { msPerInvocationBatch1: number; msPerInvocationBatch10: number };
 }
 
@@ -83,13 +91,32 @@ const SEQUENCE_BASE = 49590338271490256608559692538361571095921575989136588898n;
 const SKUS = ['SKU-TSHIRT-M', 'SKU-MUG-350', 'SKU-POSTER-A2', 'SKU-SOCKS-42', 'SKU-CAP-BLK'];
 
 function orderPlaced(orderId: string, n: number, partitionKey: string): KnownEvent<'OrderPlaced'> {
-  const items = Array.from({ length: 1 + (n % 3) }, (_, k) => ({ sku: SKUS[(n + k) % SKUS.length]!, quantity: 1 + ((n + k) % 4), unitPriceCents: 499 + 250 * k }));
+  const items = Array.from({ length: 1 + (n % 3) }, (_, k) => ({
+    sku: SKUS[(n + k) % SKUS.length]!,
+    quantity: 1 + ((n + k) % 4),
+    unitPriceCents: 499 + 250 * k,
+  }));
   const totalCents = items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);
-  return newEvent('OrderPlaced', { orderId, customerEmail: `customer${n % 997}@example.com`, items, totalCents, currency: 'EUR', paymentToken: `tok_${(n * 7919) % 100_000}` }, { partitionKey });
+  return newEvent(
+    'OrderPlaced',
+    {
+      orderId,
+      customerEmail: `customer${n % 997}@example.com`,
+      items,
+      totalCents,
+      currency: 'EUR',
+      paymentToken: `tok_${(n * 7919) % 100_000}`,
+    },
+    { partitionKey },
+  );
 }
 
 function orderShipped(orderId: string, n: number, partitionKey: string): KnownEvent<'OrderShipped'> {
-  return newEvent('OrderShipped', { orderId, customerEmail: `customer${n % 997}@example.com`, carrier: 'DHL', trackingNumber: `JD014600${String(n).padStart(8, '0')}` }, { partitionKey });
+  return newEvent(
+    'OrderShipped',
+    { orderId, customerEmail: `customer${n % 997}@example.com`, carrier: 'DHL', trackingNumber: `JD014600${String(n).padStart(8, '0')}` },
+    { partitionKey },
+  );
 }
 
 /**
@@ -112,7 +139,12 @@ export function orderStream(n: number, dist: KeyDistribution, seed: string): Kno
 
 /** The Lambda record of `event` at `position` of the shard (sequence numbers increase with the position). */
 export function streamRecord(event: KnownEvent, position: number, arrival: number): KinesisStreamRecord {
-  return kinesisRecordFor(event, String(SEQUENCE_BASE + BigInt(position)), { shardId: 'shardId-000000000000', eventSourceArn: STREAM_ARN, region: REGION }, new Date(arrival * 1000));
+  return kinesisRecordFor(
+    event,
+    String(SEQUENCE_BASE + BigInt(position)),
+    { shardId: 'shardId-000000000000', eventSourceArn: STREAM_ARN, region: REGION },
+    new Date(arrival * 1000),
+  );
 }
 
 /** What the mapping's filter criteria (from the consumer manifest) let through to `name`, as Lambda filters. */
@@ -154,7 +186,11 @@ export interface SentJob {
 }
 
 /** The jobs in the SendMessage / SendMessageBatch requests (AWS JSON protocol) the proxy saw, in arrival order. */
-export function parseSqsSends(exchanges: readonly Pick<ProxyExchange, 'headers' | 'body' | 'arrivedAt' | 'answeredAt'>[]): { jobs: SentJob[]; requests: number; unparsed: number } {
+export function parseSqsSends(exchanges: readonly Pick<ProxyExchange, 'headers' | 'body' | 'arrivedAt' | 'answeredAt'>[]): {
+  jobs: SentJob[];
+  requests: number;
+  unparsed: number;
+} {
   const jobs: SentJob[] = [];
   let requests = 0;
   let unparsed = 0;
@@ -195,7 +231,10 @@ export interface KeyOrderCheck {
  * answered before a's request had even arrived. Requests in flight together are counted apart (a standard
  * queue keeps no order between them, and the handler started them in order).
  */
-export function checkKeyOrder(expected: readonly { readonly eventId: string; readonly key: string }[], sent: readonly SentJob[]): KeyOrderCheck {
+export function checkKeyOrder(
+  expected: readonly { readonly eventId: string; readonly key: string }[],
+  sent: readonly SentJob[],
+): KeyOrderCheck {
   const first = new Map<string, SentJob>();
   let repeated = 0;
   for (const job of sent) {
@@ -349,19 +388,25 @@ class FunctionChild {
 // Bundles and environments
 
 /** The consumer handlers at OLD_DESIGN_COMMIT, bundled as NodejsFunction bundles (lib/house-function.ts). */
-async function buildOldBundles(options: BenchOptions, names: readonly string[]): Promise<{ bundles: Map<string, string>; reasons: Map<string, string> }> {
+async function buildOldBundles(
+  options: BenchOptions,
+  names: readonly string[],
+): Promise<{ bundles: Map<string, string>; reasons: Map<string, string> }> {
   const bundles = new Map<string, string>();
   const reasons = new Map<string, string>();
   try {
     execFileSync('git', ['-C', options.root, 'cat-file', '-e', `${OLD_DESIGN_COMMIT}^{commit}`], { stdio: 'ignore' });
   } catch {
-    for (const n of names) reasons.set(n, `git history has no commit ${OLD_DESIGN_COMMIT} (a shallow clone?): the record-at-a-time handlers cannot be rebuilt`);
+    for (const n of names)
+      reasons.set(n, `git history has no commit ${OLD_DESIGN_COMMIT} (a shallow clone?): the record-at-a-time handlers cannot be rebuilt`);
     return { bundles, reasons };
   }
   const dir = path.join(options.tmp, 'capacity-old');
   fs.mkdirSync(dir, { recursive: true });
   const tar = path.join(dir, 'lambdas.tar');
-  execFileSync('git', ['-C', options.root, 'archive', '--format=tar', '-o', tar, OLD_DESIGN_COMMIT, 'lambdas'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('git', ['-C', options.root, 'archive', '--format=tar', '-o', tar, OLD_DESIGN_COMMIT, 'lambdas'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   execFileSync('tar', ['-xf', tar, '-C', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
   const esbuild = (await import('esbuild')) as typeof import('esbuild');
   for (const name of names) {
@@ -419,7 +464,14 @@ function resolveTokens(env: Record<string, string>, local: Local): { env: Record
 }
 
 /** What a Lambda execution environment adds to the function's own variables; every other AWS endpoint is a closed port. */
-function lambdaEnv(root: string, name: string, fnEnv: Record<string, string>, local: Local, bundle: string, timeoutMs: number): Record<string, string> {
+function lambdaEnv(
+  root: string,
+  name: string,
+  fnEnv: Record<string, string>,
+  local: Local,
+  bundle: string,
+  timeoutMs: number,
+): Record<string, string> {
   const closed = 'http://127.0.0.1:9'; // discard port: nothing listens, so nothing leaves loopback
   return {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
@@ -507,14 +559,30 @@ export async function capacityFigure(options: BenchOptions, settings: CapacitySe
     ...functions.filter((f) => isConsumerName(f.name)).map((f): Fn => ({ name: f.name, kind: 'consumer', assembly: f })),
     ...functions.filter((f) => f.name === 'job-worker').map((f): Fn => ({ name: f.name, kind: 'worker', assembly: f })),
   ];
-  if (!fns.some((f) => f.kind === 'consumer')) throw new Error(`no consumer of the manifest (lambdas/consumers.ts) among the assembly's functions (${functions.map((f) => f.name).join(', ')})`);
+  if (!fns.some((f) => f.kind === 'consumer'))
+    throw new Error(
+      `no consumer of the manifest (lambdas/consumers.ts) among the assembly's functions (${functions.map((f) => f.name).join(', ')})`,
+    );
 
-  const old = await buildOldBundles(options, fns.map((f) => f.name));
-  options.log(`  record-at-a-time bundles from ${OLD_DESIGN_COMMIT}: ${[...old.bundles.keys()].join(', ') || 'none'}${old.reasons.size ? ` (${[...old.reasons].map(([n, r]) => `${n}: ${r}`).join('; ')})` : ''}`);
+  const old = await buildOldBundles(
+    options,
+    fns.map((f) => f.name),
+  );
+  options.log(
+    `  record-at-a-time bundles from ${OLD_DESIGN_COMMIT}: ${[...old.bundles.keys()].join(', ') || 'none'}${old.reasons.size ? ` (${[...old.reasons].map(([n, r]) => `${n}: ${r}`).join('; ')})` : ''}`,
+  );
 
   const esbuild = (await import('esbuild')) as typeof import('esbuild');
   const childScript = path.join(options.tmp, 'capacity-child', 'index.js');
-  await esbuild.build({ entryPoints: [path.join(options.root, 'bench', 'figures', 'capacity-child.ts')], outfile: childScript, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' });
+  await esbuild.build({
+    entryPoints: [path.join(options.root, 'bench', 'figures', 'capacity-child.ts')],
+    outfile: childScript,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'error',
+  });
 
   const tableName = 'bench-capacity-idempotency';
   const emulators: Emulator[] = [];
@@ -552,7 +620,9 @@ export async function capacityFigure(options: BenchOptions, settings: CapacitySe
     // it, and keys it by that URL. The handlers' SQS client sends to AWS_ENDPOINT_URL_SQS (useQueueUrlAsEndpoint:
     // false), so the URL only names the queue; the bench's own client talks to fauxqs directly with it.
     const viaProxy = createSqsClient({ endpoint: sqsProxy.endpoint, region: REGION, credentials: CREDENTIALS });
-    const { QueueUrl: queueUrl } = await viaProxy.send(new CreateQueueCommand({ QueueName: 'bench-capacity-jobs', Attributes: { MaximumMessageSize: '1048576' } }));
+    const { QueueUrl: queueUrl } = await viaProxy.send(
+      new CreateQueueCommand({ QueueName: 'bench-capacity-jobs', Attributes: { MaximumMessageSize: '1048576' } }),
+    );
     viaProxy.destroy();
     if (!queueUrl) throw new Error('fauxqs returned no queue URL');
     sqs = createSqsClient({ endpoint: fauxqs.endpoint, region: REGION, credentials: CREDENTIALS });
@@ -578,7 +648,10 @@ export async function capacityFigure(options: BenchOptions, settings: CapacitySe
                 IDEMPOTENCY_TABLE_NAME: resolved.env['IDEMPOTENCY_TABLE_NAME'] ?? tableName,
                 IDEMPOTENCY_EXPIRY_SECONDS: resolved.env['IDEMPOTENCY_EXPIRY_SECONDS'] ?? expirySeconds,
                 ...(fn.kind === 'consumer' && CONSUMERS[fn.name as ConsumerName].enqueues.length > 0
-                  ? { JOB_QUEUE_URL: resolved.env['JOB_QUEUE_URL'] ?? queueUrl, JOB_MAX_MESSAGE_BYTES: resolved.env['JOB_MAX_MESSAGE_BYTES'] ?? '1048576' }
+                  ? {
+                      JOB_QUEUE_URL: resolved.env['JOB_QUEUE_URL'] ?? queueUrl,
+                      JOB_MAX_MESSAGE_BYTES: resolved.env['JOB_MAX_MESSAGE_BYTES'] ?? '1048576',
+                    }
                   : {}),
               }
             : {};
@@ -616,7 +689,9 @@ export async function capacityFigure(options: BenchOptions, settings: CapacitySe
       const enqueues = CONSUMERS[name].enqueues.length > 0;
       if (s.size === 1) {
         // One record the consumer acts on per invocation (Lambda invokes a filtered consumer only for those).
-        const events = orderStream(s.invocations * 2, 'spread', seed()).filter((e) => handles.has(e.type)).slice(0, s.invocations);
+        const events = orderStream(s.invocations * 2, 'spread', seed())
+          .filter((e) => handles.has(e.type))
+          .slice(0, s.invocations);
         events.forEach((e, i) => {
           chain.events.push({ Records: [streamRecord(e, i, arrival)] } satisfies KinesisStreamEvent);
           chain.covered.push(1);
@@ -639,7 +714,11 @@ export async function capacityFigure(options: BenchOptions, settings: CapacitySe
       return chain;
     };
 
-    const depthAttributes = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
+    const depthAttributes = [
+      'ApproximateNumberOfMessages',
+      'ApproximateNumberOfMessagesNotVisible',
+      'ApproximateNumberOfMessagesDelayed',
+    ] as const;
     const queueDepth = async (): Promise<number> => {
       const { Attributes } = await sqs!.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: [...depthAttributes] }));
       return depthAttributes.reduce((sum, k) => sum + Number(Attributes?.[k] ?? 0), 0);
@@ -664,12 +743,16 @@ export async function capacityFigure(options: BenchOptions, settings: CapacitySe
       // Work reported: the EMF counters the handler printed for the records it acted on.
       if (s.fn.kind === 'worker') {
         const processed = done.emf['JobsProcessed'];
-        if (processed !== undefined && processed !== delivered) throw new Error(`the EMF JobsProcessed count is ${processed}, ${delivered} jobs were run`);
+        if (processed !== undefined && processed !== delivered)
+          throw new Error(`the EMF JobsProcessed count is ${processed}, ${delivered} jobs were run`);
       } else {
         const handles = new Set<string>(CONSUMERS[s.fn.name as ConsumerName].handles);
-        const acted = chain.events.slice(0, ran).reduce((sum: number, e) => sum + (e as KinesisStreamEvent).Records.filter((r) => handles.has(eventTypeOf(r))).length, 0);
+        const acted = chain.events
+          .slice(0, ran)
+          .reduce((sum: number, e) => sum + (e as KinesisStreamEvent).Records.filter((r) => handles.has(eventTypeOf(r))).length, 0);
         const processed = done.emf['EventsProcessed'];
-        if (processed !== undefined && processed !== acted) throw new Error(`the EMF EventsProcessed count is ${processed}, ${acted} records of handled types were delivered`);
+        if (processed !== undefined && processed !== acted)
+          throw new Error(`the EMF EventsProcessed count is ${processed}, ${acted} records of handled types were delivered`);
       }
       // Side effects: every job owed landed once; per-key order.
       const owed = chain.owed.slice(0, ran).flat();
@@ -705,7 +788,8 @@ export async function capacityFigure(options: BenchOptions, settings: CapacitySe
     for (const fn of fns) {
       for (const design of designs) {
         if (fn.kind === 'consumer') {
-          for (const dist of ['spread', 'hot'] as const) series.push({ key: `${fn.name}|${design}|${dist}|100`, fn, design, dist, size: 100, invocations: batchesPerChain });
+          for (const dist of ['spread', 'hot'] as const)
+            series.push({ key: `${fn.name}|${design}|${dist}|100`, fn, design, dist, size: 100, invocations: batchesPerChain });
           series.push({ key: `${fn.name}|${design}|spread|1`, fn, design, dist: 'spread', size: 1, invocations: smallPerChain });
         } else {
           series.push({ key: `${fn.name}|${design}|spread|10`, fn, design, dist: 'spread', size: 10, invocations: workerPerChain });
@@ -728,7 +812,10 @@ export async function capacityFigure(options: BenchOptions, settings: CapacitySe
     }
     options.log(`  warm-up done (${Math.round((Date.now() - started) / 1000)} s); ${failed.size} series or functions failed so far`);
 
-    const order = interleave(series.map((s) => s.key), rounds);
+    const order = interleave(
+      series.map((s) => s.key),
+      rounds,
+    );
     let round_ = 0;
     for (let i = 0; i < order.length; i++) {
       if (i % series.length === 0) {
@@ -768,7 +855,21 @@ export async function capacityFigure(options: BenchOptions, settings: CapacitySe
   };
   const stat = (
     key: string,
-  ): { rate: number; msPerInvocation: number; deliveredPerInvocation: number; ddbPer100: number; sqsPer100: number; ddbUpstream: number; sqsUpstream: number; pairs: number; concurrent: number; invocations: number; n: number } | undefined => {
+  ):
+    | {
+        rate: number;
+        msPerInvocation: number;
+        deliveredPerInvocation: number;
+        ddbPer100: number;
+        sqsPer100: number;
+        ddbUpstream: number;
+        sqsUpstream: number;
+        pairs: number;
+        concurrent: number;
+        invocations: number;
+        n: number;
+      }
+    | undefined => {
     const xs = samples.get(key);
     if (!xs || xs.length === 0 || why(key) !== undefined) return undefined;
     const calls = (f: (x: ChainSample) => number) => median(xs.map((x) => (f(x) * 100) / x.covered));
@@ -782,8 +883,14 @@ export async function capacityFigure(options: BenchOptions, settings: CapacitySe
       deliveredPerInvocation: median(xs.map((x) => x.delivered / x.ms.length)),
       ddbPer100: calls((x) => x.dynamodbCalls),
       sqsPer100: calls((x) => x.sqsCalls),
-      ddbUpstream: perCall((x) => x.dynamodbUpstreamMs, (x) => x.dynamodbCalls),
-      sqsUpstream: perCall((x) => x.sqsUpstreamMs, (x) => x.sqsCalls),
+      ddbUpstream: perCall(
+        (x) => x.dynamodbUpstreamMs,
+        (x) => x.dynamodbCalls,
+      ),
+      sqsUpstream: perCall(
+        (x) => x.sqsUpstreamMs,
+        (x) => x.sqsCalls,
+      ),
       pairs: xs.reduce((a, x) => a + x.orderPairs, 0),
       concurrent: xs.reduce((a, x) => a + x.orderConcurrent, 0),
       invocations: xs.reduce((a, x) => a + x.ms.length, 0),
@@ -795,7 +902,12 @@ export async function capacityFigure(options: BenchOptions, settings: CapacitySe
   const notMeasured = (name: string, unit: string, reason: string): Row => ({ name, value: NaN, unit, note: `not measured: ${reason}` });
   type Stat = NonNullable<ReturnType<typeof stat>>;
   const emulatorNote = (st: Stat): string =>
-    [Number.isFinite(st.ddbUpstream) ? `dynalite ${fmt(st.ddbUpstream)} ms` : '', Number.isFinite(st.sqsUpstream) ? `fauxqs ${fmt(st.sqsUpstream)} ms` : ''].filter(Boolean).join(', ') || 'no calls';
+    [
+      Number.isFinite(st.ddbUpstream) ? `dynalite ${fmt(st.ddbUpstream)} ms` : '',
+      Number.isFinite(st.sqsUpstream) ? `fauxqs ${fmt(st.sqsUpstream)} ms` : '',
+    ]
+      .filter(Boolean)
+      .join(', ') || 'no calls';
 
   const consumers = fns.filter((f) => f.kind === 'consumer');
   const measured: MeasuredCapacity['consumers'] = {};
@@ -813,7 +925,7 @@ export async function capacityFigure(options: BenchOptions, settings: CapacitySe
       }
       const orderNote =
         CONSUMERS[fn.name as ConsumerName].enqueues.length === 0
-          ? 'side effects: the batch\'s EMF metrics only, so per-key order is not observable from outside; counts checked'
+          ? "side effects: the batch's EMF metrics only, so per-key order is not observable from outside; counts checked"
           : n.pairs === 0
             ? 'per-key order: no key repeats among the records it is handed, nothing to order; jobs counted'
             : `per-key order of the jobs kept (${n.pairs} same-key pairs checked, ${n.concurrent} of them in requests in flight together)`;
@@ -821,13 +933,17 @@ export async function capacityFigure(options: BenchOptions, settings: CapacitySe
         name,
         value: round(n.rate),
         unit: 'records/s',
-        ...(o ? { baseline: { label: `${DESIGN_LABEL.old}, same run`, value: round(o.rate), unit: 'records/s' }, ratio: round(n.rate / o.rate) } : {}),
+        ...(o
+          ? { baseline: { label: `${DESIGN_LABEL.old}, same run`, value: round(o.rate), unit: 'records/s' }, ratio: round(n.rate / o.rate) }
+          : {}),
         target: { text: `≥ ${CAPACITY_TARGET.toLocaleString('en-US')} records/s per shard`, pass: n.rate >= CAPACITY_TARGET },
         n: n.n,
         note:
           `stream records covered per second of back-to-back invocations; ${fmt(n.msPerInvocation)} ms per invocation of 100 stream records ` +
           `(${fmt(n.deliveredPerInvocation)} delivered after the mapping's filter)` +
-          (o ? `, before #9 ${fmt(o.msPerInvocation)} ms (${fmt(o.deliveredPerInvocation)} delivered, no filter then)` : `; before #9: not measured: ${why(ok)}`) +
+          (o
+            ? `, before #9 ${fmt(o.msPerInvocation)} ms (${fmt(o.deliveredPerInvocation)} delivered, no filter then)`
+            : `; before #9: not measured: ${why(ok)}`) +
           `; AWS calls per 100 stream records: DynamoDB ${fmt(n.ddbPer100)}${o ? ` (before ${fmt(o.ddbPer100)})` : ''}, SQS ${fmt(n.sqsPer100)}${o ? ` (before ${fmt(o.sqsPer100)})` : ''}` +
           `; emulator time per call on top of the latency: ${emulatorNote(n)}${o ? ` (before: ${emulatorNote(o)})` : ''}` +
           `; invocations timed: ${n.invocations}${o ? ` (before #9: ${o.invocations}, chains stop after ${capMs / 1000} s)` : ''}; ${orderNote}`,
@@ -845,7 +961,12 @@ export async function capacityFigure(options: BenchOptions, settings: CapacitySe
         name: name1,
         value: round(n1.msPerInvocation),
         unit: 'ms',
-        ...(o1 ? { baseline: { label: `${DESIGN_LABEL.old}, same run`, value: round(o1.msPerInvocation), unit: 'ms' }, ratio: round(n1.msPerInvocation / o1.msPerInvocation) } : {}),
+        ...(o1
+          ? {
+              baseline: { label: `${DESIGN_LABEL.old}, same run`, value: round(o1.msPerInvocation), unit: 'ms' },
+              ratio: round(n1.msPerInvocation / o1.msPerInvocation),
+            }
+          : {}),
         n: n1.n,
         note:
           `one record of a type it handles per invocation; at 100 stream records (keys spread): ${n100 ? `${fmt(n100.msPerInvocation)} ms` : 'not measured'}` +
@@ -878,7 +999,12 @@ export async function capacityFigure(options: BenchOptions, settings: CapacitySe
         name: name10,
         value: round(n10.rate),
         unit: 'jobs/s',
-        ...(o10 ? { baseline: { label: `${DESIGN_LABEL.old}, same run`, value: round(o10.rate), unit: 'jobs/s' }, ratio: round(n10.rate / o10.rate) } : {}),
+        ...(o10
+          ? {
+              baseline: { label: `${DESIGN_LABEL.old}, same run`, value: round(o10.rate), unit: 'jobs/s' },
+              ratio: round(n10.rate / o10.rate),
+            }
+          : {}),
         n: n10.n,
         note:
           `send-email jobs; ${fmt(n10.msPerInvocation)} ms per invocation of 10${o10 ? ` (before #9 ${fmt(o10.msPerInvocation)} ms)` : ''}; ` +
@@ -894,11 +1020,17 @@ export async function capacityFigure(options: BenchOptions, settings: CapacitySe
         name: name1,
         value: round(n1.msPerInvocation),
         unit: 'ms',
-        ...(o1 ? { baseline: { label: `${DESIGN_LABEL.old}, same run`, value: round(o1.msPerInvocation), unit: 'ms' }, ratio: round(n1.msPerInvocation / o1.msPerInvocation) } : {}),
+        ...(o1
+          ? {
+              baseline: { label: `${DESIGN_LABEL.old}, same run`, value: round(o1.msPerInvocation), unit: 'ms' },
+              ratio: round(n1.msPerInvocation / o1.msPerInvocation),
+            }
+          : {}),
         n: n1.n,
         note: `at batch 10: ${n10 ? `${fmt(n10.msPerInvocation)} ms` : 'not measured'}`,
       });
-    if (n1 && n10) measuredWorker = { msPerInvocationBatch1: round(n1.msPerInvocation), msPerInvocationBatch10: round(n10.msPerInvocation) };
+    if (n1 && n10)
+      measuredWorker = { msPerInvocationBatch1: round(n1.msPerInvocation), msPerInvocationBatch10: round(n10.msPerInvocation) };
     else measuredGaps.push(worker.name);
   } else measuredGaps.push('job-worker (not in the assembly)');
 
@@ -934,7 +1066,9 @@ export async function capacityFigure(options: BenchOptions, settings: CapacitySe
     `≥ ${CAPACITY_TARGET.toLocaleString('en-US')} records/s per shard for every consumer at parallelization factor 1; ratio = batch-aware ÷ ` +
     `record-at-a-time. A full run writes the batch-aware, keys-spread numbers to ${MEASURED_FILE} for the cost model.` +
     (unresolvedEnv.size ? ` Template variables left as placeholders (no local resource known): ${[...unresolvedEnv].join(', ')}.` : '') +
-    (initMs.size ? ` Bundle load in the child (cold-start init, informative): ${[...initMs].map(([k, v]) => `${k.replace('|', ' ')} ${fmt(v)} ms`).join(', ')}.` : '');
+    (initMs.size
+      ? ` Bundle load in the child (cold-start init, informative): ${[...initMs].map(([k, v]) => `${k.replace('|', ' ')} ${fmt(v)} ms`).join(', ')}.`
+      : '');
 
   const raw = {
     latencyMs: latency,
@@ -943,7 +1077,8 @@ export async function capacityFigure(options: BenchOptions, settings: CapacitySe
     initMs: Object.fromEntries(initMs),
   };
   const result: FigureResult = { ...base, method, rows, raw, durationMs: Date.now() - started };
-  if (measuredGaps.length > 0 || !measuredWorker) return { result, measuredMissing: `no batch-aware numbers for ${measuredGaps.join(', ')}` };
+  if (measuredGaps.length > 0 || !measuredWorker)
+    return { result, measuredMissing: `no batch-aware numbers for ${measuredGaps.join(', ')}` };
   return {
     result,
     measured: {

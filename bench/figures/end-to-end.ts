@@ -5,8 +5,20 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CreateStreamCommand, DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateStreamCommand,
+  DescribeStreamCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { createKinesisClient, createSqsClient } from '../../lambdas/shared/aws-clients';
 import { enqueueJobs } from '../../lambdas/shared/producers/enqueue-jobs';
 import { LOCAL_CREDENTIALS } from '../../lib/contract';
@@ -46,7 +58,9 @@ async function rawGetRecords(kinesis: KinesisClient, stream: string, expected: n
   const shards = StreamDescription?.Shards ?? [];
   await Promise.all(
     shards.map(async (shard) => {
-      let { ShardIterator: it } = await kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }));
+      let { ShardIterator: it } = await kinesis.send(
+        new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }),
+      );
       while (it && read < expected && now() - t0 < timeoutMs) {
         const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: it, Limit: 10_000 }));
         read += out.Records?.length ?? 0;
@@ -67,7 +81,12 @@ async function rawReceiveDelete(sqs: SQSClient, queueUrl: string, expected: numb
     const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
     const messages = out.Messages ?? [];
     if (messages.length === 0) continue;
-    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
     done += messages.length;
   }
   if (done < expected) throw new Error(`raw receive+delete drained ${done} of ${expected}`);
@@ -94,7 +113,11 @@ export class Completion {
   readonly durations = new Map<string, Array<{ records: number; ms: number }>>(); // kinesis invocations per function
 
   readonly onInvocation = (r: InvocationReport): void => {
-    if (r.source === 'kinesis' && this.watched.size > 0) (this.durations.get(r.functionName) ?? this.durations.set(r.functionName, []).get(r.functionName)!).push({ records: r.recordIds.length, ms: r.durationMs });
+    if (r.source === 'kinesis' && this.watched.size > 0)
+      (this.durations.get(r.functionName) ?? this.durations.set(r.functionName, []).get(r.functionName)!).push({
+        records: r.recordIds.length,
+        ms: r.durationMs,
+      });
     if (r.outcome !== 'ok' && r.outcome !== 'partial') return;
     const failed = r.failedIds.length > 0 ? new Set(r.failedIds) : undefined;
     const set = this.seen.get(r.functionName) ?? this.seen.set(r.functionName, new Set()).get(r.functionName)!;
@@ -182,7 +205,12 @@ export interface Session {
   readonly worker: string;
 }
 
-export async function startSession(options: BenchOptions, assemblyDir: string, tag: string, extra: Partial<LocalCloudOptions> = {}): Promise<Session> {
+export async function startSession(
+  options: BenchOptions,
+  assemblyDir: string,
+  tag: string,
+  extra: Partial<LocalCloudOptions> = {},
+): Promise<Session> {
   const completion = new Completion();
   const cloud = await startLocalCloud({
     assemblyDir,
@@ -336,7 +364,10 @@ export const WARM_UP = 100;
 export async function queueDrained(s: Session, timeoutMs: number): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(100)) {
     const { Attributes: a } = await s.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: s.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: s.queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
     );
     if (Number(a?.['ApproximateNumberOfMessages'] ?? 0) + Number(a?.['ApproximateNumberOfMessagesNotVisible'] ?? 0) === 0) return;
   }
@@ -392,7 +423,16 @@ export async function endToEndFigure(options: BenchOptions, settings: EndToEndSe
     return { ...base, skipped: `the local cloud did not start: ${(error as Error).message.split('\n')[0]}` };
   }
 
-  const raw: Record<string, number[]> = { rawPublishMs: [], rawGetRecordsMs: [], e2eEventsMs: [], withCausedJobsMs: [], consumersOnlyMs: [], rawEnqueueMs: [], rawReceiveDeleteMs: [], e2eJobsMs: [] };
+  const raw: Record<string, number[]> = {
+    rawPublishMs: [],
+    rawGetRecordsMs: [],
+    e2eEventsMs: [],
+    withCausedJobsMs: [],
+    consumersOnlyMs: [],
+    rawEnqueueMs: [],
+    rawReceiveDeleteMs: [],
+    e2eJobsMs: [],
+  };
   const latencies: number[] = [];
   const steady: number[] = [];
   const consumerMs: Record<string, number[]> = {}; // per consumer: publish start → its last event processed
@@ -463,7 +503,9 @@ export async function endToEndFigure(options: BenchOptions, settings: EndToEndSe
         n: settings.rounds,
         note:
           `${n} events per round, ${s.shards} shards; per consumer (events/s until its last event): ` +
-          Object.entries(consumerMs).map(([fn, ms]) => `${fn} ${fmt(perSecond(n, ms))}`).join(', ') +
+          Object.entries(consumerMs)
+            .map(([fn, ms]) => `${fn} ${fmt(perSecond(n, ms))}`)
+            .join(', ') +
           `; archive flushed once the consumers were done (its 60 s buffering interval would otherwise dominate)`,
       },
       {
@@ -547,8 +589,19 @@ export async function endToEndFigure(options: BenchOptions, settings: EndToEndSe
         target: { text: `≤ ${LATENCY_TARGET_MS.p99} ms`, pass: percentile(steady, 99) <= LATENCY_TARGET_MS.p99 },
         n: steady.length,
       },
-      { name: 'latency in the burst, publish → consumer done, p50', value: round(percentile(latencies, 50)), unit: 'ms', n: latencies.length, note: `informative: per (event, consumer) pair of the ${settings.events}-event burst above; the publish call start to the end of the invocation that processed it` },
-      { name: 'latency in the burst, publish → consumer done, p99', value: round(percentile(latencies, 99)), unit: 'ms', n: latencies.length },
+      {
+        name: 'latency in the burst, publish → consumer done, p50',
+        value: round(percentile(latencies, 50)),
+        unit: 'ms',
+        n: latencies.length,
+        note: `informative: per (event, consumer) pair of the ${settings.events}-event burst above; the publish call start to the end of the invocation that processed it`,
+      },
+      {
+        name: 'latency in the burst, publish → consumer done, p99',
+        value: round(percentile(latencies, 99)),
+        unit: 'ms',
+        n: latencies.length,
+      },
     );
     return {
       ...base,
@@ -566,7 +619,14 @@ export async function endToEndFigure(options: BenchOptions, settings: EndToEndSe
         `each function's processes (/proc). ` +
         `${settings.rounds} round(s), medians.`,
       rows,
-      raw: { ...raw, perConsumerMs: consumerMs, latencyMs: latencies, steadyLatencyMs: steady, cpuMsPerEvent: Object.fromEntries(cpu), invocationBounds: bounds },
+      raw: {
+        ...raw,
+        perConsumerMs: consumerMs,
+        latencyMs: latencies,
+        steadyLatencyMs: steady,
+        cpuMsPerEvent: Object.fromEntries(cpu),
+        invocationBounds: bounds,
+      },
       durationMs: Date.now() - started,
     };
   } catch (error) {
@@ -635,9 +695,17 @@ export async function scalingFigure(options: BenchOptions, settings: ScalingSett
         const rawE = await rawEvents(s, settings.events, settings.phaseTimeoutMs);
         const ev = await measureEvents(s, settings.events, settings.phaseTimeoutMs);
         const cpu = ev.cpu ? [...ev.cpu.values()].reduce((a, b) => a + b, 0) / settings.events : undefined;
-        const sample: Sample = { e2eMs: ev.ms, rawMs: rawE.readMs, fairMs: rawE.publishMs + rawE.readMs, p50: percentile(ev.latencies, 50), ...(cpu !== undefined ? { cpu } : {}) };
+        const sample: Sample = {
+          e2eMs: ev.ms,
+          rawMs: rawE.readMs,
+          fairMs: rawE.publishMs + rawE.readMs,
+          p50: percentile(ev.latencies, 50),
+          ...(cpu !== undefined ? { cpu } : {}),
+        };
         (shardSamples.get(shards) ?? shardSamples.set(shards, []).get(shards)!).push(sample);
-        options.log(`  ${shards} shard(s): events ${Math.round(ev.ms)} ms (raw ${Math.round(rawE.readMs)} ms), p50 ${Math.round(sample.p50)} ms`);
+        options.log(
+          `  ${shards} shard(s): events ${Math.round(ev.ms)} ms (raw ${Math.round(rawE.readMs)} ms), p50 ${Math.round(sample.p50)} ms`,
+        );
       } finally {
         await stopSession(s);
       }
@@ -648,23 +716,42 @@ export async function scalingFigure(options: BenchOptions, settings: ScalingSett
         await measureJobs(s, WARM_UP, settings.phaseTimeoutMs); // unrecorded warm-up, as above
         const rawJ = await rawJobs(s, settings.jobs, settings.phaseTimeoutMs);
         const ms = await measureJobs(s, settings.jobs, settings.phaseTimeoutMs);
-        (pollerSamples.get(pollers) ?? pollerSamples.set(pollers, []).get(pollers)!).push({ e2eMs: ms, rawMs: rawJ.drainMs, fairMs: rawJ.enqueueMs + rawJ.drainMs, p50: 0 });
+        (pollerSamples.get(pollers) ?? pollerSamples.set(pollers, []).get(pollers)!).push({
+          e2eMs: ms,
+          rawMs: rawJ.drainMs,
+          fairMs: rawJ.enqueueMs + rawJ.drainMs,
+          p50: 0,
+        });
         options.log(`  ${pollers} worker poller(s): jobs ${Math.round(ms)} ms (raw ${Math.round(rawJ.drainMs)} ms)`);
       } finally {
         await stopSession(s);
       }
     }
   } catch (error) {
-    return { ...base, skipped: `the local cloud run failed: ${(error as Error).message.split('\n')[0]}`, raw: { shards: Object.fromEntries(shardSamples), pollers: Object.fromEntries(pollerSamples) } };
+    return {
+      ...base,
+      skipped: `the local cloud run failed: ${(error as Error).message.split('\n')[0]}`,
+      raw: { shards: Object.fromEntries(shardSamples), pollers: Object.fromEntries(pollerSamples) },
+    };
   }
 
   const rows: Row[] = [];
-  const lowest = (m: Map<number, Sample[]>, n: number): number => perSecond(n, m.get(Math.min(...m.keys()))!.map((x) => x.e2eMs));
+  const lowest = (m: Map<number, Sample[]>, n: number): number =>
+    perSecond(
+      n,
+      m.get(Math.min(...m.keys()))!.map((x) => x.e2eMs),
+    );
   const events1 = lowest(shardSamples, settings.events);
   for (const shards of settings.shardCounts) {
     const xs = shardSamples.get(shards)!;
-    const ev = perSecond(settings.events, xs.map((x) => x.e2eMs));
-    const evRaw = perSecond(settings.events, xs.map((x) => x.rawMs));
+    const ev = perSecond(
+      settings.events,
+      xs.map((x) => x.e2eMs),
+    );
+    const evRaw = perSecond(
+      settings.events,
+      xs.map((x) => x.rawMs),
+    );
     const cpus = xs.map((x) => x.cpu).filter((v): v is number => v !== undefined);
     rows.push({
       name: `events end to end at ${shards} shard(s)`,
@@ -674,7 +761,12 @@ export async function scalingFigure(options: BenchOptions, settings: ScalingSett
       ratio: round(ev / evRaw),
       n: xs.length,
       note:
-        `${round(ev / events1)}× the ${Math.min(...settings.shardCounts)}-shard rate; fair baseline (publish + read) ${fmt(perSecond(settings.events, xs.map((x) => x.fairMs)))} events/s; ` +
+        `${round(ev / events1)}× the ${Math.min(...settings.shardCounts)}-shard rate; fair baseline (publish + read) ${fmt(
+          perSecond(
+            settings.events,
+            xs.map((x) => x.fairMs),
+          ),
+        )} events/s; ` +
         `latency p50 ${fmt(median(xs.map((x) => x.p50)))} ms` +
         (cpus.length > 0 ? `; CPU ${fmt(median(cpus))} ms/event` : ''),
     });
@@ -682,8 +774,14 @@ export async function scalingFigure(options: BenchOptions, settings: ScalingSett
   const jobs1 = lowest(pollerSamples, settings.jobs);
   for (const pollers of settings.pollers) {
     const xs = pollerSamples.get(pollers)!;
-    const jb = perSecond(settings.jobs, xs.map((x) => x.e2eMs));
-    const jbRaw = perSecond(settings.jobs, xs.map((x) => x.rawMs));
+    const jb = perSecond(
+      settings.jobs,
+      xs.map((x) => x.e2eMs),
+    );
+    const jbRaw = perSecond(
+      settings.jobs,
+      xs.map((x) => x.rawMs),
+    );
     rows.push({
       name: `jobs end to end with ${pollers} worker poller(s)`,
       value: round(jb),
@@ -691,7 +789,12 @@ export async function scalingFigure(options: BenchOptions, settings: ScalingSett
       baseline: { label: 'raw receive + delete loop (one loop), same emulator', value: round(jbRaw), unit: 'jobs/s' },
       ratio: round(jb / jbRaw),
       n: xs.length,
-      note: `${round(jb / jobs1)}× the ${Math.min(...settings.pollers)}-poller rate; fair baseline (enqueue + drain) ${fmt(perSecond(settings.jobs, xs.map((x) => x.fairMs)))} jobs/s`,
+      note: `${round(jb / jobs1)}× the ${Math.min(...settings.pollers)}-poller rate; fair baseline (enqueue + drain) ${fmt(
+        perSecond(
+          settings.jobs,
+          xs.map((x) => x.fairMs),
+        ),
+      )} jobs/s`,
     });
   }
   (raw as { shards: unknown }).shards = Object.fromEntries(shardSamples);

@@ -38,7 +38,11 @@ function jobs(n: number): KnownJob[] {
       case 0:
         return newJob('send-email', { to: `customer${i}@example.com`, template: 'order-confirmation', orderId }, { jobKey: orderId });
       case 1:
-        return newJob('process-payment', { orderId, amountCents: 1499 + i, currency: 'EUR', paymentToken: `tok_${i}` }, { jobKey: orderId });
+        return newJob(
+          'process-payment',
+          { orderId, amountCents: 1499 + i, currency: 'EUR', paymentToken: `tok_${i}` },
+          { jobKey: orderId },
+        );
       default:
         return newJob('resize-image', { sourceKey: `uploads/${orderId}/photo.jpg`, widths: [320, 640] }, { jobKey: orderId });
     }
@@ -50,7 +54,17 @@ function events(n: number): KnownEvent[] {
     const orderId = `ord-${String(i).padStart(6, '0')}`;
     const customerEmail = `customer${i}@example.com`;
     return i % 2 === 0
-      ? newEvent('OrderPlaced', { orderId, customerEmail, items: [{ sku: 'SKU-MUG-350', quantity: 1 + (i % 3), unitPriceCents: 1299 }], totalCents: 1299 * (1 + (i % 3)), currency: 'EUR' }, { partitionKey: orderId })
+      ? newEvent(
+          'OrderPlaced',
+          {
+            orderId,
+            customerEmail,
+            items: [{ sku: 'SKU-MUG-350', quantity: 1 + (i % 3), unitPriceCents: 1299 }],
+            totalCents: 1299 * (1 + (i % 3)),
+            currency: 'EUR',
+          },
+          { partitionKey: orderId },
+        )
       : newEvent('OrderShipped', { orderId, customerEmail, carrier: 'DHL', trackingNumber: `JD0146000${i}` }, { partitionKey: orderId });
   });
 }
@@ -152,13 +166,45 @@ async function main(): Promise<void> {
   const series = new Map<string, Series>();
   const mem = (records: number) => ({ store: 'memory' as const, records });
   for (const size of sizes) {
-    series.set(`worker/handler/${size}`, { size, ...mem(recordsPerSample), build: sqsEvent, run: (e: SQSEvent) => workerHandler(e, context) });
+    series.set(`worker/handler/${size}`, {
+      size,
+      ...mem(recordsPerSample),
+      build: sqsEvent,
+      run: (e: SQSEvent) => workerHandler(e, context),
+    });
     series.set(`worker/bare/${size}`, { size, ...mem(recordsPerSample), build: sqsEvent, run: (e: SQSEvent) => bareWorker(e) });
-    series.set(`worker/dynamodb/${size}`, { size, store: 'dynamodb', records: dynamoRecordsPerSample, build: sqsEvent, run: (e: SQSEvent) => workerHandler(e, context) });
-    series.set(`analytics/handler/${size}`, { size, ...mem(recordsPerSample), build: kinesisEvent, run: (e: KinesisStreamEvent) => analyticsHandler(e, context) });
-    series.set(`analytics/bare/${size}`, { size, ...mem(recordsPerSample), build: kinesisEvent, run: (e: KinesisStreamEvent) => bareAnalytics(e) });
-    series.set(`analytics/with-idempotency/${size}`, { size, ...mem(recordsPerSample), build: kinesisEvent, run: (e: KinesisStreamEvent) => analyticsWithIdempotency(e, context) });
-    series.set(`analytics/dynamodb/${size}`, { size, store: 'dynamodb', records: dynamoRecordsPerSample, build: kinesisEvent, run: (e: KinesisStreamEvent) => analyticsWithIdempotency(e, context) });
+    series.set(`worker/dynamodb/${size}`, {
+      size,
+      store: 'dynamodb',
+      records: dynamoRecordsPerSample,
+      build: sqsEvent,
+      run: (e: SQSEvent) => workerHandler(e, context),
+    });
+    series.set(`analytics/handler/${size}`, {
+      size,
+      ...mem(recordsPerSample),
+      build: kinesisEvent,
+      run: (e: KinesisStreamEvent) => analyticsHandler(e, context),
+    });
+    series.set(`analytics/bare/${size}`, {
+      size,
+      ...mem(recordsPerSample),
+      build: kinesisEvent,
+      run: (e: KinesisStreamEvent) => bareAnalytics(e),
+    });
+    series.set(`analytics/with-idempotency/${size}`, {
+      size,
+      ...mem(recordsPerSample),
+      build: kinesisEvent,
+      run: (e: KinesisStreamEvent) => analyticsWithIdempotency(e, context),
+    });
+    series.set(`analytics/dynamodb/${size}`, {
+      size,
+      store: 'dynamodb',
+      records: dynamoRecordsPerSample,
+      build: kinesisEvent,
+      run: (e: KinesisStreamEvent) => analyticsWithIdempotency(e, context),
+    });
   }
   // Check once that every series succeeds on fresh batches (a failing record would measure the error path) and
   // that the storage calls go where the series says.
@@ -166,7 +212,8 @@ async function main(): Promise<void> {
     store.mode = s.store;
     const before = store.size();
     const result = (await s.run(s.build(s.size) as never)) as { batchItemFailures?: unknown[] } | undefined;
-    if (result?.batchItemFailures && result.batchItemFailures.length > 0) throw new Error(`${name}: ${result.batchItemFailures.length} records failed`);
+    if (result?.batchItemFailures && result.batchItemFailures.length > 0)
+      throw new Error(`${name}: ${result.batchItemFailures.length} records failed`);
     const grew = store.size() - before;
     const keepsRecords = name.startsWith('worker/handler/') || name.includes('/with-idempotency/') || name.includes('/dynamodb/');
     const expected = keepsRecords && s.store === 'memory' ? s.size : 0;

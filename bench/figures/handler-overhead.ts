@@ -115,7 +115,9 @@ export async function handlerOverheadFigure(options: BenchOptions): Promise<Figu
         n: withIo.length,
         note:
           `informative: the persistence I/O a Lambda pays per record, PutItem (conditional) + UpdateItem: ≈ ${round(d - inMemory)} µs/record here` +
-          (fn === 'worker' ? ' (the worker runs a batch\'s records concurrently, so its round trips overlap)' : ' (keys concurrently, each key in order)') +
+          (fn === 'worker'
+            ? " (the worker runs a batch's records concurrently, so its round trips overlap)"
+            : ' (keys concurrently, each key in order)') +
           '; dynalite is slower per request than DynamoDB, and DynamoDB adds the network (single-digit ms per write in-region)',
       });
     }

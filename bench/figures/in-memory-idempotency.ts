@@ -11,7 +11,11 @@
  * in progress with an expired in-progress deadline; otherwise IdempotencyItemAlreadyExistsError with the
  * existing record), so a duplicate would behave as on DynamoDB. Install before the handlers are imported.
  */
-import { IdempotencyItemAlreadyExistsError, IdempotencyItemNotFoundError, IdempotencyRecordStatus } from '@aws-lambda-powertools/idempotency';
+import {
+  IdempotencyItemAlreadyExistsError,
+  IdempotencyItemNotFoundError,
+  IdempotencyRecordStatus,
+} from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 
@@ -56,7 +60,12 @@ export function installInMemoryIdempotency(): InMemoryIdempotency {
   if (installed) return installed;
   const records = new Map<string, Stored>();
   const proto = DynamoDBPersistenceLayer.prototype as unknown as Storage;
-  const original: Storage = { _putRecord: proto._putRecord, _getRecord: proto._getRecord, _updateRecord: proto._updateRecord, _deleteRecord: proto._deleteRecord };
+  const original: Storage = {
+    _putRecord: proto._putRecord,
+    _getRecord: proto._getRecord,
+    _updateRecord: proto._updateRecord,
+    _deleteRecord: proto._deleteRecord,
+  };
   const state: InMemoryIdempotency = { mode: 'memory', size: () => records.size };
 
   proto._putRecord = async function (this: Storage, record) {
@@ -66,8 +75,14 @@ export function installInMemoryIdempotency(): InMemoryIdempotency {
     const free =
       existing === undefined ||
       (existing.expiryTimestamp !== undefined && existing.expiryTimestamp < nowMs / 1000) ||
-      (existing.status === IdempotencyRecordStatus.INPROGRESS && existing.inProgressExpiryTimestamp !== undefined && existing.inProgressExpiryTimestamp < nowMs);
-    if (!free) throw new IdempotencyItemAlreadyExistsError(`Failed to put record for already existing idempotency key: ${record.idempotencyKey}`, toRecord(existing));
+      (existing.status === IdempotencyRecordStatus.INPROGRESS &&
+        existing.inProgressExpiryTimestamp !== undefined &&
+        existing.inProgressExpiryTimestamp < nowMs);
+    if (!free)
+      throw new IdempotencyItemAlreadyExistsError(
+        `Failed to put record for already existing idempotency key: ${record.idempotencyKey}`,
+        toRecord(existing),
+      );
     records.set(record.idempotencyKey, {
       idempotencyKey: record.idempotencyKey,
       status: record.getStatus(),

@@ -22,11 +22,22 @@ const SKUS = ['SKU-TSHIRT-M', 'SKU-MUG-350', 'SKU-POSTER-A2', 'SKU-SOCKS-42', 'S
 export function orderEvents(n: number, keys: 'distinct' | 'single', seed: number): KnownEvent<'OrderPlaced'>[] {
   return Array.from({ length: n }, (_, i) => {
     const orderId = `ord-${seed}-${String(i).padStart(6, '0')}`;
-    const items = Array.from({ length: 1 + (i % 3) }, (_, k) => ({ sku: SKUS[(i + k) % SKUS.length]!, quantity: 1 + ((i + k) % 4), unitPriceCents: 499 + 250 * k }));
+    const items = Array.from({ length: 1 + (i % 3) }, (_, k) => ({
+      sku: SKUS[(i + k) % SKUS.length]!,
+      quantity: 1 + ((i + k) % 4),
+      unitPriceCents: 499 + 250 * k,
+    }));
     const totalCents = items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);
     return newEvent(
       'OrderPlaced',
-      { orderId, customerEmail: `customer${i % 997}@example.com`, items, totalCents, currency: 'EUR', paymentToken: `tok_${(i * 7919) % 100_000}` },
+      {
+        orderId,
+        customerEmail: `customer${i % 997}@example.com`,
+        items,
+        totalCents,
+        currency: 'EUR',
+        paymentToken: `tok_${(i * 7919) % 100_000}`,
+      },
       { partitionKey: keys === 'distinct' ? orderId : 'customer-0042' },
     );
   });
@@ -55,7 +66,13 @@ async function createStream(client: KinesisClient, name: string): Promise<void> 
 type EventVariant = 'publishEvents' | 'PutRecord×N';
 
 /** Interleaved pairs publishEvents vs single PutRecords; returns the samples in ms and the payload size. */
-async function measureEvents(client: KinesisClient, stream: string, n: number, rounds: number, keys: 'distinct' | 'single'): Promise<{ samples: Record<EventVariant, number[]>; bytes: number }> {
+async function measureEvents(
+  client: KinesisClient,
+  stream: string,
+  n: number,
+  rounds: number,
+  keys: 'distinct' | 'single',
+): Promise<{ samples: Record<EventVariant, number[]>; bytes: number }> {
   let seed = Date.now();
   let bytes = 0;
   const once = async (variant: EventVariant, count: number): Promise<number> => {
@@ -67,7 +84,13 @@ async function measureEvents(client: KinesisClient, stream: string, n: number, r
       if (report.failed > 0) throw new Error(`publishEvents: ${report.failed} of ${count} failed`);
     } else {
       for (const event of events) {
-        await client.send(new PutRecordCommand({ StreamName: stream, Data: Buffer.from(serializeEnvelope(event), 'utf8'), PartitionKey: event.partitionKey }));
+        await client.send(
+          new PutRecordCommand({
+            StreamName: stream,
+            Data: Buffer.from(serializeEnvelope(event), 'utf8'),
+            PartitionKey: event.partitionKey,
+          }),
+        );
       }
     }
     return ms(t0);
@@ -81,7 +104,12 @@ async function measureEvents(client: KinesisClient, stream: string, n: number, r
 
 type JobVariant = 'enqueueJobs' | 'SendMessage×N';
 
-async function measureJobs(client: SQSClient, queueUrl: string, n: number, rounds: number): Promise<{ samples: Record<JobVariant, number[]>; bytes: number }> {
+async function measureJobs(
+  client: SQSClient,
+  queueUrl: string,
+  n: number,
+  rounds: number,
+): Promise<{ samples: Record<JobVariant, number[]>; bytes: number }> {
   let seed = Date.now();
   let bytes = 0;
   const once = async (variant: JobVariant, count: number): Promise<number> => {
@@ -99,7 +127,10 @@ async function measureJobs(client: SQSClient, queueUrl: string, n: number, round
           new SendMessageCommand({
             QueueUrl: queueUrl,
             MessageBody: serializeEnvelope(job),
-            MessageAttributes: { type: { DataType: 'String', StringValue: job.type }, version: { DataType: 'String', StringValue: String(job.version) } },
+            MessageAttributes: {
+              type: { DataType: 'String', StringValue: job.type },
+              version: { DataType: 'String', StringValue: String(job.version) },
+            },
           }),
         );
       }
@@ -159,15 +190,31 @@ export async function producersFigure(options: BenchOptions): Promise<FigureResu
     const distinct = await measureEvents(kinesis, 'bench-events', n, rounds, 'distinct');
     raw['kinesalite, distinct keys (ms per sample)'] = distinct.samples;
     rows.push(
-      pairRow('publishEvents vs PutRecord per event (kinesalite, distinct keys)', distinct.samples, 'publishEvents', 'PutRecord×N', n, 'events/s', EVENTS_TARGET,
-        `${n} OrderPlaced events of ~${distinct.bytes} B per sample, one partition key per order, ${SHARDS} shards`),
+      pairRow(
+        'publishEvents vs PutRecord per event (kinesalite, distinct keys)',
+        distinct.samples,
+        'publishEvents',
+        'PutRecord×N',
+        n,
+        'events/s',
+        EVENTS_TARGET,
+        `${n} OrderPlaced events of ~${distinct.bytes} B per sample, one partition key per order, ${SHARDS} shards`,
+      ),
     );
     options.log('  kinesalite: publishEvents vs PutRecord×N, one partition key');
     const single = await measureEvents(kinesis, 'bench-events', n, rounds, 'single');
     raw['kinesalite, one key (ms per sample)'] = single.samples;
     rows.push(
-      pairRow('publishEvents vs PutRecord per event (kinesalite, one partition key)', single.samples, 'publishEvents', 'PutRecord×N', n, 'events/s', null,
-        'no target: per-key order means one record of a key per request, so N events of one key take N rounds — the same round trips as single puts plus the bookkeeping; by design (AWS does not order records within one PutRecords call when an entry fails)'),
+      pairRow(
+        'publishEvents vs PutRecord per event (kinesalite, one partition key)',
+        single.samples,
+        'publishEvents',
+        'PutRecord×N',
+        n,
+        'events/s',
+        null,
+        'no target: per-key order means one record of a key per request, so N events of one key take N rounds — the same round trips as single puts plus the bookkeeping; by design (AWS does not order records within one PutRecords call when an entry fails)',
+      ),
     );
     kinesis.destroy();
 
@@ -180,8 +227,16 @@ export async function producersFigure(options: BenchOptions): Promise<FigureResu
     const jobs = await measureJobs(sqs, QueueUrl!, n, rounds);
     raw['fauxqs (ms per sample)'] = jobs.samples;
     rows.push(
-      pairRow('enqueueJobs vs SendMessage per job (fauxqs)', jobs.samples, 'enqueueJobs', 'SendMessage×N', n, 'jobs/s', JOBS_TARGET,
-        `${n} send-email jobs of ~${jobs.bytes} B per sample; SendMessageBatch carries at most 10 entries, so the ceiling is ~10× minus the larger requests' cost`),
+      pairRow(
+        'enqueueJobs vs SendMessage per job (fauxqs)',
+        jobs.samples,
+        'enqueueJobs',
+        'SendMessage×N',
+        n,
+        'jobs/s',
+        JOBS_TARGET,
+        `${n} send-email jobs of ~${jobs.bytes} B per sample; SendMessageBatch carries at most 10 entries, so the ceiling is ~10× minus the larger requests' cost`,
+      ),
     );
     sqs.destroy();
 
@@ -195,12 +250,25 @@ export async function producersFigure(options: BenchOptions): Promise<FigureResu
       const kl = await measureEvents(client, 'bench-events', localN, localRounds, 'distinct');
       raw['kinesis-local, distinct keys (ms per sample)'] = kl.samples;
       rows.push(
-        pairRow('publishEvents vs PutRecord per event (kinesis-local, distinct keys)', kl.samples, 'publishEvents', 'PutRecord×N', localN, 'events/s', EVENTS_TARGET,
-          `${localN} events per sample; kinesis-local is the slower engine (one core saturated), informative beside kinesalite`),
+        pairRow(
+          'publishEvents vs PutRecord per event (kinesis-local, distinct keys)',
+          kl.samples,
+          'publishEvents',
+          'PutRecord×N',
+          localN,
+          'events/s',
+          EVENTS_TARGET,
+          `${localN} events per sample; kinesis-local is the slower engine (one core saturated), informative beside kinesalite`,
+        ),
       );
       client.destroy();
     } catch (error) {
-      rows.push({ name: 'publishEvents vs PutRecord per event (kinesis-local)', value: Number.NaN, unit: 'events/s', note: `not measured: ${(error as Error).message}` });
+      rows.push({
+        name: 'publishEvents vs PutRecord per event (kinesis-local)',
+        value: Number.NaN,
+        unit: 'events/s',
+        note: `not measured: ${(error as Error).message}`,
+      });
     }
   } finally {
     for (const e of running.reverse()) await e.stop().catch(() => undefined);

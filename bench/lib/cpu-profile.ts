@@ -59,10 +59,10 @@ export function loadSavedProfiles(dir: string): SavedProfile[] {
 export function renderSavedProfiles(profiles: readonly SavedProfile[]): string[] {
   if (profiles.length === 0) return [];
   const lines = [
-    '## Where the CPU goes (figure 4\'s load, `npm run bench:profile`)',
+    "## Where the CPU goes (figure 4's load, `npm run bench:profile`)",
     '',
     'V8 CPU profiles of the local cloud process (load phase) and of every function and emulator process (whole life), self time ' +
-      'grouped by where the code lives (an npm package, a project folder, a Node.js module, V8\'s GC); bundled functions mapped back ' +
+      "grouped by where the code lives (an npm package, a project folder, a Node.js module, V8's GC); bundled functions mapped back " +
       'through their source maps. Profiling slows every process; the split, not the rate, is the result. Each table is one run ' +
       '(`npm run bench:profile -- --save <label>`); the full profiles of a run stay in its --out directory.',
     '',
@@ -145,7 +145,9 @@ function locate(frame: CpuProfileNode['callFrame'], root: string): Located {
     const entry = sourceMapOf(file)?.findEntry(frame.lineNumber, frame.columnNumber);
     if (entry && 'originalSource' in entry && entry.originalSource) {
       const bundleDir = path.dirname(file);
-      const original = entry.originalSource.startsWith('file://') ? entry.originalSource.slice(7) : path.resolve(bundleDir, entry.originalSource);
+      const original = entry.originalSource.startsWith('file://')
+        ? entry.originalSource.slice(7)
+        : path.resolve(bundleDir, entry.originalSource);
       file = original;
       line = entry.originalLine;
     } else {

@@ -4,7 +4,13 @@
  * so the bench measures the same emulator set-up that `npm start` runs.
  */
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startDynalite as startDynaliteServer, startFauxqsServer, startKinesalite as startKinesaliteServer, startKinesisLocal as startKinesisLocalServer, type ServerHandle } from '../../local/emulators';
+import {
+  startDynalite as startDynaliteServer,
+  startFauxqsServer,
+  startKinesalite as startKinesaliteServer,
+  startKinesisLocal as startKinesisLocalServer,
+  type ServerHandle,
+} from '../../local/emulators';
 import type { LocalCloudError } from '../../local/assembly';
 
 export const REGION = 'us-east-1';
@@ -36,7 +42,11 @@ export async function startDynalite(tableName: string): Promise<Emulator> {
 }
 
 /** The idempotency table as the IdempotencyTable construct declares it (dynalite has no UpdateTimeToLive). */
-export async function createIdempotencyTable(endpoint: string, tableName: string, credentials: { accessKeyId: string; secretAccessKey: string }): Promise<void> {
+export async function createIdempotencyTable(
+  endpoint: string,
+  tableName: string,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: REGION, credentials });
   try {
     await client.send(

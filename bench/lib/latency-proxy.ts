@@ -92,7 +92,8 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
   if (target.protocol !== 'http:' || !['127.0.0.1', 'localhost'].includes(target.hostname)) {
     throw new Error(`latency proxy: the target must be a loopback http URL, got ${options.target}`);
   }
-  if (!(options.latencyMs >= 0 && options.latencyMs <= 60_000)) throw new RangeError(`latency proxy: latencyMs must be in [0, 60000], got ${options.latencyMs}`);
+  if (!(options.latencyMs >= 0 && options.latencyMs <= 60_000))
+    throw new RangeError(`latency proxy: latencyMs must be in [0, 60000], got ${options.latencyMs}`);
   const maxInFlight = options.maxInFlight ?? 256;
   const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -182,7 +183,16 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
               const answeredAt = performance.now();
               stats.forwarded++;
               stats.upstreamMs += answeredAt - forwardedAt;
-              options.observe?.({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body, arrivedAt, forwardedAt, answeredAt, status: up.statusCode ?? 0 });
+              options.observe?.({
+                method: req.method ?? 'GET',
+                url: req.url ?? '/',
+                headers: req.headers,
+                body,
+                arrivedAt,
+                forwardedAt,
+                answeredAt,
+                status: up.statusCode ?? 0,
+              });
             });
             up.on('error', () => res.destroy());
           },

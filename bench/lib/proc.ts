@@ -37,7 +37,11 @@ export function timeProcess(
       const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
       const run = { wallMs, code: code ?? 128, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
       if (code !== 0) {
-        reject(new Error(`${command} ${args.join(' ').slice(0, 200)} failed (${signal ?? `exit ${code}`}): ${run.stderr.trim().split('\n').slice(-5).join(' | ')}`));
+        reject(
+          new Error(
+            `${command} ${args.join(' ').slice(0, 200)} failed (${signal ?? `exit ${code}`}): ${run.stderr.trim().split('\n').slice(-5).join(' | ')}`,
+          ),
+        );
         return;
       }
       resolve(run);

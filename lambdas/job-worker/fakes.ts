@@ -25,14 +25,25 @@ export const DECLINED_TOKENS_ENV = 'FAKE_DECLINED_TOKENS';
 export function declinedTokens(env: NodeJS.ProcessEnv = process.env): ReadonlySet<string> {
   const raw = env[DECLINED_TOKENS_ENV];
   if (raw === undefined) return new Set([DECLINED_TOKEN]);
-  return new Set(raw.split(',').map((t) => t.trim()).filter((t) => t !== ''));
+  return new Set(
+    raw
+      .split(',')
+      .map((t) => t.trim())
+      .filter((t) => t !== ''),
+  );
 }
 
 /** One side effect a fake performed (emitted as 'effect' after it succeeded). */
 export type FakeSideEffect =
   | { readonly port: 'email'; readonly idempotencyKey: string; readonly to: string; readonly messageId: string }
   | { readonly port: 'images'; readonly sourceKey: string; readonly width: number; readonly targetKey: string }
-  | { readonly port: 'payments'; readonly idempotencyKey: string; readonly orderId: string; readonly amountCents: number; readonly chargeId: string };
+  | {
+      readonly port: 'payments';
+      readonly idempotencyKey: string;
+      readonly orderId: string;
+      readonly amountCents: number;
+      readonly chargeId: string;
+    };
 
 /** An emitter, not a list: nothing accumulates in a long-lived execution environment when nobody listens. */
 export const fakeSideEffects = new EventEmitter<{ effect: [FakeSideEffect] }>();

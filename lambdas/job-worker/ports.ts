@@ -17,7 +17,13 @@ export interface ImageResizer {
 
 export interface PaymentGateway {
   /** `idempotencyKey` makes a retried charge safe at the provider (the job id). */
-  charge(request: { orderId: string; amountCents: number; currency: string; paymentToken: string; idempotencyKey: string }): Promise<{ chargeId: string }>;
+  charge(request: {
+    orderId: string;
+    amountCents: number;
+    currency: string;
+    paymentToken: string;
+    idempotencyKey: string;
+  }): Promise<{ chargeId: string }>;
 }
 
 export interface Ports {

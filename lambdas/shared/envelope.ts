@@ -139,7 +139,12 @@ export interface NewJobOptions<T extends JobType> extends NewEnvelopeOptions<Job
 
 /** Builds and validates an event envelope; throws InvalidEnvelopeError if the data does not fit the type. */
 export function newEvent<T extends EventTypeName>(type: T, data: EventData<T>, options: NewEventOptions<T>): KnownEvent<T> {
-  const envelope = { ...headOf('event', type, options, eventRegistry[type]), occurredAt: isoString(options.occurredAt), partitionKey: options.partitionKey, data };
+  const envelope = {
+    ...headOf('event', type, options, eventRegistry[type]),
+    occurredAt: isoString(options.occurredAt),
+    partitionKey: options.partitionKey,
+    data,
+  };
   return orThrow(validateEvent(envelope), envelope.id) as KnownEvent<T>;
 }
 
@@ -219,13 +224,23 @@ function validate(
   const envelope = base.data;
   if (!isKnown(envelope.type)) {
     const known = Object.keys(registry).join(', ');
-    return failure('unknown-type', `type: ${JSON.stringify(truncate(envelope.type, 64))} is not a registered ${kind} type (known: ${known})`, envelopeId);
+    return failure(
+      'unknown-type',
+      `type: ${JSON.stringify(truncate(envelope.type, 64))} is not a registered ${kind} type (known: ${known})`,
+      envelopeId,
+    );
   }
   const versions = registry[envelope.type]!;
   const dataSchema = versions[envelope.version];
   if (dataSchema === undefined) {
-    const supported = versionsOf(versions).map((v) => `v${v}`).join(', ');
-    return failure('unsupported-version', `version: ${envelope.type} v${envelope.version} is not supported (supported: ${supported})`, envelopeId);
+    const supported = versionsOf(versions)
+      .map((v) => `v${v}`)
+      .join(', ');
+    return failure(
+      'unsupported-version',
+      `version: ${envelope.type} v${envelope.version} is not supported (supported: ${supported})`,
+      envelopeId,
+    );
   }
   const data = dataSchema.safeParse(envelope.data);
   if (!data.success) {
@@ -282,7 +297,8 @@ function formatIssue(issue: Issue, root: unknown, prefix: readonly PropertyKey[]
       const word = issue.code === 'too_small' ? 'at least' : 'at most';
       const exclusive = issue.inclusive === false;
       const plural = Number(bound) === 1 ? '' : 's';
-      const unit = issue.origin === 'string' ? ` character${plural}` : issue.origin === 'array' || issue.origin === 'set' ? ` item${plural}` : '';
+      const unit =
+        issue.origin === 'string' ? ` character${plural}` : issue.origin === 'array' || issue.origin === 'set' ? ` item${plural}` : '';
       const op = exclusive ? (issue.code === 'too_small' ? 'more than' : 'less than') : word;
       return `${at}: expected ${op} ${String(bound)}${unit}`;
     }

@@ -65,7 +65,10 @@ export function createIdempotency(settings: IdempotencyEnv = readIdempotencyEnv(
     once: <P extends { readonly id: string }, A extends unknown[], R>(fn: (payload: P, ...rest: A) => Promise<R>) => {
       // (id, work): Powertools hashes argument 0 and runs `work` once per id
       const idempotent = makeIdempotent(
-        async (_id: string, work: () => Promise<unknown>): Promise<IdempotentOutcome<unknown>> => ({ duplicate: false, result: (await work()) ?? null }),
+        async (_id: string, work: () => Promise<unknown>): Promise<IdempotentOutcome<unknown>> => ({
+          duplicate: false,
+          result: (await work()) ?? null,
+        }),
         { persistenceStore: store, config, keyPrefix: settings.scope, dataIndexArgument: 0 },
       );
       return (payload: P, ...rest: A) => idempotent(payload.id, () => fn(payload, ...rest)) as Promise<IdempotentOutcome<R>>;

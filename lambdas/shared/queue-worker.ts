@@ -29,7 +29,10 @@ export interface QueueWorkerPorts {
   readonly idempotency: Idempotency;
 }
 
-export function queueWorkerHandler<R>(worker: QueueWorker<R>, ports: QueueWorkerPorts): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+export function queueWorkerHandler<R>(
+  worker: QueueWorker<R>,
+  ports: QueueWorkerPorts,
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const { logger, metrics } = ports.telemetry ?? createTelemetry();
   const { idempotency } = ports;
   const runOnce = once(idempotency, worker.run);

@@ -82,4 +82,6 @@ export const isJobType = (type: string): type is JobType => Object.hasOwn(jobReg
 
 /** Versions registered for a type, ascending (the last one is what producers write by default). */
 export const versionsOf = (versions: object): number[] =>
-  Object.keys(versions).map(Number).sort((a, b) => a - b);
+  Object.keys(versions)
+    .map(Number)
+    .sort((a, b) => a - b);

@@ -91,18 +91,23 @@ export function streamConsumerHandler<N extends ConsumerName>(
   const handles = new Set<string>(manifest.handles);
   const queue = ports.jobQueue;
   if (manifest.enqueues.length > 0 && queue === undefined) {
-    throw new ConfigurationError(`consumer ${name} enqueues ${manifest.enqueues.join(', ')} (lambdas/consumers.ts) but its handler passes no jobQueue`);
+    throw new ConfigurationError(
+      `consumer ${name} enqueues ${manifest.enqueues.join(', ')} (lambdas/consumers.ts) but its handler passes no jobQueue`,
+    );
   }
   const idempotency = manifest.idempotency === 'dynamodb' ? ports.idempotency : undefined;
   if (manifest.idempotency === 'dynamodb' && idempotency === undefined) {
-    throw new ConfigurationError(`consumer ${name} keeps DynamoDB idempotency records (lambdas/consumers.ts) but its handler passes no idempotency`);
+    throw new ConfigurationError(
+      `consumer ${name} keeps DynamoDB idempotency records (lambdas/consumers.ts) but its handler passes no idempotency`,
+    );
   }
 
   const newContext = (counters: BatchCounters, jobs: KnownJob[]): EventContext => ({
     logger,
     counters,
     enqueue: (...more) => {
-      if (queue === undefined) throw new ConfigurationError(`consumer ${name} enqueued a job but lists no job types in lambdas/consumers.ts`);
+      if (queue === undefined)
+        throw new ConfigurationError(`consumer ${name} enqueued a job but lists no job types in lambdas/consumers.ts`);
       jobs.push(...more);
     },
   });
@@ -182,7 +187,8 @@ export function streamConsumerHandler<N extends ConsumerName>(
       const key = keyOf(i);
       const stopped = stoppedKeys.get(key);
       if (stopped !== undefined) {
-        if (o.kind === 'ok' || o.kind === 'duplicate' || o.kind === 'skipped') batch.outcomes[i] = { kind: 'not-attempted', error: stopped };
+        if (o.kind === 'ok' || o.kind === 'duplicate' || o.kind === 'skipped')
+          batch.outcomes[i] = { kind: 'not-attempted', error: stopped };
         return;
       }
       const failures = failedBy.get(i);
@@ -232,7 +238,10 @@ export function streamConsumerHandler<N extends ConsumerName>(
 
     if (failed.length > 0 && batch.records.length > 1 && checkpoint === 0) {
       const first = batch.records[0]!.kinesis.sequenceNumber;
-      logger.warn('first record of the batch failed: failing the invocation so that Lambda bisects the batch', { records: batch.records.length, firstFailedSequenceNumber: first });
+      logger.warn('first record of the batch failed: failing the invocation so that Lambda bisects the batch', {
+        records: batch.records.length,
+        firstFailedSequenceNumber: first,
+      });
       throw new PoisonAtBatchStartError(first, batch.records.length);
     }
     if (failed.length > 0) {
@@ -249,7 +258,11 @@ export function streamConsumerHandler<N extends ConsumerName>(
 
 /** Which record a line is about: its place in the stream, and the event when the data was one. */
 function about(record: KinesisStreamRecord, outcome: Outcome): Record<string, unknown> {
-  const where = { sequenceNumber: record.kinesis.sequenceNumber, partitionKey: record.kinesis.partitionKey, eventSourceARN: record.eventSourceARN };
+  const where = {
+    sequenceNumber: record.kinesis.sequenceNumber,
+    partitionKey: record.kinesis.partitionKey,
+    eventSourceARN: record.eventSourceARN,
+  };
   if (!('envelope' in outcome) || outcome.envelope === undefined) return where;
   const event = outcome.envelope;
   return { ...where, envelopeId: event.id, eventType: event.type, version: event.version, replayId: event.replay?.replayId };

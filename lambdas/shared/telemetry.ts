@@ -42,7 +42,9 @@ export class BatchCounters {
   toJSON(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const { dimensions, values } of this.#groups.values()) {
-      const dims = Object.entries(dimensions).map(([k, v]) => `${k}=${v}`).join(',');
+      const dims = Object.entries(dimensions)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
       for (const [name, { value }] of values) out[dims ? `${name}{${dims}}` : name] = value;
     }
     return out;

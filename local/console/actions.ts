@@ -42,7 +42,12 @@ const SAMPLES: Record<string, (n: number) => Record<string, unknown>> = {
     currency: 'EUR',
     paymentToken: 'tok_visa',
   }),
-  OrderShipped: (n) => ({ orderId: `order-${n}`, customerEmail: `customer${n % 100}@example.com`, carrier: 'DHL', trackingNumber: `TRACK-${n}` }),
+  OrderShipped: (n) => ({
+    orderId: `order-${n}`,
+    customerEmail: `customer${n % 100}@example.com`,
+    carrier: 'DHL',
+    trackingNumber: `TRACK-${n}`,
+  }),
   'send-email': (n) => ({ to: `customer${n % 100}@example.com`, template: 'order-confirmation', orderId: `order-${n}` }),
   'resize-image': (n) => ({ sourceKey: `uploads/image-${n}.jpg`, widths: [128, 512] }),
   'process-payment': (n) => ({ orderId: `order-${n}`, amountCents: 4200, currency: 'EUR', paymentToken: 'tok_visa' }),
@@ -115,7 +120,8 @@ export async function sendSample(ctx: ActionContext, body: Record<string, unknow
     return { ok: code === 0, text: io.text() };
   }
   const cases = POISON_CASES[kind] as Record<string, string>;
-  if (!cases[variant]) throw new InputError(`unknown poison case ${JSON.stringify(variant)} for a ${kind} (known: ${Object.keys(cases).join(', ')})`);
+  if (!cases[variant])
+    throw new InputError(`unknown poison case ${JSON.stringify(variant)} for a ${kind} (known: ${Object.keys(cases).join(', ')})`);
   const clients = createLocalClients(ctx.topology.endpoints, ctx.topology.endpoints.region);
   try {
     const lines: string[] = [];
@@ -127,15 +133,38 @@ export async function sendSample(ctx: ActionContext, body: Record<string, unknow
         if (!queue) throw new OpsError('this assembly has no jobs queue');
         const bodyText =
           variant === 'declined-card'
-            ? JSON.stringify({ kind: 'job', id, type: 'process-payment', version: 1, createdAt: new Date().toISOString(), jobKey: `order-${n}`, data: { orderId: `order-${n}`, amountCents: 6600, currency: 'EUR', paymentToken: 'tok_chargeDeclined' } })
+            ? JSON.stringify({
+                kind: 'job',
+                id,
+                type: 'process-payment',
+                version: 1,
+                createdAt: new Date().toISOString(),
+                jobKey: `order-${n}`,
+                data: { orderId: `order-${n}`, amountCents: 6600, currency: 'EUR', paymentToken: 'tok_chargeDeclined' },
+              })
             : variant === 'not-json'
               ? `this is not a job {${id}`
-              : JSON.stringify({ kind: 'job', id, type: 'launch-rocket', version: 1, createdAt: new Date().toISOString(), jobKey: `rocket-${n}`, data: {} });
+              : JSON.stringify({
+                  kind: 'job',
+                  id,
+                  type: 'launch-rocket',
+                  version: 1,
+                  createdAt: new Date().toISOString(),
+                  jobKey: `rocket-${n}`,
+                  data: {},
+                });
         const out = await clients.sqs.send(
           new SendMessageCommand({
             QueueUrl: queue.url,
             MessageBody: bodyText,
-            ...(variant === 'not-json' ? {} : { MessageAttributes: { type: { DataType: 'String', StringValue: variant === 'declined-card' ? 'process-payment' : 'launch-rocket' }, version: { DataType: 'Number', StringValue: '1' } } }),
+            ...(variant === 'not-json'
+              ? {}
+              : {
+                  MessageAttributes: {
+                    type: { DataType: 'String', StringValue: variant === 'declined-card' ? 'process-payment' : 'launch-rocket' },
+                    version: { DataType: 'Number', StringValue: '1' },
+                  },
+                }),
           }),
         );
         lines.push(`  [${i}] ${variant}${variant === 'not-json' ? '' : ` id ${id}`}: ok, message ${out.MessageId}`);
@@ -146,14 +175,38 @@ export async function sendSample(ctx: ActionContext, body: Record<string, unknow
           variant === 'not-json'
             ? `this is not an event {${id}`
             : variant === 'unknown-type'
-              ? JSON.stringify({ kind: 'event', id, type: 'OrderTeleported', version: 1, occurredAt: new Date().toISOString(), partitionKey: `order-${n}`, data: {} })
-              : JSON.stringify({ kind: 'event', id, type: 'OrderPlaced', version: 1, occurredAt: new Date().toISOString(), partitionKey: `order-${n}`, data: { orderId: `order-${n}`, totalCents: 'lots' } });
-        const out = await clients.kinesis.send(new PutRecordCommand({ StreamName: stream.name, PartitionKey: `poison-${n}`, Data: Buffer.from(data) }));
+              ? JSON.stringify({
+                  kind: 'event',
+                  id,
+                  type: 'OrderTeleported',
+                  version: 1,
+                  occurredAt: new Date().toISOString(),
+                  partitionKey: `order-${n}`,
+                  data: {},
+                })
+              : JSON.stringify({
+                  kind: 'event',
+                  id,
+                  type: 'OrderPlaced',
+                  version: 1,
+                  occurredAt: new Date().toISOString(),
+                  partitionKey: `order-${n}`,
+                  data: { orderId: `order-${n}`, totalCents: 'lots' },
+                });
+        const out = await clients.kinesis.send(
+          new PutRecordCommand({ StreamName: stream.name, PartitionKey: `poison-${n}`, Data: Buffer.from(data) }),
+        );
         lines.push(`  [${i}] ${variant}${variant === 'not-json' ? '' : ` id ${id}`}: ok, ${out.ShardId} sequence ${out.SequenceNumber}`);
       }
     }
     const where = kind === 'job' ? ctx.roles.jobs?.url : ctx.roles.events?.name;
-    return { ok: true, text: [`${kind === 'job' ? 'enqueued' : 'published'} ${count} poison ${kind}${count === 1 ? '' : 's'} (${variant}, sent raw: the producers refuse it) to ${where} (local)`, ...lines].join('\n') };
+    return {
+      ok: true,
+      text: [
+        `${kind === 'job' ? 'enqueued' : 'published'} ${count} poison ${kind}${count === 1 ? '' : 's'} (${variant}, sent raw: the producers refuse it) to ${where} (local)`,
+        ...lines,
+      ].join('\n'),
+    };
   } finally {
     clients.destroy();
   }
@@ -163,7 +216,8 @@ export function setPaused(ctx: ActionContext, body: Record<string, unknown>, pau
   const mapping = str(body['mapping'], 'mapping');
   const lambda = ctx.lambda();
   if (!lambda) throw new OpsError('the local Lambda service is not running');
-  const m = ctx.topology.kinesisMappings.find((x) => x.logicalId === mapping) ?? ctx.topology.sqsMappings.find((x) => x.logicalId === mapping);
+  const m =
+    ctx.topology.kinesisMappings.find((x) => x.logicalId === mapping) ?? ctx.topology.sqsMappings.find((x) => x.logicalId === mapping);
   if (!m) throw new InputError(`no event source mapping ${mapping}`);
   if (paused) lambda.pause(mapping);
   else lambda.resume(mapping);
@@ -181,7 +235,10 @@ const counts = (c: Record<string, number>): string => {
   return e.length === 0 ? '    (none)' : e.map(([k, v]) => `    ${k}: ${v}`).join('\n');
 };
 
-async function withOps<T>(ctx: ActionContext, run: (env: ReturnType<typeof readEndpointsFile>, clients: ReturnType<typeof createOpsClients>) => Promise<T>): Promise<T> {
+async function withOps<T>(
+  ctx: ActionContext,
+  run: (env: ReturnType<typeof readEndpointsFile>, clients: ReturnType<typeof createOpsClients>) => Promise<T>,
+): Promise<T> {
   const env = readEndpointsFile(ctx.endpointsFile);
   const clients = createOpsClients(env);
   try {
@@ -204,7 +261,13 @@ export function redriveFailures(ctx: ActionContext, body: Record<string, unknown
   const consumer = str(body['consumer'], 'consumer');
   const dryRun = body['dryRun'] === true;
   return withOps(ctx, async (env, clients) => {
-    const s = await redriveEvents({ env, s3: clients.s3, invoker: new LambdaConsumerInvoker(env, () => clients.lambda()), consumer, dryRun });
+    const s = await redriveEvents({
+      env,
+      s3: clients.s3,
+      invoker: new LambdaConsumerInvoker(env, () => clients.lambda()),
+      consumer,
+      dryRun,
+    });
     const lines = redriveEventsLines(s, env.label, counts);
     return { ok: s.failed === 0, text: lines.join('\n'), summary: s };
   });
@@ -218,7 +281,9 @@ export function replay(ctx: ActionContext, body: Record<string, unknown>): Promi
   const dryRun = body['dryRun'] === true;
   const t = str(body['target'], 'target');
   const target: ReplayTarget = t === 'stream' ? { kind: 'stream' } : { kind: 'consumer', name: t.replace(/^consumer:/, '') };
-  const types = Array.isArray(body['types']) ? (body['types'] as unknown[]).filter((x): x is string => typeof x === 'string' && x !== '') : [];
+  const types = Array.isArray(body['types'])
+    ? (body['types'] as unknown[]).filter((x): x is string => typeof x === 'string' && x !== '')
+    : [];
   return withOps(ctx, async (env, clients) => {
     const s = await runReplay({
       env,

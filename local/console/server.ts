@@ -26,7 +26,18 @@ import type { LambdaService } from '../lambda/service';
 import type { TopologyRoles } from '../project';
 import type { ProvisionResult } from '../provision';
 import type { LocalTopology } from '../types';
-import { isInputError, messageOf, redriveDlq, redriveFailures, replay, sampleCatalogue, sendSample, setPaused, type ActionContext, type ActionResult } from './actions';
+import {
+  isInputError,
+  messageOf,
+  redriveDlq,
+  redriveFailures,
+  replay,
+  sampleCatalogue,
+  sendSample,
+  setPaused,
+  type ActionContext,
+  type ActionResult,
+} from './actions';
 import { DirectInvocationTap } from './direct-invocations';
 import type { ConsoleState } from './state-shape';
 import { StateCollector } from './state';
@@ -34,7 +45,11 @@ import { buildConsoleTopology, type ConsoleTopology } from './topology';
 
 export { DEFAULT_CONSOLE_PORT } from './defaults';
 const STATIC_DIR = path.join(__dirname, 'static');
-const STATIC_TYPES: Record<string, string> = { '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+const STATIC_TYPES: Record<string, string> = {
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
 
 export interface ConsoleOptions {
   port: number;
@@ -71,7 +86,8 @@ const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
 };
 
 export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
@@ -80,7 +96,13 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
   const tap = new DirectInvocationTap();
   const collector = new StateCollector({ topology: o.topology, roles: o.roles, lambda: o.lambda, firehose: o.firehose, tap });
   await collector.start();
-  const ctx: ActionContext = { topology: o.topology, roles: o.roles, endpointsFile: o.endpointsFile, stateDir: o.stateDir, lambda: o.lambda };
+  const ctx: ActionContext = {
+    topology: o.topology,
+    roles: o.roles,
+    endpointsFile: o.endpointsFile,
+    stateDir: o.stateDir,
+    lambda: o.lambda,
+  };
   const catalogue = sampleCatalogue();
   const clients = new Set<http.ServerResponse>();
   const html = fs.readFileSync(path.join(STATIC_DIR, 'index.html'), 'utf8');
@@ -158,12 +180,23 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
           broadcast('action', entry);
           send(res, 200, { ...entry, summary: r.summary });
           // the effect of an action shows at once, not at the next tick
-          if (clients.size > 0) void sample().then((s) => broadcast('state', s), () => undefined);
+          if (clients.size > 0)
+            void sample().then(
+              (s) => broadcast('state', s),
+              () => undefined,
+            );
         },
         (err: unknown) => {
           const input = isInputError(err);
           o.log(`console: ${what}: ${input ? 'refused' : 'FAILED'}: ${messageOf(err)}`);
-          const entry = { action: name, request: body, ok: false, text: `${input ? 'refused' : 'failed'}: ${messageOf(err)}`, ms: Date.now() - started, at: Date.now() };
+          const entry = {
+            action: name,
+            request: body,
+            ok: false,
+            text: `${input ? 'refused' : 'failed'}: ${messageOf(err)}`,
+            ms: Date.now() - started,
+            at: Date.now(),
+          };
           broadcast('action', entry);
           send(res, input ? 400 : 500, { ...entry, error: messageOf(err) });
         },
@@ -173,7 +206,8 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
 
   const server = http.createServer((req, res) => {
     const host = req.headers.host ?? '';
-    if (!allowedHosts().has(host.toLowerCase())) return refuse(res, 403, `unexpected Host ${JSON.stringify(host)}: open http://127.0.0.1:${port}/`);
+    if (!allowedHosts().has(host.toLowerCase()))
+      return refuse(res, 403, `unexpected Host ${JSON.stringify(host)}: open http://127.0.0.1:${port}/`);
     const url = new URL(req.url ?? '/', `http://${host}`);
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (url.pathname === '/' || url.pathname === '/index.html') {
@@ -202,7 +236,11 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
         if (last) res.write(`event: state\ndata: ${JSON.stringify(last)}\n\n`);
         clients.add(res);
         req.on('close', () => clients.delete(res));
-        if (!last) void sample().then((s) => broadcast('state', s), () => undefined);
+        if (!last)
+          void sample().then(
+            (s) => broadcast('state', s),
+            () => undefined,
+          );
         return;
       }
       if (url.pathname === '/favicon.ico') {
@@ -244,7 +282,13 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(err.code === 'EADDRINUSE' ? new LocalCloudError(`port ${o.port} (console) is already in use: stop what holds it, pass --port-console <port>, or --no-console`) : err),
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new LocalCloudError(
+                `port ${o.port} (console) is already in use: stop what holds it, pass --port-console <port>, or --no-console`,
+              )
+            : err,
+        ),
       );
       server.listen(o.port, '127.0.0.1', resolve);
     });

@@ -44,7 +44,10 @@ export class StateCollector {
   private readonly jobErrors = new Map<string, string>();
   private readonly perMapping = new Map<string, { last?: ConsumerState['last']; retrying: number; invocations: number }>();
   private readonly durations = new Map<string, { last: number; sum: number; n: number; max: number }>();
-  private readonly direct = new Map<string, { invocations: number; records: number; failed: number; errors: number; last?: DirectInvocation }>();
+  private readonly direct = new Map<
+    string,
+    { invocations: number; records: number; failed: number; errors: number; last?: DirectInvocation }
+  >();
   private readonly failureCache = new Map<string, FailureObject>();
   private readonly archiveCache = new Map<string, number>();
   private subscribedTo?: LambdaService;
@@ -62,7 +65,14 @@ export class StateCollector {
     this.duration(r.functionName, r.durationMs);
     const m = this.perMapping.get(r.mappingLogicalId) ?? { retrying: 0, invocations: 0 };
     m.invocations++;
-    m.last = { outcome: r.outcome, at: Date.now(), durationMs: r.durationMs, records: r.recordIds.length, failed: r.failedIds.length, ...(r.error ? { error: r.error } : {}) };
+    m.last = {
+      outcome: r.outcome,
+      at: Date.now(),
+      durationMs: r.durationMs,
+      records: r.recordIds.length,
+      failed: r.failedIds.length,
+      ...(r.error ? { error: r.error } : {}),
+    };
     m.retrying = r.outcome === 'ok' ? 0 : m.retrying + 1;
     this.perMapping.set(r.mappingLogicalId, m);
   };
@@ -93,7 +103,10 @@ export class StateCollector {
     }
     if (doc['level'] !== 'ERROR' || typeof doc['message'] !== 'string') return;
     const err = doc['error'] as { name?: string; message?: string } | undefined;
-    const text = [doc['reason'], doc['detail'], err ? `${err.name ?? 'Error'}: ${err.message ?? ''}` : undefined].filter((x) => typeof x === 'string' && x !== '').join(' — ') || doc['message'];
+    const text =
+      [doc['reason'], doc['detail'], err ? `${err.name ?? 'Error'}: ${err.message ?? ''}` : undefined]
+        .filter((x) => typeof x === 'string' && x !== '')
+        .join(' — ') || doc['message'];
     for (const k of [doc['envelopeId'], doc['messageId']]) {
       if (typeof k !== 'string') continue;
       this.jobErrors.delete(k);
@@ -121,11 +134,17 @@ export class StateCollector {
     return l;
   }
 
-  private async inspect(q: LocalQueue): Promise<{ ready: FauxqsMessage[]; delayed: FauxqsMessage[]; inflight: { message: FauxqsMessage }[] } | undefined> {
+  private async inspect(
+    q: LocalQueue,
+  ): Promise<{ ready: FauxqsMessage[]; delayed: FauxqsMessage[]; inflight: { message: FauxqsMessage }[] } | undefined> {
     try {
-      const res = await fetch(`${this.o.topology.endpoints.sqs}/_fauxqs/queues/${encodeURIComponent(q.name)}`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`${this.o.topology.endpoints.sqs}/_fauxqs/queues/${encodeURIComponent(q.name)}`, {
+        signal: AbortSignal.timeout(2000),
+      });
       if (!res.ok) return undefined;
-      return ((await res.json()) as { messages: { ready: FauxqsMessage[]; delayed: FauxqsMessage[]; inflight: { message: FauxqsMessage }[] } }).messages;
+      return (
+        (await res.json()) as { messages: { ready: FauxqsMessage[]; delayed: FauxqsMessage[]; inflight: { message: FauxqsMessage }[] } }
+      ).messages;
     } catch {
       return undefined;
     }
@@ -186,7 +205,9 @@ export class StateCollector {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const page = await this.clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}), ContinuationToken: token }));
+      const page = await this.clients.s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}), ContinuationToken: token }),
+      );
       for (const c of page.Contents ?? []) if (c.Key) keys.push(c.Key);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -235,11 +256,17 @@ export class StateCollector {
     const dlqIds = new Set(t.queues.map((q) => q.redrivePolicy?.deadLetterTargetArn).filter((x): x is string => !!x));
     const queueResults = await Promise.all(t.queues.map((q) => this.queue(q, dlqIds.has(q.arn) || q === this.o.roles.jobsDlq)));
     const queues = queueResults.map((r) => r.state);
-    const dlqs = t.queues.flatMap((q, i) => (queueResults[i]!.messages ? [{ id: q.logicalId, messages: queueResults[i]!.messages!, more: queueResults[i]!.more ?? 0 }] : []));
+    const dlqs = t.queues.flatMap((q, i) =>
+      queueResults[i]!.messages ? [{ id: q.logicalId, messages: queueResults[i]!.messages!, more: queueResults[i]!.more ?? 0 }] : [],
+    );
 
     const streams = this.tails.map((tail) => ({
       id: tail.stream.logicalId,
-      shards: [...tail.shards.values()].map((s) => ({ shardId: s.shardId, ...(tail.tip(s.shardId) ? { tip: tail.tip(s.shardId)! } : {}), records: s.seqs.length })),
+      shards: [...tail.shards.values()].map((s) => ({
+        shardId: s.shardId,
+        ...(tail.tip(s.shardId) ? { tip: tail.tip(s.shardId)! } : {}),
+        records: s.seqs.length,
+      })),
     }));
 
     const mappingStats = lambda?.mappingStats() ?? {};
@@ -249,9 +276,18 @@ export class StateCollector {
       const name = fn?.name ?? m.functionLogicalId;
       const tail = this.tails.find((x) => x.stream.logicalId === m.stream.logicalId);
       const cps = checkpoints[m.logicalId] ?? {};
-      const notBefore = m.startingPosition === 'TRIM_HORIZON' ? 0 : m.startingPosition === 'AT_TIMESTAMP' ? (m.startingPositionTimestamp ?? 0) * 1000 : this.startedAt;
+      const notBefore =
+        m.startingPosition === 'TRIM_HORIZON'
+          ? 0
+          : m.startingPosition === 'AT_TIMESTAMP'
+            ? (m.startingPositionTimestamp ?? 0) * 1000
+            : this.startedAt;
       const shards = tail
-        ? [...tail.shards.values()].map((s) => ({ shardId: s.shardId, ...(cps[s.shardId] ? { position: cps[s.shardId]! } : {}), ...lagOf(s, cps[s.shardId], now, notBefore) }))
+        ? [...tail.shards.values()].map((s) => ({
+            shardId: s.shardId,
+            ...(cps[s.shardId] ? { position: cps[s.shardId]! } : {}),
+            ...lagOf(s, cps[s.shardId], now, notBefore),
+          }))
         : [];
       const st = mappingStats[m.logicalId];
       const pm = this.perMapping.get(m.logicalId);
@@ -275,7 +311,11 @@ export class StateCollector {
       };
     });
 
-    const failureBuckets = [...new Set(t.kinesisMappings.map((m) => (m.onFailure?.kind === 's3' ? m.onFailure.bucketName : undefined)).filter((x): x is string => !!x))];
+    const failureBuckets = [
+      ...new Set(
+        t.kinesisMappings.map((m) => (m.onFailure?.kind === 's3' ? m.onFailure.bucketName : undefined)).filter((x): x is string => !!x),
+      ),
+    ];
     const failures = await Promise.all(
       failureBuckets.map(async (name) => {
         const bucketId = t.buckets.find((b) => b.name === name)?.logicalId ?? name;
@@ -313,7 +353,14 @@ export class StateCollector {
           }
           records += n ?? 0;
         }
-        return { deliveryStream: d.logicalId, bucketId: d.bucket.logicalId, objects, records, errorObjects, buffered: fh[d.name]?.bufferedRecords ?? 0 };
+        return {
+          deliveryStream: d.logicalId,
+          bucketId: d.bucket.logicalId,
+          objects,
+          records,
+          errorObjects,
+          buffered: fh[d.name]?.bufferedRecords ?? 0,
+        };
       }),
     );
 

@@ -83,7 +83,9 @@ export class StreamTail {
             new GetShardIteratorCommand({
               StreamName: this.stream.name,
               ShardId: tail.shardId,
-              ...(last === undefined ? { ShardIteratorType: 'TRIM_HORIZON' } : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: last.toString() }),
+              ...(last === undefined
+                ? { ShardIteratorType: 'TRIM_HORIZON' }
+                : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: last.toString() }),
             }),
             { abortSignal: signal },
           );

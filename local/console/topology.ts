@@ -8,10 +8,35 @@ import type { LocalTopology } from '../types';
 
 export interface ConsoleTopology {
   timeScale: number;
-  queues: { id: string; name: string; role: 'jobs' | 'dlq' | 'queue'; visibilityTimeoutSeconds: number; redrive?: { dlq: string; maxReceiveCount: number } }[];
+  queues: {
+    id: string;
+    name: string;
+    role: 'jobs' | 'dlq' | 'queue';
+    visibilityTimeoutSeconds: number;
+    redrive?: { dlq: string; maxReceiveCount: number };
+  }[];
   streams: { id: string; name: string; shardCount: number; mode: string; retentionHours: number; role: 'events' | 'stream' }[];
-  functions: { id: string; name: string; role?: string; handler: string; runtime: string; timeoutSeconds: number; memoryMb: number; sendsTo: string[] }[];
-  sqsMappings: { id: string; functionId: string; function: string; queueId: string; batchSize: number; windowSeconds: number; partialBatchResponse: boolean; maximumConcurrency?: number; enabled: boolean }[];
+  functions: {
+    id: string;
+    name: string;
+    role?: string;
+    handler: string;
+    runtime: string;
+    timeoutSeconds: number;
+    memoryMb: number;
+    sendsTo: string[];
+  }[];
+  sqsMappings: {
+    id: string;
+    functionId: string;
+    function: string;
+    queueId: string;
+    batchSize: number;
+    windowSeconds: number;
+    partialBatchResponse: boolean;
+    maximumConcurrency?: number;
+    enabled: boolean;
+  }[];
   kinesisMappings: {
     id: string;
     functionId: string;
@@ -30,7 +55,16 @@ export interface ConsoleTopology {
     enabled: boolean;
     onFailure?: { kind: string; target: string; bucketId?: string };
   }[];
-  deliveryStreams: { id: string; name: string; streamId: string; bucketId: string; prefix: string; compression: string; bufferingIntervalSeconds: number; bufferingSizeMiB: number }[];
+  deliveryStreams: {
+    id: string;
+    name: string;
+    streamId: string;
+    bucketId: string;
+    prefix: string;
+    compression: string;
+    bufferingIntervalSeconds: number;
+    bufferingSizeMiB: number;
+  }[];
   buckets: { id: string; name: string; role: 'archive' | 'failures' | 'bucket' }[];
   tables: { id: string; name: string; role: 'idempotency' | 'table' }[];
   lanes: Lane[];
@@ -47,10 +81,19 @@ export type Lane =
 /** The console's own producer ("send a job / an event" on the page, and the shell tools) is drawn as `console`. */
 export const CONSOLE_PRODUCER = 'console';
 
-export function buildConsoleTopology(t: LocalTopology, roles: TopologyRoles, p: Pick<ProvisionResult, 'tables' | 'notEmulated' | 'excludedFunctions' | 'notes'>, timeScale: number): ConsoleTopology {
+export function buildConsoleTopology(
+  t: LocalTopology,
+  roles: TopologyRoles,
+  p: Pick<ProvisionResult, 'tables' | 'notEmulated' | 'excludedFunctions' | 'notes'>,
+  timeScale: number,
+): ConsoleTopology {
   const queueIdByArn = new Map(t.queues.map((q) => [q.arn, q.logicalId]));
   const bucketIdByName = new Map(t.buckets.map((b) => [b.name, b.logicalId]));
-  const dlqIds = new Set(t.queues.map((q) => (q.redrivePolicy ? queueIdByArn.get(q.redrivePolicy.deadLetterTargetArn) : undefined)).filter((x): x is string => !!x));
+  const dlqIds = new Set(
+    t.queues
+      .map((q) => (q.redrivePolicy ? queueIdByArn.get(q.redrivePolicy.deadLetterTargetArn) : undefined))
+      .filter((x): x is string => !!x),
+  );
 
   // a function sends to a queue or a stream when its environment names it (URL, name or ARN): the template's wiring
   const sendsTo = (env: Record<string, string>): string[] => {
@@ -97,7 +140,11 @@ export function buildConsoleTopology(t: LocalTopology, roles: TopologyRoles, p: 
     const of = m.onFailure;
     const onFailure = of
       ? of.kind === 's3'
-        ? { kind: 's3', target: of.bucketName, ...(bucketIdByName.get(of.bucketName) ? { bucketId: bucketIdByName.get(of.bucketName)! } : {}) }
+        ? {
+            kind: 's3',
+            target: of.bucketName,
+            ...(bucketIdByName.get(of.bucketName) ? { bucketId: bucketIdByName.get(of.bucketName)! } : {}),
+          }
         : { kind: of.kind, target: of.arn }
       : undefined;
     return {
@@ -133,13 +180,22 @@ export function buildConsoleTopology(t: LocalTopology, roles: TopologyRoles, p: 
     name: b.name,
     role: b === roles.archive ? ('archive' as const) : b === roles.failures ? ('failures' as const) : ('bucket' as const),
   }));
-  const tables = p.tables.map((x) => ({ id: x.logicalId, name: x.name, role: x === roles.idempotency ? ('idempotency' as const) : ('table' as const) }));
+  const tables = p.tables.map((x) => ({
+    id: x.logicalId,
+    name: x.name,
+    role: x === roles.idempotency ? ('idempotency' as const) : ('table' as const),
+  }));
 
   const placed = { queues: new Set<string>(), buckets: new Set<string>(), functions: new Set<string>() };
   const lanes: Lane[] = [];
-  const producersOf = (resourceId: string): string[] => [CONSOLE_PRODUCER, ...functions.filter((f) => f.sendsTo.includes(resourceId)).map((f) => f.id)];
+  const producersOf = (resourceId: string): string[] => [
+    CONSOLE_PRODUCER,
+    ...functions.filter((f) => f.sendsTo.includes(resourceId)).map((f) => f.id),
+  ];
   // the jobs queue first, then the other queues a function reads
-  const readQueues = [...new Set(t.sqsMappings.map((m) => m.queue.logicalId))].sort((a, b) => Number(b === roles.jobs?.logicalId) - Number(a === roles.jobs?.logicalId));
+  const readQueues = [...new Set(t.sqsMappings.map((m) => m.queue.logicalId))].sort(
+    (a, b) => Number(b === roles.jobs?.logicalId) - Number(a === roles.jobs?.logicalId),
+  );
   for (const qid of readQueues) {
     const q = queues.find((x) => x.id === qid)!;
     const workers = sqsMappings.filter((m) => m.queueId === qid).map((m) => m.id);
@@ -148,14 +204,21 @@ export function buildConsoleTopology(t: LocalTopology, roles: TopologyRoles, p: 
     if (q.redrive) placed.queues.add(q.redrive.dlq);
     for (const m of sqsMappings.filter((x) => x.queueId === qid)) placed.functions.add(m.functionId);
   }
-  const laneStreams = [...new Set([...t.kinesisMappings.map((m) => m.stream.logicalId), ...t.deliveryStreams.map((d) => d.sourceStream.logicalId)])].sort(
-    (a, b) => Number(b === roles.events?.logicalId) - Number(a === roles.events?.logicalId),
-  );
+  const laneStreams = [
+    ...new Set([...t.kinesisMappings.map((m) => m.stream.logicalId), ...t.deliveryStreams.map((d) => d.sourceStream.logicalId)]),
+  ].sort((a, b) => Number(b === roles.events?.logicalId) - Number(a === roles.events?.logicalId));
   for (const sid of laneStreams) {
     const consumers = kinesisMappings.filter((m) => m.streamId === sid);
     const ds = deliveryStreams.filter((d) => d.streamId === sid);
     const failureBuckets = [...new Set(consumers.map((m) => m.onFailure?.bucketId).filter((x): x is string => !!x))];
-    lanes.push({ kind: 'stream', stream: sid, consumers: consumers.map((m) => m.id), deliveryStreams: ds.map((d) => d.id), failureBuckets, producers: producersOf(sid) });
+    lanes.push({
+      kind: 'stream',
+      stream: sid,
+      consumers: consumers.map((m) => m.id),
+      deliveryStreams: ds.map((d) => d.id),
+      failureBuckets,
+      producers: producersOf(sid),
+    });
     for (const c of consumers) placed.functions.add(c.functionId);
     for (const b of failureBuckets) placed.buckets.add(b);
     for (const d of ds) placed.buckets.add(d.bucketId);
@@ -167,7 +230,14 @@ export function buildConsoleTopology(t: LocalTopology, roles: TopologyRoles, p: 
   return {
     timeScale,
     queues,
-    streams: t.streams.map((s) => ({ id: s.logicalId, name: s.name, shardCount: s.shardCount, mode: s.mode, retentionHours: s.retentionHours, role: s === roles.events ? ('events' as const) : ('stream' as const) })),
+    streams: t.streams.map((s) => ({
+      id: s.logicalId,
+      name: s.name,
+      shardCount: s.shardCount,
+      mode: s.mode,
+      retentionHours: s.retentionHours,
+      role: s === roles.events ? ('events' as const) : ('stream' as const),
+    })),
     functions,
     sqsMappings,
     kinesisMappings,

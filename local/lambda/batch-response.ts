@@ -27,7 +27,8 @@ export function parseBatchResponse(result: unknown, batchIds: ReadonlySet<string
 export function recordId(payload: string, fallback: string): string {
   try {
     const parsed = JSON.parse(payload) as { id?: unknown; kind?: unknown };
-    if (parsed && typeof parsed.id === 'string' && (parsed.kind === 'event' || parsed.kind === 'job' || parsed.kind === undefined)) return parsed.id;
+    if (parsed && typeof parsed.id === 'string' && (parsed.kind === 'event' || parsed.kind === 'job' || parsed.kind === undefined))
+      return parsed.id;
   } catch {
     // not JSON: fall through
   }

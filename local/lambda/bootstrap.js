@@ -14,7 +14,14 @@ let currentRequestId;
 process.on('disconnect', () => process.exit(0));
 
 // Lambda's Node runtime prefixes console output with time, request id and level.
-for (const [method, level] of [['log', 'INFO'], ['info', 'INFO'], ['warn', 'WARN'], ['error', 'ERROR'], ['debug', 'DEBUG'], ['trace', 'TRACE']]) {
+for (const [method, level] of [
+  ['log', 'INFO'],
+  ['info', 'INFO'],
+  ['warn', 'WARN'],
+  ['error', 'ERROR'],
+  ['debug', 'DEBUG'],
+  ['trace', 'TRACE'],
+]) {
   const target = level === 'WARN' || level === 'ERROR' ? process.stderr : process.stdout;
   console[method] = (...args) => {
     target.write(`${new Date().toISOString()}\t${currentRequestId ?? 'undefined'}\t${level}\t${util.format(...args)}\n`);
@@ -36,7 +43,8 @@ function splitHandler(spec) {
   // "dir/index.handler" -> module "dir/index", export path "handler" (Lambda splits after the last "/")
   const slash = spec.lastIndexOf('/');
   const dot = spec.indexOf('.', slash + 1);
-  if (dot < 0) throw Object.assign(new Error(`Bad handler "${spec}": expected "<file>.<export>"`), { name: 'Runtime.MalformedHandlerName' });
+  if (dot < 0)
+    throw Object.assign(new Error(`Bad handler "${spec}": expected "<file>.<export>"`), { name: 'Runtime.MalformedHandlerName' });
   return { modulePath: spec.slice(0, dot), exportPath: spec.slice(dot + 1) };
 }
 
@@ -107,7 +115,12 @@ async function invoke(message) {
       try {
         json = value === undefined ? undefined : JSON.stringify(value);
       } catch (err) {
-        send({ type: 'result', id, ok: false, error: { errorType: 'Runtime.ResponseSerializationError', errorMessage: String(err instanceof Error ? err.message : err) } });
+        send({
+          type: 'result',
+          id,
+          ok: false,
+          error: { errorType: 'Runtime.ResponseSerializationError', errorMessage: String(err instanceof Error ? err.message : err) },
+        });
         return;
       }
       send({ type: 'result', id, ok: true, resultJson: json });

@@ -9,7 +9,11 @@ import { projectRoot } from './log-sink';
 export const BOOTSTRAP = path.join(__dirname, 'bootstrap.js');
 
 /** The environment a local execution environment sees: template env + what Lambda and the local cloud add. */
-export function lambdaEnvironment(fn: LocalFunction, endpoints: LocalEndpoints, extra: Record<string, string> = {}): Record<string, string> {
+export function lambdaEnvironment(
+  fn: LocalFunction,
+  endpoints: LocalEndpoints,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   const nodeModules = path.join(projectRoot(), 'node_modules');
   return {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',

@@ -67,9 +67,15 @@ function matchValue(rule: unknown, v: unknown): boolean {
   const [op, arg] = Object.entries(rule)[0] ?? [];
   switch (op) {
     case 'prefix':
-      return typeof v === 'string' && (isObject(arg) ? v.toLowerCase().startsWith(String(arg['equals-ignore-case']).toLowerCase()) : v.startsWith(String(arg)));
+      return (
+        typeof v === 'string' &&
+        (isObject(arg) ? v.toLowerCase().startsWith(String(arg['equals-ignore-case']).toLowerCase()) : v.startsWith(String(arg)))
+      );
     case 'suffix':
-      return typeof v === 'string' && (isObject(arg) ? v.toLowerCase().endsWith(String(arg['equals-ignore-case']).toLowerCase()) : v.endsWith(String(arg)));
+      return (
+        typeof v === 'string' &&
+        (isObject(arg) ? v.toLowerCase().endsWith(String(arg['equals-ignore-case']).toLowerCase()) : v.endsWith(String(arg)))
+      );
     case 'equals-ignore-case':
       return typeof v === 'string' && v.toLowerCase() === String(arg).toLowerCase();
     case 'wildcard':

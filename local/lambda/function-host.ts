@@ -7,7 +7,6 @@ import { BOOTSTRAP, lambdaEnvironment } from './environment';
 import { createLogSink, defaultLogDir, type LogSink } from './log-sink';
 import { nodeForRuntime, type NodeSelection } from './node-runtime';
 
-
 export interface InvocationError {
   errorType: string;
   errorMessage: string;
@@ -88,7 +87,12 @@ class Runtime {
     this.ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.kill();
-        reject(new FunctionInitError(fnName, host.fn.codeDir, { errorType: 'Runtime.InitTimeout', errorMessage: `no ready signal within ${initTimeoutMs} ms` }));
+        reject(
+          new FunctionInitError(fnName, host.fn.codeDir, {
+            errorType: 'Runtime.InitTimeout',
+            errorMessage: `no ready signal within ${initTimeoutMs} ms`,
+          }),
+        );
       }, initTimeoutMs);
       this.child.on('message', (msg: BootstrapMessage) => {
         if (msg.type === 'ready') {
@@ -105,7 +109,12 @@ class Runtime {
       this.child.once('exit', (code, signal) => {
         this.dead = true;
         clearTimeout(timer);
-        reject(new FunctionInitError(fnName, host.fn.codeDir, { errorType: 'Runtime.ExitError', errorMessage: `runtime exited during init (code ${code}, signal ${signal})` }));
+        reject(
+          new FunctionInitError(fnName, host.fn.codeDir, {
+            errorType: 'Runtime.ExitError',
+            errorMessage: `runtime exited during init (code ${code}, signal ${signal})`,
+          }),
+        );
         const p = this.pending;
         if (p) {
           this.pending = undefined;
@@ -115,7 +124,10 @@ class Runtime {
             status: 'crash',
             requestId: p.requestId,
             durationMs: Date.now() - p.started,
-            error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${p.requestId} Error: Runtime exited with error: ${signal ? `signal: ${signal}` : `exit status ${code}`}` },
+            error: {
+              errorType: 'Runtime.ExitError',
+              errorMessage: `RequestId: ${p.requestId} Error: Runtime exited with error: ${signal ? `signal: ${signal}` : `exit status ${code}`}`,
+            },
           });
         }
         host.runtimeGone(this);
@@ -141,7 +153,10 @@ class Runtime {
           status: 'timeout',
           requestId,
           durationMs: Date.now() - started,
-          error: { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds` },
+          error: {
+            errorType: 'Sandbox.Timedout',
+            errorMessage: `RequestId: ${requestId} Error: Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`,
+          },
         });
       }, timeoutMs);
       this.pending = { id, resolve, started, requestId, timer };
@@ -170,7 +185,12 @@ class Runtime {
     clearTimeout(p.timer);
     const durationMs = Date.now() - p.started;
     if (msg.ok) {
-      p.resolve({ status: 'ok', requestId: p.requestId, durationMs, result: msg.resultJson === undefined ? null : JSON.parse(msg.resultJson) });
+      p.resolve({
+        status: 'ok',
+        requestId: p.requestId,
+        durationMs,
+        result: msg.resultJson === undefined ? null : JSON.parse(msg.resultJson),
+      });
     } else {
       p.resolve({ status: 'error', requestId: p.requestId, durationMs, error: msg.error });
     }
@@ -182,7 +202,9 @@ class Runtime {
   }
 }
 
-type ResultMessage = { type: 'result'; id: string; ok: true; resultJson?: string } | { type: 'result'; id: string; ok: false; error: InvocationError };
+type ResultMessage =
+  | { type: 'result'; id: string; ok: true; resultJson?: string }
+  | { type: 'result'; id: string; ok: false; error: InvocationError };
 type BootstrapMessage = { type: 'ready'; file: string } | { type: 'init-error'; file: string; error: InvocationError } | ResultMessage;
 
 /**
@@ -273,7 +295,12 @@ export class FunctionHost {
           await runtime.ready;
         } catch (err) {
           const e = err instanceof FunctionInitError ? err.cause : { errorType: 'Runtime.Unknown', errorMessage: String(err) };
-          return { status: 'error', requestId, durationMs: 0, error: { errorType: e.errorType, errorMessage: `init failed: ${e.errorMessage}` } };
+          return {
+            status: 'error',
+            requestId,
+            durationMs: 0,
+            error: { errorType: e.errorType, errorMessage: `init failed: ${e.errorMessage}` },
+          };
         }
       }
       if (this.stopped) throw new Error(`function ${this.fn.name} is stopped`);

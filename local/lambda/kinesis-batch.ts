@@ -114,25 +114,47 @@ export class KinesisBatch {
     this.p.counters.recordsOk += entries.length;
   }
 
-  private async discard(entries: Entry[], condition: DiscardCondition, invokeCount: number, lastRequestId?: string, functionError?: string): Promise<void> {
+  private async discard(
+    entries: Entry[],
+    condition: DiscardCondition,
+    invokeCount: number,
+    lastRequestId?: string,
+    functionError?: string,
+  ): Promise<void> {
     const { mapping, host, destinations } = this.p.o;
-    const where = await sendToOnFailure(mapping.onFailure, this.p.esmUuid, {
-      functionArn: host.fn.arn,
-      streamArn: mapping.stream.arn,
-      shardId: this.shardId,
-      records: entries.map((e) => this.toLambda(e)),
-      condition,
-      invokeCount,
-      ...(lastRequestId ? { lastRequestId } : {}),
-      ...(functionError ? { functionError } : {}),
-    }, destinations);
+    const where = await sendToOnFailure(
+      mapping.onFailure,
+      this.p.esmUuid,
+      {
+        functionArn: host.fn.arn,
+        streamArn: mapping.stream.arn,
+        shardId: this.shardId,
+        records: entries.map((e) => this.toLambda(e)),
+        condition,
+        invokeCount,
+        ...(lastRequestId ? { lastRequestId } : {}),
+        ...(functionError ? { functionError } : {}),
+      },
+      destinations,
+    );
     this.markDone(entries);
     if (where) this.p.counters.onFailureRecords += entries.length;
     else this.p.counters.discardedRecords += entries.length;
-    host.logSink.write(host.fn.name, 'runtime', `DISCARD ${entries.length} record(s) from ${this.shardId} (${condition}) -> ${where ?? 'dropped (no on-failure destination)'}`);
+    host.logSink.write(
+      host.fn.name,
+      'runtime',
+      `DISCARD ${entries.length} record(s) from ${this.shardId} (${condition}) -> ${where ?? 'dropped (no on-failure destination)'}`,
+    );
   }
 
-  private async invoke(entries: Entry[]): Promise<{ kind: 'ok'; requestId: string } | { kind: 'partial'; requestId: string; failedSeqs: Set<string> } | { kind: 'failed'; requestId: string; returned?: true } | undefined> {
+  private async invoke(
+    entries: Entry[],
+  ): Promise<
+    | { kind: 'ok'; requestId: string }
+    | { kind: 'partial'; requestId: string; failedSeqs: Set<string> }
+    | { kind: 'failed'; requestId: string; returned?: true }
+    | undefined
+  > {
     const { mapping, host, onReport } = this.p.o;
     const records = entries.map((e) => this.toLambda(e));
     let result: InvokeResult;
@@ -184,4 +206,3 @@ export class KinesisBatch {
     return { kind: 'partial', requestId: result.requestId, failedSeqs };
   }
 }
-

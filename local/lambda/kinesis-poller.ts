@@ -113,7 +113,12 @@ export class KinesisPoller {
       behindRecords += lag.records;
       oldest = Math.min(oldest, lag.oldestArrivalMs);
     }
-    return { ...this.counters, behindRecords, millisBehind: oldest === Infinity ? 0 : Math.max(0, Date.now() - oldest), paused: this.paused };
+    return {
+      ...this.counters,
+      behindRecords,
+      millisBehind: oldest === Infinity ? 0 : Math.max(0, Date.now() - oldest),
+      paused: this.paused,
+    };
   }
 
   /** the last checkpointed sequence number per shard (undefined: nothing processed yet) */
@@ -133,7 +138,9 @@ export class KinesisPoller {
     const shards: Shard[] = [];
     let token: string | undefined;
     do {
-      const out = await client.send(token ? new ListShardsCommand({ NextToken: token }) : new ListShardsCommand({ StreamName: mapping.stream.name }));
+      const out = await client.send(
+        token ? new ListShardsCommand({ NextToken: token }) : new ListShardsCommand({ StreamName: mapping.stream.name }),
+      );
       shards.push(...(out.Shards ?? []));
       token = out.NextToken;
     } while (token);

@@ -95,7 +95,13 @@ export class ShardReader {
   private async iterator(after?: string): Promise<string | undefined> {
     const { client, mapping } = this.p.o;
     let type: ShardIteratorType = mapping.startingPosition;
-    const input: { StreamName: string; ShardId: string; ShardIteratorType: ShardIteratorType; StartingSequenceNumber?: string; Timestamp?: Date } = {
+    const input: {
+      StreamName: string;
+      ShardId: string;
+      ShardIteratorType: ShardIteratorType;
+      StartingSequenceNumber?: string;
+      Timestamp?: Date;
+    } = {
       StreamName: mapping.stream.name,
       ShardId: this.shardId,
       ShardIteratorType: type,
@@ -131,9 +137,12 @@ export class ShardReader {
         // read what the buffer has room for (Lambda reads up to 10,000 per call): fewer, larger reads cost the
         // emulator less per record than one read per batch
         const room = this.maxBuffered - this.pending;
-        const out = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, Math.max(100, mapping.batchSize, room)) }), {
-          abortSignal: signal,
-        });
+        const out = await client.send(
+          new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, Math.max(100, mapping.batchSize, room)) }),
+          {
+            abortSignal: signal,
+          },
+        );
         iterator = out.NextShardIterator;
         const records = out.Records ?? [];
         for (const r of records) this.accept(r);

@@ -50,18 +50,27 @@ export function selectNodeBinary(runtime: string, probe: NodeProbe): NodeSelecti
   const wanted = runtimeMajor(runtime);
   const current = { execPath: probe.execPath, version: probe.execVersion.replace(/^v/, '') };
   if (wanted === undefined) {
-    return { runtime, execPath: current.execPath, version: current.version, matched: false, source: 'fallback', warning: `runtime ${runtime} names no Node.js major: running it on Node ${current.version} (${current.execPath})` };
+    return {
+      runtime,
+      execPath: current.execPath,
+      version: current.version,
+      matched: false,
+      source: 'fallback',
+      warning: `runtime ${runtime} names no Node.js major: running it on Node ${current.version} (${current.execPath})`,
+    };
   }
   if (majorOf(current.version) === wanted) return { runtime, wanted, ...current, matched: true, source: 'local cloud' };
   const dev = probe.devDependency;
-  if (dev && majorOf(dev.version) === wanted) return { runtime, wanted, execPath: dev.execPath, version: dev.version.replace(/^v/, ''), matched: true, source: 'devDependency' };
+  if (dev && majorOf(dev.version) === wanted)
+    return { runtime, wanted, execPath: dev.execPath, version: dev.version.replace(/^v/, ''), matched: true, source: 'devDependency' };
   const seen = new Set<string>([current.execPath, ...(dev ? [dev.execPath] : [])]);
   for (const dir of probe.pathDirs) {
     const bin = probe.nodeIn(dir);
     if (!bin || seen.has(bin)) continue;
     seen.add(bin);
     const version = probe.versionOf(bin);
-    if (version !== undefined && majorOf(version) === wanted) return { runtime, wanted, execPath: bin, version: version.replace(/^v/, ''), matched: true, source: 'PATH' };
+    if (version !== undefined && majorOf(version) === wanted)
+      return { runtime, wanted, execPath: bin, version: version.replace(/^v/, ''), matched: true, source: 'PATH' };
   }
   return {
     runtime,

@@ -92,7 +92,13 @@ export function invocationRecord(batch: DiscardedBatch, now = new Date()): Kines
     // last invocation's: "Unhandled" if it threw, null if it returned
     ...(batch.condition === 'RecordAgeExceeded' || batch.invokeCount === 0
       ? {}
-      : { responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: batch.functionError ? ('Unhandled' as const) : null } }),
+      : {
+          responseContext: {
+            statusCode: 200,
+            executedVersion: '$LATEST',
+            functionError: batch.functionError ? ('Unhandled' as const) : null,
+          },
+        }),
     version: '1.0',
     timestamp: now.toISOString(),
     KinesisBatchInfo: {
@@ -133,7 +139,9 @@ export async function sendToOnFailure(
       const key = s3FailureKey(esmUuid, batch.shardId, now);
       // As documented for S3 destinations: the payload is the invocation event as an escaped JSON string.
       const body = JSON.stringify({ ...record, payload: JSON.stringify({ Records: batch.records }) });
-      await clients.s3.send(new PutObjectCommand({ Bucket: destination.bucketName, Key: key, Body: body, ContentType: 'application/json' }));
+      await clients.s3.send(
+        new PutObjectCommand({ Bucket: destination.bucketName, Key: key, Body: body, ContentType: 'application/json' }),
+      );
       return `s3://${destination.bucketName}/${key}`;
     }
     case 'sqs':

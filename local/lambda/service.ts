@@ -98,7 +98,11 @@ export async function startLambdaService(topology: LocalTopology, options: Lambd
   const sqsMappings = topology.sqsMappings.filter((m) => m.enabled);
   const kinesisMappings = topology.kinesisMappings.filter((m) => m.enabled);
 
-  const clients = { sqs: localSqsClient(endpoints, { plumbing: true }), kinesis: localKinesisClient(endpoints, { plumbing: true }), s3: localS3Client(endpoints, { plumbing: true }) };
+  const clients = {
+    sqs: localSqsClient(endpoints, { plumbing: true }),
+    kinesis: localKinesisClient(endpoints, { plumbing: true }),
+    s3: localS3Client(endpoints, { plumbing: true }),
+  };
   const hosts = new Map<string, FunctionHost>();
   const sqsPollers: SqsPoller[] = [];
   const kinesisPollers: KinesisPoller[] = [];
@@ -123,7 +127,9 @@ export async function startLambdaService(topology: LocalTopology, options: Lambd
   });
 
   const stopAll = async (): Promise<void> => {
-    await Promise.all([...sqsPollers, ...kinesisPollers].map((p) => p.stop().catch(() => undefined)).concat([...hosts.values()].map((h) => h.stop())));
+    await Promise.all(
+      [...sqsPollers, ...kinesisPollers].map((p) => p.stop().catch(() => undefined)).concat([...hosts.values()].map((h) => h.stop())),
+    );
     clients.sqs.destroy();
     clients.kinesis.destroy();
     clients.s3.destroy();
@@ -159,7 +165,9 @@ export async function startLambdaService(topology: LocalTopology, options: Lambd
     await Promise.all([...hosts.values()].map((h) => h.init()));
     for (const p of kinesisPollers) {
       await p.start().catch((err: unknown) => {
-        throw new Error(`event source mapping ${p.mappingId}: cannot read stream ${p.o.mapping.stream.name}: ${err instanceof Error ? err.message : String(err)}`);
+        throw new Error(
+          `event source mapping ${p.mappingId}: cannot read stream ${p.o.mapping.stream.name}: ${err instanceof Error ? err.message : String(err)}`,
+        );
       });
     }
     for (const p of sqsPollers) p.start();
@@ -200,7 +208,8 @@ export async function startLambdaService(topology: LocalTopology, options: Lambd
         onFailureRecords[name] = (onFailureRecords[name] ?? 0) + s.onFailureRecords;
       }
       const functions: LambdaServiceStats['functions'] = {};
-      for (const name of hosts.keys()) functions[name] = { ...(functionStats[name] ?? { invocations: 0, recordsOk: 0, recordsFailed: 0, errors: 0, timeouts: 0 }) };
+      for (const name of hosts.keys())
+        functions[name] = { ...(functionStats[name] ?? { invocations: 0, recordsOk: 0, recordsFailed: 0, errors: 0, timeouts: 0 }) };
       return { functions, consumerLag, onFailureRecords };
     },
     mappingStats() {

@@ -136,7 +136,11 @@ export class SqsPoller {
       await clock.sleep(Math.min(GATHER_PAUSE_MS, Math.max(0, deadline - Date.now())), signal);
       const remainingMs = deadline - Date.now();
       if (remainingMs <= 0 || signal.aborted) break;
-      const more = await this.receive(mapping.batchSize - received.length, Math.min(LONG_POLL_SECONDS, Math.floor(remainingMs / 1000)), signal);
+      const more = await this.receive(
+        mapping.batchSize - received.length,
+        Math.min(LONG_POLL_SECONDS, Math.floor(remainingMs / 1000)),
+        signal,
+      );
       for (const m of more.messages) received.push({ message: m, at: more.at });
     }
     await this.process(received);
@@ -238,7 +242,13 @@ export class SqsPoller {
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         this.o.client
-          .send(new ChangeMessageVisibilityCommand({ QueueUrl: this.o.mapping.queue.url, ReceiptHandle: f.record.receiptHandle, VisibilityTimeout: 0 }))
+          .send(
+            new ChangeMessageVisibilityCommand({
+              QueueUrl: this.o.mapping.queue.url,
+              ReceiptHandle: f.record.receiptHandle,
+              VisibilityTimeout: 0,
+            }),
+          )
           .catch((err: unknown) => this.o.onError?.(err));
       }, delay);
       this.timers.add(timer);

@@ -55,14 +55,23 @@ function isNodeRuntime(runtime: unknown): boolean {
 }
 
 /** Sorts one function into the analysis (excluded, unsupported) or checks it has local code. */
-function analyzeFunction(analysis: AssemblyAnalysis, stack: StackArtifact, logicalId: string, r: CfnResource, providers: Set<string>): void {
+function analyzeFunction(
+  analysis: AssemblyAnalysis,
+  stack: StackArtifact,
+  logicalId: string,
+  r: CfnResource,
+  providers: Set<string>,
+): void {
   const note = { stackName: stack.stackName, logicalId, type: r.Type };
   if (providers.has(logicalId)) {
     analysis.excludedFunctions.push(note);
     return;
   }
   if (!isNodeRuntime(props(r).Runtime)) {
-    analysis.unsupported.push({ ...note, reason: `runtime ${String(props(r).Runtime ?? '(none)')} (the local Lambda service runs Node.js only)` });
+    analysis.unsupported.push({
+      ...note,
+      reason: `runtime ${String(props(r).Runtime ?? '(none)')} (the local Lambda service runs Node.js only)`,
+    });
     return;
   }
   requireAssetDir(stack, logicalId, r);
@@ -93,7 +102,9 @@ export function analyzeAssembly(assembly: CloudAssembly, options: { allowUnsuppo
   if (analysis.unsupported.length > 0 && !options.allowUnsupported) {
     const u = analysis.unsupported[0];
     const more = analysis.unsupported.length > 1 ? ` (and ${analysis.unsupported.length - 1} more)` : '';
-    throw new LocalCloudError(`unsupported: ${u.type} ${u.stackName}/${u.logicalId}: ${u.reason}${more}; --allow-unsupported skips it with a warning`);
+    throw new LocalCloudError(
+      `unsupported: ${u.type} ${u.stackName}/${u.logicalId}: ${u.reason}${more}; --allow-unsupported skips it with a warning`,
+    );
   }
   return analysis;
 }
@@ -105,7 +116,10 @@ export function orderResources(stack: StackArtifact): string[] {
   for (const [id, r] of Object.entries(resources)) {
     const refs = referencedIds(r.Properties ?? {});
     for (const d of [r.DependsOn ?? []].flat()) refs.add(d);
-    deps.set(id, [...refs].filter((x) => x in resources && x !== id));
+    deps.set(
+      id,
+      [...refs].filter((x) => x in resources && x !== id),
+    );
   }
   const out: string[] = [];
   const state = new Map<string, number>();

@@ -26,7 +26,9 @@ export async function provisionTable({ stack, logicalId, p }: ResourceInput, ctx
     KeySchema: p('KeySchema'),
     AttributeDefinitions: p('AttributeDefinitions'),
     BillingMode: billingMode,
-    ...(billingMode === 'PROVISIONED' ? { ProvisionedThroughput: p('ProvisionedThroughput') ?? { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } } : {}),
+    ...(billingMode === 'PROVISIONED'
+      ? { ProvisionedThroughput: p('ProvisionedThroughput') ?? { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } }
+      : {}),
     ...(gsis?.length ? { GlobalSecondaryIndexes: gsis.map(index) } : {}),
     ...(lsis?.length ? { LocalSecondaryIndexes: lsis.map(index) } : {}),
   } as CreateTableCommandInput;
@@ -50,7 +52,9 @@ export async function provisionTable({ stack, logicalId, p }: ResourceInput, ctx
   const ttl = p('TimeToLiveSpecification') as { AttributeName?: string; Enabled?: unknown } | undefined;
   const ttlAttribute = ttl && bool(ttl.Enabled, false) ? ttl.AttributeName : undefined;
   if (ttlAttribute) {
-    ctx.notes.push(`table ${name}: TimeToLiveSpecification (${ttlAttribute}) not applied: dynalite has no UpdateTimeToLive, so expired items stay ${ctx.options.reuseExisting ? 'on disk with --persist (delete .local/state to drop them)' : 'until the local cloud stops'}`);
+    ctx.notes.push(
+      `table ${name}: TimeToLiveSpecification (${ttlAttribute}) not applied: dynalite has no UpdateTimeToLive, so expired items stay ${ctx.options.reuseExisting ? 'on disk with --persist (delete .local/state to drop them)' : 'until the local cloud stops'}`,
+    );
   }
   if (p('StreamSpecification') !== undefined) ctx.notes.push(`table ${name}: StreamSpecification not emulated (no DynamoDB stream)`);
   const arn = `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:table/${name}`;

@@ -21,7 +21,11 @@ function destination(ctx: ProvisionContext, arn: string, at: string): OnFailureD
 }
 
 export async function provisionMapping({ stack, logicalId, p, at }: ResourceInput, ctx: ProvisionContext): Promise<ResourceFacts> {
-  const facts: ResourceFacts = { type: 'AWS::Lambda::EventSourceMapping', ref: `${stack.stackName}-${logicalId}`, attributes: { Id: `${stack.stackName}-${logicalId}` } };
+  const facts: ResourceFacts = {
+    type: 'AWS::Lambda::EventSourceMapping',
+    ref: `${stack.stackName}-${logicalId}`,
+    attributes: { Id: `${stack.stackName}-${logicalId}` },
+  };
   const target = String(p('FunctionName'));
   const fn = ctx.findFunction(target);
   if (!fn) {
@@ -53,10 +57,15 @@ export async function provisionMapping({ stack, logicalId, p, at }: ResourceInpu
   }
   const consumer = ctx.consumers.find((c) => c.arn === source);
   const stream = consumer?.stream ?? ctx.streams.find((s) => s.arn === source);
-  if (!stream) throw new LocalCloudError(`event source mapping ${stack.stackName}/${logicalId}: EventSourceArn ${source} is not a queue, stream or stream consumer in the assembly`);
+  if (!stream)
+    throw new LocalCloudError(
+      `event source mapping ${stack.stackName}/${logicalId}: EventSourceArn ${source} is not a queue, stream or stream consumer in the assembly`,
+    );
   const startingPosition = (p('StartingPosition') as LocalKinesisMapping['startingPosition'] | undefined) ?? 'LATEST';
   if (!['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'].includes(startingPosition)) {
-    throw new LocalCloudError(`event source mapping ${stack.stackName}/${logicalId}: StartingPosition ${startingPosition} is not TRIM_HORIZON, LATEST or AT_TIMESTAMP`);
+    throw new LocalCloudError(
+      `event source mapping ${stack.stackName}/${logicalId}: StartingPosition ${startingPosition} is not TRIM_HORIZON, LATEST or AT_TIMESTAMP`,
+    );
   }
   const ts = p('StartingPositionTimestamp');
   const tumbling = p('TumblingWindowInSeconds');

@@ -12,7 +12,10 @@ type S3Destination = {
   ErrorOutputPrefix?: string;
   BufferingHints?: { IntervalInSeconds?: unknown; SizeInMBs?: unknown };
   CompressionFormat?: string;
-  ProcessingConfiguration?: { Enabled?: unknown; Processors?: { Type?: string; Parameters?: { ParameterName?: string; ParameterValue?: string }[] }[] };
+  ProcessingConfiguration?: {
+    Enabled?: unknown;
+    Processors?: { Type?: string; Parameters?: { ParameterName?: string; ParameterValue?: string }[] }[];
+  };
 };
 
 /** Unescapes a Firehose Delimiter parameter ("\\n" in the template means a newline). */

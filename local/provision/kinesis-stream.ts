@@ -13,7 +13,8 @@ export const ON_DEMAND_SHARDS = 4;
 async function waitStreamActive(clients: LocalClients, streamName: string): Promise<{ arn: string; shards: number; retention: number }> {
   for (let i = 0; ; i++) {
     const s = (await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }))).StreamDescriptionSummary;
-    if (s?.StreamStatus === 'ACTIVE') return { arn: s.StreamARN ?? '', shards: s.OpenShardCount ?? 0, retention: s.RetentionPeriodHours ?? 24 };
+    if (s?.StreamStatus === 'ACTIVE')
+      return { arn: s.StreamARN ?? '', shards: s.OpenShardCount ?? 0, retention: s.RetentionPeriodHours ?? 24 };
     if (i > 200) throw new LocalCloudError(`Kinesis stream ${streamName} did not become ACTIVE`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -30,12 +31,18 @@ export async function provisionStream({ stack, logicalId, p }: ResourceInput, ct
     if (!(ctx.options.reuseExisting && (err as { name?: string }).name === 'ResourceInUseException')) throw err;
   };
   if (mode === 'ON_DEMAND' && caps.onDemand) {
-    await ctx.clients.kinesis.send(new CreateStreamCommand({ StreamName: name, StreamModeDetails: { StreamMode: 'ON_DEMAND' } })).catch(reuse);
+    await ctx.clients.kinesis
+      .send(new CreateStreamCommand({ StreamName: name, StreamModeDetails: { StreamMode: 'ON_DEMAND' } }))
+      .catch(reuse);
   } else {
     if (mode === 'ON_DEMAND') {
-      ctx.notes.push(`stream ${name}: ON_DEMAND → ${ON_DEMAND_SHARDS} provisioned shards (${caps.engine} has no on-demand mode; 4 is AWS's initial on-demand capacity)`);
+      ctx.notes.push(
+        `stream ${name}: ON_DEMAND → ${ON_DEMAND_SHARDS} provisioned shards (${caps.engine} has no on-demand mode; 4 is AWS's initial on-demand capacity)`,
+      );
     }
-    await ctx.clients.kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: mode === 'ON_DEMAND' ? ON_DEMAND_SHARDS : requested })).catch(reuse);
+    await ctx.clients.kinesis
+      .send(new CreateStreamCommand({ StreamName: name, ShardCount: mode === 'ON_DEMAND' ? ON_DEMAND_SHARDS : requested }))
+      .catch(reuse);
   }
   let info = await waitStreamActive(ctx.clients, name);
   const wantedRetention = num(p('RetentionPeriodHours'), 24, `${logicalId}.RetentionPeriodHours`);

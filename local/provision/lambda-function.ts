@@ -18,8 +18,15 @@ export async function provisionFunction({ stack, logicalId, resource, p }: Resou
   if (codeDir === undefined) {
     // inline code (Code.ZipFile): write it where the lambda half can load it
     const code = (p('Code') as { ZipFile?: string } | undefined)?.ZipFile;
-    if (typeof code !== 'string') throw new LocalCloudError(`function ${stack.stackName}/${logicalId}: no local code (no aws:asset:path metadata and no inline ZipFile)`);
-    codeDir = path.resolve(ctx.options.stateDir ?? path.join(ctx.options.assembly.dir, '..', '.local'), 'inline-code', `${stack.stackName}-${logicalId}`);
+    if (typeof code !== 'string')
+      throw new LocalCloudError(
+        `function ${stack.stackName}/${logicalId}: no local code (no aws:asset:path metadata and no inline ZipFile)`,
+      );
+    codeDir = path.resolve(
+      ctx.options.stateDir ?? path.join(ctx.options.assembly.dir, '..', '.local'),
+      'inline-code',
+      `${stack.stackName}-${logicalId}`,
+    );
     fs.mkdirSync(codeDir, { recursive: true });
     fs.writeFileSync(path.join(codeDir, `${handler.split('.')[0]}.js`), code);
   }

@@ -38,7 +38,13 @@ export function standInFacts(stack: StackArtifact, logicalId: string, type: stri
   const name = physicalName(stack.stackName, logicalId, 128, /[^A-Za-z0-9_.-]/g);
   const svc = service.toLowerCase();
   const arn =
-    svc === 'iam' ? `arn:aws:iam::${LOCAL_ACCOUNT_ID}:${kind.toLowerCase()}/${name}` : `arn:aws:${svc}:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${kind.toLowerCase()}/${name}`;
+    svc === 'iam'
+      ? `arn:aws:iam::${LOCAL_ACCOUNT_ID}:${kind.toLowerCase()}/${name}`
+      : `arn:aws:${svc}:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${kind.toLowerCase()}/${name}`;
   // SNS topics answer Ref with their ARN; most others with a name
-  return { type, ref: type === 'AWS::SNS::Topic' ? arn : name, attributes: { Arn: arn, TopicArn: arn, TopicName: name, RoleId: name, Id: name } };
+  return {
+    type,
+    ref: type === 'AWS::SNS::Topic' ? arn : name,
+    attributes: { Arn: arn, TopicArn: arn, TopicName: name, RoleId: name, Id: name },
+  };
 }

@@ -8,7 +8,11 @@ import type { ProvisionContext, ResourceInput } from './context';
 
 /** A valid S3 bucket name (3-63 chars, lower case, digits, hyphens) derived from stack + logical id. */
 export function stableBucketName(stackName: string, logicalId: string): string {
-  let name = `${stackName}-${logicalId}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-').replace(/^-+|-+$/g, '');
+  let name = `${stackName}-${logicalId}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-+|-+$/g, '');
   if (name.length > 63) {
     const hash = crypto.createHash('sha1').update(name).digest('hex').slice(0, 8);
     name = `${name.slice(0, 54).replace(/-+$/, '')}-${hash}`;

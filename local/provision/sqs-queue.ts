@@ -35,13 +35,22 @@ export async function provisionQueue({ stack, logicalId, p }: ResourceInput, ctx
     const rp = typeof redrive === 'string' ? (JSON.parse(redrive) as { deadLetterTargetArn?: string; maxReceiveCount?: unknown }) : redrive;
     const dlq = ctx.queues.find((q) => q.arn === rp.deadLetterTargetArn);
     // fauxqs accepts a redrive policy to a missing queue and then never dead-letters: refuse it here
-    if (!dlq) throw new LocalCloudError(`queue ${stack.stackName}/${logicalId}: RedrivePolicy deadLetterTargetArn ${rp.deadLetterTargetArn} is not a queue in the assembly`);
-    redrivePolicy = { deadLetterTargetArn: dlq.arn, maxReceiveCount: num(rp.maxReceiveCount, 10, `${logicalId}.RedrivePolicy.maxReceiveCount`) };
+    if (!dlq)
+      throw new LocalCloudError(
+        `queue ${stack.stackName}/${logicalId}: RedrivePolicy deadLetterTargetArn ${rp.deadLetterTargetArn} is not a queue in the assembly`,
+      );
+    redrivePolicy = {
+      deadLetterTargetArn: dlq.arn,
+      maxReceiveCount: num(rp.maxReceiveCount, 10, `${logicalId}.RedrivePolicy.maxReceiveCount`),
+    };
     attributes.RedrivePolicy = JSON.stringify(redrivePolicy);
   }
   const redriveAllow = p('RedriveAllowPolicy');
-  if (redriveAllow !== undefined) attributes.RedriveAllowPolicy = typeof redriveAllow === 'string' ? redriveAllow : JSON.stringify(redriveAllow);
-  const { QueueUrl } = await ctx.clients.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes as Record<QueueAttributeName, string> }));
+  if (redriveAllow !== undefined)
+    attributes.RedriveAllowPolicy = typeof redriveAllow === 'string' ? redriveAllow : JSON.stringify(redriveAllow);
+  const { QueueUrl } = await ctx.clients.sqs.send(
+    new CreateQueueCommand({ QueueName: name, Attributes: attributes as Record<QueueAttributeName, string> }),
+  );
   const got = (await ctx.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }))).Attributes ?? {};
   const queue: LocalQueue = {
     logicalId,

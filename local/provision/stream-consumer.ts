@@ -8,7 +8,8 @@ export async function provisionStreamConsumer({ stack, logicalId, p }: ResourceI
   const streamArn = String(p('StreamARN'));
   const name = String(p('ConsumerName'));
   const stream = ctx.streams.find((s) => s.arn === streamArn);
-  if (!stream) throw new LocalCloudError(`stream consumer ${stack.stackName}/${logicalId}: StreamARN ${streamArn} is not a stream in the assembly`);
+  if (!stream)
+    throw new LocalCloudError(`stream consumer ${stack.stackName}/${logicalId}: StreamARN ${streamArn} is not a stream in the assembly`);
   let arn: string;
   let registered = false;
   if (ctx.options.kinesis.enhancedFanOut) {
@@ -22,8 +23,14 @@ export async function provisionStreamConsumer({ stack, logicalId, p }: ResourceI
     registered = true;
   } else {
     arn = `${streamArn}/consumer/${name}:0`;
-    ctx.notes.push(`stream consumer ${name}: ${ctx.options.kinesis.engine} has no enhanced fan-out; its mappings read with GetRecords (use --kinesis kinesis-local for EFO)`);
+    ctx.notes.push(
+      `stream consumer ${name}: ${ctx.options.kinesis.engine} has no enhanced fan-out; its mappings read with GetRecords (use --kinesis kinesis-local for EFO)`,
+    );
   }
   ctx.consumers.push({ logicalId, name, arn, stream, registered });
-  return { type: 'AWS::Kinesis::StreamConsumer', ref: arn, attributes: { ConsumerARN: arn, ConsumerName: name, StreamARN: streamArn, ConsumerStatus: 'ACTIVE' } };
+  return {
+    type: 'AWS::Kinesis::StreamConsumer',
+    ref: arn,
+    attributes: { ConsumerARN: arn, ConsumerName: name, StreamARN: streamArn, ConsumerStatus: 'ACTIVE' },
+  };
 }

@@ -2,7 +2,15 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sumEmf } from '../../bench/figures/capacity-child';
-import { checkKeyOrder, manifestFilter, orderStream, parseSqsSends, perSecond, streamRecord, type SentJob } from '../../bench/figures/capacity';
+import {
+  checkKeyOrder,
+  manifestFilter,
+  orderStream,
+  parseSqsSends,
+  perSecond,
+  streamRecord,
+  type SentJob,
+} from '../../bench/figures/capacity';
 import { forwardedHeaders, startLatencyProxy, type LatencyProxy, type ProxyExchange } from '../../bench/lib/latency-proxy';
 
 describe('orderStream', () => {
@@ -10,8 +18,14 @@ describe('orderStream', () => {
     const events = orderStream(400, 'spread', 't');
     expect(events.filter((e) => e.type === 'OrderPlaced')).toHaveLength(200);
     for (let b = 0; b < 4; b++) expect(new Set(events.slice(b * 100, b * 100 + 100).map((e) => e.partitionKey)).size).toBe(75);
-    const placedAt = new Map(events.map((e, i) => [e, i] as const).filter(([e]) => e.type === 'OrderPlaced').map(([e, i]) => [e.partitionKey, i]));
-    for (const [i, e] of events.entries()) if (e.type === 'OrderShipped' && placedAt.has(e.partitionKey)) expect(placedAt.get(e.partitionKey)!).toBeLessThan(i);
+    const placedAt = new Map(
+      events
+        .map((e, i) => [e, i] as const)
+        .filter(([e]) => e.type === 'OrderPlaced')
+        .map(([e, i]) => [e.partitionKey, i]),
+    );
+    for (const [i, e] of events.entries())
+      if (e.type === 'OrderShipped' && placedAt.has(e.partitionKey)) expect(placedAt.get(e.partitionKey)!).toBeLessThan(i);
     expect(events.every((e) => e.partitionKey === (e.data as { orderId: string }).orderId)).toBe(true);
   });
   it('one hot key: every record shares one partition key; fresh ids per stream', () => {
@@ -36,7 +50,14 @@ describe('manifestFilter', () => {
 });
 
 describe('checkKeyOrder', () => {
-  const job = (causationId: string, request: number, entry: number, arrivedAt: number, answeredAt: number): SentJob => ({ causationId, jobId: `j-${causationId}`, request, entry, arrivedAt, answeredAt });
+  const job = (causationId: string, request: number, entry: number, arrivedAt: number, answeredAt: number): SentJob => ({
+    causationId,
+    jobId: `j-${causationId}`,
+    request,
+    entry,
+    arrivedAt,
+    answeredAt,
+  });
   const expected = [
     { eventId: 'a1', key: 'A' },
     { eventId: 'b1', key: 'B' },
@@ -51,7 +72,7 @@ describe('checkKeyOrder', () => {
     const c = checkKeyOrder(expected, [job('a1', 0, 0, 0, 10), job('b1', 1, 0, 1, 11), job('a2', 1, 1, 1, 11)]);
     expect(c).toMatchObject({ violations: [], pairs: 1, concurrent: 1 });
   });
-  it('flags a later record\'s job placed first in one request, or enqueued before the earlier one was sent', () => {
+  it("flags a later record's job placed first in one request, or enqueued before the earlier one was sent", () => {
     expect(checkKeyOrder(expected, [job('a2', 0, 0, 0, 10), job('a1', 0, 1, 0, 10), job('b1', 0, 2, 0, 10)]).violations).toHaveLength(1);
     expect(checkKeyOrder(expected, [job('a2', 0, 0, 0, 10), job('b1', 0, 1, 0, 10), job('a1', 1, 0, 12, 20)]).violations).toHaveLength(1);
   });
@@ -63,7 +84,11 @@ describe('checkKeyOrder', () => {
 });
 
 describe('parseSqsSends', () => {
-  const exchange = (target: string, body: unknown, arrivedAt: number): Pick<ProxyExchange, 'headers' | 'body' | 'arrivedAt' | 'answeredAt'> => ({
+  const exchange = (
+    target: string,
+    body: unknown,
+    arrivedAt: number,
+  ): Pick<ProxyExchange, 'headers' | 'body' | 'arrivedAt' | 'answeredAt'> => ({
     headers: { 'x-amz-target': target },
     body: Buffer.from(JSON.stringify(body)),
     arrivedAt,
@@ -87,8 +112,12 @@ describe('parseSqsSends', () => {
 
 describe('sumEmf and perSecond', () => {
   it('sums every declared metric of the EMF lines, lists included, and skips log lines', () => {
-    const emf = (values: Record<string, unknown>) => JSON.stringify({ _aws: { CloudWatchMetrics: [{ Metrics: Object.keys(values).map((Name) => ({ Name })) }] }, ...values });
-    const out = sumEmf([`{"level":"INFO","message":"event processed"}\n${emf({ EventsProcessed: 3 })}\n`, `${emf({ EventsProcessed: [2, 5], JobsEnqueued: 1 })}\n`]);
+    const emf = (values: Record<string, unknown>) =>
+      JSON.stringify({ _aws: { CloudWatchMetrics: [{ Metrics: Object.keys(values).map((Name) => ({ Name })) }] }, ...values });
+    const out = sumEmf([
+      `{"level":"INFO","message":"event processed"}\n${emf({ EventsProcessed: 3 })}\n`,
+      `${emf({ EventsProcessed: [2, 5], JobsEnqueued: 1 })}\n`,
+    ]);
     expect(out).toEqual({ EventsProcessed: 10, JobsEnqueued: 1 });
   });
   it('records per second over the summed invocation times', () => {
@@ -106,7 +135,7 @@ describe('latency proxy', () => {
     upstream = undefined;
   });
 
-  it('drops hop-by-hop headers, and a request\'s content-length (it sends its own)', () => {
+  it("drops hop-by-hop headers, and a request's content-length (it sends its own)", () => {
     expect(forwardedHeaders({ connection: 'keep-alive', 'content-length': '3', 'x-amz-target': 'T' })).toEqual({ 'x-amz-target': 'T' });
     expect(forwardedHeaders({ 'content-length': '3', 'transfer-encoding': 'chunked' }, true)).toEqual({ 'content-length': '3' });
   });
@@ -135,11 +164,15 @@ describe('latency proxy', () => {
     const sockets = new Set<unknown>();
     const post = (body: string) =>
       new Promise<{ status: number; text: string }>((resolve, reject) => {
-        const req = http.request(`${proxy!.endpoint}/`, { method: 'POST', agent, headers: { 'x-amz-target': 'AmazonSQS.SendMessage' } }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-        });
+        const req = http.request(
+          `${proxy!.endpoint}/`,
+          { method: 'POST', agent, headers: { 'x-amz-target': 'AmazonSQS.SendMessage' } },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+          },
+        );
         req.on('socket', (s) => sockets.add(s));
         req.on('error', reject);
         req.end(body);

@@ -81,7 +81,9 @@ describe('renderSavedProfiles', () => {
     const md = renderSavedProfiles([saved]).join('\n');
     expect(md).toContain('### after');
     expect(md).toContain('1000 events at 400/s, then 1000 jobs at 300/s');
-    expect(md.indexOf('| job-worker | 700 (70 % of all) | @smithy/core 350 (50 %) |')).toBeLessThan(md.indexOf('| local cloud process | 300 (30 % of all)'));
+    expect(md.indexOf('| job-worker | 700 (70 % of all) | @smithy/core 350 (50 %) |')).toBeLessThan(
+      md.indexOf('| local cloud process | 300 (30 % of all)'),
+    );
   });
 });
 

@@ -31,7 +31,7 @@ describe('figure 3 in-memory idempotency store', () => {
     await expect(once({ id: 'b1' })).resolves.toEqual({ duplicate: false, result: 'ok' });
   });
 
-  it('keeps DynamoDB\'s conditional put: a concurrent duplicate finds the record in progress', async () => {
+  it("keeps DynamoDB's conditional put: a concurrent duplicate finds the record in progress", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const once = idempotency.once(async (_p: { id: string }) => gate);

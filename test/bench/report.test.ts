@@ -19,7 +19,15 @@ const results = (): BenchResults => ({
       title: 'Bundles',
       method: 'sizes of index.js',
       rows: [
-        { name: 'worker | size', value: 78.7, unit: 'KB', baseline: { label: 'anchor', value: 485, unit: 'KB' }, ratio: 0.162, target: { text: '≤ 150 KB', pass: true }, n: 1 },
+        {
+          name: 'worker | size',
+          value: 78.7,
+          unit: 'KB',
+          baseline: { label: 'anchor', value: 485, unit: 'KB' },
+          ratio: 0.162,
+          target: { text: '≤ 150 KB', pass: true },
+          n: 1,
+        },
         { name: 'consumer import', value: 92, unit: 'ms', target: { text: '≤ 80 ms', pass: false }, note: 'the SDK client is 50 ms of it' },
       ],
     },
@@ -61,11 +69,27 @@ describe('renderReport', () => {
 describe('mappedFunctions', () => {
   it('keeps functions referenced by an event source mapping and drops CDK-internal ones', () => {
     const Resources = {
-      Worker: { Type: 'AWS::Lambda::Function', Metadata: { 'aws:asset:path': 'asset.a' }, Properties: { Handler: 'index.handler', Tags: [{ Key: 'queue-and-stream:name', Value: 'job-worker' }], Environment: { Variables: { A: 'x', URL: { Ref: 'Q' } } } } },
+      Worker: {
+        Type: 'AWS::Lambda::Function',
+        Metadata: { 'aws:asset:path': 'asset.a' },
+        Properties: {
+          Handler: 'index.handler',
+          Tags: [{ Key: 'queue-and-stream:name', Value: 'job-worker' }],
+          Environment: { Variables: { A: 'x', URL: { Ref: 'Q' } } },
+        },
+      },
       AutoDelete: { Type: 'AWS::Lambda::Function', Metadata: { 'aws:asset:path': 'asset.b' }, Properties: {} },
       Mapping: { Type: 'AWS::Lambda::EventSourceMapping', Properties: { FunctionName: { Ref: 'Worker' } } },
     };
-    const stack = { artifactId: 'S', stackName: 'S', displayName: 'S', assemblyDir: '/out', templateFile: '/out/S.template.json', template: { Resources }, dependencies: [] };
+    const stack = {
+      artifactId: 'S',
+      stackName: 'S',
+      displayName: 'S',
+      assemblyDir: '/out',
+      templateFile: '/out/S.template.json',
+      template: { Resources },
+      dependencies: [],
+    };
     const fns = mappedFunctions(projectView([stack]));
     expect(fns.map((f) => f.name)).toEqual(['job-worker']);
     expect(fns[0]!.assetDir).toBe('/out/asset.a');
@@ -87,7 +111,8 @@ describe('helpers of the figures', () => {
     expect(withImport.startsWith(empty.slice(0, 30))).toBe(true);
   });
   it('finds the external SDK packages a bundle requires, once each, sorted', () => {
-    const src = 'var a=require("@aws-sdk/client-sqs"),b=require("@aws-sdk/client-dynamodb");c=require("@aws-sdk/client-sqs");require("zod")';
+    const src =
+      'var a=require("@aws-sdk/client-sqs"),b=require("@aws-sdk/client-dynamodb");c=require("@aws-sdk/client-sqs");require("zod")';
     expect(requiredSdkModules(src)).toEqual(['@aws-sdk/client-dynamodb', '@aws-sdk/client-sqs']);
     expect(requiredSdkModules('no sdk')).toEqual([]);
   });

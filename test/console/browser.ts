@@ -19,7 +19,9 @@ export function browserSkipReason(): string | undefined {
 }
 
 /** A fresh profile (an empty user-data dir) per launch; `context.newPage()` opens a tab. */
-export async function launchChromium(viewport = { width: 1600, height: 1200 }): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+export async function launchChromium(
+  viewport = { width: 1600, height: 1200 },
+): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const { chromium } = await import('playwright-core');
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {

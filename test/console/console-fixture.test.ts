@@ -28,7 +28,14 @@ describe.skipIf(skip !== undefined)('local console (browser): a fixture assembly
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-console-fixture-'));
-    cloud = await startLocalCloud({ assemblyDir: fixture('kitchen-sink'), stateDir: dir, ports: { sqs: 0, kinesis: 0 }, timeScale: 0.01, quiet: true, console: { port: 0 } });
+    cloud = await startLocalCloud({
+      assemblyDir: fixture('kitchen-sink'),
+      stateDir: dir,
+      ports: { sqs: 0, kinesis: 0 },
+      timeScale: 0.01,
+      quiet: true,
+      console: { port: 0 },
+    });
     ({ page, close: closeBrowser } = await openConsole(cloud.console!.url));
   });
 
@@ -48,9 +55,22 @@ describe.skipIf(skip !== undefined)('local console (browser): a fixture assembly
       ...t.kinesisMappings.map((x) => x.logicalId),
       ...t.deliveryStreams.map((x) => x.logicalId),
     ];
-    expect(ids).toEqual(expect.arrayContaining(['Dlq', 'Jobs', 'Events', 'Archive', 'Failures', 'WorkerMapping', 'ConsumerMapping', 'FanoutMapping', 'Delivery']));
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'Dlq',
+        'Jobs',
+        'Events',
+        'Archive',
+        'Failures',
+        'WorkerMapping',
+        'ConsumerMapping',
+        'FanoutMapping',
+        'Delivery',
+      ]),
+    );
     for (const id of ids) expect(await page.locator(`[data-node="${id}"]`).count(), id).toBeGreaterThan(0);
-    for (const f of t.functions) expect(await page.locator(`[data-node="${f.logicalId}"], [data-function-node="${f.logicalId}"]`).count(), f.name).toBeGreaterThan(0);
+    for (const f of t.functions)
+      expect(await page.locator(`[data-node="${f.logicalId}"], [data-function-node="${f.logicalId}"]`).count(), f.name).toBeGreaterThan(0);
     // the ON_DEMAND stream runs on 4 local shards, each listed
     expect(await page.locator(`${card('Events')} [data-shard]`).count()).toBe(4);
     // the condition left ProdOnlyQueue out of the template's resources, and so out of the page; our app's names are nowhere
@@ -67,8 +87,20 @@ describe.skipIf(skip !== undefined)('local console (browser): a fixture assembly
     await page.selectOption('[data-input="event-variant"]', 'valid');
     await page.fill('[data-input="event-count"]', '2');
     await page.click('[data-act="send-event"]');
-    await until('the stream to hold 2 records', () => fieldNumber(page, card('Events'), 'records'), (n) => n >= 2);
-    await until(`${consumerName} to read them`, () => fieldNumber(page, consumerCard(consumerName), 'invocations'), (n) => n >= 1);
-    await until(`${consumerName} at the tip`, () => fieldNumber(page, consumerCard(consumerName), 'behind'), (n) => n === 0);
+    await until(
+      'the stream to hold 2 records',
+      () => fieldNumber(page, card('Events'), 'records'),
+      (n) => n >= 2,
+    );
+    await until(
+      `${consumerName} to read them`,
+      () => fieldNumber(page, consumerCard(consumerName), 'invocations'),
+      (n) => n >= 1,
+    );
+    await until(
+      `${consumerName} at the tip`,
+      () => fieldNumber(page, consumerCard(consumerName), 'behind'),
+      (n) => n === 0,
+    );
   });
 });

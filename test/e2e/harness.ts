@@ -78,7 +78,10 @@ export interface E2eCloud {
   stop(): Promise<void>;
 }
 
-export async function startE2eCloud(options: { timeScale: number; /** run this assembly instead of `cdk synth` of the project */ assemblyDir?: string }): Promise<E2eCloud> {
+export async function startE2eCloud(options: {
+  timeScale: number /** run this assembly instead of `cdk synth` of the project */;
+  assemblyDir?: string;
+}): Promise<E2eCloud> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-e2e-'));
   const reports: InvocationReport[] = [];
   const workerLog: WorkerLogEntry[] = [];
@@ -148,16 +151,25 @@ export async function startE2eCloud(options: { timeScale: number; /** run this a
       },
       async publish(list) {
         const report = await publishEvents(list, { client: clients.kinesis, streamName: events.name });
-        if (report.failed > 0) throw new Error(`publishEvents: ${report.failed} of ${list.length} events failed: ${show(report.results.filter((r) => !r.ok))}`);
+        if (report.failed > 0)
+          throw new Error(`publishEvents: ${report.failed} of ${list.length} events failed: ${show(report.results.filter((r) => !r.ok))}`);
         const ok = report.results as PublishedEvent[];
         for (const r of ok) {
           const e = list[r.index]!;
-          published.push({ partitionKey: e.partitionKey, data: JSON.stringify(e), id: e.id, sequenceNumber: r.sequenceNumber, shardId: r.shardId });
+          published.push({
+            partitionKey: e.partitionKey,
+            data: JSON.stringify(e),
+            id: e.id,
+            sequenceNumber: r.sequenceNumber,
+            shardId: r.shardId,
+          });
         }
         return ok;
       },
       async putRaw(partitionKey, data) {
-        const out = await clients.kinesis.send(new PutRecordCommand({ StreamName: events.name, PartitionKey: partitionKey, Data: Buffer.from(data) }));
+        const out = await clients.kinesis.send(
+          new PutRecordCommand({ StreamName: events.name, PartitionKey: partitionKey, Data: Buffer.from(data) }),
+        );
         const rec: PublishedRecord = { partitionKey, data, sequenceNumber: out.SequenceNumber!, shardId: out.ShardId! };
         published.push(rec);
         return rec;
@@ -184,12 +196,18 @@ export async function startE2eCloud(options: { timeScale: number; /** run this a
  * Synthesizes the dev stage in this process the way bin/app.ts does (cdk.json's context, plus the asset metadata
  * the CLI adds and the local cloud reads), letting `extend` add to the stacks first (e.g. one more consumer).
  */
-export async function synthesizeDevApp(outdir: string, extend?: (stacks: QueueAndStreamStacks, config: StageConfig) => void): Promise<void> {
+export async function synthesizeDevApp(
+  outdir: string,
+  extend?: (stacks: QueueAndStreamStacks, config: StageConfig) => void,
+): Promise<void> {
   const { App } = await import('aws-cdk-lib');
   const { createQueueAndStream } = await import('../../lib/queue-and-stream');
   const { stageConfig } = await import('../../lib/stage-config');
   const cdkJson = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
-  const app = new App({ outdir, context: { ...cdkJson.context, 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:enable-path-metadata': true } });
+  const app = new App({
+    outdir,
+    context: { ...cdkJson.context, 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:enable-path-metadata': true },
+  });
   const config = stageConfig('dev');
   const stacks = createQueueAndStream(app, config);
   extend?.(stacks, config);
@@ -247,7 +265,13 @@ export async function peekAll(clients: LocalClients, q: LocalQueue): Promise<Pee
   try {
     for (;;) {
       const out = await clients.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: q.url, MaxNumberOfMessages: 10, VisibilityTimeout: 30, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
+        new ReceiveMessageCommand({
+          QueueUrl: q.url,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 30,
+          WaitTimeSeconds: 0,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        }),
       );
       const got = out.Messages ?? [];
       let fresh = 0;
@@ -255,12 +279,22 @@ export async function peekAll(clients: LocalClients, q: LocalQueue): Promise<Pee
         handles.push(m.ReceiptHandle!);
         if (seen.has(m.MessageId!)) continue;
         fresh++;
-        seen.set(m.MessageId!, { messageId: m.MessageId!, body: m.Body ?? '', receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 0) });
+        seen.set(m.MessageId!, {
+          messageId: m.MessageId!,
+          body: m.Body ?? '',
+          receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 0),
+        });
       }
       if (fresh === 0) break;
     }
   } finally {
-    await Promise.all(handles.map((h) => clients.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: q.url, ReceiptHandle: h, VisibilityTimeout: 0 })).catch(() => undefined)));
+    await Promise.all(
+      handles.map((h) =>
+        clients.sqs
+          .send(new ChangeMessageVisibilityCommand({ QueueUrl: q.url, ReceiptHandle: h, VisibilityTimeout: 0 }))
+          .catch(() => undefined),
+      ),
+    );
   }
   return [...seen.values()];
 }

@@ -64,13 +64,24 @@ const only = <T>(items: readonly T[], keep: ReadonlySet<T>): T[] => items.filter
 function orderPlaced(orderId: string, extra: { paymentToken?: string } = {}): KnownEvent<'OrderPlaced'> {
   return newEvent(
     'OrderPlaced',
-    { orderId, customerEmail: `buyer-${orderId}@example.com`, items: [{ sku: 'SKU-1', quantity: 2, unitPriceCents: 1250 }], totalCents: 2500, currency: 'EUR', ...extra },
+    {
+      orderId,
+      customerEmail: `buyer-${orderId}@example.com`,
+      items: [{ sku: 'SKU-1', quantity: 2, unitPriceCents: 1250 }],
+      totalCents: 2500,
+      currency: 'EUR',
+      ...extra,
+    },
     { partitionKey: orderId },
   );
 }
 
 function orderShipped(orderId: string, n: number): KnownEvent<'OrderShipped'> {
-  return newEvent('OrderShipped', { orderId, customerEmail: `buyer-${orderId}@example.com`, carrier: 'DHL', trackingNumber: `TRACK-${n}` }, { partitionKey: orderId });
+  return newEvent(
+    'OrderShipped',
+    { orderId, customerEmail: `buyer-${orderId}@example.com`, carrier: 'DHL', trackingNumber: `TRACK-${n}` },
+    { partitionKey: orderId },
+  );
 }
 
 /** n events per key (an OrderPlaced, then OrderShipped), interleaved across keys as a busy producer would. */
@@ -82,14 +93,26 @@ function eventsOn(keys: readonly string[], perKey: number): EventEnvelope[] {
 
 function goodJobs(tag: string): JobEnvelope[] {
   return [
-    newJob('send-email', { to: `someone-${tag}@example.com`, template: 'order-confirmation', orderId: `order-${tag}` }, { jobKey: `order-${tag}` }),
+    newJob(
+      'send-email',
+      { to: `someone-${tag}@example.com`, template: 'order-confirmation', orderId: `order-${tag}` },
+      { jobKey: `order-${tag}` },
+    ),
     newJob('resize-image', { sourceKey: `uploads/${tag}.jpg`, widths: [128, 512] }, { jobKey: `uploads/${tag}.jpg` }),
-    newJob('process-payment', { orderId: `order-${tag}`, amountCents: 4200, currency: 'EUR', paymentToken: 'tok_visa' }, { jobKey: `order-${tag}` }),
+    newJob(
+      'process-payment',
+      { orderId: `order-${tag}`, amountCents: 4200, currency: 'EUR', paymentToken: 'tok_visa' },
+      { jobKey: `order-${tag}` },
+    ),
   ];
 }
 
 function poisonJob(tag: string): JobEnvelope {
-  return newJob('process-payment', { orderId: `order-${tag}`, amountCents: 6600, currency: 'EUR', paymentToken: 'tok_chargeDeclined' }, { jobKey: `order-${tag}` });
+  return newJob(
+    'process-payment',
+    { orderId: `order-${tag}`, amountCents: 6600, currency: 'EUR', paymentToken: 'tok_chargeDeclined' },
+    { jobKey: `order-${tag}` },
+  );
 }
 
 /** Per consumer and partition key, the ids it processed must be the ids published, in publish order, once each. */
@@ -132,8 +155,16 @@ describe('local cloud, end to end on the synthesized app', () => {
     const ids = new Set(jobs.map((j) => j.id));
     await e.enqueue(jobs);
 
-    await wait(`the worker to complete all ${ids.size} jobs`, () => new Set(only(processedIds(e.reports, e.worker.name), ids)).size, (n) => n === ids.size);
-    await wait('the job queue to be empty', () => queueDepth(e.clients.sqs, e.jobs.url), (d) => d === 0);
+    await wait(
+      `the worker to complete all ${ids.size} jobs`,
+      () => new Set(only(processedIds(e.reports, e.worker.name), ids)).size,
+      (n) => n === ids.size,
+    );
+    await wait(
+      'the job queue to be empty',
+      () => queueDepth(e.clients.sqs, e.jobs.url),
+      (d) => d === 0,
+    );
 
     for (const id of ids) {
       const inv = invocationsWith(e.reports, e.worker.name, id);
@@ -158,7 +189,11 @@ describe('local cloud, end to end on the synthesized app', () => {
       (msgs) => msgs.some((m) => m.body.includes(poison.id)),
       45_000,
     );
-    await wait('the job queue to be empty', () => queueDepth(e.clients.sqs, e.jobs.url), (d) => d === 0);
+    await wait(
+      'the job queue to be empty',
+      () => queueDepth(e.clients.sqs, e.jobs.url),
+      (d) => d === 0,
+    );
 
     const saw = invocationsWith(e.reports, e.worker.name, poison.id);
     expect(saw, 'worker invocations that received the poison job').toHaveLength(maxReceiveCount!);
@@ -184,13 +219,23 @@ describe('local cloud, end to end on the synthesized app', () => {
 
     for (const c of e.consumers) {
       const expected = new Set(c.receives(events).map((ev) => ev.id));
-      await wait(`${c.fn.name} to process its ${expected.size} events`, () => new Set(only(processedIds(e.reports, c.fn.name), mine)).size, (n) => n === expected.size);
+      await wait(
+        `${c.fn.name} to process its ${expected.size} events`,
+        () => new Set(only(processedIds(e.reports, c.fn.name), mine)).size,
+        (n) => n === expected.size,
+      );
       // never invoked for the others: no invocation report holds them
       const invoked = new Set(e.reports.filter((r) => r.functionName === c.fn.name).flatMap((r) => r.recordIds));
-      expect([...mine].filter((id) => !expected.has(id) && invoked.has(id)), `${c.fn.name}: invoked for an event its filter drops`).toEqual([]);
+      expect(
+        [...mine].filter((id) => !expected.has(id) && invoked.has(id)),
+        `${c.fn.name}: invoked for an event its filter drops`,
+      ).toEqual([]);
     }
     const payments = e.consumer('payments');
-    expect(payments.receives(events).map((ev) => ev.type), 'payments receives OrderPlaced only').toEqual(events.filter((ev) => ev.type === 'OrderPlaced').map((ev) => ev.type));
+    expect(
+      payments.receives(events).map((ev) => ev.type),
+      'payments receives OrderPlaced only',
+    ).toEqual(events.filter((ev) => ev.type === 'OrderPlaced').map((ev) => ev.type));
     for (const c of e.consumers) expectPerKeyOrder(c.fn.name, c.receives(events));
   });
 
@@ -209,19 +254,39 @@ describe('local cloud, end to end on the synthesized app', () => {
       await e.publish(events);
       for (const c of others) {
         const expected = c.receives(events).length;
-        await wait(`${c.fn.name} to process its ${expected} events while ${paused.fn.name} is paused`, () => new Set(only(processedIds(e.reports, c.fn.name), mine)).size, (n) => n === expected);
-        await wait(`${c.fn.name} to be current (no lag)`, () => lambda.mappingStats()[c.mapping.logicalId]!.behindRecords, (n) => n === 0);
+        await wait(
+          `${c.fn.name} to process its ${expected} events while ${paused.fn.name} is paused`,
+          () => new Set(only(processedIds(e.reports, c.fn.name), mine)).size,
+          (n) => n === expected,
+        );
+        await wait(
+          `${c.fn.name} to be current (no lag)`,
+          () => lambda.mappingStats()[c.mapping.logicalId]!.behindRecords,
+          (n) => n === 0,
+        );
       }
       // the paused consumer holds them as lag and has processed none
-      await wait(`${paused.fn.name} to report the new events as lag`, () => lambda.mappingStats()[paused.mapping.logicalId]!.behindRecords, (n) => n >= mine.size);
+      await wait(
+        `${paused.fn.name} to report the new events as lag`,
+        () => lambda.mappingStats()[paused.mapping.logicalId]!.behindRecords,
+        (n) => n >= mine.size,
+      );
       expect(processedIds(e.reports, paused.fn.name).slice(processedBefore)).toEqual([]);
     } finally {
       lambda.resume(paused.fn.name);
     }
 
     const pausedGets = new Set(paused.receives(events).map((ev) => ev.id));
-    await wait(`${paused.fn.name} to catch up`, () => new Set(only(processedIds(e.reports, paused.fn.name), mine)).size, (n) => n === pausedGets.size);
-    await wait(`${paused.fn.name} to be current`, () => lambda.mappingStats()[paused.mapping.logicalId]!.behindRecords, (n) => n === 0);
+    await wait(
+      `${paused.fn.name} to catch up`,
+      () => new Set(only(processedIds(e.reports, paused.fn.name), mine)).size,
+      (n) => n === pausedGets.size,
+    );
+    await wait(
+      `${paused.fn.name} to be current`,
+      () => lambda.mappingStats()[paused.mapping.logicalId]!.behindRecords,
+      (n) => n === 0,
+    );
     // from its own position: exactly the events published while paused, nothing older re-read, nothing lost
     expect(new Set(processedIds(e.reports, paused.fn.name).slice(processedBefore))).toEqual(pausedGets);
     for (const c of e.consumers) expectPerKeyOrder(c.fn.name, c.receives(events));
@@ -247,14 +312,18 @@ describe('local cloud, end to end on the synthesized app', () => {
     const state = await wait(
       'every consumer to process the events behind the malformed one, and to send the malformed one to the failure bucket',
       async () => {
-        const objects = (await failureObjects()).filter((o) => o.body.payload.Records.some((r) => r.kinesis.sequenceNumber === bad.sequenceNumber));
+        const objects = (await failureObjects()).filter((o) =>
+          o.body.payload.Records.some((r) => r.kinesis.sequenceNumber === bad.sequenceNumber),
+        );
         const nameOf = (arn: string): string => e.consumers.find((c) => c.fn.arn === arn)?.fn.name ?? arn;
         const lost = objects.flatMap((o) =>
           o.body.payload.Records.map(failureRecordId)
             .filter((id) => goodIds.has(id))
             .map((id) => `${nameOf(o.body.requestContext.functionArn)} lost ${good.find((g) => g.id === id)!.type} ${id}`),
         );
-        const pending = e.consumers.filter((c) => new Set(only(processedIds(e.reports, c.fn.name), goodIds)).size < c.receives(good).length).map((c) => c.fn.name);
+        const pending = e.consumers
+          .filter((c) => new Set(only(processedIds(e.reports, c.fn.name), goodIds)).size < c.receives(good).length)
+          .map((c) => c.fn.name);
         return { objects, lost, pending };
       },
       (s) => s.lost.length > 0 || (s.pending.length === 0 && s.objects.length >= receivers.length),
@@ -262,7 +331,9 @@ describe('local cloud, end to end on the synthesized app', () => {
     expect(state.lost, 'good events sent to the failure bucket together with the malformed one').toEqual([]);
 
     for (const c of e.consumers.filter((x) => !receivers.includes(x))) {
-      expect(invocationsWith(e.reports, c.fn.name, bad.sequenceNumber), `${c.fn.name}: its filter dropped the malformed record`).toEqual([]);
+      expect(invocationsWith(e.reports, c.fn.name, bad.sequenceNumber), `${c.fn.name}: its filter dropped the malformed record`).toEqual(
+        [],
+      );
       expect(state.objects.filter((o) => o.body.requestContext.functionArn === c.fn.arn)).toEqual([]);
       expectPerKeyOrder(c.fn.name, c.receives(good));
     }
@@ -273,7 +344,9 @@ describe('local cloud, end to end on the synthesized app', () => {
       // bounded by the mapping: the first attempt, the bisections that isolate it (they consume no retries), the retries
       const bisections = c.mapping.bisectBatchOnFunctionError ? Math.ceil(Math.log2(c.mapping.batchSize)) : 0;
       expect(c.mapping.maximumRetryAttempts, `${c.fn.name}: finite retries`).toBeGreaterThanOrEqual(0);
-      expect(saw.length, `${c.fn.name}: at most 1 + bisections + MaximumRetryAttempts invocations`).toBeLessThanOrEqual(1 + bisections + c.mapping.maximumRetryAttempts);
+      expect(saw.length, `${c.fn.name}: at most 1 + bisections + MaximumRetryAttempts invocations`).toBeLessThanOrEqual(
+        1 + bisections + c.mapping.maximumRetryAttempts,
+      );
       for (const r of saw) expect(r.failedIds).toContain(bad.sequenceNumber);
       expect(processedIds(e.reports, c.fn.name)).not.toContain(bad.sequenceNumber);
 
@@ -281,10 +354,20 @@ describe('local cloud, end to end on the synthesized app', () => {
       const objs = state.objects.filter((o) => o.body.requestContext.functionArn === c.fn.arn);
       expect(objs, `${c.fn.name}: failure objects with the malformed record`).toHaveLength(1);
       const { key: objectKey, body } = objs[0]!;
-      expect(objectKey).toMatch(new RegExp(`^aws/lambda/[0-9a-f-]{36}/${bad.shardId}/\\d{4}/\\d{2}/\\d{2}/\\d{4}-\\d{2}-\\d{2}T\\d{2}\\.\\d{2}\\.\\d{2}-[0-9a-f-]{36}$`));
+      expect(objectKey).toMatch(
+        new RegExp(
+          `^aws/lambda/[0-9a-f-]{36}/${bad.shardId}/\\d{4}/\\d{2}/\\d{2}/\\d{4}-\\d{2}-\\d{2}T\\d{2}\\.\\d{2}\\.\\d{2}-[0-9a-f-]{36}$`,
+        ),
+      );
       expect(body.requestContext.condition).toBe('RetryAttemptsExhausted');
       expect(body.requestContext.approximateInvokeCount).toBe(saw.length);
-      expect(body.KinesisBatchInfo).toMatchObject({ shardId: bad.shardId, startSequenceNumber: bad.sequenceNumber, endSequenceNumber: bad.sequenceNumber, batchSize: 1, streamArn: e.events.arn });
+      expect(body.KinesisBatchInfo).toMatchObject({
+        shardId: bad.shardId,
+        startSequenceNumber: bad.sequenceNumber,
+        endSequenceNumber: bad.sequenceNumber,
+        batchSize: 1,
+        streamArn: e.events.arn,
+      });
       expect(body.payload.Records.map(recordData)).toEqual([malformed]);
       expect(body.payload.Records[0]!.kinesis.partitionKey).toBe(key);
     }
@@ -296,7 +379,10 @@ describe('local cloud, end to end on the synthesized app', () => {
     const ds = delivery!;
     expect(ds.compression).toBe('GZIP');
     expect(ds.appendDelimiter).toBe(true);
-    const events = eventsOn([1, 2].map((i) => `order-${run}-archive-${i}`), 3);
+    const events = eventsOn(
+      [1, 2].map((i) => `order-${run}-archive-${i}`),
+      3,
+    );
     await e.publish(events);
 
     // every record this file put on the stream (earlier tests' too), keyed by envelope id or raw text
@@ -318,14 +404,10 @@ describe('local cloud, end to end on the synthesized app', () => {
       const lines = objects.flatMap((o) => (isGzip(o.body) ? gunzip(o.body) : o.body.toString('utf8')).split(ds.delimiter).slice(0, -1));
       return { objects, lines };
     };
-    const archive = await wait(
-      `the archive to hold all ${e.published.length} published records`,
-      readArchive,
-      (a) => {
-        const got = countBy(a.lines.map(recordKey));
-        return [...expected].every(([k, n]) => (got.get(k) ?? 0) >= n);
-      },
-    );
+    const archive = await wait(`the archive to hold all ${e.published.length} published records`, readArchive, (a) => {
+      const got = countBy(a.lines.map(recordKey));
+      return [...expected].every(([k, n]) => (got.get(k) ?? 0) >= n);
+    });
 
     // exactly the published records: same ids, same count, nothing else
     expect(archive.lines).toHaveLength(e.published.length);
@@ -337,8 +419,12 @@ describe('local cloud, end to end on the synthesized app', () => {
     }
 
     // the documented format: GZIP objects named <prefix><stream>-<version>-yyyy-MM-dd-HH-mm-ss-<uuid>.gz, NDJSON inside
-    expect(ds.prefix).toMatch(/^events\/year=!\{timestamp:yyyy\}\/month=!\{timestamp:MM\}\/day=!\{timestamp:dd\}\/hour=!\{timestamp:HH\}\/$/);
-    const keyPattern = new RegExp(`^${prefixPattern(ds.prefix)}${ds.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d+-\\d{4}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-[0-9a-f-]{36}\\.gz$`);
+    expect(ds.prefix).toMatch(
+      /^events\/year=!\{timestamp:yyyy\}\/month=!\{timestamp:MM\}\/day=!\{timestamp:dd\}\/hour=!\{timestamp:HH\}\/$/,
+    );
+    const keyPattern = new RegExp(
+      `^${prefixPattern(ds.prefix)}${ds.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d+-\\d{4}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-[0-9a-f-]{36}\\.gz$`,
+    );
     const hourOf = (d: Date): string => d.toISOString().slice(0, 13);
     for (const { key, body } of archive.objects) {
       expect(key).toMatch(keyPattern);
@@ -346,7 +432,10 @@ describe('local cloud, end to end on the synthesized app', () => {
       expect(gunzip(body).endsWith(ds.delimiter), `${key} ends with the delimiter`).toBe(true);
       const [, y, mo, d, h] = /year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/hour=(\d{2})\//.exec(key)!;
       const hour = `${y}-${mo}-${d}T${h}`;
-      expect(hour >= hourOf(new Date(fileStartedAt.getTime() - 3_600_000)) && hour <= hourOf(new Date()), `${key}: a UTC hour of this run`).toBe(true);
+      expect(
+        hour >= hourOf(new Date(fileStartedAt.getTime() - 3_600_000)) && hour <= hourOf(new Date()),
+        `${key}: a UTC hour of this run`,
+      ).toBe(true);
     }
   });
 
@@ -376,7 +465,10 @@ describe('local cloud, end to end on the synthesized app', () => {
         const dead = (await peekAll(e.clients, e.dlq)).filter((m) => !dlqBefore.has(m.messageId));
         const deadIds = dead.map((m) => (JSON.parse(m.body) as { id: string }).id);
         const failures = (await failureObjects()).flatMap((o) =>
-          o.body.payload.Records.filter((r) => r.kinesis.partitionKey === k1 || r.kinesis.partitionKey === k2).map((r) => ({ fn: o.body.requestContext.functionArn, id: failureRecordId(r) })),
+          o.body.payload.Records.filter((r) => r.kinesis.partitionKey === k1 || r.kinesis.partitionKey === k2).map((r) => ({
+            fn: o.body.requestContext.functionArn,
+            id: failureRecordId(r),
+          })),
         );
         const depth = await queueDepth(e.clients.sqs, e.jobs.url);
         return { done: [...done], deadIds, failures, depth };
@@ -384,12 +476,14 @@ describe('local cloud, end to end on the synthesized app', () => {
       (s) =>
         s.failures.some((f) => eventIds.has(f.id)) || // a good event was lost: fail now, not at the deadline
         (s.depth === 0 &&
-        [...expectedJobs].every((id) => s.done.includes(id) || s.deadIds.includes(id)) &&
+          [...expectedJobs].every((id) => s.done.includes(id) || s.deadIds.includes(id)) &&
           e.consumers.filter((c) => c.receivesData(MALFORMED_ACCT)).every((c) => s.failures.some((f) => f.fn === c.fn.arn))),
       45_000,
     );
 
-    const lost = settled.failures.filter((f) => eventIds.has(f.id)).map((f) => `${e.consumers.find((c) => c.fn.arn === f.fn)?.fn.name ?? f.fn} lost ${f.id}`);
+    const lost = settled.failures
+      .filter((f) => eventIds.has(f.id))
+      .map((f) => `${e.consumers.find((c) => c.fn.arn === f.fn)?.fn.name ?? f.fn} lost ${f.id}`);
     expect(lost, 'good events in the failure bucket (lost to their consumer)').toEqual([]);
     // jobs: published (direct + enqueued by consumers) = completed by the worker + dead-lettered, disjoint
     const poison = direct[direct.length - 1]!;
@@ -397,7 +491,9 @@ describe('local cloud, end to end on the synthesized app', () => {
     expect(new Set([...settled.done, ...settled.deadIds])).toEqual(expectedJobs);
     expect(settled.done).not.toContain(poison.id);
     // what the consumers actually enqueued for these events (the worker's log names the causing event)
-    const caused = e.workerLog.filter((l) => l.message === JOB_MESSAGES.processed && l.causationId !== undefined && eventIds.has(l.causationId)).map((l) => l.envelopeId);
+    const caused = e.workerLog
+      .filter((l) => l.message === JOB_MESSAGES.processed && l.causationId !== undefined && eventIds.has(l.causationId))
+      .map((l) => l.envelopeId);
     expect(new Set(caused)).toEqual(new Set(derived));
 
     // events, per consumer: good processed + malformed in the failure bucket + dropped by its filter = published, disjoint
@@ -438,7 +534,11 @@ describe('local cloud, end to end on the synthesized app', () => {
     expect(worker.get(emailId), 'send-email done once').toBe(1);
     expect(worker.get(paymentId), 'process-payment done once').toBe(1);
     const done = e.workerLog.filter((l) => l.message === JOB_MESSAGES.processed && l.causationId === placed.id);
-    expect(done.map(({ envelopeId, jobType, jobKey, causationId }) => ({ envelopeId, jobType, jobKey, causationId })).sort((a, b) => a.jobType!.localeCompare(b.jobType!))).toEqual([
+    expect(
+      done
+        .map(({ envelopeId, jobType, jobKey, causationId }) => ({ envelopeId, jobType, jobKey, causationId }))
+        .sort((a, b) => a.jobType!.localeCompare(b.jobType!)),
+    ).toEqual([
       { envelopeId: paymentId, jobType: 'process-payment', jobKey: orderId, causationId: placed.id },
       { envelopeId: emailId, jobType: 'send-email', jobKey: orderId, causationId: placed.id },
     ]);
@@ -458,7 +558,10 @@ describe('local cloud, end to end on the synthesized app', () => {
 
     expect([...runtimes, ...emulatorChildren].filter(alive), 'processes alive after stop()').toEqual([]);
     const before = new Set(e.childrenBefore);
-    expect(childPids().filter((p) => !before.has(p)), 'children of this process started by the local cloud').toEqual([]);
+    expect(
+      childPids().filter((p) => !before.has(p)),
+      'children of this process started by the local cloud',
+    ).toEqual([]);
     expect(await portIsFree(sqs), `SQS/S3 port ${sqs} free`).toBe(true);
     expect(await portIsFree(kinesis), `Kinesis port ${kinesis} free`).toBe(true);
     expect(fs.existsSync(e.cloud.endpointsFile), 'endpoints.json removed').toBe(false);

@@ -71,7 +71,11 @@ const run = randomUUID().slice(0, 8);
 beforeAll(async () => {
   assemblyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-ops-e2e-assembly-'));
   await synthesizeDevApp(assemblyDir, ({ stateful, compute }, config) => {
-    const probe = new HouseFunction(compute, 'BackfillProbe', { name: REFERENCE, logRetention: config.logRetention, removalPolicy: config.removalPolicy });
+    const probe = new HouseFunction(compute, 'BackfillProbe', {
+      name: REFERENCE,
+      logRetention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
     stateful.idempotencyTable.grantRecords(probe);
     stateful.eventStream.addConsumer(PROBE, probe); // tags it and sets POWERTOOLS_SERVICE_NAME = backfill-probe
   });
@@ -94,7 +98,8 @@ afterAll(async () => {
 
 // ── the commands, as `npm run` runs them ─────────────────────────────────────────────────────────────────────
 
-const SCRIPTS = (JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+const SCRIPTS = (JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
+  .scripts;
 const TSX_LOADER = path.join(PROJECT_DIR, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 
 interface CliRun {
@@ -163,7 +168,9 @@ function readmeOperatorCommands(): string[][] {
   const start = readme.indexOf('\n## Operator tools');
   const end = readme.indexOf('\n## ', start + 1);
   const section = readme.slice(start, end === -1 ? undefined : end);
-  const fenced = [...section.matchAll(/```bash\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split('\n').map((l) => l.replace(/\s+#.*$/, '').trim()));
+  const fenced = [...section.matchAll(/```bash\n([\s\S]*?)```/g)].flatMap((m) =>
+    m[1]!.split('\n').map((l) => l.replace(/\s+#.*$/, '').trim()),
+  );
   const inline = [...section.replace(/```[\s\S]*?```/g, '').matchAll(/`(npm run [^`]+)`/g)].map((m) => m[1]!.replace(/\s+/g, ' '));
   return [...fenced, ...inline]
     .filter((l) => l.startsWith('npm run '))
@@ -187,13 +194,24 @@ const checkpoint = (name: string): string => path.join(e.stateDir, `replay-${nam
 function orderPlaced(orderId: string, paymentToken?: string): KnownEvent<'OrderPlaced'> {
   return newEvent(
     'OrderPlaced',
-    { orderId, customerEmail: `buyer-${orderId}@example.com`, items: [{ sku: 'SKU-1', quantity: 2, unitPriceCents: 1250 }], totalCents: 2500, currency: 'EUR', ...(paymentToken ? { paymentToken } : {}) },
+    {
+      orderId,
+      customerEmail: `buyer-${orderId}@example.com`,
+      items: [{ sku: 'SKU-1', quantity: 2, unitPriceCents: 1250 }],
+      totalCents: 2500,
+      currency: 'EUR',
+      ...(paymentToken ? { paymentToken } : {}),
+    },
     { partitionKey: orderId },
   );
 }
 
 const orderShipped = (orderId: string, n: number): KnownEvent<'OrderShipped'> =>
-  newEvent('OrderShipped', { orderId, customerEmail: `buyer-${orderId}@example.com`, carrier: 'DHL', trackingNumber: `TRACK-${n}` }, { partitionKey: orderId });
+  newEvent(
+    'OrderShipped',
+    { orderId, customerEmail: `buyer-${orderId}@example.com`, carrier: 'DHL', trackingNumber: `TRACK-${n}` },
+    { partitionKey: orderId },
+  );
 
 /**
  * perKey events per key (an OrderPlaced, then OrderShipped), interleaved across keys, one millisecond apart as
@@ -240,7 +258,11 @@ async function publishAndSettle(events: readonly EventEnvelope[]): Promise<Set<s
   await e.publish(events);
   for (const c of liveConsumers()) {
     const expected = c.receives(events).length;
-    await wait(`${c.fn.name} to process its ${expected} events live`, () => new Set(only(processedIds(e.reports, c.fn.name), ids)).size, (n) => n === expected);
+    await wait(
+      `${c.fn.name} to process its ${expected} events live`,
+      () => new Set(only(processedIds(e.reports, c.fn.name), ids)).size,
+      (n) => n === expected,
+    );
   }
   return ids;
 }
@@ -258,7 +280,11 @@ async function archivedLines(): Promise<Array<{ key: string; envelope: EventEnve
 }
 
 async function waitArchived(ids: ReadonlySet<string>): Promise<void> {
-  await wait(`the archive to hold all ${ids.size} events`, async () => new Set((await archivedLines()).map((l) => l.envelope.id)), (got) => [...ids].every((id) => got.has(id)));
+  await wait(
+    `the archive to hold all ${ids.size} events`,
+    async () => new Set((await archivedLines()).map((l) => l.envelope.id)),
+    (got) => [...ids].every((id) => got.has(id)),
+  );
 }
 
 function replay(o: Omit<ReplayOptions, 'env' | 's3' | 'kinesis' | 'invoker'>) {
@@ -272,7 +298,9 @@ describe('operator tools on the local cloud', () => {
     const ids = await publishAndSettle(events);
     await waitArchived(ids);
     const keyOf = new Map(events.map((ev) => [ev.id, ev.partitionKey]));
-    const processedBefore = Object.fromEntries(liveConsumers().map((c) => [c.fn.name, countBy(only(processedIds(e.reports, c.fn.name), ids))]));
+    const processedBefore = Object.fromEntries(
+      liveConsumers().map((c) => [c.fn.name, countBy(only(processedIds(e.reports, c.fn.name), ids))]),
+    );
     expect(logLines(PROBE, PROCESSED, ids), 'the new consumer saw nothing live').toEqual([]);
 
     // step 2: where the archive begins (this is the file's first test: the archive holds these events only)
@@ -281,8 +309,21 @@ describe('operator tools on the local cloud', () => {
     expect(Object.values(dry.counts.byType).reduce((a, b) => a + b, 0)).toBe(60);
     const archiveStart = `${Object.keys(dry.counts.byHour).sort()[0]!}:00:00Z`;
     // step 3: everything (nothing locally is older than the retention) to the new consumer alone
-    const summary = await cliJson<ReplaySummary>('replay', ['--from', archiveStart, '--to', iso(new Date()), '--target', `consumer:${PROBE}`]);
-    expect({ matched: summary.matched, sent: summary.sent, failed: summary.failed, skipped: summary.skipped, interrupted: summary.interrupted }).toEqual({
+    const summary = await cliJson<ReplaySummary>('replay', [
+      '--from',
+      archiveStart,
+      '--to',
+      iso(new Date()),
+      '--target',
+      `consumer:${PROBE}`,
+    ]);
+    expect({
+      matched: summary.matched,
+      sent: summary.sent,
+      failed: summary.failed,
+      skipped: summary.skipped,
+      interrupted: summary.interrupted,
+    }).toEqual({
       matched: 60,
       sent: 60,
       failed: 0,
@@ -294,10 +335,33 @@ describe('operator tools on the local cloud', () => {
     const probe = logLines(PROBE, PROCESSED, ids);
     const reference = logLines(REFERENCE, PROCESSED, ids);
     expect(probe.map((l) => l.envelopeId).sort()).toEqual([...ids].sort());
-    expect(probe.every((l) => l.replayId === summary.replayId), 'every backfilled event carries the replay marker').toBe(true);
+    expect(
+      probe.every((l) => l.replayId === summary.replayId),
+      'every backfilled event carries the replay marker',
+    ).toBe(true);
     expect(reference.map((l) => l.envelopeId).sort()).toEqual([...ids].sort());
-    expect(perKey(probe.map((l) => l.envelopeId!), keyOf)).toEqual(perKey(reference.map((l) => l.envelopeId!), keyOf));
-    expect(perKey(probe.map((l) => l.envelopeId!), keyOf)).toEqual(perKey(events.map((ev) => ev.id), keyOf));
+    expect(
+      perKey(
+        probe.map((l) => l.envelopeId!),
+        keyOf,
+      ),
+    ).toEqual(
+      perKey(
+        reference.map((l) => l.envelopeId!),
+        keyOf,
+      ),
+    );
+    expect(
+      perKey(
+        probe.map((l) => l.envelopeId!),
+        keyOf,
+      ),
+    ).toEqual(
+      perKey(
+        events.map((ev) => ev.id),
+        keyOf,
+      ),
+    );
     expect(logLines(PROBE, DUPLICATE, ids)).toEqual([]);
 
     // no other consumer saw the replay: a sentinel per key, processed by every live consumer, comes after
@@ -305,7 +369,9 @@ describe('operator tools on the local cloud', () => {
     const sentinels = keys.map((k) => orderShipped(k, 99));
     await publishAndSettle(sentinels);
     for (const c of liveConsumers()) {
-      expect(countBy(only(processedIds(e.reports, c.fn.name), ids)), `${c.fn.name}: processed counts unchanged`).toEqual(processedBefore[c.fn.name]);
+      expect(countBy(only(processedIds(e.reports, c.fn.name), ids)), `${c.fn.name}: processed counts unchanged`).toEqual(
+        processedBefore[c.fn.name],
+      );
       expect([...processedBefore[c.fn.name]!.values()].every((n) => n === 1)).toBe(true);
       expect(e.functionLog.filter((l) => l.functionName === c.fn.name && l.replayId === summary.replayId)).toEqual([]);
     }
@@ -320,26 +386,48 @@ describe('operator tools on the local cloud', () => {
     const keyOf = new Map(events.map((ev) => [ev.id, ev.partitionKey]));
     // jobs the consumers enqueued live, as the manifest says (each consumer's `enqueues`, for the types it `handles`)
     const jobIds = new Set(events.flatMap(jobsCausedBy));
-    await wait('the worker to complete every job the events caused', () => new Set(only(processedIds(e.reports, e.worker.name), jobIds)).size, (n) => n === jobIds.size);
+    await wait(
+      'the worker to complete every job the events caused',
+      () => new Set(only(processedIds(e.reports, e.worker.name), jobIds)).size,
+      (n) => n === jobIds.size,
+    );
     await waitArchived(ids);
-    const handledLive = Object.fromEntries(liveConsumers().map((c) => [c.fn.name, new Set(logLines(c.fn.name, PROCESSED, ids).map((l) => l.envelopeId!))]));
+    const handledLive = Object.fromEntries(
+      liveConsumers().map((c) => [c.fn.name, new Set(logLines(c.fn.name, PROCESSED, ids).map((l) => l.envelopeId!))]),
+    );
 
     const summary = await cliJson<ReplaySummary>('replay', ['--from', iso(from), '--to', iso(to), '--target', 'stream', '--rate', '500']);
-    expect({ matched: summary.matched, sent: summary.sent, failed: summary.failed, skipped: summary.skipped }).toEqual({ matched: 12, sent: 12, failed: 0, skipped: 0 });
+    expect({ matched: summary.matched, sent: summary.sent, failed: summary.failed, skipped: summary.skipped }).toEqual({
+      matched: 12,
+      sent: 12,
+      failed: 0,
+      skipped: 0,
+    });
 
     for (const c of liveConsumers()) {
       const receives = new Set(c.receives(events).map((ev) => ev.id));
-      await wait(`${c.fn.name} to receive its ${receives.size} events a second time`, () => countBy(only(processedIds(e.reports, c.fn.name), ids)), (m) => [...receives].every((id) => m.get(id) === 2));
+      await wait(
+        `${c.fn.name} to receive its ${receives.size} events a second time`,
+        () => countBy(only(processedIds(e.reports, c.fn.name), ids)),
+        (m) => [...receives].every((id) => m.get(id) === 2),
+      );
       // the second delivery keeps per-key order
       const second = processedIds(e.reports, c.fn.name).filter((id, i, all) => ids.has(id) && all.indexOf(id) < i);
-      expect(perKey(second, keyOf), `${c.fn.name}: replayed per-key order`).toEqual(perKey(c.receives(events).map((ev) => ev.id), keyOf));
+      expect(perKey(second, keyOf), `${c.fn.name}: replayed per-key order`).toEqual(
+        perKey(
+          c.receives(events).map((ev) => ev.id),
+          keyOf,
+        ),
+      );
       // no consumer keeps records (manifest: idempotency none): each processes the replayed copy, marked with the replay id
       const replayed = logLines(c.fn.name, PROCESSED, ids).filter((l) => l.replayId === summary.replayId);
       expect(new Set(replayed.map((l) => l.envelopeId)), `${c.fn.name}: replayed copies processed`).toEqual(handledLive[c.fn.name]);
       expect(logLines(c.fn.name, DUPLICATE, ids)).toEqual([]);
     }
     for (const c of liveConsumers()) {
-      expect(handledLive[c.fn.name]?.size, `${c.fn.name} acts on the types its manifest entry handles`).toBe(events.filter((ev) => actsOn(c.fn.name, ev.type)).length);
+      expect(handledLive[c.fn.name]?.size, `${c.fn.name} acts on the types its manifest entry handles`).toBe(
+        events.filter((ev) => actsOn(c.fn.name, ev.type)).length,
+      );
     }
 
     // the replayed records are marked and keep the original id: the archive now holds both copies
@@ -359,9 +447,20 @@ describe('operator tools on the local cloud', () => {
     }
 
     // the consumers enqueued the same job ids again; the worker did each job once and acknowledged each repeat
-    await wait('the worker to acknowledge every repeated job', () => new Set(e.workerLog.filter((l) => l.message === JOB_MESSAGES.duplicate && jobIds.has(l.envelopeId!)).map((l) => l.envelopeId)).size, (n) => n === jobIds.size);
-    await wait('the job queue to be empty', () => queueDepth(e.clients.sqs, e.jobs.url), (d) => d === 0);
-    expect(countBy(e.workerLog.filter((l) => l.message === JOB_MESSAGES.processed && jobIds.has(l.envelopeId!)).map((l) => l.envelopeId))).toEqual(new Map([...jobIds].map((id) => [id, 1])));
+    await wait(
+      'the worker to acknowledge every repeated job',
+      () =>
+        new Set(e.workerLog.filter((l) => l.message === JOB_MESSAGES.duplicate && jobIds.has(l.envelopeId!)).map((l) => l.envelopeId)).size,
+      (n) => n === jobIds.size,
+    );
+    await wait(
+      'the job queue to be empty',
+      () => queueDepth(e.clients.sqs, e.jobs.url),
+      (d) => d === 0,
+    );
+    expect(
+      countBy(e.workerLog.filter((l) => l.message === JOB_MESSAGES.processed && jobIds.has(l.envelopeId!)).map((l) => l.envelopeId)),
+    ).toEqual(new Map([...jobIds].map((id) => [id, 1])));
   }, 90_000);
 
   it('resumes an interrupted replay from its checkpoint: every event delivered exactly once across both runs', async () => {
@@ -382,14 +481,35 @@ describe('operator tools on the local cloud', () => {
     expect(logLines(PROBE, PROCESSED, ids)).toHaveLength(10);
 
     const second = await replay(options);
-    expect({ resumed: second.resumed, interrupted: second.interrupted, sent: second.sent, failed: second.failed }).toEqual({ resumed: true, interrupted: false, sent: 20, failed: 0 });
+    expect({ resumed: second.resumed, interrupted: second.interrupted, sent: second.sent, failed: second.failed }).toEqual({
+      resumed: true,
+      interrupted: false,
+      sent: 20,
+      failed: 0,
+    });
     expect(second.replayId, 'the resumed run continues the same replay').toBe(first.replayId);
 
     // at the target: each id delivered once (processed once, never even acknowledged as a duplicate)
-    const delivered = e.functionLog.filter((l) => l.functionName === PROBE && l.envelopeId !== undefined && ids.has(l.envelopeId) && (l.message === PROCESSED || l.message === DUPLICATE));
+    const delivered = e.functionLog.filter(
+      (l) =>
+        l.functionName === PROBE &&
+        l.envelopeId !== undefined &&
+        ids.has(l.envelopeId) &&
+        (l.message === PROCESSED || l.message === DUPLICATE),
+    );
     expect(countBy(delivered.map((l) => l.envelopeId))).toEqual(new Map([...ids].map((id) => [id, 1])));
     expect(delivered.every((l) => l.message === PROCESSED && l.replayId === first.replayId)).toBe(true);
-    expect(perKey(delivered.map((l) => l.envelopeId!), keyOf)).toEqual(perKey(events.map((ev) => ev.id), keyOf));
+    expect(
+      perKey(
+        delivered.map((l) => l.envelopeId!),
+        keyOf,
+      ),
+    ).toEqual(
+      perKey(
+        events.map((ev) => ev.id),
+        keyOf,
+      ),
+    );
 
     // a third run finds the replay complete and sends nothing
     const third = await replay(options);
@@ -399,7 +519,8 @@ describe('operator tools on the local cloud', () => {
   it('redrive jobs, as the README walks it: a declined payment in the DLQ, the dry run names it, the fix, the redrive: processed once, DLQ empty', async () => {
     const orderId = `order-${run}-redrive-job`;
     const maxReceiveCount = e.jobs.redrivePolicy!.maxReceiveCount;
-    const workerEnv = async (): Promise<Record<string, string>> => (await cliJson<FunctionEnvResult>('function-env', ['job-worker'])).variables;
+    const workerEnv = async (): Promise<Record<string, string>> =>
+      (await cliJson<FunctionEnvResult>('function-env', ['job-worker'])).variables;
     const templateEnv = await workerEnv();
     expect(templateEnv[DECLINED_TOKENS_ENV], 'the template leaves the fake at its default').toBeUndefined();
 
@@ -410,7 +531,12 @@ describe('operator tools on the local cloud', () => {
       orderId,
     ]);
     const jobId = enqueued.results[0]!.envelope.id;
-    await wait('the poison job in the DLQ', async () => (await peekAll(e.clients, e.dlq)).map((m) => m.body), (bodies) => bodies.some((b) => b.includes(jobId)), 45_000);
+    await wait(
+      'the poison job in the DLQ',
+      async () => (await peekAll(e.clients, e.dlq)).map((m) => m.body),
+      (bodies) => bodies.some((b) => b.includes(jobId)),
+      45_000,
+    );
     expect(invocationsWith(e.reports, e.worker.name, jobId), 'receives before dead-lettering').toHaveLength(maxReceiveCount);
     expect(processedIds(e.reports, e.worker.name)).not.toContain(jobId);
     expect(await peekAll(e.clients, e.dlq), 'only the poison job is dead-lettered').toHaveLength(1);
@@ -422,10 +548,21 @@ describe('operator tools on the local cloud', () => {
     expect(peek.stdout).toMatch(/process-payment\s+1/);
     expect(peek.stdout).toContain(`grep ${jobId} .local/logs/job-worker.log`);
     expect(peek.stdout).not.toMatch(/by error/);
-    const logged = fs.readFileSync(path.join(cliDir, '.local', 'logs', `${e.worker.name}.log`), 'utf8').split('\n').filter((l) => l.includes(jobId));
-    expect(logged.some((l) => l.includes('job failed') && l.includes('declined')), 'the reason is in the worker log under that id').toBe(true);
+    const logged = fs
+      .readFileSync(path.join(cliDir, '.local', 'logs', `${e.worker.name}.log`), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(jobId));
+    expect(
+      logged.some((l) => l.includes('job failed') && l.includes('declined')),
+      'the reason is in the worker log under that id',
+    ).toBe(true);
     const peeked = await cliJson<RedriveJobsSummary>('redrive', ['jobs', '--dry-run']);
-    expect({ peeked: peeked.peeked, byType: peeked.byType, notRunnable: peeked.notRunnable, ids: peeked.sample.map((m) => m.envelopeId) }).toEqual({
+    expect({
+      peeked: peeked.peeked,
+      byType: peeked.byType,
+      notRunnable: peeked.notRunnable,
+      ids: peeked.sample.map((m) => m.envelopeId),
+    }).toEqual({
       peeked: 1,
       byType: { 'process-payment': 1 },
       notRunnable: {},
@@ -437,11 +574,24 @@ describe('operator tools on the local cloud', () => {
     expect(fix.changed).toEqual({ [DECLINED_TOKENS_ENV]: [null, ''] });
     try {
       const summary = await cliJson<RedriveJobsSummary>('redrive', ['jobs']);
-      expect({ mode: summary.mode, moved: summary.moved, failed: summary.failed, duplicatesDropped: summary.duplicatesDropped }).toEqual({ mode: 'loop', moved: 1, failed: 0, duplicatesDropped: 0 });
+      expect({ mode: summary.mode, moved: summary.moved, failed: summary.failed, duplicatesDropped: summary.duplicatesDropped }).toEqual({
+        mode: 'loop',
+        moved: 1,
+        failed: 0,
+        duplicatesDropped: 0,
+      });
       expect(summary.byType).toEqual({ 'process-payment': 1 });
 
-      await wait('the redriven job to be done', () => processedIds(e.reports, e.worker.name).filter((id) => id === jobId).length, (n) => n >= 1);
-      await wait('the job queue to be empty', () => queueDepth(e.clients.sqs, e.jobs.url), (d) => d === 0);
+      await wait(
+        'the redriven job to be done',
+        () => processedIds(e.reports, e.worker.name).filter((id) => id === jobId).length,
+        (n) => n >= 1,
+      );
+      await wait(
+        'the job queue to be empty',
+        () => queueDepth(e.clients.sqs, e.jobs.url),
+        (d) => d === 0,
+      );
       expect(countBy(processedIds(e.reports, e.worker.name)).get(jobId), 'processed once').toBe(1);
       expect(e.workerLog.filter((l) => l.message === JOB_MESSAGES.processed && l.envelopeId === jobId)).toHaveLength(1);
       expect(await peekAll(e.clients, e.dlq), 'DLQ empty').toEqual([]);
@@ -461,25 +611,49 @@ describe('operator tools on the local cloud', () => {
     const queueUrl = shown.variables['JOB_QUEUE_URL'];
     expect(queueUrl, 'notifications enqueues to the job queue').toBe(notifications.fn.environment['JOB_QUEUE_URL']);
     const orderId = `order-${run}-redrive-events`;
-    const data = { orderId, customerEmail: 'ada@example.com', items: [{ sku: 'SKU-1', quantity: 1, unitPriceCents: 1250 }], totalCents: 1250, currency: 'EUR' };
+    const data = {
+      orderId,
+      customerEmail: 'ada@example.com',
+      items: [{ sku: 'SKU-1', quantity: 1, unitPriceCents: 1250 }],
+      totalCents: 1250,
+      currency: 'EUR',
+    };
 
     // the fault: the job queue notifications sends to is gone (as the README sets it)
-    await cliJson<FunctionEnvResult>('function-env', ['notifications', 'JOB_QUEUE_URL=http://sqs.us-east-1.localhost:4566/000000000000/gone']);
+    await cliJson<FunctionEnvResult>('function-env', [
+      'notifications',
+      'JOB_QUEUE_URL=http://sqs.us-east-1.localhost:4566/000000000000/gone',
+    ]);
     let id = '';
     try {
-      const published = await cliJson<{ results: { ok: boolean; envelope: { id: string; type: string } }[] }>('publish', ['OrderPlaced', JSON.stringify(data), '--key', orderId]);
+      const published = await cliJson<{ results: { ok: boolean; envelope: { id: string; type: string } }[] }>('publish', [
+        'OrderPlaced',
+        JSON.stringify(data),
+        '--key',
+        orderId,
+      ]);
       id = published.results[0]!.envelope.id;
       const ids = new Set([id]);
       for (const c of others) {
         const expected = actsOn(c.fn.name, 'OrderPlaced') ? 1 : 0;
-        await wait(`${c.fn.name} to process the event`, () => new Set(only(processedIds(e.reports, c.fn.name), ids)).size, (n) => n === expected);
+        await wait(
+          `${c.fn.name} to process the event`,
+          () => new Set(only(processedIds(e.reports, c.fn.name), ids)).size,
+          (n) => n === expected,
+        );
       }
       const failedRecords = await wait(
         'notifications to give up on the event (failure bucket)',
         async () => {
           const objects = await new BucketReader(e.clients, e.failures.name).refresh();
-          const records = [...objects].filter(([k]) => k.startsWith('aws/lambda/')).flatMap(([, b]) => (decodeInvocationRecord(b.toString('utf8')).payload?.Records ?? []));
-          return new Set(records.map((r) => (JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')) as { id: string }).id).filter((x) => ids.has(x)));
+          const records = [...objects]
+            .filter(([k]) => k.startsWith('aws/lambda/'))
+            .flatMap(([, b]) => decodeInvocationRecord(b.toString('utf8')).payload?.Records ?? []);
+          return new Set(
+            records
+              .map((r) => (JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')) as { id: string }).id)
+              .filter((x) => ids.has(x)),
+          );
         },
         (found) => found.size === 1,
         45_000,
@@ -497,9 +671,20 @@ describe('operator tools on the local cloud', () => {
     const objectsBefore = await failureKeys('aws/lambda/');
 
     const dry = await cliJson<RedriveEventsSummary>('redrive', ['events', '--consumer', 'notifications', '--dry-run']);
-    expect({ records: dry.records, redelivered: dry.redelivered, moved: dry.moved, byType: dry.byType }).toEqual({ records: 1, redelivered: 0, moved: 0, byType: { OrderPlaced: 1 } });
+    expect({ records: dry.records, redelivered: dry.redelivered, moved: dry.moved, byType: dry.byType }).toEqual({
+      records: 1,
+      redelivered: 0,
+      moved: 0,
+      byType: { OrderPlaced: 1 },
+    });
     const summary = await cliJson<RedriveEventsSummary>('redrive', ['events', '--consumer', 'notifications']);
-    expect({ records: summary.records, redelivered: summary.redelivered, failed: summary.failed, objects: summary.objects, moved: summary.moved }).toEqual({
+    expect({
+      records: summary.records,
+      redelivered: summary.redelivered,
+      failed: summary.failed,
+      objects: summary.objects,
+      moved: summary.moved,
+    }).toEqual({
       records: 1,
       redelivered: 1,
       failed: 0,
@@ -508,20 +693,40 @@ describe('operator tools on the local cloud', () => {
     });
     // processed once by notifications, and its send-email job done once by the worker
     expect(countBy(logLines(notifications.fn.name, PROCESSED, ids).map((l) => l.envelopeId))).toEqual(new Map([[id, 1]]));
-    await wait('the worker to complete the send-email job of the redriven event', () => new Set(only(processedIds(e.reports, e.worker.name), emailJobs)).size, (n) => n === emailJobs.size);
-    await wait('the job queue to be empty', () => queueDepth(e.clients.sqs, e.jobs.url), (d) => d === 0);
-    expect(countBy(e.workerLog.filter((l) => l.message === JOB_MESSAGES.processed && emailJobs.has(l.envelopeId!)).map((l) => l.envelopeId))).toEqual(new Map([...emailJobs].map((j) => [j, 1])));
+    await wait(
+      'the worker to complete the send-email job of the redriven event',
+      () => new Set(only(processedIds(e.reports, e.worker.name), emailJobs)).size,
+      (n) => n === emailJobs.size,
+    );
+    await wait(
+      'the job queue to be empty',
+      () => queueDepth(e.clients.sqs, e.jobs.url),
+      (d) => d === 0,
+    );
+    expect(
+      countBy(e.workerLog.filter((l) => l.message === JOB_MESSAGES.processed && emailJobs.has(l.envelopeId!)).map((l) => l.envelopeId)),
+    ).toEqual(new Map([...emailJobs].map((j) => [j, 1])));
     // the objects moved under redriven/
     expect(await failureKeys('aws/lambda/')).toEqual([]);
     expect((await failureKeys(REDRIVEN_PREFIX)).sort()).toEqual(objectsBefore.map((k) => `${REDRIVEN_PREFIX}${k}`).sort());
 
     const again = await cliJson<RedriveEventsSummary>('redrive', ['events', '--consumer', 'notifications']);
-    expect({ objects: again.objects, redelivered: again.redelivered, moved: again.moved }).toEqual({ objects: 0, redelivered: 0, moved: 0 });
+    expect({ objects: again.objects, redelivered: again.redelivered, moved: again.moved }).toEqual({
+      objects: 0,
+      redelivered: 0,
+      moved: 0,
+    });
     expect(logLines(notifications.fn.name, PROCESSED, ids)).toHaveLength(1);
     expect(logLines(notifications.fn.name, DUPLICATE, ids)).toEqual([]);
     for (const c of others) {
-      expect(countBy(only(processedIds(e.reports, c.fn.name), ids)), `${c.fn.name}: the event once`).toEqual(new Map(actsOn(c.fn.name, 'OrderPlaced') ? [[id, 1]] : []));
-      expect(e.functionLog.filter((l) => l.functionName === c.fn.name && l.envelopeId !== undefined && ids.has(l.envelopeId) && l.message !== PROCESSED)).toEqual([]);
+      expect(countBy(only(processedIds(e.reports, c.fn.name), ids)), `${c.fn.name}: the event once`).toEqual(
+        new Map(actsOn(c.fn.name, 'OrderPlaced') ? [[id, 1]] : []),
+      );
+      expect(
+        e.functionLog.filter(
+          (l) => l.functionName === c.fn.name && l.envelopeId !== undefined && ids.has(l.envelopeId) && l.message !== PROCESSED,
+        ),
+      ).toEqual([]);
     }
   }, 120_000);
 
@@ -534,13 +739,30 @@ describe('operator tools on the local cloud', () => {
     const byType = countBy(events.map((ev) => ev.type));
 
     const dry = await cliJson<ReplaySummary>('replay', ['--from', iso(from), '--to', iso(to), '--dry-run']);
-    expect({ matched: dry.matched, sent: dry.sent, byType: dry.counts.byType }).toEqual({ matched: events.length, sent: 0, byType: Object.fromEntries(byType) });
+    expect({ matched: dry.matched, sent: dry.sent, byType: dry.counts.byType }).toEqual({
+      matched: events.length,
+      sent: 0,
+      byType: Object.fromEntries(byType),
+    });
     expect(Object.values(dry.counts.byHour).reduce((a, b) => a + b, 0)).toBe(events.length);
     expect(logLines(PROBE, PROCESSED, ids), 'a dry run delivers nothing').toEqual([]);
 
     const placed = events.filter((ev) => ev.type === 'OrderPlaced');
-    const typed = await cliJson<ReplaySummary>('replay', ['--from', iso(from), '--to', iso(to), '--target', `consumer:${PROBE}`, '--type', 'OrderPlaced']);
-    expect({ matched: typed.matched, sent: typed.sent, failed: typed.failed }).toEqual({ matched: placed.length, sent: placed.length, failed: 0 });
+    const typed = await cliJson<ReplaySummary>('replay', [
+      '--from',
+      iso(from),
+      '--to',
+      iso(to),
+      '--target',
+      `consumer:${PROBE}`,
+      '--type',
+      'OrderPlaced',
+    ]);
+    expect({ matched: typed.matched, sent: typed.sent, failed: typed.failed }).toEqual({
+      matched: placed.length,
+      sent: placed.length,
+      failed: 0,
+    });
     expect(countBy(logLines(PROBE, PROCESSED, ids).map((l) => l.envelopeId))).toEqual(new Map(placed.map((ev) => [ev.id, 1])));
   }, 90_000);
 
@@ -557,7 +779,9 @@ describe('operator tools on the local cloud', () => {
     const since = eventsOn(keys, 3); // 18 events on 6 keys (both shards)
     const ids = await publishAndSettle(since);
     const keyOf = new Map(since.map((ev) => [ev.id, ev.partitionKey]));
-    const processedBefore = Object.fromEntries(liveConsumers().map((c) => [c.fn.name, countBy(only(processedIds(e.reports, c.fn.name), new Set([...ids, ...beforeIds])))]));
+    const processedBefore = Object.fromEntries(
+      liveConsumers().map((c) => [c.fn.name, countBy(only(processedIds(e.reports, c.fn.name), new Set([...ids, ...beforeIds])))]),
+    );
     const expected = since.filter((ev) => actsOn(target, ev.type));
 
     // the dry run: what it would deliver, per type and shard; nothing invoked
@@ -565,9 +789,18 @@ describe('operator tools on the local cloud', () => {
     expect(dryText.code, dryText.stderr).toBe(0);
     expect(dryText.stdout).toMatch(new RegExp(`to deliver ${expected.length}\\b`));
     const dry = await cliJson<RewindSummary>('rewind', ['--consumer', target, '--from', iso(from), '--dry-run']);
-    expect({ dryRun: dry.dryRun, read: dry.read, delivered: dry.delivered, skipped: dry.skipped }).toEqual({ dryRun: true, read: since.length, delivered: 0, skipped: since.length - expected.length });
+    expect({ dryRun: dry.dryRun, read: dry.read, delivered: dry.delivered, skipped: dry.skipped }).toEqual({
+      dryRun: true,
+      read: since.length,
+      delivered: 0,
+      skipped: since.length - expected.length,
+    });
     expect(dry.byType).toEqual(Object.fromEntries(countBy(expected.map((ev) => ev.type))));
-    expect(e.functionLog.filter((l) => l.replayId !== undefined && ids.has(l.envelopeId ?? '') && l.functionName === target && l.message === PROCESSED)).toEqual([]);
+    expect(
+      e.functionLog.filter(
+        (l) => l.replayId !== undefined && ids.has(l.envelopeId ?? '') && l.functionName === target && l.message === PROCESSED,
+      ),
+    ).toEqual([]);
 
     // a --from in the future: one line, exit 2, nothing read or delivered
     const future = await cli('rewind', ['--consumer', target, '--from', iso(new Date(Date.now() + 3_600_000))]);
@@ -578,21 +811,41 @@ describe('operator tools on the local cloud', () => {
     // the rewind (plain output: the progress lines off a terminal end with the summary's counts)
     const out = await cli('rewind', ['--consumer', target, '--from', iso(from)]);
     expect(out.code, out.stderr).toBe(0);
-    expect(out.stdout).toMatch(new RegExp(`read ${since.length}\\s+delivered ${expected.length}\\s+skipped ${since.length - expected.length}\\s+failed 0`));
-    expect(out.stderr.trim().split('\n').pop()).toMatch(new RegExp(`^rewinding ${target}: \\d+/\\d+ shards, delivered ${expected.length}, failed 0$`));
+    expect(out.stdout).toMatch(
+      new RegExp(`read ${since.length}\\s+delivered ${expected.length}\\s+skipped ${since.length - expected.length}\\s+failed 0`),
+    );
+    expect(out.stderr.trim().split('\n').pop()).toMatch(
+      new RegExp(`^rewinding ${target}: \\d+/\\d+ shards, delivered ${expected.length}, failed 0$`),
+    );
     const rewindId = /rewind ([0-9a-f-]{36}):/.exec(out.stdout)![1]!;
 
     // the rewound consumer: each record since --from once more, marked, in per-key order; nothing from before
     const again = logLines(target, PROCESSED, ids).filter((l) => l.replayId === rewindId);
     expect(countBy(again.map((l) => l.envelopeId))).toEqual(new Map(expected.map((ev) => [ev.id, 1])));
-    expect(perKey(again.map((l) => l.envelopeId!), keyOf)).toEqual(perKey(expected.map((ev) => ev.id), keyOf));
-    expect(e.functionLog.filter((l) => l.replayId === rewindId && l.envelopeId !== undefined && beforeIds.has(l.envelopeId)), 'nothing before --from').toEqual([]);
+    expect(
+      perKey(
+        again.map((l) => l.envelopeId!),
+        keyOf,
+      ),
+    ).toEqual(
+      perKey(
+        expected.map((ev) => ev.id),
+        keyOf,
+      ),
+    );
+    expect(
+      e.functionLog.filter((l) => l.replayId === rewindId && l.envelopeId !== undefined && beforeIds.has(l.envelopeId)),
+      'nothing before --from',
+    ).toEqual([]);
     expect(logLines(target, DUPLICATE, ids)).toEqual([]);
 
     // the others: nothing new. A sentinel per key comes after anything that could have reached them for those keys
     await publishAndSettle(keys.map((k) => orderShipped(k, 99)));
     for (const c of others) {
-      expect(countBy(only(processedIds(e.reports, c.fn.name), new Set([...ids, ...beforeIds]))), `${c.fn.name}: processed counts unchanged`).toEqual(processedBefore[c.fn.name]);
+      expect(
+        countBy(only(processedIds(e.reports, c.fn.name), new Set([...ids, ...beforeIds]))),
+        `${c.fn.name}: processed counts unchanged`,
+      ).toEqual(processedBefore[c.fn.name]);
       expect(e.functionLog.filter((l) => l.functionName === c.fn.name && l.replayId === rewindId)).toEqual([]);
     }
     expect(logLines(PROBE, PROCESSED, ids), 'the paused probe saw nothing').toEqual([]);
@@ -606,22 +859,39 @@ describe('operator tools on the local cloud', () => {
     const ids = await publishAndSettle(events);
     await waitArchived(ids);
     // an object with a corrupt line between good ones (events that reached the archive only), and a truncated GZIP object
-    const extra = [orderPlaced(`order-${run}-corrupt-x`), orderShipped(`order-${run}-corrupt-x`, 1), orderShipped(`order-${run}-corrupt-x`, 2)];
+    const extra = [
+      orderPlaced(`order-${run}-corrupt-x`),
+      orderShipped(`order-${run}-corrupt-x`, 1),
+      orderShipped(`order-${run}-corrupt-x`, 2),
+    ];
     const prefix = hourPrefix(new Date());
     const badLineKey = `${prefix}zz-hand-written-${run}.gz`;
     const badGzipKey = `${prefix}zz-truncated-${run}.gz`;
     const body = `${[JSON.stringify(extra[0]), JSON.stringify(extra[1]), '{"kind":"event","id":"cut off', JSON.stringify(extra[2])].join('\n')}\n`;
     await e.clients.s3.send(new PutObjectCommand({ Bucket: e.archive.name, Key: badLineKey, Body: gzipSync(body) }));
-    await e.clients.s3.send(new PutObjectCommand({ Bucket: e.archive.name, Key: badGzipKey, Body: gzipSync(`${JSON.stringify(orderPlaced(`order-${run}-lost`))}\n`).subarray(0, 20) }));
+    await e.clients.s3.send(
+      new PutObjectCommand({
+        Bucket: e.archive.name,
+        Key: badGzipKey,
+        Body: gzipSync(`${JSON.stringify(orderPlaced(`order-${run}-lost`))}\n`).subarray(0, 20),
+      }),
+    );
     const to = new Date(Date.now() + 1);
     const all = new Set([...ids, ...extra.map((ev) => ev.id)]);
 
     const summary = await replay({ from, to, target: { kind: 'consumer', name: PROBE }, checkpointFile: checkpoint('corrupt') });
-    expect({ matched: summary.matched, sent: summary.sent, skipped: summary.skipped, failed: summary.failed }).toEqual({ matched: all.size, sent: all.size, skipped: 2, failed: 0 });
-    expect(summary.issues.map((i) => ({ key: i.key, line: i.line }))).toEqual([
-      { key: badGzipKey, line: 0 },
-      { key: badLineKey, line: 3 },
-    ].sort((a, b) => a.key.localeCompare(b.key)));
+    expect({ matched: summary.matched, sent: summary.sent, skipped: summary.skipped, failed: summary.failed }).toEqual({
+      matched: all.size,
+      sent: all.size,
+      skipped: 2,
+      failed: 0,
+    });
+    expect(summary.issues.map((i) => ({ key: i.key, line: i.line }))).toEqual(
+      [
+        { key: badGzipKey, line: 0 },
+        { key: badLineKey, line: 3 },
+      ].sort((a, b) => a.key.localeCompare(b.key)),
+    );
     for (const i of summary.issues) expect(i.reason, `${i.key} line ${i.line}`).toMatch(/\S/);
     expect(summary.issues.find((i) => i.key === badGzipKey)!.reason).toMatch(/GZIP/);
     // everything else reached the consumer, once

@@ -18,7 +18,8 @@ import { removeStateDir, startE2eCloud, type E2eCloud } from './harness';
 import { PROJECT_DIR } from '../support/paths';
 import { eventually } from '../support/wait';
 
-const SCRIPTS = (JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+const SCRIPTS = (JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
+  .scripts;
 const TSX_LOADER = path.join(PROJECT_DIR, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 
 let e: E2eCloud;
@@ -69,11 +70,21 @@ beforeAll(async () => {
 
   const start = new Date();
   from = new Date(Math.floor(start.getTime() / 3_600_000) * 3_600_000 - 3_600_000).toISOString();
-  const order = (orderId: string) => ({ orderId, customerEmail: `buyer@example.com`, items: [{ sku: 'SKU-1', quantity: 1, unitPriceCents: 1250 }], totalCents: 1250, currency: 'EUR' as const });
+  const order = (orderId: string) => ({
+    orderId,
+    customerEmail: `buyer@example.com`,
+    items: [{ sku: 'SKU-1', quantity: 1, unitPriceCents: 1250 }],
+    totalCents: 1250,
+    currency: 'EUR' as const,
+  });
   placed1 = newEvent('OrderPlaced', order(K1), { partitionKey: K1 });
   placed2 = newEvent('OrderPlaced', order(K2), { partitionKey: K2 });
   await e.publish([placed1, placed2]);
-  shipped1 = newEvent('OrderShipped', { orderId: K1, customerEmail: 'buyer@example.com', carrier: 'DHL', trackingNumber: `T-${run}` }, { partitionKey: K1 });
+  shipped1 = newEvent(
+    'OrderShipped',
+    { orderId: K1, customerEmail: 'buyer@example.com', carrier: 'DHL', trackingNumber: `T-${run}` },
+    { partitionKey: K1 },
+  );
   await e.publish([shipped1]);
   await e.publish([placed2]); // a producer retry: the same envelope again
   await e.putRaw(K2, `not json ${run}`); // archived as it is: a row of NULLs, in no named query
@@ -81,11 +92,27 @@ beforeAll(async () => {
 
   // the archive has the four envelopes (the malformed line aside) once Firehose flushed
   const countMine = async (): Promise<number> =>
-    (await runQuery({ sql: `SELECT count(*) AS n FROM events WHERE partitionKey IN ('${K1}', '${K2}')`, from: new Date(from), to: new Date(to), endpointsFile: e.cloud.endpointsFile })).result.rows[0]![0] as number;
+    (
+      await runQuery({
+        sql: `SELECT count(*) AS n FROM events WHERE partitionKey IN ('${K1}', '${K2}')`,
+        from: new Date(from),
+        to: new Date(to),
+        endpointsFile: e.cloud.endpointsFile,
+      })
+    ).result.rows[0]![0] as number;
   await eventually('the four envelopes in the archive', countMine, (n) => n === 4, { timeoutMs: 60_000, abortIf: () => e.fatal() });
 
   // the replay tool re-publishes placed1 to the stream: Firehose archives the copy with its replay marker
-  const replay: ReplaySummary = await runReplay({ env, s3: ops.s3, kinesis: ops.kinesis, from: new Date(from), to: new Date(to), ids: [placed1.id], target: { kind: 'stream' }, checkpointFile: path.join(e.stateDir, `replay-query-${run}.json`) });
+  const replay: ReplaySummary = await runReplay({
+    env,
+    s3: ops.s3,
+    kinesis: ops.kinesis,
+    from: new Date(from),
+    to: new Date(to),
+    ids: [placed1.id],
+    target: { kind: 'stream' },
+    checkpointFile: path.join(e.stateDir, `replay-query-${run}.json`),
+  });
   expect(replay.sent).toBe(1);
   replayId = replay.replayId;
   await eventually('the replayed copy in the archive', countMine, (n) => n === 5, { timeoutMs: 60_000, abortIf: () => e.fatal() });
@@ -108,7 +135,9 @@ describe('every named query over the local archive', () => {
     expect([sum('OrderShipped', 'events'), sum('OrderShipped', 'replayed_copies'), sum('OrderShipped', 'distinct_ids')]).toEqual([1, 0, 1]);
     expect(rows.map((r) => r['type']).filter((t) => t !== 'OrderPlaced' && t !== 'OrderShipped')).toEqual([]); // the malformed line is in no hour
     for (const r of rows) expect(r['hour_utc']).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:00:00\.000Z$/);
-    expect(stderr).toMatch(/^\d+ rows? · DuckDB on local, .* · scanned [\d.]+ (B|KiB|MiB) \(GZIP\) in \d+ archive objects? of \d+ hours · ≈ \$/);
+    expect(stderr).toMatch(
+      /^\d+ rows? · DuckDB on local, .* · scanned [\d.]+ (B|KiB|MiB) \(GZIP\) in \d+ archive objects? of \d+ hours · ≈ \$/,
+    );
   });
 
   it('find-by-id: the original and the replayed copy of placed1, in that order', async () => {
@@ -131,7 +160,9 @@ describe('every named query over the local archive', () => {
 
   it('replayed-events: the copy with its replay marker', async () => {
     const { rows } = await query('replayed-events');
-    expect(mine(rows).map((r) => [r['replay_id'], r['replay_target'], r['id'], r['type']])).toEqual([[replayId, 'stream', placed1.id, 'OrderPlaced']]);
+    expect(mine(rows).map((r) => [r['replay_id'], r['replay_target'], r['id'], r['type']])).toEqual([
+      [replayId, 'stream', placed1.id, 'OrderPlaced'],
+    ]);
     expect(Date.parse(mine(rows)[0]!['replayed_at'] as string)).toBeGreaterThan(Date.parse(placed1.occurredAt));
   });
 
@@ -153,7 +184,9 @@ describe('clear answers', () => {
     const out = await cli('query', ['duplicates', '--from', '2020-01-01T00:00:00Z', '--to', '2020-01-01T01:00:00Z']);
     expect(out.code).toBe(0);
     expect(out.stdout).toBe('');
-    expect(out.stderr.trim()).toMatch(/^no archived events between 2020-01-01T00:00:00.000Z and 2020-01-01T01:00:00.000Z \(DuckDB on local[^\n]*$/);
+    expect(out.stderr.trim()).toMatch(
+      /^no archived events between 2020-01-01T00:00:00.000Z and 2020-01-01T01:00:00.000Z \(DuckDB on local[^\n]*$/,
+    );
   });
   it('a bad query is one line, exit 2', async () => {
     const out = await cli('query', ['--sql', 'SELECT nosuchcolumn FROM events', '--from', from, '--to', to]);
@@ -163,7 +196,7 @@ describe('clear answers', () => {
 });
 
 describe('replay selects by query', () => {
-  it('--query events-of-key replays K1\'s events once per original (the archived replay copy is skipped)', async () => {
+  it("--query events-of-key replays K1's events once per original (the archived replay copy is skipped)", async () => {
     const out = await cli('replay', ['--query', 'events-of-key', '--key', K1, '--from', from, '--to', to, '--dry-run', '--json']);
     expect(out.code, out.stderr).toBe(0);
     const s = JSON.parse(out.stdout) as ReplaySummary;
@@ -175,7 +208,19 @@ describe('replay selects by query', () => {
     const found = await cli('query', ['events-of-key', '--key', K2, '--from', from, '--to', to, '--json']);
     const file = path.join(cliDir, `ids-${run}.json`);
     fs.writeFileSync(file, found.stdout);
-    const out = await cli('replay', ['--ids-from', file, '--from', from, '--to', to, '--target', 'consumer:analytics', '--json', '--checkpoint', path.join(cliDir, `cp-${run}.json`)]);
+    const out = await cli('replay', [
+      '--ids-from',
+      file,
+      '--from',
+      from,
+      '--to',
+      to,
+      '--target',
+      'consumer:analytics',
+      '--json',
+      '--checkpoint',
+      path.join(cliDir, `cp-${run}.json`),
+    ]);
     expect(out.code, out.stderr).toBe(0);
     const s = JSON.parse(out.stdout) as ReplaySummary;
     // placed2 was archived twice (the producer retry): both originals go out, nothing else

@@ -12,7 +12,15 @@ import { createLocalClients, type LocalClients } from '../../local/clients';
 import { startLocalCloud, synthesize, type LocalCloud } from '../../local/index';
 import { recordId } from '../../local/lambda/batch-response';
 import { eventSourceMappingUuid } from '../../local/lambda/on-failure';
-import type { InvocationReport, LocalBucket, LocalDeliveryStream, LocalFunction, LocalKinesisMapping, LocalQueue, LocalStream } from '../../local/types';
+import type {
+  InvocationReport,
+  LocalBucket,
+  LocalDeliveryStream,
+  LocalFunction,
+  LocalKinesisMapping,
+  LocalQueue,
+  LocalStream,
+} from '../../local/types';
 import { enqueueJobs, type EnqueueReport } from '../../lambdas/shared/producers/enqueue-jobs';
 import { publishEvents, type PublishReport, type PutRecordsSender } from '../../lambdas/shared/producers/publish-events';
 import type { SendMessageBatchSender } from '../../lambdas/shared/producers/enqueue-jobs';
@@ -89,19 +97,35 @@ export class QueueDrain {
   async refresh(): Promise<void> {
     for (;;) {
       const out = await this.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: this.queue.url, MaxNumberOfMessages: 10, VisibilityTimeout: 600, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
+        new ReceiveMessageCommand({
+          QueueUrl: this.queue.url,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 600,
+          WaitTimeSeconds: 0,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        }),
       );
       const got = out.Messages ?? [];
       if (got.length === 0) return;
       for (const m of got) {
         const body = m.Body ?? '';
         const id = recordId(body, '');
-        const msg: DlqMessage = { messageId: m.MessageId!, body, receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 0), ...(id ? { envelopeId: id } : {}) };
+        const msg: DlqMessage = {
+          messageId: m.MessageId!,
+          body,
+          receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 0),
+          ...(id ? { envelopeId: id } : {}),
+        };
         this.messages.push(msg);
         if (id) bump(this.byEnvelopeId, id);
         bump(this.byBody, body);
       }
-      await this.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: this.queue.url, Entries: got.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+      await this.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.queue.url,
+          Entries: got.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+        }),
+      );
     }
   }
 }
@@ -332,7 +356,11 @@ export class FaultCloud {
     return self;
   }
 
-  private static cloudOptions(options: FaultCloudOptions, stateDir: string, later: (f: (fc: FaultCloud) => void) => void): Parameters<typeof startLocalCloud>[0] {
+  private static cloudOptions(
+    options: FaultCloudOptions,
+    stateDir: string,
+    later: (f: (fc: FaultCloud) => void) => void,
+  ): Parameters<typeof startLocalCloud>[0] {
     return {
       assemblyDir: path.join(stateDir, 'cdk.out'),
       projectDir: PROJECT_DIR,
@@ -408,7 +436,14 @@ export class FaultCloud {
       return;
     }
     if (!line.startsWith('{') || !line.includes('"message"')) return;
-    let entry: { message?: unknown; envelopeId?: unknown; messageId?: unknown; sequenceNumber?: unknown; reason?: unknown; detail?: unknown };
+    let entry: {
+      message?: unknown;
+      envelopeId?: unknown;
+      messageId?: unknown;
+      sequenceNumber?: unknown;
+      reason?: unknown;
+      detail?: unknown;
+    };
     try {
       entry = JSON.parse(line) as typeof entry;
     } catch {
@@ -423,7 +458,8 @@ export class FaultCloud {
     else if (id && (msg === JOB_MESSAGES.duplicate || msg === EVENT_MESSAGES.duplicate)) bump(t.absorbed, id);
     else if (id && (msg === JOB_MESSAGES.inProgress || msg === EVENT_MESSAGES.inProgress)) bump(t.inProgress, id);
     else if (msg === JOB_MESSAGES.invalid || msg === EVENT_MESSAGES.invalid) {
-      const key = typeof entry.messageId === 'string' ? entry.messageId : typeof entry.sequenceNumber === 'string' ? entry.sequenceNumber : undefined;
+      const key =
+        typeof entry.messageId === 'string' ? entry.messageId : typeof entry.sequenceNumber === 'string' ? entry.sequenceNumber : undefined;
       if (!key) return;
       const list = this.invalidLogs.get(key) ?? [];
       list.push({ functionName, reason: String(entry.reason), detail: String(entry.detail), ...(id ? { envelopeId: id } : {}) });
@@ -443,22 +479,34 @@ export class FaultCloud {
   }
 
   /** Jobs through the project's producer, split over `concurrency` concurrent calls. */
-  async enqueue(jobs: readonly KnownJob[], o: { client?: SendMessageBatchSender; concurrency?: number; retry?: RetryOptions } = {}): Promise<EnqueueReport[]> {
+  async enqueue(
+    jobs: readonly KnownJob[],
+    o: { client?: SendMessageBatchSender; concurrency?: number; retry?: RetryOptions } = {},
+  ): Promise<EnqueueReport[]> {
     const client = o.client ?? this.clients.sqs;
-    return Promise.all(split(jobs, o.concurrency ?? 1).map((part) => enqueueJobs(part, { client, queueUrl: this.jobs.url, maxMessageBytes: this.jobs.maximumMessageSize, ...o.retry })));
+    return Promise.all(
+      split(jobs, o.concurrency ?? 1).map((part) =>
+        enqueueJobs(part, { client, queueUrl: this.jobs.url, maxMessageBytes: this.jobs.maximumMessageSize, ...o.retry }),
+      ),
+    );
   }
 
   /**
    * Events through the project's producer. Split by partition key over `concurrency` concurrent calls, so each
    * key stays within one call and the producer's per-key order holds.
    */
-  async publish(events: readonly KnownEvent[], o: { client?: PutRecordsSender; concurrency?: number; retry?: RetryOptions } = {}): Promise<Array<{ events: KnownEvent[]; report: PublishReport }>> {
+  async publish(
+    events: readonly KnownEvent[],
+    o: { client?: PutRecordsSender; concurrency?: number; retry?: RetryOptions } = {},
+  ): Promise<Array<{ events: KnownEvent[]; report: PublishReport }>> {
     const client = o.client ?? this.clients.kinesis;
     const n = Math.max(1, o.concurrency ?? 1);
     const parts: KnownEvent[][] = Array.from({ length: n }, () => []);
     for (const e of events) parts[hashOf(e.partitionKey) % n]!.push(e);
     return Promise.all(
-      parts.filter((p) => p.length > 0).map(async (part) => ({ events: part, report: await publishEvents(part, { client, streamName: this.stream.name, ...o.retry }) })),
+      parts
+        .filter((p) => p.length > 0)
+        .map(async (part) => ({ events: part, report: await publishEvents(part, { client, streamName: this.stream.name, ...o.retry }) })),
     );
   }
 
@@ -467,7 +515,9 @@ export class FaultCloud {
     const out: RawJob[] = [];
     for (let i = 0; i < bodies.length; i += 10) {
       const chunk = bodies.slice(i, i + 10);
-      const res = await this.clients.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.jobs.url, Entries: chunk.map((b, j) => ({ Id: String(j), MessageBody: b })) }));
+      const res = await this.clients.sqs.send(
+        new SendMessageBatchCommand({ QueueUrl: this.jobs.url, Entries: chunk.map((b, j) => ({ Id: String(j), MessageBody: b })) }),
+      );
       if ((res.Failed ?? []).length > 0) throw new Error(`raw SendMessageBatch refused: ${show(res.Failed)}`);
       for (const s of res.Successful ?? []) {
         const body = chunk[Number(s.Id)]!;
@@ -478,15 +528,29 @@ export class FaultCloud {
   }
 
   /** Records the producer would refuse, put raw (PutRecords), to reach the consumers as they are. */
-  async putRawEvents(records: ReadonlyArray<{ partitionKey: string; data: Buffer }>, client: KinesisClient = this.clients.kinesis): Promise<RawEvent[]> {
+  async putRawEvents(
+    records: ReadonlyArray<{ partitionKey: string; data: Buffer }>,
+    client: KinesisClient = this.clients.kinesis,
+  ): Promise<RawEvent[]> {
     const out: RawEvent[] = [];
     for (let i = 0; i < records.length; i += 500) {
       const chunk = records.slice(i, i + 500);
-      const res = await client.send(new PutRecordsCommand({ StreamName: this.stream.name, Records: chunk.map((r) => ({ PartitionKey: r.partitionKey, Data: r.data })) }));
+      const res = await client.send(
+        new PutRecordsCommand({
+          StreamName: this.stream.name,
+          Records: chunk.map((r) => ({ PartitionKey: r.partitionKey, Data: r.data })),
+        }),
+      );
       (res.Records ?? []).forEach((r, j) => {
         if (r.ErrorCode || !r.SequenceNumber) throw new Error(`raw PutRecords refused record ${j}: ${r.ErrorCode} ${r.ErrorMessage}`);
         const rec = chunk[j]!;
-        out.push({ id: recordId(rec.data.toString('utf8'), r.SequenceNumber), sequenceNumber: r.SequenceNumber, shardId: r.ShardId!, partitionKey: rec.partitionKey, data: rec.data });
+        out.push({
+          id: recordId(rec.data.toString('utf8'), r.SequenceNumber),
+          sequenceNumber: r.SequenceNumber,
+          shardId: r.ShardId!,
+          partitionKey: rec.partitionKey,
+          data: rec.data,
+        });
       });
     }
     return out;
@@ -508,7 +572,10 @@ export class FaultCloud {
     for (const s of this.extraStops.splice(0)) await s().catch(() => undefined);
     // a SIGKILLed runtime is reaped asynchronously: give the exit handlers a moment, bounded; what is left is the answer
     const newChildren = (): number[] => childPids().filter((p) => !this.childrenBefore.includes(p));
-    const orphans = await eventually('the local cloud\'s processes to exit', newChildren, (pids) => pids.length === 0, { timeoutMs: 10_000, intervalMs: 100 }).catch(() => newChildren());
+    const orphans = await eventually("the local cloud's processes to exit", newChildren, (pids) => pids.length === 0, {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    }).catch(() => newChildren());
     fs.rmSync(this.stateDir, { recursive: true, force: true });
     return { orphans };
   }

@@ -15,7 +15,10 @@ const idOf = (text: string): string => {
 
 /** The error a client sees when the connection drops after the request was sent: retryable, not a client fault. */
 function lostResponse(): Error {
-  return Object.assign(new Error('simulated lost response: the service stored the batch, the reply never arrived'), { name: 'TimeoutError', $metadata: {} });
+  return Object.assign(new Error('simulated lost response: the service stored the batch, the reply never arrived'), {
+    name: 'TimeoutError',
+    $metadata: {},
+  });
 }
 
 export class InjectionCounts {
@@ -38,7 +41,13 @@ const bump = (m: Map<string, number>, k: string): void => void m.set(k, (m.get(k
  * A client whose first reply per envelope (with probability `rate`) is lost after the service stored the
  * request: the call throws a retryable error, so the producer sends the same entries again.
  */
-function losingFirstReplies<C, O>(real: { send(command: C): Promise<O> }, idsOf: (command: C) => string[], rate: number, rand: () => number, counts: InjectionCounts): { send(command: C): Promise<O> } {
+function losingFirstReplies<C, O>(
+  real: { send(command: C): Promise<O> },
+  idsOf: (command: C) => string[],
+  rate: number,
+  rand: () => number,
+  counts: InjectionCounts,
+): { send(command: C): Promise<O> } {
   const dropped = new Set<string>();
   return {
     async send(command) {
@@ -56,15 +65,38 @@ function losingFirstReplies<C, O>(real: { send(command: C): Promise<O> }, idsOf:
 }
 
 /** SendMessageBatch whose first reply per job (with probability `rate`) is lost after the messages were stored. */
-export const lostResponseSqs = (real: SendMessageBatchSender, rate: number, rand: () => number, counts: InjectionCounts): SendMessageBatchSender =>
-  losingFirstReplies(real, (command: SendMessageBatchCommand) => (command.input.Entries ?? []).map((e) => idOf(e.MessageBody ?? '')), rate, rand, counts);
+export const lostResponseSqs = (
+  real: SendMessageBatchSender,
+  rate: number,
+  rand: () => number,
+  counts: InjectionCounts,
+): SendMessageBatchSender =>
+  losingFirstReplies(
+    real,
+    (command: SendMessageBatchCommand) => (command.input.Entries ?? []).map((e) => idOf(e.MessageBody ?? '')),
+    rate,
+    rand,
+    counts,
+  );
 
 /** PutRecords whose first reply per event (with probability `rate`) is lost after the records were stored. */
 export const lostResponseKinesis = (real: PutRecordsSender, rate: number, rand: () => number, counts: InjectionCounts): PutRecordsSender =>
-  losingFirstReplies(real, (command: PutRecordsCommand) => (command.input.Records ?? []).map((r) => idOf(Buffer.from(r.Data ?? new Uint8Array()).toString('utf8'))), rate, rand, counts);
+  losingFirstReplies(
+    real,
+    (command: PutRecordsCommand) =>
+      (command.input.Records ?? []).map((r) => idOf(Buffer.from(r.Data ?? new Uint8Array()).toString('utf8'))),
+    rate,
+    rand,
+    counts,
+  );
 
 /** SendMessageBatch where each entry fails with a throttling error (SenderFault false) with probability `rate`, unsent. */
-export function throttlingSqs(real: SendMessageBatchSender, rate: number, rand: () => number, counts: InjectionCounts): SendMessageBatchSender {
+export function throttlingSqs(
+  real: SendMessageBatchSender,
+  rate: number,
+  rand: () => number,
+  counts: InjectionCounts,
+): SendMessageBatchSender {
   return {
     async send(command) {
       const entries = command.input.Entries ?? [];
@@ -98,7 +130,8 @@ export function throttlingKinesis(real: PutRecordsSender, rate: number, rand: ()
         return throttle;
       });
       const passed = records.filter((_, i) => !verdict[i]);
-      const sentOut: PutRecordsCommandOutput | undefined = passed.length > 0 ? await real.send(new PutRecordsCommand({ ...command.input, Records: passed })) : undefined;
+      const sentOut: PutRecordsCommandOutput | undefined =
+        passed.length > 0 ? await real.send(new PutRecordsCommand({ ...command.input, Records: passed })) : undefined;
       const results: PutRecordsResultEntry[] = [];
       let j = 0;
       let failedCount = sentOut?.FailedRecordCount ?? 0;

@@ -25,8 +25,26 @@ const variant: Variant = process.env.FAULTS_SCALE === 'full' ? 'full' : 'quick';
 
 export const SCALE: Scale =
   variant === 'full'
-    ? { variant, jobs: 10_000, events: 10_000, poisonRate: 0.05, killsPerTarget: 3, slowBursts: 3, settleTimeoutMs: 900_000, producerConcurrency: 4 }
-    : { variant, jobs: 200, events: 200, poisonRate: 0.05, killsPerTarget: 1, slowBursts: 2, settleTimeoutMs: 180_000, producerConcurrency: 2 };
+    ? {
+        variant,
+        jobs: 10_000,
+        events: 10_000,
+        poisonRate: 0.05,
+        killsPerTarget: 3,
+        slowBursts: 3,
+        settleTimeoutMs: 900_000,
+        producerConcurrency: 4,
+      }
+    : {
+        variant,
+        jobs: 200,
+        events: 200,
+        poisonRate: 0.05,
+        killsPerTarget: 1,
+        slowBursts: 2,
+        settleTimeoutMs: 180_000,
+        producerConcurrency: 2,
+      };
 
 /** The full run keeps its report in reliability/ (the README quotes it); the quick one beside it, in quick/. */
 export const REPORT_DIR = process.env.FAULTS_REPORT_DIR

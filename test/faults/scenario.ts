@@ -56,8 +56,16 @@ export async function runScenario(fc: FaultCloud, o: ScenarioOptions): Promise<S
     const [rawJobs, rawEvents, jobReports, eventReports] = await Promise.all([
       fc.sendRawJobs(w.rawJobBodies),
       fc.putRawEvents(w.rawEventRecords),
-      fc.enqueue(w.jobs, { concurrency: SCALE.producerConcurrency, ...(o.sqs ? { client: o.sqs } : {}), ...(o.retry ? { retry: o.retry } : {}) }),
-      fc.publish(w.events, { concurrency: SCALE.producerConcurrency, ...(o.kinesis ? { client: o.kinesis } : {}), ...(o.retry ? { retry: o.retry } : {}) }),
+      fc.enqueue(w.jobs, {
+        concurrency: SCALE.producerConcurrency,
+        ...(o.sqs ? { client: o.sqs } : {}),
+        ...(o.retry ? { retry: o.retry } : {}),
+      }),
+      fc.publish(w.events, {
+        concurrency: SCALE.producerConcurrency,
+        ...(o.kinesis ? { client: o.kinesis } : {}),
+        ...(o.retry ? { retry: o.retry } : {}),
+      }),
     ]);
     const jobs: KnownJob[] = [];
     const byId = new Map(w.jobs.map((j) => [j.id, j]));
@@ -151,9 +159,14 @@ export function toRow(
 /** The invariants every scenario must hold; a message naming each violation, or undefined. */
 export function violations(rec: Reconciliation, o: { allowGoodDeadLettered?: boolean } = {}): string | undefined {
   const out: string[] = [];
-  const paths: Array<[string, Reconciliation['jobs']]> = [['jobs', rec.jobs], ['jobs enqueued by consumers', rec.derivedJobs], ...Object.entries(rec.consumers).map(([k, v]) => [`consumer ${k}`, v] as [string, Reconciliation['jobs']])];
+  const paths: Array<[string, Reconciliation['jobs']]> = [
+    ['jobs', rec.jobs],
+    ['jobs enqueued by consumers', rec.derivedJobs],
+    ...Object.entries(rec.consumers).map(([k, v]) => [`consumer ${k}`, v] as [string, Reconciliation['jobs']]),
+  ];
   for (const [name, c] of paths) {
-    if (c.published !== c.processed + c.deadLettered + c.lost) out.push(`${name}: published ${c.published} ≠ processed ${c.processed} + dead-lettered ${c.deadLettered} + lost ${c.lost}`);
+    if (c.published !== c.processed + c.deadLettered + c.lost)
+      out.push(`${name}: published ${c.published} ≠ processed ${c.processed} + dead-lettered ${c.deadLettered} + lost ${c.lost}`);
     if (c.lost > 0) out.push(`${name}: ${c.lost} lost`);
     if (c.duplicatedEffects > 0) out.push(`${name}: ${c.duplicatedEffects} ids with duplicated side effects`);
     if (c.lostEffects > 0) out.push(`${name}: ${c.lostEffects} processed ids without their side effect`);

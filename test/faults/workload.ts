@@ -63,26 +63,41 @@ export function makeWorkload(o: WorkloadOptions): Workload {
           w.rawJobBodies.push(JSON.stringify({ kind: 'job', id: `${key}`, type: 'send-email', note: 'no version, no data' }));
           continue;
         case 2:
-          w.jobs.push(newJob('process-payment', { orderId: key, amountCents: 100 + i, currency: 'EUR', paymentToken: DECLINED_TOKEN }, { jobKey: key }));
+          w.jobs.push(
+            newJob(
+              'process-payment',
+              { orderId: key, amountCents: 100 + i, currency: 'EUR', paymentToken: DECLINED_TOKEN },
+              { jobKey: key },
+            ),
+          );
           continue;
         case 3:
           w.jobs.push(newJob('resize-image', { sourceKey: `uploads/${key}${CORRUPT_IMAGE_SUFFIX}`, widths: [64, 256] }, { jobKey: key }));
           continue;
         default:
-          w.jobs.push(newJob('send-email', { to: `${key}@${BOUNCE_DOMAIN}`, template: 'order-confirmation', orderId: key }, { jobKey: key }));
+          w.jobs.push(
+            newJob('send-email', { to: `${key}@${BOUNCE_DOMAIN}`, template: 'order-confirmation', orderId: key }, { jobKey: key }),
+          );
           continue;
       }
     }
-    if (kind === 0) w.jobs.push(newJob('send-email', { to: `${key}@example.com`, template: 'order-shipped', orderId: key }, { jobKey: key }));
+    if (kind === 0)
+      w.jobs.push(newJob('send-email', { to: `${key}@example.com`, template: 'order-shipped', orderId: key }, { jobKey: key }));
     else if (kind === 1) w.jobs.push(newJob('resize-image', { sourceKey: `uploads/${key}.jpg`, widths: [128, 512] }, { jobKey: key }));
-    else w.jobs.push(newJob('process-payment', { orderId: key, amountCents: 100 + i, currency: 'EUR', paymentToken: 'tok_visa' }, { jobKey: key }));
+    else
+      w.jobs.push(
+        newJob('process-payment', { orderId: key, amountCents: 100 + i, currency: 'EUR', paymentToken: 'tok_visa' }, { jobKey: key }),
+      );
   }
   for (let i = 0; w.events.length + w.rawEventRecords.length < o.events; i++) {
     const orderId = `${o.tag}-order-${i}`;
     const poison = rand() < p;
     if (poison && rand() < 0.5) {
       // malformed on the wire: the producer would refuse it, so it goes raw
-      const bad = rand() < 0.5 ? `{"kind":"event","id":"${orderId}","type":"OrderPlaced"` : JSON.stringify({ kind: 'event', type: 'OrderPlaced', partitionKey: orderId, data: {} });
+      const bad =
+        rand() < 0.5
+          ? `{"kind":"event","id":"${orderId}","type":"OrderPlaced"`
+          : JSON.stringify({ kind: 'event', type: 'OrderPlaced', partitionKey: orderId, data: {} });
       w.rawEventRecords.push({ partitionKey: orderId, data: Buffer.from(bad) });
       continue;
     }
@@ -97,7 +112,9 @@ export function makeWorkload(o: WorkloadOptions): Workload {
       ),
     );
     if (w.events.length + w.rawEventRecords.length < o.events) {
-      w.events.push(newEvent('OrderShipped', { orderId, customerEmail: email, carrier: 'DHL', trackingNumber: `T-${i}` }, { partitionKey: orderId }));
+      w.events.push(
+        newEvent('OrderShipped', { orderId, customerEmail: email, carrier: 'DHL', trackingNumber: `T-${i}` }, { partitionKey: orderId }),
+      );
     }
   }
   return w;
@@ -128,7 +145,10 @@ export function derivedJobs(consumer: string, event: KnownEvent): KnownJob[] {
   if (!isConsumerName(consumer) || !actsOn(consumer, event.type)) return [];
   const build = JOBS_FOR[consumer];
   if (!build) {
-    if (CONSUMERS[consumer].enqueues.length > 0) throw new Error(`test/faults/workload.ts: ${consumer} enqueues ${CONSUMERS[consumer].enqueues.join(', ')}: add its job builder to JOBS_FOR`);
+    if (CONSUMERS[consumer].enqueues.length > 0)
+      throw new Error(
+        `test/faults/workload.ts: ${consumer} enqueues ${CONSUMERS[consumer].enqueues.join(', ')}: add its job builder to JOBS_FOR`,
+      );
     return [];
   }
   return build(event);
@@ -170,8 +190,17 @@ export interface Reconciliation {
 }
 
 const emptyCounts = (): PathCounts => ({
-  published: 0, processed: 0, deadLettered: 0, lost: 0, goodDeadLettered: 0, poisonProcessed: 0,
-  duplicatedEffects: 0, lostEffects: 0, effectsUnobserved: 0, extraDeliveries: 0, absorbedDuplicates: 0,
+  published: 0,
+  processed: 0,
+  deadLettered: 0,
+  lost: 0,
+  goodDeadLettered: 0,
+  poisonProcessed: 0,
+  duplicatedEffects: 0,
+  lostEffects: 0,
+  effectsUnobserved: 0,
+  extraDeliveries: 0,
+  absorbedDuplicates: 0,
 });
 
 /** What one scenario put in, and the fates it expects. */
@@ -181,7 +210,12 @@ export class Ledger {
   readonly events: KnownEvent[] = [];
   readonly rawEvents: RawEvent[] = [];
 
-  addPublished(w: { jobs?: readonly KnownJob[]; rawJobs?: readonly RawJob[]; events?: readonly KnownEvent[]; rawEvents?: readonly RawEvent[] }): void {
+  addPublished(w: {
+    jobs?: readonly KnownJob[];
+    rawJobs?: readonly RawJob[];
+    events?: readonly KnownEvent[];
+    rawEvents?: readonly RawEvent[];
+  }): void {
     this.jobs.push(...(w.jobs ?? []));
     this.rawJobs.push(...(w.rawJobs ?? []));
     this.events.push(...(w.events ?? []));
@@ -225,7 +259,10 @@ export class Ledger {
     };
 
     const jobs = jobCounts(
-      [...this.jobs.map((j) => ({ id: j.id, fate: jobFate(j) })), ...this.rawJobs.map((r) => ({ id: r.id, fate: 'dlq' as const, body: r.body }))],
+      [
+        ...this.jobs.map((j) => ({ id: j.id, fate: jobFate(j) })),
+        ...this.rawJobs.map((r) => ({ id: r.id, fate: 'dlq' as const, body: r.body })),
+      ],
       'jobs',
     );
 
@@ -275,19 +312,31 @@ export class Ledger {
       if (waiting > 0) pending.push(`consumer ${c.name}: ${waiting} of ${k.published} events neither processed nor in the failure bucket`);
       consumers[c.name] = k;
     }
-    const derivedJobsCounts = jobCounts([...derived.values()].map((j) => ({ id: j.id, fate: jobFate(j) })), 'jobs enqueued by consumers');
+    const derivedJobsCounts = jobCounts(
+      [...derived.values()].map((j) => ({ id: j.id, fate: jobFate(j) })),
+      'jobs enqueued by consumers',
+    );
 
     let missing = 0;
     for (const e of this.events) if (!fc.archive.byId.has(e.id)) missing++;
     for (const r of this.rawEvents) if (!fc.archive.rawLines.has(r.data.toString('utf8')) && !fc.archive.byId.has(r.id)) missing++;
-    const archive = { published: this.events.length + this.rawEvents.length, archived: this.events.length + this.rawEvents.length - missing, missing };
+    const archive = {
+      published: this.events.length + this.rawEvents.length,
+      archived: this.events.length + this.rawEvents.length - missing,
+      missing,
+    };
     if (missing > 0) pending.push(`archive: ${missing} of ${archive.published} records not archived yet`);
     return { jobs, derivedJobs: derivedJobsCounts, consumers, archive, failureConditions, pending };
   }
 }
 
 /** Sums over paths: what the Markdown table shows per scenario. */
-export function totals(r: Reconciliation): Omit<PathCounts, 'published'> & { publishedJobs: number; publishedEvents: number; processedJobs: number; processedEventDeliveries: number } {
+export function totals(r: Reconciliation): Omit<PathCounts, 'published'> & {
+  publishedJobs: number;
+  publishedEvents: number;
+  processedJobs: number;
+  processedEventDeliveries: number;
+} {
   const all = [r.jobs, r.derivedJobs, ...Object.values(r.consumers)];
   const sum = (f: (c: PathCounts) => number): number => all.reduce((a, c) => a + f(c), 0);
   return {

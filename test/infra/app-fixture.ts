@@ -32,7 +32,11 @@ export interface SynthesizedStage extends QueueAndStreamStacks {
  * consumers' manifest entries (lambdas/consumers.ts) as a fork would edit them. Prod is built as
  * `-c allowFakeSideEffects=true` builds it (the template's worker runs fakes) unless an override says otherwise.
  */
-export function synthStage(stage: Stage, overrides: StageOverrides = {}, manifests: Readonly<Record<string, ConsumerManifestEntry>> = {}): SynthesizedStage {
+export function synthStage(
+  stage: Stage,
+  overrides: StageOverrides = {},
+  manifests: Readonly<Record<string, ConsumerManifestEntry>> = {},
+): SynthesizedStage {
   // The CLI also sets asset metadata (aws:asset:path), which the local cloud reads.
   const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:enable-asset-metadata': true } });
   const config = stageConfig(stage, { allowFakeSideEffects: true, ...overrides });

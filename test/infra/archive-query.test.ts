@@ -44,15 +44,23 @@ describe('Glue table over the archive', () => {
         StorageDescriptor: {
           Location: { 'Fn::Join': ['', ['s3://', { Ref: ARCHIVE }, '/events/']] },
           InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-          SerdeInfo: { SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe', Parameters: Match.objectLike({ 'ignore.malformed.json': 'true', 'case.insensitive': 'true' }) },
+          SerdeInfo: {
+            SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
+            Parameters: Match.objectLike({ 'ignore.malformed.json': 'true', 'case.insensitive': 'true' }),
+          },
         },
       },
     });
   });
 
-  it('projects the archive\'s date prefix (no crawler, no partitions to maintain)', () => {
+  it("projects the archive's date prefix (no crawler, no partitions to maintain)", () => {
     const tbl = table();
-    expect(tbl.PartitionKeys.map((p: { Name: string; Type: string }) => `${p.Name}:${p.Type}`)).toEqual(['year:int', 'month:int', 'day:int', 'hour:int']);
+    expect(tbl.PartitionKeys.map((p: { Name: string; Type: string }) => `${p.Name}:${p.Type}`)).toEqual([
+      'year:int',
+      'month:int',
+      'day:int',
+      'hour:int',
+    ]);
     expect(tbl.Parameters).toMatchObject({
       'projection.enabled': 'true',
       'projection.year.type': 'integer',
@@ -62,11 +70,15 @@ describe('Glue table over the archive', () => {
       'projection.day.digits': '2',
       'projection.hour.range': '0,23',
       'projection.hour.digits': '2',
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: Athena's projection template, not a JavaScript one
-      'storage.location.template': { 'Fn::Join': ['', ['s3://', { Ref: ARCHIVE }, '/events/year=${year}/month=${month}/day=${day}/hour=${hour}/']] },
+      'storage.location.template': {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Athena's projection template, not a JavaScript one
+        'Fn::Join': ['', ['s3://', { Ref: ARCHIVE }, '/events/year=${year}/month=${month}/day=${day}/hour=${hour}/']],
+      },
     });
     // the template is the Firehose prefix with each !{timestamp:…} as its partition column
-    expect(EVENT_ARCHIVE_DEFAULTS.dataOutputPrefix.value).toBe(`${ARCHIVE_DATA_PREFIX}year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/`);
+    expect(EVENT_ARCHIVE_DEFAULTS.dataOutputPrefix.value).toBe(
+      `${ARCHIVE_DATA_PREFIX}year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/`,
+    );
     expect(t.findResources('AWS::Glue::Crawler')).toEqual({});
   });
 });
@@ -91,12 +103,19 @@ describe('Athena workgroup', () => {
   it('results bucket: SSE-S3, no public access, TLS only, results expire after a week', () => {
     t.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 7, Status: 'Enabled' })] },
     });
     t.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: RESULTS },
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
   });
 
@@ -110,13 +129,19 @@ describe('Athena workgroup', () => {
 });
 
 describe('query policy', () => {
-  const statements = (): TemplateJson[] => Object.values(t.findResources('AWS::IAM::ManagedPolicy'))[0]!.Properties.PolicyDocument.Statement;
+  const statements = (): TemplateJson[] =>
+    Object.values(t.findResources('AWS::IAM::ManagedPolicy'))[0]!.Properties.PolicyDocument.Statement;
 
   it('grants exactly what npm run query --stage calls', () => {
     const bySid = Object.fromEntries(statements().map((s) => [s.Sid, [s.Action].flat().sort()]));
     expect(bySid).toEqual({
       ReadStackOutputs: ['cloudformation:DescribeStacks'],
-      RunQueriesInTheWorkGroup: ['athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StartQueryExecution', 'athena:StopQueryExecution'],
+      RunQueriesInTheWorkGroup: [
+        'athena:GetQueryExecution',
+        'athena:GetQueryResults',
+        'athena:StartQueryExecution',
+        'athena:StopQueryExecution',
+      ],
       ReadTheTableDefinition: ['glue:BatchGetPartition', 'glue:GetDatabase', 'glue:GetPartition', 'glue:GetPartitions', 'glue:GetTable'],
       ListTheArchiveEvents: ['s3:ListBucket'],
       ReadTheArchiveEvents: ['s3:GetObject'],
@@ -127,7 +152,7 @@ describe('query policy', () => {
     for (const s of statements()) expect(JSON.stringify(s.Resource), s.Sid).not.toBe('"*"');
   });
 
-  it('reads only the archive\'s events/ objects, never errors/ or another bucket', () => {
+  it("reads only the archive's events/ objects, never errors/ or another bucket", () => {
     const read = statements().find((s) => s.Sid === 'ReadTheArchiveEvents')!;
     expect(read.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [ARCHIVE, 'Arn'] }, '/events/*']] });
     expect(statements().find((s) => s.Sid === 'ListTheArchiveEvents')!.Condition).toEqual({ StringLike: { 's3:prefix': ['events/*'] } });
@@ -135,7 +160,13 @@ describe('query policy', () => {
 
   it('is an output, with the names the query tool reads', () => {
     const outputs = t.findOutputs('*');
-    for (const name of ['ArchiveQueryPolicyArn', 'ArchiveQueryWorkGroup', 'ArchiveDatabaseName', 'ArchiveTableName', 'QueryResultsBucketName']) {
+    for (const name of [
+      'ArchiveQueryPolicyArn',
+      'ArchiveQueryWorkGroup',
+      'ArchiveDatabaseName',
+      'ArchiveTableName',
+      'QueryResultsBucketName',
+    ]) {
       expect(outputs, name).toHaveProperty(name);
     }
     expect(outputs['ArchiveQueryPolicyArn']!.Value).toEqual({ Ref: logicalId(t, 'AWS::IAM::ManagedPolicy', 'ArchiveQueryQueryPolicy') });

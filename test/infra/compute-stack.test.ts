@@ -13,7 +13,10 @@ const t = dev.computeTemplate;
 const prodT = defaultStage('prod').computeTemplate;
 
 const CONSUMERS = consumerNames;
-const FUNCTIONS: Record<string, 'worker' | 'consumer'> = { 'job-worker': 'worker', ...Object.fromEntries(CONSUMERS.map((n) => [n, 'consumer'])) };
+const FUNCTIONS: Record<string, 'worker' | 'consumer'> = {
+  'job-worker': 'worker',
+  ...Object.fromEntries(CONSUMERS.map((n) => [n, 'consumer'])),
+};
 /** Functions that keep idempotency records: the worker always, a consumer when its manifest says `dynamodb`. */
 const WITH_RECORDS = ['job-worker', ...CONSUMERS.filter((n) => MANIFEST[n].idempotency === 'dynamodb')];
 const WITHOUT_RECORDS = CONSUMERS.filter((n) => MANIFEST[n].idempotency !== 'dynamodb');
@@ -31,9 +34,11 @@ function fnId(template: Template, name: string): string {
 
 function mappingOf(template: Template, name: string): Record<string, unknown> {
   const id = fnId(template, name);
-  const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping', {
-    Properties: { FunctionName: { Ref: id } },
-  }));
+  const mappings = Object.values(
+    template.findResources('AWS::Lambda::EventSourceMapping', {
+      Properties: { FunctionName: { Ref: id } },
+    }),
+  );
   expect(mappings).toHaveLength(1);
   return mappings[0]?.Properties as Record<string, unknown>;
 }
@@ -122,7 +127,8 @@ describe('functions (house defaults)', () => {
     expect(ENQUEUERS.length).toBeGreaterThan(0);
     for (const name of CONSUMERS) {
       const vars = t.findResources('AWS::Lambda::Function')[fnId(t, name)]?.Properties.Environment.Variables;
-      if (ENQUEUERS.includes(name)) expect(vars).toMatchObject({ JOB_QUEUE_URL: fromStateful('RefJobQueue'), JOB_MAX_MESSAGE_BYTES: '1048576' });
+      if (ENQUEUERS.includes(name))
+        expect(vars).toMatchObject({ JOB_QUEUE_URL: fromStateful('RefJobQueue'), JOB_MAX_MESSAGE_BYTES: '1048576' });
       else expect(vars.JOB_QUEUE_URL).toBeUndefined();
     }
     t.resourcePropertiesCountIs(
@@ -151,7 +157,12 @@ describe('idempotency', () => {
   it.each(WITH_RECORDS)('%s: may make exactly the four item calls Powertools idempotency makes, on the idempotency table only', (name) => {
     const dynamo = statementsOf(t, name).filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
     expect(dynamo).toHaveLength(1);
-    expect([dynamo[0]!.Action].flat().sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect([dynamo[0]!.Action].flat().sort()).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
     expect(dynamo[0]!.Resource).toEqual(fromStateful('FnGetAttIdempotencyTable.*Arn'));
   });
 
@@ -189,24 +200,27 @@ describe('job worker mapping', () => {
 });
 
 describe('consumer mappings', () => {
-  it.each(CONSUMERS)('%s: own position from TRIM_HORIZON, bisect, 3 retries, no max age, EventCount metrics, on-failure S3, the manifest\'s filter and parallelization', (name) => {
-    const patterns = filterPatternsFor(MANIFEST[name]);
-    expect(mappingOf(t, name)).toEqual({
-      EventSourceArn: fromStateful('FnGetAttEventStream.*Arn'),
-      FunctionName: { Ref: fnId(t, name) },
-      StartingPosition: 'TRIM_HORIZON',
-      BatchSize: 100,
-      MaximumBatchingWindowInSeconds: 1,
-      ParallelizationFactor: MANIFEST[name].parallelizationFactor,
-      BisectBatchOnFunctionError: true,
-      MaximumRetryAttempts: 3,
-      MaximumRecordAgeInSeconds: -1,
-      MetricsConfig: { Metrics: ['EventCount'] },
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      DestinationConfig: { OnFailure: { Destination: fromStateful('FnGetAttBucketsFailureBucket.*Arn') } },
-      ...(patterns.length > 0 ? { FilterCriteria: { Filters: patterns.map((p) => ({ Pattern: JSON.stringify(p) })) } } : {}),
-    });
-  });
+  it.each(CONSUMERS)(
+    "%s: own position from TRIM_HORIZON, bisect, 3 retries, no max age, EventCount metrics, on-failure S3, the manifest's filter and parallelization",
+    (name) => {
+      const patterns = filterPatternsFor(MANIFEST[name]);
+      expect(mappingOf(t, name)).toEqual({
+        EventSourceArn: fromStateful('FnGetAttEventStream.*Arn'),
+        FunctionName: { Ref: fnId(t, name) },
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 100,
+        MaximumBatchingWindowInSeconds: 1,
+        ParallelizationFactor: MANIFEST[name].parallelizationFactor,
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 3,
+        MaximumRecordAgeInSeconds: -1,
+        MetricsConfig: { Metrics: ['EventCount'] },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        DestinationConfig: { OnFailure: { Destination: fromStateful('FnGetAttBucketsFailureBucket.*Arn') } },
+        ...(patterns.length > 0 ? { FilterCriteria: { Filters: patterns.map((p) => ({ Pattern: JSON.stringify(p) })) } } : {}),
+      });
+    },
+  );
 
   it('payments is never invoked for OrderShipped: its filter drops that type and keeps unknown or typeless JSON for its failure bucket', () => {
     expect(mappingOf(t, 'payments').FilterCriteria).toEqual({
@@ -215,9 +229,16 @@ describe('consumer mappings', () => {
   });
 
   it('refuses a set of consumers that all filter (a record that is not JSON would reach no failure bucket)', () => {
-    expect(() => synthStage('dev', {}, { notifications: { ...MANIFEST.notifications, handles: ['OrderPlaced'] }, analytics: { ...MANIFEST.analytics, handles: ['OrderShipped'] } })).toThrow(
-      /every consumer .* filters by event type/,
-    );
+    expect(() =>
+      synthStage(
+        'dev',
+        {},
+        {
+          notifications: { ...MANIFEST.notifications, handles: ['OrderPlaced'] },
+          analytics: { ...MANIFEST.analytics, handles: ['OrderShipped'] },
+        },
+      ),
+    ).toThrow(/every consumer .* filters by event type/);
   });
 
   it('never discards a record for its age, in both stages (a new consumer, a replaced mapping or a backlog keeps every retained event)', () => {
@@ -248,7 +269,13 @@ describe('consumer mappings', () => {
       expect(kinesis).toEqual([
         {
           Effect: 'Allow',
-          Action: ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'],
+          Action: [
+            'kinesis:DescribeStream',
+            'kinesis:DescribeStreamSummary',
+            'kinesis:GetRecords',
+            'kinesis:GetShardIterator',
+            'kinesis:ListShards',
+          ],
           Resource: fromStateful('FnGetAttEventStream.*Arn'),
         },
       ]);
@@ -336,7 +363,9 @@ describe('event archive (Firehose)', () => {
     t.findResources('AWS::IAM::Policy')[logicalId(t, 'AWS::IAM::Policy', prefix)]?.Properties.PolicyDocument.Statement;
 
   it('may write to the archive and never delete from or read it (the archive is the replay source of truth)', () => {
-    const s3 = policyStatements('EventArchiveDeliveryStreamS3DestinationRole').filter((st) => [st.Action].flat().some((a) => a.startsWith('s3:')));
+    const s3 = policyStatements('EventArchiveDeliveryStreamS3DestinationRole').filter((st) =>
+      [st.Action].flat().some((a) => a.startsWith('s3:')),
+    );
     expect(s3).toEqual([
       {
         Effect: 'Allow',
@@ -357,7 +386,9 @@ describe('event archive (Firehose)', () => {
   });
 
   it('reads the stream with the polling actions only', () => {
-    const kinesis = policyStatements('EventArchiveDeliveryStreamServiceRole').filter((st) => [st.Action].flat().some((a) => a.startsWith('kinesis:')));
+    const kinesis = policyStatements('EventArchiveDeliveryStreamServiceRole').filter((st) =>
+      [st.Action].flat().some((a) => a.startsWith('kinesis:')),
+    );
     expect(kinesis.map((st) => [st.Action].flat())).toEqual([
       ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'],
     ]);
@@ -397,9 +428,7 @@ describe('monitoring', () => {
     t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     t.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-        ]),
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
       },
     });
   });
@@ -408,7 +437,12 @@ describe('monitoring', () => {
   const FROM_OUR_ALARMS = {
     StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
     ArnLike: {
-      'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*']] },
+      'aws:SourceArn': {
+        'Fn::Join': [
+          '',
+          ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*'],
+        ],
+      },
     },
   };
   /** The statements of `doc` that give the CloudWatch service principal anything. */
@@ -490,14 +524,20 @@ describe('monitoring', () => {
       Threshold: 1_800_000,
     });
     expectAlarm(`Monitoring${id}Errors`, { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: dims, Threshold: 1 });
-    expectAlarm(`Monitoring${id}Throttles`, { Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: dims, Statistic: 'Sum', Threshold: 1 });
+    expectAlarm(`Monitoring${id}Throttles`, {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Throttles',
+      Dimensions: dims,
+      Statistic: 'Sum',
+      Threshold: 1,
+    });
   });
 
   it.each([
     ['Notifications', 'notifications'],
     ['Payments', 'payments'],
     ['Analytics', 'analytics'],
-  ])('alarms when %s sends any record to the failure bucket, and when it drops any (its mapping\'s EventCount metrics)', (id, name) => {
+  ])("alarms when %s sends any record to the failure bucket, and when it drops any (its mapping's EventCount metrics)", (id, name) => {
     const dims = [{ Name: 'EventSourceMappingUUID', Value: { Ref: mappingId(name) } }];
     expectAlarm(`Monitoring${id}FailedRecords`, {
       Namespace: 'AWS/Lambda',
@@ -517,11 +557,13 @@ describe('monitoring', () => {
     });
   });
 
-  it('fires the iterator-age alarm on an absolute basis: above a poison record\'s worst hold on a shard, below the shortest retention', () => {
+  it("fires the iterator-age alarm on an absolute basis: above a poison record's worst hold on a shard, below the shortest retention", () => {
     const threshold = MONITORING_DEFAULTS.consumerIteratorAge.value.toSeconds();
     const attempts = 1 + EVENT_STREAM_DEFAULTS.retryAttempts.value + Math.ceil(Math.log2(EVENT_STREAM_DEFAULTS.batchSize.value));
     expect(threshold).toBeGreaterThan(attempts * HOUSE_FUNCTION_DEFAULTS.timeout.value.toSeconds());
-    expect(threshold).toBeLessThan(Math.min(STAGE_DEFAULTS.streamRetention.value.dev.toSeconds(), STAGE_DEFAULTS.streamRetention.value.prod.toSeconds()));
+    expect(threshold).toBeLessThan(
+      Math.min(STAGE_DEFAULTS.streamRetention.value.dev.toSeconds(), STAGE_DEFAULTS.streamRetention.value.prod.toSeconds()),
+    );
   });
 
   it('alarms on 15 minutes of stream write or read throttling', () => {

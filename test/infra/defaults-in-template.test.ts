@@ -41,21 +41,34 @@ const one = <T>(xs: readonly T[], what: string): T => {
 const forStage = <T>(entry: Documented<PerStage<T>>, stage: Stage): T => entry.value[stage];
 
 // Resources by role, found the way an operator would: by logical-ID prefix or by tag.
-const bucket = (t: Template, prefix: string): Props | undefined => resources(t, 'AWS::S3::Bucket').find(([id]) => id.startsWith(prefix))?.[1].Properties;
+const bucket = (t: Template, prefix: string): Props | undefined =>
+  resources(t, 'AWS::S3::Bucket').find(([id]) => id.startsWith(prefix))?.[1].Properties;
 const dataBuckets = (t: Template): Array<Props> => ['BucketsArchiveBucket', 'BucketsFailureBucket'].map((p) => bucket(t, p) ?? {});
-const jobQueue = (t: Template): Props => one(props(t, 'AWS::SQS::Queue').filter((q) => q['RedrivePolicy']), 'job queue');
-const dlq = (t: Template): Props => one(props(t, 'AWS::SQS::Queue').filter((q) => !q['RedrivePolicy']), 'dead-letter queue');
-const tag = (p: Props, key: string): string | undefined => (p['Tags'] as Array<{ Key: string; Value: string }> | undefined)?.find((x) => x.Key === `queue-and-stream:${key}`)?.Value;
+const jobQueue = (t: Template): Props =>
+  one(
+    props(t, 'AWS::SQS::Queue').filter((q) => q['RedrivePolicy']),
+    'job queue',
+  );
+const dlq = (t: Template): Props =>
+  one(
+    props(t, 'AWS::SQS::Queue').filter((q) => !q['RedrivePolicy']),
+    'dead-letter queue',
+  );
+const tag = (p: Props, key: string): string | undefined =>
+  (p['Tags'] as Array<{ Key: string; Value: string }> | undefined)?.find((x) => x.Key === `queue-and-stream:${key}`)?.Value;
 const functions = (t: Template): Array<[string, Props]> => resources(t, 'AWS::Lambda::Function').map(([id, r]) => [id, r.Properties ?? {}]);
 const mappings = (t: Template, source: 'sqs' | 'kinesis'): Array<Props> =>
-  props(t, 'AWS::Lambda::EventSourceMapping').filter((m) => (source === 'kinesis') === ('StartingPosition' in m));
-const firehoseS3 = (t: Template): Props => one(props(t, 'AWS::KinesisFirehose::DeliveryStream'), 'delivery stream')['ExtendedS3DestinationConfiguration'];
+  props(t, 'AWS::Lambda::EventSourceMapping').filter((m) => (source === 'kinesis') === 'StartingPosition' in m);
+const firehoseS3 = (t: Template): Props =>
+  one(props(t, 'AWS::KinesisFirehose::DeliveryStream'), 'delivery stream')['ExtendedS3DestinationConfiguration'];
 const alarms = (t: Template): Array<Props> => props(t, 'AWS::CloudWatch::Alarm');
 const alarmsOn = (t: Template, metricName: string): Array<Props> => alarms(t).filter((a) => a['MetricName'] === metricName);
 const workGroup = (t: Template): Props => one(props(t, 'AWS::Athena::WorkGroup'), 'workgroup')['WorkGroupConfiguration'];
 const table = (t: Template): Props => one(props(t, 'AWS::DynamoDB::Table'), 'idempotency table');
 const denyWithoutTls = (policy: Props): boolean =>
-  (policy['PolicyDocument'].Statement as Array<Props>).some((s) => s['Effect'] === 'Deny' && s['Condition']?.Bool?.['aws:SecureTransport'] === 'false');
+  (policy['PolicyDocument'].Statement as Array<Props>).some(
+    (s) => s['Effect'] === 'Deny' && s['Condition']?.Bool?.['aws:SecureTransport'] === 'false',
+  );
 
 /** The bundle and source map of every function, from the asset directory its template metadata names. */
 function bundles(s: SynthesizedStage): Array<{ code: string; map?: { sources: string[]; sourcesContent?: unknown } }> {
@@ -71,7 +84,9 @@ function bundles(s: SynthesizedStage): Array<{ code: string; map?: { sources: st
 
 const CFN_DELETION_POLICY: Partial<Record<RemovalPolicy, string>> = { [RemovalPolicy.DESTROY]: 'Delete', [RemovalPolicy.RETAIN]: 'Retain' };
 const SSE_ALGORITHM: Partial<Record<BucketEncryption, string>> = { [BucketEncryption.S3_MANAGED]: 'AES256' };
-const STREAM_ENCRYPTION: Partial<Record<StreamEncryption, object>> = { [StreamEncryption.MANAGED]: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' } };
+const STREAM_ENCRYPTION: Partial<Record<StreamEncryption, object>> = {
+  [StreamEncryption.MANAGED]: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
+};
 const TABLE_SSE: Partial<Record<TableEncryption, object>> = { [TableEncryption.DEFAULT]: { SSEEnabled: false } };
 
 const S = STAGE_DEFAULTS;
@@ -89,8 +104,11 @@ const CHECKS: Readonly<Record<string, Readonly<Record<string, Check>>>> = {
   Stage: {
     removalPolicy: (s, stage) => {
       const policy = CFN_DELETION_POLICY[forStage(S.removalPolicy, stage)];
-      const stateful = ['AWS::S3::Bucket', 'AWS::SQS::Queue', 'AWS::Kinesis::Stream', 'AWS::DynamoDB::Table'].flatMap((type) => resources(s.statefulTemplate, type));
-      for (const [id, r] of [...stateful, ...resources(s.computeTemplate, 'AWS::Logs::LogGroup')]) expect(r.DeletionPolicy, id).toBe(policy);
+      const stateful = ['AWS::S3::Bucket', 'AWS::SQS::Queue', 'AWS::Kinesis::Stream', 'AWS::DynamoDB::Table'].flatMap((type) =>
+        resources(s.statefulTemplate, type),
+      );
+      for (const [id, r] of [...stateful, ...resources(s.computeTemplate, 'AWS::Logs::LogGroup')])
+        expect(r.DeletionPolicy, id).toBe(policy);
     },
     autoDeleteObjects: (s, stage) => {
       const autoDeleted = resources(s.statefulTemplate, 'Custom::S3AutoDeleteObjects').length;
@@ -114,10 +132,15 @@ const CHECKS: Readonly<Record<string, Readonly<Record<string, Check>>>> = {
       else expect(synthWithFakes).toThrow(/fakes/);
     },
     streamMode: (s, stage) =>
-      expect(one(props(s.statefulTemplate, 'AWS::Kinesis::Stream'), 'stream')['StreamModeDetails']).toEqual({ StreamMode: forStage(S.streamMode, stage) }),
-    shardCount: (s, stage) => expect(one(props(s.statefulTemplate, 'AWS::Kinesis::Stream'), 'stream')['ShardCount']).toBe(forStage(S.shardCount, stage)),
+      expect(one(props(s.statefulTemplate, 'AWS::Kinesis::Stream'), 'stream')['StreamModeDetails']).toEqual({
+        StreamMode: forStage(S.streamMode, stage),
+      }),
+    shardCount: (s, stage) =>
+      expect(one(props(s.statefulTemplate, 'AWS::Kinesis::Stream'), 'stream')['ShardCount']).toBe(forStage(S.shardCount, stage)),
     streamRetention: (s, stage) =>
-      expect(one(props(s.statefulTemplate, 'AWS::Kinesis::Stream'), 'stream')['RetentionPeriodHours']).toBe(forStage(S.streamRetention, stage).toHours()),
+      expect(one(props(s.statefulTemplate, 'AWS::Kinesis::Stream'), 'stream')['RetentionPeriodHours']).toBe(
+        forStage(S.streamRetention, stage).toHours(),
+      ),
     logRetention: (s, stage) => {
       const groups = props(s.computeTemplate, 'AWS::Logs::LogGroup');
       expect(groups.length).toBeGreaterThan(0);
@@ -125,17 +148,21 @@ const CHECKS: Readonly<Record<string, Readonly<Record<string, Check>>>> = {
     },
     archiveBufferingInterval: (s, stage) =>
       expect(firehoseS3(s.computeTemplate).BufferingHints.IntervalInSeconds).toBe(forStage(S.archiveBufferingInterval, stage).toSeconds()),
-    archiveBufferingSize: (s, stage) => expect(firehoseS3(s.computeTemplate).BufferingHints.SizeInMBs).toBe(forStage(S.archiveBufferingSize, stage).toMebibytes()),
+    archiveBufferingSize: (s, stage) =>
+      expect(firehoseS3(s.computeTemplate).BufferingHints.SizeInMBs).toBe(forStage(S.archiveBufferingSize, stage).toMebibytes()),
     consumers: (s, stage) => {
       const consumers = forStage(S.consumers, stage);
-      const deployed = functions(s.computeTemplate).filter(([, f]) => tag(f, 'role') === 'consumer').map(([, f]) => tag(f, 'name'));
+      const deployed = functions(s.computeTemplate)
+        .filter(([, f]) => tag(f, 'role') === 'consumer')
+        .map(([, f]) => tag(f, 'name'));
       expect(deployed).toEqual(consumers.map((c) => c.name));
       expect(resources(s.computeTemplate, 'AWS::Kinesis::StreamConsumer')).toHaveLength(consumers.filter((c) => c.enhancedFanOut).length);
     },
   },
   JobQueue: {
     encryption: (s) => {
-      for (const q of [jobQueue(s.statefulTemplate), dlq(s.statefulTemplate)]) expect(q['SqsManagedSseEnabled']).toBe(Q.encryption.value === QueueEncryption.SQS_MANAGED);
+      for (const q of [jobQueue(s.statefulTemplate), dlq(s.statefulTemplate)])
+        expect(q['SqsManagedSseEnabled']).toBe(Q.encryption.value === QueueEncryption.SQS_MANAGED);
     },
     enforceSSL: (s) => {
       const policies = props(s.statefulTemplate, 'AWS::SQS::QueuePolicy');
@@ -143,7 +170,8 @@ const CHECKS: Readonly<Record<string, Readonly<Record<string, Check>>>> = {
       for (const p of policies) expect(denyWithoutTls(p)).toBe(Q.enforceSSL.value);
     },
     maxMessageSizeBytes: (s) => {
-      for (const q of [jobQueue(s.statefulTemplate), dlq(s.statefulTemplate)]) expect(q['MaximumMessageSize']).toBe(Q.maxMessageSizeBytes.value);
+      for (const q of [jobQueue(s.statefulTemplate), dlq(s.statefulTemplate)])
+        expect(q['MaximumMessageSize']).toBe(Q.maxMessageSizeBytes.value);
     },
     retentionPeriod: (s) => expect(jobQueue(s.statefulTemplate)['MessageRetentionPeriod']).toBe(Q.retentionPeriod.value.toSeconds()),
     dlqRetentionPeriod: (s) => expect(dlq(s.statefulTemplate)['MessageRetentionPeriod']).toBe(Q.dlqRetentionPeriod.value.toSeconds()),
@@ -151,26 +179,38 @@ const CHECKS: Readonly<Record<string, Readonly<Record<string, Check>>>> = {
     visibilityTimeout: (s) => expect(jobQueue(s.statefulTemplate)['VisibilityTimeout']).toBe(Q.visibilityTimeout.value.toSeconds()),
     workerBatchSize: (s) => expect(one(mappings(s.computeTemplate, 'sqs'), 'worker mapping')['BatchSize']).toBe(Q.workerBatchSize.value),
     workerMaxBatchingWindow: (s) =>
-      expect(one(mappings(s.computeTemplate, 'sqs'), 'worker mapping')['MaximumBatchingWindowInSeconds']).toBe(Q.workerMaxBatchingWindow.value.toSeconds()),
+      expect(one(mappings(s.computeTemplate, 'sqs'), 'worker mapping')['MaximumBatchingWindowInSeconds']).toBe(
+        Q.workerMaxBatchingWindow.value.toSeconds(),
+      ),
     workerMaxConcurrency: (s) =>
-      expect(one(mappings(s.computeTemplate, 'sqs'), 'worker mapping')['ScalingConfig']).toEqual({ MaximumConcurrency: Q.workerMaxConcurrency.value }),
+      expect(one(mappings(s.computeTemplate, 'sqs'), 'worker mapping')['ScalingConfig']).toEqual({
+        MaximumConcurrency: Q.workerMaxConcurrency.value,
+      }),
     workerReportBatchItemFailures: (s) =>
-      expect(one(mappings(s.computeTemplate, 'sqs'), 'worker mapping')['FunctionResponseTypes']?.includes('ReportBatchItemFailures') ?? false).toBe(Q.workerReportBatchItemFailures.value),
+      expect(
+        one(mappings(s.computeTemplate, 'sqs'), 'worker mapping')['FunctionResponseTypes']?.includes('ReportBatchItemFailures') ?? false,
+      ).toBe(Q.workerReportBatchItemFailures.value),
     workerName: (s) => {
-      const [, worker] = one(functions(s.computeTemplate).filter(([, f]) => tag(f, 'role') === 'worker'), 'worker');
+      const [, worker] = one(
+        functions(s.computeTemplate).filter(([, f]) => tag(f, 'role') === 'worker'),
+        'worker',
+      );
       expect(tag(worker, 'name')).toBe(Q.workerName.value);
       expect(worker['Environment'].Variables.POWERTOOLS_SERVICE_NAME).toBe(Q.workerName.value);
     },
   },
   EventStream: {
     encryption: (s) =>
-      expect(one(props(s.statefulTemplate, 'AWS::Kinesis::Stream'), 'stream')['StreamEncryption']).toEqual(STREAM_ENCRYPTION[E.encryption.value]),
+      expect(one(props(s.statefulTemplate, 'AWS::Kinesis::Stream'), 'stream')['StreamEncryption']).toEqual(
+        STREAM_ENCRYPTION[E.encryption.value],
+      ),
     startingPosition: (s) => expectEveryMapping(s, 'StartingPosition', E.startingPosition.value),
     batchSize: (s) => expectEveryMapping(s, 'BatchSize', E.batchSize.value),
     maxBatchingWindow: (s) => expectEveryMapping(s, 'MaximumBatchingWindowInSeconds', E.maxBatchingWindow.value.toSeconds()),
     // The manifest (lambdas/consumers.ts) gives every consumer its factor; the default is the one they give.
     parallelizationFactor: (s) => {
-      for (const name of Object.keys(CONSUMERS) as ConsumerName[]) expect(CONSUMERS[name].parallelizationFactor, name).toBe(E.parallelizationFactor.value);
+      for (const name of Object.keys(CONSUMERS) as ConsumerName[])
+        expect(CONSUMERS[name].parallelizationFactor, name).toBe(E.parallelizationFactor.value);
       expectEveryMapping(s, 'ParallelizationFactor', E.parallelizationFactor.value);
     },
     bisectBatchOnError: (s) => expectEveryMapping(s, 'BisectBatchOnFunctionError', E.bisectBatchOnError.value),
@@ -181,7 +221,8 @@ const CHECKS: Readonly<Record<string, Readonly<Record<string, Check>>>> = {
     },
     metrics: (s) => expectEveryMapping(s, 'MetricsConfig', { Metrics: [...E.metrics.value] }),
     reportBatchItemFailures: (s) => {
-      for (const m of mappings(s.computeTemplate, 'kinesis')) expect(m['FunctionResponseTypes']?.includes('ReportBatchItemFailures') ?? false).toBe(E.reportBatchItemFailures.value);
+      for (const m of mappings(s.computeTemplate, 'kinesis'))
+        expect(m['FunctionResponseTypes']?.includes('ReportBatchItemFailures') ?? false).toBe(E.reportBatchItemFailures.value);
     },
     onFailure: (s) => {
       expect(E.onFailure.value.prototype.bind).toBeTypeOf('function');
@@ -201,30 +242,50 @@ const CHECKS: Readonly<Record<string, Readonly<Record<string, Check>>>> = {
     compression: (s) => expect(firehoseS3(s.computeTemplate).CompressionFormat).toBe(A.compression.value.value),
     recordDelimiter: (s) => {
       const scope = new Stack(new App(), 'Probe');
-      const { processorType } = A.recordDelimiter.value.bind(scope, { role: new iam.Role(scope, 'Role', { assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com') }) });
-      expect(firehoseS3(s.computeTemplate).ProcessingConfiguration).toEqual({ Enabled: true, Processors: [{ Type: processorType, Parameters: [] }] });
+      const { processorType } = A.recordDelimiter.value.bind(scope, {
+        role: new iam.Role(scope, 'Role', { assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com') }),
+      });
+      expect(firehoseS3(s.computeTemplate).ProcessingConfiguration).toEqual({
+        Enabled: true,
+        Processors: [{ Type: processorType, Parameters: [] }],
+      });
     },
   },
   ArchiveQuery: {
     projectionYears: (s) =>
-      expect(one(props(s.statefulTemplate, 'AWS::Glue::Table'), 'events table')['TableInput'].Parameters['projection.year.range']).toBe(AQ.projectionYears.value.join(',')),
+      expect(one(props(s.statefulTemplate, 'AWS::Glue::Table'), 'events table')['TableInput'].Parameters['projection.year.range']).toBe(
+        AQ.projectionYears.value.join(','),
+      ),
     engineVersion: (s) => expect(workGroup(s.statefulTemplate).EngineVersion).toEqual({ SelectedEngineVersion: AQ.engineVersion.value }),
-    bytesScannedCutoffPerQuery: (s) => expect(workGroup(s.statefulTemplate).BytesScannedCutoffPerQuery).toBe(AQ.bytesScannedCutoffPerQuery.value),
-    enforceWorkGroupConfiguration: (s) => expect(workGroup(s.statefulTemplate).EnforceWorkGroupConfiguration).toBe(AQ.enforceWorkGroupConfiguration.value),
+    bytesScannedCutoffPerQuery: (s) =>
+      expect(workGroup(s.statefulTemplate).BytesScannedCutoffPerQuery).toBe(AQ.bytesScannedCutoffPerQuery.value),
+    enforceWorkGroupConfiguration: (s) =>
+      expect(workGroup(s.statefulTemplate).EnforceWorkGroupConfiguration).toBe(AQ.enforceWorkGroupConfiguration.value),
     resultsEncryption: (s) =>
-      expect(workGroup(s.statefulTemplate).ResultConfiguration.EncryptionConfiguration).toEqual({ EncryptionOption: AQ.resultsEncryption.value }),
+      expect(workGroup(s.statefulTemplate).ResultConfiguration.EncryptionConfiguration).toEqual({
+        EncryptionOption: AQ.resultsEncryption.value,
+      }),
     resultsExpiration: (s) =>
-      expect(bucket(s.statefulTemplate, 'ArchiveQueryResultsBucket')?.['LifecycleConfiguration'].Rules[0].ExpirationInDays).toBe(AQ.resultsExpiration.value.toDays()),
+      expect(bucket(s.statefulTemplate, 'ArchiveQueryResultsBucket')?.['LifecycleConfiguration'].Rules[0].ExpirationInDays).toBe(
+        AQ.resultsExpiration.value.toDays(),
+      ),
   },
   Buckets: {
     encryption: (s) => {
       for (const b of props(s.statefulTemplate, 'AWS::S3::Bucket')) {
-        expect(b['BucketEncryption'].ServerSideEncryptionConfiguration).toEqual([{ ServerSideEncryptionByDefault: { SSEAlgorithm: SSE_ALGORITHM[B.encryption.value] } }]);
+        expect(b['BucketEncryption'].ServerSideEncryptionConfiguration).toEqual([
+          { ServerSideEncryptionByDefault: { SSEAlgorithm: SSE_ALGORITHM[B.encryption.value] } },
+        ]);
       }
     },
     blockPublicAccess: (s) => {
       const v = B.blockPublicAccess.value;
-      const expected = { BlockPublicAcls: v.blockPublicAcls, BlockPublicPolicy: v.blockPublicPolicy, IgnorePublicAcls: v.ignorePublicAcls, RestrictPublicBuckets: v.restrictPublicBuckets };
+      const expected = {
+        BlockPublicAcls: v.blockPublicAcls,
+        BlockPublicPolicy: v.blockPublicPolicy,
+        IgnorePublicAcls: v.ignorePublicAcls,
+        RestrictPublicBuckets: v.restrictPublicBuckets,
+      };
       for (const b of props(s.statefulTemplate, 'AWS::S3::Bucket')) expect(b['PublicAccessBlockConfiguration']).toEqual(expected);
     },
     enforceSSL: (s) => {
@@ -236,9 +297,15 @@ const CHECKS: Readonly<Record<string, Readonly<Record<string, Check>>>> = {
       for (const b of dataBuckets(s.statefulTemplate)) expect(b['VersioningConfiguration']?.Status === 'Enabled').toBe(B.versioned.value);
     },
     archiveInfrequentAccessAfter: (s) =>
-      expect(archiveRule(s).Transitions).toContainEqual({ StorageClass: 'STANDARD_IA', TransitionInDays: B.archiveInfrequentAccessAfter.value.toDays() }),
+      expect(archiveRule(s).Transitions).toContainEqual({
+        StorageClass: 'STANDARD_IA',
+        TransitionInDays: B.archiveInfrequentAccessAfter.value.toDays(),
+      }),
     archiveGlacierInstantRetrievalAfter: (s) =>
-      expect(archiveRule(s).Transitions).toContainEqual({ StorageClass: 'GLACIER_IR', TransitionInDays: B.archiveGlacierInstantRetrievalAfter.value.toDays() }),
+      expect(archiveRule(s).Transitions).toContainEqual({
+        StorageClass: 'GLACIER_IR',
+        TransitionInDays: B.archiveGlacierInstantRetrievalAfter.value.toDays(),
+      }),
     archiveNoncurrentVersionExpiration: (s) =>
       expect(archiveRule(s).NoncurrentVersionExpiration).toEqual({ NoncurrentDays: B.archiveNoncurrentVersionExpiration.value.toDays() }),
     failureExpiration: (s) => expect(failureRule(s).ExpirationInDays).toBe(B.failureExpiration.value.toDays()),
@@ -252,7 +319,9 @@ const CHECKS: Readonly<Record<string, Readonly<Record<string, Check>>>> = {
     abortIncompleteMultipartUploadAfter: (s) => {
       for (const b of props(s.statefulTemplate, 'AWS::S3::Bucket')) {
         for (const rule of b['LifecycleConfiguration'].Rules) {
-          expect(rule.AbortIncompleteMultipartUpload).toEqual({ DaysAfterInitiation: B.abortIncompleteMultipartUploadAfter.value.toDays() });
+          expect(rule.AbortIncompleteMultipartUpload).toEqual({
+            DaysAfterInitiation: B.abortIncompleteMultipartUploadAfter.value.toDays(),
+          });
         }
       }
     },
@@ -269,11 +338,14 @@ const CHECKS: Readonly<Record<string, Readonly<Record<string, Check>>>> = {
     recordExpiry: (s) => {
       const withRecords = functions(s.computeTemplate).filter(([, f]) => 'IDEMPOTENCY_EXPIRY_SECONDS' in f['Environment'].Variables);
       expect(withRecords.length).toBeGreaterThan(0);
-      for (const [, f] of withRecords) expect(f['Environment'].Variables.IDEMPOTENCY_EXPIRY_SECONDS).toBe(String(I.recordExpiry.value.toSeconds()));
+      for (const [, f] of withRecords)
+        expect(f['Environment'].Variables.IDEMPOTENCY_EXPIRY_SECONDS).toBe(String(I.recordExpiry.value.toSeconds()));
     },
     encryption: (s) => expect(table(s.statefulTemplate)['SSESpecification']).toEqual(TABLE_SSE[I.encryption.value]),
     pointInTimeRecovery: (s) =>
-      expect(table(s.statefulTemplate)['PointInTimeRecoverySpecification']).toEqual({ PointInTimeRecoveryEnabled: I.pointInTimeRecovery.value }),
+      expect(table(s.statefulTemplate)['PointInTimeRecoverySpecification']).toEqual({
+        PointInTimeRecoveryEnabled: I.pointInTimeRecovery.value,
+      }),
   },
   HouseFunction: {
     runtime: (s) => expectEveryFunction(s, (f) => expect(f['Runtime']).toBe(H.runtime.value.name)),
@@ -299,11 +371,15 @@ const CHECKS: Readonly<Record<string, Readonly<Record<string, Check>>>> = {
       for (const b of bundles(s)) {
         for (const pattern of H.externalModules.value) {
           const prefix = pattern.replace(/\*$/, '');
-          expect(b.map?.sources.some((src) => src.includes(`node_modules/${prefix}`)), `${pattern} is not bundled`).toBe(false);
+          expect(
+            b.map?.sources.some((src) => src.includes(`node_modules/${prefix}`)),
+            `${pattern} is not bundled`,
+          ).toBe(false);
         }
       }
     },
-    metricsNamespace: (s) => expectEveryFunction(s, (f) => expect(f['Environment'].Variables.POWERTOOLS_METRICS_NAMESPACE).toBe(H.metricsNamespace.value)),
+    metricsNamespace: (s) =>
+      expectEveryFunction(s, (f) => expect(f['Environment'].Variables.POWERTOOLS_METRICS_NAMESPACE).toBe(H.metricsNamespace.value)),
     logLevel: (s) => expectEveryFunction(s, (f) => expect(f['Environment'].Variables.POWERTOOLS_LOG_LEVEL).toBe(H.logLevel.value)),
   },
   Monitoring: {
@@ -311,7 +387,9 @@ const CHECKS: Readonly<Record<string, Readonly<Record<string, Check>>>> = {
       for (const a of alarms(s.computeTemplate)) expect(a['Period']).toBe(M.period.value.toSeconds());
     },
     jobQueueOldestMessageAge: (s) =>
-      expect(one(alarmsOn(s.computeTemplate, 'ApproximateAgeOfOldestMessage'), 'oldest job alarm')['Threshold']).toBe(M.jobQueueOldestMessageAge.value.toSeconds()),
+      expect(one(alarmsOn(s.computeTemplate, 'ApproximateAgeOfOldestMessage'), 'oldest job alarm')['Threshold']).toBe(
+        M.jobQueueOldestMessageAge.value.toSeconds(),
+      ),
     consumerIteratorAge: (s) => {
       for (const a of alarmsOn(s.computeTemplate, 'IteratorAge')) expect(a['Threshold']).toBe(M.consumerIteratorAge.value.toMilliseconds());
     },
@@ -322,7 +400,9 @@ const CHECKS: Readonly<Record<string, Readonly<Record<string, Check>>>> = {
       for (const a of alarmsOn(s.computeTemplate, DROPPED_METRIC)) expect(a['Threshold']).toBe(M.consumerDroppedRecords.value);
     },
     throttleEvaluationPeriods: (s) => {
-      const streamThrottles = ['WriteProvisionedThroughputExceeded', 'ReadProvisionedThroughputExceeded'].map((n) => one(alarmsOn(s.computeTemplate, n), n));
+      const streamThrottles = ['WriteProvisionedThroughputExceeded', 'ReadProvisionedThroughputExceeded'].map((n) =>
+        one(alarmsOn(s.computeTemplate, n), n),
+      );
       for (const a of streamThrottles) expect(a['EvaluationPeriods']).toBe(M.throttleEvaluationPeriods.value);
     },
     archiveDataFreshnessIntervals: (s, stage) => {
@@ -361,14 +441,20 @@ describe('every documented default is what the templates apply', () => {
     expect(checked.filter((c) => !documented.has(c))).toEqual([]);
   });
 
-  it.each(entries.filter((e) => e.entry.kind === 'prose').map((e) => [e.owner, e.key] as const))('%s · %s is prose: no check, nothing to look up', (owner, key) => {
-    expect(CHECKS[owner]?.[key]).toBeUndefined();
-  });
+  it.each(entries.filter((e) => e.entry.kind === 'prose').map((e) => [e.owner, e.key] as const))(
+    '%s · %s is prose: no check, nothing to look up',
+    (owner, key) => {
+      expect(CHECKS[owner]?.[key]).toBeUndefined();
+    },
+  );
 
   describe.each(STAGES)('%s', (stage) => {
     it.each(entries.filter((e) => e.entry.kind !== 'prose').map((e) => [e.owner, e.key] as const))('%s · %s', (owner, key) => {
       const check = CHECKS[owner]?.[key];
-      expect(check, `${owner} · ${key} is documented but nothing checks it in the template: add a check here, or mark it kind: 'prose'`).toBeDefined();
+      expect(
+        check,
+        `${owner} · ${key} is documented but nothing checks it in the template: add a check here, or mark it kind: 'prose'`,
+      ).toBeDefined();
       check?.(defaultStage(stage), stage);
     });
   });

@@ -59,15 +59,18 @@ describe('formatters of the shown values (lib/documented.ts)', () => {
     expect(() => show(BucketEncryption.KMS)).toThrow(/no README name/);
   });
   it('write sizes, memory and retention in the unit they are whole in', () => {
-    expect([binaryBytes(1_048_576), binaryBytes(10 * 1024 ** 3), binaryBytes(2048), binaryBytes(1536)]).toEqual(['1 MiB', '10 GiB', '2 KiB', '1536 bytes']);
-    expect(megabytes(256)).toBe('256 MB');
-    expect([RetentionDays.ONE_DAY, RetentionDays.ONE_WEEK, RetentionDays.TWO_WEEKS, RetentionDays.THREE_MONTHS, RetentionDays.ONE_YEAR].map(retentionDays)).toEqual([
-      '1 day',
-      '1 week',
-      '2 weeks',
-      '3 months',
-      '1 year',
+    expect([binaryBytes(1_048_576), binaryBytes(10 * 1024 ** 3), binaryBytes(2048), binaryBytes(1536)]).toEqual([
+      '1 MiB',
+      '10 GiB',
+      '2 KiB',
+      '1536 bytes',
     ]);
+    expect(megabytes(256)).toBe('256 MB');
+    expect(
+      [RetentionDays.ONE_DAY, RetentionDays.ONE_WEEK, RetentionDays.TWO_WEEKS, RetentionDays.THREE_MONTHS, RetentionDays.ONE_YEAR].map(
+        retentionDays,
+      ),
+    ).toEqual(['1 day', '1 week', '2 weeks', '3 months', '1 year']);
   });
   it('show each stage, and an entry without a formatter through the scalar rules', () => {
     expect(perStage(String)({ dev: 1, prod: 2 })).toBe('dev: 1 · prod: 2');

@@ -91,7 +91,10 @@ describe('EventStream.addConsumer', () => {
     const { stack, eventStream } = setup();
     const consumer = eventStream.addConsumer('audit', inlineFunction(stack, 'Consumer', Duration.seconds(30)));
     expect(consumer.maxRecordAge).toBe('infinite');
-    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', { MaximumRecordAgeInSeconds: -1, MaximumRetryAttempts: 3 });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      MaximumRecordAgeInSeconds: -1,
+      MaximumRetryAttempts: 3,
+    });
   });
 
   it('still accepts a finite maxRecordAge shorter than the retention', () => {
@@ -133,7 +136,9 @@ describe('EventStream.addConsumer', () => {
 
   it('accepts LATEST', () => {
     const { stack, eventStream } = setup();
-    eventStream.addConsumer('audit', inlineFunction(stack, 'Consumer', Duration.seconds(30)), { startingPosition: lambda.StartingPosition.LATEST });
+    eventStream.addConsumer('audit', inlineFunction(stack, 'Consumer', Duration.seconds(30)), {
+      startingPosition: lambda.StartingPosition.LATEST,
+    });
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', { StartingPosition: 'LATEST' });
   });
 
@@ -171,7 +176,9 @@ describe('fake side effects', () => {
     expect(() => assertNoFakeSideEffects(stageConfig('dev'), FAKE_PORTS)).not.toThrow();
     expect(() => assertNoFakeSideEffects(stageConfig('prod', { allowFakeSideEffects: true }), FAKE_PORTS)).not.toThrow();
     expect(() => assertNoFakeSideEffects(stageConfig('prod'), [])).not.toThrow();
-    expect(() => assertNoFakeSideEffects(stageConfig('dev', { allowFakeSideEffects: false }), ['payments'])).toThrow(/payments port\(s\) are fakes/);
+    expect(() => assertNoFakeSideEffects(stageConfig('dev', { allowFakeSideEffects: false }), ['payments'])).toThrow(
+      /payments port\(s\) are fakes/,
+    );
   });
 
   // bin/app.ts is the only place reading context: run it as the CDK CLI does (context in CDK_CONTEXT_JSON),
@@ -179,15 +186,19 @@ describe('fake side effects', () => {
   function synthApp(context: Record<string, unknown>): { status: number | null; stderr: string } {
     const outdir = mkdtempSync(path.join(tmpdir(), 'queue-and-stream-guard-'));
     try {
-      const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(REPO_ROOT, 'bin', 'app.ts')], {
-        cwd: REPO_ROOT,
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          CDK_OUTDIR: outdir,
-          CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJsonContext(), ...context, 'aws:cdk:bundling-stacks': [] }),
+      const r = spawnSync(
+        process.execPath,
+        [path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(REPO_ROOT, 'bin', 'app.ts')],
+        {
+          cwd: REPO_ROOT,
+          encoding: 'utf8',
+          env: {
+            ...process.env,
+            CDK_OUTDIR: outdir,
+            CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJsonContext(), ...context, 'aws:cdk:bundling-stacks': [] }),
+          },
         },
-      });
+      );
       return { status: r.status, stderr: r.stderr };
     } finally {
       rmSync(outdir, { recursive: true, force: true });

@@ -38,10 +38,7 @@ describe.each(['dev', 'prod'] as const)('%s', (stage) => {
   });
 
   it('gives every suppression a specific reason (≥ 20 characters) and scopes wildcard suppressions with appliesTo', () => {
-    const all = [
-      ...suppressions(synthesized.statefulTemplate.toJSON()),
-      ...suppressions(synthesized.computeTemplate.toJSON()),
-    ];
+    const all = [...suppressions(synthesized.statefulTemplate.toJSON()), ...suppressions(synthesized.computeTemplate.toJSON())];
     expect(all.length).toBeGreaterThan(0);
     for (const s of all) {
       expect(s.reason.length, `${s.where} ${s.id}`).toBeGreaterThanOrEqual(20);

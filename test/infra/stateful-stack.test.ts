@@ -17,11 +17,7 @@ const IDEMPOTENCY_TABLE = 'IdempotencyTableE9369C9C';
 
 describe('job queue', () => {
   it('encrypts both queues with SQS-managed SSE and sets the 1 MiB maximum message size explicitly', () => {
-    devT.resourcePropertiesCountIs(
-      'AWS::SQS::Queue',
-      { SqsManagedSseEnabled: true, MaximumMessageSize: 1_048_576 },
-      2,
-    );
+    devT.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MaximumMessageSize: 1_048_576 }, 2);
   });
 
   it('keeps dead jobs 14 days, longer than the 4 days of the source queue', () => {
@@ -33,9 +29,7 @@ describe('job queue', () => {
       MessageRetentionPeriod: 4 * 24 * 3600,
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [DLQ, 'Arn'] }, maxReceiveCount: 5 },
     });
-    expect(JOB_QUEUE_DEFAULTS.dlqRetentionPeriod.value.toSeconds()).toBeGreaterThan(
-      JOB_QUEUE_DEFAULTS.retentionPeriod.value.toSeconds(),
-    );
+    expect(JOB_QUEUE_DEFAULTS.dlqRetentionPeriod.value.toSeconds()).toBeGreaterThan(JOB_QUEUE_DEFAULTS.retentionPeriod.value.toSeconds());
   });
 
   it('sets a visibility timeout of at least 6 × worker timeout + batching window', () => {
@@ -56,9 +50,7 @@ describe('job queue', () => {
       devT.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: queue }],
         PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          ]),
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
         },
       });
     }
@@ -127,9 +119,7 @@ describe('buckets', () => {
         t.hasResourceProperties('AWS::S3::BucketPolicy', {
           Bucket: { Ref: bucket },
           PolicyDocument: {
-            Statement: Match.arrayWith([
-              Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-            ]),
+            Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
           },
         });
       }
@@ -153,7 +143,9 @@ describe('buckets', () => {
     expect(Object.keys(devT.findResources('AWS::S3::Bucket')).filter((id) => id.startsWith('BucketsAccessLogBucket'))).toEqual([]);
     devT.allResourcesProperties('AWS::S3::Bucket', { LoggingConfiguration: Match.absent() });
     // every dev bucket is still emptied and deleted with the stack
-    expect(Object.keys(devT.findResources('Custom::S3AutoDeleteObjects'))).toHaveLength(Object.keys(devT.findResources('AWS::S3::Bucket')).length);
+    expect(Object.keys(devT.findResources('Custom::S3AutoDeleteObjects'))).toHaveLength(
+      Object.keys(devT.findResources('AWS::S3::Bucket')).length,
+    );
     expect(dev.stateful.buckets.accessLogBucket).toBeUndefined();
   });
 

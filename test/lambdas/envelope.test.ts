@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  deriveId,
-  newEvent,
-  newJob,
-  parseEvent,
-  parseJob,
-  serializeEnvelope,
-  validateEvent,
-} from '../../lambdas/shared/envelope';
+import { deriveId, newEvent, newJob, parseEvent, parseJob, serializeEnvelope, validateEvent } from '../../lambdas/shared/envelope';
 import { InvalidEnvelopeError } from '../../lambdas/shared/errors';
 import { orderPlaced, sendEmailJob } from './factories';
 
@@ -21,7 +13,11 @@ describe('newEvent / newJob', () => {
     expect(Date.parse(event.occurredAt)).not.toBeNaN();
     expect(parseEvent(serializeEnvelope(event))).toEqual({ ok: true, envelope: event });
 
-    const job = newJob('send-email', { to: 'a@example.com', template: 'order-shipped', orderId: 'o-42' }, { jobKey: 'o-42', causationId: event.id });
+    const job = newJob(
+      'send-email',
+      { to: 'a@example.com', template: 'order-shipped', orderId: 'o-42' },
+      { jobKey: 'o-42', causationId: event.id },
+    );
     expect(job).toMatchObject({ kind: 'job', type: 'send-email', version: 1, jobKey: 'o-42', causationId: event.id });
     expect(parseJob(serializeEnvelope(job))).toEqual({ ok: true, envelope: job });
   });
@@ -31,9 +27,7 @@ describe('newEvent / newJob', () => {
       newEvent('OrderShipped', { orderId: 'o', customerEmail: 'not-an-email', carrier: 'DHL', trackingNumber: 'T' }, { partitionKey: 'o' });
     expect(build).toThrow(InvalidEnvelopeError);
     expect(build).toThrow('invalid-data: data.customerEmail: expected a valid email');
-    expect(() => newEvent('OrderPlaced', orderPlaced().data, { partitionKey: '' })).toThrow(
-      'partitionKey: expected at least 1 character',
-    );
+    expect(() => newEvent('OrderPlaced', orderPlaced().data, { partitionKey: '' })).toThrow('partitionKey: expected at least 1 character');
   });
 });
 
@@ -46,13 +40,48 @@ describe('parseEvent: every kind of bad input gets a reason and a message naming
     ['a JSON array', '[1,2]', 'not-an-envelope', '(root): expected object, received array'],
     ['JSON null', 'null', 'not-an-envelope', '(root): expected object, received null'],
     ['a job envelope on the event path', serializeEnvelope(sendEmailJob()), 'not-an-envelope', 'kind: expected "event", received "job"'],
-    ['a missing partition key', JSON.stringify({ ...good, partitionKey: undefined }), 'not-an-envelope', 'partitionKey: required (expected string)'],
-    ['a non-integer version', JSON.stringify({ ...good, version: 1.5 }), 'not-an-envelope', 'version: expected integer, received non-integer number'],
-    ['an unknown type', JSON.stringify({ ...good, type: 'OrderExploded' }), 'unknown-type', 'type: "OrderExploded" is not a registered event type'],
-    ['a wrong version', JSON.stringify({ ...good, version: 2 }), 'unsupported-version', 'version: OrderPlaced v2 is not supported (supported: v1)'],
-    ['a string where a number belongs', JSON.stringify({ ...good, data: { ...good.data, totalCents: '2500' } }), 'invalid-data', 'data.totalCents: expected number, received string'],
-    ['a bad nested item', JSON.stringify({ ...good, data: { ...good.data, items: [{ sku: 'A', quantity: 0, unitPriceCents: 1 }] } }), 'invalid-data', 'data.items[0].quantity: expected at least 1'],
-    ['a lower-case currency', JSON.stringify({ ...good, data: { ...good.data, currency: 'eur' } }), 'invalid-data', 'data.currency: does not match'],
+    [
+      'a missing partition key',
+      JSON.stringify({ ...good, partitionKey: undefined }),
+      'not-an-envelope',
+      'partitionKey: required (expected string)',
+    ],
+    [
+      'a non-integer version',
+      JSON.stringify({ ...good, version: 1.5 }),
+      'not-an-envelope',
+      'version: expected integer, received non-integer number',
+    ],
+    [
+      'an unknown type',
+      JSON.stringify({ ...good, type: 'OrderExploded' }),
+      'unknown-type',
+      'type: "OrderExploded" is not a registered event type',
+    ],
+    [
+      'a wrong version',
+      JSON.stringify({ ...good, version: 2 }),
+      'unsupported-version',
+      'version: OrderPlaced v2 is not supported (supported: v1)',
+    ],
+    [
+      'a string where a number belongs',
+      JSON.stringify({ ...good, data: { ...good.data, totalCents: '2500' } }),
+      'invalid-data',
+      'data.totalCents: expected number, received string',
+    ],
+    [
+      'a bad nested item',
+      JSON.stringify({ ...good, data: { ...good.data, items: [{ sku: 'A', quantity: 0, unitPriceCents: 1 }] } }),
+      'invalid-data',
+      'data.items[0].quantity: expected at least 1',
+    ],
+    [
+      'a lower-case currency',
+      JSON.stringify({ ...good, data: { ...good.data, currency: 'eur' } }),
+      'invalid-data',
+      'data.currency: does not match',
+    ],
   ];
 
   it.each(cases)('%s → %s', (_name, input, reason, message) => {
@@ -76,7 +105,18 @@ describe('parseEvent: every kind of bad input gets a reason and a message naming
   });
 
   it('never throws, whatever it is given', () => {
-    const weird = ['', ' ', '0', '"str"', 'true', '{}', '{"kind":"event","id":1}', '{"__proto__":{"x":1}}', '['.repeat(10_000), `{"data":${'{"a":'.repeat(2000)}1${'}'.repeat(2001)}`];
+    const weird = [
+      '',
+      ' ',
+      '0',
+      '"str"',
+      'true',
+      '{}',
+      '{"kind":"event","id":1}',
+      '{"__proto__":{"x":1}}',
+      '['.repeat(10_000),
+      `{"data":${'{"a":'.repeat(2000)}1${'}'.repeat(2001)}`,
+    ];
     for (const input of weird) {
       expect(() => parseEvent(input)).not.toThrow();
       expect(parseEvent(input).ok).toBe(false);
@@ -93,7 +133,11 @@ describe('parseJob', () => {
   it('names the field of invalid job data', () => {
     const job = sendEmailJob();
     const result = parseJob(JSON.stringify({ ...job, data: { ...job.data, template: 'newsletter' } }));
-    expect(result).toMatchObject({ ok: false, reason: 'invalid-data', message: 'data.template: expected "order-confirmation" | "order-shipped", received "newsletter"' });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'invalid-data',
+      message: 'data.template: expected "order-confirmation" | "order-shipped", received "newsletter"',
+    });
   });
 
   it('rejects an event envelope on the job path and an unknown job type', () => {

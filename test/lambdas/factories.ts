@@ -53,7 +53,12 @@ let sequence = 49_600_000_000_000_000_000_000_000_000_000_000_000n;
 /** A Kinesis record whose data is the given bytes, text, or (for an object) its JSON. */
 export function kinesisRecord(data: string | Uint8Array | object, partitionKey = 'order-1'): KinesisStreamRecord {
   sequence += 1n;
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data instanceof Uint8Array ? Buffer.from(data) : Buffer.from(JSON.stringify(data), 'utf8');
+  const bytes =
+    typeof data === 'string'
+      ? Buffer.from(data, 'utf8')
+      : data instanceof Uint8Array
+        ? Buffer.from(data)
+        : Buffer.from(JSON.stringify(data), 'utf8');
   return {
     kinesis: {
       kinesisSchemaVersion: '1.0',
@@ -105,13 +110,21 @@ export function orderShipped(data: Partial<EventData<'OrderShipped'>> = {}): Kno
 }
 
 export const sendEmailJob = (data: Partial<JobData<'send-email'>> = {}): KnownJob<'send-email'> =>
-  newJob('send-email', { to: 'ada@example.com', template: 'order-confirmation', orderId: 'order-1', ...data }, { jobKey: data.orderId ?? 'order-1' });
+  newJob(
+    'send-email',
+    { to: 'ada@example.com', template: 'order-confirmation', orderId: 'order-1', ...data },
+    { jobKey: data.orderId ?? 'order-1' },
+  );
 
 export const resizeImageJob = (data: Partial<JobData<'resize-image'>> = {}): KnownJob<'resize-image'> =>
   newJob('resize-image', { sourceKey: 'uploads/cat.jpg', widths: [320, 640], ...data }, { jobKey: data.sourceKey ?? 'uploads/cat.jpg' });
 
 export const paymentJob = (data: Partial<JobData<'process-payment'>> = {}): KnownJob<'process-payment'> =>
-  newJob('process-payment', { orderId: 'order-1', amountCents: 2500, currency: 'EUR', paymentToken: 'tok_visa', ...data }, { jobKey: data.orderId ?? 'order-1' });
+  newJob(
+    'process-payment',
+    { orderId: 'order-1', amountCents: 2500, currency: 'EUR', paymentToken: 'tok_visa', ...data },
+    { jobKey: data.orderId ?? 'order-1' },
+  );
 
 /** Captures what Powertools writes (logs on stdout/stderr, EMF metrics on stdout) as parsed JSON lines. */
 export function captureOutput(): { lines: () => Array<Record<string, unknown>>; restore: () => void } {
@@ -144,7 +157,10 @@ export function emfMetrics(lines: ReadonlyArray<Record<string, unknown>>): Recor
     const aws = line['_aws'] as { CloudWatchMetrics: Array<{ Dimensions: string[][]; Metrics: Array<{ Name: string }> }> } | undefined;
     if (aws === undefined) continue;
     for (const directive of aws.CloudWatchMetrics) {
-      const dims = (directive.Dimensions[0] ?? []).filter((d) => d !== 'service').map((d) => `${d}=${String(line[d])}`).join(',');
+      const dims = (directive.Dimensions[0] ?? [])
+        .filter((d) => d !== 'service')
+        .map((d) => `${d}=${String(line[d])}`)
+        .join(',');
       for (const { Name } of directive.Metrics) {
         const key = dims ? `${Name}{${dims}}` : Name;
         out[key] = (out[key] ?? 0) + Number(line[Name]);

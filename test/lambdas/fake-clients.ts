@@ -1,10 +1,5 @@
 /** Hand-written fakes of the two SDK calls the producers make; each records every request. */
-import type {
-  PutRecordsCommand,
-  PutRecordsCommandInput,
-  PutRecordsCommandOutput,
-  PutRecordsResultEntry,
-} from '@aws-sdk/client-kinesis';
+import type { PutRecordsCommand, PutRecordsCommandInput, PutRecordsCommandOutput, PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
 import type {
   SendMessageBatchCommand,
   SendMessageBatchCommandInput,

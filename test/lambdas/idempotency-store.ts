@@ -42,7 +42,10 @@ export async function startIdempotencyStore(tableName: string): Promise<Idempote
     tableName,
     client,
     records,
-    record: async (key) => (await documents.send(new GetCommand({ TableName: tableName, Key: { id: key }, ConsistentRead: true }))).Item as StoredRecord | undefined,
+    record: async (key) =>
+      (await documents.send(new GetCommand({ TableName: tableName, Key: { id: key }, ConsistentRead: true }))).Item as
+        | StoredRecord
+        | undefined,
     clear: async () => {
       for (const r of await records()) await documents.send(new DeleteCommand({ TableName: tableName, Key: { id: r.id } }));
     },

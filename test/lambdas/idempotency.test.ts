@@ -16,7 +16,19 @@ import { EVENT_MESSAGES, JOB_MESSAGES } from '../../lambdas/shared/log-messages'
 import { jobQueue } from '../../lambdas/shared/job-queue';
 import { streamConsumerHandler } from '../../lambdas/shared/stream-consumer';
 import { type FakeSqs, sdkError } from './fake-clients';
-import { captureOutput, emfMetrics, eventRecord, kinesisEvent, kinesisRecord as kinesisRecordOf, lambdaContext, orderPlaced, paymentJob, sendEmailJob, sqsEvent, sqsRecord } from './factories';
+import {
+  captureOutput,
+  emfMetrics,
+  eventRecord,
+  kinesisEvent,
+  kinesisRecord as kinesisRecordOf,
+  lambdaContext,
+  orderPlaced,
+  paymentJob,
+  sendEmailJob,
+  sqsEvent,
+  sqsRecord,
+} from './factories';
 import { useIdempotencyStore } from './idempotency-store';
 
 const sqs = vi.hoisted(() => ({ current: undefined as unknown as FakeSqs }));
@@ -79,7 +91,10 @@ describe('job worker', () => {
     await expect(invokeWorker([sqsRecord(serializeEnvelope(job))])).resolves.toEqual({ batchItemFailures: [] });
     await expect(invokeWorker([sqsRecord(serializeEnvelope(job), 2)])).resolves.toEqual({ batchItemFailures: [] });
     expect(effects.filter((e) => e.port === 'payments')).toHaveLength(1);
-    expect(emfMetrics(output.lines())).toMatchObject({ 'JobsProcessed{jobType=process-payment}': 1, 'JobsDuplicate{jobType=process-payment}': 1 });
+    expect(emfMetrics(output.lines())).toMatchObject({
+      'JobsProcessed{jobType=process-payment}': 1,
+      'JobsDuplicate{jobType=process-payment}': 1,
+    });
     const [first] = logs(JOB_MESSAGES.processed);
     const [again] = logs(JOB_MESSAGES.duplicate);
     expect(again).toMatchObject({ envelopeId: job.id });
@@ -204,7 +219,10 @@ describe('stream consumers', () => {
     sqs.current.throwOn = () => undefined;
     await expect(notifications(kinesisEvent(records), lambdaContext())).resolves.toEqual({ batchItemFailures: [] });
     expect(sqs.current.jobs().map((j) => j['id'])).toEqual([deriveId(placed.id, 'send-email')]);
-    expect(emfMetrics(output.lines())).toMatchObject({ 'JobsEnqueued{jobType=send-email}': 1, 'EventsProcessed{eventType=OrderPlaced}': 1 });
+    expect(emfMetrics(output.lines())).toMatchObject({
+      'JobsEnqueued{jobType=send-email}': 1,
+      'EventsProcessed{eventType=OrderPlaced}': 1,
+    });
   });
 
   it('idempotency dynamodb: a replay is a no-op for the consumer that completed it; one record per consumer and id', async () => {
@@ -239,28 +257,39 @@ describe('stream consumers', () => {
 
     sqs.current.delay = async () => undefined;
     await expect(paymentsElsewhere(kinesisEvent(duplicate), lambdaContext())).resolves.toEqual({ batchItemFailures: [] });
-    expect(sqs.current.jobs().map((j) => j['causationId']).sort()).toEqual([before.id, placed.id, next.id].sort());
-    expect(emfMetrics(output.lines())).toMatchObject({ 'EventsInProgress{eventType=OrderPlaced}': 1, 'EventsDuplicate{eventType=OrderPlaced}': 2 });
+    expect(
+      sqs.current
+        .jobs()
+        .map((j) => j['causationId'])
+        .sort(),
+    ).toEqual([before.id, placed.id, next.id].sort());
+    expect(emfMetrics(output.lines())).toMatchObject({
+      'EventsInProgress{eventType=OrderPlaced}': 1,
+      'EventsDuplicate{eventType=OrderPlaced}': 2,
+    });
   });
 });
 
 describe('cold start configuration', () => {
   const withoutRecords = consumerNames.filter((n) => CONSUMERS[n].idempotency === 'none');
 
-  it.each(['IDEMPOTENCY_TABLE_NAME', 'IDEMPOTENCY_EXPIRY_SECONDS'])('the worker refuses to start without %s; consumers with idempotency none do not need it', async (name) => {
-    const saved = process.env[name];
-    delete process.env[name];
-    vi.resetModules();
-    try {
-      const error = await import('../../lambdas/job-worker/handler').catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(Error);
-      expect((error as Error).name).toBe(ConfigurationError.name);
-      expect((error as Error).message).toContain(`${name} is not set`);
-      for (const folder of withoutRecords) {
-        await expect(import(`../../lambdas/${folder}/handler.ts`), folder).resolves.toHaveProperty('handler');
+  it.each(['IDEMPOTENCY_TABLE_NAME', 'IDEMPOTENCY_EXPIRY_SECONDS'])(
+    'the worker refuses to start without %s; consumers with idempotency none do not need it',
+    async (name) => {
+      const saved = process.env[name];
+      delete process.env[name];
+      vi.resetModules();
+      try {
+        const error = await import('../../lambdas/job-worker/handler').catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(Error);
+        expect((error as Error).name).toBe(ConfigurationError.name);
+        expect((error as Error).message).toContain(`${name} is not set`);
+        for (const folder of withoutRecords) {
+          await expect(import(`../../lambdas/${folder}/handler.ts`), folder).resolves.toHaveProperty('handler');
+        }
+      } finally {
+        process.env[name] = saved;
       }
-    } finally {
-      process.env[name] = saved;
-    }
-  });
+    },
+  );
 });

@@ -5,7 +5,17 @@ import { DECLINED_TOKEN } from '../../lambdas/job-worker/fakes';
 import { handler } from '../../lambdas/job-worker/handler';
 import { serializeEnvelope } from '../../lambdas/shared/envelope';
 import { BATCH_DONE, JOB_MESSAGES } from '../../lambdas/shared/log-messages';
-import { captureOutput, emfMetrics, lambdaContext, orderPlaced, paymentJob, resizeImageJob, sendEmailJob, sqsEvent, sqsRecord } from './factories';
+import {
+  captureOutput,
+  emfMetrics,
+  lambdaContext,
+  orderPlaced,
+  paymentJob,
+  resizeImageJob,
+  sendEmailJob,
+  sqsEvent,
+  sqsRecord,
+} from './factories';
 import { useIdempotencyStore } from './idempotency-store';
 
 useIdempotencyStore();
@@ -28,19 +38,43 @@ describe('job worker', () => {
     });
     // one DEBUG line per job, one INFO line for the invocation
     expect(logsAt('DEBUG').filter((l) => l['message'] === JOB_MESSAGES.processed)).toHaveLength(4);
-    expect(logsAt('INFO')).toEqual([expect.objectContaining({ message: BATCH_DONE, records: 4, processed: 4, duplicates: 0, failed: 0, invalid: 0, batchItemFailures: 0 })]);
+    expect(logsAt('INFO')).toEqual([
+      expect.objectContaining({
+        message: BATCH_DONE,
+        records: 4,
+        processed: 4,
+        duplicates: 0,
+        failed: 0,
+        invalid: 0,
+        batchItemFailures: 0,
+      }),
+    ]);
   });
 
   it('reports exactly the failed jobs by messageId and logs each with its reason', async () => {
     const good = [sendEmailJob(), paymentJob()].map((j) => sqsRecord(serializeEnvelope(j)));
     const declined = paymentJob({ paymentToken: DECLINED_TOKEN });
-    const bad = [declined, resizeImageJob({ sourceKey: 'x.corrupt' }), sendEmailJob({ to: 'nobody@bounce.example' })].map((j) => sqsRecord(serializeEnvelope(j), 3));
+    const bad = [declined, resizeImageJob({ sourceKey: 'x.corrupt' }), sendEmailJob({ to: 'nobody@bounce.example' })].map((j) =>
+      sqsRecord(serializeEnvelope(j), 3),
+    );
     const response = await invoke([good[0]!, bad[0]!, bad[1]!, good[1]!, bad[2]!]);
     expect(response.batchItemFailures).toEqual(bad.map((r) => ({ itemIdentifier: r.messageId })));
-    expect(emfMetrics(output.lines())).toMatchObject({ 'JobsFailed{jobType=process-payment}': 1, 'JobsFailed{jobType=resize-image}': 1, 'JobsFailed{jobType=send-email}': 1 });
+    expect(emfMetrics(output.lines())).toMatchObject({
+      'JobsFailed{jobType=process-payment}': 1,
+      'JobsFailed{jobType=resize-image}': 1,
+      'JobsFailed{jobType=send-email}': 1,
+    });
     const failure = logsAt('ERROR').find((l) => l['messageId'] === bad[0]!.messageId);
-    expect(failure).toMatchObject({ envelopeId: declined.id, jobType: 'process-payment', permanent: true, receiveCount: 3, error: { name: 'PaymentDeclinedError' } });
-    expect(logsAt('INFO')).toEqual([expect.objectContaining({ message: BATCH_DONE, records: 5, processed: 2, failed: 3, batchItemFailures: 3 })]);
+    expect(failure).toMatchObject({
+      envelopeId: declined.id,
+      jobType: 'process-payment',
+      permanent: true,
+      receiveCount: 3,
+      error: { name: 'PaymentDeclinedError' },
+    });
+    expect(logsAt('INFO')).toEqual([
+      expect.objectContaining({ message: BATCH_DONE, records: 5, processed: 2, failed: 3, batchItemFailures: 3 }),
+    ]);
   });
 
   const job = sendEmailJob();
@@ -72,6 +106,8 @@ describe('job worker', () => {
   it('reports a batch whose every record fails item by item instead of throwing', async () => {
     const records = [sqsRecord('nope'), sqsRecord(serializeEnvelope(paymentJob({ paymentToken: DECLINED_TOKEN })))];
     await expect(invoke(records)).resolves.toEqual({ batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) });
-    expect(logsAt('INFO')).toEqual([expect.objectContaining({ message: BATCH_DONE, records: 2, processed: 0, invalid: 1, failed: 1, batchItemFailures: 2 })]);
+    expect(logsAt('INFO')).toEqual([
+      expect.objectContaining({ message: BATCH_DONE, records: 2, processed: 0, invalid: 1, failed: 1, batchItemFailures: 2 }),
+    ]);
   });
 });

@@ -28,8 +28,22 @@ describe('publishEvents', () => {
     const report = await publish(events, kinesis);
     expect(report).toMatchObject({ succeeded: 2, failed: 0 });
     expect(report.results).toEqual([
-      { index: 0, id: events[0]!.id, ok: true, shardId: 'shardId-000000000000', sequenceNumber: kinesis.stream[0]!.sequenceNumber, attempts: 1 },
-      { index: 1, id: events[1]!.id, ok: true, shardId: 'shardId-000000000000', sequenceNumber: kinesis.stream[1]!.sequenceNumber, attempts: 1 },
+      {
+        index: 0,
+        id: events[0]!.id,
+        ok: true,
+        shardId: 'shardId-000000000000',
+        sequenceNumber: kinesis.stream[0]!.sequenceNumber,
+        attempts: 1,
+      },
+      {
+        index: 1,
+        id: events[1]!.id,
+        ok: true,
+        shardId: 'shardId-000000000000',
+        sequenceNumber: kinesis.stream[1]!.sequenceNumber,
+        attempts: 1,
+      },
     ]);
     const sent = kinesis.requests[0]!.Records!;
     expect(sent.map((r) => r.PartitionKey)).toEqual(events.map((e) => e.partitionKey));
@@ -40,7 +54,11 @@ describe('publishEvents', () => {
     // 1st attempt of events 1 and 3 throttled, 2nd attempt of event 3 hits an internal failure
     const events = distinctOrders(4);
     const kinesis = new FakeKinesis(({ id, attempt }) =>
-      (id === events[1]!.id || id === events[3]!.id) && attempt === 1 ? PTE : id === events[3]!.id && attempt === 2 ? 'InternalFailure' : undefined,
+      (id === events[1]!.id || id === events[3]!.id) && attempt === 1
+        ? PTE
+        : id === events[3]!.id && attempt === 2
+          ? 'InternalFailure'
+          : undefined,
     );
     const sleep = vi.fn(async () => undefined);
     const report = await publish(events, kinesis, { sleep, random: () => 0.5, baseDelayMs: 100 });
@@ -59,7 +77,14 @@ describe('publishEvents', () => {
     const kinesis = new FakeKinesis(({ id }) => (id === events[1]!.id ? PTE : undefined));
     const report = await publish(events, kinesis, { maxAttempts: 3 });
     expect(report).toMatchObject({ succeeded: 2, failed: 1 });
-    expect(report.results[1]).toMatchObject({ index: 1, id: events[1]!.id, ok: false, reason: 'retries-exhausted', errorCode: PTE, attempts: 3 });
+    expect(report.results[1]).toMatchObject({
+      index: 1,
+      id: events[1]!.id,
+      ok: false,
+      reason: 'retries-exhausted',
+      errorCode: PTE,
+      attempts: 3,
+    });
     expect(kinesis.requests).toHaveLength(3);
   });
 
@@ -83,7 +108,15 @@ describe('publishEvents', () => {
     const report = await publish(events, down, { maxAttempts: 4 });
     expect(report).toMatchObject({ succeeded: 0, failed: 2 });
     expect(report.results).toEqual(
-      events.map((e, index) => ({ index, id: e.id, ok: false, reason: 'retries-exhausted', errorCode: 'Error', attempts: 4, message: 'connect ECONNREFUSED 127.0.0.1:4567 (after 4 attempts)' })),
+      events.map((e, index) => ({
+        index,
+        id: e.id,
+        ok: false,
+        reason: 'retries-exhausted',
+        errorCode: 'Error',
+        attempts: 4,
+        message: 'connect ECONNREFUSED 127.0.0.1:4567 (after 4 attempts)',
+      })),
     );
     expect(down.requests).toHaveLength(4);
   });
@@ -102,7 +135,9 @@ describe('publishEvents', () => {
     const kinesis = new FakeKinesis();
     const report = await publish([small, big], kinesis, { maxRecordBytes: 4096 });
     expect(report.results[1]).toMatchObject({ index: 1, id: big.id, ok: false, reason: 'oversized', attempts: 0 });
-    expect(!report.results[1]!.ok && report.results[1]!.message).toMatch(/^record is \d+ bytes \(data \d+ \+ partition key \d+\), over the stream's 4096-byte limit$/);
+    expect(!report.results[1]!.ok && report.results[1]!.message).toMatch(
+      /^record is \d+ bytes \(data \d+ \+ partition key \d+\), over the stream's 4096-byte limit$/,
+    );
     expect(ids(kinesis.stream)).toEqual([small.id]);
   });
 
@@ -111,7 +146,9 @@ describe('publishEvents', () => {
     const dataBytes = Buffer.byteLength(serializeEnvelope(event));
     const keyBytes = Buffer.byteLength(event.partitionKey);
     expect((await publish([event], new FakeKinesis(), { maxRecordBytes: dataBytes + keyBytes })).succeeded).toBe(1);
-    expect((await publish([event], new FakeKinesis(), { maxRecordBytes: dataBytes + keyBytes - 1 })).results[0]).toMatchObject({ reason: 'oversized' });
+    expect((await publish([event], new FakeKinesis(), { maxRecordBytes: dataBytes + keyBytes - 1 })).results[0]).toMatchObject({
+      reason: 'oversized',
+    });
   });
 
   it('rejects an invalid envelope before sending with the reason and the field', async () => {
@@ -119,7 +156,14 @@ describe('publishEvents', () => {
     const bad = { ...orderPlaced(), data: { ...good.data, totalCents: 'lots' } };
     const kinesis = new FakeKinesis();
     const report = await publish([bad, good, { not: 'an envelope' }], kinesis);
-    expect(report.results[0]).toMatchObject({ index: 0, id: bad.id, ok: false, reason: 'invalid-data', message: 'data.totalCents: expected number, received string', attempts: 0 });
+    expect(report.results[0]).toMatchObject({
+      index: 0,
+      id: bad.id,
+      ok: false,
+      reason: 'invalid-data',
+      message: 'data.totalCents: expected number, received string',
+      attempts: 0,
+    });
     expect(report.results[2]).toMatchObject({ index: 2, id: undefined, ok: false, reason: 'not-an-envelope' });
     expect(ids(kinesis.stream)).toEqual([good.id]);
   });
@@ -147,7 +191,13 @@ describe('publishEvents', () => {
   describe('order per partition key under retries', () => {
     // events of order A: A1, A2, A3; of order B: B1, B2 — interleaved as the producer saw them
     const scenario = () => {
-      const [a1, b1, a2, b2, a3] = [orderPlaced({ orderId: 'A' }), orderPlaced({ orderId: 'B' }), orderShipped({ orderId: 'A' }), orderShipped({ orderId: 'B' }), orderShipped({ orderId: 'A' })];
+      const [a1, b1, a2, b2, a3] = [
+        orderPlaced({ orderId: 'A' }),
+        orderPlaced({ orderId: 'B' }),
+        orderShipped({ orderId: 'A' }),
+        orderShipped({ orderId: 'B' }),
+        orderShipped({ orderId: 'A' }),
+      ];
       return [a1!, b1!, a2!, b2!, a3!];
     };
     const perKey = (stream: FakeKinesis['stream'], key: string) => stream.filter((r) => r.partitionKey === key).map((r) => r.id);
@@ -172,7 +222,13 @@ describe('publishEvents', () => {
       const events = scenario();
       const kinesis = new FakeKinesis(({ id }) => (id === events[0]!.id ? PTE : undefined));
       const report = await publish(events, kinesis, { maxAttempts: 2 });
-      expect(report.results.map((r) => (r.ok ? 'ok' : r.reason))).toEqual(['retries-exhausted', 'ok', 'blocked-by-earlier-failure', 'ok', 'blocked-by-earlier-failure']);
+      expect(report.results.map((r) => (r.ok ? 'ok' : r.reason))).toEqual([
+        'retries-exhausted',
+        'ok',
+        'blocked-by-earlier-failure',
+        'ok',
+        'blocked-by-earlier-failure',
+      ]);
       expect(report.results[2]).toMatchObject({ attempts: 0, message: expect.stringContaining(`earlier entry 0 (${events[0]!.id})`) });
       expect(perKey(kinesis.stream, 'A')).toEqual([]);
       expect(perKey(kinesis.stream, 'B')).toEqual([events[1]!.id, events[3]!.id]);
@@ -221,14 +277,23 @@ describe('enqueueJobs', () => {
   it('keeps each request within maxBatchBytes', async () => {
     const sqs = new FakeSqs();
     const jobs = Array.from({ length: 6 }, () => sendEmailJob());
-    const one = Buffer.byteLength(serializeEnvelope(jobs[0]!)) + 'type'.length + 'String'.length + 'send-email'.length + 'version'.length + 'String'.length + 1;
+    const one =
+      Buffer.byteLength(serializeEnvelope(jobs[0]!)) +
+      'type'.length +
+      'String'.length +
+      'send-email'.length +
+      'version'.length +
+      'String'.length +
+      1;
     await enqueue(jobs, sqs, { maxBatchBytes: one * 2 + 5 });
     expect(sqs.requests.map((r) => r.Entries!.length)).toEqual([2, 2, 2]);
   });
 
   it('retries only the failed entries (service-side faults) until they succeed', async () => {
     const jobs = Array.from({ length: 4 }, () => sendEmailJob());
-    const sqs = new FakeSqs(({ id, attempt }) => (id === jobs[2]!.id && attempt < 3 ? { Code: 'InternalError', SenderFault: false } : undefined));
+    const sqs = new FakeSqs(({ id, attempt }) =>
+      id === jobs[2]!.id && attempt < 3 ? { Code: 'InternalError', SenderFault: false } : undefined,
+    );
     const report = await enqueue(jobs, sqs);
     expect(report).toMatchObject({ succeeded: 4, failed: 0 });
     expect(sqs.requests.map((r) => r.Entries!.length)).toEqual([4, 1, 1]);
@@ -238,12 +303,32 @@ describe('enqueueJobs', () => {
   it('reports a persistent failure per entry, and a sender fault at once without retrying', async () => {
     const jobs = Array.from({ length: 3 }, () => sendEmailJob());
     const sqs = new FakeSqs(({ id }) =>
-      id === jobs[0]!.id ? { Code: 'InternalError', SenderFault: false } : id === jobs[1]!.id ? { Code: 'InvalidMessageContents', SenderFault: true } : undefined,
+      id === jobs[0]!.id
+        ? { Code: 'InternalError', SenderFault: false }
+        : id === jobs[1]!.id
+          ? { Code: 'InvalidMessageContents', SenderFault: true }
+          : undefined,
     );
     const report = await enqueue(jobs, sqs, { maxAttempts: 3 });
     expect(report.results).toEqual([
-      { index: 0, id: jobs[0]!.id, ok: false, reason: 'retries-exhausted', errorCode: 'InternalError', attempts: 3, message: `InternalError for ${jobs[0]!.id} (after 3 attempts)` },
-      { index: 1, id: jobs[1]!.id, ok: false, reason: 'rejected', errorCode: 'InvalidMessageContents', attempts: 1, message: `InvalidMessageContents for ${jobs[1]!.id}` },
+      {
+        index: 0,
+        id: jobs[0]!.id,
+        ok: false,
+        reason: 'retries-exhausted',
+        errorCode: 'InternalError',
+        attempts: 3,
+        message: `InternalError for ${jobs[0]!.id} (after 3 attempts)`,
+      },
+      {
+        index: 1,
+        id: jobs[1]!.id,
+        ok: false,
+        reason: 'rejected',
+        errorCode: 'InvalidMessageContents',
+        attempts: 1,
+        message: `InvalidMessageContents for ${jobs[1]!.id}`,
+      },
       { index: 2, id: jobs[2]!.id, ok: true, messageId: 'm-1', attempts: 1 },
     ]);
   });
@@ -289,7 +374,10 @@ describe('assertAllDelivered', () => {
     expect(error).toBeInstanceOf(AggregateError);
     const failed = error as DeliveryFailedError;
     expect(failed.message).toBe(`2 of 3 entries not delivered: #1 ${jobs[1]!.id} rejected, #2 no id not-an-envelope`);
-    expect(failed.failures.map((f) => [f.index, f.id, f.reason])).toEqual([[1, jobs[1]!.id, 'rejected'], [2, undefined, 'not-an-envelope']]);
+    expect(failed.failures.map((f) => [f.index, f.id, f.reason])).toEqual([
+      [1, jobs[1]!.id, 'rejected'],
+      [2, undefined, 'not-an-envelope'],
+    ]);
     expect(failed.errors).toHaveLength(2);
   });
 });

@@ -13,7 +13,17 @@ import { BATCH_DONE, EVENT_MESSAGES } from '../../lambdas/shared/log-messages';
 import { streamConsumerHandler } from '../../lambdas/shared/stream-consumer';
 import { emailJobFor } from '../../lambdas/notifications/notifications';
 import type { FakeSqs } from './fake-clients';
-import { captureOutput, emfMetrics, eventRecord, kinesisEvent, kinesisRecord, lambdaContext, orderPlaced, orderShipped, sendEmailJob } from './factories';
+import {
+  captureOutput,
+  emfMetrics,
+  eventRecord,
+  kinesisEvent,
+  kinesisRecord,
+  lambdaContext,
+  orderPlaced,
+  orderShipped,
+  sendEmailJob,
+} from './factories';
 import { useIdempotencyStore } from './idempotency-store';
 
 const sqs = vi.hoisted(() => ({ current: undefined as unknown as FakeSqs }));
@@ -42,11 +52,26 @@ describe('notifications consumer', () => {
     const shipped = orderShipped({ orderId: placed.data.orderId, customerEmail: 'grace@example.com' });
     await expect(run(notifications, [eventRecord(placed), eventRecord(shipped)])).resolves.toEqual({ batchItemFailures: [] });
     expect(sqs.current.jobs()).toEqual([
-      expect.objectContaining({ kind: 'job', type: 'send-email', id: deriveId(placed.id, 'send-email'), jobKey: placed.data.orderId, causationId: placed.id, data: { to: 'grace@example.com', template: 'order-confirmation', orderId: placed.data.orderId } }),
-      expect.objectContaining({ type: 'send-email', causationId: shipped.id, data: expect.objectContaining({ template: 'order-shipped' }) }),
+      expect.objectContaining({
+        kind: 'job',
+        type: 'send-email',
+        id: deriveId(placed.id, 'send-email'),
+        jobKey: placed.data.orderId,
+        causationId: placed.id,
+        data: { to: 'grace@example.com', template: 'order-confirmation', orderId: placed.data.orderId },
+      }),
+      expect.objectContaining({
+        type: 'send-email',
+        causationId: shipped.id,
+        data: expect.objectContaining({ template: 'order-shipped' }),
+      }),
     ]);
     expect(sqs.current.requests[0]!.QueueUrl).toBe(process.env['JOB_QUEUE_URL']);
-    expect(emfMetrics(output.lines())).toMatchObject({ 'EventsProcessed{eventType=OrderPlaced}': 1, 'EventsProcessed{eventType=OrderShipped}': 1, 'JobsEnqueued{jobType=send-email}': 2 });
+    expect(emfMetrics(output.lines())).toMatchObject({
+      'EventsProcessed{eventType=OrderPlaced}': 1,
+      'EventsProcessed{eventType=OrderShipped}': 1,
+      'JobsEnqueued{jobType=send-email}': 2,
+    });
   });
 
   it('has no records of its own: a redelivered event enqueues the same job id again, for the worker to run once', async () => {
@@ -67,11 +92,23 @@ describe('notifications consumer', () => {
     const records = [...events.map(eventRecord), eventRecord(sameKeyAsDoomed)];
     const response = await run(notifications, records);
     expect(response.batchItemFailures).toEqual(failures([records[1]!, records[4]!]));
-    expect(sqs.current.jobs().map((j) => j['causationId']).sort()).toEqual([events[0]!.id, events[2]!.id, events[3]!.id, sameKeyAsDoomed.id].sort());
+    expect(
+      sqs.current
+        .jobs()
+        .map((j) => j['causationId'])
+        .sort(),
+    ).toEqual([events[0]!.id, events[2]!.id, events[3]!.id, sameKeyAsDoomed.id].sort());
     const error = output.lines().find((l) => l['message'] === EVENT_MESSAGES.failed);
-    expect(error).toMatchObject({ envelopeId: events[1]!.id, sequenceNumber: records[1]!.kinesis.sequenceNumber, error: { name: 'DeliveryFailedError' } });
+    expect(error).toMatchObject({
+      envelopeId: events[1]!.id,
+      sequenceNumber: records[1]!.kinesis.sequenceNumber,
+      error: { name: 'DeliveryFailedError' },
+    });
     // only the record before the checkpoint (index 0) is counted: Lambda delivers 1..4 again
-    expect(emfMetrics(output.lines())).toMatchObject({ 'EventsProcessed{eventType=OrderPlaced}': 1, 'JobsEnqueued{jobType=send-email}': 1 });
+    expect(emfMetrics(output.lines())).toMatchObject({
+      'EventsProcessed{eventType=OrderPlaced}': 1,
+      'JobsEnqueued{jobType=send-email}': 1,
+    });
   });
 
   it('sends every job of the invocation in SendMessageBatch requests of at most 10, in parallel', async () => {
@@ -87,7 +124,12 @@ describe('notifications consumer', () => {
     await expect(run(notifications, events.map(eventRecord))).resolves.toEqual({ batchItemFailures: [] });
     expect(sqs.current.requests.map((r) => r.Entries!.length)).toEqual([10, 10, 5]);
     expect(maxInFlight).toBe(3);
-    expect(sqs.current.jobs().map((j) => j['causationId']).sort()).toEqual(events.map((e) => e.id).sort());
+    expect(
+      sqs.current
+        .jobs()
+        .map((j) => j['causationId'])
+        .sort(),
+    ).toEqual(events.map((e) => e.id).sort());
   });
 
   it('runs the records of one partition key in order, and different keys concurrently', async () => {
@@ -131,13 +173,28 @@ describe('batch semantics', () => {
     // k-a: the broken record and a2 after it; k-b went on (b2 succeeded, but lies after the checkpoint)
     expect(response.batchItemFailures).toEqual(failures([records[2]!, records[3]!]));
     const metrics = emfMetrics(output.lines());
-    expect(metrics).toMatchObject({ OrdersPlaced: 2, 'OrderRevenueCents{currency=EUR}': 300, 'EventsProcessed{eventType=OrderPlaced}': 2, EventsInvalid: 1 });
+    expect(metrics).toMatchObject({
+      OrdersPlaced: 2,
+      'OrderRevenueCents{currency=EUR}': 300,
+      'EventsProcessed{eventType=OrderPlaced}': 2,
+      EventsInvalid: 1,
+    });
     const processed = output.lines().filter((l) => l['message'] === EVENT_MESSAGES.processed);
     expect(processed.map((l) => l['envelopeId']).sort()).toEqual([a1.id, b1.id, b2.id].sort()); // a2 never ran
     // per record at DEBUG; at INFO one summary line for the invocation, whose outcomes sum to its records
     expect(processed.every((l) => l['level'] === 'DEBUG')).toBe(true);
     expect(output.lines().filter((l) => l['level'] === 'INFO')).toEqual([
-      expect.objectContaining({ message: BATCH_DONE, records: 5, processed: 3, invalid: 1, notAttempted: 1, failed: 0, duplicates: 0, skipped: 0, batchItemFailures: 2 }),
+      expect.objectContaining({
+        message: BATCH_DONE,
+        records: 5,
+        processed: 3,
+        invalid: 1,
+        notAttempted: 1,
+        failed: 0,
+        duplicates: 0,
+        skipped: 0,
+        batchItemFailures: 2,
+      }),
     ]);
   });
 
@@ -145,9 +202,19 @@ describe('batch semantics', () => {
     const placed = orderPlaced();
     await expect(run(notifications, [eventRecord(placed), eventRecord(placed)])).resolves.toEqual({ batchItemFailures: [] });
     expect(sqs.current.jobs()).toHaveLength(1);
-    expect(emfMetrics(output.lines())).toMatchObject({ 'EventsProcessed{eventType=OrderPlaced}': 1, 'EventsDuplicate{eventType=OrderPlaced}': 1 });
-    expect(output.lines().filter((l) => l['message'] === EVENT_MESSAGES.repeatedInBatch)).toEqual([expect.objectContaining({ level: 'DEBUG', envelopeId: placed.id })]);
-    expect(output.lines().find((l) => l['message'] === BATCH_DONE)).toMatchObject({ records: 2, processed: 1, repeatedInBatch: 1, duplicates: 0 });
+    expect(emfMetrics(output.lines())).toMatchObject({
+      'EventsProcessed{eventType=OrderPlaced}': 1,
+      'EventsDuplicate{eventType=OrderPlaced}': 1,
+    });
+    expect(output.lines().filter((l) => l['message'] === EVENT_MESSAGES.repeatedInBatch)).toEqual([
+      expect.objectContaining({ level: 'DEBUG', envelopeId: placed.id }),
+    ]);
+    expect(output.lines().find((l) => l['message'] === BATCH_DONE)).toMatchObject({
+      records: 2,
+      processed: 1,
+      repeatedInBatch: 1,
+      duplicates: 0,
+    });
   });
 
   it('a consumer whose manifest says dynamodb keeps a record per event and sends its jobs inside it', async () => {
@@ -155,7 +222,11 @@ describe('batch semantics', () => {
     const consumer = streamConsumerHandler(
       'notifications',
       { onEvent: (event, { enqueue }) => enqueue(emailJobFor(event)) },
-      { manifest: { ...CONSUMERS.notifications, idempotency: 'dynamodb' }, idempotency: createIdempotency(), jobQueue: jobQueue(sqs.current) },
+      {
+        manifest: { ...CONSUMERS.notifications, idempotency: 'dynamodb' },
+        idempotency: createIdempotency(),
+        jobQueue: jobQueue(sqs.current),
+      },
     );
     const placed = orderPlaced();
     await expect(consumer(kinesisEvent([eventRecord(placed)]), lambdaContext())).resolves.toEqual({ batchItemFailures: [] });
@@ -167,9 +238,9 @@ describe('batch semantics', () => {
 
   it('refuses to start when the manifest and the handler disagree', () => {
     expect(() => streamConsumerHandler('payments', { onEvent: () => undefined })).toThrow(/enqueues process-payment .* passes no jobQueue/);
-    expect(() => streamConsumerHandler('analytics', { onEvent: () => undefined }, { manifest: { ...CONSUMERS.analytics, idempotency: 'dynamodb' } })).toThrow(
-      /keeps DynamoDB idempotency records .* passes no idempotency/,
-    );
+    expect(() =>
+      streamConsumerHandler('analytics', { onEvent: () => undefined }, { manifest: { ...CONSUMERS.analytics, idempotency: 'dynamodb' } }),
+    ).toThrow(/keeps DynamoDB idempotency records .* passes no idempotency/);
   });
 });
 
@@ -179,15 +250,28 @@ describe('payments consumer', () => {
     const response = await run(payments, [eventRecord(placed), eventRecord(orderShipped())]);
     expect(response).toEqual({ batchItemFailures: [] });
     expect(sqs.current.jobs()).toEqual([
-      expect.objectContaining({ type: 'process-payment', jobKey: placed.data.orderId, causationId: placed.id, data: { orderId: placed.data.orderId, amountCents: 4200, currency: 'USD', paymentToken: 'tok_mastercard' } }),
+      expect.objectContaining({
+        type: 'process-payment',
+        jobKey: placed.data.orderId,
+        causationId: placed.id,
+        data: { orderId: placed.data.orderId, amountCents: 4200, currency: 'USD', paymentToken: 'tok_mastercard' },
+      }),
     ]);
-    expect(emfMetrics(output.lines())).toMatchObject({ 'EventsSkipped{eventType=OrderShipped}': 1, 'EventsProcessed{eventType=OrderPlaced}': 1 });
+    expect(emfMetrics(output.lines())).toMatchObject({
+      'EventsSkipped{eventType=OrderShipped}': 1,
+      'EventsProcessed{eventType=OrderPlaced}': 1,
+    });
   });
 });
 
 describe('analytics consumer', () => {
   it('emits OrdersPlaced, OrderRevenueCents by currency and OrdersShipped', async () => {
-    const events = [orderPlaced({ totalCents: 1000, currency: 'EUR' }), orderPlaced({ totalCents: 250, currency: 'EUR' }), orderPlaced({ totalCents: 700, currency: 'USD' }), orderShipped()];
+    const events = [
+      orderPlaced({ totalCents: 1000, currency: 'EUR' }),
+      orderPlaced({ totalCents: 250, currency: 'EUR' }),
+      orderPlaced({ totalCents: 700, currency: 'USD' }),
+      orderShipped(),
+    ];
     await expect(run(analytics, events.map(eventRecord))).resolves.toEqual({ batchItemFailures: [] });
     expect(emfMetrics(output.lines())).toMatchObject({
       OrdersPlaced: 3,
@@ -196,7 +280,10 @@ describe('analytics consumer', () => {
       OrdersShipped: 1,
     });
     const emf = output.lines().find((l) => l['_aws'] !== undefined);
-    expect(emf).toMatchObject({ service: process.env['POWERTOOLS_SERVICE_NAME'], _aws: { CloudWatchMetrics: [{ Namespace: 'QueueAndStream' }] } });
+    expect(emf).toMatchObject({
+      service: process.env['POWERTOOLS_SERVICE_NAME'],
+      _aws: { CloudWatchMetrics: [{ Namespace: 'QueueAndStream' }] },
+    });
   });
 });
 
@@ -213,23 +300,40 @@ describe.each(Object.entries(consumers))('%s consumer: bad records', (_name, con
     ['an oversized record (> 10 MiB)', () => kinesisRecord({ ...good, pad: 'x'.repeat(10 * 1024 * 1024) }), 'oversized'],
   ];
 
-  it.each(badRecords)('record 2 of 4 of one key is %s: it and the records after it are reported, 3 and 4 are not processed', async (_case, bad, reason) => {
-    const key = 'order-1'; // kinesisRecord's default key: one key, so the failure stops everything after it
-    const records = [eventRecord(orderPlaced({ orderId: key })), bad(), eventRecord(orderPlaced({ orderId: key })), eventRecord(orderPlaced({ orderId: key }))];
-    const response = await run(consume, records);
-    expect(response.batchItemFailures).toEqual(failures(records.slice(1)));
-    const invalid = output.lines().find((l) => l['message'] === EVENT_MESSAGES.invalid);
-    expect(invalid).toMatchObject({ reason, sequenceNumber: records[1]!.kinesis.sequenceNumber, partitionKey: records[1]!.kinesis.partitionKey });
-    const metrics = emfMetrics(output.lines());
-    expect(metrics['EventsProcessed{eventType=OrderPlaced}']).toBe(1); // record 1 only
-    expect(metrics['EventsInvalid']).toBe(1);
-  });
+  it.each(badRecords)(
+    'record 2 of 4 of one key is %s: it and the records after it are reported, 3 and 4 are not processed',
+    async (_case, bad, reason) => {
+      const key = 'order-1'; // kinesisRecord's default key: one key, so the failure stops everything after it
+      const records = [
+        eventRecord(orderPlaced({ orderId: key })),
+        bad(),
+        eventRecord(orderPlaced({ orderId: key })),
+        eventRecord(orderPlaced({ orderId: key })),
+      ];
+      const response = await run(consume, records);
+      expect(response.batchItemFailures).toEqual(failures(records.slice(1)));
+      const invalid = output.lines().find((l) => l['message'] === EVENT_MESSAGES.invalid);
+      expect(invalid).toMatchObject({
+        reason,
+        sequenceNumber: records[1]!.kinesis.sequenceNumber,
+        partitionKey: records[1]!.kinesis.partitionKey,
+      });
+      const metrics = emfMetrics(output.lines());
+      expect(metrics['EventsProcessed{eventType=OrderPlaced}']).toBe(1); // record 1 only
+      expect(metrics['EventsInvalid']).toBe(1);
+    },
+  );
 
   it('a batch whose first record fails fails the invocation, so that Lambda bisects it', async () => {
     const records = [kinesisRecord('garbage'), eventRecord(orderPlaced()), eventRecord(orderShipped())];
-    await expect(run(consume, records)).rejects.toMatchObject({ name: 'PoisonAtBatchStartError', sequenceNumber: records[0]!.kinesis.sequenceNumber });
+    await expect(run(consume, records)).rejects.toMatchObject({
+      name: 'PoisonAtBatchStartError',
+      sequenceNumber: records[0]!.kinesis.sequenceNumber,
+    });
     // the invocation that throws still logs its summary
-    expect(output.lines().filter((l) => l['message'] === BATCH_DONE)).toEqual([expect.objectContaining({ level: 'INFO', records: 3, invalid: 1, batchItemFailures: 1 })]);
+    expect(output.lines().filter((l) => l['message'] === BATCH_DONE)).toEqual([
+      expect.objectContaining({ level: 'INFO', records: 3, invalid: 1, batchItemFailures: 1 }),
+    ]);
   });
 
   it('a batch of one failing record is reported as a batch item failure (nothing left to bisect)', async () => {

@@ -39,7 +39,12 @@ function claim(id: string, nowMs: number): PutItemCommand {
   return new PutItemCommand({
     TableName: TABLE,
     Item: { id: s(id), expiration: n(Math.floor(nowMs / 1000) + 3600), status: s('INPROGRESS'), in_progress_expiration: n(nowMs + 30_000) },
-    ExpressionAttributeNames: { '#id': 'id', '#expiry': 'expiration', '#in_progress_expiry': 'in_progress_expiration', '#status': 'status' },
+    ExpressionAttributeNames: {
+      '#id': 'id',
+      '#expiry': 'expiration',
+      '#in_progress_expiry': 'in_progress_expiration',
+      '#status': 'status',
+    },
     ExpressionAttributeValues: { ':now': n(nowMs / 1000), ':now_in_millis': n(nowMs), ':inprogress': s('INPROGRESS') },
     ConditionExpression:
       'attribute_not_exists(#id) OR #expiry < :now OR (#status = :inprogress AND attribute_exists(#in_progress_expiry) AND #in_progress_expiry < :now_in_millis)',
@@ -74,7 +79,12 @@ function requests(): unknown[] {
     claim('job-9', t + 12), // in progress, not expired: fails
     claim('job-9', t + 60_000), // in progress, expired: succeeds
     claim('job-2', t + 200_000 * 1000), // completed, expired: succeeds
-    new GetItemCommand({ TableName: TABLE, Key: { id: s('job-0') }, ProjectionExpression: '#d, #s', ExpressionAttributeNames: { '#d': 'data', '#s': 'status' } }),
+    new GetItemCommand({
+      TableName: TABLE,
+      Key: { id: s('job-0') },
+      ProjectionExpression: '#d, #s',
+      ExpressionAttributeNames: { '#d': 'data', '#s': 'status' },
+    }),
     // a value of another type: the parser's type checks run again for the new key
     new UpdateItemCommand({
       TableName: TABLE,
@@ -83,8 +93,20 @@ function requests(): unknown[] {
       ExpressionAttributeNames: { '#response_data': 'data', '#expiry': 'expiration', '#status': 'status' },
       ExpressionAttributeValues: { ':response_data': n(1), ':expiry': s('x'), ':status': s('COMPLETED') },
     }),
-    new UpdateItemCommand({ TableName: TABLE, Key: { id: s('job-0') }, UpdateExpression: 'ADD #c :one', ExpressionAttributeNames: { '#c': 'count' }, ExpressionAttributeValues: { ':one': n(1) } }),
-    new UpdateItemCommand({ TableName: TABLE, Key: { id: s('job-0') }, UpdateExpression: 'ADD #c :one', ExpressionAttributeNames: { '#c': 'count' }, ExpressionAttributeValues: { ':one': s('one') } }),
+    new UpdateItemCommand({
+      TableName: TABLE,
+      Key: { id: s('job-0') },
+      UpdateExpression: 'ADD #c :one',
+      ExpressionAttributeNames: { '#c': 'count' },
+      ExpressionAttributeValues: { ':one': n(1) },
+    }),
+    new UpdateItemCommand({
+      TableName: TABLE,
+      Key: { id: s('job-0') },
+      UpdateExpression: 'ADD #c :one',
+      ExpressionAttributeNames: { '#c': 'count' },
+      ExpressionAttributeValues: { ':one': s('one') },
+    }),
     // a name used by the update expression and the condition alike, then by the condition alone: "unused" as the parser says it
     new UpdateItemCommand({
       TableName: TABLE,
@@ -103,16 +125,66 @@ function requests(): unknown[] {
       ExpressionAttributeValues: { ':status': s('COMPLETED') },
     }),
     // errors: unused name, undefined value, a syntax error, a reserved word, a function on the wrong type, BETWEEN (not cached)
-    new PutItemCommand({ TableName: TABLE, Item: { id: s('e1') }, ConditionExpression: 'attribute_not_exists(#id)', ExpressionAttributeNames: { '#id': 'id', '#x': 'x' } }),
-    new PutItemCommand({ TableName: TABLE, Item: { id: s('e2') }, ConditionExpression: '#id = :missing', ExpressionAttributeNames: { '#id': 'id' }, ExpressionAttributeValues: { ':v': s('a') } }),
-    new PutItemCommand({ TableName: TABLE, Item: { id: s('e3') }, ConditionExpression: 'attribute_not_exists(#id) AND', ExpressionAttributeNames: { '#id': 'id' } }),
+    new PutItemCommand({
+      TableName: TABLE,
+      Item: { id: s('e1') },
+      ConditionExpression: 'attribute_not_exists(#id)',
+      ExpressionAttributeNames: { '#id': 'id', '#x': 'x' },
+    }),
+    new PutItemCommand({
+      TableName: TABLE,
+      Item: { id: s('e2') },
+      ConditionExpression: '#id = :missing',
+      ExpressionAttributeNames: { '#id': 'id' },
+      ExpressionAttributeValues: { ':v': s('a') },
+    }),
+    new PutItemCommand({
+      TableName: TABLE,
+      Item: { id: s('e3') },
+      ConditionExpression: 'attribute_not_exists(#id) AND',
+      ExpressionAttributeNames: { '#id': 'id' },
+    }),
     new PutItemCommand({ TableName: TABLE, Item: { id: s('e4') }, ConditionExpression: 'attribute_not_exists(status)' }),
-    new PutItemCommand({ TableName: TABLE, Item: { id: s('e5') }, ConditionExpression: 'begins_with(#id, :v)', ExpressionAttributeNames: { '#id': 'id' }, ExpressionAttributeValues: { ':v': n(1) } }),
-    new PutItemCommand({ TableName: TABLE, Item: { id: s('e6') }, ConditionExpression: 'begins_with(#id, :v)', ExpressionAttributeNames: { '#id': 'id' }, ExpressionAttributeValues: { ':v': s('e') } }),
-    new PutItemCommand({ TableName: TABLE, Item: { id: s('e7') }, ConditionExpression: '#e BETWEEN :a AND :b', ExpressionAttributeNames: { '#e': 'expiration' }, ExpressionAttributeValues: { ':a': n(5), ':b': n(1) } }),
-    new QueryCommand({ TableName: TABLE, KeyConditionExpression: '#id = :id', ExpressionAttributeNames: { '#id': 'id' }, ExpressionAttributeValues: { ':id': s('job-1') } }),
-    new QueryCommand({ TableName: TABLE, KeyConditionExpression: '#id = :id', ExpressionAttributeNames: { '#id': 'id' }, ExpressionAttributeValues: { ':id': s('job-2') } }),
-    new DeleteItemCommand({ TableName: TABLE, Key: { id: s('job-0') }, ConditionExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': s('COMPLETED') } }),
+    new PutItemCommand({
+      TableName: TABLE,
+      Item: { id: s('e5') },
+      ConditionExpression: 'begins_with(#id, :v)',
+      ExpressionAttributeNames: { '#id': 'id' },
+      ExpressionAttributeValues: { ':v': n(1) },
+    }),
+    new PutItemCommand({
+      TableName: TABLE,
+      Item: { id: s('e6') },
+      ConditionExpression: 'begins_with(#id, :v)',
+      ExpressionAttributeNames: { '#id': 'id' },
+      ExpressionAttributeValues: { ':v': s('e') },
+    }),
+    new PutItemCommand({
+      TableName: TABLE,
+      Item: { id: s('e7') },
+      ConditionExpression: '#e BETWEEN :a AND :b',
+      ExpressionAttributeNames: { '#e': 'expiration' },
+      ExpressionAttributeValues: { ':a': n(5), ':b': n(1) },
+    }),
+    new QueryCommand({
+      TableName: TABLE,
+      KeyConditionExpression: '#id = :id',
+      ExpressionAttributeNames: { '#id': 'id' },
+      ExpressionAttributeValues: { ':id': s('job-1') },
+    }),
+    new QueryCommand({
+      TableName: TABLE,
+      KeyConditionExpression: '#id = :id',
+      ExpressionAttributeNames: { '#id': 'id' },
+      ExpressionAttributeValues: { ':id': s('job-2') },
+    }),
+    new DeleteItemCommand({
+      TableName: TABLE,
+      Key: { id: s('job-0') },
+      ConditionExpression: '#s = :s',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':s': s('COMPLETED') },
+    }),
     new GetItemCommand({ TableName: TABLE, Key: { id: s('job-0') } }),
   ];
 }

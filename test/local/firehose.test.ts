@@ -69,10 +69,20 @@ describe('Firehose stand-in', () => {
     const stream = await createStream(e, `fh-${++n}`);
     const bucket = `archive-bucket-${n}`;
     await createBucket(e, bucket);
-    const ds = deliveryStream(stream, bucket, { bufferingSizeMiB: 1, bufferingIntervalSeconds: 900, compression: 'UNCOMPRESSED', appendDelimiter: false, prefix: '' });
+    const ds = deliveryStream(stream, bucket, {
+      bufferingSizeMiB: 1,
+      bufferingIntervalSeconds: 900,
+      compression: 'UNCOMPRESSED',
+      appendDelimiter: false,
+      prefix: '',
+    });
     const fh = await startFirehose([ds], { clock: createClock(1), endpoints: e.endpoints, pollIntervalMs: 50 });
     const big = 'x'.repeat(300 * 1024);
-    await putEvents(e, stream, Array.from({ length: 4 }, (_, i) => ({ id: `big${i}`, pk: 'a', action: big })));
+    await putEvents(
+      e,
+      stream,
+      Array.from({ length: 4 }, (_, i) => ({ id: `big${i}`, pk: 'a', action: big })),
+    );
     await waitFor('a size-triggered object', () => fh.stats()[ds.name]!.objectsWritten === 1, { timeoutMs: 20_000 });
     await putEvents(e, stream, [{ id: 'tail', pk: 'a' }]);
     await waitFor('the tail record buffered', () => fh.stats()[ds.name]!.bufferedRecords === 1, { timeoutMs: 20_000 });
@@ -89,7 +99,9 @@ describe('Firehose stand-in', () => {
 
   it('evaluates prefix expressions the way Firehose does', () => {
     const t = new Date(Date.UTC(2026, 0, 5, 7, 8, 9, 45));
-    expect(evaluatePrefix("year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/", t)).toBe('year=2026/month=01/day=05/hour=07/');
+    expect(evaluatePrefix('year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/', t)).toBe(
+      'year=2026/month=01/day=05/hour=07/',
+    );
     expect(evaluatePrefix("dt=!{timestamp:yyyy'-'MM'-'dd}/", t)).toBe('dt=2026-01-05/');
     expect(evaluatePrefix('r=!{firehose:random-string}/', t, { randomString: () => 'abc' })).toBe('r=abc/');
     expect(evaluatePrefix('!{firehose:error-output-type}/', t, { errorOutputType: 'processing-failed' })).toBe('processing-failed/');
@@ -103,6 +115,8 @@ describe('Firehose stand-in', () => {
   it('refuses settings it cannot honour at start, naming the delivery stream', async () => {
     const stream = await createStream(e, `fh-${++n}`);
     const ds = deliveryStream(stream, 'nowhere', { compression: 'Snappy' });
-    await expect(startFirehose([ds], { clock: createClock(1), endpoints: e.endpoints })).rejects.toThrow(`delivery stream ${ds.name}: compression Snappy`);
+    await expect(startFirehose([ds], { clock: createClock(1), endpoints: e.endpoints })).rejects.toThrow(
+      `delivery stream ${ds.name}: compression Snappy`,
+    );
   });
 });

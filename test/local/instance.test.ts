@@ -7,13 +7,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PortInUseError } from '../../local/ports';
 import { startLocalCloud } from '../../local/index';
-import {
-  NoLocalCloudError,
-  acquireInstanceLock,
-  localCloudState,
-  processStartTime,
-  readRunningEndpoints,
-} from '../../local/instance';
+import { NoLocalCloudError, acquireInstanceLock, localCloudState, processStartTime, readRunningEndpoints } from '../../local/instance';
 import { fixture } from './cloud/helpers';
 import { tempDir } from '../support/temp';
 
@@ -32,7 +26,9 @@ function otherProcess(): { pid: number; kill: () => void } {
 function occupy(): Promise<{ port: number; close: () => Promise<void> }> {
   return new Promise((resolve) => {
     const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => resolve({ port: (srv.address() as net.AddressInfo).port, close: () => new Promise((r) => srv.close(() => r())) }));
+    srv.listen(0, '127.0.0.1', () =>
+      resolve({ port: (srv.address() as net.AddressInfo).port, close: () => new Promise((r) => srv.close(() => r())) }),
+    );
   });
 }
 
@@ -41,7 +37,14 @@ const noCdkJson = (dir: string): string => fs.mkdtempSync(path.join(dir, 'projec
 
 const staleEndpoints = (dir: string, pid: number): string => {
   const file = path.join(dir, 'endpoints.json');
-  fs.writeFileSync(file, JSON.stringify({ region: 'us-east-1', pid, endpoints: { sqs: 'http://127.0.0.1:9', kinesis: 'http://127.0.0.1:9', s3: 'http://127.0.0.1:9' } }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      region: 'us-east-1',
+      pid,
+      endpoints: { sqs: 'http://127.0.0.1:9', kinesis: 'http://127.0.0.1:9', s3: 'http://127.0.0.1:9' },
+    }),
+  );
   return file;
 };
 
@@ -51,7 +54,9 @@ describe('the instance lock (<stateDir>/local-cloud.lock)', () => {
     try {
       const lock = acquireInstanceLock(tmp.dir);
       expect(() => acquireInstanceLock(tmp.dir)).toThrow(
-        new RegExp(`^a local cloud is already running from .* \\(pid ${process.pid}, started \\d\\d:\\d\\d:\\d\\d\\): stop it first \\(Ctrl-C in its terminal, or kill ${process.pid}\\), or use another --state-dir$`),
+        new RegExp(
+          `^a local cloud is already running from .* \\(pid ${process.pid}, started \\d\\d:\\d\\d:\\d\\d\\): stop it first \\(Ctrl-C in its terminal, or kill ${process.pid}\\), or use another --state-dir$`,
+        ),
       );
       lock.release();
       expect(fs.existsSync(lock.file)).toBe(false);
@@ -87,13 +92,16 @@ describe('startLocalCloud, before it synthesizes', () => {
     const tmp = tempDir();
     const other = otherProcess();
     try {
-      fs.writeFileSync(path.join(tmp.dir, 'local-cloud.lock'), JSON.stringify({ pid: other.pid, procStart: processStartTime(other.pid), startedAt: '2026-12-01T10:00:00.000Z', argv: [] }));
+      fs.writeFileSync(
+        path.join(tmp.dir, 'local-cloud.lock'),
+        JSON.stringify({ pid: other.pid, procStart: processStartTime(other.pid), startedAt: '2026-12-01T10:00:00.000Z', argv: [] }),
+      );
       const endpoints = staleEndpoints(tmp.dir, other.pid); // its file, still valid
       const t0 = Date.now();
       // a start that got as far as the synth would fail with "no cdk.json" instead
-      await expect(startLocalCloud({ projectDir: noCdkJson(tmp.dir), stateDir: tmp.dir, ports: { sqs: 0, kinesis: 0 }, quiet: true })).rejects.toThrow(
-        new RegExp(`^a local cloud is already running from .* \\(pid ${other.pid}, started 10:00:00\\)`),
-      );
+      await expect(
+        startLocalCloud({ projectDir: noCdkJson(tmp.dir), stateDir: tmp.dir, ports: { sqs: 0, kinesis: 0 }, quiet: true }),
+      ).rejects.toThrow(new RegExp(`^a local cloud is already running from .* \\(pid ${other.pid}, started 10:00:00\\)`));
       expect(Date.now() - t0).toBeLessThan(2000);
       expect(fs.existsSync(endpoints)).toBe(true);
     } finally {
@@ -107,9 +115,9 @@ describe('startLocalCloud, before it synthesizes', () => {
     const other = otherProcess();
     try {
       staleEndpoints(tmp.dir, other.pid);
-      await expect(startLocalCloud({ projectDir: noCdkJson(tmp.dir), stateDir: tmp.dir, ports: { sqs: 0, kinesis: 0 }, quiet: true })).rejects.toThrow(
-        new RegExp(`^a local cloud is already running from .* \\(pid ${other.pid}, .*endpoints\\.json\\)`),
-      );
+      await expect(
+        startLocalCloud({ projectDir: noCdkJson(tmp.dir), stateDir: tmp.dir, ports: { sqs: 0, kinesis: 0 }, quiet: true }),
+      ).rejects.toThrow(new RegExp(`^a local cloud is already running from .* \\(pid ${other.pid}, .*endpoints\\.json\\)`));
       expect(fs.existsSync(path.join(tmp.dir, 'local-cloud.lock'))).toBe(false);
     } finally {
       other.kill();
@@ -123,7 +131,9 @@ describe('startLocalCloud, before it synthesizes', () => {
       const file = staleEndpoints(tmp.dir, deadPid());
       const lines: string[] = [];
       // the synth fails at once (no cdk.json): the stale file is gone already, so it went before the synth
-      await expect(startLocalCloud({ projectDir: noCdkJson(tmp.dir), stateDir: tmp.dir, ports: { sqs: 0, kinesis: 0 }, log: (l) => lines.push(l) })).rejects.toThrow(/no cdk\.json/);
+      await expect(
+        startLocalCloud({ projectDir: noCdkJson(tmp.dir), stateDir: tmp.dir, ports: { sqs: 0, kinesis: 0 }, log: (l) => lines.push(l) }),
+      ).rejects.toThrow(/no cdk\.json/);
       expect(fs.existsSync(file)).toBe(false);
       expect(lines[0]).toMatch(/^removed a stale .*endpoints\.json \(its local cloud is gone\)$/);
       expect(fs.existsSync(path.join(tmp.dir, 'local-cloud.lock'))).toBe(false);
@@ -136,10 +146,23 @@ describe('startLocalCloud, before it synthesizes', () => {
     const tmp = tempDir();
     const busy = await occupy();
     try {
-      const err = await startLocalCloud({ projectDir: noCdkJson(tmp.dir), stateDir: tmp.dir, ports: { sqs: 0, kinesis: 0 }, lambdaPort: busy.port, quiet: true }).catch((e: unknown) => e);
+      const err = await startLocalCloud({
+        projectDir: noCdkJson(tmp.dir),
+        stateDir: tmp.dir,
+        ports: { sqs: 0, kinesis: 0 },
+        lambdaPort: busy.port,
+        quiet: true,
+      }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PortInUseError);
-      expect((err as Error).message).toBe(`port ${busy.port} (Lambda API) is already in use: stop what uses it or choose another port with --port-lambda <port>`);
-      const err2 = await startLocalCloud({ projectDir: noCdkJson(tmp.dir), stateDir: tmp.dir, ports: { sqs: busy.port, kinesis: 0 }, quiet: true }).catch((e: unknown) => e);
+      expect((err as Error).message).toBe(
+        `port ${busy.port} (Lambda API) is already in use: stop what uses it or choose another port with --port-lambda <port>`,
+      );
+      const err2 = await startLocalCloud({
+        projectDir: noCdkJson(tmp.dir),
+        stateDir: tmp.dir,
+        ports: { sqs: busy.port, kinesis: 0 },
+        quiet: true,
+      }).catch((e: unknown) => e);
       expect((err2 as Error).message).toMatch(/--port-sqs <port>$/);
       expect(fs.existsSync(path.join(tmp.dir, 'local-cloud.lock'))).toBe(false);
     } finally {
@@ -163,7 +186,9 @@ describe('reading endpoints.json (readRunningEndpoints, for the shell commands a
       expect(err).toBeInstanceOf(NoLocalCloudError);
       expect((err as Error).message).toMatch(new RegExp(`${NO_CLOUD.source}.*endpoints\\.json was left by pid ${dead}, which has exited$`));
       staleEndpoints(tmp.dir, process.pid); // a live pid, but nothing listens on port 9
-      await expect(readRunningEndpoints(file)).rejects.toThrow(new RegExp(`${NO_CLOUD.source}http://127\\.0\\.0\\.1:9 \\(from .*endpoints\\.json\\) refuses connections$`));
+      await expect(readRunningEndpoints(file)).rejects.toThrow(
+        new RegExp(`${NO_CLOUD.source}http://127\\.0\\.0\\.1:9 \\(from .*endpoints\\.json\\) refuses connections$`),
+      );
     } finally {
       tmp.remove();
     }
@@ -171,7 +196,13 @@ describe('reading endpoints.json (readRunningEndpoints, for the shell commands a
 
   it('returns the endpoints of a running local cloud, and "no local cloud" once it stopped', async () => {
     const tmp = tempDir();
-    const cloud = await startLocalCloud({ assemblyDir: fixture('two-stacks-weak'), stateDir: tmp.dir, ports: { sqs: 0, kinesis: 0 }, startLambda: false, quiet: true });
+    const cloud = await startLocalCloud({
+      assemblyDir: fixture('two-stacks-weak'),
+      stateDir: tmp.dir,
+      ports: { sqs: 0, kinesis: 0 },
+      startLambda: false,
+      quiet: true,
+    });
     try {
       const e = await readRunningEndpoints(cloud.endpointsFile);
       expect(e.endpoints.sqs).toBe(cloud.emulators.endpoints.sqs);

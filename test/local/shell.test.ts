@@ -25,7 +25,13 @@ let clients: LocalClients;
 beforeAll(async () => {
   tmp = tempDir('qs-shell-');
   // the fixture app (jobs queue, events stream), no Lambda service: what is sent stays where it landed
-  cloud = await startLocalCloud({ assemblyDir: fixture('two-stacks-weak'), stateDir: tmp.dir, ports: { sqs: 0, kinesis: 0 }, startLambda: false, quiet: true });
+  cloud = await startLocalCloud({
+    assemblyDir: fixture('two-stacks-weak'),
+    stateDir: tmp.dir,
+    ports: { sqs: 0, kinesis: 0 },
+    startLambda: false,
+    quiet: true,
+  });
   clients = createLocalClients(cloud.topology.endpoints);
 });
 
@@ -45,7 +51,10 @@ interface Run {
  * Runs the CLI in this process as `npm run <command> -- <args>` would. The command is `publish` unless given,
  * or `enqueue` when the first argument is a job type.
  */
-async function run(args: readonly string[], options: { stdin?: string; stateDir?: string | null; command?: 'publish' | 'enqueue'; cwd?: string } = {}): Promise<Run> {
+async function run(
+  args: readonly string[],
+  options: { stdin?: string; stateDir?: string | null; command?: 'publish' | 'enqueue'; cwd?: string } = {},
+): Promise<Run> {
   const command = options.command ?? (/^[a-z]/.test(args[0] ?? '') ? 'enqueue' : 'publish');
   let out = '';
   let err = '';
@@ -71,7 +80,9 @@ async function streamRecords(): Promise<{ partitionKey: string; data: string }[]
   const shards = (await clients.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? [];
   const out: { partitionKey: string; data: string }[] = [];
   for (const s of shards) {
-    const it = await clients.kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: s.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
+    const it = await clients.kinesis.send(
+      new GetShardIteratorCommand({ StreamName: stream, ShardId: s.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
+    );
     const r = await clients.kinesis.send(new GetRecordsCommand({ ShardIterator: it.ShardIterator }));
     for (const rec of r.Records ?? []) out.push({ partitionKey: rec.PartitionKey!, data: Buffer.from(rec.Data!).toString('utf8') });
   }
@@ -83,11 +94,16 @@ async function drainJobs(): Promise<{ body: string; type?: string }[]> {
   const url = cloud.roles.jobs!.url;
   const out: { body: string; type?: string }[] = [];
   for (;;) {
-    const r = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }));
+    const r = await clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }),
+    );
     const msgs = r.Messages ?? [];
     if (msgs.length === 0) return out;
-    for (const m of msgs) out.push({ body: m.Body!, ...(m.MessageAttributes?.['type']?.StringValue ? { type: m.MessageAttributes['type'].StringValue } : {}) });
-    await clients.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+    for (const m of msgs)
+      out.push({ body: m.Body!, ...(m.MessageAttributes?.['type']?.StringValue ? { type: m.MessageAttributes['type'].StringValue } : {}) });
+    await clients.sqs.send(
+      new DeleteMessageBatchCommand({ QueueUrl: url, Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }),
+    );
   }
 }
 
@@ -121,7 +137,13 @@ const readmeShellSection = (): string => {
   return LOCAL_CLOUD_DOC.slice(start, end === -1 ? undefined : end);
 };
 
-const order = { orderId: 'o-1', customerEmail: 'ada@example.com', items: [{ sku: 'book-1', quantity: 1, unitPriceCents: 2500 }], totalCents: 2500, currency: 'EUR' };
+const order = {
+  orderId: 'o-1',
+  customerEmail: 'ada@example.com',
+  items: [{ sku: 'book-1', quantity: 1, unitPriceCents: 2500 }],
+  totalCents: 2500,
+  currency: 'EUR',
+};
 
 describe('npm run publish', () => {
   it('builds, validates and publishes an event, and prints where it landed', async () => {
@@ -137,14 +159,20 @@ describe('npm run publish', () => {
     const rec = records.find((x) => x.data.includes(lines[1]!.match(/id ([0-9a-f-]{36})/)![1]!))!;
     expect(rec.partitionKey).toBe('o-1');
     const parsed = validateEvent(JSON.parse(rec.data));
-    expect(parsed).toMatchObject({ ok: true, envelope: { kind: 'event', type: 'OrderPlaced', version: 1, partitionKey: 'o-1', data: order } });
+    expect(parsed).toMatchObject({
+      ok: true,
+      envelope: { kind: 'event', type: 'OrderPlaced', version: 1, partitionKey: 'o-1', data: order },
+    });
   });
 
   it('takes an array from stdin (one envelope each) and prints JSON with --json', async () => {
     const shipped = (id: string) => ({ orderId: id, customerEmail: 'ada@example.com', carrier: 'UPS', trackingNumber: `1Z${id}` });
     const r = await run(['OrderShipped', '-', '--key', 'o-2', '--json'], { stdin: JSON.stringify([shipped('o-2'), shipped('o-2')]) });
     expect(r.code).toBe(0);
-    const json = JSON.parse(r.out) as { target: string; results: { index: number; ok: boolean; sequenceNumber: string; envelope: { partitionKey: string } }[] };
+    const json = JSON.parse(r.out) as {
+      target: string;
+      results: { index: number; ok: boolean; sequenceNumber: string; envelope: { partitionKey: string } }[];
+    };
     expect(json.target).toBe('local');
     expect(json.results.map((x) => [x.index, x.ok, x.envelope.partitionKey])).toEqual([
       [0, true, 'o-2'],
@@ -172,11 +200,18 @@ describe('npm run enqueue', () => {
     const r = await run(['send-email', JSON.stringify(data), '--key', 'o-1', '--causation-id', 'evt-1']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(new RegExp(`^enqueued 1 of 1 job to ${cloud.roles.jobs!.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(local\\)\n {2}\\[0\\] send-email v1 id [0-9a-f-]{36} jobKey o-1: ok, message \\S+\n$`));
+    expect(r.out).toMatch(
+      new RegExp(
+        `^enqueued 1 of 1 job to ${cloud.roles.jobs!.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(local\\)\n {2}\\[0\\] send-email v1 id [0-9a-f-]{36} jobKey o-1: ok, message \\S+\n$`,
+      ),
+    );
     const jobs = await drainJobs();
     expect(jobs).toHaveLength(1);
     expect(jobs[0]!.type).toBe('send-email');
-    expect(validateJob(JSON.parse(jobs[0]!.body))).toMatchObject({ ok: true, envelope: { kind: 'job', type: 'send-email', jobKey: 'o-1', causationId: 'evt-1', data } });
+    expect(validateJob(JSON.parse(jobs[0]!.body))).toMatchObject({
+      ok: true,
+      envelope: { kind: 'job', type: 'send-email', jobKey: 'o-1', causationId: 'evt-1', data },
+    });
   });
 
   it('takes one object per line (NDJSON) from stdin', async () => {
@@ -184,27 +219,80 @@ describe('npm run enqueue', () => {
     const r = await run(['resize-image'], { stdin: '{"sourceKey":"a.png","widths":[320]}\n{"sourceKey":"b.png","widths":[640]}\n' });
     expect(r.code).toBe(0);
     expect(r.out.split('\n')[0]).toMatch(/^enqueued 2 of 2 jobs to /);
-    expect((await drainJobs()).map((j) => (JSON.parse(j.body) as { data: { sourceKey: string } }).data.sourceKey).sort()).toEqual(['a.png', 'b.png']);
+    expect((await drainJobs()).map((j) => (JSON.parse(j.body) as { data: { sourceKey: string } }).data.sourceKey).sort()).toEqual([
+      'a.png',
+      'b.png',
+    ]);
   });
 });
 
 describe('bad input: one line, exit 2, nothing sent', () => {
   const cases: [string, string[], { stdin?: string; command?: 'publish' | 'enqueue' } | undefined, RegExp][] = [
-    ['an unknown type', ['OrderCancelled', '{}'], undefined, /^error: unknown event type "OrderCancelled" \(known: OrderPlaced, OrderShipped; add one in lambdas\/shared\/registry\.ts\)$/],
-    ['a job type to publish', ['send-email', '{}'], { command: 'publish' }, /^error: send-email is a job type: enqueue it with npm run enqueue$/],
+    [
+      'an unknown type',
+      ['OrderCancelled', '{}'],
+      undefined,
+      /^error: unknown event type "OrderCancelled" \(known: OrderPlaced, OrderShipped; add one in lambdas\/shared\/registry\.ts\)$/,
+    ],
+    [
+      'a job type to publish',
+      ['send-email', '{}'],
+      { command: 'publish' },
+      /^error: send-email is a job type: enqueue it with npm run enqueue$/,
+    ],
     ['data that is not JSON', ['OrderPlaced', "{orderId:'o-1'}"], undefined, /^error: data is not JSON: /],
     ['data that is not an object', ['OrderPlaced', '"o-1"'], undefined, /^error: data: data must be a JSON object, got a string$/],
-    ['data the schema rejects, naming the field', ['OrderPlaced', JSON.stringify({ ...order, customerEmail: 'nope' })], undefined, /^error: invalid OrderPlaced: invalid-data: data\.customerEmail: expected a valid email$/],
-    ['an unsupported version', ['OrderPlaced', JSON.stringify(order), '--version', '7'], undefined, /^error: invalid OrderPlaced: unsupported-version: version: OrderPlaced v7 is not supported \(supported: v1\)$/],
-    ['an entry of an array that is not an object', ['OrderPlaced', JSON.stringify([order, 3])], undefined, /^error: data entry 1: data must be a JSON object, got a number$/],
-    ['data both as argument and --file', ['OrderPlaced', '{}', '--file', 'x.json'], undefined, /^error: give the data once: as '<json data>' or with --file, not both$/],
-    ['no data and no piped stdin', ['OrderPlaced'], undefined, /^error: no data: pass '<json data>', --file <path>, or pipe JSON on stdin$/],
+    [
+      'data the schema rejects, naming the field',
+      ['OrderPlaced', JSON.stringify({ ...order, customerEmail: 'nope' })],
+      undefined,
+      /^error: invalid OrderPlaced: invalid-data: data\.customerEmail: expected a valid email$/,
+    ],
+    [
+      'an unsupported version',
+      ['OrderPlaced', JSON.stringify(order), '--version', '7'],
+      undefined,
+      /^error: invalid OrderPlaced: unsupported-version: version: OrderPlaced v7 is not supported \(supported: v1\)$/,
+    ],
+    [
+      'an entry of an array that is not an object',
+      ['OrderPlaced', JSON.stringify([order, 3])],
+      undefined,
+      /^error: data entry 1: data must be a JSON object, got a number$/,
+    ],
+    [
+      'data both as argument and --file',
+      ['OrderPlaced', '{}', '--file', 'x.json'],
+      undefined,
+      /^error: give the data once: as '<json data>' or with --file, not both$/,
+    ],
+    [
+      'no data and no piped stdin',
+      ['OrderPlaced'],
+      undefined,
+      /^error: no data: pass '<json data>', --file <path>, or pipe JSON on stdin$/,
+    ],
     ['empty stdin', ['OrderPlaced'], { stdin: '  \n' }, /^error: no data in stdin: /],
     ['a missing file', ['OrderPlaced', '--file', 'nope.json'], undefined, /^error: cannot read --file nope\.json: no such file$/],
-    ['--id with several entries', ['OrderPlaced', JSON.stringify([order, order]), '--id', '6f1c3f7e-1a4b-4c1d-9e0f-0123456789ab'], undefined, /^error: --id names one envelope, but the data holds 2 entries$/],
-    ['a version that is not a number', ['OrderPlaced', '{}', '--version', 'x'], undefined, /^error: option '--version <n>' argument 'x' is invalid\. --version must be a positive integer$/],
+    [
+      '--id with several entries',
+      ['OrderPlaced', JSON.stringify([order, order]), '--id', '6f1c3f7e-1a4b-4c1d-9e0f-0123456789ab'],
+      undefined,
+      /^error: --id names one envelope, but the data holds 2 entries$/,
+    ],
+    [
+      'a version that is not a number',
+      ['OrderPlaced', '{}', '--version', 'x'],
+      undefined,
+      /^error: option '--version <n>' argument 'x' is invalid\. --version must be a positive integer$/,
+    ],
     ['an unknown option', ['OrderPlaced', '{}', '--partition', 'x'], undefined, /^error: unknown option '--partition'/],
-    ['an unknown stage', ['OrderPlaced', JSON.stringify(order), '--stage', 'qa'], undefined, /^error: unknown stage "qa" \(use dev or prod\)$/],
+    [
+      'an unknown stage',
+      ['OrderPlaced', JSON.stringify(order), '--stage', 'qa'],
+      undefined,
+      /^error: unknown stage "qa" \(use dev or prod\)$/,
+    ],
   ];
   it.each(cases)('%s', async (_name, args, options, expected) => {
     const before = (await streamRecords()).length;
@@ -221,7 +309,9 @@ describe('bad input: one line, exit 2, nothing sent', () => {
     expect(asJob.err).toBe('error: OrderPlaced is an event type: publish it with npm run publish\n');
     expect(asJob.code).toBe(2);
     const bad = await run(['send-email', '{"to":"ada@example.com","template":"welcome","orderId":"o-1"}'], { command: 'enqueue' });
-    expect(bad.err).toBe('error: invalid send-email: invalid-data: data.template: expected "order-confirmation" | "order-shipped", received "welcome"\n');
+    expect(bad.err).toBe(
+      'error: invalid send-email: invalid-data: data.template: expected "order-confirmation" | "order-shipped", received "welcome"\n',
+    );
     expect(bad.code).toBe(2);
   });
 });
@@ -235,8 +325,14 @@ describe('no local cloud', () => {
       expect(none.code).toBe(1);
       const gone = spawnSync(process.execPath, ['-e', '0']).pid;
       fs.writeFileSync(path.join(empty.dir, 'endpoints.json'), JSON.stringify({ ...cloud.endpoints, pid: gone }));
-      const stale = await run(['send-email', '{"to":"ada@example.com","template":"order-shipped","orderId":"o-1"}'], { stateDir: empty.dir });
-      expect(stale.err).toMatch(new RegExp(`^error: no local cloud is running \\(start it with npm start\\): .*endpoints\\.json was left by pid ${gone}, which has exited\\n$`));
+      const stale = await run(['send-email', '{"to":"ada@example.com","template":"order-shipped","orderId":"o-1"}'], {
+        stateDir: empty.dir,
+      });
+      expect(stale.err).toMatch(
+        new RegExp(
+          `^error: no local cloud is running \\(start it with npm start\\): .*endpoints\\.json was left by pid ${gone}, which has exited\\n$`,
+        ),
+      );
       expect(stale.code).toBe(1);
     } finally {
       empty.remove();
@@ -263,7 +359,13 @@ describe('as a process (npm run publish / enqueue run tsx tools/shell/cli.ts)', 
     const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     expect(pkg.scripts['publish']).toBe('tsx tools/shell/cli.ts publish');
     expect(pkg.scripts['enqueue']).toBe('tsx tools/shell/cli.ts enqueue');
-    const ok = await runProcess(['enqueue', 'send-email', '{"to":"ada@example.com","template":"order-shipped","orderId":"o-9"}', '--state-dir', tmp.dir]);
+    const ok = await runProcess([
+      'enqueue',
+      'send-email',
+      '{"to":"ada@example.com","template":"order-shipped","orderId":"o-9"}',
+      '--state-dir',
+      tmp.dir,
+    ]);
     expect(ok.stderr).toBe('');
     expect(ok.stdout).toMatch(/^enqueued 1 of 1 job to .*\n {2}\[0\] send-email v1 id .* jobKey .*: ok, message \S+\n$/);
     expect(ok.status).toBe(0);
@@ -283,9 +385,15 @@ describe('the banner: reaching the local cloud from a shell', () => {
     );
     const text = lines.join('\n');
     expect(text).toContain('from another shell (AWS CLI v2 ≥ 2.13 and the SDKs — JS v3, boto3 ≥ 1.28, Java, Go, … — read all of these):');
-    expect(lines).toContain(`    aws sqs get-queue-attributes --endpoint-url ${e.sqs} --queue-url ${cloud.roles.jobs!.url} --attribute-names All`);
-    expect(text).toContain(`AWS CLI v1 reads AWS_DEFAULT_REGION but not AWS_ENDPOINT_URL_SQS: give aws sqs --endpoint-url ${e.sqs} (as above);`);
-    expect(text).toContain(`before 1.29 it reads no AWS_ENDPOINT_URL_*: give every command --endpoint-url (${e.sqs} sqs and s3, ${e.kinesis} kinesis)`);
+    expect(lines).toContain(
+      `    aws sqs get-queue-attributes --endpoint-url ${e.sqs} --queue-url ${cloud.roles.jobs!.url} --attribute-names All`,
+    );
+    expect(text).toContain(
+      `AWS CLI v1 reads AWS_DEFAULT_REGION but not AWS_ENDPOINT_URL_SQS: give aws sqs --endpoint-url ${e.sqs} (as above);`,
+    );
+    expect(text).toContain(
+      `before 1.29 it reads no AWS_ENDPOINT_URL_*: give every command --endpoint-url (${e.sqs} sqs and s3, ${e.kinesis} kinesis)`,
+    );
     expect(text).toContain('Kinesis answers HTTP/1.1 and HTTP/2: a plain SDK v3 KinesisClient works as it is');
     // this cloud's state directory is not .local: the commands name it
     const where = ` --state-dir ${path.relative(process.cwd(), tmp.dir)}`;

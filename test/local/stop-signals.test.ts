@@ -54,7 +54,11 @@ function waitForOutput(child: ChildProcess, out: { text: string }, re: RegExp, t
 }
 
 /** Spawns a command in its own process group (as a terminal runs a foreground job), capturing stdout + stderr. */
-function spawnGroup(command: string, args: string[], cwd = PROJECT_DIR): { child: ChildProcess; out: { text: string }; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+function spawnGroup(
+  command: string,
+  args: string[],
+  cwd = PROJECT_DIR,
+): { child: ChildProcess; out: { text: string }; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
   const child = spawn(command, args, {
     cwd,
     detached: true,
@@ -69,7 +73,9 @@ function spawnGroup(command: string, args: string[], cwd = PROJECT_DIR): { child
   const out = { text: '' };
   child.stdout!.on('data', (d: Buffer) => (out.text += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out.text += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, out, exited };
 }
 

@@ -10,7 +10,8 @@ export async function createActiveStream(kinesis: KinesisClient, name: string, s
   await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shardCount }));
   await waitFor(
     `stream ${name} active`,
-    async () => (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE',
+    async () =>
+      (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE',
     { timeoutMs: 10_000, intervalMs: 25 },
   );
 }
@@ -20,7 +21,9 @@ export async function listKeys(s3: S3Client, bucket: string, prefix?: string): P
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token, ...(prefix ? { Prefix: prefix } : {}) }));
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token, ...(prefix ? { Prefix: prefix } : {}) }),
+    );
     for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
@@ -42,5 +45,9 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<numb
       }),
     )
   ).Attributes;
-  return Number(a?.ApproximateNumberOfMessages ?? 0) + Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a?.ApproximateNumberOfMessagesDelayed ?? 0);
+  return (
+    Number(a?.ApproximateNumberOfMessages ?? 0) +
+    Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(a?.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
 }

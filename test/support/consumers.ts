@@ -4,7 +4,8 @@ import { CONSUMERS, isConsumerName } from '../../lambdas/consumers';
 import { deriveId, type EventEnvelope } from '../../lambdas/shared/envelope';
 
 /** Whether consumer `name` acts on events of `type`, per the manifest (a function outside it, e.g. a probe, takes all). */
-export const actsOn = (name: string, type: string): boolean => !isConsumerName(name) || (CONSUMERS[name].handles as readonly string[]).includes(type);
+export const actsOn = (name: string, type: string): boolean =>
+  !isConsumerName(name) || (CONSUMERS[name].handles as readonly string[]).includes(type);
 
 /** The job ids consumer `name` enqueues for an event, per the manifest: one per type in its `enqueues`, derived from the event id. */
 export const jobIdsFor = (name: string, ev: Pick<EventEnvelope, 'id' | 'type'>): string[] =>

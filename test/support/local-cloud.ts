@@ -3,7 +3,15 @@
 // The e2e and fault suites both count against these.
 import type { LocalCloud } from '../../local/index';
 import { compileKinesisFilter, deliveredThroughFilter } from '../../local/lambda/event-filter';
-import type { LocalBucket, LocalDeliveryStream, LocalFunction, LocalKinesisMapping, LocalQueue, LocalSqsMapping, LocalStream } from '../../local/types';
+import type {
+  LocalBucket,
+  LocalDeliveryStream,
+  LocalFunction,
+  LocalKinesisMapping,
+  LocalQueue,
+  LocalSqsMapping,
+  LocalStream,
+} from '../../local/types';
 
 export interface StreamConsumer {
   name: string;
@@ -35,7 +43,11 @@ export function projectParts(cloud: Pick<LocalCloud, 'topology' | 'roles'>): Pro
     if (v === undefined) throw new Error(`the synthesized app has no ${what}`);
     return v;
   };
-  const fnOf = (id: string): LocalFunction => need(t.functions.find((f) => f.logicalId === id), `function ${id}`);
+  const fnOf = (id: string): LocalFunction =>
+    need(
+      t.functions.find((f) => f.logicalId === id),
+      `function ${id}`,
+    );
   const jobs = need(roles.jobs, 'job queue');
   const events = need(roles.events, 'event stream');
   const workerMapping = need(

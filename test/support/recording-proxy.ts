@@ -17,12 +17,18 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
   const counts = new Map<string, number>();
   const agent = new http.Agent({ keepAlive: true });
   const server = http.createServer((req, res) => {
-    const action = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
-    const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-      answer.on('end', () => counts.set(action, (counts.get(action) ?? 0) + 1));
-    });
+    const action =
+      String(req.headers['x-amz-target'] ?? '')
+        .split('.')
+        .pop() ?? '';
+    const out = http.request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        answer.on('end', () => counts.set(action, (counts.get(action) ?? 0) + 1));
+      },
+    );
     out.on('error', (err) => {
       res.writeHead(502);
       res.end(String(err));

@@ -10,7 +10,14 @@ import { durationModel, entriesPerRequest, invocationMs } from '../../tools/cost
 import { estimateMonthlyCost } from '../../tools/cost/model';
 import { DAYS_PER_MONTH, PRICES } from '../../tools/cost/prices';
 import { consumerTraffic, evenMix, filterPasses, parseEventMix } from '../../tools/cost/traffic';
-import { dynamoWriteUnits, firehoseBilledBytes, idempotencyItemBytes, type LineItem, putPayloadUnits, sqsChunks } from '../../tools/cost/units';
+import {
+  dynamoWriteUnits,
+  firehoseBilledBytes,
+  idempotencyItemBytes,
+  type LineItem,
+  putPayloadUnits,
+  sqsChunks,
+} from '../../tools/cost/units';
 import { verdict } from '../../tools/cost/verdict';
 import { DEFAULT_ASSUMPTIONS, type Workload } from '../../tools/cost/workload';
 
@@ -107,7 +114,10 @@ describe('assembly reader', () => {
 
   it('reads an on-demand stream with 7-day retention', () => {
     const fork = forked((j) =>
-      j.replace('"ShardCount":2,"RetentionPeriodHours":24,"StreamModeDetails":{"StreamMode":"PROVISIONED"}', '"RetentionPeriodHours":168,"StreamModeDetails":{"StreamMode":"ON_DEMAND"}'),
+      j.replace(
+        '"ShardCount":2,"RetentionPeriodHours":24,"StreamModeDetails":{"StreamMode":"PROVISIONED"}',
+        '"RetentionPeriodHours":168,"StreamModeDetails":{"StreamMode":"ON_DEMAND"}',
+      ),
     );
     expect(fork.stream).toEqual({ logicalId: 'EventStream5A3B6E2F', mode: 'ON_DEMAND', shardCount: undefined, retentionHours: 168 });
   });
@@ -178,7 +188,9 @@ describe('monthly cost', () => {
   });
 
   it('moves archive objects through lifecycle classes, except objects under 128 KB (S3 default)', () => {
-    const fork = forked((j) => j.replace('"ExpirationInDays":365', '"ExpirationInDays":365,"Transitions":[{"StorageClass":"STANDARD_IA","TransitionInDays":30}]'));
+    const fork = forked((j) =>
+      j.replace('"ExpirationInDays":365', '"ExpirationInDays":365,"Transitions":[{"StorageClass":"STANDARD_IA","TransitionInDays":30}]'),
+    );
     expect(fork.archive?.transitions).toEqual([{ days: 30, storageClass: 'STANDARD_IA' }]);
     const objects = (730 * 3600) / 60; // one 60 s flush a minute
     // 10 M events/day × 2 KB, gzip ×0.2 → ~2.8 MB per flush: transitions at day 30
@@ -318,7 +330,9 @@ describe('idempotency table (DynamoDB)', () => {
     expect(renamed.tables.map((t) => t.logicalId)).toEqual(['Dedup']);
     const other = forked((j) => j.replaceAll('"IDEMPOTENCY_TABLE_NAME"', '"ORDERS_TABLE"'));
     expect(other.tables).toEqual([]);
-    expect(other.notes.join('\n')).toMatch(/job-worker: ORDERS_TABLE names DynamoDB table IdempotencyTable3F4E5D6C; only idempotency records/);
+    expect(other.notes.join('\n')).toMatch(
+      /job-worker: ORDERS_TABLE names DynamoDB table IdempotencyTable3F4E5D6C; only idempotency records/,
+    );
     expect(estimateMonthlyCost(other, small, PRICES).lines.some((l) => l.service === 'DynamoDB')).toBe(false);
   });
 
@@ -338,7 +352,10 @@ describe('idempotency table (DynamoDB)', () => {
     expect(worker.quantity).toBeCloseTo((15_000 * DAYS_PER_MONTH * 2) / 1e6, 10); // 0.9125 M WRU
     expect(worker.usd).toBeCloseTo(0.9125 * 0.625, 10); // $0.57
     for (const name of ['notifications', 'analytics'])
-      expect(find(e.lines, 'DynamoDB', new RegExp(`${name}: idempotency writes`)).quantity).toBeCloseTo((10_000 * DAYS_PER_MONTH * 2) / 1e6, 10);
+      expect(find(e.lines, 'DynamoDB', new RegExp(`${name}: idempotency writes`)).quantity).toBeCloseTo(
+        (10_000 * DAYS_PER_MONTH * 2) / 1e6,
+        10,
+      );
     // payments handles OrderPlaced only: half of the events, although this template invokes it for all of them
     expect(find(e.lines, 'DynamoDB', /payments: idempotency writes/).quantity).toBeCloseTo((5_000 * DAYS_PER_MONTH * 2) / 1e6, 10);
     const writes = e.lines.filter((l) => /idempotency writes/.test(l.what)).reduce((t, l) => t + l.usd, 0);
@@ -348,12 +365,18 @@ describe('idempotency table (DynamoDB)', () => {
 
   it('bills a result over ~900 B as 2 WRU per write', () => {
     const e = estimateMonthlyCost(s, { ...small, idempotencyResultBytes: 1000 }, PRICES);
-    expect(find(e.lines, 'DynamoDB', /job-worker: idempotency writes \(claim \+ complete, 4 WRU/).quantity).toBeCloseTo((15_000 * DAYS_PER_MONTH * 4) / 1e6, 10);
+    expect(find(e.lines, 'DynamoDB', /job-worker: idempotency writes \(claim \+ complete, 4 WRU/).quantity).toBeCloseTo(
+      (15_000 * DAYS_PER_MONTH * 4) / 1e6,
+      10,
+    );
   });
 
   it('stores 14 days of records (+100 B overhead each) and bills PITR on the same size', () => {
     const e = estimateMonthlyCost(s, small, PRICES);
-    const bytes = 15_000 * 14 * (ITEM['job-worker'] + 100) + 10_000 * 14 * (ITEM.notifications + ITEM.analytics + 200) + 5_000 * 14 * (ITEM.payments + 100);
+    const bytes =
+      15_000 * 14 * (ITEM['job-worker'] + 100) +
+      10_000 * 14 * (ITEM.notifications + ITEM.analytics + 200) +
+      5_000 * 14 * (ITEM.payments + 100);
     expect(bytes).toBe(169_260_000);
     expect(find(e.lines, 'DynamoDB', /storage \(14 days/).quantity).toBeCloseTo(bytes / GB, 10);
     expect(find(e.lines, 'DynamoDB', /storage/).usd).toBeCloseTo((bytes / GB) * 0.25, 10);
@@ -362,11 +385,15 @@ describe('idempotency table (DynamoDB)', () => {
   });
 
   it('keeps every record without TTL, and drops PITR when it is off', () => {
-    const fork = forked((j) => j.replace('"Enabled":true', '"Enabled":false').replace('"PointInTimeRecoveryEnabled":true', '"PointInTimeRecoveryEnabled":false'));
+    const fork = forked((j) =>
+      j.replace('"Enabled":true', '"Enabled":false').replace('"PointInTimeRecoveryEnabled":true', '"PointInTimeRecoveryEnabled":false'),
+    );
     const e = estimateMonthlyCost(fork, small, PRICES);
     const months = DEFAULT_ASSUMPTIONS.archiveMonths;
     const perMonth =
-      15_000 * DAYS_PER_MONTH * (ITEM['job-worker'] + 100) + 10_000 * DAYS_PER_MONTH * (ITEM.notifications + ITEM.analytics + 200) + 5_000 * DAYS_PER_MONTH * (ITEM.payments + 100);
+      15_000 * DAYS_PER_MONTH * (ITEM['job-worker'] + 100) +
+      10_000 * DAYS_PER_MONTH * (ITEM.notifications + ITEM.analytics + 200) +
+      5_000 * DAYS_PER_MONTH * (ITEM.payments + 100);
     expect(find(e.lines, 'DynamoDB', /storage \(12 months, no TTL/).quantity).toBeCloseTo((perMonth * months) / GB, 8);
     expect(e.lines.some((l) => /point-in-time/.test(l.what))).toBe(false);
     expect(e.notes.join('\n')).toMatch(/no TTL, records are never deleted/);
@@ -451,7 +478,12 @@ describe('the manifest template: filters, idempotency only where declared, batch
   it('reads filters and job queues from the template, and idempotency tables only where the environment names them', () => {
     expect(m.consumers.map((c) => [c.fn.name, c.filterPatterns, c.fn.enqueuesTo?.queueLogicalId, c.fn.idempotency])).toEqual([
       ['notifications', undefined, 'JobQueue9A8B7C6D', undefined],
-      ['payments', [{ data: { type: [{ 'anything-but': ['OrderShipped'] }] } }, { data: { type: [{ exists: false }] } }], 'JobQueue9A8B7C6D', undefined],
+      [
+        'payments',
+        [{ data: { type: [{ 'anything-but': ['OrderShipped'] }] } }, { data: { type: [{ exists: false }] } }],
+        'JobQueue9A8B7C6D',
+        undefined,
+      ],
       ['analytics', undefined, undefined, undefined],
     ]);
     expect(m.tables.map((t) => t.idempotentFunctions)).toEqual([['job-worker']]);
@@ -472,9 +504,14 @@ describe('the manifest template: filters, idempotency only where declared, batch
   it('invokes payments for OrderPlaced only, in batches of what passed its filter, timed by the measured line', () => {
     // payments: 144.7 OrderPlaced/s per shard → full batches of 100; 28 ms + 2 ms × 100 = 228 ms each
     const invocations = (25_000_000 * DAYS_PER_MONTH) / 100;
-    expect(find(e.lines, 'Lambda', /payments: invocations \(OrderPlaced, 50 % of events, batch 100\.0\)/).quantity).toBeCloseTo(invocations / 1e6, 6);
+    expect(find(e.lines, 'Lambda', /payments: invocations \(OrderPlaced, 50 % of events, batch 100\.0\)/).quantity).toBeCloseTo(
+      invocations / 1e6,
+      6,
+    );
     const gbs = find(e.lines, 'Lambda', /payments: 256 MB arm64 × 228 ms per invocation/);
-    expect(gbs.what).toBe('payments: 256 MB arm64 × 228 ms per invocation (measured 2026-11-28 under DynamoDB 5 ms / SQS 8 ms latency: 28 + 2 ms × 100.0 records)');
+    expect(gbs.what).toBe(
+      'payments: 256 MB arm64 × 228 ms per invocation (measured 2026-11-28 under DynamoDB 5 ms / SQS 8 ms latency: 28 + 2 ms × 100.0 records)',
+    );
     expect(gbs.quantity).toBeCloseTo(invocations * 0.228 * 0.25, 4);
     // analytics (PF 2, batch 500): 289.4 / 2 = 144.7 records per invocation, 11 + 1 ms each
     const batch = perShard / 2;
@@ -496,7 +533,9 @@ describe('the manifest template: filters, idempotency only where declared, batch
     ]);
     expect(sends[0].quantity).toBeCloseTo((50_000_000 * DAYS_PER_MONTH) / 10 / 1e6, 6);
     expect(sends[1].quantity).toBeCloseTo((25_000_000 * DAYS_PER_MONTH) / 10 / 1e6, 6);
-    expect(e.notes.join('\n')).toMatch(/jobs: 75,000,000\/day through the queue: notifications 50,000,000, payments 25,000,000 from consumers .*none from outside producers/);
+    expect(e.notes.join('\n')).toMatch(
+      /jobs: 75,000,000\/day through the queue: notifications 50,000,000, payments 25,000,000 from consumers .*none from outside producers/,
+    );
     // per-job SendMessage would have been 10× the requests
     expect(sends.reduce((t, l) => t + l.usd, 0)).toBeCloseTo(((75_000_000 * DAYS_PER_MONTH) / 10 / 1e6) * 0.4, 6);
   });
@@ -535,21 +574,29 @@ describe('the manifest template: filters, idempotency only where declared, batch
     const peakJobs = (75_000_000 / 86_400) * 3;
     expect(worker.demand).toBeCloseTo((peakJobs / 10) * 0.22, 6); // 57.3
     expect([worker.limit, worker.status, worker.remedy]).toEqual([50, 'over', 'needs MaximumConcurrency 58']);
-    expect(worker.explanation).toMatch(/the queue holds the other ~331\/s and drains them after the peak \(the average needs 19\.1 executions\)/);
+    expect(worker.explanation).toMatch(
+      /the queue holds the other ~331\/s and drains them after the peak \(the average needs 19\.1 executions\)/,
+    );
   });
 
   it('explains a new on-demand table’s 4,000 WRU/s and prices pre-warming it', () => {
     const fresh = capacity(m, large).find((r) => /new on-demand table/.test(r.check))!;
     expect(fresh.demand).toBeCloseTo((75_000_000 / 86_400) * 3 * 2, 6); // 5,208 WRU/s
     expect([fresh.status, fresh.remedy]).toEqual(['over', 'new table only: pre-warm']);
-    expect(fresh.explanation).toMatch(/provision 5,209 WCU for an hour and switch back to on-demand \(~\$3\.39 once at \$0\.00065 per WCU-hour\)/);
+    expect(fresh.explanation).toMatch(
+      /provision 5,209 WCU for an hour and switch back to on-demand \(~\$3\.39 once at \$0\.00065 per WCU-hour\)/,
+    );
     // every row over the limit says why or what keeps up
     expect(capacity(m, large).filter((r) => r.status === 'over' && !r.explanation)).toEqual([]);
   });
 
   it('follows the event mix: more OrderPlaced means more payments invocations and jobs', () => {
     // 25 M orders a day again, but a fifth of them never ship: 50 M events, 40 M OrderPlaced, 90 M jobs
-    const mixed = estimateMonthlyCost(m, { ...large, jobsPerDay: 90_000_000, eventMix: parseEventMix('OrderPlaced=0.8,OrderShipped=0.2') }, PRICES);
+    const mixed = estimateMonthlyCost(
+      m,
+      { ...large, jobsPerDay: 90_000_000, eventMix: parseEventMix('OrderPlaced=0.8,OrderShipped=0.2') },
+      PRICES,
+    );
     expect(find(mixed.lines, 'SQS', /SendMessageBatch by payments \(jobs for OrderPlaced, 80 % of events/).quantity).toBeCloseTo(
       (0.8 * 50_000_000 * DAYS_PER_MONTH) / 10 / 1e6,
       6,
@@ -569,7 +616,9 @@ describe('jobs from outside producers', () => {
       (25_000_000 * DAYS_PER_MONTH) / 1e6,
       6,
     );
-    expect(one.notes.join('\n')).toMatch(/25,000,000 from producers outside the template \(SendMessage per job; --producer-batch 10 for producers built on enqueueJobs/);
+    expect(one.notes.join('\n')).toMatch(
+      /25,000,000 from producers outside the template \(SendMessage per job; --producer-batch 10 for producers built on enqueueJobs/,
+    );
     const ten = estimateMonthlyCost(m, { ...w, producerBatch: 10 }, PRICES);
     expect(find(ten.lines, 'SQS', /SendMessageBatch by producers outside the template \(~10\.0 jobs per request\)/).quantity).toBeCloseTo(
       (2_500_000 * DAYS_PER_MONTH) / 1e6,
@@ -582,7 +631,9 @@ describe('jobs from outside producers', () => {
     expect(find(e.lines, 'SQS', /SendMessageBatch by notifications/).quantity).toBeCloseTo((20_000_000 * DAYS_PER_MONTH) / 10 / 1e6, 6);
     expect(find(e.lines, 'SQS', /SendMessageBatch by payments/).quantity).toBeCloseTo((10_000_000 * DAYS_PER_MONTH) / 10 / 1e6, 6);
     expect(e.lines.some((l) => /outside/.test(l.what))).toBe(false);
-    expect(e.notes.join('\n')).toMatch(/one job per handled event would be 75,000,000\/day, more than the 30,000,000 jobs\/day given; .* scaled down to it \(40 %\)/);
+    expect(e.notes.join('\n')).toMatch(
+      /one job per handled event would be 75,000,000\/day, more than the 30,000,000 jobs\/day given; .* scaled down to it \(40 %\)/,
+    );
   });
 
   it('packs at most 10 jobs, and no more than the batch payload limit, into one request', () => {
@@ -605,16 +656,27 @@ describe('Lambda durations', () => {
     expect([worker.fixedMs, worker.perRecordMs, invocationMs(worker, 10)]).toEqual([20, 20, 220]);
     expect(worker.basis).toBe('measured 2026-11-28 under DynamoDB 5 ms / SQS 8 ms latency');
     // noise: a batch of 100 measured faster than a batch of 1 costs the batch-1 time
-    const noisy = { ...MEASURED, consumers: { x: { msPerInvocationBatch1: 50, msPerInvocationBatch100: 40, recordsPerSecondPerShard: 2500 } } };
+    const noisy = {
+      ...MEASURED,
+      consumers: { x: { msPerInvocationBatch1: 50, msPerInvocationBatch100: 40, recordsPerSecondPerShard: 2500 } },
+    };
     expect(durationModel(workload({ measured: noisy }), 'consumer', 'x')).toMatchObject({ fixedMs: 50, perRecordMs: 0 });
   });
 
   it('takes --avg-duration-ms over the measurements, and assumes 100 ms with a note when nothing was measured', () => {
-    expect(durationModel(workload({ measured: MEASURED, avgDurationMs: 250 }), 'consumer', 'notifications')).toMatchObject({ fixedMs: 250, perRecordMs: 0, source: 'override' });
+    expect(durationModel(workload({ measured: MEASURED, avgDurationMs: 250 }), 'consumer', 'notifications')).toMatchObject({
+      fixedMs: 250,
+      perRecordMs: 0,
+      source: 'override',
+    });
     const s = readAssembly(FIXTURE);
     const none = estimateMonthlyCost(s, workload({}), PRICES);
-    expect(find(none.lines, 'Lambda', /notifications: 256 MB arm64/).what).toBe('notifications: 256 MB arm64 × 100 ms per invocation (assumed: no measured durations)');
-    expect(none.notes.join('\n')).toMatch(/no measured durations \(tools\/cost\/measured\.json, written by `npm run bench` figure 7, is absent\): assuming 100 ms per invocation/);
+    expect(find(none.lines, 'Lambda', /notifications: 256 MB arm64/).what).toBe(
+      'notifications: 256 MB arm64 × 100 ms per invocation (assumed: no measured durations)',
+    );
+    expect(none.notes.join('\n')).toMatch(
+      /no measured durations \(tools\/cost\/measured\.json, written by `npm run bench` figure 7, is absent\): assuming 100 ms per invocation/,
+    );
     const partial = { ...MEASURED, consumers: { notifications: MEASURED.consumers.notifications } };
     const some = estimateMonthlyCost(s, workload({ measured: partial }), PRICES);
     expect(some.notes.join('\n')).toMatch(/no measured duration for payments, analytics: assuming 100 ms per invocation/);
@@ -629,11 +691,17 @@ describe('Lambda durations', () => {
   it('rejects a measured.json that lacks a figure, naming it', () => {
     const { worker: _drop, ...noWorker } = MEASURED;
     expect(() => validateMeasured(noWorker, 'm.json')).toThrow(/m\.json: worker must be an object/);
-    expect(() => validateMeasured({ ...MEASURED, consumers: { payments: { ...MEASURED.consumers.payments, recordsDeliveredPerBatch100: 150 } } }, 'm.json')).toThrow(
-      /m\.json: consumers\.payments\.recordsDeliveredPerBatch100 must be at most 100/,
-    );
-    expect(() => validateMeasured({ ...MEASURED, consumers: { payments: { msPerInvocationBatch1: 1, msPerInvocationBatch100: -1, recordsPerSecondPerShard: 1 } } }, 'm.json')).toThrow(
-      /m\.json: consumers\.payments\.msPerInvocationBatch100 must be a number ≥ 0/,
-    );
+    expect(() =>
+      validateMeasured(
+        { ...MEASURED, consumers: { payments: { ...MEASURED.consumers.payments, recordsDeliveredPerBatch100: 150 } } },
+        'm.json',
+      ),
+    ).toThrow(/m\.json: consumers\.payments\.recordsDeliveredPerBatch100 must be at most 100/);
+    expect(() =>
+      validateMeasured(
+        { ...MEASURED, consumers: { payments: { msPerInvocationBatch1: 1, msPerInvocationBatch100: -1, recordsPerSecondPerShard: 1 } } },
+        'm.json',
+      ),
+    ).toThrow(/m\.json: consumers\.payments\.msPerInvocationBatch100 must be a number ≥ 0/);
   });
 });

@@ -15,7 +15,15 @@ import { readAssembly, type AssemblySettings } from '../../tools/cost/assembly';
 import { buildReport, parseOptions, workloadOf } from '../../tools/cost/cli';
 import { EXAMPLES } from '../../tools/cost/model';
 import { consumerTraffic, evenMix } from '../../tools/cost/traffic';
-import { currentReadmeBlock, README_COMMAND, README_END, README_FILE, README_START, readmeBlock, replaceReadmeBlock } from '../../tools/cost/readme';
+import {
+  currentReadmeBlock,
+  README_COMMAND,
+  README_END,
+  README_FILE,
+  README_START,
+  readmeBlock,
+  replaceReadmeBlock,
+} from '../../tools/cost/readme';
 
 const REPO = path.resolve(__dirname, '../..');
 let dir: string | undefined;
@@ -28,7 +36,10 @@ beforeAll(() => {
   // as `npm run cost -- --stage prod` synthesizes it: with -c allowFakeSideEffects=true (costs do not depend on it)
   createQueueAndStream(
     app,
-    stageConfig('prod', { env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION }, allowFakeSideEffects: true }),
+    stageConfig('prod', {
+      env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+      allowFakeSideEffects: true,
+    }),
   );
   app.synth();
   prod = readAssembly(dir, 'prod');
@@ -56,7 +67,9 @@ describe('cost section (docs/cost.md)', () => {
     expect(prod.consumers.map((c) => [c.fn.name, [...consumerTraffic(c, evenMix()).deliveredTypes].sort()])).toEqual(
       consumerNames.map((n) => [n, [...CONSUMERS[n].handles].sort()]),
     );
-    expect(prod.consumers.map((c) => [c.fn.name, c.fn.enqueuesTo !== undefined])).toEqual(consumerNames.map((n) => [n, CONSUMERS[n].enqueues.length > 0]));
+    expect(prod.consumers.map((c) => [c.fn.name, c.fn.enqueuesTo !== undefined])).toEqual(
+      consumerNames.map((n) => [n, CONSUMERS[n].enqueues.length > 0]),
+    );
   });
 
   it("keeps the Large example under the issue's $6,000 a month", () => {
@@ -70,7 +83,9 @@ describe('cost block placement', () => {
   const block = '\nnew\n';
 
   it('adds the markers right after the "# Cost" heading when absent', () => {
-    expect(replaceReadmeBlock('# Cost\n\n## Provisioned\n', block)).toBe(`# Cost\n\n${README_START}\nnew\n${README_END}\n\n## Provisioned\n`);
+    expect(replaceReadmeBlock('# Cost\n\n## Provisioned\n', block)).toBe(
+      `# Cost\n\n${README_START}\nnew\n${README_END}\n\n## Provisioned\n`,
+    );
   });
 
   it('replaces only what is between the markers', () => {

@@ -196,7 +196,8 @@ export function settingsFromStacks(stacks: readonly StackArtifact[], source: str
       readCapacityUnits: provisioned ? num(throughput.ReadCapacityUnits) : undefined,
       writeCapacityUnits: provisioned ? num(throughput.WriteCapacityUnits) : undefined,
       ttlEnabled: ((p.TimeToLiveSpecification ?? {}) as { Enabled?: unknown }).Enabled === true,
-      pointInTimeRecovery: ((p.PointInTimeRecoverySpecification ?? {}) as { PointInTimeRecoveryEnabled?: unknown }).PointInTimeRecoveryEnabled === true,
+      pointInTimeRecovery:
+        ((p.PointInTimeRecoverySpecification ?? {}) as { PointInTimeRecoveryEnabled?: unknown }).PointInTimeRecoveryEnabled === true,
       globalSecondaryIndexes: Array.isArray(p.GlobalSecondaryIndexes) ? p.GlobalSecondaryIndexes.length : 0,
       streamEnabled: p.StreamSpecification !== undefined,
       kms: sse.SSEEnabled === true,
@@ -209,7 +210,9 @@ export function settingsFromStacks(stacks: readonly StackArtifact[], source: str
       const target = resolve(value, fn.stack);
       if (target?.resource.Type !== 'AWS::DynamoDB::Table') continue;
       if (key !== FUNCTION_ENV.idempotencyTableName) {
-        notes.push(`${fn.name}: ${key} names DynamoDB table ${target.logicalId}; only idempotency records (${FUNCTION_ENV.idempotencyTableName}) are costed`);
+        notes.push(
+          `${fn.name}: ${key} names DynamoDB table ${target.logicalId}; only idempotency records (${FUNCTION_ENV.idempotencyTableName}) are costed`,
+        );
         continue;
       }
       const id = `${target.stack.artifactId}/${target.logicalId}`;
@@ -316,7 +319,10 @@ export function settingsFromStacks(stacks: readonly StackArtifact[], source: str
       notes.push(`event source mapping ${esm.logicalId}: source ${kind ?? 'unknown'} is not modelled`);
     }
   }
-  if (workers.length > 1) notes.push(`${workers.length} SQS workers found; receives and the worker are costed on each (as if every queue got every job), sends once`);
+  if (workers.length > 1)
+    notes.push(
+      `${workers.length} SQS workers found; receives and the worker are costed on each (as if every queue got every job), sends once`,
+    );
 
   // Firehose reading the stream
   const firehoses = ofType('AWS::KinesisFirehose::DeliveryStream').filter((f) => props(f).KinesisStreamSourceConfiguration);
@@ -331,7 +337,9 @@ export function settingsFromStacks(stacks: readonly StackArtifact[], source: str
     };
     const bucket = resolve(dest.BucketARN, firehoses[0].stack);
     type Rule = { Status?: unknown; ExpirationInDays?: unknown; Transitions?: { TransitionInDays?: unknown; StorageClass?: unknown }[] };
-    const rules = ((((bucket && props(bucket).LifecycleConfiguration) ?? {}) as { Rules?: Rule[] }).Rules ?? []).filter((r) => r.Status !== 'Disabled');
+    const rules = ((((bucket && props(bucket).LifecycleConfiguration) ?? {}) as { Rules?: Rule[] }).Rules ?? []).filter(
+      (r) => r.Status !== 'Disabled',
+    );
     const expirations = rules.map((r) => num(r.ExpirationInDays)).filter((d): d is number => d !== undefined);
     const transitions = rules
       .flatMap((r) => r.Transitions ?? [])

@@ -1,6 +1,14 @@
 // Headroom against the service limits at the peak (see model.ts's header for the capacity assumptions).
 import type { AssemblySettings } from './assembly';
-import { assumedShards, durationModel, effectiveConsumers, idempotencyLoads, invocationMs, provisionedShardsNeeded, sqsAvgBatch } from './flow';
+import {
+  assumedShards,
+  durationModel,
+  effectiveConsumers,
+  idempotencyLoads,
+  invocationMs,
+  provisionedShardsNeeded,
+  sqsAvgBatch,
+} from './flow';
 import { DYNAMODB_LIMITS, LAMBDA_LIMITS, SHARD_LIMITS } from './limits';
 import { PRICES, type PriceTable } from './prices';
 import { consumerTraffic, describeShare } from './traffic';
@@ -46,11 +54,26 @@ export function capacity(s: AssemblySettings, w: Workload, p: PriceTable = PRICE
       x.explanation = `${why} at the ${w.peakFactor}× peak: ${shards} shards are too few; ${needed} provisioned shards carry the peak's writes and the shared readers (or an on-demand stream scales itself).`;
       return x;
     };
-    rows.push(reshard(row(`shard write, MB/s per shard (${shards} shards)`, writePerShard, SHARD_LIMITS.writeMibps, 'MB/s'), `the stream takes ${about(r.peakWriteMibps)} MB/s`));
-    rows.push(reshard(row('shard write, records/s per shard', recordsPerShard, SHARD_LIMITS.writeRps, 'records/s'), `the stream takes ${about(r.peakEventsPerSecond)} records/s`));
     rows.push(
       reshard(
-        row(`shared read, MB/s per shard (${shared} polling readers incl. Firehose)`, shared * writePerShard, SHARD_LIMITS.readMibps, 'MB/s'),
+        row(`shard write, MB/s per shard (${shards} shards)`, writePerShard, SHARD_LIMITS.writeMibps, 'MB/s'),
+        `the stream takes ${about(r.peakWriteMibps)} MB/s`,
+      ),
+    );
+    rows.push(
+      reshard(
+        row('shard write, records/s per shard', recordsPerShard, SHARD_LIMITS.writeRps, 'records/s'),
+        `the stream takes ${about(r.peakEventsPerSecond)} records/s`,
+      ),
+    );
+    rows.push(
+      reshard(
+        row(
+          `shared read, MB/s per shard (${shared} polling readers incl. Firehose)`,
+          shared * writePerShard,
+          SHARD_LIMITS.readMibps,
+          'MB/s',
+        ),
         `${shared} polling readers read ${about(shared * r.peakWriteMibps)} MB/s in all`,
       ),
     );
@@ -78,7 +101,10 @@ export function capacity(s: AssemblySettings, w: Workload, p: PriceTable = PRICE
       if (x.status === 'over') {
         const pf = Math.ceil((demand * fullBatchS) / c.batchSize - 1e-9);
         const atMax = (LAMBDA_LIMITS.maxParallelizationFactor * c.batchSize) / fullBatchS;
-        x.remedy = pf <= LAMBDA_LIMITS.maxParallelizationFactor ? `needs PF ${pf}` : `needs more shards (PF ${LAMBDA_LIMITS.maxParallelizationFactor}: ${about(atMax)}/s)`;
+        x.remedy =
+          pf <= LAMBDA_LIMITS.maxParallelizationFactor
+            ? `needs PF ${pf}`
+            : `needs more shards (PF ${LAMBDA_LIMITS.maxParallelizationFactor}: ${about(atMax)}/s)`;
         x.explanation =
           `${c.fn.name}: at the ${w.peakFactor}× peak each shard brings it ${about(demand)} records/s and one batch of ${c.batchSize} takes ${ms(fullBatchS * 1000)} ms (${d.basis}), ` +
           (pf <= LAMBDA_LIMITS.maxParallelizationFactor
@@ -96,7 +122,11 @@ export function capacity(s: AssemblySettings, w: Workload, p: PriceTable = PRICE
     const batch = sqsAvgBatch(wk, r.peakJobsPerSecond);
     const durationS = invocationMs(d, batch) / 1000;
     const needed = (r.peakJobsPerSecond / batch) * durationS; // Little's law
-    const cap = Math.min(wk.maximumConcurrency ?? LAMBDA_LIMITS.sqsDefaultMaxConcurrency, wk.fn.reservedConcurrency ?? Infinity, LAMBDA_LIMITS.accountConcurrency);
+    const cap = Math.min(
+      wk.maximumConcurrency ?? LAMBDA_LIMITS.sqsDefaultMaxConcurrency,
+      wk.fn.reservedConcurrency ?? Infinity,
+      LAMBDA_LIMITS.accountConcurrency,
+    );
     workerPeakConcurrency += Math.min(needed, cap); // beyond its cap, jobs wait in the queue instead
     workerCap += cap;
     const x = row(
@@ -118,21 +148,39 @@ export function capacity(s: AssemblySettings, w: Workload, p: PriceTable = PRICE
         `MaximumConcurrency ${whole(needed)} keeps up with the peak (mind the downstream APIs the jobs call).`;
     }
     rows.push(x);
-    if (wk.queue) rows.push(row(`${wk.fn.name}: message size vs queue MaximumMessageSize`, r.bytes / KB, wk.queue.maximumMessageSize / KB, 'KB'));
+    if (wk.queue)
+      rows.push(row(`${wk.fn.name}: message size vs queue MaximumMessageSize`, r.bytes / KB, wk.queue.maximumMessageSize / KB, 'KB'));
   }
   for (const { table, functions } of idempotencyLoads(s, w)) {
     const peakWru = functions.reduce((n, f) => n + f.recordsPerSecond * w.peakFactor * f.wruPerRecord, 0);
     const writers = functions.map((f) => f.fn.name).join(', ') || 'no function';
     if (table.billingMode === 'PROVISIONED') {
-      rows.push(row(`${table.logicalId}: idempotency WRU/s at peak (${writers}) vs provisioned WCU`, peakWru, table.writeCapacityUnits ?? 0, 'WRU/s'));
+      rows.push(
+        row(
+          `${table.logicalId}: idempotency WRU/s at peak (${writers}) vs provisioned WCU`,
+          peakWru,
+          table.writeCapacityUnits ?? 0,
+          'WRU/s',
+        ),
+      );
     } else {
-      const quota = row(`${table.logicalId}: idempotency WRU/s at peak (${writers}) vs on-demand table quota (default)`, peakWru, DYNAMODB_LIMITS.tableWruQuota, 'WRU/s');
+      const quota = row(
+        `${table.logicalId}: idempotency WRU/s at peak (${writers}) vs on-demand table quota (default)`,
+        peakWru,
+        DYNAMODB_LIMITS.tableWruQuota,
+        'WRU/s',
+      );
       if (quota.status === 'over') {
         quota.remedy = 'raise the table quota';
         quota.explanation = `${table.logicalId}: ${about(peakWru)} WRU/s at the peak is over the default on-demand table quota of ${DYNAMODB_LIMITS.tableWruQuota.toLocaleString('en-US')} write units/s; raise it in Service Quotas before the traffic grows there.`;
       }
       rows.push(quota);
-      const fresh = row(`${table.logicalId}: idempotency WRU/s at peak vs what a new on-demand table serves at first`, peakWru, DYNAMODB_LIMITS.newTableWru, 'WRU/s');
+      const fresh = row(
+        `${table.logicalId}: idempotency WRU/s at peak vs what a new on-demand table serves at first`,
+        peakWru,
+        DYNAMODB_LIMITS.newTableWru,
+        'WRU/s',
+      );
       if (fresh.status === 'over') {
         const wcu = Math.ceil(peakWru);
         fresh.remedy = 'new table only: pre-warm';
@@ -153,7 +201,25 @@ export function capacity(s: AssemblySettings, w: Workload, p: PriceTable = PRICE
     x.explanation = `${x.check}: ${about(x.demand)} executions is more than the default ${LAMBDA_LIMITS.accountConcurrency.toLocaleString('en-US')} per account and region (shared with every other function there); request more in Service Quotas, or cap the worker lower.`;
     return x;
   };
-  rows.push(account(row(`Lambda concurrency at peak (Kinesis ${kinesisSlots} slots + worker)`, kinesisSlots + workerPeakConcurrency, LAMBDA_LIMITS.accountConcurrency, 'executions')));
-  rows.push(account(row('Lambda concurrency worst case (Kinesis slots + worker cap)', kinesisSlots + workerCap, LAMBDA_LIMITS.accountConcurrency, 'executions')));
+  rows.push(
+    account(
+      row(
+        `Lambda concurrency at peak (Kinesis ${kinesisSlots} slots + worker)`,
+        kinesisSlots + workerPeakConcurrency,
+        LAMBDA_LIMITS.accountConcurrency,
+        'executions',
+      ),
+    ),
+  );
+  rows.push(
+    account(
+      row(
+        'Lambda concurrency worst case (Kinesis slots + worker cap)',
+        kinesisSlots + workerCap,
+        LAMBDA_LIMITS.accountConcurrency,
+        'executions',
+      ),
+    ),
+  );
   return rows;
 }

@@ -68,26 +68,56 @@ const integer = (min: number, what: string) => (raw: string) => {
 export function buildProgram(): Command {
   return new Command('cost')
     .description('Monthly AWS cost and capacity headroom of the synthesized template under a workload.')
-    .option('--jobs-per-day <n>', "all jobs through the SQS queue per day (the consumers' and outside producers')", number(0, '--jobs-per-day'))
+    .option(
+      '--jobs-per-day <n>',
+      "all jobs through the SQS queue per day (the consumers' and outside producers')",
+      number(0, '--jobs-per-day'),
+    )
     .option('--events-per-day <n>', 'events put on the Kinesis stream per day', number(0, '--events-per-day'))
     .option('--avg-size <kb>', 'average job / event size in KB (1 KB = 1,024 bytes)', number(0.001, '--avg-size'))
     .option('--consumers <n>', "what-if number of Kinesis consumers (default: the template's)", integer(0, '--consumers'))
     .addOption(new Option('--stage <stage>', 'stage to synthesize/cost when there is no matching cdk.out').choices(STAGES))
     .option('--assembly <dir>', 'cloud assembly to read (default: cdk.out, synthesized if missing)')
     .option('--peak-factor <x>', 'peak ÷ average traffic, sizes capacity', number(1, '--peak-factor'), DEFAULT_ASSUMPTIONS.peakFactor)
-    .option('--event-mix <mix>', 'share of each event type, e.g. OrderPlaced=0.5,OrderShipped=0.5 (default: an even split over the registered types)', eventMix)
+    .option(
+      '--event-mix <mix>',
+      'share of each event type, e.g. OrderPlaced=0.5,OrderShipped=0.5 (default: an even split over the registered types)',
+      eventMix,
+    )
     .option(
       '--producer-batch <n>',
       'jobs per send request from producers outside the template (1 = SendMessage per job; 10 for producers built on enqueueJobs)',
       integer(1, '--producer-batch'),
       DEFAULT_ASSUMPTIONS.producerBatch,
     )
-    .option('--measured <file>', `Lambda durations measured by the bench (default: ${path.relative(process.cwd(), DEFAULT_MEASURED_FILE) || DEFAULT_MEASURED_FILE}, if it exists)`)
+    .option(
+      '--measured <file>',
+      `Lambda durations measured by the bench (default: ${path.relative(process.cwd(), DEFAULT_MEASURED_FILE) || DEFAULT_MEASURED_FILE}, if it exists)`,
+    )
     .option('--no-measured', 'ignore measured durations')
-    .option('--avg-duration-ms <ms>', 'Lambda duration per invocation (batch) for every function, overriding the measured durations', number(1, '--avg-duration-ms'))
-    .option('--log-bytes <bytes>', 'CloudWatch log bytes per invocation', number(0, '--log-bytes'), DEFAULT_ASSUMPTIONS.logBytesPerInvocation)
-    .option('--compression-ratio <x>', 'archive size after gzip ÷ before', number(0.001, '--compression-ratio'), DEFAULT_ASSUMPTIONS.compressionRatio)
-    .option('--archive-months <n>', 'months of archive to cost storage for (capped by the bucket expiration)', number(0, '--archive-months'), DEFAULT_ASSUMPTIONS.archiveMonths)
+    .option(
+      '--avg-duration-ms <ms>',
+      'Lambda duration per invocation (batch) for every function, overriding the measured durations',
+      number(1, '--avg-duration-ms'),
+    )
+    .option(
+      '--log-bytes <bytes>',
+      'CloudWatch log bytes per invocation',
+      number(0, '--log-bytes'),
+      DEFAULT_ASSUMPTIONS.logBytesPerInvocation,
+    )
+    .option(
+      '--compression-ratio <x>',
+      'archive size after gzip ÷ before',
+      number(0.001, '--compression-ratio'),
+      DEFAULT_ASSUMPTIONS.compressionRatio,
+    )
+    .option(
+      '--archive-months <n>',
+      'months of archive to cost storage for (capped by the bucket expiration)',
+      number(0, '--archive-months'),
+      DEFAULT_ASSUMPTIONS.archiveMonths,
+    )
     .option('--custom-metrics <n>', 'custom (EMF) metrics published', integer(0, '--custom-metrics'), DEFAULT_ASSUMPTIONS.customMetrics)
     .option(
       '--idempotency-result-bytes <bytes>',
@@ -98,8 +128,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'markdown']).default('table'))
     .option('--examples', 'print the three worked examples (small, medium, large) as Markdown for the README', false)
     .option('--prices', 'print the dated price table with sources as Markdown', false)
-    .option('--readme', "with --examples: print the cost section of docs/cost.md (compact examples + when on-demand / EFO pay off)", false)
-    .option('--write-readme', "with --readme: also replace the block between the cost markers in ./docs/cost.md", false)
+    .option('--readme', 'with --examples: print the cost section of docs/cost.md (compact examples + when on-demand / EFO pay off)', false)
+    .option('--write-readme', 'with --readme: also replace the block between the cost markers in ./docs/cost.md', false)
     .exitOverride()
     .configureOutput({ writeErr: () => undefined, writeOut: (s) => process.stdout.write(s) });
 }
@@ -119,8 +149,15 @@ export function parseOptions(argv: string[]): CliOptions {
   }
   const o = program.opts<CliOptions>();
   if (o.writeReadme) o.readme = true;
-  if (o.producerBatch > 10) throw new Error(`option '--producer-batch <n>' argument '${o.producerBatch}' is invalid. --producer-batch must be ≤ 10 (SendMessageBatch's limit), got ${o.producerBatch}.`);
-  if (o.measured !== false) o.measuredDurations = loadMeasured(o.measured === undefined ? DEFAULT_MEASURED_FILE : path.resolve(o.measured), o.measured !== undefined);
+  if (o.producerBatch > 10)
+    throw new Error(
+      `option '--producer-batch <n>' argument '${o.producerBatch}' is invalid. --producer-batch must be ≤ 10 (SendMessageBatch's limit), got ${o.producerBatch}.`,
+    );
+  if (o.measured !== false)
+    o.measuredDurations = loadMeasured(
+      o.measured === undefined ? DEFAULT_MEASURED_FILE : path.resolve(o.measured),
+      o.measured !== undefined,
+    );
   if (o.readme && !o.examples) throw new Error('--readme goes with --examples');
   if (!o.examples && !o.prices) {
     const missing = (['jobsPerDay', 'eventsPerDay', 'avgSize'] as const)
@@ -169,7 +206,14 @@ export function locateAssembly(o: Pick<CliOptions, 'assembly' | 'stage'>, cwd = 
   const out = fs.mkdtempSync(path.join(os.tmpdir(), `queue-and-stream-cost-${o.stage ?? 'dev'}-`));
   // The model costs resources, which do not depend on whether the worker's ports are fakes: allow them, or a prod
   // synth would refuse (lib/compute-stack.ts, assertNoFakeSideEffects).
-  const args = ['cdk', 'synth', '--quiet', '-o', out, ...(o.stage === 'prod' ? ['-c', 'stage=prod', '-c', 'allowFakeSideEffects=true'] : [])];
+  const args = [
+    'cdk',
+    'synth',
+    '--quiet',
+    '-o',
+    out,
+    ...(o.stage === 'prod' ? ['-c', 'stage=prod', '-c', 'allowFakeSideEffects=true'] : []),
+  ];
   process.stderr.write(`cost: no ${o.stage ?? ''} assembly in cdk.out; running npx ${args.join(' ')}\n`);
   const r = spawnSync('npx', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (r.status !== 0) {
@@ -184,7 +228,14 @@ export function examplesMarkdown(settings: AssemblySettings, o: CliOptions, comm
   for (const ex of EXAMPLES) {
     const w = workloadOf(o, ex.workload);
     const flags = `--jobs-per-day ${ex.workload.jobsPerDay} --events-per-day ${ex.workload.eventsPerDay} --avg-size ${ex.workload.avgSizeKb}${o.stage ? ` --stage ${o.stage}` : ''}`;
-    out.push(`#### ${ex.name[0].toUpperCase()}${ex.name.slice(1)}: ${ex.story}`, '', '```sh', `${command} ${flags} --format markdown`, '```', '');
+    out.push(
+      `#### ${ex.name[0].toUpperCase()}${ex.name.slice(1)}: ${ex.story}`,
+      '',
+      '```sh',
+      `${command} ${flags} --format markdown`,
+      '```',
+      '',
+    );
     out.push(render(buildReport(settings, w), 'markdown'), '');
   }
   return out.join('\n');

@@ -83,7 +83,12 @@ export function durationModel(w: Workload, role: 'consumer' | 'worker', name: st
       ? { at1: m.worker.msPerInvocationBatch1, atN: m.worker.msPerInvocationBatch10, n: 10 }
       : c && { at1: c.msPerInvocationBatch1, atN: c.msPerInvocationBatch100, n: c.recordsDeliveredPerBatch100 ?? 100 };
   if (!m || !pair)
-    return { fixedMs: ASSUMED_DURATION_MS, perRecordMs: 0, source: 'assumed', basis: m ? `assumed: ${name} not in measured.json` : 'assumed: no measured durations' };
+    return {
+      fixedMs: ASSUMED_DURATION_MS,
+      perRecordMs: 0,
+      source: 'assumed',
+      basis: m ? `assumed: ${name} not in measured.json` : 'assumed: no measured durations',
+    };
   // A slope below 0 is measurement noise: then every batch costs the batch-1 time.
   const perRecordMs = pair.n > 1 ? Math.max(0, (pair.atN - pair.at1) / (pair.n - 1)) : 0;
   const fixedMs = Math.max(0, pair.at1 - perRecordMs);
@@ -180,7 +185,12 @@ export function idempotencyLoads(s: AssemblySettings, w: Workload): IdempotencyL
       .filter((f) => f.fn.idempotency?.tableLogicalId === table.logicalId)
       .map((f) => {
         const itemBytes = idempotencyItemBytes(f.fn.name, w.idempotencyResultBytes);
-        return { ...f, expirySeconds: f.fn.idempotency!.expirySeconds, itemBytes, wruPerRecord: DYNAMODB_LIMITS.idempotencyWritesPerRecord * dynamoWriteUnits(itemBytes) };
+        return {
+          ...f,
+          expirySeconds: f.fn.idempotency!.expirySeconds,
+          itemBytes,
+          wruPerRecord: DYNAMODB_LIMITS.idempotencyWritesPerRecord * dynamoWriteUnits(itemBytes),
+        };
       }),
   }));
 }

@@ -41,11 +41,23 @@ export function kinesisLines(s: AssemblySettings, w: Workload, p: PriceTable, sc
     );
     if (extendedDays > 0)
       out.push(
-        line('Kinesis', `extended retention (${h} h)`, sc.shards * HOURS_PER_MONTH, k.extendedRetentionShardHour.per, k.extendedRetentionShardHour.usd),
+        line(
+          'Kinesis',
+          `extended retention (${h} h)`,
+          sc.shards * HOURS_PER_MONTH,
+          k.extendedRetentionShardHour.per,
+          k.extendedRetentionShardHour.usd,
+        ),
       );
     if (efoReaders > 0) {
       out.push(
-        line('Kinesis', `enhanced fan-out: ${efoReaders} consumer(s) × ${sc.shards} shards`, efoReaders * sc.shards * HOURS_PER_MONTH, k.efoConsumerShardHour.per, k.efoConsumerShardHour.usd),
+        line(
+          'Kinesis',
+          `enhanced fan-out: ${efoReaders} consumer(s) × ${sc.shards} shards`,
+          efoReaders * sc.shards * HOURS_PER_MONTH,
+          k.efoConsumerShardHour.per,
+          k.efoConsumerShardHour.usd,
+        ),
       );
       out.push(line('Kinesis', 'enhanced fan-out reads', efoReaders * rawGb, k.efoRetrievalGb.per, k.efoRetrievalGb.usd));
     }
@@ -55,29 +67,76 @@ export function kinesisLines(s: AssemblySettings, w: Workload, p: PriceTable, sc
     out.push(line('Kinesis', 'on-demand writes (1 KB rounding)', billedGb, k.onDemandIngestGb.per, k.onDemandIngestGb.usd));
     if (sharedReaders > 0)
       out.push(
-        line('Kinesis', `on-demand shared reads (${sharedReaders} readers incl. Firehose)`, sharedReaders * billedGb, k.onDemandRetrievalGb.per, k.onDemandRetrievalGb.usd),
+        line(
+          'Kinesis',
+          `on-demand shared reads (${sharedReaders} readers incl. Firehose)`,
+          sharedReaders * billedGb,
+          k.onDemandRetrievalGb.per,
+          k.onDemandRetrievalGb.usd,
+        ),
       );
     if (efoReaders > 0)
-      out.push(line('Kinesis', `on-demand enhanced fan-out reads (${efoReaders})`, efoReaders * billedGb, k.onDemandEfoRetrievalGb.per, k.onDemandEfoRetrievalGb.usd));
+      out.push(
+        line(
+          'Kinesis',
+          `on-demand enhanced fan-out reads (${efoReaders})`,
+          efoReaders * billedGb,
+          k.onDemandEfoRetrievalGb.per,
+          k.onDemandEfoRetrievalGb.usd,
+        ),
+      );
     if (extendedDays > 0)
       out.push(
-        line('Kinesis', `extended retention (${h} h)`, storedGbPerDay * extendedDays, k.onDemandExtendedRetentionGbMonth.per, k.onDemandExtendedRetentionGbMonth.usd),
+        line(
+          'Kinesis',
+          `extended retention (${h} h)`,
+          storedGbPerDay * extendedDays,
+          k.onDemandExtendedRetentionGbMonth.per,
+          k.onDemandExtendedRetentionGbMonth.usd,
+        ),
       );
   }
   if (longTermDays > 0)
-    out.push(line('Kinesis', `long-term retention (${h} h)`, storedGbPerDay * longTermDays, k.longTermRetentionGbMonth.per, k.longTermRetentionGbMonth.usd));
+    out.push(
+      line(
+        'Kinesis',
+        `long-term retention (${h} h)`,
+        storedGbPerDay * longTermDays,
+        k.longTermRetentionGbMonth.per,
+        k.longTermRetentionGbMonth.usd,
+      ),
+    );
   return out;
 }
 
 /** A function's Lambda requests and GB-seconds for `invocations` of `batch` records. */
-export function lambdaLines(fn: FunctionSettings, invocations: number, batch: number, d: DurationModel, p: PriceTable, what: string): LineItem[] {
+export function lambdaLines(
+  fn: FunctionSettings,
+  invocations: number,
+  batch: number,
+  d: DurationModel,
+  p: PriceTable,
+  what: string,
+): LineItem[] {
   const durationMs = invocationMs(d, batch);
   const gbSeconds = invocations * (durationMs / 1000) * (fn.memoryMb / 1024);
   const gbs = fn.architecture === 'arm64' ? p.lambda.gbSecondArm64 : p.lambda.gbSecondX86;
   const how = d.source === 'measured' ? `${d.basis}: ${ms(d.fixedMs)} + ${ms(d.perRecordMs)} ms × ${batch.toFixed(1)} records` : d.basis;
   return [
-    line('Lambda', `${fn.name}: invocations (${what})`, invocations / 1e6, p.lambda.requestsPerMillion.per, p.lambda.requestsPerMillion.usd),
-    line('Lambda', `${fn.name}: ${fn.memoryMb} MB ${fn.architecture} × ${ms(durationMs)} ms per invocation (${how})`, gbSeconds, gbs.per, gbs.usd),
+    line(
+      'Lambda',
+      `${fn.name}: invocations (${what})`,
+      invocations / 1e6,
+      p.lambda.requestsPerMillion.per,
+      p.lambda.requestsPerMillion.usd,
+    ),
+    line(
+      'Lambda',
+      `${fn.name}: ${fn.memoryMb} MB ${fn.architecture} × ${ms(durationMs)} ms per invocation (${how})`,
+      gbSeconds,
+      gbs.per,
+      gbs.usd,
+    ),
   ];
 }
 
@@ -95,33 +154,53 @@ export function dynamoLines(s: AssemblySettings, w: Workload, p: PriceTable, not
       for (const f of functions) {
         const wru = f.recordsPerSecond * SECONDS_PER_MONTH * f.wruPerRecord;
         out.push(
-          line('DynamoDB', `${f.fn.name}: idempotency writes (claim + complete, ${f.wruPerRecord} WRU per record)`, wru / 1e6, d.onDemandWriteUnitsPerMillion.per, d.onDemandWriteUnitsPerMillion.usd),
+          line(
+            'DynamoDB',
+            `${f.fn.name}: idempotency writes (claim + complete, ${f.wruPerRecord} WRU per record)`,
+            wru / 1e6,
+            d.onDemandWriteUnitsPerMillion.per,
+            d.onDemandWriteUnitsPerMillion.usd,
+          ),
         );
       }
     }
     // Items held at steady state: records per second × how long each lives (with TTL), else everything written in the horizon.
     const horizonSeconds = w.archiveMonths * SECONDS_PER_MONTH;
     const storedBytes = functions.reduce(
-      (n, f) => n + f.recordsPerSecond * (table.ttlEnabled ? f.expirySeconds : horizonSeconds) * (f.itemBytes + DYNAMODB_LIMITS.itemOverheadBytes),
+      (n, f) =>
+        n + f.recordsPerSecond * (table.ttlEnabled ? f.expirySeconds : horizonSeconds) * (f.itemBytes + DYNAMODB_LIMITS.itemOverheadBytes),
       0,
     );
     if (!table.ttlEnabled) notes.push(`${t}: no TTL, records are never deleted; storage costed after ${w.archiveMonths} months`);
     else notes.push(`${t}: TTL deletes expired records free of charge, typically within a few days of expiry; that lag is not costed`);
     const days = functions.length ? `${Math.round(functions[0].expirySeconds / 86_400)} days` : 'no records';
     const span = table.ttlEnabled ? days : `${w.archiveMonths} months, no TTL`;
-    out.push(line('DynamoDB', `${t}: storage (${span} of records, ~${functions.map((f) => f.itemBytes).join('/')} B + 100 B each)`, storedBytes / GB, d.storageGbMonth.per, d.storageGbMonth.usd));
-    if (table.pointInTimeRecovery) out.push(line('DynamoDB', `${t}: point-in-time recovery`, storedBytes / GB, d.pitrGbMonth.per, d.pitrGbMonth.usd));
-    if (table.globalSecondaryIndexes > 0) notes.push(`${t}: ${table.globalSecondaryIndexes} global secondary index(es) not costed (each write is written again per index)`);
+    out.push(
+      line(
+        'DynamoDB',
+        `${t}: storage (${span} of records, ~${functions.map((f) => f.itemBytes).join('/')} B + 100 B each)`,
+        storedBytes / GB,
+        d.storageGbMonth.per,
+        d.storageGbMonth.usd,
+      ),
+    );
+    if (table.pointInTimeRecovery)
+      out.push(line('DynamoDB', `${t}: point-in-time recovery`, storedBytes / GB, d.pitrGbMonth.per, d.pitrGbMonth.usd));
+    if (table.globalSecondaryIndexes > 0)
+      notes.push(`${t}: ${table.globalSecondaryIndexes} global secondary index(es) not costed (each write is written again per index)`);
     if (table.streamEnabled) notes.push(`${t}: DynamoDB Streams enabled; stream reads not costed`);
     if (table.kms) notes.push(`${t}: encrypted with a KMS key; KMS requests not costed`);
-    if (new Set(functions.map((f) => f.expirySeconds)).size > 1) notes.push(`${t}: functions keep records for different expiries; storage uses each one's`);
+    if (new Set(functions.map((f) => f.expirySeconds)).size > 1)
+      notes.push(`${t}: functions keep records for different expiries; storage uses each one's`);
   }
   if (s.tables.length) {
     notes.push(
       `idempotency: a duplicate record costs one failed conditional PutItem (${dynamoWriteUnits(idempotencyItemBytes('x', 0))} WRU, $${p.dynamodb.onDemandWriteUnitsPerMillion.usd} per million) and no read; a failed record costs a DeleteItem (1 WRU) before its retry; neither is modelled`,
     );
     const writers = s.tables.flatMap((t) => t.idempotentFunctions);
-    const without = [...s.workers.map((wk) => wk.fn), ...effectiveConsumers(s, w).map((c) => c.fn)].filter((fn) => !fn.idempotency).map((fn) => fn.name);
+    const without = [...s.workers.map((wk) => wk.fn), ...effectiveConsumers(s, w).map((c) => c.fn)]
+      .filter((fn) => !fn.idempotency)
+      .map((fn) => fn.name);
     notes.push(
       `idempotency: records are kept by ${writers.join(', ') || 'no function'} (IDEMPOTENCY_TABLE_NAME in the environment)` +
         (without.length ? `; ${without.join(', ')} keep${without.length === 1 ? 's' : ''} none and write nothing` : '') +
@@ -144,7 +223,10 @@ export function archiveStorageLines(
   p: PriceTable,
   notes: string[],
 ): LineItem[] {
-  const classes: Record<string, { price: { usd: number; per: string }; transition?: { usd: number; per: string }; minBytes: number; label: string }> = {
+  const classes: Record<
+    string,
+    { price: { usd: number; per: string }; transition?: { usd: number; per: string }; minBytes: number; label: string }
+  > = {
     STANDARD: { price: p.s3.standardGbMonth, minBytes: 0, label: 'Standard' },
     STANDARD_IA: { price: p.s3.standardIaGbMonth, transition: p.s3.transitionIaPer1000, minBytes: 128 * KB, label: 'Standard-IA' },
     GLACIER_IR: { price: p.s3.glacierIrGbMonth, transition: p.s3.transitionGlacierIrPer1000, minBytes: 128 * KB, label: 'Glacier IR' },
@@ -170,7 +252,8 @@ export function archiveStorageLines(
     const gb = (objectsPerMonth * objectBytes * monthsInClass) / GB;
     const span = `${Math.round(st.days)}–${Number.isFinite(until) ? Math.round(until) : '∞'} days`;
     out.push(line('S3', `archive in ${cls.label}, ${span}${compression}`, gb, cls.price.per, cls.price.usd));
-    if (cls.transition) out.push(line('S3', `archive transitions to ${cls.label}`, objectsPerMonth / 1000, cls.transition.per, cls.transition.usd));
+    if (cls.transition)
+      out.push(line('S3', `archive transitions to ${cls.label}`, objectsPerMonth / 1000, cls.transition.per, cls.transition.usd));
   });
   return out;
 }

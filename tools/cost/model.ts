@@ -110,7 +110,7 @@ export function estimateMonthlyCost(s: AssemblySettings, w: Workload, p: PriceTa
         line(
           'SQS',
           `SendMessageBatch by ${f.c.fn.name} (jobs for ${describeShare(f.traffic.handledTypes, f.traffic.handledShare, w.eventMix)}: ~${perInvocation.toFixed(1)} per invocation, ~${entries.toFixed(1)} per request${units > 1 ? `, ${units} request units of 64 KB each` : ''})`,
-          ((f.jobsPerSecond * perMonth) / entries) * units / 1e6,
+          (((f.jobsPerSecond * perMonth) / entries) * units) / 1e6,
           price.per,
           price.usd,
         ),
@@ -123,13 +123,15 @@ export function estimateMonthlyCost(s: AssemblySettings, w: Workload, p: PriceTa
         w.producerBatch === 1
           ? `SendMessage by producers outside the template (${units} request(s) per job)`
           : `SendMessageBatch by producers outside the template (~${entries.toFixed(1)} jobs per request${units > 1 ? `, ${units} request units each` : ''})`;
-      lines.push(line('SQS', what, ((plan.outsidePerSecond * perMonth) / entries) * units / 1e6, price.per, price.usd));
+      lines.push(line('SQS', what, (((plan.outsidePerSecond * perMonth) / entries) * units) / 1e6, price.per, price.usd));
     }
     const sources = plan.consumers.filter((f) => f.jobsPerSecond > 0);
     const perDay = (x: number) => Math.round(x * 86_400).toLocaleString('en-US');
     notes.push(
       `jobs: ${w.jobsPerDay.toLocaleString('en-US')}/day through the queue: ` +
-        (sources.length ? `${sources.map((f) => `${f.c.fn.name} ${perDay(f.jobsPerSecond)}`).join(', ')} from consumers (${JOBS_PER_HANDLED_EVENT} per event handled, sent with SendMessageBatch per invocation)` : 'none from consumers') +
+        (sources.length
+          ? `${sources.map((f) => `${f.c.fn.name} ${perDay(f.jobsPerSecond)}`).join(', ')} from consumers (${JOBS_PER_HANDLED_EVENT} per event handled, sent with SendMessageBatch per invocation)`
+          : 'none from consumers') +
         `, ${plan.outsidePerSecond > 0 ? `${perDay(plan.outsidePerSecond)} from producers outside the template (${w.producerBatch === 1 ? 'SendMessage per job; --producer-batch 10 for producers built on enqueueJobs, which batches' : `${w.producerBatch} per SendMessageBatch`})` : 'none from outside producers'}`,
     );
     if (plan.scale < 1)
@@ -145,7 +147,15 @@ export function estimateMonthlyCost(s: AssemblySettings, w: Workload, p: PriceTa
     const idle = Math.max(0, (LAMBDA_LIMITS.sqsMinPollers * SECONDS_PER_MONTH) / LAMBDA_LIMITS.sqsLongPollSeconds - receiveCalls);
     lines.push(line('SQS', `ReceiveMessage by Lambda (avg batch ${batch.toFixed(1)})`, receives / 1e6, price.per, price.usd));
     lines.push(line('SQS', 'DeleteMessageBatch by Lambda', deletes / 1e6, price.per, price.usd));
-    lines.push(line('SQS', `empty long polls (${LAMBDA_LIMITS.sqsMinPollers} pollers, ${LAMBDA_LIMITS.sqsLongPollSeconds} s wait)`, idle / 1e6, price.per, price.usd));
+    lines.push(
+      line(
+        'SQS',
+        `empty long polls (${LAMBDA_LIMITS.sqsMinPollers} pollers, ${LAMBDA_LIMITS.sqsLongPollSeconds} s wait)`,
+        idle / 1e6,
+        price.per,
+        price.usd,
+      ),
+    );
     lines.push(...lambdaLines(wk.fn, receiveCalls, batch, durationModel(w, 'worker', wk.fn.name), p, `batch ${batch.toFixed(1)}`));
     invocationsByFn.push({ fn: wk.fn, invocations: receiveCalls });
   }
@@ -164,7 +174,9 @@ export function estimateMonthlyCost(s: AssemblySettings, w: Workload, p: PriceTa
   ].filter((x) => x.d.source === 'assumed');
   if (assumed.length)
     notes.push(
-      (w.measured ? `no measured duration for ${assumed.map((x) => x.name).join(', ')}` : 'no measured durations (tools/cost/measured.json, written by `npm run bench` figure 7, is absent)') +
+      (w.measured
+        ? `no measured duration for ${assumed.map((x) => x.name).join(', ')}`
+        : 'no measured durations (tools/cost/measured.json, written by `npm run bench` figure 7, is absent)') +
         `: assuming ${ASSUMED_DURATION_MS} ms per invocation whatever the batch, although each record adds its DynamoDB and SQS round trips; --avg-duration-ms sets another figure`,
     );
 
@@ -172,24 +184,54 @@ export function estimateMonthlyCost(s: AssemblySettings, w: Workload, p: PriceTa
   if (s.archive && s.stream) {
     const a = s.archive;
     const billedGb = (r.eventsPerMonth * firehoseBilledBytes(r.bytes)) / GB;
-    lines.push(line('Firehose', 'ingest from the stream (5 KB rounding)', billedGb, p.firehose.ingestGbFromKinesis.per, p.firehose.ingestGbFromKinesis.usd));
+    lines.push(
+      line(
+        'Firehose',
+        'ingest from the stream (5 KB rounding)',
+        billedGb,
+        p.firehose.ingestGbFromKinesis.per,
+        p.firehose.ingestGbFromKinesis.usd,
+      ),
+    );
     const rawBytes = r.eventsPerMonth * (r.bytes + 1); // NDJSON: a newline per record
     const flushes = Math.min(r.eventsPerMonth, Math.max(SECONDS_PER_MONTH / a.bufferIntervalSeconds, rawBytes / (a.bufferSizeMb * MIB)));
-    lines.push(line('S3', `archive PUTs (buffer ${a.bufferIntervalSeconds} s / ${a.bufferSizeMb} MB)`, flushes / 1000, p.s3.putPer1000.per, p.s3.putPer1000.usd));
+    lines.push(
+      line(
+        'S3',
+        `archive PUTs (buffer ${a.bufferIntervalSeconds} s / ${a.bufferSizeMb} MB)`,
+        flushes / 1000,
+        p.s3.putPer1000.per,
+        p.s3.putPer1000.usd,
+      ),
+    );
     const ratio = a.compression === 'UNCOMPRESSED' ? 1 : w.compressionRatio;
     lines.push(...archiveStorageLines(a, (rawBytes * ratio) / Math.max(1, flushes), flushes, w, p, notes));
-    notes.push(`replaying one month of archive reads ~${Math.ceil(flushes).toLocaleString('en-US')} objects: $${((flushes / 1000) * p.s3.getPer1000.usd).toFixed(2)} of S3 GETs`);
+    notes.push(
+      `replaying one month of archive reads ~${Math.ceil(flushes).toLocaleString('en-US')} objects: $${((flushes / 1000) * p.s3.getPer1000.usd).toFixed(2)} of S3 GETs`,
+    );
   }
 
   lines.push(...dynamoLines(s, w, p, notes));
 
   // CloudWatch
   const cw = p.cloudwatch;
-  if (s.alarmMetrics > 0) lines.push(line('CloudWatch', `${s.alarms} alarms (${s.alarmMetrics} alarm metrics)`, s.alarmMetrics, cw.alarmMonth.per, cw.alarmMonth.usd));
+  if (s.alarmMetrics > 0)
+    lines.push(
+      line('CloudWatch', `${s.alarms} alarms (${s.alarmMetrics} alarm metrics)`, s.alarmMetrics, cw.alarmMonth.per, cw.alarmMonth.usd),
+    );
   if (s.esmMetrics > 0)
-    lines.push(line('CloudWatch', `event source mapping metrics (EventCount, ${s.esmMetrics})`, s.esmMetrics, cw.customMetricMonth.per, cw.customMetricMonth.usd));
+    lines.push(
+      line(
+        'CloudWatch',
+        `event source mapping metrics (EventCount, ${s.esmMetrics})`,
+        s.esmMetrics,
+        cw.customMetricMonth.per,
+        cw.customMetricMonth.usd,
+      ),
+    );
   if (s.compositeAlarms > 0) notes.push(`${s.compositeAlarms} composite alarm(s) not costed (no verified price in the table)`);
-  if (s.dashboards > 0) lines.push(line('CloudWatch', `${s.dashboards} dashboard(s)`, s.dashboards, cw.dashboardMonth.per, cw.dashboardMonth.usd));
+  if (s.dashboards > 0)
+    lines.push(line('CloudWatch', `${s.dashboards} dashboard(s)`, s.dashboards, cw.dashboardMonth.per, cw.dashboardMonth.usd));
   let logGb = 0;
   let storedLogGb = 0;
   for (const { fn, invocations } of invocationsByFn) {
@@ -200,13 +242,26 @@ export function estimateMonthlyCost(s: AssemblySettings, w: Workload, p: PriceTa
     storedLogGb += gb * months;
   }
   if (logGb > 0) {
-    lines.push(line('CloudWatch', `Lambda logs ingested (${w.logBytesPerInvocation} B per invocation)`, logGb, cw.logsIngestGb.per, cw.logsIngestGb.usd));
-    lines.push(line('CloudWatch', 'Lambda logs stored (per function retention)', storedLogGb, cw.logsStorageGbMonth.per, cw.logsStorageGbMonth.usd));
+    lines.push(
+      line(
+        'CloudWatch',
+        `Lambda logs ingested (${w.logBytesPerInvocation} B per invocation)`,
+        logGb,
+        cw.logsIngestGb.per,
+        cw.logsIngestGb.usd,
+      ),
+    );
+    lines.push(
+      line('CloudWatch', 'Lambda logs stored (per function retention)', storedLogGb, cw.logsStorageGbMonth.per, cw.logsStorageGbMonth.usd),
+    );
   }
-  if (w.customMetrics > 0) lines.push(line('CloudWatch', 'custom metrics (EMF)', w.customMetrics, cw.customMetricMonth.per, cw.customMetricMonth.usd));
+  if (w.customMetrics > 0)
+    lines.push(line('CloudWatch', 'custom metrics (EMF)', w.customMetrics, cw.customMetricMonth.per, cw.customMetricMonth.usd));
 
   if (w.consumers !== undefined && w.consumers !== s.consumers.length)
-    notes.push(`what-if: ${w.consumers} Kinesis consumers (the template maps ${s.consumers.length}); extra ones copy the last one's settings`);
+    notes.push(
+      `what-if: ${w.consumers} Kinesis consumers (the template maps ${s.consumers.length}); extra ones copy the last one's settings`,
+    );
   if (mode === 'ON_DEMAND') notes.push(`on-demand stream: ${shards} shards assumed (4, or twice the peak's need)`);
 
   const byService: Record<string, number> = {};

@@ -41,7 +41,10 @@ export function readmeBlock(settings: AssemblySettings, o: CliOptions): string {
     const pressed = headroom.filter((r) => r.status !== 'ok');
     if (pressed.length) {
       out.push(`Headroom at the ${report.workload.peakFactor}× peak, the limits that are tight (≥ 80 %) or over:`, '');
-      out.push(mdTable(['limit checked (at peak)', 'demand', 'limit', 'unit', 'use', 'status'], headroomRows(pressed), new Set([1, 2, 4])), '');
+      out.push(
+        mdTable(['limit checked (at peak)', 'demand', 'limit', 'unit', 'use', 'status'], headroomRows(pressed), new Set([1, 2, 4])),
+        '',
+      );
       const why = headroomExplanations(pressed);
       if (why.length) out.push(...why.map((l) => `- Over at the peak: ${l}`), '');
     } else out.push(`Headroom at the ${report.workload.peakFactor}× peak: every limit checked is under 80 % used.`, '');
@@ -90,7 +93,9 @@ function payOffParagraph(runs: Run[]): string {
   }
   if (v.some((x) => x.pollingReaders > 0)) {
     const efo = v.map((x) => usd(x.allEfoUsd - x.sharedUsd));
-    const short = names.filter((_, i) => runs[i].report.headroom.some((r) => /shared read|GetRecords/.test(r.check) && r.status === 'over'));
+    const short = names.filter((_, i) =>
+      runs[i].report.headroom.some((r) => /shared read|GetRecords/.test(r.check) && r.status === 'over'),
+    );
     s.push(
       `Enhanced fan-out for every consumer would add ${list(efo)} a month; ` +
         (short.length === 0

@@ -55,12 +55,15 @@ export function settingsSummary(s: AssemblySettings): string {
     parts.push(
       `worker ${w.fn.name}: batch ${w.batchSize}, max concurrency ${w.maximumConcurrency ?? 'default'}, ${w.fn.memoryMb} MB ${w.fn.architecture}`,
     );
-  if (s.archive) parts.push(`Firehose buffer ${s.archive.bufferIntervalSeconds} s / ${s.archive.bufferSizeMb} MB, ${s.archive.compression}`);
+  if (s.archive)
+    parts.push(`Firehose buffer ${s.archive.bufferIntervalSeconds} s / ${s.archive.bufferSizeMb} MB, ${s.archive.compression}`);
   for (const t of s.tables)
     parts.push(
       `DynamoDB ${t.logicalId}: ${t.billingMode}${t.ttlEnabled ? ', TTL' : ''}${t.pointInTimeRecovery ? ', PITR' : ''}, idempotency records of ${t.idempotentFunctions.join(', ')}`,
     );
-  parts.push(`${s.alarms} alarm(s)${s.esmMetrics > 0 ? `, ${s.esmMetrics} event source mapping metric(s)` : ''}, ${s.dashboards} dashboard(s)`);
+  parts.push(
+    `${s.alarms} alarm(s)${s.esmMetrics > 0 ? `, ${s.esmMetrics} event source mapping metric(s)` : ''}, ${s.dashboards} dashboard(s)`,
+  );
   return parts.join('; ');
 }
 
@@ -76,13 +79,23 @@ export function assumptions(w: Workload): string {
   const mix = Object.entries(normaliseMix(w.eventMix))
     .map(([t, v]) => `${t} ${Math.round(v * 1000) / 10} %`)
     .join(' / ');
-  const producers = w.producerBatch === 1 ? 'outside producers send jobs one per SendMessage' : `outside producers send ${w.producerBatch} jobs per SendMessageBatch`;
+  const producers =
+    w.producerBatch === 1
+      ? 'outside producers send jobs one per SendMessage'
+      : `outside producers send ${w.producerBatch} jobs per SendMessageBatch`;
   return `peak ${w.peakFactor}× average, events ${mix}, ${durationsAssumption(w)}, consumers send their jobs with SendMessageBatch per invocation, ${producers}, ${w.logBytesPerInvocation} B of logs per invocation, gzip to ${w.compressionRatio}×, archive after ${w.archiveMonths} months, ${w.customMetrics} custom metrics, ${w.idempotencyResultBytes} B stored per idempotency result; no free tiers; prices ${PRICES_REGION} checked ${PRICES_CHECKED}`;
 }
 
 function pad(rows: string[][], right: Set<number>): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function mdTable(head: string[], rows: string[][], right: Set<number>): string {

@@ -30,7 +30,10 @@ export function evenMix(types: readonly string[] = eventTypes): EventMix {
  */
 export function parseEventMix(raw: string, registered: readonly string[] = eventTypes): EventMix {
   const mix: Record<string, number> = {};
-  for (const part of raw.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(part);
     if (!m) throw new Error(`event mix entry "${part}" is not TYPE=SHARE`);
     const [, type, value] = m;
@@ -56,7 +59,11 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 
 /** Whether a pattern tests data.type and nothing else: the one field a mix of event types can answer. */
 const testsOnlyType = (p: unknown): boolean =>
-  isObject(p) && Object.keys(p).length === 1 && isObject(p['data']) && Object.keys(p['data']).length === 1 && Array.isArray(p['data']['type']);
+  isObject(p) &&
+  Object.keys(p).length === 1 &&
+  isObject(p['data']) &&
+  Object.keys(p['data']).length === 1 &&
+  Array.isArray(p['data']['type']);
 
 /**
  * Whether a record of `type` passes a mapping's filter patterns (ORed; none = everything passes), by the

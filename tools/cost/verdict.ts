@@ -41,7 +41,8 @@ export function dynamoVerdict(s: AssemblySettings, w: Workload, p: PriceTable): 
   const provisionedWcu = Math.max(1, Math.ceil(avgWru * w.peakFactor));
   const provisionedUsd = provisionedWcu * HOURS_PER_MONTH * d.provisionedWcuHour.usd;
   // One WCU used all month = SECONDS_PER_MONTH writes; on-demand is cheaper once the average uses less than this share of the peak.
-  const breakEvenPeakFactor = ((SECONDS_PER_MONTH / 1e6) * d.onDemandWriteUnitsPerMillion.usd) / (HOURS_PER_MONTH * d.provisionedWcuHour.usd);
+  const breakEvenPeakFactor =
+    ((SECONDS_PER_MONTH / 1e6) * d.onDemandWriteUnitsPerMillion.usd) / (HOURS_PER_MONTH * d.provisionedWcuHour.usd);
   const cheaper = onDemandUsd <= provisionedUsd ? 'on-demand is cheaper' : 'provisioned is cheaper on price alone';
   const money = (n: number) => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
   const line =
@@ -122,5 +123,15 @@ export function verdict(s: AssemblySettings, w: Workload, p: PriceTable): Verdic
     );
   }
   if (dynamo) lines.push(dynamo.line);
-  return { onDemandUsd, provisionedUsd, provisionedShards: needed, onDemandBreakEvenPeakFactor: breakEven, sharedUsd, allEfoUsd, pollingReaders, dynamo, lines };
+  return {
+    onDemandUsd,
+    provisionedUsd,
+    provisionedShards: needed,
+    onDemandBreakEvenPeakFactor: breakEven,
+    sharedUsd,
+    allEfoUsd,
+    pollingReaders,
+    dynamo,
+    lines,
+  };
 }

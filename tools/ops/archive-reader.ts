@@ -62,7 +62,10 @@ export interface ArchiveRange {
 
 export function parseIsoTime(value: string, flag: string): Date {
   // A bare date or a time without a zone would silently mean local time: insist on an explicit zone.
-  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2}))?$/.test(value) || (value.includes('T') && !/(Z|[+-]\d{2}:?\d{2})$/.test(value))) {
+  if (
+    !/^\d{4}-\d{2}-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2}))?$/.test(value) ||
+    (value.includes('T') && !/(Z|[+-]\d{2}:?\d{2})$/.test(value))
+  ) {
     throw new RangeError(`${flag} must be an ISO-8601 time with a zone, e.g. 2026-05-01T10:00:00Z (got "${value}")`);
   }
   const date = new Date(value);
@@ -83,7 +86,8 @@ export const hourLabel = (iso: string): string => new Date(iso).toISOString().sl
 /** Every hour prefix to list for a range, in time order. */
 export function hourPrefixes(range: ArchiveRange): string[] {
   const { from, to } = range;
-  if (!(from.getTime() < to.getTime())) throw new RangeError(`--from must be before --to (got ${from.toISOString()} .. ${to.toISOString()})`);
+  if (!(from.getTime() < to.getTime()))
+    throw new RangeError(`--from must be before --to (got ${from.toISOString()} .. ${to.toISOString()})`);
   const late = range.lateHours ?? 1;
   const first = Math.floor(from.getTime() / HOUR_MS);
   // `to` is exclusive: an exact hour boundary does not add that hour (the late-arrival slack does)
@@ -99,7 +103,9 @@ export async function listArchiveObjects(s3: S3Sender, bucket: string, range: Ar
   for (const prefix of hourPrefixes(range)) {
     let token: string | undefined;
     do {
-      const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+      const out = await s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }),
+      );
       for (const o of out.Contents ?? []) if (o.Key && !o.Key.endsWith('/')) keys.push(o.Key);
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);

@@ -22,7 +22,13 @@ async function main(): Promise<void> {
   const [events = 10_000, shards = 2, objects = 20, runs = 3] = process.argv.slice(2).map(Number);
   const emulators = await startEmulators({ ports: { sqs: 0, kinesis: 0 }, kinesis: 'kinesalite' });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-bench-'));
-  const base: OpsEnvironment = { kind: 'local', label: 'local', region: LOCAL_REGION, endpoints: { ...emulators.endpoints }, credentials: LOCAL_CREDENTIALS };
+  const base: OpsEnvironment = {
+    kind: 'local',
+    label: 'local',
+    region: LOCAL_REGION,
+    endpoints: { ...emulators.endpoints },
+    credentials: LOCAL_CREDENTIALS,
+  };
   const clients = createOpsClients(base);
   try {
     const from = new Date('2026-05-01T10:00:00Z');
@@ -37,26 +43,56 @@ async function main(): Promise<void> {
         const orderId = `order-${Math.floor(n / 2)}`;
         const e =
           n % 2 === 0
-            ? newEvent('OrderPlaced', { orderId, customerEmail: 'ada@example.com', items: [{ sku: 'SKU-1', quantity: 2, unitPriceCents: 1250 }], totalCents: 2500, currency: 'EUR' }, { partitionKey: orderId, occurredAt: new Date(at.getTime() + i) })
-            : newEvent('OrderShipped', { orderId, customerEmail: 'ada@example.com', carrier: 'DHL', trackingNumber: `T${n}` }, { partitionKey: orderId, occurredAt: new Date(at.getTime() + i) });
+            ? newEvent(
+                'OrderPlaced',
+                {
+                  orderId,
+                  customerEmail: 'ada@example.com',
+                  items: [{ sku: 'SKU-1', quantity: 2, unitPriceCents: 1250 }],
+                  totalCents: 2500,
+                  currency: 'EUR',
+                },
+                { partitionKey: orderId, occurredAt: new Date(at.getTime() + i) },
+              )
+            : newEvent(
+                'OrderShipped',
+                { orderId, customerEmail: 'ada@example.com', carrier: 'DHL', trackingNumber: `T${n}` },
+                { partitionKey: orderId, occurredAt: new Date(at.getTime() + i) },
+              );
         lines.push(`${JSON.stringify(e)}\n`);
       }
       const stamp = at.toISOString().replace(/[T:]/g, '-').slice(0, 19);
-      await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${hourPrefix(at)}archive-1-${stamp}-${o}.gz`, Body: gzipSync(lines.join('')) }));
+      await clients.s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: `${hourPrefix(at)}archive-1-${stamp}-${o}.gz`, Body: gzipSync(lines.join('')) }),
+      );
     }
     const results: number[] = [];
     for (let run = 1; run <= runs!; run++) {
       const stream = `bench-${run}`;
       await clients.kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: shards! }));
-      while ((await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))).StreamDescriptionSummary?.StreamStatus !== 'ACTIVE') await new Promise((r) => setTimeout(r, 50));
+      while (
+        (await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))).StreamDescriptionSummary?.StreamStatus !==
+        'ACTIVE'
+      )
+        await new Promise((r) => setTimeout(r, 50));
       const env = { ...base, archiveBucket: bucket, eventStreamName: stream };
-      const s = await runReplay({ env, s3: clients.s3, kinesis: clients.kinesis, from, to, target: { kind: 'stream' }, checkpointFile: path.join(tmp, `cp-${run}.json`) });
+      const s = await runReplay({
+        env,
+        s3: clients.s3,
+        kinesis: clients.kinesis,
+        from,
+        to,
+        target: { kind: 'stream' },
+        checkpointFile: path.join(tmp, `cp-${run}.json`),
+      });
       if (s.sent !== events || s.failed !== 0) throw new Error(`run ${run}: sent ${s.sent}, failed ${s.failed}`);
       results.push(s.recordsPerSecond);
       console.log(`run ${run}: ${s.sent} events in ${(s.elapsedMs / 1000).toFixed(2)} s = ${s.recordsPerSecond} records/s`);
     }
     const sorted = [...results].sort((a, b) => a - b);
-    console.log(`median ${sorted[Math.floor(sorted.length / 2)]} records/s (${events} events, ${objects} objects, ${shards} shards, kinesalite + fauxqs, node ${process.version}, ${os.cpus().length} CPUs)`);
+    console.log(
+      `median ${sorted[Math.floor(sorted.length / 2)]} records/s (${events} events, ${objects} objects, ${shards} shards, kinesalite + fauxqs, node ${process.version}, ${os.cpus().length} CPUs)`,
+    );
   } finally {
     clients.destroy();
     await emulators.stop();

@@ -35,17 +35,25 @@ export const WHOLE_OBJECT = Number.MAX_SAFE_INTEGER;
 
 /** Stable hash of the replay-defining arguments (not of --rate, --dry-run, progress or output flags). */
 export function argsHash(args: Record<string, unknown>): string {
-  const canonical = JSON.stringify(Object.keys(args).sort().map((k) => [k, args[k]]));
+  const canonical = JSON.stringify(
+    Object.keys(args)
+      .sort()
+      .map((k) => [k, args[k]]),
+  );
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
-export const defaultCheckpointFile = (hash: string, projectDir = process.cwd()): string => path.join(projectDir, '.local', `replay-${hash}.json`);
+export const defaultCheckpointFile = (hash: string, projectDir = process.cwd()): string =>
+  path.join(projectDir, '.local', `replay-${hash}.json`);
 
 /**
  * The failures file kept beside a checkpoint (records that failed after their retries, one JSON line each);
  * both are removed first when the operator asked for --restart. A dry run has neither.
  */
-export function runFiles(checkpointFile: string | undefined, restart: boolean | undefined): { checkpointFile?: string; failuresFile?: string } {
+export function runFiles(
+  checkpointFile: string | undefined,
+  restart: boolean | undefined,
+): { checkpointFile?: string; failuresFile?: string } {
   if (checkpointFile === undefined) return {};
   const failuresFile = checkpointFile.replace(/(\.json)?$/, '.failed.ndjson');
   if (restart) {
@@ -75,7 +83,10 @@ export interface RunRecord {
 }
 
 /** The RunRecord of a run that starts now, after `previous` (an earlier run's checkpoint, if there is one). */
-export function startRunRecord(previous: { readonly done: boolean } | undefined, files: { checkpointFile?: string; failuresFile?: string }): RunRecord {
+export function startRunRecord(
+  previous: { readonly done: boolean } | undefined,
+  files: { checkpointFile?: string; failuresFile?: string },
+): RunRecord {
   return {
     resumed: previous !== undefined,
     interrupted: false,

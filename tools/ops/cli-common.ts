@@ -23,7 +23,10 @@ export function addCommonOptions(command: Command): Command {
 }
 
 export async function openEnvironment(flags: CommonFlags): Promise<{ env: OpsEnvironment; clients: OpsClients }> {
-  const env = await resolveEnvironment({ ...(flags.local ? { local: true } : {}), ...(flags.stage !== undefined ? { stage: flags.stage } : {}) });
+  const env = await resolveEnvironment({
+    ...(flags.local ? { local: true } : {}),
+    ...(flags.stage !== undefined ? { stage: flags.stage } : {}),
+  });
   return { env, clients: createOpsClients(env) };
 }
 
@@ -54,7 +57,11 @@ function interruptible(unit: string): { signal: AbortSignal; dispose: () => void
 }
 
 /** withEnvironment for a resumable run (replay, rewind): while it runs, Ctrl-C aborts its `signal` (interruptible). */
-export function withResumableRun<T>(flags: CommonFlags, unit: string, run: (env: OpsEnvironment, clients: OpsClients, signal: AbortSignal) => Promise<T>): Promise<T> {
+export function withResumableRun<T>(
+  flags: CommonFlags,
+  unit: string,
+  run: (env: OpsEnvironment, clients: OpsClients, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   return withEnvironment(flags, async (env, clients) => {
     const stop = interruptible(unit);
     try {
@@ -75,7 +82,11 @@ export interface DeliveryFlags {
 export function addDeliveryOptions(command: Command, scope = ''): Command {
   return command
     .option('--batch-size <n>', `${scope}records per invocation (default: the mapping's batch size)`, positiveInt('--batch-size'))
-    .option('--max-retries <n>', `${scope}retries of a failed batch tail before giving up on it (default 3)`, nonNegativeInt('--max-retries'));
+    .option(
+      '--max-retries <n>',
+      `${scope}retries of a failed batch tail before giving up on it (default 3)`,
+      nonNegativeInt('--max-retries'),
+    );
 }
 
 /** The run options --batch-size and --max-retries set (none when they are not given). */
@@ -84,25 +95,37 @@ export const deliveryOptionsOf = (flags: DeliveryFlags): { batchSize?: number; m
   ...(flags.maxRetries !== undefined ? { maxRetries: flags.maxRetries } : {}),
 });
 
-export const positiveInt = (flag: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} must be a positive integer`);
-  return n;
-};
+export const positiveInt =
+  (flag: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} must be a positive integer`);
+    return n;
+  };
 
-export const nonNegativeInt = (flag: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${flag} must be an integer ≥ 0`);
-  return n;
-};
+export const nonNegativeInt =
+  (flag: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${flag} must be an integer ≥ 0`);
+    return n;
+  };
 
-export const positiveNumber = (flag: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${flag} must be a positive number`);
-  return n;
-};
+export const positiveNumber =
+  (flag: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${flag} must be a positive number`);
+    return n;
+  };
 
-export const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+export const collect = (value: string, previous: string[] = []): string[] => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean),
+];
 
 /**
  * Runs a command's action: expected errors (OpsError, bad arguments) print one line and exit non-zero;
@@ -117,7 +140,9 @@ export async function runAction(action: () => Promise<number>): Promise<void> {
       process.exitCode = error instanceof OpsError ? error.exitCode : 2;
       return;
     }
-    process.stderr.write(`error: ${messageOf(error)}${process.env['QS_DEBUG'] ? `\n${(error as Error).stack ?? ''}` : ' (set QS_DEBUG=1 for details)'}\n`);
+    process.stderr.write(
+      `error: ${messageOf(error)}${process.env['QS_DEBUG'] ? `\n${(error as Error).stack ?? ''}` : ' (set QS_DEBUG=1 for details)'}\n`,
+    );
     process.exitCode = 1;
   }
 }

@@ -15,7 +15,9 @@ const show = (v: string | null): string => (v === null ? '(not set)' : JSON.stri
 
 const program = addCommonOptions(
   new Command('function-env')
-    .description("Show or change a running function's environment variables (found by its queue-and-stream:name tag), without a restart or a deploy.")
+    .description(
+      "Show or change a running function's environment variables (found by its queue-and-stream:name tag), without a restart or a deploy.",
+    )
     .argument('<function>', 'the function: job-worker, or a consumer name (notifications, payments, analytics, …)')
     .argument('[assignments...]', 'NAME=value to set (NAME= sets an empty value); none: show the variables')
     .option('--unset <name>', 'remove this variable (repeat or comma-separate)', collect),
@@ -35,13 +37,24 @@ On a deployed stage the change is drift from the template: the next deploy puts 
     runAction(async () => {
       const set = Object.fromEntries(assignments.map(parseAssignment));
       return withEnvironment(flags, async (env, clients) => {
-        const result = await functionEnv({ env, lambda: () => clients.lambda(), name, set, ...(flags.unset ? { unset: flags.unset } : {}) });
+        const result = await functionEnv({
+          env,
+          lambda: () => clients.lambda(),
+          name,
+          set,
+          ...(flags.unset ? { unset: flags.unset } : {}),
+        });
         if (flags.json) printJson(result);
         else {
           const changed = Object.entries(result.changed);
           const lines =
             assignments.length === 0 && !flags.unset
-              ? [`${name} (${result.functionName}) on ${env.label}:`, ...Object.entries(result.variables).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `  ${k}=${v}`)]
+              ? [
+                  `${name} (${result.functionName}) on ${env.label}:`,
+                  ...Object.entries(result.variables)
+                    .sort(([a], [b]) => a.localeCompare(b))
+                    .map(([k, v]) => `  ${k}=${v}`),
+                ]
               : changed.length === 0
                 ? [`${name} on ${env.label}: nothing to change`]
                 : [

@@ -3,7 +3,19 @@
  * npm run redrive -- events --consumer <name> [--dry-run]  the failure bucket → that consumer only
  */
 import { Command, Option } from 'commander';
-import { addCommonOptions, addDeliveryOptions, deliveryOptionsOf, formatCounts, positiveInt, positiveNumber, progressFor, reportSummary, runWithEnvironment, type CommonFlags, type DeliveryFlags } from './cli-common';
+import {
+  addCommonOptions,
+  addDeliveryOptions,
+  deliveryOptionsOf,
+  formatCounts,
+  positiveInt,
+  positiveNumber,
+  progressFor,
+  reportSummary,
+  runWithEnvironment,
+  type CommonFlags,
+  type DeliveryFlags,
+} from './cli-common';
 import { LambdaConsumerInvoker } from './consumer-invoker';
 import { TokenBucket } from './rate-limiter';
 import { redriveEvents, redriveEventsLines } from './redrive-events';
@@ -23,10 +35,15 @@ addCommonOptions(
     .command('jobs')
     .description('Move messages from the jobs dead-letter queue back to the jobs queue (fix the cause first).')
     .option('--max <n>', 'move at most n messages (uses the receive-send-delete loop)', positiveInt('--max'))
-    .option('--dry-run', 'peek: count the DLQ by job type and list the envelope ids to look up in the worker log, without consuming anything')
+    .option(
+      '--dry-run',
+      'peek: count the DLQ by job type and list the envelope ids to look up in the worker log, without consuming anything',
+    )
     .option('--rate <messages/s>', 'cap the move rate', positiveNumber('--rate'))
     .addOption(
-      new Option('--mode <mode>', 'auto: SQS message move task on AWS, receive-send-delete locally (or with --max)').choices(['auto', 'move-task', 'loop']).default('auto'),
+      new Option('--mode <mode>', 'auto: SQS message move task on AWS, receive-send-delete locally (or with --max)')
+        .choices(['auto', 'move-task', 'loop'])
+        .default('auto'),
     ),
 ).action((flags: JobsFlags) =>
   runWithEnvironment(flags, async (env, clients) => {
@@ -40,7 +57,11 @@ addCommonOptions(
       progress: progressFor(flags),
     });
     return reportSummary(flags, s, () =>
-      redriveJobsLines(s, env.label, { counts: formatCounts, ...(flags.max ? { max: flags.max } : {}), why: (sample) => whyLines(env.kind, sample) }),
+      redriveJobsLines(s, env.label, {
+        counts: formatCounts,
+        ...(flags.max ? { max: flags.max } : {}),
+        why: (sample) => whyLines(env.kind, sample),
+      }),
     );
   }),
 );
@@ -53,7 +74,9 @@ function whyLines(kind: 'local' | 'aws', sample: RedriveJobsSummary['sample']): 
   const first = sample.find((m) => m.envelopeId)?.envelopeId ?? '<envelope id>';
   return [
     `  why they failed: the worker's log line "job failed", by envelope id (SQS keeps no error with a message); ${
-      kind === 'local' ? `e.g. grep ${first} .local/logs/job-worker.log` : `e.g. CloudWatch Logs Insights on the job-worker log group: filter envelopeId = "${first}"`
+      kind === 'local'
+        ? `e.g. grep ${first} .local/logs/job-worker.log`
+        : `e.g. CloudWatch Logs Insights on the job-worker log group: filter envelopeId = "${first}"`
     }`,
     `  ${sample.length === SAMPLE_SIZE ? `first ${SAMPLE_SIZE}` : 'messages'} (envelope id · type · job key · sent):`,
     ...sample.map((m) => `    ${m.envelopeId ?? `(message ${m.messageId})`}  ${m.type}  ${m.jobKey ?? '-'}  ${m.sentAt ?? '-'}`),
@@ -69,7 +92,9 @@ addCommonOptions(
   addDeliveryOptions(
     program
       .command('events')
-      .description("Re-deliver the batches a consumer discarded to the failure bucket, to that consumer only; done objects move to redriven/.")
+      .description(
+        'Re-deliver the batches a consumer discarded to the failure bucket, to that consumer only; done objects move to redriven/.',
+      )
       .requiredOption('--consumer <name>', 'the consumer (its queue-and-stream:name tag), e.g. notifications')
       .option('--dry-run', 'list what would be re-delivered; invoke and move nothing'),
   ),

@@ -4,7 +4,21 @@
  */
 import { Command } from 'commander';
 import { parseIsoTime } from './archive-reader';
-import { addCommonOptions, addDeliveryOptions, collect, deliveryOptionsOf, formatCounts, nonNegativeInt, positiveNumber, printJson, progressFor, runAction, withResumableRun, type CommonFlags, type DeliveryFlags } from './cli-common';
+import {
+  addCommonOptions,
+  addDeliveryOptions,
+  collect,
+  deliveryOptionsOf,
+  formatCounts,
+  nonNegativeInt,
+  positiveNumber,
+  printJson,
+  progressFor,
+  runAction,
+  withResumableRun,
+  type CommonFlags,
+  type DeliveryFlags,
+} from './cli-common';
 import { LambdaConsumerInvoker } from './consumer-invoker';
 import { OpsError } from './errors';
 import { TokenBucket } from './rate-limiter';
@@ -35,7 +49,10 @@ const program = addCommonOptions(
   addDeliveryOptions(
     new Command('replay')
       .description('Re-deliver archived events (S3, Firehose GZIP NDJSON) to the events stream or to one consumer.')
-      .requiredOption('--from <time>', 'start of the range, inclusive, ISO-8601 with zone (e.g. 2026-05-01T00:00:00Z); selects on occurredAt')
+      .requiredOption(
+        '--from <time>',
+        'start of the range, inclusive, ISO-8601 with zone (e.g. 2026-05-01T00:00:00Z); selects on occurredAt',
+      )
       .requiredOption('--to <time>', 'end of the range, exclusive, ISO-8601 with zone')
       .option('--target <target>', '"stream" (every consumer sees them again) or "consumer:<name>" (that consumer only)')
       .option('--type <type>', 'only these event types (repeat or comma-separate)', collect)
@@ -127,7 +144,11 @@ async function selectIds(flags: ReplayFlags, from: Date, to: Date): Promise<stri
     name: named.name,
     from,
     to,
-    params: { ...(flags.key !== undefined ? { key: flags.key } : {}), ...(type !== undefined ? { type } : {}), ...(id !== undefined ? { id } : {}) },
+    params: {
+      ...(flags.key !== undefined ? { key: flags.key } : {}),
+      ...(type !== undefined ? { type } : {}),
+      ...(id !== undefined ? { id } : {}),
+    },
     lateHours: flags.lateHours,
     prefix: flags.prefix,
     ...(flags.local ? { local: true } : {}),
@@ -135,7 +156,9 @@ async function selectIds(flags: ReplayFlags, from: Date, to: Date): Promise<stri
   });
   const ids = idsOfResult(outcome.result, named.name);
   if (!flags.quiet && !flags.json) {
-    process.stderr.write(`query ${named.name} (${outcome.result.engine} on ${outcome.environment}): ${outcome.result.rows.length} rows, ${ids.length} envelope ids\n`);
+    process.stderr.write(
+      `query ${named.name} (${outcome.result.engine} on ${outcome.environment}): ${outcome.result.rows.length} rows, ${ids.length} envelope ids\n`,
+    );
   }
   return ids;
 }
@@ -147,8 +170,12 @@ function printSummary(s: ReplaySummary): void {
     process.stdout.write(`${out.join('\n')}\n`);
     return;
   }
-  out.push(`${s.dryRun ? 'dry run' : `replay ${s.replayId}`} on ${s.environment}: ${s.from} .. ${s.to} → ${s.target}${s.resumed ? ' (resumed from checkpoint)' : ''}`);
-  out.push(`  objects ${s.objects}  read ${s.read}  matched ${s.matched}  sent ${s.sent}  skipped ${s.skipped}  failed ${s.failed}  filtered out ${s.filteredOut}${s.alreadyDone ? `  already done ${s.alreadyDone}` : ''}`);
+  out.push(
+    `${s.dryRun ? 'dry run' : `replay ${s.replayId}`} on ${s.environment}: ${s.from} .. ${s.to} → ${s.target}${s.resumed ? ' (resumed from checkpoint)' : ''}`,
+  );
+  out.push(
+    `  objects ${s.objects}  read ${s.read}  matched ${s.matched}  sent ${s.sent}  skipped ${s.skipped}  failed ${s.failed}  filtered out ${s.filteredOut}${s.alreadyDone ? `  already done ${s.alreadyDone}` : ''}`,
+  );
   if (s.dryRun) {
     out.push('  by type:', formatCounts(s.counts.byType), '  by hour (occurredAt, UTC):', formatCounts(s.counts.byHour));
   }

@@ -5,7 +5,19 @@
  */
 import { Command } from 'commander';
 import { parseIsoTime } from './archive-reader';
-import { addCommonOptions, addDeliveryOptions, collect, deliveryOptionsOf, formatCounts, printJson, progressFor, runAction, withResumableRun, type CommonFlags, type DeliveryFlags } from './cli-common';
+import {
+  addCommonOptions,
+  addDeliveryOptions,
+  collect,
+  deliveryOptionsOf,
+  formatCounts,
+  printJson,
+  progressFor,
+  runAction,
+  withResumableRun,
+  type CommonFlags,
+  type DeliveryFlags,
+} from './cli-common';
 import { LambdaConsumerInvoker } from './consumer-invoker';
 import { runRewind, type RewindSummary } from './rewind';
 
@@ -22,10 +34,15 @@ interface RewindFlags extends CommonFlags, DeliveryFlags {
 const program = addCommonOptions(
   addDeliveryOptions(
     new Command('rewind')
-      .description("Make ONE consumer process the events stream again from a point in time within the stream's retention (its mapping and the other consumers are left alone).")
+      .description(
+        "Make ONE consumer process the events stream again from a point in time within the stream's retention (its mapping and the other consumers are left alone).",
+      )
       .requiredOption('--consumer <name>', 'the consumer (its queue-and-stream:name tag), e.g. analytics')
-      .requiredOption('--from <time>', 're-read records that arrived at or after this time, ISO-8601 with zone (e.g. 2026-11-27T08:00:00Z); within the retention, not in the future')
-      .option('--to <time>', 'and before this time (default: when the rewind starts; later records are the live mapping\'s)')
+      .requiredOption(
+        '--from <time>',
+        're-read records that arrived at or after this time, ISO-8601 with zone (e.g. 2026-11-27T08:00:00Z); within the retention, not in the future',
+      )
+      .option('--to <time>', "and before this time (default: when the rewind starts; later records are the live mapping's)")
       .option('--type <type>', 'only these event types (repeat or comma-separate)', collect)
       .option('--dry-run', 'count what would be delivered, per type and shard; invoke nothing')
       .option('--checkpoint <file>', 'progress file for resuming (default .local/rewind-<hash of the arguments>.json)')
@@ -81,8 +98,10 @@ function formatRewindSummary(s: RewindSummary): string[] {
   ];
   if (s.passedOver > 0) out.push(`  passed over ${s.passedOver} earlier record(s) to reach --from (read from the trim horizon)`);
   out.push(`  ${s.dryRun ? 'would deliver' : 'for the consumer'}, by type:`, formatCounts(s.byType));
-  if (s.dryRun) out.push('  by shard (to deliver):', formatCounts(Object.fromEntries(Object.entries(s.byShard).map(([k, v]) => [k, v.toDeliver]))));
-  for (const f of s.failures.slice(0, 20)) out.push(`  failed ${f.shardId} seq ${f.sequenceNumber}${f.id ? ` (${f.id})` : ''}: ${f.reason}`);
+  if (s.dryRun)
+    out.push('  by shard (to deliver):', formatCounts(Object.fromEntries(Object.entries(s.byShard).map(([k, v]) => [k, v.toDeliver]))));
+  for (const f of s.failures.slice(0, 20))
+    out.push(`  failed ${f.shardId} seq ${f.sequenceNumber}${f.id ? ` (${f.id})` : ''}: ${f.reason}`);
   if (s.failed > 0 && s.failuresFile) out.push(`  failed records written to ${s.failuresFile}`);
   if (s.interrupted) out.push(`  interrupted: rerun the same command to resume (checkpoint ${s.checkpointFile})`);
   return out;

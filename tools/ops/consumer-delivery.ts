@@ -27,10 +27,14 @@ export interface ConsumerDeliveryOptions {
   readonly sleep?: (retry: number) => Promise<void>;
 }
 
-const defaultSleep = (retry: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** (retry - 1))));
+const defaultSleep = (retry: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** (retry - 1))));
 
 /** Delivers `records` in batches of the target's batch size; one outcome per record, in input order. */
-export async function deliverToConsumer(records: readonly KinesisStreamRecord[], options: ConsumerDeliveryOptions): Promise<RecordOutcome[]> {
+export async function deliverToConsumer(
+  records: readonly KinesisStreamRecord[],
+  options: ConsumerDeliveryOptions,
+): Promise<RecordOutcome[]> {
   const outcomes: RecordOutcome[] = [];
   const size = Math.max(1, options.target.batchSize);
   for (let i = 0; i < records.length; i += size) outcomes.push(...(await deliverBatch(records.slice(i, i + size), options)));
@@ -59,7 +63,9 @@ async function deliverBatch(batch: readonly KinesisStreamRecord[], options: Cons
       failedAt = pending.length;
     } else {
       // Lambda: a null/empty or unknown itemIdentifier fails the whole batch; otherwise retry from the lowest.
-      const positions = outcome.batchItemFailures.map((id) => (id === null ? -1 : pending.findIndex((r) => r.kinesis.sequenceNumber === id)));
+      const positions = outcome.batchItemFailures.map((id) =>
+        id === null ? -1 : pending.findIndex((r) => r.kinesis.sequenceNumber === id),
+      );
       failedAt = positions.some((p) => p < 0) ? 0 : Math.min(...positions);
       const first = pending[failedAt]!;
       lastMessage = positions.some((p) => p < 0)
@@ -82,12 +88,23 @@ export interface RecordShape {
 }
 
 /** A Kinesis event record as Lambda builds it, carrying `envelope` as the record data. */
-export function kinesisRecordFor(envelope: EventEnvelope, sequenceNumber: string, shape: RecordShape, arrival = new Date()): KinesisStreamRecord {
+export function kinesisRecordFor(
+  envelope: EventEnvelope,
+  sequenceNumber: string,
+  shape: RecordShape,
+  arrival = new Date(),
+): KinesisStreamRecord {
   return kinesisRecordOf(Buffer.from(serializeEnvelope(envelope), 'utf8'), envelope.partitionKey, sequenceNumber, shape, arrival);
 }
 
 /** A Kinesis event record as Lambda builds it around any record data (bytes as they are, e.g. read from the stream). */
-export function kinesisRecordOf(data: Uint8Array, partitionKey: string, sequenceNumber: string, shape: RecordShape, arrival: Date): KinesisStreamRecord {
+export function kinesisRecordOf(
+  data: Uint8Array,
+  partitionKey: string,
+  sequenceNumber: string,
+  shape: RecordShape,
+  arrival: Date,
+): KinesisStreamRecord {
   return {
     kinesis: {
       kinesisSchemaVersion: '1.0',

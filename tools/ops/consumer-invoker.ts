@@ -57,7 +57,13 @@ export class LambdaConsumerInvoker implements ConsumerInvoker {
     const client = await this.lambda();
     let out: InvokeCommandOutput;
     try {
-      out = await client.send(new InvokeCommand({ FunctionName: target.functionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(event)) }));
+      out = await client.send(
+        new InvokeCommand({
+          FunctionName: target.functionName,
+          InvocationType: 'RequestResponse',
+          Payload: Buffer.from(JSON.stringify(event)),
+        }),
+      );
     } catch (error) {
       // no such function, access denied, payload too large: retrying will not help
       if (!isRetryableRequestError(error)) throw awsError(error, `invoking ${target.name} (${target.functionName})`);
@@ -83,7 +89,8 @@ export class LambdaConsumerInvoker implements ConsumerInvoker {
     }
     const failures = (response as { batchItemFailures?: unknown } | null)?.batchItemFailures;
     if (failures === undefined || failures === null) return { kind: 'returned', batchItemFailures: [] };
-    if (!Array.isArray(failures)) return { kind: 'failed', message: 'batchItemFailures is not an array (Lambda treats the whole batch as failed)' };
+    if (!Array.isArray(failures))
+      return { kind: 'failed', message: 'batchItemFailures is not an array (Lambda treats the whole batch as failed)' };
     return {
       kind: 'returned',
       batchItemFailures: failures.map((f: unknown) => {
@@ -96,7 +103,11 @@ export class LambdaConsumerInvoker implements ConsumerInvoker {
   private resolveLocal(name: string): Omit<ConsumerTarget, 'name' | 'batchSize'> {
     const functions = this.env.functions ?? [];
     const fn = functions.find((f) => f.name === name);
-    if (!fn) throw unknownConsumer(name, functions.filter((f) => f.role === undefined || f.role === 'consumer').map((f) => f.name));
+    if (!fn)
+      throw unknownConsumer(
+        name,
+        functions.filter((f) => f.role === undefined || f.role === 'consumer').map((f) => f.name),
+      );
     if (fn.role !== undefined && fn.role !== 'consumer') throw new OpsError(`"${name}" is a ${fn.role}, not a stream consumer`, 2);
     return { functionName: fn.arn ?? fn.functionName ?? fn.name, ...(fn.arn ? { functionArn: fn.arn } : {}) };
   }
@@ -108,14 +119,19 @@ export class LambdaConsumerInvoker implements ConsumerInvoker {
   /** The BatchSize of the function's mapping on the events stream (undefined when it cannot be read). */
   private async batchSizeOf(functionName: string): Promise<number | undefined> {
     if (this.env.kind === 'local') {
-      const fn = (this.env.functions ?? []).find((f) => f.arn === functionName || f.functionName === functionName || f.name === functionName);
+      const fn = (this.env.functions ?? []).find(
+        (f) => f.arn === functionName || f.functionName === functionName || f.name === functionName,
+      );
       return fn?.mappings?.find((m) => m.source === 'kinesis')?.batchSize;
     }
     const { ListEventSourceMappingsCommand } = await import('@aws-sdk/client-lambda');
     const lambda = await this.lambda();
     try {
       const out = await lambda.send(
-        new ListEventSourceMappingsCommand({ FunctionName: functionName, ...(this.env.eventStreamArn ? { EventSourceArn: this.env.eventStreamArn } : {}) }),
+        new ListEventSourceMappingsCommand({
+          FunctionName: functionName,
+          ...(this.env.eventStreamArn ? { EventSourceArn: this.env.eventStreamArn } : {}),
+        }),
       );
       return out.EventSourceMappings?.[0]?.BatchSize;
     } catch (error) {
@@ -128,7 +144,12 @@ export class LambdaConsumerInvoker implements ConsumerInvoker {
  * AWS: the function of the compute stack whose `queue-and-stream:name` tag is `name` (CloudFormation
  * ListStackResources, then Lambda GetFunction for each function's tags), whatever its role.
  */
-export async function findTaggedFunction(env: OpsEnvironment, lambda: LambdaClient, name: string, what = 'consumer'): Promise<{ functionName: string; functionArn?: string }> {
+export async function findTaggedFunction(
+  env: OpsEnvironment,
+  lambda: LambdaClient,
+  name: string,
+  what = 'consumer',
+): Promise<{ functionName: string; functionArn?: string }> {
   const { CloudFormationClient, ListStackResourcesCommand } = await import('@aws-sdk/client-cloudformation');
   const { GetFunctionCommand } = await import('@aws-sdk/client-lambda');
   const stack = env.computeStackName!;
@@ -159,7 +180,11 @@ export async function findTaggedFunction(env: OpsEnvironment, lambda: LambdaClie
     const tag = out.Tags?.[FUNCTION_TAGS.name];
     if (tag === undefined) continue;
     seen.push(tag);
-    if (tag === name) return { functionName: out.Configuration?.FunctionName ?? id, ...(out.Configuration?.FunctionArn ? { functionArn: out.Configuration.FunctionArn } : {}) };
+    if (tag === name)
+      return {
+        functionName: out.Configuration?.FunctionName ?? id,
+        ...(out.Configuration?.FunctionArn ? { functionArn: out.Configuration.FunctionArn } : {}),
+      };
   }
   throw unknownConsumer(name, seen, what);
 }

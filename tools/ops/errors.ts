@@ -1,7 +1,10 @@
 /** An expected operator error: the CLI prints its message on one line (no stack) and exits non-zero. */
 export class OpsError extends Error {
   override readonly name = 'OpsError';
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
   }
 }

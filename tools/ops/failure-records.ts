@@ -50,7 +50,10 @@ export function parseFailureRecord(text: string): FailureRecordResult {
   if (typeof functionArn !== 'string' || functionArn === '') return { ok: false, reason: 'requestContext.functionArn: missing' };
   let payload = doc['payload'];
   if (payload === undefined) {
-    return { ok: false, reason: 'payload: missing (only S3 destinations carry the records; an SQS/SNS record needs the records fetched from the stream)' };
+    return {
+      ok: false,
+      reason: 'payload: missing (only S3 destinations carry the records; an SQS/SNS record needs the records fetched from the stream)',
+    };
   }
   if (typeof payload === 'string') {
     try {
@@ -82,4 +85,5 @@ export function parseFailureRecord(text: string): FailureRecordResult {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const opt = <K extends string>(k: K, v: string | undefined): { [P in K]?: string } => (v === undefined ? {} : ({ [k]: v } as { [P in K]?: string }));
+const opt = <K extends string>(k: K, v: string | undefined): { [P in K]?: string } =>
+  v === undefined ? {} : ({ [k]: v } as { [P in K]?: string });

@@ -51,7 +51,11 @@ export async function functionEnv(o: FunctionEnvOptions): Promise<FunctionEnvRes
   const read = async (): Promise<{ variables: Record<string, string>; status?: string; reason?: string }> => {
     try {
       const out = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
-      return { variables: { ...(out.Environment?.Variables ?? {}) }, ...(out.LastUpdateStatus ? { status: out.LastUpdateStatus } : {}), ...(out.LastUpdateStatusReason ? { reason: out.LastUpdateStatusReason } : {}) };
+      return {
+        variables: { ...(out.Environment?.Variables ?? {}) },
+        ...(out.LastUpdateStatus ? { status: out.LastUpdateStatus } : {}),
+        ...(out.LastUpdateStatusReason ? { reason: out.LastUpdateStatusReason } : {}),
+      };
     } catch (error) {
       throw awsError(error, `reading the configuration of ${o.name} (${functionName})`);
     }
@@ -84,6 +88,11 @@ async function resolve(o: FunctionEnvOptions, lambda: LambdaClient): Promise<str
   if (o.env.kind === 'aws') return (await findTaggedFunction(o.env, lambda, o.name, 'function')).functionName;
   const functions = o.env.functions ?? [];
   const fn = functions.find((f) => f.name === o.name);
-  if (!fn) throw unknownConsumer(o.name, functions.map((f) => f.name), 'function');
+  if (!fn)
+    throw unknownConsumer(
+      o.name,
+      functions.map((f) => f.name),
+      'function',
+    );
   return fn.arn ?? fn.functionName ?? fn.name;
 }

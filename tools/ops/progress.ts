@@ -44,7 +44,10 @@ export interface ProgressOptions {
   now?: () => number;
 }
 
-export function createProgress(stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr, options: ProgressOptions = {}): ProgressSink {
+export function createProgress(
+  stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
+  options: ProgressOptions = {},
+): ProgressSink {
   if (options.quiet) return silentProgress;
   return stream.isTTY ? barProgress(stream as NodeJS.WriteStream) : lineProgress(stream, options);
 }

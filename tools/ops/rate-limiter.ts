@@ -19,7 +19,10 @@ export class TokenBucket {
   granted = 0;
   readonly burst: number;
 
-  constructor(readonly rate: number, options: { burst?: number; clock?: Clock } = {}) {
+  constructor(
+    readonly rate: number,
+    options: { burst?: number; clock?: Clock } = {},
+  ) {
     if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError(`rate must be a positive number of records per second, got ${rate}`);
     this.burst = options.burst ?? Math.max(1, rate);
     this.clock = options.clock ?? realClock;

@@ -120,7 +120,11 @@ export async function redriveEvents(o: RedriveEventsOptions): Promise<RedriveEve
       else {
         allDelivered = false;
         summary.failed++;
-        summary.failures.push({ key, sequenceNumber: parsed.record.records[i]!.kinesis.sequenceNumber, reason: outcome.message ?? 'undeliverable' });
+        summary.failures.push({
+          key,
+          sequenceNumber: parsed.record.records[i]!.kinesis.sequenceNumber,
+          reason: outcome.message ?? 'undeliverable',
+        });
       }
     });
     if (allDelivered) {
@@ -154,7 +158,9 @@ async function listFailureObjects(s3: S3Sender, bucket: string): Promise<string[
   let token: string | undefined;
   try {
     do {
-      const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: FAILURE_OBJECT_PREFIX, ...(token ? { ContinuationToken: token } : {}) }));
+      const out = await s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: FAILURE_OBJECT_PREFIX, ...(token ? { ContinuationToken: token } : {}) }),
+      );
       for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
@@ -171,6 +177,8 @@ async function getText(s3: S3Sender, bucket: string, key: string): Promise<strin
 
 /** Copy first, delete only after the copy succeeded: the object always exists under one of the two keys. */
 async function moveObject(s3: S3Sender, bucket: string, from: string, to: string): Promise<void> {
-  await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: `${bucket}/${encodeURIComponent(from).replace(/%2F/g, '/')}` }));
+  await s3.send(
+    new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: `${bucket}/${encodeURIComponent(from).replace(/%2F/g, '/')}` }),
+  );
   await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: from }));
 }

@@ -93,7 +93,9 @@ export function redriveJobsLines(
       : `redrive jobs on ${envLabel} (${s.mode}): moved ${s.moved}, failed ${s.failed}, duplicates dropped ${s.duplicatesDropped}`,
     '  by type:',
     o.counts(s.byType),
-    ...(Object.keys(s.notRunnable).length > 0 ? ['  not runnable (the worker rejects these bodies, whatever is fixed):', o.counts(s.notRunnable)] : []),
+    ...(Object.keys(s.notRunnable).length > 0
+      ? ['  not runnable (the worker rejects these bodies, whatever is fixed):', o.counts(s.notRunnable)]
+      : []),
     ...(o.why && s.mode === 'peek' && s.sample.length > 0 ? o.why(s.sample) : []),
     ...(s.fallbackReason ? [`  note: ${s.fallbackReason}`] : []),
     ...s.failures.slice(0, 20).map((f) => `  ${f}`),
@@ -103,7 +105,8 @@ export function redriveJobsLines(
 export async function redriveJobs(o: RedriveJobsOptions): Promise<RedriveJobsSummary> {
   const dlqUrl = need(o.env.jobDlqUrl, 'jobs dead-letter queue', o.env);
   const queueUrl = need(o.env.jobQueueUrl, 'jobs queue', o.env);
-  if (o.max !== undefined && (!Number.isSafeInteger(o.max) || o.max < 1)) throw new OpsError(`--max must be a positive integer (got ${o.max})`, 2);
+  if (o.max !== undefined && (!Number.isSafeInteger(o.max) || o.max < 1))
+    throw new OpsError(`--max must be a positive integer (got ${o.max})`, 2);
   const summary: RedriveJobsSummary = {
     mode: o.dryRun ? 'peek' : 'loop',
     source: dlqUrl,
@@ -120,7 +123,8 @@ export async function redriveJobs(o: RedriveJobsOptions): Promise<RedriveJobsSum
   if (o.dryRun) return peek(o, dlqUrl, summary);
   const mode = o.mode ?? 'auto';
   const wantTask = mode === 'move-task' || (mode === 'auto' && o.env.kind === 'aws' && o.max === undefined);
-  if (mode === 'move-task' && o.max !== undefined) throw new OpsError('--max cannot be combined with --mode move-task (SQS moves every message); use --mode loop', 2);
+  if (mode === 'move-task' && o.max !== undefined)
+    throw new OpsError('--max cannot be combined with --mode move-task (SQS moves every message); use --mode loop', 2);
   if (wantTask) {
     try {
       return await moveTask(o, dlqUrl, queueUrl, { ...summary, mode: 'move-task' });
@@ -135,7 +139,10 @@ export async function redriveJobs(o: RedriveJobsOptions): Promise<RedriveJobsSum
 /** fauxqs answers InvalidAction "Unknown action"; other emulators say UnsupportedOperation / not implemented. */
 export function isUnsupportedAction(error: unknown): boolean {
   const e = error as { name?: string; message?: string };
-  return /InvalidAction|UnsupportedOperation|NotImplemented|UnknownOperation/i.test(e.name ?? '') || /unknown action|not implemented|not supported/i.test(e.message ?? '');
+  return (
+    /InvalidAction|UnsupportedOperation|NotImplemented|UnknownOperation/i.test(e.name ?? '') ||
+    /unknown action|not implemented|not supported/i.test(e.message ?? '')
+  );
 }
 
 async function queueArn(sqs: Pick<SQSClient, 'send'>, url: string): Promise<string> {
@@ -150,7 +157,11 @@ async function moveTask(o: RedriveJobsOptions, dlqUrl: string, queueUrl: string,
   const sourceArn = o.env.jobDlqArn ?? (await queueArn(o.sqs, dlqUrl));
   const destinationArn = o.env.jobQueueArn ?? (await queueArn(o.sqs, queueUrl));
   const started = await o.sqs.send(
-    new StartMessageMoveTaskCommand({ SourceArn: sourceArn, DestinationArn: destinationArn, ...(o.rate ? { MaxNumberOfMessagesPerSecond: Math.floor(o.rate) } : {}) }),
+    new StartMessageMoveTaskCommand({
+      SourceArn: sourceArn,
+      DestinationArn: destinationArn,
+      ...(o.rate ? { MaxNumberOfMessagesPerSecond: Math.floor(o.rate) } : {}),
+    }),
   );
   o.progress?.start(undefined, 'message move task', { unit: 'messages', words: { sent: 'moved' } });
   o.progress?.log(`message move task started (${started.TaskHandle ?? 'no handle'})`);
@@ -209,7 +220,11 @@ async function loop(o: RedriveJobsOptions, dlqUrl: string, queueUrl: string, sum
         out = await o.sqs.send(
           new SendMessageBatchCommand({
             QueueUrl: queueUrl,
-            Entries: toSend.map((r, i) => ({ Id: String(i), MessageBody: r.message.Body ?? '', MessageAttributes: copyAttributes(r.message.MessageAttributes) })),
+            Entries: toSend.map((r, i) => ({
+              Id: String(i),
+              MessageBody: r.message.Body ?? '',
+              MessageAttributes: copyAttributes(r.message.MessageAttributes),
+            })),
           }),
         );
       } catch (error) {
@@ -230,7 +245,12 @@ async function loop(o: RedriveJobsOptions, dlqUrl: string, queueUrl: string, sum
       });
     }
     if (toDelete.length > 0) {
-      const out = await o.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: dlqUrl, Entries: toDelete.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+      const out = await o.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: dlqUrl,
+          Entries: toDelete.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+        }),
+      );
       for (const f of out.Failed ?? []) {
         // the copy stays in the DLQ; a later run would send it again (worker idempotency absorbs it)
         summary.failures.push(`DLQ delete failed after a successful send (${f.Code}: ${f.Message ?? ''}): a later run may send it again`);
@@ -337,7 +357,11 @@ function copyAttributes(attributes: Record<string, MessageAttributeValue> | unde
   return Object.fromEntries(
     Object.entries(attributes).map(([name, v]) => [
       name,
-      { DataType: v.DataType!, ...(v.StringValue !== undefined ? { StringValue: v.StringValue } : {}), ...(v.BinaryValue !== undefined ? { BinaryValue: v.BinaryValue } : {}) },
+      {
+        DataType: v.DataType!,
+        ...(v.StringValue !== undefined ? { StringValue: v.StringValue } : {}),
+        ...(v.BinaryValue !== undefined ? { BinaryValue: v.BinaryValue } : {}),
+      },
     ]),
   );
 }

@@ -40,7 +40,12 @@ export interface SenderOptions {
 }
 
 /** How chunks reach the target: PutRecords to the stream, or the consumer's function invoked with Kinesis-shaped batches. */
-export async function senderFor(o: SenderOptions, target: ReplayTarget, replayId: string, cp: Checkpoint | undefined): Promise<{ send: Send; chunkSize?: number }> {
+export async function senderFor(
+  o: SenderOptions,
+  target: ReplayTarget,
+  replayId: string,
+  cp: Checkpoint | undefined,
+): Promise<{ send: Send; chunkSize?: number }> {
   if (target.kind === 'stream') {
     const streamName = need(o.env.eventStreamName, 'events stream', o.env);
     if (!o.kinesis) throw new Error('runReplay: a Kinesis client is required for --target stream');
@@ -64,7 +69,11 @@ export async function senderFor(o: SenderOptions, target: ReplayTarget, replayId
   const send: Send = async (items) => {
     const replayedAt = new Date().toISOString();
     const records = items.map((it) =>
-      kinesisRecordFor(marked(it.envelope, { replayId, replayedAt, target: targetLabel(target) }), String(++sequence).padStart(21, '0'), shape),
+      kinesisRecordFor(
+        marked(it.envelope, { replayId, replayedAt, target: targetLabel(target) }),
+        String(++sequence).padStart(21, '0'),
+        shape,
+      ),
     );
     const outcomes: RecordOutcome[] = await deliverToConsumer(records, {
       invoker,
@@ -80,4 +89,3 @@ export async function senderFor(o: SenderOptions, target: ReplayTarget, replayId
 function marked(envelope: KnownEvent, replay: NonNullable<EventEnvelope['replay']>): KnownEvent {
   return { ...envelope, replay } as KnownEvent;
 }
-

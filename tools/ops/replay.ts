@@ -127,7 +127,15 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   const previous = files.checkpointFile ? loadCheckpoint(files.checkpointFile, hash) : undefined;
   const replayId = previous?.replayId ?? randomUUID();
   const cp: Checkpoint | undefined = files.checkpointFile
-    ? (previous ?? { version: 1, argsHash: hash, replayId, startedAt: new Date().toISOString(), done: false, totals: { ...NO_TOTALS }, updatedAt: '' })
+    ? (previous ?? {
+        version: 1,
+        argsHash: hash,
+        replayId,
+        startedAt: new Date().toISOString(),
+        done: false,
+        totals: { ...NO_TOTALS },
+        updatedAt: '',
+      })
     : undefined;
   const summary = startSummary(o, replayId, previous, files);
   if (previous?.done) return finish(summary, started);
@@ -168,7 +176,12 @@ function replayArgsHash(o: ReplayOptions, bucket: string, prefix: string, lateHo
   });
 }
 
-function startSummary(o: ReplayOptions, replayId: string, previous: Checkpoint | undefined, files: { checkpointFile?: string; failuresFile?: string }): ReplaySummary {
+function startSummary(
+  o: ReplayOptions,
+  replayId: string,
+  previous: Checkpoint | undefined,
+  files: { checkpointFile?: string; failuresFile?: string },
+): ReplaySummary {
   return {
     replayId,
     target: o.target ? targetLabel(o.target) : 'none (dry run)',
@@ -343,7 +356,13 @@ class ReplayRun {
     if (!cp) return;
     const t = this.totalsAtStart;
     const s = this.summary;
-    cp.totals = { read: t.read + s.read, sent: t.sent + s.sent, skipped: t.skipped + s.skipped, failed: t.failed + s.failed, filteredOut: t.filteredOut + s.filteredOut };
+    cp.totals = {
+      read: t.read + s.read,
+      sent: t.sent + s.sent,
+      skipped: t.skipped + s.skipped,
+      failed: t.failed + s.failed,
+      filteredOut: t.filteredOut + s.filteredOut,
+    };
   }
 
   private checkpoint(): void {

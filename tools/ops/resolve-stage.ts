@@ -10,7 +10,16 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createKinesisClient, createS3Client, createSqsClient } from '../../lambdas/shared/aws-clients';
-import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, STATEFUL_OUTPUTS, STAGES, type Stage, type StatefulOutput, stackName } from '../../lib/contract';
+import {
+  LOCAL_ACCOUNT_ID,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  STATEFUL_OUTPUTS,
+  STAGES,
+  type Stage,
+  type StatefulOutput,
+  stackName,
+} from '../../lib/contract';
 import { processAlive } from '../../local/instance';
 import { messageOf, OpsError } from './errors';
 
@@ -81,7 +90,9 @@ export async function resolveEnvironment(options: ResolveOptions = {}): Promise<
   // instead of failing later with ECONNREFUSED.
   const { pid } = (JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: unknown } | null) ?? {};
   if (typeof pid === 'number' && !processAlive(pid)) {
-    throw new OpsError(`no local cloud is running: ${file} was left by pid ${pid}, which has exited (start it with \`npm start\`, or pass --stage dev|prod)`);
+    throw new OpsError(
+      `no local cloud is running: ${file} was left by pid ${pid}, which has exited (start it with \`npm start\`, or pass --stage dev|prod)`,
+    );
   }
   return readEndpointsFile(file);
 }
@@ -108,7 +119,8 @@ export function readEndpointsFile(file: string): OpsEnvironment {
     resources?: { functions?: LocalFunctionRef[] };
     env?: Record<string, string>;
   };
-  if (typeof f !== 'object' || f === null || typeof f.endpoints !== 'object') throw new OpsError(`${file} is not a local cloud endpoints file (no "endpoints")`);
+  if (typeof f !== 'object' || f === null || typeof f.endpoints !== 'object')
+    throw new OpsError(`${file} is not a local cloud endpoints file (no "endpoints")`);
   const env = f.env ?? {};
   return {
     kind: 'local',
@@ -138,7 +150,8 @@ async function resolveStage(stage: Stage, options: ResolveOptions): Promise<OpsE
   const outputs = await (options.describeStackOutputs ?? describeStackOutputs)(name);
   const need = (key: StatefulOutput): string => {
     const value = outputs[key];
-    if (value === undefined) throw new OpsError(`stack ${name} has no output ${key} (deployed from an older version? run \`npm run deploy\`)`);
+    if (value === undefined)
+      throw new OpsError(`stack ${name} has no output ${key} (deployed from an older version? run \`npm run deploy\`)`);
     return value;
   };
   return {
@@ -165,7 +178,9 @@ export async function describeStackOutputs(name: string): Promise<Record<string,
     const out = await client.send(new DescribeStacksCommand({ StackName: name }));
     const stack = out.Stacks?.[0];
     if (stack === undefined) throw new OpsError(`stack ${name} not found`);
-    return Object.fromEntries((stack.Outputs ?? []).flatMap((o) => (o.OutputKey && o.OutputValue !== undefined ? [[o.OutputKey, o.OutputValue]] : [])));
+    return Object.fromEntries(
+      (stack.Outputs ?? []).flatMap((o) => (o.OutputKey && o.OutputValue !== undefined ? [[o.OutputKey, o.OutputValue]] : [])),
+    );
   } catch (error) {
     throw awsError(error, `reading the outputs of stack ${name}`);
   } finally {
@@ -177,8 +192,10 @@ export async function describeStackOutputs(name: string): Promise<Record<string,
 export function awsError(error: unknown, doing: string): Error {
   if (error instanceof OpsError) return error;
   const e = error as { name?: string; message?: string };
-  if (e.name === 'CredentialsProviderError') return new OpsError(`${doing}: no AWS credentials found (set AWS_PROFILE or run \`aws sso login\`)`);
-  if (e.name === 'ValidationError' && /does not exist/.test(e.message ?? '')) return new OpsError(`${doing}: ${e.message} (wrong region? AWS_REGION=${process.env['AWS_REGION'] ?? 'unset'})`);
+  if (e.name === 'CredentialsProviderError')
+    return new OpsError(`${doing}: no AWS credentials found (set AWS_PROFILE or run \`aws sso login\`)`);
+  if (e.name === 'ValidationError' && /does not exist/.test(e.message ?? ''))
+    return new OpsError(`${doing}: ${e.message} (wrong region? AWS_REGION=${process.env['AWS_REGION'] ?? 'unset'})`);
   if (e.name === 'AccessDenied' || e.name === 'AccessDeniedException') return new OpsError(`${doing}: access denied: ${e.message ?? ''}`);
   return new OpsError(`${doing}: ${e.name ?? 'Error'}: ${e.message ?? String(error)}`);
 }
@@ -210,7 +227,9 @@ export function createOpsClients(env: OpsEnvironment): OpsClients {
     async lambda() {
       if (lambda) return lambda;
       if (env.kind === 'local' && !env.endpoints.lambda) {
-        throw new OpsError('the local cloud has no Lambda endpoint (endpoints.lambda missing in .local/endpoints.json): update and restart it');
+        throw new OpsError(
+          'the local cloud has no Lambda endpoint (endpoints.lambda missing in .local/endpoints.json): update and restart it',
+        );
       }
       const { LambdaClient } = await import('@aws-sdk/client-lambda');
       lambda = track(
@@ -232,7 +251,9 @@ export function createOpsClients(env: OpsEnvironment): OpsClients {
 /** Names a missing resource in the error instead of failing later with `undefined`. */
 export function need<T>(value: T | undefined, what: string, env: OpsEnvironment): T {
   if (value === undefined || value === '') {
-    throw new OpsError(`${env.label === 'local' ? 'the local cloud' : `stage ${env.label}`} has no ${what} (is the stack deployed / the local cloud started from this template?)`);
+    throw new OpsError(
+      `${env.label === 'local' ? 'the local cloud' : `stage ${env.label}`} has no ${what} (is the stack deployed / the local cloud started from this template?)`,
+    );
   }
   return value;
 }

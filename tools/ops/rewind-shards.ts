@@ -107,11 +107,18 @@ export class RewindRun {
     let lastRead = state.after;
 
     const open = (): Promise<string | undefined> =>
-      shardIterator(o.kinesis, lastRead ? { StreamName: plan.streamName, ShardId: shardId, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: lastRead } : {
-        StreamName: plan.streamName,
-        ShardId: shardId,
-        ...(plan.iteratorType === 'AT_TIMESTAMP' ? { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: o.from } : { ShardIteratorType: 'TRIM_HORIZON' }),
-      });
+      shardIterator(
+        o.kinesis,
+        lastRead
+          ? { StreamName: plan.streamName, ShardId: shardId, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: lastRead }
+          : {
+              StreamName: plan.streamName,
+              ShardId: shardId,
+              ...(plan.iteratorType === 'AT_TIMESTAMP'
+                ? { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: o.from }
+                : { ShardIteratorType: 'TRIM_HORIZON' }),
+            },
+      );
     let iterator = await open();
     let finished = iterator === undefined;
     while (!finished) {
@@ -148,8 +155,10 @@ export class RewindRun {
       if (this.dryRun) o.progress?.update({ matched: this.matchedSoFar() });
       if (this.stopped()) break;
       if (!finished) {
-        if (!page.NextShardIterator) finished = true; // a closed shard, read to its end
-        else if (records.length === 0 && (page.MillisBehindLatest ?? 0) === 0) finished = true; // caught up with the shard's tip
+        if (!page.NextShardIterator)
+          finished = true; // a closed shard, read to its end
+        else if (records.length === 0 && (page.MillisBehindLatest ?? 0) === 0)
+          finished = true; // caught up with the shard's tip
         else {
           iterator = page.NextShardIterator;
           if (records.length === 0) await new Promise((resolve) => setTimeout(resolve, o.pollIntervalMs ?? 200));
@@ -168,7 +177,10 @@ export class RewindRun {
     state.done = true;
     if (lastRead !== undefined && s.pending.length === 0) state.after = lastRead;
     this.save();
-    o.progress?.object(++this.shardsDone, this.dryRun ? { matched: this.matchedSoFar() } : { sent: summary.delivered, failed: summary.failed });
+    o.progress?.object(
+      ++this.shardsDone,
+      this.dryRun ? { matched: this.matchedSoFar() } : { sent: summary.delivered, failed: summary.failed },
+    );
   }
 
   /** Counts a record read in [from, to); true when it is queued for the consumer (not skipped, not a dry run). */
@@ -204,7 +216,13 @@ export class RewindRun {
       const replayedAt = new Date().toISOString();
       const marker = { replayId: summary.rewindId, replayedAt, target: this.markerTarget };
       const records = sendable.map(({ record }) =>
-        kinesisRecordOf(marked(record.Data!, marker), record.PartitionKey!, record.SequenceNumber!, { ...this.shape, shardId: s.shardId }, record.ApproximateArrivalTimestamp ?? new Date()),
+        kinesisRecordOf(
+          marked(record.Data!, marker),
+          record.PartitionKey!,
+          record.SequenceNumber!,
+          { ...this.shape, shardId: s.shardId },
+          record.ApproximateArrivalTimestamp ?? new Date(),
+        ),
       );
       const outcomes = await deliverToConsumer(records, {
         invoker: o.invoker,
@@ -226,12 +244,22 @@ export class RewindRun {
   }
 
   private fail(s: ShardRead, r: StreamRecord, id: string | undefined, reason: string): void {
-    const failure: RewindFailure = { shardId: s.shardId, sequenceNumber: r.SequenceNumber!, partitionKey: r.PartitionKey!, ...(id ? { id } : {}), reason };
+    const failure: RewindFailure = {
+      shardId: s.shardId,
+      sequenceNumber: r.SequenceNumber!,
+      partitionKey: r.PartitionKey!,
+      ...(id ? { id } : {}),
+      reason,
+    };
     this.summary.failed++;
     s.stats.failed++;
     if (this.summary.failures.length < 100) this.summary.failures.push(failure);
     s.blocked.add(r.PartitionKey!);
-    appendFailure(this.plan.failuresFile, { ...failure, arrivedAt: r.ApproximateArrivalTimestamp?.toISOString(), data: Buffer.from(r.Data ?? []).toString('base64') });
+    appendFailure(this.plan.failuresFile, {
+      ...failure,
+      arrivedAt: r.ApproximateArrivalTimestamp?.toISOString(),
+      data: Buffer.from(r.Data ?? []).toString('base64'),
+    });
   }
 }
 

@@ -134,7 +134,8 @@ export interface RewindCheckpoint {
   updatedAt: string;
 }
 
-export const defaultRewindCheckpointFile = (hash: string, projectDir = process.cwd()): string => path.join(projectDir, '.local', `rewind-${hash}.json`);
+export const defaultRewindCheckpointFile = (hash: string, projectDir = process.cwd()): string =>
+  path.join(projectDir, '.local', `rewind-${hash}.json`);
 
 /** The Lambda filter the consumer's mapping applies (from the manifest); undefined when it takes every record. */
 export function mappingFilterOf(consumer: string): ((data: Uint8Array) => boolean) | undefined {
@@ -149,9 +150,13 @@ export async function runRewind(o: RewindOptions): Promise<RewindSummary> {
   const streamName = need(o.env.eventStreamName, 'events stream', o.env);
   const now = (o.now ?? (() => new Date()))();
   if (o.from.getTime() > now.getTime()) {
-    throw new OpsError(`--from ${o.from.toISOString()} is in the future (now ${now.toISOString()}): a rewind re-reads records the stream already holds`, 2);
+    throw new OpsError(
+      `--from ${o.from.toISOString()} is in the future (now ${now.toISOString()}): a rewind re-reads records the stream already holds`,
+      2,
+    );
   }
-  if (o.to !== undefined && o.to.getTime() <= o.from.getTime()) throw new OpsError(`--to ${o.to.toISOString()} must be after --from ${o.from.toISOString()}`, 2);
+  if (o.to !== undefined && o.to.getTime() <= o.from.getTime())
+    throw new OpsError(`--to ${o.to.toISOString()} must be after --from ${o.from.toISOString()}`, 2);
   const retentionHours = await streamRetentionHours(o.kinesis, streamName);
   const oldest = new Date(now.getTime() - retentionHours * 3_600_000);
   if (o.from.getTime() < oldest.getTime()) {
@@ -173,13 +178,16 @@ export async function runRewind(o: RewindOptions): Promise<RewindSummary> {
     to: o.to?.toISOString() ?? null,
     types: [...(o.types ?? [])].sort(),
   });
-  const { checkpointFile, failuresFile } = runFiles(dryRun ? undefined : (o.checkpointFile ?? defaultRewindCheckpointFile(hash, o.projectDir)), o.restart);
+  const { checkpointFile, failuresFile } = runFiles(
+    dryRun ? undefined : (o.checkpointFile ?? defaultRewindCheckpointFile(hash, o.projectDir)),
+    o.restart,
+  );
   const previous = checkpointFile ? loadRewindCheckpoint(checkpointFile, hash) : undefined;
   const rewindId = previous?.rewindId ?? randomUUID();
   // --to is exclusive and arrival times are milliseconds: by default everything that arrived up to and including
   // the millisecond the rewind started (later records are the live mapping's), and never later than that
   const latest = new Date(now.getTime() + 1);
-  const to = previous ? new Date(previous.to) : (o.to !== undefined && o.to.getTime() < latest.getTime() ? o.to : latest);
+  const to = previous ? new Date(previous.to) : o.to !== undefined && o.to.getTime() < latest.getTime() ? o.to : latest;
 
   // Resolve the consumer before reading anything: a wrong name fails fast, a dry run included.
   const target: ConsumerTarget = await o.invoker.resolve(o.consumer, o.batchSize === undefined ? {} : { batchSize: o.batchSize });
@@ -207,13 +215,27 @@ export async function runRewind(o: RewindOptions): Promise<RewindSummary> {
   if (previous?.done) return finish(summary, started);
 
   const cp: RewindCheckpoint | undefined = checkpointFile
-    ? (previous ?? { version: 1, kind: 'rewind', argsHash: hash, rewindId, startedAt: now.toISOString(), to: to.toISOString(), shards: {}, done: false, updatedAt: '' })
+    ? (previous ?? {
+        version: 1,
+        kind: 'rewind',
+        argsHash: hash,
+        rewindId,
+        startedAt: now.toISOString(),
+        to: to.toISOString(),
+        shards: {},
+        done: false,
+        updatedAt: '',
+      })
     : undefined;
   const mappingFilter = mappingFilterOf(o.consumer);
   const types = o.types && o.types.length > 0 ? new Set(o.types) : undefined;
   const forConsumer = (data: Uint8Array, type: string | undefined): boolean =>
     (mappingFilter === undefined || mappingFilter(data)) && (types === undefined || (type !== undefined && types.has(type)));
-  const run = new RewindRun(o, { streamName, iteratorType, to, target, forConsumer, checkpoint: cp, checkpointFile, failuresFile }, summary);
+  const run = new RewindRun(
+    o,
+    { streamName, iteratorType, to, target, forConsumer, checkpoint: cp, checkpointFile, failuresFile },
+    summary,
+  );
 
   const shards = await listShards(o.kinesis, streamName);
   summary.shards = shards.length;

@@ -34,7 +34,9 @@ export function athenaStatement(o: Pick<AthenaRun, 'database' | 'table' | 'range
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function runAthena(o: AthenaRun): Promise<QueryResult> {
-  const { StartQueryExecutionCommand, GetQueryExecutionCommand, GetQueryResultsCommand, StopQueryExecutionCommand } = await import('@aws-sdk/client-athena');
+  const { StartQueryExecutionCommand, GetQueryExecutionCommand, GetQueryResultsCommand, StopQueryExecutionCommand } = await import(
+    '@aws-sdk/client-athena'
+  );
   const started = performance.now();
   const sleep = o.sleep ?? defaultSleep;
   let id: string;
@@ -67,9 +69,12 @@ export async function runAthena(o: AthenaRun): Promise<QueryResult> {
       const reason = execution?.Status?.StateChangeReason ?? execution?.Status?.AthenaError?.ErrorMessage ?? state;
       const scanned = execution?.Statistics?.DataScannedInBytes;
       const limit = /bytes scanned limit|BytesScannedCutoffPerQuery/i.test(reason)
-        ? ' (the workgroup\'s scan limit: narrow --from/--to, or raise BytesScannedCutoffPerQuery)'
+        ? " (the workgroup's scan limit: narrow --from/--to, or raise BytesScannedCutoffPerQuery)"
         : '';
-      throw new OpsError(`query ${state.toLowerCase()} (Athena ${id}): ${reason.split('\n')[0]}${limit}${scanned ? `; scanned ${scanned} bytes` : ''}`, 2);
+      throw new OpsError(
+        `query ${state.toLowerCase()} (Athena ${id}): ${reason.split('\n')[0]}${limit}${scanned ? `; scanned ${scanned} bytes` : ''}`,
+        2,
+      );
     }
     await sleep(delay);
     delay = Math.min(delay * 1.5, 2000);
@@ -79,9 +84,12 @@ export async function runAthena(o: AthenaRun): Promise<QueryResult> {
   let token: string | undefined;
   let first = true;
   do {
-    const page = await o.athena.send(new GetQueryResultsCommand({ QueryExecutionId: id, MaxResults: 1000, ...(token ? { NextToken: token } : {}) }));
+    const page = await o.athena.send(
+      new GetQueryResultsCommand({ QueryExecutionId: id, MaxResults: 1000, ...(token ? { NextToken: token } : {}) }),
+    );
     if (columns.length === 0) {
-      for (const c of page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []) columns.push({ name: c.Name ?? c.Label ?? '', type: (c.Type ?? 'varchar').toLowerCase() });
+      for (const c of page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? [])
+        columns.push({ name: c.Name ?? c.Label ?? '', type: (c.Type ?? 'varchar').toLowerCase() });
     }
     const data = page.ResultSet?.Rows ?? [];
     // a SELECT's first row is its header

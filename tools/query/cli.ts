@@ -29,10 +29,15 @@ export interface QueryFlags extends CommonFlags {
 export function queryCommand(action: (name: string | undefined, flags: QueryFlags) => Promise<void> | void): Command {
   return addCommonOptions(
     new Command('query')
-      .description('Query the event archive with SQL: a named query of queries/ or --sql. The table is `events`; its columns are the envelope\'s fields.')
+      .description(
+        "Query the event archive with SQL: a named query of queries/ or --sql. The table is `events`; its columns are the envelope's fields.",
+      )
       .argument('[name]', 'a named query (queries/<name>.sql); --list shows them')
       .option('--sql <sql>', 'ad-hoc SQL over the table events (one SELECT; :from and :to are bound from --from/--to)')
-      .option('--from <time>', 'start of the range, inclusive, ISO-8601 with zone; selects the archive hours read (and the query filters on it)')
+      .option(
+        '--from <time>',
+        'start of the range, inclusive, ISO-8601 with zone; selects the archive hours read (and the query filters on it)',
+      )
       .option('--to <time>', 'end of the range, exclusive, ISO-8601 with zone')
       .option('--type <type>', 'parameter :type of a named query')
       .option('--key <key>', 'parameter :key (partition key) of a named query')
@@ -95,25 +100,24 @@ export function render(outcome: QueryOutcome, flags: Pick<QueryFlags, 'json' | '
     : `${summaryLine(result, where)}\n`;
   let stdout: string;
   if (flags.json) {
-    stdout =
-      `${JSON.stringify(
-        {
-          query: outcome.query.name ?? 'sql',
-          environment: outcome.environment,
-          engine: result.engine,
-          from: outcome.from ?? null,
-          to: outcome.to ?? null,
-          columns: result.columns,
-          rows: rowObjects(result),
-          rowCount: result.rows.length,
-          scannedBytes: result.scannedBytes,
-          ...(result.objects !== undefined ? { objects: result.objects } : {}),
-          elapsedMs: result.elapsedMs,
-          noData: outcome.noData,
-        },
-        null,
-        2,
-      )}\n`;
+    stdout = `${JSON.stringify(
+      {
+        query: outcome.query.name ?? 'sql',
+        environment: outcome.environment,
+        engine: result.engine,
+        from: outcome.from ?? null,
+        to: outcome.to ?? null,
+        columns: result.columns,
+        rows: rowObjects(result),
+        rowCount: result.rows.length,
+        scannedBytes: result.scannedBytes,
+        ...(result.objects !== undefined ? { objects: result.objects } : {}),
+        elapsedMs: result.elapsedMs,
+        noData: outcome.noData,
+      },
+      null,
+      2,
+    )}\n`;
   } else if (flags.csv) stdout = formatCsv(result);
   else stdout = outcome.noData ? '' : result.rows.length === 0 ? '(no rows)\n' : formatTable(result);
   return { stdout, stderr };

@@ -44,7 +44,13 @@ export async function listRangeObjects(s3: S3Sender, bucket: string, prefix: str
 }
 
 /** Downloads objects under `dir/<key>`, a few at a time; returns the bytes written. */
-export async function downloadObjects(s3: S3Sender, bucket: string, objects: readonly ArchiveObjectRef[], dir: string, concurrency = 8): Promise<number> {
+export async function downloadObjects(
+  s3: S3Sender,
+  bucket: string,
+  objects: readonly ArchiveObjectRef[],
+  dir: string,
+  concurrency = 8,
+): Promise<number> {
   let next = 0;
   let bytes = 0;
   const worker = async (): Promise<void> => {
@@ -74,7 +80,9 @@ export function eventsViewSql(dataDir: string | undefined): string {
   }
   const read = `{${cols.map((c) => `${quoteString(c.field)}: ${quoteString(c.duckdbType)}`).join(', ')}}`;
   const hiveTypes = `{${PARTITION_COLUMNS.map((c) => `${quoteString(c)}: 'INTEGER'`).join(', ')}}`;
-  const select = cols.map((c) => (c.payload ? `CAST(${quoteIdent(c.field)} AS VARCHAR) AS ${quoteIdent(c.name)}` : `${quoteIdent(c.field)} AS ${quoteIdent(c.name)}`));
+  const select = cols.map((c) =>
+    c.payload ? `CAST(${quoteIdent(c.field)} AS VARCHAR) AS ${quoteIdent(c.name)}` : `${quoteIdent(c.field)} AS ${quoteIdent(c.name)}`,
+  );
   const glob = path.join(dataDir, '**', '*').split(path.sep).join('/');
   return (
     `CREATE VIEW events AS SELECT ${[...select, ...PARTITION_COLUMNS.map(quoteIdent)].join(', ')} ` +
@@ -97,7 +105,11 @@ export interface DuckDbRun {
 }
 
 /** First line of an engine error, without DuckDB's "LINE 1: …" caret block. */
-const oneLine = (message: string): string => message.split('\n').find((l) => l.trim() !== '')!.trim();
+const oneLine = (message: string): string =>
+  message
+    .split('\n')
+    .find((l) => l.trim() !== '')!
+    .trim();
 
 export async function runDuckDb(o: DuckDbRun): Promise<QueryResult> {
   const started = performance.now();

@@ -8,7 +8,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The distinct values of the result's `id` column, in first-seen order. */
 export function idsOfResult(result: Pick<QueryResult, 'columns' | 'rows'>, queryName: string): string[] {
   const at = result.columns.findIndex((c) => c.name.toLowerCase() === 'id');
-  if (at < 0) throw new OpsError(`query ${queryName} returns no id column (its columns: ${result.columns.map((c) => c.name).join(', ')}); replay selects events by envelope id`, 2);
+  if (at < 0)
+    throw new OpsError(
+      `query ${queryName} returns no id column (its columns: ${result.columns.map((c) => c.name).join(', ')}); replay selects events by envelope id`,
+      2,
+    );
   return distinct(result.rows.map((r) => r[at]).filter((v): v is string => typeof v === 'string' && v !== ''));
 }
 
@@ -28,13 +32,21 @@ export function parseIdsText(text: string, file: string): string[] {
     }
     const rows = Array.isArray(parsed) ? parsed : (parsed as { rows?: unknown }).rows;
     if (!Array.isArray(rows)) throw new OpsError(`${file}: JSON without rows (expected npm run query --json output or an array)`, 2);
-    ids = rows.map((r) => (typeof r === 'string' ? r : (r as { id?: unknown } | null)?.id)).filter((v): v is string => typeof v === 'string');
+    ids = rows
+      .map((r) => (typeof r === 'string' ? r : (r as { id?: unknown } | null)?.id))
+      .filter((v): v is string => typeof v === 'string');
   } else {
-    const lines = trimmed.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    const lines = trimmed
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
     const header = lines[0]?.split(',').map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
     if (header && header.length > 1 && header.includes('id')) {
       const at = header.indexOf('id');
-      ids = lines.slice(1).map((l) => l.split(',')[at]?.trim().replace(/^"|"$/g, '') ?? '').filter(Boolean);
+      ids = lines
+        .slice(1)
+        .map((l) => l.split(',')[at]?.trim().replace(/^"|"$/g, '') ?? '')
+        .filter(Boolean);
     } else {
       ids = lines[0]?.toLowerCase() === 'id' ? lines.slice(1) : lines;
     }

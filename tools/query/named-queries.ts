@@ -52,9 +52,11 @@ export function parseNamedQuery(name: string, text: string, file = `${name}.sql`
   for (const p of params) {
     if (!(p in QUERY_PARAMS)) throw new OpsError(`${file}: unknown parameter "${p}" (known: ${Object.keys(QUERY_PARAMS).join(', ')})`);
   }
-  if (!params.includes('from') || !params.includes('to')) throw new OpsError(`${file}: a named query takes the time range: "-- params: from, to, …"`);
+  if (!params.includes('from') || !params.includes('to'))
+    throw new OpsError(`${file}: a named query takes the time range: "-- params: from, to, …"`);
   const dialect = header.filter((h) => h.startsWith('dialect:')).map((h) => h.slice('dialect:'.length).trim());
-  if (dialect.length === 0) throw new OpsError(`${file}: no "-- dialect: …" line (say where Athena and DuckDB differ, or that one text runs on both)`);
+  if (dialect.length === 0)
+    throw new OpsError(`${file}: no "-- dialect: …" line (say where Athena and DuckDB differ, or that one text runs on both)`);
   return { name, file, purpose: first[2]!.trim(), params: params as QueryParam[], dialect, sql: text };
 }
 

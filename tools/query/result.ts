@@ -25,7 +25,18 @@ export interface QueryResult {
   readonly queryExecutionId?: string;
 }
 
-const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'integer', 'int', 'bigint', 'hugeint', 'ubigint', 'uinteger', 'usmallint', 'utinyint']);
+const INTEGER_TYPES = new Set([
+  'tinyint',
+  'smallint',
+  'integer',
+  'int',
+  'bigint',
+  'hugeint',
+  'ubigint',
+  'uinteger',
+  'usmallint',
+  'utinyint',
+]);
 const FLOAT_TYPES = new Set(['double', 'float', 'real', 'decimal']);
 
 /** A cell as both engines should show it: integers and floats as numbers (when exact), NULL as null. */
@@ -48,14 +59,21 @@ const text = (cell: Cell): string => (cell === null ? '' : typeof cell === 'obje
 /** A plain-text table; cells longer than `maxWidth` are cut with an ellipsis (--json and --csv keep them whole). */
 export function formatTable(result: Pick<QueryResult, 'columns' | 'rows'>, maxWidth = 60): string {
   const header = result.columns.map((c) => c.name);
-  const cells = result.rows.map((row) => row.map((cell) => {
-    const t = cell === null ? 'NULL' : text(cell).replace(/\s+/g, ' ');
-    return t.length > maxWidth ? `${t.slice(0, maxWidth - 1)}…` : t;
-  }));
+  const cells = result.rows.map((row) =>
+    row.map((cell) => {
+      const t = cell === null ? 'NULL' : text(cell).replace(/\s+/g, ' ');
+      return t.length > maxWidth ? `${t.slice(0, maxWidth - 1)}…` : t;
+    }),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
-  const numeric = result.columns.map((_c, i) => result.rows.some((r) => typeof r[i] === 'number') && result.rows.every((r) => r[i] === null || typeof r[i] === 'number'));
+  const numeric = result.columns.map(
+    (_c, i) => result.rows.some((r) => typeof r[i] === 'number') && result.rows.every((r) => r[i] === null || typeof r[i] === 'number'),
+  );
   const line = (r: readonly string[]): string =>
-    r.map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
+    r
+      .map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return `${[line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n')}\n`;
 }
 

@@ -58,7 +58,8 @@ export interface PreparedStatement {
 
 /** Everything that can fail before touching an environment: the query, its parameters, the range. */
 export function prepareStatement(r: Omit<QueryRequest, 'engine' | 'local' | 'stage'>): PreparedStatement {
-  if ((r.name === undefined) === (r.sql === undefined)) throw new OpsError('give a named query or --sql "SELECT … FROM events …", not both', 2);
+  if ((r.name === undefined) === (r.sql === undefined))
+    throw new OpsError('give a named query or --sql "SELECT … FROM events …", not both', 2);
   if ((r.from === undefined) !== (r.to === undefined)) throw new OpsError('give both --from and --to, or neither', 2);
   const named = r.name !== undefined ? loadNamedQuery(r.name, r.queriesDir) : undefined;
   if (named && r.from === undefined) throw new OpsError(`${named.name} needs --from and --to (the archive hours it reads)`, 2);
@@ -71,10 +72,14 @@ export function prepareStatement(r: Omit<QueryRequest, 'engine' | 'local' | 'sta
   const declared: QueryParam[] = named ? [...named.params] : range ? ['from', 'to'] : [];
   if (named) {
     for (const [p] of given) {
-      if (!declared.includes(p)) throw new OpsError(`${named.name} takes no ${QUERY_PARAMS[p].split(' ')[0]} (its parameters: ${declared.join(', ')})`, 2);
+      if (!declared.includes(p))
+        throw new OpsError(`${named.name} takes no ${QUERY_PARAMS[p].split(' ')[0]} (its parameters: ${declared.join(', ')})`, 2);
     }
   } else if (given.length > 0) {
-    throw new OpsError(`--sql takes its values in the SQL itself (only :from and :to are bound, from --from and --to); drop ${given.map(([p]) => `--${p}`).join(', ')}`, 2);
+    throw new OpsError(
+      `--sql takes its values in the SQL itself (only :from and :to are bound, from --from and --to); drop ${given.map(([p]) => `--${p}`).join(', ')}`,
+      2,
+    );
   }
   const values: Record<string, string | undefined> = {
     ...Object.fromEntries(given),
@@ -105,7 +110,8 @@ export async function runQuery(r: QueryRequest): Promise<QueryOutcome> {
     describeStackOutputs: async (stackName) => (outputs = await (r.describeStackOutputs ?? describeStackOutputs)(stackName)),
   });
   const engine: Engine = r.engine ?? (env.kind === 'local' ? 'duckdb' : 'athena');
-  if (engine === 'athena' && env.kind === 'local') throw new OpsError('the local cloud has no Athena: --engine athena needs --stage dev|prod (locally DuckDB runs the same SQL)', 2);
+  if (engine === 'athena' && env.kind === 'local')
+    throw new OpsError('the local cloud has no Athena: --engine athena needs --stage dev|prod (locally DuckDB runs the same SQL)', 2);
   const environment = env.label;
   const bucket = need(env.archiveBucket, 'archive bucket', env);
   let result: QueryResult;
@@ -161,8 +167,13 @@ export async function runQuery(r: QueryRequest): Promise<QueryOutcome> {
 function athenaTarget(outputs: Record<string, string>, env: OpsEnvironment): AthenaTarget {
   const get = (key: string): string => {
     const v = outputs[key];
-    if (v === undefined) throw new OpsError(`stage ${env.label} has no output ${key} (deployed before the queryable archive? run \`npm run deploy\`)`);
+    if (v === undefined)
+      throw new OpsError(`stage ${env.label} has no output ${key} (deployed before the queryable archive? run \`npm run deploy\`)`);
     return v;
   };
-  return { workGroup: get(STATEFUL_OUTPUTS.archiveQueryWorkGroup), database: get(STATEFUL_OUTPUTS.archiveDatabaseName), table: get(STATEFUL_OUTPUTS.archiveTableName) };
+  return {
+    workGroup: get(STATEFUL_OUTPUTS.archiveQueryWorkGroup),
+    database: get(STATEFUL_OUTPUTS.archiveDatabaseName),
+    table: get(STATEFUL_OUTPUTS.archiveTableName),
+  };
 }

@@ -36,7 +36,8 @@ function mapCode(sql: string, visit: (code: string) => string, other: (text: str
       for (;;) {
         const j = sql.indexOf(c, end);
         if (j < 0) throw new OpsError(`the SQL has an unterminated ${c === "'" ? 'string literal' : 'quoted identifier'}`, 2);
-        if (sql[j + 1] === c) end = j + 2; // doubled quote inside
+        if (sql[j + 1] === c)
+          end = j + 2; // doubled quote inside
         else {
           end = j + 1;
           break;
@@ -65,7 +66,11 @@ function mapCode(sql: string, visit: (code: string) => string, other: (text: str
 
 /** The text with literals, quoted identifiers and comments blanked to spaces (same length): for checks on its shape. */
 export function codeOnly(sql: string): string {
-  return mapCode(sql, (code) => code, (text) => text.replace(/[^\n]/g, ' '));
+  return mapCode(
+    sql,
+    (code) => code,
+    (text) => text.replace(/[^\n]/g, ' '),
+  );
 }
 
 /**
@@ -79,7 +84,11 @@ export function bindNamed(sql: string, declared: readonly string[], values: Read
   const text = mapCode(sql, (code) =>
     code.replace(/(::?)([A-Za-z_][A-Za-z0-9_]*)/g, (m, colons: string, name: string) => {
       if (colons === '::') return m;
-      if (!known.has(name)) throw new OpsError(`the SQL uses :${name}, which is not a parameter of this query (parameters: ${declared.join(', ') || 'none'})`, 2);
+      if (!known.has(name))
+        throw new OpsError(
+          `the SQL uses :${name}, which is not a parameter of this query (parameters: ${declared.join(', ') || 'none'})`,
+          2,
+        );
       const value = values[name];
       if (value === undefined) throw new OpsError(`the query needs --${name} (it uses :${name})`, 2);
       used.add(name);

@@ -12,11 +12,13 @@ import { InputError, send, type Kind, type SendFlags, type ShellIo } from './sen
 // The SDK's Node 20 end-of-support notice would open every command's output (README: Node 20 is supported until January 2027).
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
-const positiveInt = (flag: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} must be a positive integer`);
-  return n;
-};
+const positiveInt =
+  (flag: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} must be a positive integer`);
+    return n;
+  };
 
 function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -47,7 +49,9 @@ function report(error: unknown, io: ShellIo): number {
     io.err(`error: ${e.message}\n`);
     return typeof e.exitCode === 'number' ? e.exitCode : 1;
   }
-  io.err(`error: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message ?? String(error)}${process.env['QS_DEBUG'] ? `\n${(error as Error).stack ?? ''}` : ''}\n`);
+  io.err(
+    `error: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message ?? String(error)}${process.env['QS_DEBUG'] ? `\n${(error as Error).stack ?? ''}` : ''}\n`,
+  );
   return 1;
 }
 
@@ -63,11 +67,19 @@ function addCommand(program: Command, kind: Kind, io: ShellIo, done: (code: numb
     )
     .argument('<type>', event ? 'event type, e.g. OrderPlaced' : 'job type, e.g. send-email')
     .argument('[data]', "the envelope's data as JSON: an object, an array of objects (one envelope each), or - for stdin")
-    .option('--key <key>', event ? 'partition key (default: the event id, so no order with other events)' : 'job key, what the job is about (default: the job id)')
+    .option(
+      '--key <key>',
+      event
+        ? 'partition key (default: the event id, so no order with other events)'
+        : 'job key, what the job is about (default: the job id)',
+    )
     .option('--file <path>', 'read the data from a file (- = stdin) instead of the argument')
     .option('--id <uuid>', 'envelope id (default: a random UUID); reuse one to send the same envelope again')
     .option('--version <n>', 'envelope version of the type (default: the latest registered)', positiveInt('--version'))
-    .option(event ? '--occurred-at <iso>' : '--causation-id <id>', event ? 'occurredAt (default: now)' : 'id of the event that caused the job')
+    .option(
+      event ? '--occurred-at <iso>' : '--causation-id <id>',
+      event ? 'occurredAt (default: now)' : 'id of the event that caused the job',
+    )
     .option('--stage <stage>', 'a deployed stage (dev or prod) instead of the local cloud: stack outputs, standard AWS credentials')
     .option('--state-dir <dir>', "the local cloud's state directory (where npm start writes endpoints.json)", '.local')
     .option('--json', 'print the per-entry results as JSON')

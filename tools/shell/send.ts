@@ -52,7 +52,8 @@ export interface ShellIo {
   cwd: string;
 }
 
-const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
+const describe = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 
 /** Parses the data text: one JSON object, a JSON array of objects, or one object per line (NDJSON). */
 export function parseData(text: string, source: string): Record<string, unknown>[] {
@@ -62,7 +63,10 @@ export function parseData(text: string, source: string): Record<string, unknown>
   try {
     value = JSON.parse(trimmed);
   } catch (whole) {
-    const lines = trimmed.split('\n').map((l) => l.trim()).filter(Boolean);
+    const lines = trimmed
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     if (lines.length < 2) throw new InputError(`${source} is not JSON: ${(whole as Error).message}`);
     value = lines.map((line, i) => {
       try {
@@ -83,8 +87,13 @@ export function parseData(text: string, source: string): Record<string, unknown>
 }
 
 /** The data: the argument, `--file <path>` (`-` = stdin), or stdin when it is piped. */
-export async function readData(dataArg: string | undefined, flags: Pick<SendFlags, 'file'>, io: ShellIo): Promise<Record<string, unknown>[]> {
-  if (dataArg !== undefined && flags.file !== undefined) throw new InputError("give the data once: as '<json data>' or with --file, not both");
+export async function readData(
+  dataArg: string | undefined,
+  flags: Pick<SendFlags, 'file'>,
+  io: ShellIo,
+): Promise<Record<string, unknown>[]> {
+  if (dataArg !== undefined && flags.file !== undefined)
+    throw new InputError("give the data once: as '<json data>' or with --file, not both");
   if (dataArg === '-' || flags.file === '-' || (dataArg === undefined && flags.file === undefined)) {
     if (io.stdinIsTTY && dataArg === undefined && flags.file === undefined) {
       throw new InputError("no data: pass '<json data>', --file <path>, or pipe JSON on stdin");
@@ -97,7 +106,9 @@ export async function readData(dataArg: string | undefined, flags: Pick<SendFlag
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (err) {
-      throw new InputError(`cannot read --file ${flags.file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+      throw new InputError(
+        `cannot read --file ${flags.file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+      );
     }
     return parseData(text, flags.file);
   }
@@ -116,9 +127,15 @@ function checkType(kind: Kind, type: string): void {
 export type Envelope = KnownEvent | KnownJob;
 
 /** Builds and validates one envelope per data entry; the first invalid entry is an InputError naming the field. */
-export function buildEnvelopes(kind: Kind, type: string, entries: readonly Record<string, unknown>[], flags: Omit<SendFlags, 'stateDir'>): Envelope[] {
+export function buildEnvelopes(
+  kind: Kind,
+  type: string,
+  entries: readonly Record<string, unknown>[],
+  flags: Omit<SendFlags, 'stateDir'>,
+): Envelope[] {
   checkType(kind, type);
-  if (flags.id !== undefined && entries.length > 1) throw new InputError(`--id names one envelope, but the data holds ${entries.length} entries`);
+  if (flags.id !== undefined && entries.length > 1)
+    throw new InputError(`--id names one envelope, but the data holds ${entries.length} entries`);
   if (kind === 'job' && flags.occurredAt !== undefined) throw new InputError('--occurred-at applies to events (npm run publish)');
   if (kind === 'event' && flags.causationId !== undefined) throw new InputError('--causation-id applies to jobs (npm run enqueue)');
   return entries.map((data, i) => {
@@ -139,7 +156,8 @@ export function buildEnvelopes(kind: Kind, type: string, entries: readonly Recor
             ...(flags.version !== undefined ? { version: flags.version as never } : {}),
           });
     } catch (err) {
-      if (err instanceof InvalidEnvelopeError) throw new InputError(`${entries.length > 1 ? `entry ${i}: ` : ''}invalid ${type}: ${err.message}`);
+      if (err instanceof InvalidEnvelopeError)
+        throw new InputError(`${entries.length > 1 ? `entry ${i}: ` : ''}invalid ${type}: ${err.message}`);
       throw err;
     }
   });
@@ -183,19 +201,32 @@ export async function openTarget(kind: Kind, flags: Pick<SendFlags, 'stage' | 's
     region = env.region;
     destination = kind === 'event' ? env.eventStreamName : env.jobQueueUrl;
   }
-  if (!destination) throw new Error(`${label === 'local' ? 'the local cloud' : `stage ${label}`} has no ${kind === 'event' ? 'event stream' : 'job queue'}`);
+  if (!destination)
+    throw new Error(
+      `${label === 'local' ? 'the local cloud' : `stage ${label}`} has no ${kind === 'event' ? 'event stream' : 'job queue'}`,
+    );
   const config = { ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}), ...(credentials ? { credentials } : {}) };
   const to = destination;
   if (kind === 'event') {
     const client: KinesisClient = createKinesisClient(config);
-    return { label, destination: to, send: (envelopes) => publishEvents(envelopes, { client, streamName: to }), destroy: () => client.destroy() };
+    return {
+      label,
+      destination: to,
+      send: (envelopes) => publishEvents(envelopes, { client, streamName: to }),
+      destroy: () => client.destroy(),
+    };
   }
   const client: SQSClient = createSqsClient(config);
   return { label, destination: to, send: (envelopes) => enqueueJobs(envelopes, { client, queueUrl: to }), destroy: () => client.destroy() };
 }
 
 /** One line per entry: what was sent and where it landed, or why it was not. */
-export function formatResults(kind: Kind, target: Pick<Target, 'label' | 'destination'>, envelopes: readonly Envelope[], results: ReadonlyArray<EntryResult>): string[] {
+export function formatResults(
+  kind: Kind,
+  target: Pick<Target, 'label' | 'destination'>,
+  envelopes: readonly Envelope[],
+  results: ReadonlyArray<EntryResult>,
+): string[] {
   const ok = results.filter((r) => r.ok).length;
   const noun = kind === 'event' ? 'event' : 'job';
   const lines = [
@@ -206,7 +237,9 @@ export function formatResults(kind: Kind, target: Pick<Target, 'label' | 'destin
     const key = 'partitionKey' in e ? `key ${e.partitionKey}` : `jobKey ${e.jobKey}`;
     const head = `  [${r.index}] ${e.type} v${e.version} id ${e.id} ${key}`;
     if (r.ok) {
-      lines.push(`${head}: ok, ${r.sequenceNumber !== undefined ? `${r.shardId} sequence ${r.sequenceNumber}` : `message ${r.messageId}`}${r.attempts > 1 ? ` (${r.attempts} attempts)` : ''}`);
+      lines.push(
+        `${head}: ok, ${r.sequenceNumber !== undefined ? `${r.shardId} sequence ${r.sequenceNumber}` : `message ${r.messageId}`}${r.attempts > 1 ? ` (${r.attempts} attempts)` : ''}`,
+      );
     } else {
       lines.push(`${head}: FAILED ${r.reason}${r.errorCode ? ` (${r.errorCode})` : ''}: ${r.message}`);
     }
@@ -223,7 +256,11 @@ export async function send(kind: Kind, type: string, dataArg: string | undefined
     const report = await target.send(envelopes);
     if (flags.json) {
       const json = JSON.stringify(
-        { target: target.label, destination: target.destination, results: report.results.map((r) => ({ ...r, envelope: envelopes[r.index] })) },
+        {
+          target: target.label,
+          destination: target.destination,
+          results: report.results.map((r) => ({ ...r, envelope: envelopes[r.index] })),
+        },
         null,
         2,
       );

@@ -154,7 +154,10 @@ export const REQUESTS_IN_FLIGHT = 10;
  * error or a retryable whole-request failure sends only those entries again after a backoff; anything else
  * is reported at once. Fills `results` (one per input index) and returns their report once every entry has one.
  */
-export async function deliverInRounds<E extends PendingEntry, S extends { readonly ok: true }>(initial: E[], o: Rounds<E, S>): Promise<DeliveryReport<S>> {
+export async function deliverInRounds<E extends PendingEntry, S extends { readonly ok: true }>(
+  initial: E[],
+  o: Rounds<E, S>,
+): Promise<DeliveryReport<S>> {
   const retry = backoff(o.retry);
   let pending = initial;
   while (pending.length > 0) {
@@ -194,7 +197,9 @@ export async function deliverInRounds<E extends PendingEntry, S extends { readon
 }
 
 /** An entry that has used its last attempt without a result is reported with the last error seen. */
-export function failExhausted<E extends { readonly index: number; readonly attempts: number; readonly lastError?: { code: string; message: string } }>(
+export function failExhausted<
+  E extends { readonly index: number; readonly attempts: number; readonly lastError?: { code: string; message: string } },
+>(
   entries: readonly E[],
   results: ReadonlyArray<unknown>,
   maxAttempts: number,
@@ -219,7 +224,10 @@ function summarize<S extends { readonly ok: true }>(results: ReadonlyArray<S | D
 /** Thrown by assertAllDelivered: one inner error per failed entry, and all of them in the message. */
 export class DeliveryFailedError extends AggregateError {
   override readonly name = 'DeliveryFailedError';
-  constructor(readonly failures: readonly DeliveryFailure[], total: number) {
+  constructor(
+    readonly failures: readonly DeliveryFailure[],
+    total: number,
+  ) {
     super(
       failures.map((f) => Object.assign(new Error(`entry ${f.index} (${f.id ?? 'no id'}): ${f.reason}: ${f.message}`), { failure: f })),
       `${failures.length} of ${total} entries not delivered: ` +

@@ -46,7 +46,14 @@ export async function enqueueJobs(jobs: readonly unknown[], options: EnqueueJobs
   jobs.forEach((job, index) => {
     const checked = validateJob(job);
     if (!checked.ok) {
-      results[index] = { index, id: checked.envelopeId, ok: false, reason: checked.reason as DeliveryFailure['reason'], message: checked.message, attempts: 0 };
+      results[index] = {
+        index,
+        id: checked.envelopeId,
+        ok: false,
+        reason: checked.reason as DeliveryFailure['reason'],
+        message: checked.message,
+        attempts: 0,
+      };
       return;
     }
     const envelope = checked.envelope;
@@ -59,7 +66,11 @@ export async function enqueueJobs(jobs: readonly unknown[], options: EnqueueJobs
     const size = Buffer.byteLength(body, 'utf8') + attributesBytes(attributes);
     if (size > maxMessageBytes) {
       results[index] = {
-        index, id: envelope.id, ok: false, reason: 'oversized', attempts: 0,
+        index,
+        id: envelope.id,
+        ok: false,
+        reason: 'oversized',
+        attempts: 0,
         message: `message is ${size} bytes (body + attributes), over the queue's ${maxMessageBytes}-byte limit`,
       };
       return;
@@ -89,7 +100,10 @@ export async function enqueueJobs(jobs: readonly unknown[], options: EnqueueJobs
       return chunk.map((entry, i): EntryOutcome<EnqueuedJob> => {
         const success = ok.get(String(i));
         if (success?.MessageId !== undefined) {
-          return { kind: 'ok', success: { index: entry.index, id: entry.id, ok: true, messageId: success.MessageId, attempts: entry.attempts } };
+          return {
+            kind: 'ok',
+            success: { index: entry.index, id: entry.id, ok: true, messageId: success.MessageId, attempts: entry.attempts },
+          };
         }
         const error = failed.get(String(i));
         const errorCode = error?.Code ?? 'MissingResult';

@@ -70,7 +70,14 @@ export async function publishEvents(events: readonly unknown[], options: Publish
   events.forEach((event, index) => {
     const checked = validateEvent(event);
     if (!checked.ok) {
-      const failure = { index, id: checked.envelopeId, ok: false, reason: checked.reason as DeliveryFailure['reason'], message: checked.message, attempts: 0 } as const;
+      const failure = {
+        index,
+        id: checked.envelopeId,
+        ok: false,
+        reason: checked.reason as DeliveryFailure['reason'],
+        message: checked.message,
+        attempts: 0,
+      } as const;
       record(failure, (event as { partitionKey?: unknown } | null)?.partitionKey);
       return;
     }
@@ -116,7 +123,17 @@ export async function publishEvents(events: readonly unknown[], options: Publish
       return chunk.map((entry, i): EntryOutcome<PublishedEvent> => {
         const record = records[i];
         if (record?.SequenceNumber !== undefined && record.ShardId !== undefined && record.ErrorCode === undefined) {
-          return { kind: 'ok', success: { index: entry.index, id: entry.id, ok: true, shardId: record.ShardId, sequenceNumber: record.SequenceNumber, attempts: entry.attempts } };
+          return {
+            kind: 'ok',
+            success: {
+              index: entry.index,
+              id: entry.id,
+              ok: true,
+              shardId: record.ShardId,
+              sequenceNumber: record.SequenceNumber,
+              attempts: entry.attempts,
+            },
+          };
         }
         const errorCode = record?.ErrorCode ?? 'MissingResult';
         const message = record?.ErrorMessage ?? `PutRecords returned ${records.length} results for ${chunk.length} records`;

@@ -40,7 +40,13 @@ function addActivity(entry) {
   const li = h(
     'li',
     { class: entry.ok ? 'ok' : 'bad', 'data-action': entry.action },
-    h('div', { class: 'head' }, h('span', { class: 'when', text: new Date(entry.at).toLocaleTimeString() }), h('b', { text: entry.action }), h('span', { class: 'muted', text: `${entry.ms} ms` })),
+    h(
+      'div',
+      { class: 'head' },
+      h('span', { class: 'when', text: new Date(entry.at).toLocaleTimeString() }),
+      h('b', { text: entry.action }),
+      h('span', { class: 'muted', text: `${entry.ms} ms` }),
+    ),
     h('pre', { text: entry.text }),
   );
   activity.prepend(li);
@@ -69,7 +75,14 @@ function producerCard(id, target) {
 }
 
 function functionStats() {
-  return h('div', { class: 'stats small' }, stat('invocations', 'invocations'), stat('errors', 'errors', 'warn'), stat('avg duration', 'avgDuration'), stat('last', 'lastDuration'));
+  return h(
+    'div',
+    { class: 'stats small' },
+    stat('invocations', 'invocations'),
+    stat('errors', 'errors', 'warn'),
+    stat('avg duration', 'avgDuration'),
+    stat('last', 'lastDuration'),
+  );
 }
 
 function queueCard(q) {
@@ -78,8 +91,18 @@ function queueCard(q) {
     'div',
     { class: `card queue ${q.role}`, 'data-node': q.id, 'data-kind': 'queue' },
     h('div', { class: 'title' }, h('span', { class: 'kind', text: `SQS ${role}` }), q.name),
-    h('div', { class: 'stats' }, stat('visible', 'visible'), stat('in flight', 'inFlight'), stat('delayed', 'delayed'), stat('oldest', 'oldest')),
-    h('div', { class: 'sub', text: `visibility ${q.visibilityTimeoutSeconds} s${q.redrive ? ` · DLQ after ${q.redrive.maxReceiveCount} receives` : ''}` }),
+    h(
+      'div',
+      { class: 'stats' },
+      stat('visible', 'visible'),
+      stat('in flight', 'inFlight'),
+      stat('delayed', 'delayed'),
+      stat('oldest', 'oldest'),
+    ),
+    h('div', {
+      class: 'sub',
+      text: `visibility ${q.visibilityTimeoutSeconds} s${q.redrive ? ` · DLQ after ${q.redrive.maxReceiveCount} receives` : ''}`,
+    }),
   );
 }
 
@@ -106,15 +129,29 @@ function workerCard(m) {
     { class: 'card function worker', 'data-node': m.functionId, 'data-mapping': m.id, 'data-function': f.name },
     h('div', { class: 'title' }, h('span', { class: 'kind', text: `λ ${f.role ?? 'function'}` }), f.name),
     functionStats(),
-    h('div', { class: 'sub', text: `records ok ` }, h('b', { 'data-field': 'recordsOk', text: '0' }), ' · failed ', h('b', { 'data-field': 'recordsFailed', text: '0' })),
-    h('div', { class: 'sub mapping', 'data-node': m.id, text: `mapping ${m.id}: batch ${m.batchSize}, window ${m.windowSeconds} s${m.partialBatchResponse ? ', partial batch response' : ''}${m.maximumConcurrency ? `, max concurrency ${m.maximumConcurrency}` : ''}${m.enabled ? '' : ', DISABLED'}` }),
+    h(
+      'div',
+      { class: 'sub', text: `records ok ` },
+      h('b', { 'data-field': 'recordsOk', text: '0' }),
+      ' · failed ',
+      h('b', { 'data-field': 'recordsFailed', text: '0' }),
+    ),
+    h('div', {
+      class: 'sub mapping',
+      'data-node': m.id,
+      text: `mapping ${m.id}: batch ${m.batchSize}, window ${m.windowSeconds} s${m.partialBatchResponse ? ', partial batch response' : ''}${m.maximumConcurrency ? `, max concurrency ${m.maximumConcurrency}` : ''}${m.enabled ? '' : ', DISABLED'}`,
+    }),
   );
 }
 
 function sendBar(kind) {
   const types = kind === 'job' ? topo.samples.jobs : topo.samples.events;
   const poison = topo.samples.poison[kind];
-  const type = h('select', { 'data-input': `${kind}-type` }, types.map((t) => h('option', { value: t, text: t })));
+  const type = h(
+    'select',
+    { 'data-input': `${kind}-type` },
+    types.map((t) => h('option', { value: t, text: t })),
+  );
   const variant = h(
     'select',
     { 'data-input': `${kind}-variant` },
@@ -126,12 +163,28 @@ function sendBar(kind) {
   const hint = h('span', { class: 'muted hint' });
   const updateHint = () => {
     type.disabled = variant.value !== 'valid';
-    hint.textContent = variant.value === 'valid' ? (kind === 'job' ? 'via npm run enqueue’s code' : 'via npm run publish’s code') : poison[variant.value];
+    hint.textContent =
+      variant.value === 'valid' ? (kind === 'job' ? 'via npm run enqueue’s code' : 'via npm run publish’s code') : poison[variant.value];
   };
   variant.addEventListener('change', updateHint);
   updateHint();
-  btn.addEventListener('click', () => act('send', { kind, ...(variant.value === 'valid' ? { type: type.value } : {}), variant: variant.value, count: Number(count.value) }, btn));
-  return h('div', { class: 'bar' }, h('b', { text: kind === 'job' ? 'Send a job' : 'Send an event' }), type, variant, h('label', {}, '×', count), btn, hint);
+  btn.addEventListener('click', () =>
+    act(
+      'send',
+      { kind, ...(variant.value === 'valid' ? { type: type.value } : {}), variant: variant.value, count: Number(count.value) },
+      btn,
+    ),
+  );
+  return h(
+    'div',
+    { class: 'bar' },
+    h('b', { text: kind === 'job' ? 'Send a job' : 'Send an event' }),
+    type,
+    variant,
+    h('label', {}, '×', count),
+    btn,
+    hint,
+  );
 }
 
 function queueLane(lane) {
@@ -140,14 +193,28 @@ function queueLane(lane) {
   return h(
     'section',
     { class: 'lane jobs', 'data-lane': lane.queue },
-    h('h2', {}, h('span', { class: 'tag', text: 'message queue' }), `Jobs: ${q.name}`, h('span', { class: 'muted', text: ' — one worker takes each job; done = deleted; failing too often = dead-lettered' })),
+    h(
+      'h2',
+      {},
+      h('span', { class: 'tag', text: 'message queue' }),
+      `Jobs: ${q.name}`,
+      h('span', { class: 'muted', text: ' — one worker takes each job; done = deleted; failing too often = dead-lettered' }),
+    ),
     sendBar('job'),
     h(
       'div',
       { class: 'flow' },
-      h('div', { class: 'col producers' }, lane.producers.map((p) => producerCard(p, lane.queue))),
+      h(
+        'div',
+        { class: 'col producers' },
+        lane.producers.map((p) => producerCard(p, lane.queue)),
+      ),
       h('div', { class: 'col' }, queueCard(q), dlq ? dlqCard(dlq) : null),
-      h('div', { class: 'col' }, lane.workers.map((id) => workerCard(byId(topo.sqsMappings, id)))),
+      h(
+        'div',
+        { class: 'col' },
+        lane.workers.map((id) => workerCard(byId(topo.sqsMappings, id))),
+      ),
       wiresLayer(),
     ),
   );
@@ -178,12 +245,25 @@ function consumerCard(m) {
   return h(
     'div',
     { class: 'card function consumer', 'data-node': m.id, 'data-consumer': m.consumer, 'data-function-node': m.functionId },
-    h('div', { class: 'title' }, h('span', { class: 'kind', text: 'λ consumer' }), m.consumer, h('span', { class: 'badge', 'data-field': 'status', text: '…' })),
+    h(
+      'div',
+      { class: 'title' },
+      h('span', { class: 'kind', text: 'λ consumer' }),
+      m.consumer,
+      h('span', { class: 'badge', 'data-field': 'status', text: '…' }),
+    ),
     h(
       'div',
       { class: 'position' },
       h('div', { class: 'track' }, h('div', { class: 'fill', 'data-bar': 'position' })),
-      h('div', { class: 'lagline' }, h('b', { 'data-field': 'behind', text: '0' }), ' records behind the tip · ', h('b', { 'data-field': 'millisBehind', text: '0 ms' }), ' behind'),
+      h(
+        'div',
+        { class: 'lagline' },
+        h('b', { 'data-field': 'behind', text: '0' }),
+        ' records behind the tip · ',
+        h('b', { 'data-field': 'millisBehind', text: '0 ms' }),
+        ' behind',
+      ),
     ),
     h('div', { class: 'shards', 'data-list': 'shards' }),
     h(
@@ -196,8 +276,24 @@ function consumerCard(m) {
       stat('to failure bucket', 'onFailure', 'warn'),
     ),
     h('div', { class: 'sub' }, 'direct invocations (replay / redrive / rewind): ', h('b', { 'data-field': 'direct', text: '0' })),
-    h('div', { class: 'sub' }, 'last invocation: ', h('span', { 'data-field': 'last', text: '–' }), ' · retries in progress: ', h('b', { 'data-field': 'retrying', text: '0' })),
-    h('div', { class: 'sub' }, 'λ errors ', h('b', { 'data-field': 'errors', text: '0' }), ' · duration avg ', h('b', { 'data-field': 'avgDuration', text: '–' }), ', last ', h('b', { 'data-field': 'lastDuration', text: '–' })),
+    h(
+      'div',
+      { class: 'sub' },
+      'last invocation: ',
+      h('span', { 'data-field': 'last', text: '–' }),
+      ' · retries in progress: ',
+      h('b', { 'data-field': 'retrying', text: '0' }),
+    ),
+    h(
+      'div',
+      { class: 'sub' },
+      'λ errors ',
+      h('b', { 'data-field': 'errors', text: '0' }),
+      ' · duration avg ',
+      h('b', { 'data-field': 'avgDuration', text: '–' }),
+      ', last ',
+      h('b', { 'data-field': 'lastDuration', text: '–' }),
+    ),
     sends.length ? h('div', { class: 'sub', text: `enqueues to ${sends.join(', ')}` }) : null,
     h('div', { class: 'sub mono', text: settings.join(' · ') }),
     h('div', { class: 'buttons' }, pause, m.onFailure?.kind === 's3' ? [redriveDry, redrive] : null),
@@ -253,13 +349,21 @@ function streamCard(s) {
     h('div', { class: 'title' }, h('span', { class: 'kind', text: `Kinesis ${s.role === 'events' ? 'events stream' : 'stream'}` }), s.name),
     h('div', { class: 'stats' }, stat('records in the log', 'records', 'big'), stat('shards', 'shardCount')),
     h('div', { class: 'shard-list', 'data-list': 'stream-shards' }),
-    h('div', { class: 'sub', text: `${s.mode}${s.mode === 'ON_DEMAND' ? '' : `, ${s.shardCount} shards`}, retention ${s.retentionHours} h — events stay; positions belong to the consumers` }),
+    h('div', {
+      class: 'sub',
+      text: `${s.mode}${s.mode === 'ON_DEMAND' ? '' : `, ${s.shardCount} shards`}, retention ${s.retentionHours} h — events stay; positions belong to the consumers`,
+    }),
   );
 }
 
 function bucketCard(b, extra) {
   const kind = b.role === 'archive' ? 'S3 archive' : b.role === 'failures' ? 'S3 failure bucket' : 'S3 bucket';
-  return h('div', { class: `card bucket ${b.role}`, 'data-node': b.id, 'data-kind': 'bucket' }, h('div', { class: 'title' }, h('span', { class: 'kind', text: kind }), b.name), extra);
+  return h(
+    'div',
+    { class: `card bucket ${b.role}`, 'data-node': b.id, 'data-kind': 'bucket' },
+    h('div', { class: 'title' }, h('span', { class: 'kind', text: kind }), b.name),
+    extra,
+  );
 }
 
 function streamLane(lane) {
@@ -268,13 +372,23 @@ function streamLane(lane) {
   return h(
     'section',
     { class: 'lane events', 'data-lane': lane.stream },
-    h('h2', {}, h('span', { class: 'tag', text: 'event stream' }), `Events: ${s.name}`, h('span', { class: 'muted', text: ' — every consumer reads every event, at its own position' })),
+    h(
+      'h2',
+      {},
+      h('span', { class: 'tag', text: 'event stream' }),
+      `Events: ${s.name}`,
+      h('span', { class: 'muted', text: ' — every consumer reads every event, at its own position' }),
+    ),
     sendBar('event'),
     replayBar(lane),
     h(
       'div',
       { class: 'flow' },
-      h('div', { class: 'col producers' }, lane.producers.map((p) => producerCard(p, lane.stream))),
+      h(
+        'div',
+        { class: 'col producers' },
+        lane.producers.map((p) => producerCard(p, lane.stream)),
+      ),
       h('div', { class: 'col' }, streamCard(s)),
       h(
         'div',
@@ -285,7 +399,13 @@ function streamLane(lane) {
             'div',
             { class: 'card firehose', 'data-node': d.id, 'data-kind': 'firehose' },
             h('div', { class: 'title' }, h('span', { class: 'kind', text: 'Firehose' }), d.name),
-            h('div', { class: 'sub' }, 'buffered: ', h('b', { 'data-field': 'buffered', text: '0' }), ` · ${d.compression}, every ${d.bufferingIntervalSeconds} s or ${d.bufferingSizeMiB} MiB`),
+            h(
+              'div',
+              { class: 'sub' },
+              'buffered: ',
+              h('b', { 'data-field': 'buffered', text: '0' }),
+              ` · ${d.compression}, every ${d.bufferingIntervalSeconds} s or ${d.bufferingSizeMiB} MiB`,
+            ),
             h('div', { class: 'sub mono', text: d.prefix }),
           ),
         ),
@@ -296,11 +416,25 @@ function streamLane(lane) {
         lane.failureBuckets.map((id) =>
           bucketCard(
             byId(topo.buckets, id),
-            h('div', {}, h('div', { class: 'stats' }, stat('failure objects', 'objects', 'big'), stat('redriven', 'redriven')), h('div', { class: 'failure-list', 'data-list': 'failures' })),
+            h(
+              'div',
+              {},
+              h('div', { class: 'stats' }, stat('failure objects', 'objects', 'big'), stat('redriven', 'redriven')),
+              h('div', { class: 'failure-list', 'data-list': 'failures' }),
+            ),
           ),
         ),
         [...new Set(ds.map((d) => d.bucketId))].map((id) =>
-          bucketCard(byId(topo.buckets, id), h('div', { class: 'stats' }, stat('objects', 'objects', 'big'), stat('records', 'records'), stat('error objects', 'errorObjects', 'warn'))),
+          bucketCard(
+            byId(topo.buckets, id),
+            h(
+              'div',
+              { class: 'stats' },
+              stat('objects', 'objects', 'big'),
+              stat('records', 'records'),
+              stat('error objects', 'errorObjects', 'warn'),
+            ),
+          ),
         ),
       ),
       wiresLayer(),
@@ -313,16 +447,27 @@ function othersSection() {
   const items = [
     ...o.queues.map((id) => ['SQS queue', byId(topo.queues, id).name, id]),
     ...o.buckets.map((id) => ['S3 bucket', byId(topo.buckets, id).name, id]),
-    ...o.tables.map((id) => [`DynamoDB ${byId(topo.tables, id).role === 'idempotency' ? 'idempotency table' : 'table'}`, byId(topo.tables, id).name, id]),
+    ...o.tables.map((id) => [
+      `DynamoDB ${byId(topo.tables, id).role === 'idempotency' ? 'idempotency table' : 'table'}`,
+      byId(topo.tables, id).name,
+      id,
+    ]),
     ...o.functions.map((id) => ['λ (no event source)', fnById(id).name, id]),
   ];
   return h(
     'section',
     { class: 'lane others' },
     h('h2', { text: 'Also in the template' }),
-    h('div', { class: 'chips' }, items.map(([k, n, id]) => h('div', { class: 'chip', 'data-node': id }, h('span', { class: 'kind', text: k }), n))),
+    h(
+      'div',
+      { class: 'chips' },
+      items.map(([k, n, id]) => h('div', { class: 'chip', 'data-node': id }, h('span', { class: 'kind', text: k }), n)),
+    ),
     topo.notEmulated.length
-      ? h('div', { class: 'sub', text: `not emulated (no local effect): ${topo.notEmulated.map((x) => `${x.type.replace(/^AWS::/, '')}${x.count > 1 ? ` ×${x.count}` : ''}`).join(', ')}` })
+      ? h('div', {
+          class: 'sub',
+          text: `not emulated (no local effect): ${topo.notEmulated.map((x) => `${x.type.replace(/^AWS::/, '')}${x.count > 1 ? ` ×${x.count}` : ''}`).join(', ')}`,
+        })
       : null,
     topo.notes.map((n) => h('div', { class: 'sub', text: `note: ${n}` })),
   );
@@ -330,7 +475,10 @@ function othersSection() {
 
 function render() {
   app.replaceChildren(
-    h('div', { class: 'meta muted', text: `time scale ${topo.timeScale}${topo.timeScale === 1 ? ' (template waits run in real time)' : ` (every template wait runs ${+(1 / topo.timeScale).toFixed(2)}× faster)`}` }),
+    h('div', {
+      class: 'meta muted',
+      text: `time scale ${topo.timeScale}${topo.timeScale === 1 ? ' (template waits run in real time)' : ` (every template wait runs ${+(1 / topo.timeScale).toFixed(2)}× faster)`}`,
+    }),
     ...topo.lanes.map((l) => (l.kind === 'queue' ? queueLane(l) : streamLane(l))),
     othersSection(),
   );

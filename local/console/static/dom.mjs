@@ -9,7 +9,8 @@ export function h(tag, attrs = {}, ...children) {
     else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
     else el.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  for (const c of children.flat())
+    if (c !== undefined && c !== null && c !== false) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   return el;
 }
 
@@ -45,5 +46,10 @@ export function setInvocationCounts(root, x) {
 }
 
 export function stat(label, field, cls = '') {
-  return h('div', { class: `stat ${cls}` }, h('span', { class: 'num', 'data-field': field, text: '–' }), h('span', { class: 'lbl', text: label }));
+  return h(
+    'div',
+    { class: `stat ${cls}` },
+    h('span', { class: 'num', 'data-field': field, text: '–' }),
+    h('span', { class: 'lbl', text: label }),
+  );
 }

@@ -16,7 +16,10 @@ export function applyState(topo, s) {
   for (const d of s.dlqs) {
     const list = document.querySelector(`.card${nodeSel(d.id)} [data-list="dlq"]`);
     if (!list) continue;
-    if (d.messages.length === 0) list.replaceChildren(h('div', { class: 'empty', text: d.more > 0 ? `${d.more} messages (too many to list)` : 'empty — no dead jobs' }));
+    if (d.messages.length === 0)
+      list.replaceChildren(
+        h('div', { class: 'empty', text: d.more > 0 ? `${d.more} messages (too many to list)` : 'empty — no dead jobs' }),
+      );
     else
       list.replaceChildren(
         h(
@@ -27,7 +30,12 @@ export function applyState(topo, s) {
             h(
               'tr',
               { 'data-message': m.messageId, 'data-envelope': m.envelopeId ?? '' },
-              h('td', { title: m.body }, h('div', { class: 'mono', text: m.type ?? '(not an envelope)' }), h('div', { class: 'mono muted', text: (m.envelopeId ?? m.body).slice(0, 36) })),
+              h(
+                'td',
+                { title: m.body },
+                h('div', { class: 'mono', text: m.type ?? '(not an envelope)' }),
+                h('div', { class: 'mono muted', text: (m.envelopeId ?? m.body).slice(0, 36) }),
+              ),
               h('td', { class: 'num', text: String(m.receiveCount) }),
               h('td', { class: 'err', text: m.error ?? '—', title: m.body }),
             ),
@@ -45,7 +53,15 @@ export function applyState(topo, s) {
     set(el, 'records', fmt(records));
     set(el, 'shardCount', fmt(st.shards.length));
     el.querySelector('[data-list="stream-shards"]').replaceChildren(
-      ...st.shards.map((sh) => h('div', { class: 'shard', 'data-shard': sh.shardId }, h('span', { class: 'mono', text: sh.shardId }), h('span', { text: `${fmt(sh.records)} records` }), h('span', { class: 'mono muted', title: sh.tip ?? '', text: `tip ${shortSeq(sh.tip)}` }))),
+      ...st.shards.map((sh) =>
+        h(
+          'div',
+          { class: 'shard', 'data-shard': sh.shardId },
+          h('span', { class: 'mono', text: sh.shardId }),
+          h('span', { text: `${fmt(sh.records)} records` }),
+          h('span', { class: 'mono muted', title: sh.tip ?? '', text: `tip ${shortSeq(sh.tip)}` }),
+        ),
+      ),
     );
   }
   for (const c of s.consumers) {
@@ -63,8 +79,25 @@ export function applyState(topo, s) {
       direct: `${fmt(c.direct.invocations)} (${fmt(c.direct.records)} records)`,
       retrying: fmt(c.retrying),
     });
-    set(el, 'last', c.last ? `${c.last.outcome}, ${c.last.records} record(s)${c.last.failed ? `, ${c.last.failed} failed` : ''}, ${ms(c.last.durationMs)}` : '–', c.last?.error);
-    const status = !c.running ? (m.enabled ? 'not running' : 'disabled') : c.paused ? 'paused' : c.retrying > 0 ? 'retrying' : c.behindRecords > 0 ? 'catching up' : 'at the tip';
+    set(
+      el,
+      'last',
+      c.last
+        ? `${c.last.outcome}, ${c.last.records} record(s)${c.last.failed ? `, ${c.last.failed} failed` : ''}, ${ms(c.last.durationMs)}`
+        : '–',
+      c.last?.error,
+    );
+    const status = !c.running
+      ? m.enabled
+        ? 'not running'
+        : 'disabled'
+      : c.paused
+        ? 'paused'
+        : c.retrying > 0
+          ? 'retrying'
+          : c.behindRecords > 0
+            ? 'catching up'
+            : 'at the tip';
     set(el, 'status', status);
     el.dataset.status = status;
     el.classList.toggle('behind', c.behindRecords > 0);
@@ -82,13 +115,18 @@ export function applyState(topo, s) {
           { class: `shard ${sh.behindRecords > 0 ? 'lagging' : ''}`, 'data-shard': sh.shardId },
           h('span', { class: 'mono', text: sh.shardId.replace('shardId-', 'shard ') }),
           h('span', { class: 'mono muted', title: sh.position ?? 'no checkpoint yet', text: `at ${shortSeq(sh.position)}` }),
-          h('span', { 'data-field': 'shard-behind', text: sh.behindRecords > 0 ? `${fmt(sh.behindRecords)} behind · ${ms(sh.millisBehind)}` : 'at the tip' }),
+          h('span', {
+            'data-field': 'shard-behind',
+            text: sh.behindRecords > 0 ? `${fmt(sh.behindRecords)} behind · ${ms(sh.millisBehind)}` : 'at the tip',
+          }),
         ),
       ),
     );
   }
   for (const fnState of s.functions) {
-    for (const el of document.querySelectorAll(`.card.worker${nodeSel(fnState.id)}, .card.consumer[data-function-node="${CSS.escape(fnState.id)}"]`)) {
+    for (const el of document.querySelectorAll(
+      `.card.worker${nodeSel(fnState.id)}, .card.consumer[data-function-node="${CSS.escape(fnState.id)}"]`,
+    )) {
       if (el.classList.contains('worker')) setInvocationCounts(el, fnState);
       setFields(el, { errors: fmt(fnState.errors), avgDuration: ms(fnState.avgDurationMs), lastDuration: ms(fnState.lastDurationMs) });
     }
@@ -110,7 +148,14 @@ export function applyState(topo, s) {
         : h(
             'table',
             {},
-            h('tr', {}, h('th', { text: 'consumer' }), h('th', { text: 'objects' }), h('th', { text: 'records' }), h('th', { text: 'condition · types' })),
+            h(
+              'tr',
+              {},
+              h('th', { text: 'consumer' }),
+              h('th', { text: 'objects' }),
+              h('th', { text: 'records' }),
+              h('th', { text: 'condition · types' }),
+            ),
             [...byConsumer.entries()].map(([consumer, objs]) =>
               h(
                 'tr',
@@ -118,7 +163,10 @@ export function applyState(topo, s) {
                 h('td', { class: 'mono', text: consumer }),
                 h('td', { class: 'num', 'data-field': 'failure-objects', text: String(objs.length) }),
                 h('td', { class: 'num', text: String(objs.reduce((a, o) => a + o.records, 0)) }),
-                h('td', { class: 'err', text: `${[...new Set(objs.map((o) => o.condition ?? o.unreadable ?? '?'))].join(', ')} · ${[...new Set(objs.flatMap((o) => o.types))].join(', ')}` }),
+                h('td', {
+                  class: 'err',
+                  text: `${[...new Set(objs.map((o) => o.condition ?? o.unreadable ?? '?'))].join(', ')} · ${[...new Set(objs.flatMap((o) => o.types))].join(', ')}`,
+                }),
               ),
             ),
           ),

@@ -37,7 +37,9 @@ describe('analyzeAssembly', () => {
   it('fails on an unknown resource type, naming the type and the logical id', () => {
     const tmp = tempDir();
     try {
-      expect(() => analyzeAssembly(loadAssembly(unknownTypeAssembly(tmp.dir)))).toThrow(/AWS::AppSync::GraphQLApi Unknown\/Api.*--allow-unsupported/);
+      expect(() => analyzeAssembly(loadAssembly(unknownTypeAssembly(tmp.dir)))).toThrow(
+        /AWS::AppSync::GraphQLApi Unknown\/Api.*--allow-unsupported/,
+      );
     } finally {
       tmp.remove();
     }
@@ -63,7 +65,15 @@ describe('analyzeAssembly', () => {
   it('lists types with no local effect instead of failing on them', () => {
     const types = new Set(analyzeAssembly(loadAssembly(fixture('two-stacks-weak'))).notEmulated.map((n) => n.type));
     expect([...types].sort()).toEqual(
-      ['AWS::CDK::Metadata', 'AWS::IAM::Policy', 'AWS::IAM::Role', 'AWS::Logs::LogGroup', 'AWS::S3::BucketPolicy', 'AWS::SQS::QueuePolicy', 'Custom::S3AutoDeleteObjects'].sort(),
+      [
+        'AWS::CDK::Metadata',
+        'AWS::IAM::Policy',
+        'AWS::IAM::Role',
+        'AWS::Logs::LogGroup',
+        'AWS::S3::BucketPolicy',
+        'AWS::SQS::QueuePolicy',
+        'Custom::S3AutoDeleteObjects',
+      ].sort(),
     );
   });
 });

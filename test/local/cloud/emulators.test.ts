@@ -15,7 +15,9 @@ import { waitFor } from '../../support/wait';
 function occupy(host?: string): Promise<{ port: number; close: () => Promise<void> }> {
   return new Promise((resolve) => {
     const srv = net.createServer();
-    srv.listen(0, host, () => resolve({ port: (srv.address() as net.AddressInfo).port, close: () => new Promise((r) => srv.close(() => r())) }));
+    srv.listen(0, host, () =>
+      resolve({ port: (srv.address() as net.AddressInfo).port, close: () => new Promise((r) => srv.close(() => r())) }),
+    );
   });
 }
 
@@ -39,7 +41,9 @@ describe('startEmulators', () => {
     try {
       const err = await startEmulators({ ports: { sqs: busy.port, kinesis: 0 }, kinesis: 'kinesalite' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PortInUseError);
-      expect((err as Error).message).toBe(`port ${busy.port} (SQS + S3, fauxqs) is already in use: stop what uses it or choose another port with --port-sqs <port>`);
+      expect((err as Error).message).toBe(
+        `port ${busy.port} (SQS + S3, fauxqs) is already in use: stop what uses it or choose another port with --port-sqs <port>`,
+      );
     } finally {
       await busy.close();
     }
@@ -63,9 +67,13 @@ describe('startEmulators', () => {
     const sqsPort = sqsProbe.port;
     await sqsProbe.close();
     try {
-      const err = await startEmulators({ ports: { sqs: sqsPort, kinesis: 0, dynamodb: busy.port }, kinesis: 'kinesalite' }).catch((e: unknown) => e);
+      const err = await startEmulators({ ports: { sqs: sqsPort, kinesis: 0, dynamodb: busy.port }, kinesis: 'kinesalite' }).catch(
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(PortInUseError);
-      expect((err as Error).message).toBe(`port ${busy.port} (DynamoDB, dynalite) is already in use: stop what uses it or choose another port with --port-dynamodb <port>`);
+      expect((err as Error).message).toBe(
+        `port ${busy.port} (DynamoDB, dynalite) is already in use: stop what uses it or choose another port with --port-dynamodb <port>`,
+      );
       expect(await portIsFree(sqsPort), `fauxqs's port ${sqsPort} free again`).toBe(true);
     } finally {
       await busy.close();
@@ -94,7 +102,12 @@ describe('startEmulators', () => {
     const tmp = tempDir();
     try {
       expect(alive(pid)).toBe(true);
-      const r = await provision({ assembly: loadAssembly(fixture('kitchen-sink')), endpoints: em.endpoints, kinesis: em.kinesis, stateDir: tmp.dir });
+      const r = await provision({
+        assembly: loadAssembly(fixture('kitchen-sink')),
+        endpoints: em.endpoints,
+        kinesis: em.kinesis,
+        stateDir: tmp.dir,
+      });
       expect(r.topology.streams[0]).toMatchObject({ mode: 'ON_DEMAND', retentionHours: 48 });
       expect(r.consumers[0]).toMatchObject({ name: 'fast-reader', registered: true });
       expect(r.consumers[0].arn).toMatch(/consumer\/fast-reader:/);

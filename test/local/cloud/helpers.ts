@@ -5,7 +5,10 @@ export const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'assemblies');
 export const fixture = (name: string): string => path.join(FIXTURES, name);
 
 /** Writes a hand-written cloud assembly (one template per stack, in the given order) and returns its folder. */
-export function writeAssembly(dir: string, stacks: Record<string, { Resources: Record<string, unknown>; Outputs?: Record<string, unknown> }>): string {
+export function writeAssembly(
+  dir: string,
+  stacks: Record<string, { Resources: Record<string, unknown>; Outputs?: Record<string, unknown> }>,
+): string {
   const artifacts: Record<string, unknown> = {};
   let previous: string | undefined;
   for (const [name, template] of Object.entries(stacks)) {
@@ -24,5 +27,7 @@ export function writeAssembly(dir: string, stacks: Record<string, { Resources: R
 
 /** An assembly with one resource type the local cloud does not know (AppSync), next to a queue. */
 export function unknownTypeAssembly(dir: string): string {
-  return writeAssembly(dir, { Unknown: { Resources: { Api: { Type: 'AWS::AppSync::GraphQLApi', Properties: {} }, Queue: { Type: 'AWS::SQS::Queue' } } } });
+  return writeAssembly(dir, {
+    Unknown: { Resources: { Api: { Type: 'AWS::AppSync::GraphQLApi', Properties: {} }, Queue: { Type: 'AWS::SQS::Queue' } } },
+  });
 }

@@ -14,7 +14,13 @@ import { eventually, waitFor } from '../../support/wait';
 describe('startLocalCloud', () => {
   it('writes .local/endpoints.json with the well-known keys and every resource, and removes it on stop', async () => {
     const tmp = tempDir();
-    const cloud = await startLocalCloud({ assemblyDir: fixture('two-stacks-weak'), stateDir: tmp.dir, ports: { sqs: 0, kinesis: 0 }, startLambda: false, quiet: true });
+    const cloud = await startLocalCloud({
+      assemblyDir: fixture('two-stacks-weak'),
+      stateDir: tmp.dir,
+      ports: { sqs: 0, kinesis: 0 },
+      startLambda: false,
+      quiet: true,
+    });
     try {
       const file = path.join(tmp.dir, 'endpoints.json');
       expect(cloud.endpointsFile).toBe(file);
@@ -48,7 +54,12 @@ describe('startLocalCloud', () => {
     const tmp = tempDir();
     try {
       await expect(
-        startLocalCloud({ assemblyDir: unknownTypeAssembly(fs.mkdtempSync(path.join(tmp.dir, 'asm-'))), stateDir: tmp.dir, ports: { sqs: 0, kinesis: 0 }, quiet: true }),
+        startLocalCloud({
+          assemblyDir: unknownTypeAssembly(fs.mkdtempSync(path.join(tmp.dir, 'asm-'))),
+          stateDir: tmp.dir,
+          ports: { sqs: 0, kinesis: 0 },
+          quiet: true,
+        }),
       ).rejects.toThrow(/AWS::AppSync::GraphQLApi Unknown\/Api/);
       expect(fs.existsSync(path.join(tmp.dir, 'endpoints.json'))).toBe(false);
     } finally {
@@ -70,7 +81,10 @@ describe('startLocalCloud', () => {
     const clients = createLocalClients(cloud.topology.endpoints);
     try {
       await clients.sqs.send(new SendMessageCommand({ QueueUrl: cloud.roles.jobs!.url, MessageBody: '{"hello":"world"}' }));
-      await waitFor('the worker to report the message', () => reports.some((r) => r.source === 'sqs'), { timeoutMs: 20_000, intervalMs: 50 });
+      await waitFor('the worker to report the message', () => reports.some((r) => r.source === 'sqs'), {
+        timeoutMs: 20_000,
+        intervalMs: 50,
+      });
       const sqs = reports.filter((r) => r.source === 'sqs');
       expect(sqs).toHaveLength(1);
       expect(sqs[0]).toMatchObject({ functionName: 'job-worker', outcome: 'ok' });
@@ -87,7 +101,14 @@ describe('--keep-archive', () => {
   it('puts the archive back after a restart with keepArchive, and forgets it after a restart without', async () => {
     const tmp = tempDir();
     const start = (keepArchive: boolean) =>
-      startLocalCloud({ assemblyDir: fixture('two-stacks-weak'), stateDir: tmp.dir, ports: { sqs: 0, kinesis: 0 }, timeScale: 0.01, quiet: true, keepArchive });
+      startLocalCloud({
+        assemblyDir: fixture('two-stacks-weak'),
+        stateDir: tmp.dir,
+        ports: { sqs: 0, kinesis: 0 },
+        timeScale: 0.01,
+        quiet: true,
+        keepArchive,
+      });
     const keys = async (cloud: Awaited<ReturnType<typeof start>>): Promise<string[]> => {
       const clients = createLocalClients(cloud.topology.endpoints);
       try {
@@ -102,7 +123,9 @@ describe('--keep-archive', () => {
       let cloud = await start(true);
       const clients = createLocalClients(cloud.topology.endpoints);
       try {
-        await clients.kinesis.send(new PutRecordCommand({ StreamName: cloud.roles.events!.name, PartitionKey: 'k', Data: Buffer.from('{"kept":true}') }));
+        await clients.kinesis.send(
+          new PutRecordCommand({ StreamName: cloud.roles.events!.name, PartitionKey: 'k', Data: Buffer.from('{"kept":true}') }),
+        );
         const flushedKeys = async (): Promise<string[]> => {
           await cloud.firehose!.flush();
           return keys(cloud);
@@ -135,9 +158,29 @@ describe('--keep-archive', () => {
 describe('function environment', () => {
   it('points every function at the DynamoDB emulator (AWS_ENDPOINT_URL_DYNAMODB) beside SQS, Kinesis and S3', async () => {
     const { lambdaEnvironment } = await import('../../../local/lambda/environment');
-    const fn = { logicalId: 'Fn', name: 'job-worker', arn: 'arn', handler: 'index.handler', codeDir: '/tmp', runtime: 'nodejs24.x', timeoutSeconds: 30, memoryMb: 256, environment: { IDEMPOTENCY_TABLE_NAME: 't' } };
-    const endpoints = { region: 'us-east-1', accountId: '000000000000', sqs: 'http://127.0.0.1:1', kinesis: 'http://127.0.0.1:2', s3: 'http://127.0.0.1:1', dynamodb: 'http://127.0.0.1:3' };
-    expect(lambdaEnvironment(fn, endpoints)).toMatchObject({ AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:3', IDEMPOTENCY_TABLE_NAME: 't' });
+    const fn = {
+      logicalId: 'Fn',
+      name: 'job-worker',
+      arn: 'arn',
+      handler: 'index.handler',
+      codeDir: '/tmp',
+      runtime: 'nodejs24.x',
+      timeoutSeconds: 30,
+      memoryMb: 256,
+      environment: { IDEMPOTENCY_TABLE_NAME: 't' },
+    };
+    const endpoints = {
+      region: 'us-east-1',
+      accountId: '000000000000',
+      sqs: 'http://127.0.0.1:1',
+      kinesis: 'http://127.0.0.1:2',
+      s3: 'http://127.0.0.1:1',
+      dynamodb: 'http://127.0.0.1:3',
+    };
+    expect(lambdaEnvironment(fn, endpoints)).toMatchObject({
+      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:3',
+      IDEMPOTENCY_TABLE_NAME: 't',
+    });
     const { dynamodb: _none, ...withoutDynamo } = endpoints;
     expect(lambdaEnvironment(fn, withoutDynamo)).not.toHaveProperty('AWS_ENDPOINT_URL_DYNAMODB');
   });

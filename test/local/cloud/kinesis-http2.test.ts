@@ -26,10 +26,14 @@ describe('the local Kinesis endpoint (kinesalite)', () => {
       await plain.send(new CreateStreamCommand({ StreamName: 'h2', ShardCount: 1 }));
       const put = await plain.send(new PutRecordCommand({ StreamName: 'h2', PartitionKey: 'k', Data: Buffer.from('over http/2') }));
       const shardId = (await http1.send(new DescribeStreamCommand({ StreamName: 'h2' }))).StreamDescription!.Shards![0]!.ShardId!;
-      const iterator = (await plain.send(new GetShardIteratorCommand({ StreamName: 'h2', ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+      const iterator = (
+        await plain.send(new GetShardIteratorCommand({ StreamName: 'h2', ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }))
+      ).ShardIterator;
       const records = (await plain.send(new GetRecordsCommand({ ShardIterator: iterator }))).Records ?? [];
       expect(records.map((r) => [r.SequenceNumber, Buffer.from(r.Data!).toString()])).toEqual([[put.SequenceNumber, 'over http/2']]);
-      await expect(plain.send(new DescribeStreamCommand({ StreamName: 'missing' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+      await expect(plain.send(new DescribeStreamCommand({ StreamName: 'missing' }))).rejects.toMatchObject({
+        name: 'ResourceNotFoundException',
+      });
     } finally {
       plain.destroy();
       http1.destroy();

@@ -37,10 +37,16 @@ describe('the local Lambda Invoke API', () => {
 
   beforeAll(async () => {
     const hosts = new Map<string, FunctionHost>([
-      ['analytics', scriptedHost((event) => {
-        seen.push(event);
-        return { status: 'ok', requestId: 'r1', durationMs: 1, result: { batchItemFailures: [] } };
-      }, { LOG_LEVEL: 'INFO', KEEP: 'me' })],
+      [
+        'analytics',
+        scriptedHost(
+          (event) => {
+            seen.push(event);
+            return { status: 'ok', requestId: 'r1', durationMs: 1, result: { batchItemFailures: [] } };
+          },
+          { LOG_LEVEL: 'INFO', KEEP: 'me' },
+        ),
+      ],
       [
         'payments',
         scriptedHost(() => ({ status: 'error', requestId: 'r2', durationMs: 1, error: { errorType: 'Error', errorMessage: 'declined' } })),
@@ -66,7 +72,9 @@ describe('the local Lambda Invoke API', () => {
   });
 
   it('invokes the function with the event and returns its result through the AWS SDK', async () => {
-    const out = await client.send(new InvokeCommand({ FunctionName: 'analytics', Payload: Buffer.from(JSON.stringify({ Records: [1, 2] })) }));
+    const out = await client.send(
+      new InvokeCommand({ FunctionName: 'analytics', Payload: Buffer.from(JSON.stringify({ Records: [1, 2] })) }),
+    );
     expect(out.StatusCode).toBe(200);
     expect(out.FunctionError).toBeUndefined();
     expect(JSON.parse(Buffer.from(out.Payload!).toString())).toEqual({ batchItemFailures: [] });
@@ -82,16 +90,30 @@ describe('the local Lambda Invoke API', () => {
 
   it("reads and replaces a function's environment (Get/UpdateFunctionConfiguration): the given set replaces the whole, as on AWS", async () => {
     const before = await client.send(new GetFunctionConfigurationCommand({ FunctionName: 'analytics' }));
-    expect(before).toMatchObject({ FunctionName: 'Stack-Analytics1234-abc', FunctionArn: functions[0]!.arn, Environment: { Variables: { LOG_LEVEL: 'INFO', KEEP: 'me' } } });
-    const after = await client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'Analytics1234', Environment: { Variables: { LOG_LEVEL: 'DEBUG', EMPTY: '' } } }));
+    expect(before).toMatchObject({
+      FunctionName: 'Stack-Analytics1234-abc',
+      FunctionArn: functions[0]!.arn,
+      Environment: { Variables: { LOG_LEVEL: 'INFO', KEEP: 'me' } },
+    });
+    const after = await client.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: 'Analytics1234',
+        Environment: { Variables: { LOG_LEVEL: 'DEBUG', EMPTY: '' } },
+      }),
+    );
     expect(after.Environment?.Variables).toEqual({ LOG_LEVEL: 'DEBUG', EMPTY: '' });
-    expect((await client.send(new GetFunctionConfigurationCommand({ FunctionName: functions[0]!.arn }))).Environment?.Variables).toEqual({ LOG_LEVEL: 'DEBUG', EMPTY: '' });
+    expect((await client.send(new GetFunctionConfigurationCommand({ FunctionName: functions[0]!.arn }))).Environment?.Variables).toEqual({
+      LOG_LEVEL: 'DEBUG',
+      EMPTY: '',
+    });
     // only the environment is emulated: anything else is refused, naming it
     await expect(client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'analytics', Timeout: 9 }))).rejects.toMatchObject({
       name: 'InvalidParameterValueException',
       message: expect.stringContaining('Timeout'),
     });
-    await expect(client.send(new GetFunctionConfigurationCommand({ FunctionName: 'ghost' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(client.send(new GetFunctionConfigurationCommand({ FunctionName: 'ghost' }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
   });
 
   it('answers an unknown function with ResourceNotFoundException naming it', async () => {

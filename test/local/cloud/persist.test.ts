@@ -4,7 +4,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListShardsCommand,
+  PutRecordCommand,
+} from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { CreateTableCommand, DescribeTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -19,7 +26,8 @@ import { tempDir } from '../../support/temp';
 import { eventually, sleep } from '../../support/wait';
 
 /** the bounded wait of this file: 20 s, every 50 ms */
-const until = <T>(what: string, observe: () => Promise<T> | T, ok: (v: T) => boolean): Promise<T> => eventually(what, observe, ok, { timeoutMs: 20_000, intervalMs: 50 });
+const until = <T>(what: string, observe: () => Promise<T> | T, ok: (v: T) => boolean): Promise<T> =>
+  eventually(what, observe, ok, { timeoutMs: 20_000, intervalMs: 50 });
 
 describe('emulators with a persist directory', () => {
   it('find their queues and messages, streams and records, buckets and objects, tables and items again after a restart', async () => {
@@ -31,20 +39,36 @@ describe('emulators with a persist directory', () => {
       const { QueueUrl } = await c.sqs.send(new CreateQueueCommand({ QueueName: 'kept-queue' }));
       await c.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'kept message' }));
       await c.kinesis.send(new CreateStreamCommand({ StreamName: 'kept-stream', ShardCount: 1 }));
-      await until('the stream to be active', () => c.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'kept-stream' })), (d) => d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE');
-      const put = await c.kinesis.send(new PutRecordCommand({ StreamName: 'kept-stream', PartitionKey: 'k', Data: Buffer.from('kept record') }));
+      await until(
+        'the stream to be active',
+        () => c.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'kept-stream' })),
+        (d) => d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE',
+      );
+      const put = await c.kinesis.send(
+        new PutRecordCommand({ StreamName: 'kept-stream', PartitionKey: 'k', Data: Buffer.from('kept record') }),
+      );
       await c.s3.send(new CreateBucketCommand({ Bucket: 'kept-bucket' }));
       await c.s3.send(new PutObjectCommand({ Bucket: 'kept-bucket', Key: 'a/b.json', Body: 'kept object' }));
       await c.dynamodb!.send(
-        new CreateTableCommand({ TableName: 'kept-table', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }),
+        new CreateTableCommand({
+          TableName: 'kept-table',
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
       );
-      await until('the table to be active', () => c.dynamodb!.send(new DescribeTableCommand({ TableName: 'kept-table' })), (d) => d.Table?.TableStatus === 'ACTIVE');
+      await until(
+        'the table to be active',
+        () => c.dynamodb!.send(new DescribeTableCommand({ TableName: 'kept-table' })),
+        (d) => d.Table?.TableStatus === 'ACTIVE',
+      );
       await c.dynamodb!.send(new PutItemCommand({ TableName: 'kept-table', Item: { id: { S: 'job-1' }, status: { S: 'COMPLETED' } } }));
       expect(emus.persistDir).toBe(path.resolve(dir));
       const ports = emus.ports;
       c.destroy();
       await emus.stop();
-      for (const d of Object.values(persistPaths(dir))) if (!d.endsWith('kinesis-local')) expect(fs.readdirSync(d).length, d).toBeGreaterThan(0);
+      for (const d of Object.values(persistPaths(dir)))
+        if (!d.endsWith('kinesis-local')) expect(fs.readdirSync(d).length, d).toBeGreaterThan(0);
 
       emus = await startEmulators({ ports, kinesis: 'kinesalite', persistDir: dir });
       c = createLocalClients(emus.endpoints);
@@ -54,9 +78,13 @@ describe('emulators with a persist directory', () => {
         expect(again.QueueUrl).toBe(QueueUrl);
         const got = await c.sqs.send(new ReceiveMessageCommand({ QueueUrl: again.QueueUrl, WaitTimeSeconds: 0 }));
         expect(got.Messages?.map((m) => m.Body)).toEqual(['kept message']);
-        const it0 = await c.kinesis.send(new GetShardIteratorCommand({ StreamName: 'kept-stream', ShardId: put.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
+        const it0 = await c.kinesis.send(
+          new GetShardIteratorCommand({ StreamName: 'kept-stream', ShardId: put.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
+        );
         const recs = await c.kinesis.send(new GetRecordsCommand({ ShardIterator: it0.ShardIterator }));
-        expect(recs.Records?.map((r) => [r.SequenceNumber, Buffer.from(r.Data!).toString()])).toEqual([[put.SequenceNumber, 'kept record']]);
+        expect(recs.Records?.map((r) => [r.SequenceNumber, Buffer.from(r.Data!).toString()])).toEqual([
+          [put.SequenceNumber, 'kept record'],
+        ]);
         const obj = await c.s3.send(new GetObjectCommand({ Bucket: 'kept-bucket', Key: 'a/b.json' }));
         expect(await obj.Body!.transformToString()).toBe('kept object');
         const item = await c.dynamodb!.send(new GetItemCommand({ TableName: 'kept-table', Key: { id: { S: 'job-1' } } }));
@@ -87,13 +115,22 @@ describe('positions file', () => {
     const tmp = tempDir('persist-pos-');
     try {
       expect(loadPositions(tmp.dir)).toBeUndefined();
-      const first = savePositions(tmp.dir, undefined, { mappings: { A: { 'shardId-000000000000': '100', 'shardId-000000000001': undefined } }, firehose: { fh: { 'shardId-000000000000': '90' } } });
+      const first = savePositions(tmp.dir, undefined, {
+        mappings: { A: { 'shardId-000000000000': '100', 'shardId-000000000001': undefined } },
+        firehose: { fh: { 'shardId-000000000000': '90' } },
+      });
       expect(first.mappings).toEqual({ A: { 'shardId-000000000000': '100' } });
       const loaded = loadPositions(tmp.dir)!;
       expect(loaded.firehose).toEqual({ fh: { 'shardId-000000000000': '90' } });
-      savePositions(tmp.dir, loaded, { mappings: { A: { 'shardId-000000000000': undefined, 'shardId-000000000001': '7' }, B: {} }, firehose: {} });
+      savePositions(tmp.dir, loaded, {
+        mappings: { A: { 'shardId-000000000000': undefined, 'shardId-000000000001': '7' }, B: {} },
+        firehose: {},
+      });
       expect(loadPositions(tmp.dir)!.mappings).toEqual({ A: { 'shardId-000000000000': '100', 'shardId-000000000001': '7' }, B: {} });
-      fs.writeFileSync(path.join(tmp.dir, 'positions.json'), JSON.stringify({ version: 1, mappings: { A: { s: 'x1', t: '12' } }, firehose: {} }));
+      fs.writeFileSync(
+        path.join(tmp.dir, 'positions.json'),
+        JSON.stringify({ version: 1, mappings: { A: { s: 'x1', t: '12' } }, firehose: {} }),
+      );
       expect(loadPositions(tmp.dir)!.mappings).toEqual({ A: { t: '12' } });
       fs.writeFileSync(path.join(tmp.dir, 'positions.json'), '{not json');
       expect(loadPositions(tmp.dir)).toBeUndefined();
@@ -108,13 +145,26 @@ describe('startLocalCloud with persist', () => {
     const tmp = tempDir('persist-cloud-');
     const reports: InvocationReport[] = [];
     const start = (persist: boolean): Promise<LocalCloud> =>
-      startLocalCloud({ assemblyDir: fixture('two-stacks-weak'), stateDir: tmp.dir, ports: { sqs: 0, kinesis: 0 }, timeScale: 0.01, quiet: true, persist, onInvocation: (r) => reports.push(r) });
-    const delivered = (fn: string): string[] => reports.filter((r) => r.functionName === fn && r.source === 'kinesis').flatMap((r) => r.recordIds);
+      startLocalCloud({
+        assemblyDir: fixture('two-stacks-weak'),
+        stateDir: tmp.dir,
+        ports: { sqs: 0, kinesis: 0 },
+        timeScale: 0.01,
+        quiet: true,
+        persist,
+        onInvocation: (r) => reports.push(r),
+      });
+    const delivered = (fn: string): string[] =>
+      reports.filter((r) => r.functionName === fn && r.source === 'kinesis').flatMap((r) => r.recordIds);
     const archived = async (clients: LocalClients, cloud: LocalCloud): Promise<string[]> => {
       const listed = await clients.s3.send(new ListObjectsV2Command({ Bucket: cloud.roles.archive!.name }));
       const lines: string[] = [];
       for (const o of listed.Contents ?? []) {
-        const body = Buffer.from(await (await clients.s3.send(new GetObjectCommand({ Bucket: cloud.roles.archive!.name, Key: o.Key! }))).Body!.transformToByteArray());
+        const body = Buffer.from(
+          await (
+            await clients.s3.send(new GetObjectCommand({ Bucket: cloud.roles.archive!.name, Key: o.Key! }))
+          ).Body!.transformToByteArray(),
+        );
         lines.push(...zlib.gunzipSync(body).toString('utf8').split('\n').filter(Boolean));
       }
       return lines.sort();
@@ -123,45 +173,79 @@ describe('startLocalCloud with persist', () => {
     let clients = createLocalClients(cloud.topology.endpoints);
     try {
       expect(cloud.persistence).toEqual({ mode: 'disk', dir: persistDirOf(tmp.dir), resumed: false });
-      const consumers = cloud.topology.kinesisMappings.map((m) => cloud.topology.functions.find((f) => f.logicalId === m.functionLogicalId)!.name);
+      const consumers = cloud.topology.kinesisMappings.map(
+        (m) => cloud.topology.functions.find((f) => f.logicalId === m.functionLogicalId)!.name,
+      );
       expect(consumers.length).toBeGreaterThan(0);
       const stream = cloud.roles.events!.name;
-      for (const n of [1, 2, 3]) await clients.kinesis.send(new PutRecordCommand({ StreamName: stream, PartitionKey: `k${n}`, Data: Buffer.from(JSON.stringify({ type: 'OrderPlaced', n })) }));
+      for (const n of [1, 2, 3])
+        await clients.kinesis.send(
+          new PutRecordCommand({
+            StreamName: stream,
+            PartitionKey: `k${n}`,
+            Data: Buffer.from(JSON.stringify({ type: 'OrderPlaced', n })),
+          }),
+        );
       // nobody reads the DLQ: a message there must survive the restart as it is
       await clients.sqs.send(new SendMessageCommand({ QueueUrl: cloud.roles.jobsDlq!.url, MessageBody: 'dead job' }));
-      for (const c of consumers) await until(`${c} to process the three records`, () => delivered(c).length, (n) => n >= 3);
-      await until('the archive to hold the three records', async () => {
-        await cloud.firehose!.flush();
-        return (await archived(clients, cloud)).length;
-      }, (n) => n >= 3);
+      for (const c of consumers)
+        await until(
+          `${c} to process the three records`,
+          () => delivered(c).length,
+          (n) => n >= 3,
+        );
+      await until(
+        'the archive to hold the three records',
+        async () => {
+          await cloud.firehose!.flush();
+          return (await archived(clients, cloud)).length;
+        },
+        (n) => n >= 3,
+      );
       const before = Object.fromEntries(consumers.map((c) => [c, delivered(c).length]));
       clients.destroy();
       await cloud.stop();
       const saved = loadPositions(persistDirOf(tmp.dir))!;
-      for (const m of cloud.topology.kinesisMappings) expect(Object.values(saved.mappings[m.logicalId] ?? {}).length, m.logicalId).toBeGreaterThan(0);
+      for (const m of cloud.topology.kinesisMappings)
+        expect(Object.values(saved.mappings[m.logicalId] ?? {}).length, m.logicalId).toBeGreaterThan(0);
 
       // restarted with persist: the same state, and every reader resumes where it was
       reports.length = 0;
       cloud = await start(true);
       clients = createLocalClients(cloud.topology.endpoints);
       expect(cloud.persistence).toEqual({ mode: 'disk', dir: persistDirOf(tmp.dir), resumed: true });
-      expect(formatBanner(cloud).find((l) => l.startsWith('  State'))).toMatch(/on disk under .*state \(--persist\).*restored from the last run/);
+      expect(formatBanner(cloud).find((l) => l.startsWith('  State'))).toMatch(
+        /on disk under .*state \(--persist\).*restored from the last run/,
+      );
       // the banner names the Node each function runs on (the major its Runtime names, when installed here)
       const banner = formatBanner(cloud);
       for (const f of cloud.topology.functions) {
         const node = cloud.nodes[f.name]!;
         expect(node.execPath).toBeTruthy();
         const line = banner.find((l) => l.startsWith(`    ${f.name}`) && l.includes(f.runtime));
-        expect(line, f.name).toContain(`${f.runtime} on Node ${node.version}${node.matched ? ',' : ` (no Node ${node.wanted} installed here),`}`);
+        expect(line, f.name).toContain(
+          `${f.runtime} on Node ${node.version}${node.matched ? ',' : ` (no Node ${node.wanted} installed here),`}`,
+        );
       }
       const dead = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: cloud.roles.jobsDlq!.url, WaitTimeSeconds: 0 }));
       expect(dead.Messages?.map((m) => m.Body)).toEqual(['dead job']);
-      await clients.kinesis.send(new PutRecordCommand({ StreamName: stream, PartitionKey: 'k4', Data: Buffer.from(JSON.stringify({ type: 'OrderPlaced', n: 4 })) }));
-      for (const c of consumers) await until(`${c} to process the new record`, () => delivered(c).length, (n) => n >= 1);
-      await until('the archive to hold the fourth record', async () => {
-        await cloud.firehose!.flush();
-        return (await archived(clients, cloud)).length;
-      }, (n) => n >= 4);
+      await clients.kinesis.send(
+        new PutRecordCommand({ StreamName: stream, PartitionKey: 'k4', Data: Buffer.from(JSON.stringify({ type: 'OrderPlaced', n: 4 })) }),
+      );
+      for (const c of consumers)
+        await until(
+          `${c} to process the new record`,
+          () => delivered(c).length,
+          (n) => n >= 1,
+        );
+      await until(
+        'the archive to hold the fourth record',
+        async () => {
+          await cloud.firehose!.flush();
+          return (await archived(clients, cloud)).length;
+        },
+        (n) => n >= 4,
+      );
       await sleep(500); // a reader that started over would deliver the old records again by now
       for (const c of consumers) expect(delivered(c), `${c} after the restart`).toHaveLength(1);
       expect(before).toEqual(Object.fromEntries(consumers.map((c) => [c, 3])));
@@ -174,7 +258,9 @@ describe('startLocalCloud with persist', () => {
       clients = createLocalClients(cloud.topology.endpoints);
       expect(cloud.persistence).toEqual({ mode: 'memory' });
       expect(formatBanner(cloud).find((l) => l.startsWith('  State'))).toBe(`  State     ${formatPersistence({ mode: 'memory' })}`);
-      expect((await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: cloud.roles.jobsDlq!.url, WaitTimeSeconds: 0 }))).Messages ?? []).toEqual([]);
+      expect(
+        (await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: cloud.roles.jobsDlq!.url, WaitTimeSeconds: 0 }))).Messages ?? [],
+      ).toEqual([]);
       expect(await archived(clients, cloud)).toEqual([]);
     } finally {
       clients.destroy();

@@ -42,7 +42,12 @@ describe('projectView', () => {
 
 describe('functionIdentity', () => {
   it('reads the name and role tags from a tag list or a tag map, else names the function by its logical id', () => {
-    expect(functionIdentity('Fn', [{ Key: FUNCTION_TAGS.name, Value: 'payments' }, { Key: FUNCTION_TAGS.role, Value: 'consumer' }])).toEqual({
+    expect(
+      functionIdentity('Fn', [
+        { Key: FUNCTION_TAGS.name, Value: 'payments' },
+        { Key: FUNCTION_TAGS.role, Value: 'consumer' },
+      ]),
+    ).toEqual({
       name: 'payments',
       role: 'consumer',
     });

@@ -33,7 +33,11 @@ describe('provisioning a CDK-synthesized two-stack assembly (weak cross-stack re
   let result: ProvisionResult;
   beforeAll(async () => {
     env = await withEmulators();
-    result = await provision({ assembly: loadAssembly(fixture('two-stacks-weak')), endpoints: env.emulators.endpoints, kinesis: env.emulators.kinesis });
+    result = await provision({
+      assembly: loadAssembly(fixture('two-stacks-weak')),
+      endpoints: env.emulators.endpoints,
+      kinesis: env.emulators.kinesis,
+    });
   });
   afterAll(() => env?.stop());
 
@@ -44,7 +48,9 @@ describe('provisioning a CDK-synthesized two-stack assembly (weak cross-stack re
     expect(attrs.VisibilityTimeout).toBe('180');
     expect(attrs.ReceiveMessageWaitTimeSeconds).toBe('20');
     expect(JSON.parse(attrs.RedrivePolicy!)).toEqual({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 3 });
-    const dlqAttrs = (await env.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.url, AttributeNames: ['MessageRetentionPeriod'] }))).Attributes!;
+    const dlqAttrs = (
+      await env.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.url, AttributeNames: ['MessageRetentionPeriod'] }))
+    ).Attributes!;
     expect(dlqAttrs.MessageRetentionPeriod).toBe('1209600');
     expect(jobs.redrivePolicy).toEqual({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 3 });
   });
@@ -54,8 +60,12 @@ describe('provisioning a CDK-synthesized two-stack assembly (weak cross-stack re
     const s = (await env.clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream.name }))).StreamDescriptionSummary!;
     expect(s.OpenShardCount).toBe(2);
     expect(stream).toMatchObject({ shardCount: 2, retentionHours: 24, mode: 'PROVISIONED', arn: s.StreamARN });
-    expect(result.topology.buckets.map((b) => b.name)).toEqual(['fix-dev-stateful-archivebucket9decbf5d', 'fix-dev-stateful-failurebucket1db25638']);
-    for (const b of result.topology.buckets) await expect(env.clients.s3.send(new HeadBucketCommand({ Bucket: b.name }))).resolves.toBeDefined();
+    expect(result.topology.buckets.map((b) => b.name)).toEqual([
+      'fix-dev-stateful-archivebucket9decbf5d',
+      'fix-dev-stateful-failurebucket1db25638',
+    ]);
+    for (const b of result.topology.buckets)
+      await expect(env.clients.s3.send(new HeadBucketCommand({ Bucket: b.name }))).resolves.toBeDefined();
   });
 
   it('extracts functions with handler, asset folder, tags, timeout/memory (defaults 3 s / 128 MB) and resolved environment', () => {
@@ -67,12 +77,21 @@ describe('provisioning a CDK-synthesized two-stack assembly (weak cross-stack re
     const notifications = result.topology.functions.find((f) => f.name === 'notifications')!;
     expect(notifications).toMatchObject({ role: 'consumer', timeoutSeconds: 3, memoryMb: 128 });
     expect(notifications.environment.JOB_QUEUE_URL).toBe(result.roles.jobs!.url);
-    expect(result.topology.functions.map((f) => f.logicalId)).not.toContain('CustomS3AutoDeleteObjectsCustomResourceProviderHandler9D90184F');
+    expect(result.topology.functions.map((f) => f.logicalId)).not.toContain(
+      'CustomS3AutoDeleteObjectsCustomResourceProviderHandler9D90184F',
+    );
   });
 
   it('extracts event source mappings with every template setting', () => {
     expect(result.topology.sqsMappings).toEqual([
-      expect.objectContaining({ functionLogicalId: 'JobWorker32771B8D', batchSize: 5, maximumBatchingWindowSeconds: 1, reportBatchItemFailures: true, maximumConcurrency: 4, enabled: true }),
+      expect.objectContaining({
+        functionLogicalId: 'JobWorker32771B8D',
+        batchSize: 5,
+        maximumBatchingWindowSeconds: 1,
+        reportBatchItemFailures: true,
+        maximumConcurrency: 4,
+        enabled: true,
+      }),
     ]);
     const payments = result.topology.kinesisMappings.find((m) => m.functionLogicalId === 'paymentsConsumer7784A8D6')!;
     expect(payments).toMatchObject({
@@ -120,21 +139,36 @@ describe('provisioning hand-written assemblies', () => {
   });
 
   it('resolves Fn::ImportValue across stacks (strong references)', async () => {
-    const r = await provision({ assembly: loadAssembly(fixture('two-stacks-strong')), endpoints: env.emulators.endpoints, kinesis: env.emulators.kinesis });
+    const r = await provision({
+      assembly: loadAssembly(fixture('two-stacks-strong')),
+      endpoints: env.emulators.endpoints,
+      kinesis: env.emulators.kinesis,
+    });
     const worker = r.topology.functions.find((f) => f.name === 'job-worker')!;
     expect(worker.environment.DLQ_URL).toBe(r.roles.jobsDlq!.url);
     expect(r.topology.sqsMappings[0].queue.logicalId).toBe('JobQueueEE3AD499');
   });
 
   it('applies Lambda defaults, ON_DEMAND → 4 shards, consumers, SQS on-failure destinations and Firehose defaults', async () => {
-    const r = await provision({ assembly: loadAssembly(fixture('kitchen-sink')), endpoints: env.emulators.endpoints, kinesis: env.emulators.kinesis, stateDir: tmp.dir });
+    const r = await provision({
+      assembly: loadAssembly(fixture('kitchen-sink')),
+      endpoints: env.emulators.endpoints,
+      kinesis: env.emulators.kinesis,
+      stateDir: tmp.dir,
+    });
     const t = r.topology;
     expect(t.queues.map((q) => q.logicalId)).toEqual(['Dlq', 'Jobs']); // condition IsProd false: no ProdOnlyQueue; DLQ first
-    expect(t.queues[1]).toMatchObject({ visibilityTimeoutSeconds: 60, maximumMessageSize: 262144, redrivePolicy: { maxReceiveCount: 2, deadLetterTargetArn: t.queues[0].arn } });
+    expect(t.queues[1]).toMatchObject({
+      visibilityTimeoutSeconds: 60,
+      maximumMessageSize: 262144,
+      redrivePolicy: { maxReceiveCount: 2, deadLetterTargetArn: t.queues[0].arn },
+    });
     expect(t.streams[0]).toMatchObject({ mode: 'ON_DEMAND', shardCount: 4, retentionHours: 48 });
     expect(r.notes.join('\n')).toMatch(/ON_DEMAND → 4 provisioned shards/);
     expect(r.notes.join('\n')).toMatch(/stream consumer fast-reader: kinesalite has no enhanced fan-out/);
-    expect(t.sqsMappings[0]).toEqual(expect.objectContaining({ batchSize: 10, maximumBatchingWindowSeconds: 0, reportBatchItemFailures: false, enabled: true }));
+    expect(t.sqsMappings[0]).toEqual(
+      expect.objectContaining({ batchSize: 10, maximumBatchingWindowSeconds: 0, reportBatchItemFailures: false, enabled: true }),
+    );
     expect(t.sqsMappings[0]).not.toHaveProperty('maximumConcurrency');
     const consumer = t.kinesisMappings.find((m) => m.logicalId === 'ConsumerMapping')!;
     expect(consumer).toMatchObject({
@@ -153,7 +187,13 @@ describe('provisioning hand-written assemblies', () => {
     });
     const fanout = t.kinesisMappings.find((m) => m.logicalId === 'FanoutMapping')!;
     expect(fanout).toMatchObject({ streamConsumerName: 'fast-reader', startingPosition: 'LATEST', onFailure: { kind: 's3' } });
-    expect(t.deliveryStreams[0]).toMatchObject({ bufferingIntervalSeconds: 300, bufferingSizeMiB: 5, compression: 'UNCOMPRESSED', appendDelimiter: false, prefix: '' });
+    expect(t.deliveryStreams[0]).toMatchObject({
+      bufferingIntervalSeconds: 300,
+      bufferingSizeMiB: 5,
+      compression: 'UNCOMPRESSED',
+      appendDelimiter: false,
+      prefix: '',
+    });
     const worker = t.functions.find((f) => f.logicalId === 'Worker')!;
     expect(worker.environment).toMatchObject({
       QUEUE_NAME: 'KitchenSink-Jobs',
@@ -172,14 +212,24 @@ describe('provisioning hand-written assemblies', () => {
     expect(fs.readFileSync(path.join(inline.codeDir, 'index.js'), 'utf8')).toContain("'inline'");
     expect(t.functions.map((f) => f.logicalId)).not.toContain('AutoDeleteProvider');
     expect(t.functions.map((f) => f.logicalId)).not.toContain('EntrypointProvider');
-    expect(r.notEmulated.map((n) => n.type)).toEqual(expect.arrayContaining(['AWS::SNS::Topic', 'AWS::IAM::Role', 'Custom::S3AutoDeleteObjects', 'AWS::Lambda::Permission', 'AWS::CDK::Metadata']));
+    expect(r.notEmulated.map((n) => n.type)).toEqual(
+      expect.arrayContaining([
+        'AWS::SNS::Topic',
+        'AWS::IAM::Role',
+        'Custom::S3AutoDeleteObjects',
+        'AWS::Lambda::Permission',
+        'AWS::CDK::Metadata',
+      ]),
+    );
   });
 
   it('refuses an unknown resource type, naming it, unless allowUnsupported', async () => {
     const tmp = tempDir();
     try {
       const assembly = loadAssembly(unknownTypeAssembly(tmp.dir));
-      await expect(provision({ assembly, endpoints: env.emulators.endpoints, kinesis: env.emulators.kinesis })).rejects.toThrow(/unsupported: AWS::AppSync::GraphQLApi Unknown\/Api/);
+      await expect(provision({ assembly, endpoints: env.emulators.endpoints, kinesis: env.emulators.kinesis })).rejects.toThrow(
+        /unsupported: AWS::AppSync::GraphQLApi Unknown\/Api/,
+      );
       const r = await provision({ assembly, endpoints: env.emulators.endpoints, kinesis: env.emulators.kinesis, allowUnsupported: true });
       expect(r.warnings).toEqual([expect.stringMatching(/AWS::AppSync::GraphQLApi Unknown\/Api/)]);
       expect(r.topology.queues).toHaveLength(1);
@@ -275,7 +325,12 @@ describe('provisioning DynamoDB tables (dynalite)', () => {
     });
 
   it('creates each table with its key schema, billing mode and indexes, and resolves Ref / GetAtt Arn to it', async () => {
-    const r = await provision({ assembly: loadAssembly(tables(fs.mkdtempSync(path.join(tmp.dir, 'a-')))), endpoints: env.emulators.endpoints, kinesis: env.emulators.kinesis, stateDir: tmp.dir });
+    const r = await provision({
+      assembly: loadAssembly(tables(fs.mkdtempSync(path.join(tmp.dir, 'a-')))),
+      endpoints: env.emulators.endpoints,
+      kinesis: env.emulators.kinesis,
+      stateDir: tmp.dir,
+    });
     const records = r.tables.find((t) => t.logicalId === 'Records')!;
     expect(records).toEqual({
       logicalId: 'Records',
@@ -300,11 +355,25 @@ describe('provisioning DynamoDB tables (dynalite)', () => {
   it('notes that the TTL is not applied (dynalite has no UpdateTimeToLive), and the table still takes conditional writes', async () => {
     const fresh = await withEmulators();
     try {
-      const ok = await provision({ assembly: loadAssembly(tables(fs.mkdtempSync(path.join(tmp.dir, 'c-')))), endpoints: fresh.emulators.endpoints, kinesis: fresh.emulators.kinesis, stateDir: tmp.dir });
-      expect(ok.notes).toEqual(expect.arrayContaining([expect.stringMatching(/table Data-Records: TimeToLiveSpecification \(expiration\) not applied: dynalite has no UpdateTimeToLive/)]));
+      const ok = await provision({
+        assembly: loadAssembly(tables(fs.mkdtempSync(path.join(tmp.dir, 'c-')))),
+        endpoints: fresh.emulators.endpoints,
+        kinesis: fresh.emulators.kinesis,
+        stateDir: tmp.dir,
+      });
+      expect(ok.notes).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/table Data-Records: TimeToLiveSpecification \(expiration\) not applied: dynalite has no UpdateTimeToLive/),
+        ]),
+      );
       const put = (id: string) =>
         fresh.clients.dynamodb!.send(
-          new PutItemCommand({ TableName: 'Data-Records', Item: { id: { S: id } }, ConditionExpression: 'attribute_not_exists(#id)', ExpressionAttributeNames: { '#id': 'id' } }),
+          new PutItemCommand({
+            TableName: 'Data-Records',
+            Item: { id: { S: id } },
+            ConditionExpression: 'attribute_not_exists(#id)',
+            ExpressionAttributeNames: { '#id': 'id' },
+          }),
         );
       await put('a');
       await expect(put('a')).rejects.toThrow(/conditional request failed/i);
@@ -316,7 +385,12 @@ describe('provisioning DynamoDB tables (dynalite)', () => {
   it('refuses a table when no DynamoDB endpoint is given, naming the table', async () => {
     const { dynamodb: _none, ...withoutDynamo } = env.emulators.endpoints;
     await expect(
-      provision({ assembly: loadAssembly(tables(fs.mkdtempSync(path.join(tmp.dir, 'd-')))), endpoints: withoutDynamo, kinesis: env.emulators.kinesis, stateDir: tmp.dir }),
+      provision({
+        assembly: loadAssembly(tables(fs.mkdtempSync(path.join(tmp.dir, 'd-')))),
+        endpoints: withoutDynamo,
+        kinesis: env.emulators.kinesis,
+        stateDir: tmp.dir,
+      }),
     ).rejects.toThrow(/table Data\/Records: no DynamoDB emulator is running/);
   });
 });
@@ -328,7 +402,12 @@ describe('provisioning the project’s own app', () => {
     const env = await withEmulators();
     const tmp = tempDir();
     try {
-      const r = await provision({ assembly: loadAssembly(assemblyDir), endpoints: env.emulators.endpoints, kinesis: env.emulators.kinesis, stateDir: tmp.dir });
+      const r = await provision({
+        assembly: loadAssembly(assemblyDir),
+        endpoints: env.emulators.endpoints,
+        kinesis: env.emulators.kinesis,
+        stateDir: tmp.dir,
+      });
       expect(r.tables).toHaveLength(1);
       expect(r.roles.idempotency).toBe(r.tables[0]);
       const table = (await env.clients.dynamodb!.send(new DescribeTableCommand({ TableName: r.tables[0]!.name }))).Table!;
@@ -336,7 +415,9 @@ describe('provisioning the project’s own app', () => {
       expect(table.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
       const names = r.topology.functions.filter((f) => f.role !== undefined).map((f) => [f.name, f.environment.IDEMPOTENCY_TABLE_NAME]);
       const keepsRecords = (n: string): boolean => n === 'job-worker' || (isConsumerName(n) && CONSUMERS[n].idempotency === 'dynamodb');
-      expect(names.sort()).toEqual(['job-worker', ...consumerNames].sort().map((n) => [n, keepsRecords(n) ? r.tables[0]!.name : undefined]));
+      expect(names.sort()).toEqual(
+        ['job-worker', ...consumerNames].sort().map((n) => [n, keepsRecords(n) ? r.tables[0]!.name : undefined]),
+      );
       expect(r.outputs['QueueAndStream-Dev-Stateful']?.['IdempotencyTableName']).toBe(r.tables[0]!.name);
     } finally {
       await env.stop();

@@ -3,19 +3,35 @@ import type { CfnTemplate, StackArtifact } from '../../../local/assembly';
 import { NO_VALUE, StackResolver, createWorld, referencedIds, type ResolverWorld } from '../../../local/resolver';
 
 function stack(stackName: string, template: CfnTemplate): StackArtifact {
-  return { artifactId: stackName, stackName, displayName: stackName, assemblyDir: '/tmp', templateFile: `${stackName}.template.json`, template, dependencies: [] };
+  return {
+    artifactId: stackName,
+    stackName,
+    displayName: stackName,
+    assemblyDir: '/tmp',
+    templateFile: `${stackName}.template.json`,
+    template,
+    dependencies: [],
+  };
 }
 
 const queueFacts = {
   type: 'AWS::SQS::Queue',
   ref: 'http://sqs.us-east-1.localhost:4566/000000000000/jobs',
-  attributes: { Arn: 'arn:aws:sqs:us-east-1:000000000000:jobs', QueueName: 'jobs', QueueUrl: 'http://sqs.us-east-1.localhost:4566/000000000000/jobs' },
+  attributes: {
+    Arn: 'arn:aws:sqs:us-east-1:000000000000:jobs',
+    QueueName: 'jobs',
+    QueueUrl: 'http://sqs.us-east-1.localhost:4566/000000000000/jobs',
+  },
 };
 
 function producer(world: ResolverWorld): StackResolver {
   const r = new StackResolver(
     stack('Producer', {
-      Parameters: { Stage: { Type: 'String', Default: 'dev' }, Sizes: { Type: 'CommaDelimitedList', Default: 's,m,l' }, NoDefault: { Type: 'String' } },
+      Parameters: {
+        Stage: { Type: 'String', Default: 'dev' },
+        Sizes: { Type: 'CommaDelimitedList', Default: 's,m,l' },
+        NoDefault: { Type: 'String' },
+      },
       Conditions: {
         IsProd: { 'Fn::Equals': [{ Ref: 'Stage' }, 'prod'] },
         IsDevOrTest: { 'Fn::Or': [{ 'Fn::Equals': [{ Ref: 'Stage' }, 'dev'] }, { 'Fn::Equals': [{ Ref: 'Stage' }, 'test'] }] },
@@ -46,13 +62,12 @@ describe('StackResolver', () => {
     expect(r.resolve({ Ref: 'Stage' }, at)).toBe('dev');
     expect(r.resolve({ Ref: 'Sizes' }, at)).toEqual(['s', 'm', 'l']);
     expect(r.resolve({ Ref: 'Jobs' }, at)).toBe(queueFacts.ref);
-    expect(r.resolve(['AWS::Region', 'AWS::AccountId', 'AWS::Partition', 'AWS::URLSuffix', 'AWS::StackName'].map((p) => ({ Ref: p })), at)).toEqual([
-      'us-east-1',
-      '000000000000',
-      'aws',
-      'amazonaws.com',
-      'Producer',
-    ]);
+    expect(
+      r.resolve(
+        ['AWS::Region', 'AWS::AccountId', 'AWS::Partition', 'AWS::URLSuffix', 'AWS::StackName'].map((p) => ({ Ref: p })),
+        at,
+      ),
+    ).toEqual(['us-east-1', '000000000000', 'aws', 'amazonaws.com', 'Producer']);
   });
 
   it('resolves Fn::GetAtt in both forms', () => {
@@ -65,7 +80,9 @@ describe('StackResolver', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not a template literal
     expect(r.resolve({ 'Fn::Sub': '${AWS::StackName}-${Stage}-${Jobs.QueueName}-${!NotAVar}' }, at)).toBe('Producer-dev-jobs-${NotAVar}');
     // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not a template literal
-    expect(r.resolve({ 'Fn::Sub': ['${Q} in ${AWS::Region}', { Q: { 'Fn::GetAtt': ['Jobs', 'Arn'] } }] }, at)).toBe(`${queueFacts.attributes.Arn} in us-east-1`);
+    expect(r.resolve({ 'Fn::Sub': ['${Q} in ${AWS::Region}', { Q: { 'Fn::GetAtt': ['Jobs', 'Arn'] } }] }, at)).toBe(
+      `${queueFacts.attributes.Arn} in us-east-1`,
+    );
   });
 
   it('resolves Fn::Join, Fn::Select, Fn::Split and Fn::FindInMap', () => {
@@ -85,19 +102,30 @@ describe('StackResolver', () => {
   it('resolves Fn::ImportValue and Fn::GetStackOutput across stacks', () => {
     const consumer = new StackResolver(stack('Consumer', { Resources: {} }), world);
     expect(consumer.resolve({ 'Fn::ImportValue': 'Producer:JobsArn' }, 'Consumer/Fn.Properties')).toBe(queueFacts.attributes.Arn);
-    expect(consumer.resolve({ 'Fn::GetStackOutput': { StackName: 'Producer', OutputName: 'JobsUrl', Region: { Ref: 'AWS::Region' } } }, 'Consumer/Fn')).toBe(queueFacts.ref);
+    expect(
+      consumer.resolve(
+        { 'Fn::GetStackOutput': { StackName: 'Producer', OutputName: 'JobsUrl', Region: { Ref: 'AWS::Region' } } },
+        'Consumer/Fn',
+      ),
+    ).toBe(queueFacts.ref);
     expect(() => consumer.resolve({ 'Fn::ImportValue': 'Nope:Export' }, 'Consumer/Fn.Properties.Env')).toThrow(
       'Fn::ImportValue Nope:Export at Consumer/Fn.Properties.Env: no stack in the assembly exports it',
     );
   });
 
   it('names an unsupported intrinsic and the resource path', () => {
-    expect(() => r.resolve({ A: [{ 'Fn::Cidr': ['10.0.0.0/16', 2, 8] }] }, 'Producer/Vpc.Properties')).toThrow(/unsupported intrinsic Fn::Cidr at Producer\/Vpc\.Properties\.A\[0\]/);
+    expect(() => r.resolve({ A: [{ 'Fn::Cidr': ['10.0.0.0/16', 2, 8] }] }, 'Producer/Vpc.Properties')).toThrow(
+      /unsupported intrinsic Fn::Cidr at Producer\/Vpc\.Properties\.A\[0\]/,
+    );
   });
 
   it('names what cannot be resolved: unknown attribute, resource with no local value, parameter without default', () => {
-    expect(() => r.resolve({ 'Fn::GetAtt': ['Jobs', 'Nope'] }, at)).toThrow('Fn::GetAtt Jobs.Nope (AWS::SQS::Queue) at Producer/X.Properties: attribute not supported locally');
-    expect(() => r.resolve({ Ref: 'Policy' }, at)).toThrow(/Ref Policy \(AWS::IAM::Policy\) at Producer\/X\.Properties: the resource is not available locally/);
+    expect(() => r.resolve({ 'Fn::GetAtt': ['Jobs', 'Nope'] }, at)).toThrow(
+      'Fn::GetAtt Jobs.Nope (AWS::SQS::Queue) at Producer/X.Properties: attribute not supported locally',
+    );
+    expect(() => r.resolve({ Ref: 'Policy' }, at)).toThrow(
+      /Ref Policy \(AWS::IAM::Policy\) at Producer\/X\.Properties: the resource is not available locally/,
+    );
     expect(() => r.resolve({ Ref: 'NoDefault' }, at)).toThrow(/parameter NoDefault of stack Producer has no default/);
   });
 });

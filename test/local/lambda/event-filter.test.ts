@@ -3,7 +3,12 @@ import { CONSUMERS, filterPatternsFor } from '../../../lambdas/consumers';
 import { compileFilterCriteria, compileKinesisFilter, FilterPatternError, sqsFilterView } from '../../../local/lambda/event-filter';
 
 const matcher = (...patterns: object[]) => compileFilterCriteria({ Filters: patterns.map((p) => ({ Pattern: JSON.stringify(p) })) });
-const sqs = (body: unknown) => sqsFilterView({ messageId: 'm', body: typeof body === 'string' ? body : JSON.stringify(body), attributes: { ApproximateReceiveCount: '1' } });
+const sqs = (body: unknown) =>
+  sqsFilterView({
+    messageId: 'm',
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    attributes: { ApproximateReceiveCount: '1' },
+  });
 
 describe('Lambda event filtering', () => {
   it('keeps everything without criteria and ORs several filters', () => {

@@ -8,7 +8,13 @@ import { FIXTURES, fixtureFunction } from './harness';
 import { alive } from '../../support/processes';
 import { waitFor } from '../../support/wait';
 
-const endpoints = { region: 'eu-west-1', accountId: '000000000000', sqs: 'http://127.0.0.1:4566', kinesis: 'http://127.0.0.1:4567', s3: 'http://127.0.0.1:4566' };
+const endpoints = {
+  region: 'eu-west-1',
+  accountId: '000000000000',
+  sqs: 'http://127.0.0.1:4566',
+  kinesis: 'http://127.0.0.1:4567',
+  s3: 'http://127.0.0.1:4566',
+};
 const hosts: FunctionHost[] = [];
 function host(...args: Parameters<typeof fixtureFunction>): FunctionHost {
   const h = new FunctionHost({ fn: fixtureFunction(...args), endpoints, logSink: createLogSink(), maxConcurrency: 2 });
@@ -22,12 +28,22 @@ afterEach(async () => {
   for (const pid of pids) expect(alive(pid)).toBe(false);
 });
 
-type EnvResult = { calls: number; pid: number; env: Record<string, string | undefined>; sdkResolves: boolean; context: Record<string, unknown> };
+type EnvResult = {
+  calls: number;
+  pid: number;
+  env: Record<string, string | undefined>;
+  sdkResolves: boolean;
+  context: Record<string, unknown>;
+};
 
 describe('function host', () => {
   it('gives each function its template environment, the local endpoints and a Lambda context, not the parent environment', async () => {
     process.env.PARENT_SECRET = 'leak';
-    const h = host('env-fn', 'env', { environment: { FROM_TEMPLATE: 'yes', NODE_OPTIONS: '--enable-source-maps' }, timeoutSeconds: 7, memoryMb: 256 });
+    const h = host('env-fn', 'env', {
+      environment: { FROM_TEMPLATE: 'yes', NODE_OPTIONS: '--enable-source-maps' },
+      timeoutSeconds: 7,
+      memoryMb: 256,
+    });
     await h.init();
     const r = await h.invoke({});
     delete process.env.PARENT_SECRET;
@@ -44,7 +60,13 @@ describe('function host', () => {
     });
     expect(out.env.PARENT_SECRET).toBeUndefined();
     expect(out.sdkResolves).toBe(true); // @aws-sdk/* resolves as Lambda's runtime provides it
-    expect(out.context).toMatchObject({ functionName: 'env-fn', awsRequestId: r.requestId, memoryLimitInMB: '256', logGroupName: '/aws/lambda/env-fn', callbackWaitsForEmptyEventLoop: true });
+    expect(out.context).toMatchObject({
+      functionName: 'env-fn',
+      awsRequestId: r.requestId,
+      memoryLimitInMB: '256',
+      logGroupName: '/aws/lambda/env-fn',
+      callbackWaitsForEmptyEventLoop: true,
+    });
     expect(out.context.remaining).toBeGreaterThan(5000);
     expect(out.context.remaining).toBeLessThanOrEqual(7000);
     expect(lambdaEnvironment(fixtureFunction('x', 'env'), endpoints).AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED).toBe('true');
@@ -98,7 +120,10 @@ describe('function host', () => {
 
   it('fails init loudly, naming the function and the file, when the handler throws at import', async () => {
     const h = host('broken', 'import-error');
-    const err = await h.init().then(() => undefined, (e: unknown) => e);
+    const err = await h.init().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(FunctionInitError);
     expect((err as Error).message).toContain('broken');
     expect((err as Error).message).toContain(path.join(FIXTURES, 'import-error', 'index.js'));
@@ -124,7 +149,15 @@ describe('function host', () => {
     });
     let out = '';
     parent.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const pids = await waitFor('child pids', () => out.match(/PIDS ([\d,]+)/)?.[1]?.split(',').map(Number), { timeoutMs: 30_000 });
+    const pids = await waitFor(
+      'child pids',
+      () =>
+        out
+          .match(/PIDS ([\d,]+)/)?.[1]
+          ?.split(',')
+          .map(Number),
+      { timeoutMs: 30_000 },
+    );
     expect(pids).toHaveLength(2);
     for (const pid of pids) expect(alive(pid)).toBe(true);
     parent.kill(sig);

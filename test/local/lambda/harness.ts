@@ -26,7 +26,11 @@ export interface Emulators {
 export async function startEmulators(): Promise<Emulators> {
   const emulators = await startTestEmulators();
   const endpoints: LocalEndpoints = { region: REGION, accountId: ACCOUNT, ...emulators.endpoints };
-  const clients = { sqs: localSqsClient(endpoints, { plumbing: true }), kinesis: localKinesisClient(endpoints, { plumbing: true }), s3: localS3Client(endpoints, { plumbing: true }) };
+  const clients = {
+    sqs: localSqsClient(endpoints, { plumbing: true }),
+    kinesis: localKinesisClient(endpoints, { plumbing: true }),
+    s3: localS3Client(endpoints, { plumbing: true }),
+  };
   return {
     endpoints,
     ...clients,
@@ -54,12 +58,18 @@ export function fixtureFunction(name: string, fixture: string, overrides: Partia
   };
 }
 
-export async function createQueue(e: Emulators, name: string, opts: { visibilityTimeoutSeconds?: number; dlq?: LocalQueue; maxReceiveCount?: number } = {}): Promise<LocalQueue> {
+export async function createQueue(
+  e: Emulators,
+  name: string,
+  opts: { visibilityTimeoutSeconds?: number; dlq?: LocalQueue; maxReceiveCount?: number } = {},
+): Promise<LocalQueue> {
   const visibility = opts.visibilityTimeoutSeconds ?? 30;
   const attributes: Record<string, string> = { VisibilityTimeout: String(visibility) };
-  if (opts.dlq) attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: opts.dlq.arn, maxReceiveCount: opts.maxReceiveCount ?? 3 });
+  if (opts.dlq)
+    attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: opts.dlq.arn, maxReceiveCount: opts.maxReceiveCount ?? 3 });
   const out = await e.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-  const arn = (await e.sqs.send(new GetQueueAttributesCommand({ QueueUrl: out.QueueUrl!, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const arn = (await e.sqs.send(new GetQueueAttributesCommand({ QueueUrl: out.QueueUrl!, AttributeNames: ['QueueArn'] }))).Attributes!
+    .QueueArn!;
   return {
     logicalId: name,
     name,
@@ -84,16 +94,34 @@ export async function sendJobs(e: Emulators, queue: LocalQueue, bodies: object[]
 }
 
 export async function queueDepth(e: Emulators, queue: LocalQueue): Promise<{ visible: number; inFlight: number }> {
-  const a = (await e.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))).Attributes!;
+  const a = (
+    await e.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queue.url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    )
+  ).Attributes!;
   return { visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible) };
 }
 
 export async function createStream(e: Emulators, name: string, shardCount = 1): Promise<LocalStream> {
   await createActiveStream(e.kinesis, name, shardCount);
-  return { logicalId: name, name, arn: `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/${name}`, shardCount, retentionHours: 24, mode: 'PROVISIONED' };
+  return {
+    logicalId: name,
+    name,
+    arn: `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/${name}`,
+    shardCount,
+    retentionHours: 24,
+    mode: 'PROVISIONED',
+  };
 }
 
-export async function putEvents(e: Emulators, stream: LocalStream, events: Array<{ id: string; pk: string; action?: string }>): Promise<void> {
+export async function putEvents(
+  e: Emulators,
+  stream: LocalStream,
+  events: Array<{ id: string; pk: string; action?: string }>,
+): Promise<void> {
   for (let i = 0; i < events.length; i += 500) {
     const out = await e.kinesis.send(
       new PutRecordsCommand({
@@ -110,7 +138,17 @@ export async function createBucket(e: Emulators, name: string): Promise<void> {
 }
 
 export function emptyTopology(endpoints: LocalEndpoints, parts: Partial<LocalTopology>): LocalTopology {
-  return { endpoints, queues: [], streams: [], buckets: [], functions: [], sqsMappings: [], kinesisMappings: [], deliveryStreams: [], ...parts };
+  return {
+    endpoints,
+    queues: [],
+    streams: [],
+    buckets: [],
+    functions: [],
+    sqsMappings: [],
+    kinesisMappings: [],
+    deliveryStreams: [],
+    ...parts,
+  };
 }
 
 export function readLines<T = Record<string, unknown>>(file: string): T[] {
@@ -121,4 +159,3 @@ export function readLines<T = Record<string, unknown>>(file: string): T[] {
     .filter(Boolean)
     .map((l) => JSON.parse(l) as T);
 }
-

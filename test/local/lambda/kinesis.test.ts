@@ -5,7 +5,16 @@ import { createLogSink } from '../../../local/lambda/log-sink';
 import { decodeInvocationRecord, eventSourceMappingUuid, type KinesisInvocationRecord } from '../../../local/lambda/on-failure';
 import type { LambdaService } from '../../../local/lambda/service';
 import type { InvocationReport, LocalFunction, LocalKinesisMapping, LocalStream } from '../../../local/types';
-import { createBucket, createStream, emptyTopology, fixtureFunction, putEvents, readLines, startEmulators, type Emulators } from './harness';
+import {
+  createBucket,
+  createStream,
+  emptyTopology,
+  fixtureFunction,
+  putEvents,
+  readLines,
+  startEmulators,
+  type Emulators,
+} from './harness';
 import { useForFile } from '../../support/hooks';
 import { serviceEachTest } from './hooks';
 import { getObject, listKeys } from '../../support/aws';
@@ -38,7 +47,13 @@ function mapping(fn: LocalFunction, stream: LocalStream, overrides: Partial<Loca
   };
 }
 
-async function start(fns: LocalFunction[], mappings: LocalKinesisMapping[], timeScale = 0.01, maxBuffered?: number, endpoints = e.endpoints): Promise<LambdaService> {
+async function start(
+  fns: LocalFunction[],
+  mappings: LocalKinesisMapping[],
+  timeScale = 0.01,
+  maxBuffered?: number,
+  endpoints = e.endpoints,
+): Promise<LambdaService> {
   return startService(emptyTopology(endpoints, { functions: fns, kinesisMappings: mappings }), {
     clock: createClock(timeScale),
     logSink: createLogSink(),
@@ -49,12 +64,16 @@ async function start(fns: LocalFunction[], mappings: LocalKinesisMapping[], time
 
 const seen = (reports: readonly InvocationReport[], id: string): number => reports.filter((r) => r.recordIds.includes(id)).length;
 const okIds = (reports: readonly InvocationReport[]): string[] =>
-  reports.flatMap((r) => (r.outcome === 'ok' ? r.recordIds : r.outcome === 'partial' ? r.recordIds.filter((id) => !r.failedIds.includes(id)) : []));
+  reports.flatMap((r) =>
+    r.outcome === 'ok' ? r.recordIds : r.outcome === 'partial' ? r.recordIds.filter((id) => !r.failedIds.includes(id)) : [],
+  );
 const decode = (r: KinesisStreamRecord): { id: string } => JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8'));
 
 async function failureObjects(bucket: string): Promise<Array<{ key: string; body: KinesisInvocationRecord }>> {
   const keys = await listKeys(e.s3, bucket);
-  return Promise.all(keys.map(async (key) => ({ key, body: decodeInvocationRecord((await getObject(e.s3, bucket, key)).toString('utf8')) })));
+  return Promise.all(
+    keys.map(async (key) => ({ key, body: decodeInvocationRecord((await getObject(e.s3, bucket, key)).toString('utf8')) })),
+  );
 }
 
 describe('Kinesis event source mapping', () => {
@@ -63,7 +82,10 @@ describe('Kinesis event source mapping', () => {
     const log = tempFile('records.jsonl');
     const fn = fixtureFunction(`order${n}`, 'scripted', { environment: { RECORD_LOG: log } });
     const s = await start([fn], [mapping(fn, stream, { batchSize: 7, parallelizationFactor: 2 })]);
-    const events = Array.from({ length: 200 }, (_, i) => ({ id: `k${i % 10}-${String(Math.floor(i / 10)).padStart(3, '0')}`, pk: `key-${i % 10}` }));
+    const events = Array.from({ length: 200 }, (_, i) => ({
+      id: `k${i % 10}-${String(Math.floor(i / 10)).padStart(3, '0')}`,
+      pk: `key-${i % 10}`,
+    }));
     await putEvents(e, stream, events);
     await waitFor('200 records', () => okIds(s.reports).length === 200, { timeoutMs: 30_000 });
     const lines = readLines<{ id: string; pk: string; batch: number }>(log);
@@ -81,8 +103,14 @@ describe('Kinesis event source mapping', () => {
     const stream = await createStream(e, `rbif-${++n}`);
     const fn = fixtureFunction(`rbif${n}`, 'scripted');
     const s = await start([fn], [mapping(fn, stream, { batchSize: 10, maximumBatchingWindowSeconds: 5, maximumRetryAttempts: 2 })], 0.1);
-    await putEvents(e, stream, Array.from({ length: 10 }, (_, i) => ({ id: `r${i}`, pk: 'one', action: i === 5 ? 'fail' : 'ok' })));
-    await waitFor('the failing part to be discarded', () => s.mappingStats()[`${fn.name}Mapping`]!.discardedRecords === 5, { timeoutMs: 30_000 });
+    await putEvents(
+      e,
+      stream,
+      Array.from({ length: 10 }, (_, i) => ({ id: `r${i}`, pk: 'one', action: i === 5 ? 'fail' : 'ok' })),
+    );
+    await waitFor('the failing part to be discarded', () => s.mappingStats()[`${fn.name}Mapping`]!.discardedRecords === 5, {
+      timeoutMs: 30_000,
+    });
     for (let i = 0; i < 5; i++) expect(seen(s.reports, `r${i}`)).toBe(1); // checkpointed after the first invocation
     for (let i = 5; i < 10; i++) expect(seen(s.reports, `r${i}`)).toBe(3); // 1 attempt + 2 retries, from r5 on
     expect(s.reports.map((r) => r.outcome)).toEqual(['partial', 'partial', 'partial']);
@@ -105,8 +133,17 @@ describe('Kinesis event source mapping', () => {
       onFailure: { kind: 's3', arn: `arn:aws:s3:::${bucket}`, bucketName: bucket },
     });
     const s = await start([fn], [m], 0.01);
-    await putEvents(e, stream, Array.from({ length: 8 }, (_, i) => ({ id: `b${i}`, pk: 'one', action: i === 3 ? 'throw' : 'ok' })));
-    const objects = await eventually('an on-failure object', () => failureObjects(bucket), (o) => o.length > 0, { timeoutMs: 30_000 });
+    await putEvents(
+      e,
+      stream,
+      Array.from({ length: 8 }, (_, i) => ({ id: `b${i}`, pk: 'one', action: i === 3 ? 'throw' : 'ok' })),
+    );
+    const objects = await eventually(
+      'an on-failure object',
+      () => failureObjects(bucket),
+      (o) => o.length > 0,
+      { timeoutMs: 30_000 },
+    );
     expect(objects).toHaveLength(1);
     expect(objects[0]!.body.KinesisBatchInfo.batchSize).toBe(1);
     expect(objects[0]!.body.payload!.Records.map(decode).map((d) => d.id)).toEqual(['b3']);
@@ -128,10 +165,23 @@ describe('Kinesis event source mapping', () => {
       onFailure: { kind: 's3', arn: `arn:aws:s3:::${bucket}`, bucketName: bucket },
     });
     const s = await start([fn], [m], 0.01);
-    await putEvents(e, stream, [{ id: 'p0', pk: 'a' }, { id: 'p1', pk: 'a', action: 'throw' }, { id: 'p2', pk: 'a' }]);
-    const [object] = await eventually('an on-failure object', () => failureObjects(bucket), (o) => o.length > 0, { timeoutMs: 30_000 });
+    await putEvents(e, stream, [
+      { id: 'p0', pk: 'a' },
+      { id: 'p1', pk: 'a', action: 'throw' },
+      { id: 'p2', pk: 'a' },
+    ]);
+    const [object] = await eventually(
+      'an on-failure object',
+      () => failureObjects(bucket),
+      (o) => o.length > 0,
+      { timeoutMs: 30_000 },
+    );
     const uuid = eventSourceMappingUuid(m.logicalId);
-    expect(object!.key).toMatch(new RegExp(`^aws/lambda/${uuid}/shardId-000000000000/\\d{4}/\\d{2}/\\d{2}/\\d{4}-\\d{2}-\\d{2}T\\d{2}\\.\\d{2}\\.\\d{2}-[0-9a-f-]{36}$`));
+    expect(object!.key).toMatch(
+      new RegExp(
+        `^aws/lambda/${uuid}/shardId-000000000000/\\d{4}/\\d{2}/\\d{2}/\\d{4}-\\d{2}-\\d{2}T\\d{2}\\.\\d{2}\\.\\d{2}-[0-9a-f-]{36}$`,
+      ),
+    );
     const body = object!.body;
     const raw = JSON.parse((await getObject(e.s3, bucket, object!.key)).toString('utf8')) as { payload: unknown };
     expect(typeof raw.payload, 'the payload is an escaped JSON string, as AWS documents').toBe('string');
@@ -165,14 +215,23 @@ describe('Kinesis event source mapping', () => {
     );
     // each function sees the same record and acts on the action named after it
     await putEvents(e, stream, [{ id: 'x', pk: 'a', action: 'by-function' }]);
-    const objects = await eventually('three on-failure objects', () => failureObjects(bucket), (o) => o.length === 3, { timeoutMs: 30_000 });
+    const objects = await eventually(
+      'three on-failure objects',
+      () => failureObjects(bucket),
+      (o) => o.length === 3,
+      { timeoutMs: 30_000 },
+    );
     const byFn = Object.fromEntries(objects.map((o) => [o.body.requestContext.functionArn, o]));
     for (const fn of [partial, invalid, threw]) {
       const o = byFn[fn.arn]!;
       expect(o.body.requestContext).toMatchObject({ condition: 'RetryAttemptsExhausted', approximateInvokeCount: 2 });
       const raw = JSON.parse((await getObject(e.s3, bucket, o.key)).toString('utf8')) as { responseContext: Record<string, unknown> };
       // the key is there in every case: JSON null when the function returned, "Unhandled" when it threw
-      expect(raw.responseContext).toEqual({ statusCode: 200, executedVersion: '$LATEST', functionError: fn === threw ? 'Unhandled' : null });
+      expect(raw.responseContext).toEqual({
+        statusCode: 200,
+        executedVersion: '$LATEST',
+        functionError: fn === threw ? 'Unhandled' : null,
+      });
     }
     expect(s.reports.filter((r) => r.functionName === partial.name).map((r) => r.outcome)).toEqual(['partial', 'partial']);
     expect(s.reports.filter((r) => r.functionName === invalid.name).map((r) => r.outcome)).toEqual(['error', 'error']);
@@ -193,10 +252,21 @@ describe('Kinesis event source mapping', () => {
     });
     const s = await start([fn], [m], 0.01);
     await putEvents(e, stream, [{ id: 'old', pk: 'a', action: 'throw' }]);
-    const [object] = await eventually('an on-failure object', () => failureObjects(bucket), (o) => o.length > 0, { timeoutMs: 30_000 });
+    const [object] = await eventually(
+      'an on-failure object',
+      () => failureObjects(bucket),
+      (o) => o.length > 0,
+      { timeoutMs: 30_000 },
+    );
     expect(object!.body.requestContext.condition).toBe('RecordAgeExceeded');
     // AWS writes no responseContext for a batch given up on for its age, even after invocations
-    expect(Object.keys(JSON.parse((await getObject(e.s3, bucket, object!.key)).toString('utf8')))).toEqual(['requestContext', 'version', 'timestamp', 'KinesisBatchInfo', 'payload']);
+    expect(Object.keys(JSON.parse((await getObject(e.s3, bucket, object!.key)).toString('utf8')))).toEqual([
+      'requestContext',
+      'version',
+      'timestamp',
+      'KinesisBatchInfo',
+      'payload',
+    ]);
     expect(object!.body.payload!.Records.map(decode).map((d) => d.id)).toEqual(['old']);
     expect(seen(s.reports, 'old')).toBeGreaterThan(1);
     // (records queued behind a blocked one age too: publish the next one after the discard)
@@ -226,10 +296,26 @@ describe('Kinesis event source mapping', () => {
     await sleep(1_500); // the subject: the record ages past 0.6 s (60 s scaled) while nobody reads it
     s.resume(forever.name);
     s.resume(hourly.name);
-    await waitFor('the -1 consumer to process it', () => okIds(s.reports.filter((r) => r.functionName === forever.name)).includes('late'), { timeoutMs: 20_000 });
-    const [object] = await eventually('the finite-age consumer to discard it', () => failureObjects(bucket), (o) => o.length > 0, { timeoutMs: 20_000 });
-    expect(object!.body.requestContext).toMatchObject({ functionArn: hourly.arn, condition: 'RecordAgeExceeded', approximateInvokeCount: 0 });
-    expect(seen(s.reports.filter((r) => r.functionName === hourly.name), 'late')).toBe(0); // never invoked with it
+    await waitFor('the -1 consumer to process it', () => okIds(s.reports.filter((r) => r.functionName === forever.name)).includes('late'), {
+      timeoutMs: 20_000,
+    });
+    const [object] = await eventually(
+      'the finite-age consumer to discard it',
+      () => failureObjects(bucket),
+      (o) => o.length > 0,
+      { timeoutMs: 20_000 },
+    );
+    expect(object!.body.requestContext).toMatchObject({
+      functionArn: hourly.arn,
+      condition: 'RecordAgeExceeded',
+      approximateInvokeCount: 0,
+    });
+    expect(
+      seen(
+        s.reports.filter((r) => r.functionName === hourly.name),
+        'late',
+      ),
+    ).toBe(0); // never invoked with it
     expect(s.mappingStats()[`${forever.name}Mapping`]!.discardedRecords).toBe(0);
   });
 
@@ -239,17 +325,23 @@ describe('Kinesis event source mapping', () => {
     const b = fixtureFunction(`consumerB${n}`, 'scripted');
     const s = await start([a, b], [mapping(a, stream), mapping(b, stream)]);
     await putEvents(e, stream, [{ id: 'before', pk: 'x' }]);
-    await waitFor('both consumers current', () => s.reports.filter((r) => r.recordIds.includes('before')).length === 2, { timeoutMs: 20_000 });
+    await waitFor('both consumers current', () => s.reports.filter((r) => r.recordIds.includes('before')).length === 2, {
+      timeoutMs: 20_000,
+    });
     s.pause(a.name);
     const events = Array.from({ length: 30 }, (_, i) => ({ id: `ev${i}`, pk: `pk${i % 4}` }));
     await putEvents(e, stream, events);
-    await waitFor('consumer B current', () => okIds(s.reports.filter((r) => r.functionName === b.name)).length === 31, { timeoutMs: 20_000 });
+    await waitFor('consumer B current', () => okIds(s.reports.filter((r) => r.functionName === b.name)).length === 31, {
+      timeoutMs: 20_000,
+    });
     await waitFor('consumer A lag 30', () => s.stats().consumerLag[a.name]!.behindRecords === 30, { timeoutMs: 20_000 });
     expect(s.stats().consumerLag[b.name]!.behindRecords).toBe(0);
     expect(s.stats().consumerLag[a.name]!.millisBehind).toBeGreaterThan(0);
     expect(s.reports.filter((r) => r.functionName === a.name && r.recordIds.some((id) => id.startsWith('ev')))).toHaveLength(0);
     s.resume(a.name);
-    await waitFor('consumer A caught up', () => okIds(s.reports.filter((r) => r.functionName === a.name)).length === 31, { timeoutMs: 20_000 });
+    await waitFor('consumer A caught up', () => okIds(s.reports.filter((r) => r.functionName === a.name)).length === 31, {
+      timeoutMs: 20_000,
+    });
     const aIds = okIds(s.reports.filter((r) => r.functionName === a.name));
     expect(new Set(aIds).size).toBe(31); // from its own position: nothing twice, nothing skipped
     expect(s.stats().consumerLag[a.name]!.behindRecords).toBe(0);
@@ -275,8 +367,15 @@ describe('Kinesis event source mapping', () => {
     const fn = fixtureFunction(`kfilter${n}`, 'scripted');
     const m = mapping(fn, stream, { filterCriteria: { Filters: [{ Pattern: JSON.stringify({ data: { id: [{ prefix: 'keep' }] } }) }] } });
     const s = await start([fn], [m]);
-    await putEvents(e, stream, [{ id: 'keep-1', pk: 'a' }, { id: 'drop-1', pk: 'a' }, { id: 'keep-2', pk: 'a' }, { id: 'drop-2', pk: 'a' }]);
-    await waitFor('filtered', () => s.mappingStats()[m.logicalId]!.filteredOut === 2 && okIds(s.reports).length === 2, { timeoutMs: 20_000 });
+    await putEvents(e, stream, [
+      { id: 'keep-1', pk: 'a' },
+      { id: 'drop-1', pk: 'a' },
+      { id: 'keep-2', pk: 'a' },
+      { id: 'drop-2', pk: 'a' },
+    ]);
+    await waitFor('filtered', () => s.mappingStats()[m.logicalId]!.filteredOut === 2 && okIds(s.reports).length === 2, {
+      timeoutMs: 20_000,
+    });
     expect(okIds(s.reports).sort()).toEqual(['keep-1', 'keep-2']);
     expect(s.stats().consumerLag[fn.name]!.behindRecords).toBe(0);
   });
@@ -289,8 +388,13 @@ describe('Kinesis event source mapping', () => {
     // put after that is one the mapping must deliver
     const proxy = await startRecordingProxy(e.endpoints.kinesis);
     onTestFinished(() => proxy.stop()); // after afterEach has stopped the service
-    const s = await start([fn], [mapping(fn, stream, { startingPosition: 'LATEST' })], undefined, undefined, { ...e.endpoints, kinesis: proxy.url });
-    await waitFor('the poller to hold its LATEST iterator', () => proxy.answered('GetShardIterator') >= stream.shardCount, { timeoutMs: 20_000 });
+    const s = await start([fn], [mapping(fn, stream, { startingPosition: 'LATEST' })], undefined, undefined, {
+      ...e.endpoints,
+      kinesis: proxy.url,
+    });
+    await waitFor('the poller to hold its LATEST iterator', () => proxy.answered('GetShardIterator') >= stream.shardCount, {
+      timeoutMs: 20_000,
+    });
     await putEvents(e, stream, [{ id: 'new', pk: 'a' }]);
     await waitFor('the new record', () => okIds(s.reports).includes('new'), { timeoutMs: 20_000 });
     expect(okIds(s.reports)).toEqual(['new']);

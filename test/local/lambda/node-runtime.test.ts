@@ -35,7 +35,14 @@ describe('runtime → Node binary', () => {
 
   it('nodejs24.x: the local cloud’s own Node when its major matches, without probing anything', () => {
     const p = probe({ onPath: { '/usr/bin': '20.20.2' } });
-    expect(selectNodeBinary('nodejs24.x', p)).toEqual({ runtime: 'nodejs24.x', wanted: 24, execPath: '/opt/cloud/node', version: '24.21.0', matched: true, source: 'local cloud' });
+    expect(selectNodeBinary('nodejs24.x', p)).toEqual({
+      runtime: 'nodejs24.x',
+      wanted: 24,
+      execPath: '/opt/cloud/node',
+      version: '24.21.0',
+      matched: true,
+      source: 'local cloud',
+    });
     expect(p.asked).toEqual([]);
   });
 
@@ -45,9 +52,17 @@ describe('runtime → Node binary', () => {
   });
 
   it('nodejs22.x: the first node on PATH whose --version is 22, skipping others', () => {
-    const p = probe({ onPath: { '/usr/local/bin': '20.20.2', '/broken': null, '/home/u/.nvm/versions/node/v22.12.0/bin': '22.12.0', '/later': '22.1.0' } });
+    const p = probe({
+      onPath: { '/usr/local/bin': '20.20.2', '/broken': null, '/home/u/.nvm/versions/node/v22.12.0/bin': '22.12.0', '/later': '22.1.0' },
+    });
     const s = selectNodeBinary('nodejs22.x', p);
-    expect(s).toMatchObject({ wanted: 22, execPath: '/home/u/.nvm/versions/node/v22.12.0/bin/node', version: '22.12.0', matched: true, source: 'PATH' });
+    expect(s).toMatchObject({
+      wanted: 22,
+      execPath: '/home/u/.nvm/versions/node/v22.12.0/bin/node',
+      version: '22.12.0',
+      matched: true,
+      source: 'PATH',
+    });
     expect(s.warning).toBeUndefined();
     expect(p.asked).toEqual(['/usr/local/bin/node', '/broken/node', '/home/u/.nvm/versions/node/v22.12.0/bin/node']);
   });
@@ -55,7 +70,9 @@ describe('runtime → Node binary', () => {
   it('nodejs18.x with no Node 18 anywhere: the local cloud’s Node, with a one-line warning naming both', () => {
     const s = selectNodeBinary('nodejs18.x', probe({ dev: null, onPath: { '/usr/bin': '20.20.2' } }));
     expect(s).toMatchObject({ wanted: 18, execPath: '/opt/cloud/node', version: '24.21.0', matched: false, source: 'fallback' });
-    expect(s.warning).toBe('nodejs18.x: no Node 18 installed (not the local cloud\'s Node, not node_modules/node, not on PATH): running it on Node 24.21.0 (/opt/cloud/node)');
+    expect(s.warning).toBe(
+      "nodejs18.x: no Node 18 installed (not the local cloud's Node, not node_modules/node, not on PATH): running it on Node 24.21.0 (/opt/cloud/node)",
+    );
     expect(s.warning).not.toContain('\n');
   });
 
@@ -71,7 +88,13 @@ describe('on this machine', () => {
   afterEach(async () => {
     await Promise.all(hosts.splice(0).map((h) => h.stop()));
   });
-  const endpoints = { region: 'us-east-1', accountId: '000000000000', sqs: 'http://127.0.0.1:1', kinesis: 'http://127.0.0.1:2', s3: 'http://127.0.0.1:1' };
+  const endpoints = {
+    region: 'us-east-1',
+    accountId: '000000000000',
+    sqs: 'http://127.0.0.1:1',
+    kinesis: 'http://127.0.0.1:2',
+    s3: 'http://127.0.0.1:1',
+  };
 
   it('a function runs on the Node its runtime names when that major is installed, else on the local cloud’s with the warning in its log', async () => {
     const machine = systemProbe();

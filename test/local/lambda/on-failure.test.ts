@@ -4,7 +4,13 @@ import { describe, expect, it } from 'vitest';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import type { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { decodeInvocationRecord, invocationRecord, sendToOnFailure, type DiscardedBatch, type OnFailureClients } from '../../../local/lambda/on-failure';
+import {
+  decodeInvocationRecord,
+  invocationRecord,
+  sendToOnFailure,
+  type DiscardedBatch,
+  type OnFailureClients,
+} from '../../../local/lambda/on-failure';
 import { parseFailureRecord } from '../../../tools/ops/failure-records';
 
 const streamArn = 'arn:aws:kinesis:us-east-1:000000000000:stream/events';
@@ -12,7 +18,13 @@ const functionArn = 'arn:aws:lambda:us-east-1:000000000000:function:notification
 
 function record(seq: string, arrivalSeconds: number, data: object): KinesisStreamRecord {
   return {
-    kinesis: { kinesisSchemaVersion: '1.0', partitionKey: 'order-1', sequenceNumber: seq, data: Buffer.from(JSON.stringify(data)).toString('base64'), approximateArrivalTimestamp: arrivalSeconds },
+    kinesis: {
+      kinesisSchemaVersion: '1.0',
+      partitionKey: 'order-1',
+      sequenceNumber: seq,
+      data: Buffer.from(JSON.stringify(data)).toString('base64'),
+      approximateArrivalTimestamp: arrivalSeconds,
+    },
     eventSource: 'aws:kinesis',
     eventVersion: '1.0',
     eventID: `shardId-000000000001:${seq}`,
@@ -45,7 +57,12 @@ describe('on-failure invocation record', () => {
   it('matches the documented example field for field after a function that threw', () => {
     const r = invocationRecord(batch({ functionError: 'Unhandled' }), at);
     expect(r).toEqual({
-      requestContext: { requestId: 'c9b8fa9f-5a7f-4d3e-af9c-0c604cde93a5', functionArn, condition: 'RetryAttemptsExhausted', approximateInvokeCount: 4 },
+      requestContext: {
+        requestId: 'c9b8fa9f-5a7f-4d3e-af9c-0c604cde93a5',
+        functionArn,
+        condition: 'RetryAttemptsExhausted',
+        approximateInvokeCount: 4,
+      },
       responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
       version: '1.0',
       timestamp: '2019-11-14T00:38:06.021Z',
@@ -89,7 +106,9 @@ describe('on-failure invocation record', () => {
     expect(puts).toHaveLength(3);
     const conditions: string[] = [];
     for (const p of puts) {
-      expect(p.Key).toMatch(/^aws\/lambda\/0b7c2d3e-1f4a-5b6c-8d7e-9f0a1b2c3d4e\/shardId-000000000001\/\d{4}\/\d{2}\/\d{2}\/\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}-[0-9a-f-]{36}$/);
+      expect(p.Key).toMatch(
+        /^aws\/lambda\/0b7c2d3e-1f4a-5b6c-8d7e-9f0a1b2c3d4e\/shardId-000000000001\/\d{4}\/\d{2}\/\d{2}\/\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}-[0-9a-f-]{36}$/,
+      );
       const raw = JSON.parse(String(p.Body)) as { payload: unknown; timestamp: string };
       expect(typeof raw.payload).toBe('string');
       expect(JSON.parse(raw.payload as string)).toEqual({ Records: records });
@@ -97,7 +116,13 @@ describe('on-failure invocation record', () => {
       expect(decodeInvocationRecord(String(p.Body)).payload).toEqual({ Records: records });
       const parsed = parseFailureRecord(String(p.Body));
       if (!parsed.ok) throw new Error(parsed.reason);
-      expect(parsed.record).toMatchObject({ functionArn, functionName: 'notifications', shardId: 'shardId-000000000001', streamArn, records });
+      expect(parsed.record).toMatchObject({
+        functionArn,
+        functionName: 'notifications',
+        shardId: 'shardId-000000000001',
+        streamArn,
+        records,
+      });
       conditions.push(parsed.record.condition!);
     }
     expect(conditions).toEqual(['RetryAttemptsExhausted', 'RetryAttemptsExhausted', 'RecordAgeExceeded']);
@@ -105,8 +130,16 @@ describe('on-failure invocation record', () => {
 
   it('SQS: the same record without the payload (only S3 destinations carry the records)', async () => {
     const sent: Array<{ QueueUrl?: string; MessageBody?: string }> = [];
-    const clients = { s3: { send: async () => undefined }, sqs: { send: async (c: SendMessageCommand) => void sent.push(c.input) } } as unknown as OnFailureClients;
-    await sendToOnFailure({ kind: 'sqs', arn: 'arn:aws:sqs:us-east-1:000000000000:dlq', queueUrl: 'http://sqs.us-east-1.localhost:4566/000000000000/dlq' }, 'u', batch({}), clients);
+    const clients = {
+      s3: { send: async () => undefined },
+      sqs: { send: async (c: SendMessageCommand) => void sent.push(c.input) },
+    } as unknown as OnFailureClients;
+    await sendToOnFailure(
+      { kind: 'sqs', arn: 'arn:aws:sqs:us-east-1:000000000000:dlq', queueUrl: 'http://sqs.us-east-1.localhost:4566/000000000000/dlq' },
+      'u',
+      batch({}),
+      clients,
+    );
     const body = JSON.parse(sent[0]!.MessageBody!) as Record<string, unknown>;
     expect(Object.keys(body)).toEqual(['requestContext', 'responseContext', 'version', 'timestamp', 'KinesisBatchInfo']);
     expect(body.responseContext).toEqual({ statusCode: 200, executedVersion: '$LATEST', functionError: null });

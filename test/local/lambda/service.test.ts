@@ -19,10 +19,21 @@ describe('local Lambda service', () => {
     const bad = fixtureFunction('bad', 'import-error');
     const topology = emptyTopology(e.endpoints, {
       functions: [good, bad],
-      sqsMappings: [good, bad].map((fn) => ({ logicalId: `${fn.name}M`, functionLogicalId: fn.logicalId, queue: q, batchSize: 1, maximumBatchingWindowSeconds: 0, reportBatchItemFailures: false, enabled: true })),
+      sqsMappings: [good, bad].map((fn) => ({
+        logicalId: `${fn.name}M`,
+        functionLogicalId: fn.logicalId,
+        queue: q,
+        batchSize: 1,
+        maximumBatchingWindowSeconds: 0,
+        reportBatchItemFailures: false,
+        enabled: true,
+      })),
     });
     const before = new Set(childPids());
-    const err = await startLambdaService(topology, { clock: createClock(1), logSink: createLogSink() }).then(() => undefined, (x: unknown) => x as Error);
+    const err = await startLambdaService(topology, { clock: createClock(1), logSink: createLogSink() }).then(
+      () => undefined,
+      (x: unknown) => x as Error,
+    );
     expect(err?.message).toMatch(/function bad failed to initialize: .*import-error\/index\.js: Error: boom at import/);
     await waitFor('no new child processes', () => childPids().every((p) => before.has(p)), { timeoutMs: 5000 });
   });
@@ -35,7 +46,17 @@ describe('local Lambda service', () => {
     const s = await startLambdaService(
       emptyTopology(e.endpoints, {
         functions: [worker, consumer],
-        sqsMappings: [{ logicalId: 'WorkerM', functionLogicalId: worker.logicalId, queue: q, batchSize: 10, maximumBatchingWindowSeconds: 0, reportBatchItemFailures: true, enabled: true }],
+        sqsMappings: [
+          {
+            logicalId: 'WorkerM',
+            functionLogicalId: worker.logicalId,
+            queue: q,
+            batchSize: 10,
+            maximumBatchingWindowSeconds: 0,
+            reportBatchItemFailures: true,
+            enabled: true,
+          },
+        ],
         kinesisMappings: [
           {
             logicalId: 'ConsumerM',

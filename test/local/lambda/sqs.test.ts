@@ -18,7 +18,16 @@ useForFile(startEmulators, (started) => {
 const startService = serviceEachTest();
 
 function mapping(fn: LocalFunction, queue: LocalQueue, overrides: Partial<LocalSqsMapping> = {}): LocalSqsMapping {
-  return { logicalId: `${fn.name}Mapping`, functionLogicalId: fn.logicalId, queue, batchSize: 10, maximumBatchingWindowSeconds: 0, reportBatchItemFailures: true, enabled: true, ...overrides };
+  return {
+    logicalId: `${fn.name}Mapping`,
+    functionLogicalId: fn.logicalId,
+    queue,
+    batchSize: 10,
+    maximumBatchingWindowSeconds: 0,
+    reportBatchItemFailures: true,
+    enabled: true,
+    ...overrides,
+  };
 }
 
 async function start(fn: LocalFunction, m: LocalSqsMapping, timeScale = 1, pollers?: number): Promise<LambdaService> {
@@ -38,9 +47,15 @@ describe('SQS event source mapping', () => {
     const fn = fixtureFunction(`worker${n}`, 'scripted', { environment: { RECORD_LOG: log } });
     const s = await start(fn, mapping(fn, q, { batchSize: 5 }));
     const ids = Array.from({ length: 20 }, (_, i) => `job-${i}`);
-    await sendJobs(e, q, ids.map((id) => ({ id, action: 'ok' })));
+    await sendJobs(
+      e,
+      q,
+      ids.map((id) => ({ id, action: 'ok' })),
+    );
     await waitFor('all jobs processed', () => new Set(s.reports.flatMap((r) => r.recordIds)).size === 20, { timeoutMs: 20_000 });
-    await waitFor('queue empty', async () => (await queueDepth(e, q)).visible + (await queueDepth(e, q)).inFlight === 0, { timeoutMs: 10_000 });
+    await waitFor('queue empty', async () => (await queueDepth(e, q)).visible + (await queueDepth(e, q)).inFlight === 0, {
+      timeoutMs: 10_000,
+    });
     const lines = readLines<{ id: string }>(log);
     expect(lines.map((l) => l.id).sort()).toEqual([...ids].sort()); // each exactly once
     expect(s.reports.every((r) => r.outcome === 'ok' && r.recordIds.length <= 5)).toBe(true);
@@ -80,12 +95,15 @@ describe('SQS event source mapping', () => {
     await sendJobs(e, q, [{ id: 'poison', action: 'throw' }, { id: 'fine-1' }, { id: 'fine-2' }]);
     const dead = await waitFor(
       'the poison job in the DLQ',
-      async () => (await e.sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }))).Messages,
+      async () =>
+        (await e.sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }))).Messages,
       { timeoutMs: 30_000 },
     );
     expect(dead.map((m) => JSON.parse(m.Body!).id)).toEqual(['poison']);
     expect(seen(s.reports, 'poison')).toBe(3);
-    const receiveCounts = readLines<{ id: string; receiveCount: number }>(log).filter((l) => l.id === 'poison').map((l) => l.receiveCount);
+    const receiveCounts = readLines<{ id: string; receiveCount: number }>(log)
+      .filter((l) => l.id === 'poison')
+      .map((l) => l.receiveCount);
     expect(receiveCounts).toEqual([1, 2, 3]);
     expect(seen(s.reports, 'fine-1') + seen(s.reports, 'fine-2')).toBe(2);
     expect(await queueDepth(e, q)).toEqual({ visible: 0, inFlight: 0 });
@@ -110,14 +128,20 @@ describe('SQS event source mapping', () => {
     await sendJobs(e, q, [{ id: 'boom', action: 'exit' }]);
     await waitFor('a crash report', () => s.reports.some((r) => r.outcome === 'crash'), { timeoutMs: 20_000 });
     await sendJobs(e, q, [{ id: 'after' }]);
-    await waitFor('the next job to succeed', () => s.reports.some((r) => r.recordIds.includes('after') && r.outcome === 'ok'), { timeoutMs: 20_000 });
+    await waitFor('the next job to succeed', () => s.reports.some((r) => r.recordIds.includes('after') && r.outcome === 'ok'), {
+      timeoutMs: 20_000,
+    });
   });
 
   it('gathers a batch during the batching window and shares the queue among several pollers', async () => {
     const q = await createQueue(e, `window-${++n}`);
     const fn = fixtureFunction(`window${n}`, 'scripted');
     const s = await start(fn, mapping(fn, q, { batchSize: 50, maximumBatchingWindowSeconds: 2 }), 1, 1);
-    await sendJobs(e, q, Array.from({ length: 50 }, (_, i) => ({ id: `w${i}` })));
+    await sendJobs(
+      e,
+      q,
+      Array.from({ length: 50 }, (_, i) => ({ id: `w${i}` })),
+    );
     await waitFor('50 records', () => s.reports.reduce((a, r) => a + r.recordIds.length, 0) === 50, { timeoutMs: 20_000 });
     expect(s.reports.length).toBeLessThanOrEqual(2); // 50 messages arrive in ≤ 2 invocations, not 5+ of 10
   });
@@ -128,10 +152,14 @@ describe('SQS event source mapping', () => {
     const m = mapping(fn, q, { filterCriteria: { Filters: [{ Pattern: JSON.stringify({ body: { id: [{ prefix: 'keep' }] } }) }] } });
     const s = await start(fn, m, 1, 1);
     await sendJobs(e, q, [{ id: 'keep-1' }, { id: 'drop-1' }, { id: 'keep-2' }]);
-    await waitFor('queue drained', async () => {
-      const d = await queueDepth(e, q);
-      return d.visible + d.inFlight === 0 && s.reports.flatMap((r) => r.recordIds).length === 2;
-    }, { timeoutMs: 20_000 });
+    await waitFor(
+      'queue drained',
+      async () => {
+        const d = await queueDepth(e, q);
+        return d.visible + d.inFlight === 0 && s.reports.flatMap((r) => r.recordIds).length === 2;
+      },
+      { timeoutMs: 20_000 },
+    );
     expect(s.reports.flatMap((r) => r.recordIds).sort()).toEqual(['keep-1', 'keep-2']);
   });
 

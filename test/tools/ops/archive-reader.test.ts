@@ -1,7 +1,16 @@
 import { gzipSync } from 'node:zlib';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { deliverySecondOf, groupBySecond, hourPrefix, hourPrefixes, listArchiveObjects, parseIsoTime, readArchive, type S3Sender } from '../../../tools/ops/archive-reader';
+import {
+  deliverySecondOf,
+  groupBySecond,
+  hourPrefix,
+  hourPrefixes,
+  listArchiveObjects,
+  parseIsoTime,
+  readArchive,
+  type S3Sender,
+} from '../../../tools/ops/archive-reader';
 import { archiveKey, createBucket, orderPlaced, orderShipped, putArchiveObject, putRawObject, startCloud, type Cloud } from './harness';
 import { useForFile } from '../../support/hooks';
 
@@ -35,9 +44,12 @@ describe('archive hour prefixes', () => {
 
 describe('archive write order', () => {
   it('groups Firehose object names by the second they carry; other names stand alone', () => {
-    const a = 'events/year=2026/month=05/day=01/hour=10/QueueAndStream-Dev-EventArchive-1-2026-05-01-10-00-07-0f3c1a2b-1111-4222-8333-944455556666.gz';
-    const b = 'events/year=2026/month=05/day=01/hour=10/QueueAndStream-Dev-EventArchive-1-2026-05-01-10-00-07-a0000000-1111-4222-8333-944455556666.gz';
-    const c = 'events/year=2026/month=05/day=01/hour=10/QueueAndStream-Dev-EventArchive-1-2026-05-01-10-00-08-00000000-1111-4222-8333-944455556666.gz';
+    const a =
+      'events/year=2026/month=05/day=01/hour=10/QueueAndStream-Dev-EventArchive-1-2026-05-01-10-00-07-0f3c1a2b-1111-4222-8333-944455556666.gz';
+    const b =
+      'events/year=2026/month=05/day=01/hour=10/QueueAndStream-Dev-EventArchive-1-2026-05-01-10-00-07-a0000000-1111-4222-8333-944455556666.gz';
+    const c =
+      'events/year=2026/month=05/day=01/hour=10/QueueAndStream-Dev-EventArchive-1-2026-05-01-10-00-08-00000000-1111-4222-8333-944455556666.gz';
     expect(deliverySecondOf(a)).toBe('events/year=2026/month=05/day=01/hour=10/QueueAndStream-Dev-EventArchive-1-2026-05-01-10-00-07');
     expect(deliverySecondOf('events/manual-upload.ndjson')).toBe('events/manual-upload.ndjson');
     expect(groupBySecond([a, b, c, 'events/x'])).toEqual([[a, b], [c], ['events/x']]);
@@ -53,8 +65,20 @@ describe('archive write order', () => {
     const late = await putArchiveObject(cloud, bucket, t, [orderShipped('o-1', ms(3))], `${stem}-0000.gz`);
     // a replay's copies: ordered by replayedAt, whatever their occurredAt
     const replayedAt = (n: number) => ({ replayId: 'r', replayedAt: ms(100 + n).toISOString(), target: 'stream' });
-    const replayB = await putArchiveObject(cloud, bucket, t, [{ ...orderPlaced('o-2', ms(-5000)), replay: replayedAt(2) }], `${stem}-1111.gz`);
-    const replayA = await putArchiveObject(cloud, bucket, t, [{ ...orderPlaced('o-2', ms(-9000)), replay: replayedAt(1) }], `${stem}-eeee.gz`);
+    const replayB = await putArchiveObject(
+      cloud,
+      bucket,
+      t,
+      [{ ...orderPlaced('o-2', ms(-5000)), replay: replayedAt(2) }],
+      `${stem}-1111.gz`,
+    );
+    const replayA = await putArchiveObject(
+      cloud,
+      bucket,
+      t,
+      [{ ...orderPlaced('o-2', ms(-9000)), replay: replayedAt(1) }],
+      `${stem}-eeee.gz`,
+    );
     const keys = await listArchiveObjects(cloud.clients.s3, bucket, { from: t, to: at('2026-05-01T11:00:00Z') });
     expect(keys).toEqual([late, replayB, replayA, early]);
     const order: string[] = [];
@@ -86,7 +110,12 @@ describe('archive reader against S3 (fauxqs)', () => {
     const bucket = await createBucket(cloud);
     const t = at('2026-05-01T10:00:00Z');
     const good = [orderPlaced('o-1', t), orderPlaced('o-2', t)];
-    const mixedKey = await putArchiveObject(cloud, bucket, t, [good[0]!, '{"kind":"event","id":"not-a-uuid"}', 'not json at all', good[1]!]);
+    const mixedKey = await putArchiveObject(cloud, bucket, t, [
+      good[0]!,
+      '{"kind":"event","id":"not-a-uuid"}',
+      'not json at all',
+      good[1]!,
+    ]);
     const badGzipKey = archiveKey(at('2026-05-01T10:30:00Z'));
     await putRawObject(cloud, bucket, badGzipKey, Buffer.concat([gzipSync('x').subarray(0, 4), Buffer.from('garbage')]));
     const keys = await listArchiveObjects(cloud.clients.s3, bucket, { from: t, to: at('2026-05-01T11:00:00Z') });

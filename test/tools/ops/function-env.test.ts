@@ -25,7 +25,11 @@ function scripted(variables: Record<string, string>, statuses: string[] = []) {
         vars = { ...((command.input['Environment'] as { Variables: Record<string, string> }).Variables ?? {}) };
         return {};
       }
-      return { Environment: { Variables: vars }, LastUpdateStatus: statuses.shift() ?? 'Successful', LastUpdateStatusReason: 'bad variable' };
+      return {
+        Environment: { Variables: vars },
+        LastUpdateStatus: statuses.shift() ?? 'Successful',
+        LastUpdateStatusReason: 'bad variable',
+      };
     },
   };
   return { sent, lambda: async () => client as unknown as LambdaClient };
@@ -45,7 +49,10 @@ describe('function-env', () => {
     expect(result.changed).toEqual({ KEEP: ['me', null], LEVEL: ['INFO', 'DEBUG'], NEW: [null, ''] });
     expect(result.variables).toEqual({ LEVEL: 'DEBUG', NEW: '' });
     const update = s.sent.find((c) => c.name === 'UpdateFunctionConfigurationCommand')!;
-    expect(update.input).toEqual({ FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:Worker', Environment: { Variables: { LEVEL: 'DEBUG', NEW: '' } } });
+    expect(update.input).toEqual({
+      FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:Worker',
+      Environment: { Variables: { LEVEL: 'DEBUG', NEW: '' } },
+    });
   });
 
   it('sends nothing when nothing changes (showing the variables)', async () => {
@@ -60,11 +67,15 @@ describe('function-env', () => {
     await functionEnv({ env, lambda: s.lambda, name: 'job-worker', set: { A: '2' }, pollIntervalMs: 1 });
     expect(s.sent.filter((c) => c.name === 'GetFunctionConfigurationCommand')).toHaveLength(4);
     const failing = scripted({ A: '1' }, ['Successful', 'Failed']);
-    await expect(functionEnv({ env, lambda: failing.lambda, name: 'job-worker', set: { A: '2' }, pollIntervalMs: 1 })).rejects.toThrow('updating job-worker failed: bad variable');
+    await expect(functionEnv({ env, lambda: failing.lambda, name: 'job-worker', set: { A: '2' }, pollIntervalMs: 1 })).rejects.toThrow(
+      'updating job-worker failed: bad variable',
+    );
   });
 
   it('names the functions it knows when the name is wrong', async () => {
     const s = scripted({});
-    await expect(functionEnv({ env, lambda: s.lambda, name: 'nope', set: {} })).rejects.toThrow('no function named "nope" (known: job-worker)');
+    await expect(functionEnv({ env, lambda: s.lambda, name: 'nope', set: {} })).rejects.toThrow(
+      'no function named "nope" (known: job-worker)',
+    );
   });
 });

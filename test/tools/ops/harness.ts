@@ -59,9 +59,13 @@ export async function createStream(cloud: Cloud, name = unique('stream'), shards
 /** jobs queue with a RedrivePolicy to its DLQ, as the template declares them */
 export async function createQueues(cloud: Cloud): Promise<{ jobQueueUrl: string; jobDlqUrl: string }> {
   const dlq = await cloud.clients.sqs.send(new CreateQueueCommand({ QueueName: unique('jobs-dlq') }));
-  const dlqArn = (await cloud.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ['QueueArn'] }))).Attributes!['QueueArn']!;
+  const dlqArn = (await cloud.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ['QueueArn'] })))
+    .Attributes!['QueueArn']!;
   const q = await cloud.clients.sqs.send(
-    new CreateQueueCommand({ QueueName: unique('jobs'), Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 3 }) } }),
+    new CreateQueueCommand({
+      QueueName: unique('jobs'),
+      Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 3 }) },
+    }),
   );
   return { jobQueueUrl: q.QueueUrl!, jobDlqUrl: dlq.QueueUrl! };
 }
@@ -71,13 +75,23 @@ export async function createQueues(cloud: Cloud): Promise<{ jobQueueUrl: string;
 export function orderPlaced(orderId: string, occurredAt: Date, extra: { id?: string } = {}): KnownEvent {
   return newEvent(
     'OrderPlaced',
-    { orderId, customerEmail: 'ada@example.com', items: [{ sku: 'SKU-1', quantity: 1, unitPriceCents: 1250 }], totalCents: 1250, currency: 'EUR' },
+    {
+      orderId,
+      customerEmail: 'ada@example.com',
+      items: [{ sku: 'SKU-1', quantity: 1, unitPriceCents: 1250 }],
+      totalCents: 1250,
+      currency: 'EUR',
+    },
     { partitionKey: orderId, occurredAt, ...(extra.id ? { id: extra.id } : {}) },
   );
 }
 
 export function orderShipped(orderId: string, occurredAt: Date): KnownEvent {
-  return newEvent('OrderShipped', { orderId, customerEmail: 'ada@example.com', carrier: 'DHL', trackingNumber: `T-${orderId}` }, { partitionKey: orderId, occurredAt });
+  return newEvent(
+    'OrderShipped',
+    { orderId, customerEmail: 'ada@example.com', carrier: 'DHL', trackingNumber: `T-${orderId}` },
+    { partitionKey: orderId, occurredAt },
+  );
 }
 
 /** The Firehose object name: `<prefix>year=…/hour=HH/<stream>-1-YYYY-MM-DD-HH-MM-SS-<uuid>.gz` for `at`. */
@@ -88,7 +102,13 @@ export function archiveKey(at: Date, deliveryStream = 'archive'): string {
 }
 
 /** Writes one archive object (GZIP NDJSON, each line followed by the delimiter, as Firehose does). */
-export async function putArchiveObject(cloud: Cloud, bucket: string, at: Date, lines: readonly (KnownEvent | string)[], key = archiveKey(at)): Promise<string> {
+export async function putArchiveObject(
+  cloud: Cloud,
+  bucket: string,
+  at: Date,
+  lines: readonly (KnownEvent | string)[],
+  key = archiveKey(at),
+): Promise<string> {
   const text = lines.map((l) => `${typeof l === 'string' ? l : JSON.stringify(l)}\n`).join('');
   await cloud.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipSync(text) }));
   return key;
@@ -99,12 +119,21 @@ export async function putRawObject(cloud: Cloud, bucket: string, key: string, bo
 }
 
 /** Every record in the stream (all shards, from TRIM_HORIZON), waiting until `expected` are there. */
-export async function readStream(cloud: Cloud, stream: string, expected: number, timeoutMs = 20_000): Promise<{ partitionKey: string; envelope: KnownEvent; shardId: string }[]> {
+export async function readStream(
+  cloud: Cloud,
+  stream: string,
+  expected: number,
+  timeoutMs = 20_000,
+): Promise<{ partitionKey: string; envelope: KnownEvent; shardId: string }[]> {
   const k = cloud.clients.kinesis;
   const shards = (await k.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? [];
   const iterators = new Map<string, string | undefined>();
   for (const s of shards) {
-    iterators.set(s.ShardId!, (await k.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: s.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator);
+    iterators.set(
+      s.ShardId!,
+      (await k.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: s.ShardId!, ShardIteratorType: 'TRIM_HORIZON' })))
+        .ShardIterator,
+    );
   }
   const records: { partitionKey: string; envelope: KnownEvent; shardId: string }[] = [];
   const deadline = Date.now() + timeoutMs;
@@ -130,7 +159,13 @@ export async function drainQueue(cloud: Cloud, queueUrl: string): Promise<Messag
   let empty = 0;
   while (empty < 2) {
     const out = await cloud.clients.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 300, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 300,
+        WaitTimeSeconds: 0,
+        MessageAttributeNames: ['All'],
+      }),
     );
     const got = out.Messages ?? [];
     if (got.length === 0) empty++;

@@ -49,7 +49,12 @@ describe('plain progress lines', () => {
     tick(1000);
     progress.update({ sent: 300, failed: 1 });
     progress.stop();
-    expect(lines()).toEqual(['rewinding analytics: started', 'rewinding analytics: delivered 200, failed 0', 'rewinding analytics: delivered 300, failed 1', 'rewinding analytics: done, delivered 300, failed 1']);
+    expect(lines()).toEqual([
+      'rewinding analytics: started',
+      'rewinding analytics: delivered 200, failed 0',
+      'rewinding analytics: delivered 300, failed 1',
+      'rewinding analytics: done, delivered 300, failed 1',
+    ]);
   });
 
   it('a dry run reports what it counted, never "sent 0"', () => {
@@ -57,7 +62,10 @@ describe('plain progress lines', () => {
     progress.start(1, 'failure objects for payments', { unit: 'failure objects', words: { matched: 'records', sent: 'redelivered' } });
     progress.object(1, { matched: 5 });
     progress.stop();
-    expect(lines()).toEqual(['failure objects for payments: 1 failure objects', 'failure objects for payments: 1/1 failure objects, records 5']);
+    expect(lines()).toEqual([
+      'failure objects for payments: 1 failure objects',
+      'failure objects for payments: 1/1 failure objects, records 5',
+    ]);
   });
 
   it('nothing to go through: the start line only', () => {

@@ -62,7 +62,9 @@ async function seedArchive(
       inRange.push(event);
     }
     // sameSecond: every object named for one second, its random suffix sorting AGAINST write order (as it may)
-    const key = options.sameSecond ? archiveKey(minutes(FROM, 1)).replace(/-[0-9a-f-]{36}\.gz$/, `-${String.fromCharCode(0x7a - o)}.gz`) : undefined;
+    const key = options.sameSecond
+      ? archiveKey(minutes(FROM, 1)).replace(/-[0-9a-f-]{36}\.gz$/, `-${String.fromCharCode(0x7a - o)}.gz`)
+      : undefined;
     await putArchiveObject(cloud, bucket, objectTime, lines, key);
   }
   return { inRange, early };
@@ -83,8 +85,25 @@ describe('replay --target stream (kinesalite)', () => {
     const stream = await createStream(cloud);
     const { inRange, early } = await seedArchive(bucket);
     const env = cloud.env({ archiveBucket: bucket, eventStreamName: stream });
-    const summary = await runReplay({ env, s3: cloud.clients.s3, kinesis: cloud.clients.kinesis, from: FROM, to: TO, target: { kind: 'stream' }, checkpointFile: checkpointIn('stream-1'), chunkSize: 7 });
-    expect(summary).toMatchObject({ read: inRange.length + 1, matched: inRange.length, sent: inRange.length, failed: 0, skipped: 0, filteredOut: 1, interrupted: false });
+    const summary = await runReplay({
+      env,
+      s3: cloud.clients.s3,
+      kinesis: cloud.clients.kinesis,
+      from: FROM,
+      to: TO,
+      target: { kind: 'stream' },
+      checkpointFile: checkpointIn('stream-1'),
+      chunkSize: 7,
+    });
+    expect(summary).toMatchObject({
+      read: inRange.length + 1,
+      matched: inRange.length,
+      sent: inRange.length,
+      failed: 0,
+      skipped: 0,
+      filteredOut: 1,
+      interrupted: false,
+    });
 
     const records = await readStream(cloud, stream, inRange.length);
     expect(records).toHaveLength(inRange.length);
@@ -106,7 +125,16 @@ describe('replay --target stream (kinesalite)', () => {
     const stream = await createStream(cloud);
     const { inRange } = await seedArchive(bucket, { objects: 4, perObject: 10, keys: 3, sameSecond: true });
     const env = cloud.env({ archiveBucket: bucket, eventStreamName: stream });
-    const summary = await runReplay({ env, s3: cloud.clients.s3, kinesis: cloud.clients.kinesis, from: FROM, to: TO, target: { kind: 'stream' }, checkpointFile: checkpointIn('same-second'), chunkSize: 7 });
+    const summary = await runReplay({
+      env,
+      s3: cloud.clients.s3,
+      kinesis: cloud.clients.kinesis,
+      from: FROM,
+      to: TO,
+      target: { kind: 'stream' },
+      checkpointFile: checkpointIn('same-second'),
+      chunkSize: 7,
+    });
     expect(summary).toMatchObject({ objects: 4, matched: inRange.length, sent: inRange.length, failed: 0 });
     const records = await readStream(cloud, stream, inRange.length);
     expect(idsByKey(records.map((r) => r.envelope))).toEqual(idsByKey(inRange));
@@ -118,7 +146,15 @@ describe('replay --target stream (kinesalite)', () => {
     const good = [orderPlaced('c-1', minutes(FROM, 5)), orderPlaced('c-2', minutes(FROM, 6))];
     const key = await putArchiveObject(cloud, bucket, minutes(FROM, 5), [good[0]!, '{"truncated":', good[1]!]);
     const env = cloud.env({ archiveBucket: bucket, eventStreamName: stream });
-    const summary = await runReplay({ env, s3: cloud.clients.s3, kinesis: cloud.clients.kinesis, from: FROM, to: TO, target: { kind: 'stream' }, checkpointFile: checkpointIn('corrupt') });
+    const summary = await runReplay({
+      env,
+      s3: cloud.clients.s3,
+      kinesis: cloud.clients.kinesis,
+      from: FROM,
+      to: TO,
+      target: { kind: 'stream' },
+      checkpointFile: checkpointIn('corrupt'),
+    });
     expect(summary).toMatchObject({ sent: 2, skipped: 1, failed: 0 });
     expect(summary.issues).toEqual([{ key, line: 2, reason: expect.stringMatching(/^not-json/) }]);
     expect((await readStream(cloud, stream, 2)).map((r) => r.envelope.id)).toEqual(good.map((e) => e.id));
@@ -129,7 +165,15 @@ describe('replay --target stream (kinesalite)', () => {
     const stream = await createStream(cloud, undefined, 1);
     const { inRange } = await seedArchive(bucket, { objects: 4, perObject: 10, keys: 5 });
     const env = cloud.env({ archiveBucket: bucket, eventStreamName: stream });
-    const summary = await runReplay({ env, s3: cloud.clients.s3, kinesis: cloud.clients.kinesis, from: FROM, to: TO, dryRun: true, target: { kind: 'stream' } });
+    const summary = await runReplay({
+      env,
+      s3: cloud.clients.s3,
+      kinesis: cloud.clients.kinesis,
+      from: FROM,
+      to: TO,
+      dryRun: true,
+      target: { kind: 'stream' },
+    });
     const byType: Record<string, number> = {};
     const byHour: Record<string, number> = {};
     for (const e of inRange) {
@@ -158,40 +202,80 @@ describe('replay --target stream (kinesalite)', () => {
     // one second: its objects are all read again (their order is by content); the first object's 21 lines
     // (the early event + 20) and the checkpoint object's first 10 are skipped
     { archive: 'objects all in one second', sameSecond: true, alreadyDone: 31 },
-  ])('an interrupted replay resumes from its checkpoint and sends every event exactly once overall ($archive)', async ({ sameSecond, alreadyDone }) => {
-    const bucket = await createBucket(cloud);
-    const stream = await createStream(cloud);
-    const { inRange } = await seedArchive(bucket, { objects: 6, perObject: 20, keys: 7, sameSecond });
-    const env = cloud.env({ archiveBucket: bucket, eventStreamName: stream });
-    const checkpointFile = checkpointIn(`interrupted-${sameSecond ? 'one-second' : 'seconds'}`);
-    const abort = new AbortController();
-    const first = await runReplay({
-      env, s3: cloud.clients.s3, kinesis: cloud.clients.kinesis, from: FROM, to: TO, target: { kind: 'stream' }, checkpointFile, chunkSize: 15, signal: abort.signal,
-      progress: { start() {}, object() {}, log() {}, stop() {}, update: (c) => { if ((c.sent ?? 0) >= 30) abort.abort(); } },
-    });
-    expect(first.interrupted).toBe(true);
-    expect(first.sent).toBe(30);
-    const cp = JSON.parse(fs.readFileSync(checkpointFile, 'utf8')) as { done: boolean; position: { key: string; line: number } };
-    expect(cp.done).toBe(false);
+  ])(
+    'an interrupted replay resumes from its checkpoint and sends every event exactly once overall ($archive)',
+    async ({ sameSecond, alreadyDone }) => {
+      const bucket = await createBucket(cloud);
+      const stream = await createStream(cloud);
+      const { inRange } = await seedArchive(bucket, { objects: 6, perObject: 20, keys: 7, sameSecond });
+      const env = cloud.env({ archiveBucket: bucket, eventStreamName: stream });
+      const checkpointFile = checkpointIn(`interrupted-${sameSecond ? 'one-second' : 'seconds'}`);
+      const abort = new AbortController();
+      const first = await runReplay({
+        env,
+        s3: cloud.clients.s3,
+        kinesis: cloud.clients.kinesis,
+        from: FROM,
+        to: TO,
+        target: { kind: 'stream' },
+        checkpointFile,
+        chunkSize: 15,
+        signal: abort.signal,
+        progress: {
+          start() {},
+          object() {},
+          log() {},
+          stop() {},
+          update: (c) => {
+            if ((c.sent ?? 0) >= 30) abort.abort();
+          },
+        },
+      });
+      expect(first.interrupted).toBe(true);
+      expect(first.sent).toBe(30);
+      const cp = JSON.parse(fs.readFileSync(checkpointFile, 'utf8')) as { done: boolean; position: { key: string; line: number } };
+      expect(cp.done).toBe(false);
 
-    const second = await runReplay({ env, s3: cloud.clients.s3, kinesis: cloud.clients.kinesis, from: FROM, to: TO, target: { kind: 'stream' }, checkpointFile, chunkSize: 15 });
-    expect(second).toMatchObject({ resumed: true, interrupted: false, replayId: first.replayId, sent: inRange.length - 30, alreadyDone });
+      const second = await runReplay({
+        env,
+        s3: cloud.clients.s3,
+        kinesis: cloud.clients.kinesis,
+        from: FROM,
+        to: TO,
+        target: { kind: 'stream' },
+        checkpointFile,
+        chunkSize: 15,
+      });
+      expect(second).toMatchObject({ resumed: true, interrupted: false, replayId: first.replayId, sent: inRange.length - 30, alreadyDone });
 
-    const records = await readStream(cloud, stream, inRange.length);
-    const ids = records.map((r) => r.envelope.id);
-    expect(ids).toHaveLength(inRange.length);
-    expect(new Set(ids).size).toBe(inRange.length);
-    expect(idsByKey(records.map((r) => r.envelope))).toEqual(idsByKey(inRange));
+      const records = await readStream(cloud, stream, inRange.length);
+      const ids = records.map((r) => r.envelope.id);
+      expect(ids).toHaveLength(inRange.length);
+      expect(new Set(ids).size).toBe(inRange.length);
+      expect(idsByKey(records.map((r) => r.envelope))).toEqual(idsByKey(inRange));
 
-    // a third run of the same replay finds it complete and sends nothing
-    const third = await runReplay({ env, s3: cloud.clients.s3, kinesis: cloud.clients.kinesis, from: FROM, to: TO, target: { kind: 'stream' }, checkpointFile, chunkSize: 15 });
-    expect(third).toMatchObject({ alreadyComplete: true, sent: 0 });
-  });
+      // a third run of the same replay finds it complete and sends nothing
+      const third = await runReplay({
+        env,
+        s3: cloud.clients.s3,
+        kinesis: cloud.clients.kinesis,
+        from: FROM,
+        to: TO,
+        target: { kind: 'stream' },
+        checkpointFile,
+        chunkSize: 15,
+      });
+      expect(third).toMatchObject({ alreadyComplete: true, sent: 0 });
+    },
+  );
 });
 
 /** A simulated clock: sleeping advances time; nothing waits for real. */
 function fakeClock(): Clock & { t: number } {
-  const clock = { t: 0, now: () => clock.t, sleep: async (ms: number) => {
+  const clock = {
+    t: 0,
+    now: () => clock.t,
+    sleep: async (ms: number) => {
       clock.t += ms;
     },
   };
@@ -220,12 +304,23 @@ describe('--rate (token bucket)', () => {
     const clock = fakeClock();
     const limiter = new TokenBucket(20, { clock });
     const sizes: number[] = [];
-    const kinesis = { send: ((c: { input: { Records?: unknown[] } }) => {
+    const kinesis = {
+      send: ((c: { input: { Records?: unknown[] } }) => {
         sizes.push(c.input.Records?.length ?? 0);
         return cloud.clients.kinesis.send(c as never);
-      }) as typeof cloud.clients.kinesis.send };
+      }) as typeof cloud.clients.kinesis.send,
+    };
     const env = cloud.env({ archiveBucket: bucket, eventStreamName: stream });
-    const summary = await runReplay({ env, s3: cloud.clients.s3, kinesis, from: FROM, to: TO, target: { kind: 'stream' }, limiter, checkpointFile: checkpointIn('rate') });
+    const summary = await runReplay({
+      env,
+      s3: cloud.clients.s3,
+      kinesis,
+      from: FROM,
+      to: TO,
+      target: { kind: 'stream' },
+      limiter,
+      checkpointFile: checkpointIn('rate'),
+    });
     expect(summary.sent).toBe(inRange.length);
     expect(limiter.granted).toBe(inRange.length);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(20);
@@ -244,10 +339,25 @@ describe('replay --target consumer:<name> (direct invocation through a fake Lamb
   async function consumerSetup(handlers: Record<string, (e: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | void>>) {
     const lambda = await startFakeLambda(handlers);
     const bucket = await createBucket(cloud);
-    const env = cloud.env({ archiveBucket: bucket, eventStreamName: 'events', eventStreamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/events', endpoints: { ...cloud.emulators.endpoints, lambda: lambda.url }, functions: consumers('analytics', 'notifications') });
+    const env = cloud.env({
+      archiveBucket: bucket,
+      eventStreamName: 'events',
+      eventStreamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/events',
+      endpoints: { ...cloud.emulators.endpoints, lambda: lambda.url },
+      functions: consumers('analytics', 'notifications'),
+    });
     const clients = createOpsClients(env);
     const invoker = new LambdaConsumerInvoker(env, () => clients.lambda());
-    return { lambda, bucket, env, invoker, stop: async () => { clients.destroy(); await lambda.stop(); } };
+    return {
+      lambda,
+      bucket,
+      env,
+      invoker,
+      stop: async () => {
+        clients.destroy();
+        await lambda.stop();
+      },
+    };
   }
 
   it('delivers every event to that consumer only, in batches of its batch size, marked with the consumer target', async () => {
@@ -255,7 +365,16 @@ describe('replay --target consumer:<name> (direct invocation through a fake Lamb
     const s = await consumerSetup({ analytics: ok, notifications: ok });
     try {
       const { inRange } = await seedArchive(s.bucket);
-      const summary = await runReplay({ env: s.env, s3: cloud.clients.s3, invoker: s.invoker, from: FROM, to: TO, target: { kind: 'consumer', name: 'analytics' }, batchSize: 6, checkpointFile: checkpointIn('consumer-1') });
+      const summary = await runReplay({
+        env: s.env,
+        s3: cloud.clients.s3,
+        invoker: s.invoker,
+        from: FROM,
+        to: TO,
+        target: { kind: 'consumer', name: 'analytics' },
+        batchSize: 6,
+        checkpointFile: checkpointIn('consumer-1'),
+      });
       expect(summary).toMatchObject({ sent: inRange.length, failed: 0 });
       expect(s.lambda.calls.get('notifications')).toBeUndefined();
       const calls = s.lambda.calls.get('analytics')!;
@@ -264,7 +383,11 @@ describe('replay --target consumer:<name> (direct invocation through a fake Lamb
       expect(seen.map((e) => e.id)).toEqual(inRange.map((e) => e.id));
       expect(seen.every((e) => e.replay?.target === 'consumer:analytics' && e.replay.replayId === summary.replayId)).toBe(true);
       const record = calls[0]!.Records[0]!;
-      expect(record).toMatchObject({ eventSource: 'aws:kinesis', eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/events', kinesis: { partitionKey: inRange[0]!.partitionKey } });
+      expect(record).toMatchObject({
+        eventSource: 'aws:kinesis',
+        eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/events',
+        kinesis: { partitionKey: inRange[0]!.partitionKey },
+      });
     } finally {
       await s.stop();
     }
@@ -286,7 +409,17 @@ describe('replay --target consumer:<name> (direct invocation through a fake Lamb
     try {
       const { inRange } = await seedArchive(s.bucket, { objects: 1, perObject: 10, keys: 3 });
       victim = inRange[3]!.id; // 4th record of the first batch of 5
-      const summary = await runReplay({ env: s.env, s3: cloud.clients.s3, invoker: s.invoker, from: FROM, to: TO, target: { kind: 'consumer', name: 'analytics' }, batchSize: 5, consumerSleep: async () => {}, checkpointFile: checkpointIn('consumer-partial') });
+      const summary = await runReplay({
+        env: s.env,
+        s3: cloud.clients.s3,
+        invoker: s.invoker,
+        from: FROM,
+        to: TO,
+        target: { kind: 'consumer', name: 'analytics' },
+        batchSize: 5,
+        consumerSleep: async () => {},
+        checkpointFile: checkpointIn('consumer-partial'),
+      });
       expect(summary).toMatchObject({ sent: 10, failed: 0 });
       const calls = s.lambda.calls.get('analytics')!;
       const ids = (i: number): string[] => envelopesIn([calls[i]!]).map((e) => e.id);
@@ -303,23 +436,45 @@ describe('replay --target consumer:<name> (direct invocation through a fake Lamb
     let poison: string | undefined;
     const s = await consumerSetup({
       analytics: async (event) => {
-        const at = event.Records.findIndex((r) => (JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')) as KnownEvent).id === poison);
+        const at = event.Records.findIndex(
+          (r) => (JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')) as KnownEvent).id === poison,
+        );
         if (at >= 0) throw new Error('boom');
       },
     });
     try {
       const { inRange } = await seedArchive(s.bucket, { objects: 1, perObject: 10, keys: 5 });
       poison = inRange[1]!.id; // key o-1, in the first batch (records 0..2 = keys o-0, o-1, o-2)
-      const summary = await runReplay({ env: s.env, s3: cloud.clients.s3, invoker: s.invoker, from: FROM, to: TO, target: { kind: 'consumer', name: 'analytics' }, batchSize: 3, maxRetries: 2, consumerSleep: async () => {}, checkpointFile: checkpointIn('consumer-poison') });
+      const summary = await runReplay({
+        env: s.env,
+        s3: cloud.clients.s3,
+        invoker: s.invoker,
+        from: FROM,
+        to: TO,
+        target: { kind: 'consumer', name: 'analytics' },
+        batchSize: 3,
+        maxRetries: 2,
+        consumerSleep: async () => {},
+        checkpointFile: checkpointIn('consumer-poison'),
+      });
       // the function error fails the whole first batch 3 times (1 + 2 retries): records 0..2 are given up, and
       // the later records of their keys (5, 6, 7) are held back so no key's order is inverted; o-3 and o-4 go through
       expect(summary).toMatchObject({ failed: 6, sent: 4 });
-      const lines = fs.readFileSync(summary.failuresFile!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; reason: string });
+      const lines = fs
+        .readFileSync(summary.failuresFile!, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { id: string; reason: string });
       expect(lines.map((l) => l.id)).toEqual([0, 1, 2, 5, 6, 7].map((i) => inRange[i]!.id));
       expect(lines[0]!.reason).toMatch(/undeliverable after 2 retries: function error \(Unhandled\): Error: boom/);
       expect(lines[3]!.reason).toMatch(/^blocked-by-earlier-failure/);
       expect(envelopesIn(s.lambda.calls.get('analytics')!.slice(3)).map((e) => e.id)).toEqual([3, 4, 8, 9].map((i) => inRange[i]!.id));
-      expect(s.lambda.calls.get('analytics')!.slice(0, 3).map((c) => c.Records.length)).toEqual([3, 3, 3]);
+      expect(
+        s.lambda.calls
+          .get('analytics')!
+          .slice(0, 3)
+          .map((c) => c.Records.length),
+      ).toEqual([3, 3, 3]);
     } finally {
       await s.stop();
     }
@@ -328,8 +483,19 @@ describe('replay --target consumer:<name> (direct invocation through a fake Lamb
   it('names the known consumers when the target does not exist, and refuses the worker', async () => {
     const s = await consumerSetup({});
     try {
-      await expect(runReplay({ env: s.env, s3: cloud.clients.s3, invoker: s.invoker, from: FROM, to: TO, target: { kind: 'consumer', name: 'nope' } })).rejects.toThrow('no consumer named "nope" (known: analytics, notifications)');
-      await expect(runReplay({ env: s.env, s3: cloud.clients.s3, invoker: s.invoker, from: FROM, to: TO, target: { kind: 'consumer', name: 'job-worker' } })).rejects.toThrow(/is a worker, not a stream consumer/);
+      await expect(
+        runReplay({ env: s.env, s3: cloud.clients.s3, invoker: s.invoker, from: FROM, to: TO, target: { kind: 'consumer', name: 'nope' } }),
+      ).rejects.toThrow('no consumer named "nope" (known: analytics, notifications)');
+      await expect(
+        runReplay({
+          env: s.env,
+          s3: cloud.clients.s3,
+          invoker: s.invoker,
+          from: FROM,
+          to: TO,
+          target: { kind: 'consumer', name: 'job-worker' },
+        }),
+      ).rejects.toThrow(/is a worker, not a stream consumer/);
     } finally {
       await s.stop();
     }

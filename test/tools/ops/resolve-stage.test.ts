@@ -41,25 +41,54 @@ describe('stage / endpoint resolution', () => {
   it('says no local cloud is running when the endpoints file was left by a process that has exited (a SIGKILLed npm start)', async () => {
     const dead = spawnSync(process.execPath, ['-e', '']).pid;
     fs.mkdirSync(path.join(tmp.dir, 'killed', '.local'), { recursive: true });
-    fs.writeFileSync(path.join(tmp.dir, 'killed', '.local', 'endpoints.json'), JSON.stringify({ pid: dead, region: 'us-east-1', endpoints: { sqs: 'http://127.0.0.1:1' } }));
-    await expect(resolveEnvironment({ projectDir: path.join(tmp.dir, 'killed') })).rejects.toThrow(new RegExp(`no local cloud is running: .* was left by pid ${dead}, which has exited`));
+    fs.writeFileSync(
+      path.join(tmp.dir, 'killed', '.local', 'endpoints.json'),
+      JSON.stringify({ pid: dead, region: 'us-east-1', endpoints: { sqs: 'http://127.0.0.1:1' } }),
+    );
+    await expect(resolveEnvironment({ projectDir: path.join(tmp.dir, 'killed') })).rejects.toThrow(
+      new RegExp(`no local cloud is running: .* was left by pid ${dead}, which has exited`),
+    );
   });
 
   it('without a local cloud and without --stage, says how to get one', async () => {
-    await expect(resolveEnvironment({ projectDir: path.join(tmp.dir, 'nowhere') })).rejects.toThrow(/no local cloud: .* not found \(start it with `npm start`, or pass --stage dev\|prod\)/);
+    await expect(resolveEnvironment({ projectDir: path.join(tmp.dir, 'nowhere') })).rejects.toThrow(
+      /no local cloud: .* not found \(start it with `npm start`, or pass --stage dev\|prod\)/,
+    );
   });
 
   it('--stage reads the stateful stack outputs (CloudFormation injected: no AWS in tests)', async () => {
     const asked: string[] = [];
-    const outputs = { JobQueueUrl: 'https://sqs/jobs', JobQueueArn: 'arn:q', JobDlqUrl: 'https://sqs/dlq', EventStreamName: 's', EventStreamArn: 'arn:s', ArchiveBucketName: 'a', FailureBucketName: 'f' };
-    const env = await resolveEnvironment({ stage: 'Prod', describeStackOutputs: async (name) => {
+    const outputs = {
+      JobQueueUrl: 'https://sqs/jobs',
+      JobQueueArn: 'arn:q',
+      JobDlqUrl: 'https://sqs/dlq',
+      EventStreamName: 's',
+      EventStreamArn: 'arn:s',
+      ArchiveBucketName: 'a',
+      FailureBucketName: 'f',
+    };
+    const env = await resolveEnvironment({
+      stage: 'Prod',
+      describeStackOutputs: async (name) => {
         asked.push(name);
         return outputs;
       },
     });
     expect(asked).toEqual(['QueueAndStream-Prod-Stateful']);
-    expect(env).toMatchObject({ kind: 'aws', label: 'prod', jobQueueArn: 'arn:q', archiveBucket: 'a', computeStackName: 'QueueAndStream-Prod-Compute', endpoints: {} });
-    await expect(resolveEnvironment({ stage: 'dev', describeStackOutputs: async () => ({ ...outputs, FailureBucketName: undefined as unknown as string }) })).rejects.toThrow(/has no output FailureBucketName/);
+    expect(env).toMatchObject({
+      kind: 'aws',
+      label: 'prod',
+      jobQueueArn: 'arn:q',
+      archiveBucket: 'a',
+      computeStackName: 'QueueAndStream-Prod-Compute',
+      endpoints: {},
+    });
+    await expect(
+      resolveEnvironment({
+        stage: 'dev',
+        describeStackOutputs: async () => ({ ...outputs, FailureBucketName: undefined as unknown as string }),
+      }),
+    ).rejects.toThrow(/has no output FailureBucketName/);
     await expect(resolveEnvironment({ stage: 'staging' })).rejects.toThrow(/unknown stage "staging"/);
     await expect(resolveEnvironment({ stage: 'dev', local: true })).rejects.toThrow(/not both/);
     expect(stackName('dev', 'Compute')).toBe('QueueAndStream-Dev-Compute');

@@ -8,7 +8,17 @@ import type { KnownEvent } from '../../../lambdas/shared/envelope';
 import { LambdaConsumerInvoker } from '../../../tools/ops/consumer-invoker';
 import { createOpsClients, type OpsEnvironment } from '../../../tools/ops/resolve-stage';
 import { runRewind, type RewindOptions } from '../../../tools/ops/rewind';
-import { consumers, createStream, envelopesIn, orderPlaced, orderShipped, startCloud, startFakeLambda, type Cloud, type FixtureHandler } from './harness';
+import {
+  consumers,
+  createStream,
+  envelopesIn,
+  orderPlaced,
+  orderShipped,
+  startCloud,
+  startFakeLambda,
+  type Cloud,
+  type FixtureHandler,
+} from './harness';
 import { useForFile } from '../../support/hooks';
 import { tempDir } from '../../support/temp';
 import { sleep } from '../../support/wait';
@@ -25,7 +35,8 @@ const checkpointIn = (name: string): string => path.join(tmp.dir, `${name}.json`
 /** `perKey` events per key (OrderPlaced, then OrderShipped), interleaved across keys. */
 function eventsOn(tag: string, keys: number, perKey: number): KnownEvent[] {
   const out: KnownEvent[] = [];
-  for (let i = 0; i < perKey; i++) for (let k = 0; k < keys; k++) out.push(i === 0 ? orderPlaced(`${tag}-${k}`, new Date()) : orderShipped(`${tag}-${k}`, new Date()));
+  for (let i = 0; i < perKey; i++)
+    for (let k = 0; k < keys; k++) out.push(i === 0 ? orderPlaced(`${tag}-${k}`, new Date()) : orderShipped(`${tag}-${k}`, new Date()));
   return out;
 }
 
@@ -40,7 +51,9 @@ interface Setup {
   stop(): Promise<void>;
 }
 
-async function setup(handlers: Record<string, FixtureHandler> = { analytics: async () => undefined, payments: async () => undefined }): Promise<Setup> {
+async function setup(
+  handlers: Record<string, FixtureHandler> = { analytics: async () => undefined, payments: async () => undefined },
+): Promise<Setup> {
   const stream = await createStream(cloud);
   const lambda = await startFakeLambda(handlers);
   const env = cloud.env({
@@ -55,7 +68,15 @@ async function setup(handlers: Record<string, FixtureHandler> = { analytics: asy
     env,
     stream,
     calls: lambda.calls,
-    options: (extra = {}) => ({ env, kinesis: cloud.clients.kinesis, invoker, consumer: 'analytics', from: new Date(0), consumerSleep: async () => {}, ...extra }),
+    options: (extra = {}) => ({
+      env,
+      kinesis: cloud.clients.kinesis,
+      invoker,
+      consumer: 'analytics',
+      from: new Date(0),
+      consumerSleep: async () => {},
+      ...extra,
+    }),
     async publish(events) {
       const report = await publishEvents(events, { client: cloud.clients.kinesis, streamName: stream });
       expect(report.failed).toBe(0);
@@ -96,7 +117,13 @@ describe('rewind one consumer (kinesalite, a fake Lambda Invoke endpoint)', () =
         const since = eventsOn('since', 12, 2);
         await s.publish(since);
         const summary = await runRewind(s.options({ from, iterator, batchSize: 6, checkpointFile: checkpointIn(`order-${iterator}`) }));
-        expect({ read: summary.read, delivered: summary.delivered, skipped: summary.skipped, failed: summary.failed, interrupted: summary.interrupted }).toEqual({
+        expect({
+          read: summary.read,
+          delivered: summary.delivered,
+          skipped: summary.skipped,
+          failed: summary.failed,
+          interrupted: summary.interrupted,
+        }).toEqual({
           read: since.length,
           delivered: since.length,
           skipped: 0,
@@ -135,7 +162,12 @@ describe('rewind one consumer (kinesalite, a fake Lambda Invoke endpoint)', () =
       await s.publish(events);
       await cloud.clients.kinesis.send(new PutRecordCommand({ StreamName: s.stream, PartitionKey: 'raw', Data: Buffer.from('not json') }));
       const summary = await runRewind(s.options({ consumer: 'payments', from, checkpointFile: checkpointIn('filter') }));
-      expect({ read: summary.read, delivered: summary.delivered, skipped: summary.skipped, failed: summary.failed }).toEqual({ read: 7, delivered: 2, skipped: 5, failed: 0 });
+      expect({ read: summary.read, delivered: summary.delivered, skipped: summary.skipped, failed: summary.failed }).toEqual({
+        read: 7,
+        delivered: 2,
+        skipped: 5,
+        failed: 0,
+      });
       expect(summary.byType).toEqual({ OrderPlaced: 2 });
       expect(envelopesIn(s.calls.get('payments')).map((e) => e.type)).toEqual(['OrderPlaced', 'OrderPlaced']);
       expect(s.calls.get('analytics')).toBeUndefined();
@@ -153,8 +185,16 @@ describe('rewind one consumer (kinesalite, a fake Lambda Invoke endpoint)', () =
       const to = await s.mark();
       await s.publish(eventsOn('after', 4, 2));
       const summary = await runRewind(s.options({ from, to, checkpointFile: checkpointIn('window') }));
-      expect({ read: summary.read, delivered: summary.delivered, to: summary.to }).toEqual({ read: inside.length, delivered: inside.length, to: to.toISOString() });
-      expect(envelopesIn(s.calls.get('analytics')).map((e) => e.id).sort()).toEqual(inside.map((e) => e.id).sort());
+      expect({ read: summary.read, delivered: summary.delivered, to: summary.to }).toEqual({
+        read: inside.length,
+        delivered: inside.length,
+        to: to.toISOString(),
+      });
+      expect(
+        envelopesIn(s.calls.get('analytics'))
+          .map((e) => e.id)
+          .sort(),
+      ).toEqual(inside.map((e) => e.id).sort());
     } finally {
       await s.stop();
     }
@@ -167,7 +207,13 @@ describe('rewind one consumer (kinesalite, a fake Lambda Invoke endpoint)', () =
       const from = await s.mark();
       await s.publish(eventsOn('dry', 3, 2));
       const summary = await runRewind(s.options({ from, dryRun: true }));
-      expect({ dryRun: summary.dryRun, read: summary.read, delivered: summary.delivered, skipped: summary.skipped, checkpointFile: summary.checkpointFile }).toEqual({
+      expect({
+        dryRun: summary.dryRun,
+        read: summary.read,
+        delivered: summary.delivered,
+        skipped: summary.skipped,
+        checkpointFile: summary.checkpointFile,
+      }).toEqual({
         dryRun: true,
         read: 6,
         delivered: 0,
@@ -192,10 +238,17 @@ describe('rewind one consumer (kinesalite, a fake Lambda Invoke endpoint)', () =
       });
       await expect(runRewind(s.options({ from: new Date(now.getTime() - 25 * 3_600_000) }))).rejects.toMatchObject({
         exitCode: 2,
-        message: expect.stringMatching(/older than the stream's retention \(24 h.*npm run replay -- --from \S+ --to <time> --target consumer:analytics$/),
+        message: expect.stringMatching(
+          /older than the stream's retention \(24 h.*npm run replay -- --from \S+ --to <time> --target consumer:analytics$/,
+        ),
       });
-      await expect(runRewind(s.options({ from: now, to: new Date(now.getTime() - 1000) }))).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/--to .* must be after --from/) });
-      await expect(runRewind(s.options({ from: now, consumer: 'nope' }))).rejects.toThrow('no consumer named "nope" (known: analytics, payments)');
+      await expect(runRewind(s.options({ from: now, to: new Date(now.getTime() - 1000) }))).rejects.toMatchObject({
+        exitCode: 2,
+        message: expect.stringMatching(/--to .* must be after --from/),
+      });
+      await expect(runRewind(s.options({ from: now, consumer: 'nope' }))).rejects.toThrow(
+        'no consumer named "nope" (known: analytics, payments)',
+      );
       expect(s.calls.size).toBe(0);
     } finally {
       await s.stop();
@@ -206,7 +259,9 @@ describe('rewind one consumer (kinesalite, a fake Lambda Invoke endpoint)', () =
     const poisonIds = new Set<string>();
     const s = await setup({
       analytics: async (event): Promise<KinesisStreamBatchResponse> => {
-        const failed = event.Records.find((r) => poisonIds.has((JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')) as KnownEvent).id));
+        const failed = event.Records.find((r) =>
+          poisonIds.has((JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')) as KnownEvent).id),
+        );
         return { batchItemFailures: failed ? [{ itemIdentifier: failed.kinesis.sequenceNumber }] : [] };
       },
     });
@@ -223,7 +278,11 @@ describe('rewind one consumer (kinesalite, a fake Lambda Invoke endpoint)', () =
       expect({ read: summary.read, delivered: summary.delivered, failed: summary.failed }).toEqual({ read: 9, delivered: 6, failed: 3 });
       expect(summary.failures.map((f) => f.id)).toContain(poison.id);
       expect(summary.failures.filter((f) => f.partitionKey !== 'poison-1')).toEqual([]);
-      const lines = fs.readFileSync(summary.failuresFile!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { partitionKey: string; reason: string; data: string });
+      const lines = fs
+        .readFileSync(summary.failuresFile!, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { partitionKey: string; reason: string; data: string });
       expect(lines).toHaveLength(3);
       expect(lines.filter((l) => /^blocked-by-earlier-failure/.test(l.reason))).toHaveLength(2);
       expect(JSON.parse(Buffer.from(lines[0]!.data, 'base64').toString('utf8'))).toMatchObject({ id: poison.id });
@@ -243,13 +302,24 @@ describe('rewind one consumer (kinesalite, a fake Lambda Invoke endpoint)', () =
       await s.publish(events);
       const abort = new AbortController();
       const options = s.options({ from, batchSize: 3, checkpointFile: checkpointIn('resume') });
-      const stopAfterSix = { start() {}, object() {}, log() {}, stop() {}, update: (c: { sent?: number }) => void ((c.sent ?? 0) >= 6 && abort.abort()) };
+      const stopAfterSix = {
+        start() {},
+        object() {},
+        log() {},
+        stop() {},
+        update: (c: { sent?: number }) => void ((c.sent ?? 0) >= 6 && abort.abort()),
+      };
       const first = await runRewind({ ...options, signal: abort.signal, progress: stopAfterSix });
       expect(first.interrupted).toBe(true);
       expect(first.delivered).toBeGreaterThanOrEqual(6);
       expect(first.delivered).toBeLessThan(20);
       const second = await runRewind(options);
-      expect({ resumed: second.resumed, interrupted: second.interrupted, failed: second.failed, rewindId: second.rewindId }).toEqual({ resumed: true, interrupted: false, failed: 0, rewindId: first.rewindId });
+      expect({ resumed: second.resumed, interrupted: second.interrupted, failed: second.failed, rewindId: second.rewindId }).toEqual({
+        resumed: true,
+        interrupted: false,
+        failed: 0,
+        rewindId: first.rewindId,
+      });
       expect(first.delivered + second.delivered).toBe(20);
       const got = envelopesIn(s.calls.get('analytics'));
       expect(got.map((e) => e.id).sort()).toEqual(events.map((e) => e.id).sort());

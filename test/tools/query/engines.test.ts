@@ -14,17 +14,40 @@ import type { S3Sender } from '../../../tools/ops/archive-reader';
 const A = '11111111-1111-4111-8111-111111111111';
 const B = '22222222-2222-4222-8222-222222222222';
 const envelope = (id: string, type: string, at: string, key: string, replay?: object): string =>
-  JSON.stringify({ kind: 'event', id, type, version: 1, occurredAt: at, partitionKey: key, data: { orderId: key }, ...(replay ? { replay } : {}) });
+  JSON.stringify({
+    kind: 'event',
+    id,
+    type,
+    version: 1,
+    occurredAt: at,
+    partitionKey: key,
+    data: { orderId: key },
+    ...(replay ? { replay } : {}),
+  });
 
 const OBJECTS: Record<string, Buffer> = {
   'events/year=2026/month=11/day=27/hour=10/ds-1-2026-11-27-10-00-00-a.gz': gzipSync(
-    [envelope(A, 'OrderPlaced', '2026-11-27T10:00:00.000Z', 'order-1'), 'not json', envelope(B, 'OrderShipped', '2026-11-27T10:20:00.000Z', 'order-1'), ''].join('\n'),
+    [
+      envelope(A, 'OrderPlaced', '2026-11-27T10:00:00.000Z', 'order-1'),
+      'not json',
+      envelope(B, 'OrderShipped', '2026-11-27T10:20:00.000Z', 'order-1'),
+      '',
+    ].join('\n'),
   ),
   'events/year=2026/month=11/day=27/hour=11/ds-1-2026-11-27-11-00-00-b.gz': gzipSync(
-    [envelope(A, 'OrderPlaced', '2026-11-27T10:00:00.000Z', 'order-1', { replayId: 'r-1', replayedAt: '2026-11-27T11:05:00.000Z', target: 'stream' }), ''].join('\n'),
+    [
+      envelope(A, 'OrderPlaced', '2026-11-27T10:00:00.000Z', 'order-1', {
+        replayId: 'r-1',
+        replayedAt: '2026-11-27T11:05:00.000Z',
+        target: 'stream',
+      }),
+      '',
+    ].join('\n'),
   ),
   // outside the range's hours: never downloaded
-  'events/year=2026/month=11/day=28/hour=10/ds-1-2026-11-28-10-00-00-c.gz': gzipSync(`${envelope(B, 'OrderShipped', '2026-11-28T10:00:00.000Z', 'order-9')}\n`),
+  'events/year=2026/month=11/day=28/hour=10/ds-1-2026-11-28-10-00-00-c.gz': gzipSync(
+    `${envelope(B, 'OrderShipped', '2026-11-28T10:00:00.000Z', 'order-9')}\n`,
+  ),
 };
 
 function fakeS3(): S3Sender & { gets: string[] } {
@@ -34,7 +57,11 @@ function fakeS3(): S3Sender & { gets: string[] } {
     send: (async (command: unknown) => {
       if (command instanceof ListObjectsV2Command) {
         const prefix = command.input.Prefix ?? '';
-        return { Contents: Object.keys(OBJECTS).filter((k) => k.startsWith(prefix)).map((Key) => ({ Key, Size: OBJECTS[Key]!.length })) };
+        return {
+          Contents: Object.keys(OBJECTS)
+            .filter((k) => k.startsWith(prefix))
+            .map((Key) => ({ Key, Size: OBJECTS[Key]!.length })),
+        };
       }
       if (command instanceof GetObjectCommand) {
         gets.push(command.input.Key!);
@@ -72,7 +99,10 @@ describe('DuckDB over the archive objects', () => {
   });
 
   it('find-by-id, events-of-key, replayed-events and duplicates answer from the same objects', async () => {
-    expect((await duck('find-by-id', { id: A })).rows.map((r) => [r['id'], r['replay_id']])).toEqual([[A, null], [A, 'r-1']]);
+    expect((await duck('find-by-id', { id: A })).rows.map((r) => [r['id'], r['replay_id']])).toEqual([
+      [A, null],
+      [A, 'r-1'],
+    ]);
     expect((await duck('events-of-key', { key: 'order-1' })).rows.map((r) => [r['type'], r['replay_id']])).toEqual([
       ['OrderPlaced', null],
       ['OrderPlaced', 'r-1'],
@@ -81,10 +111,12 @@ describe('DuckDB over the archive objects', () => {
     const replayed = (await duck('replayed-events', {})).rows;
     // replayed at 11:05: outside [10:00, 11:00) on replayedAt, although its object was read
     expect(replayed).toEqual([]);
-    expect((await duck('duplicates')).rows).toEqual([{ id: A, type: 'OrderPlaced', partition_key: 'order-1', copies: 2, original_copies: 1, replayed_copies: 1 }]);
+    expect((await duck('duplicates')).rows).toEqual([
+      { id: A, type: 'OrderPlaced', partition_key: 'order-1', copies: 2, original_copies: 1, replayed_copies: 1 },
+    ]);
   });
 
-  it('a malformed line is a row of NULLs, as Athena\'s OpenX SerDe with ignore.malformed.json makes it', async () => {
+  it("a malformed line is a row of NULLs, as Athena's OpenX SerDe with ignore.malformed.json makes it", async () => {
     const p = prepareStatement({ sql: 'SELECT count(*) AS all_rows, count(id) AS envelopes FROM events', ...RANGE });
     const r = await runDuckDb({ s3: fakeS3(), bucket: 'archive', prefix: 'events/', range: p.range!, sql: p.sql, values: p.values });
     expect(r.rows).toEqual([[4, 3]]);
@@ -98,11 +130,25 @@ describe('DuckDB over the archive objects', () => {
 
   it('a range with nothing in it runs the query over an empty table; a bad query is one line', async () => {
     const empty = prepareStatement({ name: 'duplicates', from: new Date('2030-01-01T00:00:00Z'), to: new Date('2030-01-01T01:00:00Z') });
-    const r = await runDuckDb({ s3: fakeS3(), bucket: 'archive', prefix: 'events/', range: empty.range!, sql: empty.sql, values: empty.values });
+    const r = await runDuckDb({
+      s3: fakeS3(),
+      bucket: 'archive',
+      prefix: 'events/',
+      range: empty.range!,
+      sql: empty.sql,
+      values: empty.values,
+    });
     expect(r.objects).toBe(0);
     expect(r.rows).toEqual([]);
     const bad = prepareStatement({ sql: 'SELECT nosuchcolumn FROM events', ...RANGE });
-    const err = await runDuckDb({ s3: fakeS3(), bucket: 'archive', prefix: 'events/', range: bad.range!, sql: bad.sql, values: bad.values }).catch((e: Error) => e);
+    const err = await runDuckDb({
+      s3: fakeS3(),
+      bucket: 'archive',
+      prefix: 'events/',
+      range: bad.range!,
+      sql: bad.sql,
+      values: bad.values,
+    }).catch((e: Error) => e);
     expect((err as Error).message).toMatch(/^query failed \(DuckDB\): Binder Error: .*nosuchcolumn[^\n]*$/);
   });
 });
@@ -118,13 +164,27 @@ describe('Athena', () => {
         if (command instanceof StartQueryExecutionCommand) return { QueryExecutionId: 'q-1' };
         if (command instanceof GetQueryExecutionCommand) {
           polls++;
-          return { QueryExecution: { Status: polls < 2 ? { State: 'RUNNING' } : final, Statistics: { DataScannedInBytes: 4321, EngineExecutionTimeInMillis: 800 } } };
+          return {
+            QueryExecution: {
+              Status: polls < 2 ? { State: 'RUNNING' } : final,
+              Statistics: { DataScannedInBytes: 4321, EngineExecutionTimeInMillis: 800 },
+            },
+          };
         }
         if (command instanceof GetQueryResultsCommand) {
           return {
             ResultSet: {
-              ResultSetMetadata: { ColumnInfo: [{ Name: 'type', Type: 'varchar' }, { Name: 'events', Type: 'bigint' }] },
-              Rows: [{ Data: [{ VarCharValue: 'type' }, { VarCharValue: 'events' }] }, { Data: [{ VarCharValue: 'OrderPlaced' }, { VarCharValue: '2' }] }, { Data: [{}, { VarCharValue: '1' }] }],
+              ResultSetMetadata: {
+                ColumnInfo: [
+                  { Name: 'type', Type: 'varchar' },
+                  { Name: 'events', Type: 'bigint' },
+                ],
+              },
+              Rows: [
+                { Data: [{ VarCharValue: 'type' }, { VarCharValue: 'events' }] },
+                { Data: [{ VarCharValue: 'OrderPlaced' }, { VarCharValue: '2' }] },
+                { Data: [{}, { VarCharValue: '1' }] },
+              ],
             },
           };
         }
@@ -136,22 +196,36 @@ describe('Athena', () => {
   it('runs the named query in the workgroup, the range as a partition predicate, parameters as ExecutionParameters', async () => {
     const p = prepareStatement({ name: 'events-of-key', ...RANGE, params: { key: "o'1" } });
     const athena = fakeAthena({ State: 'SUCCEEDED' });
-    const r = await runAthena({ athena, workGroup: 'wg', database: 'queue_and_stream_dev', table: 'events', range: p.range!, sql: p.sql, values: p.values, sleep: async () => undefined });
+    const r = await runAthena({
+      athena,
+      workGroup: 'wg',
+      database: 'queue_and_stream_dev',
+      table: 'events',
+      range: p.range!,
+      sql: p.sql,
+      values: p.values,
+      sleep: async () => undefined,
+    });
     const start = athena.sent[0] as StartQueryExecutionCommand;
     expect(start.input.WorkGroup).toBe('wg');
     expect(start.input.QueryExecutionContext).toEqual({ Catalog: 'AwsDataCatalog', Database: 'queue_and_stream_dev' });
-    expect(start.input.QueryString).toMatch(/^WITH events AS \(SELECT \* FROM "queue_and_stream_dev"\."events" WHERE .*BETWEEN 2026112710 AND 2026112711\)\n-- events-of-key:/);
+    expect(start.input.QueryString).toMatch(
+      /^WITH events AS \(SELECT \* FROM "queue_and_stream_dev"\."events" WHERE .*BETWEEN 2026112710 AND 2026112711\)\n-- events-of-key:/,
+    );
     expect(start.input.ExecutionParameters).toEqual(["'o''1'", "'2026-11-27T10:00:00.000Z'", "'2026-11-27T11:00:00.000Z'"]);
-    expect(r.rows).toEqual([['OrderPlaced', 2], [null, 1]]);
+    expect(r.rows).toEqual([
+      ['OrderPlaced', 2],
+      [null, 1],
+    ]);
     expect(r.scannedBytes).toBe(4321);
     expect(r.queryExecutionId).toBe('q-1');
   });
 
-  it('a failed query is one line with Athena\'s reason', async () => {
+  it("a failed query is one line with Athena's reason", async () => {
     const p = prepareStatement({ sql: 'SELECT x FROM events' });
     const athena = fakeAthena({ State: 'FAILED', StateChangeReason: "COLUMN_NOT_FOUND: line 1:8: Column 'x' cannot be resolved\nmore" });
-    await expect(runAthena({ athena, workGroup: 'wg', database: 'd', table: 'events', sql: p.sql, values: p.values, sleep: async () => undefined })).rejects.toThrow(
-      /^query failed \(Athena q-1\): COLUMN_NOT_FOUND: line 1:8: Column 'x' cannot be resolved; scanned 4321 bytes$/,
-    );
+    await expect(
+      runAthena({ athena, workGroup: 'wg', database: 'd', table: 'events', sql: p.sql, values: p.values, sleep: async () => undefined }),
+    ).rejects.toThrow(/^query failed \(Athena q-1\): COLUMN_NOT_FOUND: line 1:8: Column 'x' cannot be resolved; scanned 4321 bytes$/);
   });
 });

@@ -60,10 +60,14 @@ describe('the Athena range', () => {
   });
   it('spans years and months with simple bounds only where they hold', () => {
     const p = partitionPredicate({ from: new Date('2026-12-31T23:00:00Z'), to: new Date('2027-01-01T01:00:00Z'), lateHours: 0 });
-    expect(p).toBe('"year" BETWEEN 2026 AND 2027 AND ("year" * 1000000 + "month" * 10000 + "day" * 100 + "hour") BETWEEN 2026123123 AND 2027010100');
+    expect(p).toBe(
+      '"year" BETWEEN 2026 AND 2027 AND ("year" * 1000000 + "month" * 10000 + "day" * 100 + "hour") BETWEEN 2026123123 AND 2027010100',
+    );
   });
-  it('is a CTE named events in front of the query, or added to the query\'s own WITH list', () => {
-    expect(withEventsCte('SELECT count(*) FROM events', '"db"."events"', 'P')).toBe('WITH events AS (SELECT * FROM "db"."events" WHERE P)\nSELECT count(*) FROM events');
+  it("is a CTE named events in front of the query, or added to the query's own WITH list", () => {
+    expect(withEventsCte('SELECT count(*) FROM events', '"db"."events"', 'P')).toBe(
+      'WITH events AS (SELECT * FROM "db"."events" WHERE P)\nSELECT count(*) FROM events',
+    );
     expect(withEventsCte('-- head\nWITH x AS (SELECT 1) SELECT * FROM x, events', 't', 'P')).toBe(
       '-- head\nWITH events AS (SELECT * FROM t WHERE P),\nx AS (SELECT 1) SELECT * FROM x, events',
     );
@@ -96,9 +100,11 @@ describe('named queries (queries/*.sql)', () => {
     expect(() => parseNamedQuery('x', 'SELECT 1')).toThrow(/first line must be "-- x: <one-line purpose>"/);
     expect(() => parseNamedQuery('x', '-- x: a purpose\n-- params: key\n-- dialect: same\nSELECT 1')).toThrow(/takes the time range/);
     expect(() => parseNamedQuery('x', '-- x: a purpose\n-- params: from, to\nSELECT 1')).toThrow(/no "-- dialect: …" line/);
-    expect(() => parseNamedQuery('x', '-- x: a purpose\n-- params: from, to, colour\n-- dialect: same\nSELECT 1')).toThrow(/unknown parameter "colour"/);
+    expect(() => parseNamedQuery('x', '-- x: a purpose\n-- params: from, to, colour\n-- dialect: same\nSELECT 1')).toThrow(
+      /unknown parameter "colour"/,
+    );
   });
-  it('QUERIES_DIR is the repository\'s queries/ folder', () => {
+  it("QUERIES_DIR is the repository's queries/ folder", () => {
     expect(fs.existsSync(path.join(QUERIES_DIR, 'events-per-hour.sql'))).toBe(true);
   });
 });
@@ -106,9 +112,13 @@ describe('named queries (queries/*.sql)', () => {
 describe('prepareStatement', () => {
   it('names what a named query needs or does not take', () => {
     expect(() => prepareStatement({ name: 'events-of-key', from: FROM, to: TO })).toThrow(/events-of-key needs --key/);
-    expect(() => prepareStatement({ name: 'events-per-hour', from: FROM, to: TO, params: { key: 'k' } })).toThrow(/events-per-hour takes no --key/);
+    expect(() => prepareStatement({ name: 'events-per-hour', from: FROM, to: TO, params: { key: 'k' } })).toThrow(
+      /events-per-hour takes no --key/,
+    );
     expect(() => prepareStatement({ name: 'events-per-hour' })).toThrow(/needs --from and --to/);
-    expect(() => prepareStatement({ name: 'nope', from: FROM, to: TO })).toThrow(/no named query "nope" \(known: duplicates, events-of-key/);
+    expect(() => prepareStatement({ name: 'nope', from: FROM, to: TO })).toThrow(
+      /no named query "nope" \(known: duplicates, events-of-key/,
+    );
     expect(() => prepareStatement({ name: 'events-per-hour', from: TO, to: FROM })).toThrow(/--from must be before --to/);
   });
   it('ad-hoc SQL: :from and :to are bound from the range, other flags are refused', () => {
@@ -133,7 +143,18 @@ describe('the command line', () => {
   };
 
   it('turns a named query with its flags into a request', () => {
-    const { name, flags } = parse(['events-of-key', '--key', 'order-1', '--from', '2026-11-27T10:30:00Z', '--to', '2026-11-27T12:00:00Z', '--stage', 'dev', '--csv']);
+    const { name, flags } = parse([
+      'events-of-key',
+      '--key',
+      'order-1',
+      '--from',
+      '2026-11-27T10:30:00Z',
+      '--to',
+      '2026-11-27T12:00:00Z',
+      '--stage',
+      'dev',
+      '--csv',
+    ]);
     expect(requestFromFlags(name, flags)).toEqual({
       name: 'events-of-key',
       from: FROM,
@@ -175,21 +196,45 @@ const RESULT: QueryResult = {
 describe('output', () => {
   it('a table: numbers right-aligned, NULL spelled out, long cells cut', () => {
     expect(formatTable(RESULT, 12)).toBe(
-      ['type          events  data', '------------  ------  ------------', 'OrderPlaced        3  {"a":"x, \\"…', 'OrderShipped      12  NULL', ''].join('\n'),
+      [
+        'type          events  data',
+        '------------  ------  ------------',
+        'OrderPlaced        3  {"a":"x, \\"…',
+        'OrderShipped      12  NULL',
+        '',
+      ].join('\n'),
     );
   });
   it('CSV quotes what needs quoting; NULL is an empty field', () => {
     expect(formatCsv(RESULT)).toBe('type,events,data\r\nOrderPlaced,3,"{""a"":""x, \\""y\\""""}"\r\nOrderShipped,12,\r\n');
   });
   it('--json: rows as objects, with what was scanned; the summary goes to stderr', () => {
-    const out = render({ result: RESULT, query: { name: 'events-per-hour' }, environment: 'local', from: FROM.toISOString(), to: TO.toISOString(), noData: false }, { json: true });
+    const out = render(
+      {
+        result: RESULT,
+        query: { name: 'events-per-hour' },
+        environment: 'local',
+        from: FROM.toISOString(),
+        to: TO.toISOString(),
+        noData: false,
+      },
+      { json: true },
+    );
     const parsed = JSON.parse(out.stdout) as { rows: unknown[]; scannedBytes: number; query: string };
-    expect(parsed.rows).toEqual([{ type: 'OrderPlaced', events: 3, data: '{"a":"x, \\"y\\""}' }, { type: 'OrderShipped', events: 12, data: null }]);
+    expect(parsed.rows).toEqual([
+      { type: 'OrderPlaced', events: 3, data: '{"a":"x, \\"y\\""}' },
+      { type: 'OrderShipped', events: 12, data: null },
+    ]);
     expect(parsed.scannedBytes).toBe(2048);
-    expect(out.stderr).toMatch(/^2 rows · DuckDB on local, 2026-11-27T10:30:00.000Z \.\. 2026-11-27T12:00:00.000Z · scanned 2\.0 KiB \(GZIP\) in 2 archive objects of 3 hours · ≈ \$0\.000050/);
+    expect(out.stderr).toMatch(
+      /^2 rows · DuckDB on local, 2026-11-27T10:30:00.000Z \.\. 2026-11-27T12:00:00.000Z · scanned 2\.0 KiB \(GZIP\) in 2 archive objects of 3 hours · ≈ \$0\.000050/,
+    );
   });
   it('a range with no data is one line', () => {
-    const out = render({ result: { ...RESULT, rows: [], objects: 0 }, query: {}, environment: 'local', from: 'A', to: 'B', noData: true }, {});
+    const out = render(
+      { result: { ...RESULT, rows: [], objects: 0 }, query: {}, environment: 'local', from: 'A', to: 'B', noData: true },
+      {},
+    );
     expect(out.stdout).toBe('');
     expect(out.stderr.trim().split('\n')).toHaveLength(1);
     expect(out.stderr).toMatch(/^no archived events between A and B/);
@@ -211,8 +256,26 @@ describe('ids for replay', () => {
   const A = '3d922995-3280-4e03-831a-441e3a6af7ee';
   const B = 'd5574a72-34f3-4324-a562-2f9fb2dd75ac';
   it('come from the id column of a query, each once', () => {
-    expect(idsOfResult({ columns: [{ name: 'type', type: 'varchar' }, { name: 'id', type: 'varchar' }], rows: [['x', A], ['x', A], ['y', B], ['z', null]] }, 'q')).toEqual([A, B]);
-    expect(() => idsOfResult({ columns: [{ name: 'type', type: 'varchar' }], rows: [] }, 'events-per-hour')).toThrow(/events-per-hour returns no id column/);
+    expect(
+      idsOfResult(
+        {
+          columns: [
+            { name: 'type', type: 'varchar' },
+            { name: 'id', type: 'varchar' },
+          ],
+          rows: [
+            ['x', A],
+            ['x', A],
+            ['y', B],
+            ['z', null],
+          ],
+        },
+        'q',
+      ),
+    ).toEqual([A, B]);
+    expect(() => idsOfResult({ columns: [{ name: 'type', type: 'varchar' }], rows: [] }, 'events-per-hour')).toThrow(
+      /events-per-hour returns no id column/,
+    );
   });
   it('come from a file: lines, npm run query --json or --csv output', () => {
     expect(parseIdsText(`# ids\n${A}\n\n${B}\n`, 'f')).toEqual([A, B]);
