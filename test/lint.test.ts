@@ -50,7 +50,7 @@ describe('npm run lint (Biome)', () => {
 });
 
 describe('file size', () => {
-  // A file over this many lines does more than one thing: split it by concern (docs/contributing.md).
+  // A file over this many lines does more than one thing: split it by concern (docs/tests.md).
   const MAX_LINES = 400;
   const PRODUCT_DIRS = ['bin', 'lib', 'lambdas', 'local', 'tools'];
 
