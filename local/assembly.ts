@@ -93,7 +93,7 @@ function collectStacks(assembly: CxCloudAssembly, prefix: string, out: StackArti
 }
 
 /** Orders stacks so each follows its dependencies; a cycle is an error naming the stacks. */
-export function orderStacks(stacks: StackArtifact[]): StackArtifact[] {
+function orderStacks(stacks: StackArtifact[]): StackArtifact[] {
   const byId = new Map(stacks.map((s) => [s.artifactId, s]));
   const ordered: StackArtifact[] = [];
   const state = new Map<string, 'visiting' | 'done'>();

@@ -32,7 +32,7 @@ export interface EmulatorEndpoints {
  * valid URL and an identifier only — `*.localhost` does not resolve here — so every SQS client is given the
  * endpoint explicitly with `useQueueUrlAsEndpoint: false`.
  */
-export const FAUXQS_URL_HOST = 'localhost';
+const FAUXQS_URL_HOST = 'localhost';
 
 export interface KinesisCapabilities {
   engine: KinesisEngine;

@@ -12,12 +12,12 @@ import * as path from 'node:path';
 import { LocalCloudError } from './assembly';
 import type { EndpointsFile } from './endpoints-file';
 
-export const ENDPOINTS_FILE = 'endpoints.json';
-export const LOCK_FILE = 'local-cloud.lock';
-export const START_HINT = 'start it with npm start';
+const ENDPOINTS_FILE = 'endpoints.json';
+const LOCK_FILE = 'local-cloud.lock';
+const START_HINT = 'start it with npm start';
 
 export const endpointsFilePath = (stateDir: string): string => path.join(stateDir, ENDPOINTS_FILE);
-export const lockFilePath = (stateDir: string): string => path.join(stateDir, LOCK_FILE);
+const lockFilePath = (stateDir: string): string => path.join(stateDir, LOCK_FILE);
 
 /** What the lock file holds. */
 export interface LockInfo {

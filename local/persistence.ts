@@ -25,7 +25,7 @@ export interface SavedPositions {
 
 const FILE = 'positions.json';
 
-export function positionsFile(persistDir: string): string {
+function positionsFile(persistDir: string): string {
   return path.join(persistDir, FILE);
 }
 

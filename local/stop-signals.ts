@@ -8,7 +8,7 @@
 // to force takes far longer. So repeats inside a short window count as the same request, and only a signal
 // after it forces.
 
-export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export type StopSignal = (typeof STOP_SIGNALS)[number];
 
 /** Signals this close to the first one are copies of the same request (relayed, forwarded), not a second press. */

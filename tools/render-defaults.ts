@@ -34,7 +34,7 @@ const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** The README "Default settings" table: setting | default | why. */
 /** How the defaults table marks a row that describes what a construct builds rather than one value it passes to CDK. */
-export const PROSE_MARK = '*(what it builds)*';
+const PROSE_MARK = '*(what it builds)*';
 
 export function renderDefaultsTable(): string {
   const rows = ALL_DEFAULTS.flatMap(([owner, defaults]) =>
@@ -86,7 +86,7 @@ export function renderAlarmsTable(): string {
 }
 
 /** Replaces the text between `<!-- name:start -->` and `<!-- name:end -->` in a Markdown document. */
-export function replaceBlock(doc: string, name: string, body: string): string {
+function replaceBlock(doc: string, name: string, body: string): string {
   const start = `<!-- ${name}:start -->`;
   const end = `<!-- ${name}:end -->`;
   const from = doc.indexOf(start);

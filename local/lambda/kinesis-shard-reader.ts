@@ -242,7 +242,7 @@ export class ShardReader {
 }
 
 /** partition key → lane, by the key's MD5 like Kinesis's own hashing */
-export function laneOf(partitionKey: string, lanes: number): number {
+function laneOf(partitionKey: string, lanes: number): number {
   const h = createHash('md5').update(partitionKey, 'utf8').digest();
   return Number(h.readBigUInt64BE(0) % BigInt(lanes));
 }

@@ -113,7 +113,7 @@ export function invocationRecord(batch: DiscardedBatch, now = new Date()): Kines
   };
 }
 
-export function s3FailureKey(esmUuid: string, shardId: string, now = new Date()): string {
+function s3FailureKey(esmUuid: string, shardId: string, now = new Date()): string {
   const p = (n: number): string => String(n).padStart(2, '0');
   const [y, m, d] = [now.getUTCFullYear(), p(now.getUTCMonth() + 1), p(now.getUTCDate())];
   return `aws/lambda/${esmUuid}/${shardId}/${y}/${m}/${d}/${y}-${m}-${d}T${p(now.getUTCHours())}.${p(now.getUTCMinutes())}.${p(now.getUTCSeconds())}-${randomUUID()}`;

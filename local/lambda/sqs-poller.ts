@@ -30,12 +30,12 @@ export interface SqsPollerOptions {
   onError?: (err: unknown) => void;
 }
 
-export const DEFAULT_SQS_POLLERS = 5;
+const DEFAULT_SQS_POLLERS = 5;
 const LONG_POLL_SECONDS = 20;
 /** real ms between receives while a batching window gathers a partial batch */
 const GATHER_PAUSE_MS = 100;
 
-export function sqsPollerCount(mapping: LocalSqsMapping, requested?: number): number {
+function sqsPollerCount(mapping: LocalSqsMapping, requested?: number): number {
   const want = requested ?? DEFAULT_SQS_POLLERS;
   return Math.max(1, Math.min(want, mapping.maximumConcurrency ?? want));
 }
@@ -269,7 +269,7 @@ export class SqsPoller {
 }
 
 /** SQS message attributes in the shape Lambda puts in an SQS event record. */
-export function lambdaMessageAttributes(attrs: Record<string, MessageAttributeValue> | undefined): SQSRecord['messageAttributes'] {
+function lambdaMessageAttributes(attrs: Record<string, MessageAttributeValue> | undefined): SQSRecord['messageAttributes'] {
   const out: SQSRecord['messageAttributes'] = {};
   for (const [name, v] of Object.entries(attrs ?? {})) {
     out[name] = {

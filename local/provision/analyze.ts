@@ -22,7 +22,7 @@ export interface AssemblyAnalysis {
 const props = (r: CfnResource | undefined): Record<string, unknown> => r?.Properties ?? {};
 
 /** Custom-resource provider functions: ServiceToken targets of Custom:: resources, their framework's user handlers, __entrypoint__ handlers. */
-export function providerFunctionIds(template: StackArtifact['template']): Set<string> {
+function providerFunctionIds(template: StackArtifact['template']): Set<string> {
   const resources = template.Resources ?? {};
   const isFn = (id: string): boolean => resources[id]?.Type === 'AWS::Lambda::Function';
   const ids = new Set<string>();

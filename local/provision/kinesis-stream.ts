@@ -8,7 +8,7 @@ import type { ProvisionContext, ResourceInput } from './context';
 import { num, physicalName } from './values';
 
 /** AWS's initial write capacity of an on-demand stream is 4 shards (4 MB/s); emulators without ON_DEMAND get that. */
-export const ON_DEMAND_SHARDS = 4;
+const ON_DEMAND_SHARDS = 4;
 
 async function waitStreamActive(clients: LocalClients, streamName: string): Promise<{ arn: string; shards: number; retention: number }> {
   for (let i = 0; ; i++) {

@@ -35,7 +35,7 @@ export interface FunctionSettings {
  * an AWS::SQS::Queue (lambdas/shared/env.ts reads nothing else). As for idempotency, grants are not consulted.
  */
 /** Powertools' default `expiresAfterSeconds` (1 hour), used when IDEMPOTENCY_EXPIRY_SECONDS is not set. */
-export const POWERTOOLS_DEFAULT_EXPIRY_SECONDS = 3600;
+const POWERTOOLS_DEFAULT_EXPIRY_SECONDS = 3600;
 
 export interface TableSettings {
   logicalId: string;

@@ -198,7 +198,7 @@ export function buildReport(settings: AssemblySettings, workload: Workload, pric
 }
 
 /** The assembly to read: --assembly, else cdk.out when it holds the stage, else a fresh synth into a temp dir. */
-export function locateAssembly(o: Pick<CliOptions, 'assembly' | 'stage'>, cwd = process.cwd()): string {
+function locateAssembly(o: Pick<CliOptions, 'assembly' | 'stage'>, cwd = process.cwd()): string {
   if (o.assembly) return path.resolve(cwd, o.assembly);
   const cdkOut = path.join(cwd, 'cdk.out');
   if (fs.existsSync(path.join(cdkOut, 'manifest.json')) && (!o.stage || assemblyHasStage(cdkOut, o.stage))) return cdkOut;

@@ -50,7 +50,7 @@ export function provisionedShardsNeeded(s: AssemblySettings, w: Workload): numbe
 }
 
 /** Average records per invocation of a Kinesis consumer that `eventsPerSecond` reach (after its filter; see model.ts's header). */
-export function kinesisAvgBatch(c: KinesisConsumerSettings, eventsPerSecond: number, shards: number): number {
+function kinesisAvgBatch(c: KinesisConsumerSettings, eventsPerSecond: number, shards: number): number {
   const perPoll = (eventsPerSecond / Math.max(1, shards)) * Math.max(1, c.batchingWindowSeconds);
   return clamp(perPoll / c.parallelizationFactor, 1, c.batchSize);
 }

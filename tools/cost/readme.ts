@@ -11,7 +11,7 @@ import { assumptions, headroomExplanations, headroomRows, mdTable, settingsSumma
 
 export const README_START = '<!-- cost:start -->';
 export const README_END = '<!-- cost:end -->';
-export const README_HEADING = '# Cost';
+const README_HEADING = '# Cost';
 /** The file `--write-readme` writes, relative to the repository root (where npm runs the cost script). */
 export const README_FILE = 'docs/cost.md';
 export const README_COMMAND = 'npm run cost -- --examples --stage prod --readme --write-readme';

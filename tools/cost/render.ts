@@ -23,7 +23,7 @@ export function usd(n: number): string {
   return `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 }
 
-export function qty(n: number): string {
+function qty(n: number): string {
   if (n === 0) return '0';
   if (Math.abs(n) >= 100) return Math.round(n).toLocaleString('en-US');
   if (Math.abs(n) >= 1) return n.toLocaleString('en-US', { maximumFractionDigits: 2 });
@@ -68,7 +68,7 @@ export function settingsSummary(s: AssemblySettings): string {
 }
 
 /** How the Lambda durations were set, for the assumptions line. */
-export function durationsAssumption(w: Workload): string {
+function durationsAssumption(w: Workload): string {
   if (w.avgDurationMs !== undefined) return `${w.avgDurationMs} ms per invocation (--avg-duration-ms)`;
   const m = w.measured;
   if (!m) return `${ASSUMED_DURATION_MS} ms per invocation (assumed: no measured durations)`;

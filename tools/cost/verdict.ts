@@ -32,7 +32,7 @@ export interface DynamoVerdict {
 }
 
 /** On-demand vs provisioned for the idempotency tables' writes (the only request they make per record). */
-export function dynamoVerdict(s: AssemblySettings, w: Workload, p: PriceTable): DynamoVerdict | undefined {
+function dynamoVerdict(s: AssemblySettings, w: Workload, p: PriceTable): DynamoVerdict | undefined {
   const loads = idempotencyLoads(s, w).filter((l) => l.functions.length > 0);
   if (!loads.length) return undefined;
   const d = p.dynamodb;

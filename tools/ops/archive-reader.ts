@@ -166,7 +166,7 @@ function firstRecordTime(object: ArchiveObject): number {
 }
 
 /** Write order of objects from one second: first record's time, then key. */
-export function orderSameSecond(objects: ArchiveObject[]): ArchiveObject[] {
+function orderSameSecond(objects: ArchiveObject[]): ArchiveObject[] {
   return objects.sort((a, b) => firstRecordTime(a) - firstRecordTime(b) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 

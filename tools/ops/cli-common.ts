@@ -22,7 +22,7 @@ export function addCommonOptions(command: Command): Command {
     .option('--quiet', 'no progress output');
 }
 
-export async function openEnvironment(flags: CommonFlags): Promise<{ env: OpsEnvironment; clients: OpsClients }> {
+async function openEnvironment(flags: CommonFlags): Promise<{ env: OpsEnvironment; clients: OpsClients }> {
   const env = await resolveEnvironment({
     ...(flags.local ? { local: true } : {}),
     ...(flags.stage !== undefined ? { stage: flags.stage } : {}),

@@ -9,7 +9,7 @@ import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { serializeEnvelope, type EventEnvelope } from '../../lambdas/shared/envelope';
 import type { ConsumerInvoker, ConsumerTarget } from './consumer-invoker';
 
-export const DEFAULT_MAX_RETRIES = 3;
+const DEFAULT_MAX_RETRIES = 3;
 
 export interface RecordOutcome {
   readonly ok: boolean;

@@ -17,7 +17,7 @@ import { messageOf, OpsError } from './errors';
 import { awsError, type OpsEnvironment } from './resolve-stage';
 
 /** The template's event source mapping default (lib/event-stream-defaults.ts), used when it cannot be read. */
-export const DEFAULT_CONSUMER_BATCH_SIZE = 100;
+const DEFAULT_CONSUMER_BATCH_SIZE = 100;
 
 export interface ConsumerTarget {
   /** the consumer's name (tag), e.g. `notifications` */

@@ -137,7 +137,7 @@ export async function redriveJobs(o: RedriveJobsOptions): Promise<RedriveJobsSum
 }
 
 /** fauxqs answers InvalidAction "Unknown action"; other emulators say UnsupportedOperation / not implemented. */
-export function isUnsupportedAction(error: unknown): boolean {
+function isUnsupportedAction(error: unknown): boolean {
   const e = error as { name?: string; message?: string };
   return (
     /InvalidAction|UnsupportedOperation|NotImplemented|UnknownOperation/i.test(e.name ?? '') ||

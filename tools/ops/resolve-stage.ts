@@ -76,7 +76,7 @@ export interface ResolveOptions {
   readonly describeStackOutputs?: (stackName: string) => Promise<Record<string, string>>;
 }
 
-export const defaultEndpointsFile = (projectDir = process.cwd()): string => path.join(projectDir, '.local', 'endpoints.json');
+const defaultEndpointsFile = (projectDir = process.cwd()): string => path.join(projectDir, '.local', 'endpoints.json');
 
 /** `--stage` wins; otherwise the local cloud (its endpoints file must exist). */
 export async function resolveEnvironment(options: ResolveOptions = {}): Promise<OpsEnvironment> {
@@ -97,7 +97,7 @@ export async function resolveEnvironment(options: ResolveOptions = {}): Promise<
   return readEndpointsFile(file);
 }
 
-export function parseStage(value: string): Stage {
+function parseStage(value: string): Stage {
   const stage = value.toLowerCase();
   if (!(STAGES as readonly string[]).includes(stage)) throw new OpsError(`unknown stage "${value}" (use ${STAGES.join(' or ')})`, 2);
   return stage as Stage;

@@ -46,7 +46,7 @@ import { listShards, RewindRun } from './rewind-shards';
  * so the records delivered are the same.
  */
 export type RewindIterator = 'AT_TIMESTAMP' | 'TRIM_HORIZON';
-export const defaultIterator = (env: OpsEnvironment): RewindIterator => (env.kind === 'local' ? 'TRIM_HORIZON' : 'AT_TIMESTAMP');
+const defaultIterator = (env: OpsEnvironment): RewindIterator => (env.kind === 'local' ? 'TRIM_HORIZON' : 'AT_TIMESTAMP');
 
 export interface RewindOptions {
   readonly env: OpsEnvironment;
@@ -134,11 +134,11 @@ export interface RewindCheckpoint {
   updatedAt: string;
 }
 
-export const defaultRewindCheckpointFile = (hash: string, projectDir = process.cwd()): string =>
+const defaultRewindCheckpointFile = (hash: string, projectDir = process.cwd()): string =>
   path.join(projectDir, '.local', `rewind-${hash}.json`);
 
 /** The Lambda filter the consumer's mapping applies (from the manifest); undefined when it takes every record. */
-export function mappingFilterOf(consumer: string): ((data: Uint8Array) => boolean) | undefined {
+function mappingFilterOf(consumer: string): ((data: Uint8Array) => boolean) | undefined {
   if (!isConsumerName(consumer)) return undefined; // not in the manifest (a fork's ad-hoc consumer): no filter known
   const patterns = filterPatternsFor(CONSUMERS[consumer]);
   return compileKinesisFilter(patterns.length === 0 ? undefined : { Filters: patterns.map((p) => ({ Pattern: JSON.stringify(p) })) });

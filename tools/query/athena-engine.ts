@@ -26,7 +26,7 @@ export interface AthenaRun {
 }
 
 /** The statement Athena runs: the query, with `events` narrowed to the range's hours when there is a range. */
-export function athenaStatement(o: Pick<AthenaRun, 'database' | 'table' | 'range' | 'sql'>): string {
+function athenaStatement(o: Pick<AthenaRun, 'database' | 'table' | 'range' | 'sql'>): string {
   if (!o.range) return o.sql;
   return withEventsCte(o.sql, `"${o.database}"."${o.table}"`, partitionPredicate(o.range));
 }

@@ -64,7 +64,7 @@ to stderr. Exit status: 0 with rows or none, 2 for a bad query or bad arguments,
     .action(action);
 }
 
-export function listText(): string {
+function listText(): string {
   return `${listNamedQueries()
     .map((q) => `${q.name.padEnd(18)} ${q.purpose}\n${' '.repeat(19)}parameters: ${q.params.map((p) => `--${p}`).join(' ')}`)
     .join('\n')}\n`;

@@ -17,7 +17,7 @@ import { OpsError } from '../ops/errors';
 import { normalizeCell, type QueryResult } from './result';
 
 /** Trino functions the named queries use, as DuckDB macros of the same name (the session runs in UTC). */
-export const TRINO_COMPAT_MACROS = [
+const TRINO_COMPAT_MACROS = [
   `CREATE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)`,
   `CREATE MACRO to_iso8601(t) AS strftime(t, '%Y-%m-%dT%H:%M:%S.%gZ')`,
   `CREATE MACRO json_extract_scalar(j, p) AS json_extract_string(j, p)`,
@@ -29,7 +29,7 @@ export interface ArchiveObjectRef {
 }
 
 /** Objects under the range's hour prefixes (or the whole prefix when there is no range), with their sizes. */
-export async function listRangeObjects(s3: S3Sender, bucket: string, prefix: string, range?: ArchiveRange): Promise<ArchiveObjectRef[]> {
+async function listRangeObjects(s3: S3Sender, bucket: string, prefix: string, range?: ArchiveRange): Promise<ArchiveObjectRef[]> {
   const prefixes = range ? hourPrefixes({ ...range, prefix }) : [prefix];
   const out: ArchiveObjectRef[] = [];
   for (const p of prefixes) {
@@ -44,7 +44,7 @@ export async function listRangeObjects(s3: S3Sender, bucket: string, prefix: str
 }
 
 /** Downloads objects under `dir/<key>`, a few at a time; returns the bytes written. */
-export async function downloadObjects(
+async function downloadObjects(
   s3: S3Sender,
   bucket: string,
   objects: readonly ArchiveObjectRef[],
@@ -71,7 +71,7 @@ const quoteIdent = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 const quoteString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /** `CREATE VIEW events` over the downloaded files, or an empty table of the same shape when there are none. */
-export function eventsViewSql(dataDir: string | undefined): string {
+function eventsViewSql(dataDir: string | undefined): string {
   const cols = archiveColumns();
   const parts = PARTITION_COLUMNS.map((c) => `${quoteIdent(c)} INTEGER`);
   if (dataDir === undefined) {

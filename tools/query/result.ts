@@ -95,7 +95,7 @@ export function athenaCostUsd(scannedBytes: number): number {
   return (mb * 1e6 * ATHENA_USD_PER_TB) / 1e12;
 }
 
-export function formatBytes(n: number): string {
+function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let v = n / 1024;

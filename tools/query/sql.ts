@@ -65,7 +65,7 @@ function mapCode(sql: string, visit: (code: string) => string, other: (text: str
 }
 
 /** The text with literals, quoted identifiers and comments blanked to spaces (same length): for checks on its shape. */
-export function codeOnly(sql: string): string {
+function codeOnly(sql: string): string {
   return mapCode(
     sql,
     (code) => code,
@@ -118,7 +118,7 @@ function hourNumber(prefix: string): number {
 }
 
 /** The first and last archive hour a range reads (its hours plus the late-arrival hours), as YYYYMMDDHH. */
-export function hourSpan(range: ArchiveRange): { first: number; last: number; hours: number } {
+function hourSpan(range: ArchiveRange): { first: number; last: number; hours: number } {
   const prefixes = hourPrefixes(range);
   return { first: hourNumber(prefixes[0]!), last: hourNumber(prefixes[prefixes.length - 1]!), hours: prefixes.length };
 }

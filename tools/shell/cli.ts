@@ -29,7 +29,7 @@ function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   });
 }
 
-export const processIo = (): ShellIo => ({
+const processIo = (): ShellIo => ({
   out: (t) => void process.stdout.write(t),
   err: (t) => void process.stderr.write(t),
   readStdin: () => readAll(process.stdin),

@@ -56,7 +56,7 @@ const describe = (v: unknown): string =>
   v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 
 /** Parses the data text: one JSON object, a JSON array of objects, or one object per line (NDJSON). */
-export function parseData(text: string, source: string): Record<string, unknown>[] {
+function parseData(text: string, source: string): Record<string, unknown>[] {
   const trimmed = text.trim();
   if (trimmed === '') throw new InputError(`no data in ${source}: expected a JSON object, an array of them, or one per line`);
   let value: unknown;
@@ -87,11 +87,7 @@ export function parseData(text: string, source: string): Record<string, unknown>
 }
 
 /** The data: the argument, `--file <path>` (`-` = stdin), or stdin when it is piped. */
-export async function readData(
-  dataArg: string | undefined,
-  flags: Pick<SendFlags, 'file'>,
-  io: ShellIo,
-): Promise<Record<string, unknown>[]> {
+async function readData(dataArg: string | undefined, flags: Pick<SendFlags, 'file'>, io: ShellIo): Promise<Record<string, unknown>[]> {
   if (dataArg !== undefined && flags.file !== undefined)
     throw new InputError("give the data once: as '<json data>' or with --file, not both");
   if (dataArg === '-' || flags.file === '-' || (dataArg === undefined && flags.file === undefined)) {
@@ -127,7 +123,7 @@ function checkType(kind: Kind, type: string): void {
 export type Envelope = KnownEvent | KnownJob;
 
 /** Builds and validates one envelope per data entry; the first invalid entry is an InputError naming the field. */
-export function buildEnvelopes(
+function buildEnvelopes(
   kind: Kind,
   type: string,
   entries: readonly Record<string, unknown>[],
@@ -177,7 +173,7 @@ export type EntryResult =
   | { index: number; id: string; ok: true; attempts: number; shardId?: string; sequenceNumber?: string; messageId?: string }
   | DeliveryFailure;
 
-export async function openTarget(kind: Kind, flags: Pick<SendFlags, 'stage' | 'stateDir'>, io: Pick<ShellIo, 'cwd'>): Promise<Target> {
+async function openTarget(kind: Kind, flags: Pick<SendFlags, 'stage' | 'stateDir'>, io: Pick<ShellIo, 'cwd'>): Promise<Target> {
   let label: string;
   let region: string | undefined;
   let endpoint: string | undefined;
@@ -221,7 +217,7 @@ export async function openTarget(kind: Kind, flags: Pick<SendFlags, 'stage' | 's
 }
 
 /** One line per entry: what was sent and where it landed, or why it was not. */
-export function formatResults(
+function formatResults(
   kind: Kind,
   target: Pick<Target, 'label' | 'destination'>,
   envelopes: readonly Envelope[],
