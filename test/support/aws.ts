@@ -1,7 +1,8 @@
 // Reading and preparing emulator state the way every suite does it: a stream created and awaited ACTIVE, a
 // bucket's keys and objects, a queue's depth. Each takes the SDK client it needs, so it serves any suite's clients.
 import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { listObjects } from '../../tools/ops/s3-objects';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { waitFor } from './wait';
 
@@ -18,16 +19,7 @@ export async function createActiveStream(kinesis: KinesisClient, name: string, s
 
 /** Every key in the bucket (under `prefix`), all pages, sorted. */
 export async function listKeys(s3: S3Client, bucket: string, prefix?: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token, ...(prefix ? { Prefix: prefix } : {}) }),
-    );
-    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys.sort();
+  return (await listObjects(s3, bucket, prefix)).map((o) => o.key);
 }
 
 export async function getObject(s3: S3Client, bucket: string, key: string): Promise<Buffer> {

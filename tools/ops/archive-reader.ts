@@ -17,9 +17,10 @@
  */
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { parseEvent, type KnownEvent } from '../../lambdas/shared/envelope';
 import { messageOf } from './errors';
+import { listObjects, type S3Sender } from './s3-objects';
 
 const gunzipAsync = promisify(gunzip);
 const HOUR_MS = 3_600_000;
@@ -49,7 +50,6 @@ export interface ArchiveObject {
 }
 
 /** The `S3Client.send` subset the reader uses (a spy in tests). */
-export type S3Sender = Pick<S3Client, 'send'>;
 
 export interface ArchiveRange {
   readonly from: Date;
@@ -100,16 +100,7 @@ export function hourPrefixes(range: ArchiveRange): string[] {
 /** Lists the objects under the range's hour prefixes (one paged ListObjectsV2 per hour), sorted by key. */
 export async function listArchiveObjects(s3: S3Sender, bucket: string, range: ArchiveRange): Promise<string[]> {
   const keys: string[] = [];
-  for (const prefix of hourPrefixes(range)) {
-    let token: string | undefined;
-    do {
-      const out = await s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }),
-      );
-      for (const o of out.Contents ?? []) if (o.Key && !o.Key.endsWith('/')) keys.push(o.Key);
-      token = out.IsTruncated ? out.NextContinuationToken : undefined;
-    } while (token);
-  }
+  for (const prefix of hourPrefixes(range)) keys.push(...(await listObjects(s3, bucket, prefix)).map((o) => o.key));
   return keys.sort();
 }
 

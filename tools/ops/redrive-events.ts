@@ -8,10 +8,10 @@
  * idempotency on the envelope id makes a repeat harmless. An object with any record still undeliverable stays
  * where it is; the next run re-delivers all of it (records that did go through are repeated: idempotent).
  */
-import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { parseEvent } from '../../lambdas/shared/envelope';
-import type { S3Sender } from './archive-reader';
+import { listObjects, type S3Sender } from './s3-objects';
 import { deliverToConsumer } from './consumer-delivery';
 import type { ConsumerInvoker, ConsumerTarget } from './consumer-invoker';
 import { FAILURE_OBJECT_PREFIX, functionNameOf, parseFailureRecord, REDRIVEN_PREFIX, type FailureRecord } from './failure-records';
@@ -154,20 +154,11 @@ function belongsTo(record: FailureRecord, target: ConsumerTarget): boolean {
 
 /** Everything under aws/lambda/ (the documented key layout); redriven/ is a different prefix and never listed. */
 async function listFailureObjects(s3: S3Sender, bucket: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
   try {
-    do {
-      const out = await s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: FAILURE_OBJECT_PREFIX, ...(token ? { ContinuationToken: token } : {}) }),
-      );
-      for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
-      token = out.IsTruncated ? out.NextContinuationToken : undefined;
-    } while (token);
+    return (await listObjects(s3, bucket, FAILURE_OBJECT_PREFIX)).map((o) => o.key);
   } catch (error) {
     throw awsError(error, `listing the failure bucket ${bucket}`);
   }
-  return keys.sort();
 }
 
 async function getText(s3: S3Sender, bucket: string, key: string): Promise<string> {

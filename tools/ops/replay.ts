@@ -19,8 +19,8 @@ import {
   type ArchivedEvent,
   type ArchiveIssue,
   type ArchiveObject,
-  type S3Sender,
 } from './archive-reader';
+import type { S3Sender } from './s3-objects';
 import {
   appendFailure,
   argsHash,

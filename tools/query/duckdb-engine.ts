@@ -10,9 +10,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { archiveColumns, PARTITION_COLUMNS } from '../../lib/archive-query';
-import { hourPrefixes, type ArchiveRange, type S3Sender } from '../ops/archive-reader';
+import { hourPrefixes, type ArchiveRange } from '../ops/archive-reader';
+import { type ListedObject, listObjects, type S3Sender } from '../ops/s3-objects';
 import { OpsError } from '../ops/errors';
 import { normalizeCell, type QueryResult } from './result';
 
@@ -23,23 +24,11 @@ const TRINO_COMPAT_MACROS = [
   `CREATE MACRO json_extract_scalar(j, p) AS json_extract_string(j, p)`,
 ];
 
-export interface ArchiveObjectRef {
-  readonly key: string;
-  readonly size: number;
-}
-
 /** Objects under the range's hour prefixes (or the whole prefix when there is no range), with their sizes. */
-async function listRangeObjects(s3: S3Sender, bucket: string, prefix: string, range?: ArchiveRange): Promise<ArchiveObjectRef[]> {
+async function listRangeObjects(s3: S3Sender, bucket: string, prefix: string, range?: ArchiveRange): Promise<ListedObject[]> {
   const prefixes = range ? hourPrefixes({ ...range, prefix }) : [prefix];
-  const out: ArchiveObjectRef[] = [];
-  for (const p of prefixes) {
-    let token: string | undefined;
-    do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: p, ...(token ? { ContinuationToken: token } : {}) }));
-      for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith('/')) out.push({ key: o.Key, size: o.Size ?? 0 });
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-  }
+  const out: ListedObject[] = [];
+  for (const p of prefixes) out.push(...(await listObjects(s3, bucket, p)));
   return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
@@ -47,7 +36,7 @@ async function listRangeObjects(s3: S3Sender, bucket: string, prefix: string, ra
 async function downloadObjects(
   s3: S3Sender,
   bucket: string,
-  objects: readonly ArchiveObjectRef[],
+  objects: readonly ListedObject[],
   dir: string,
   concurrency = 8,
 ): Promise<number> {

@@ -9,8 +9,8 @@ import {
   listArchiveObjects,
   parseIsoTime,
   readArchive,
-  type S3Sender,
 } from '../../../tools/ops/archive-reader';
+import type { S3Sender } from '../../../tools/ops/s3-objects';
 import { archiveKey, createBucket, orderPlaced, orderShipped, putArchiveObject, putRawObject, startCloud, type Cloud } from './harness';
 import { useForFile } from '../../support/hooks';
 

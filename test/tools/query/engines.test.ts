@@ -9,7 +9,7 @@ import { archiveColumns } from '../../../lib/archive-query';
 import { runAthena } from '../../../tools/query/athena-engine';
 import { runDuckDb } from '../../../tools/query/duckdb-engine';
 import { prepareStatement } from '../../../tools/query/run-query';
-import type { S3Sender } from '../../../tools/ops/archive-reader';
+import type { S3Sender } from '../../../tools/ops/s3-objects';
 
 const A = '11111111-1111-4111-8111-111111111111';
 const B = '22222222-2222-4222-8222-222222222222';
