@@ -67,6 +67,36 @@ export const POISON_CASES = {
   },
 } as const;
 
+/** What each poison case sends: a raw text, or a well-formed envelope of this type, key and data. */
+type PoisonBody = string | { type: string; key: string; data: Record<string, unknown> };
+
+const POISON_BODIES: Record<Kind, Record<string, (id: string, n: number) => PoisonBody>> = {
+  job: {
+    'declined-card': (_id, n) => ({
+      type: 'process-payment',
+      key: `order-${n}`,
+      data: { orderId: `order-${n}`, amountCents: 6600, currency: 'EUR', paymentToken: 'tok_chargeDeclined' },
+    }),
+    'not-json': (id) => `this is not a job {${id}`,
+    'unknown-type': (_id, n) => ({ type: 'launch-rocket', key: `rocket-${n}`, data: {} }),
+  },
+  event: {
+    'not-json': (id) => `this is not an event {${id}`,
+    'unknown-type': (_id, n) => ({ type: 'OrderTeleported', key: `order-${n}`, data: {} }),
+    'invalid-data': (_id, n) => ({ type: 'OrderPlaced', key: `order-${n}`, data: { orderId: `order-${n}`, totalCents: 'lots' } }),
+  },
+};
+
+/** The envelope a producer would write around a poison body: a job's key is its jobKey, an event's its partitionKey. */
+function envelope(kind: Kind, id: string, p: Exclude<PoisonBody, string>): string {
+  const at = new Date().toISOString();
+  return JSON.stringify(
+    kind === 'job'
+      ? { kind, id, type: p.type, version: 1, createdAt: at, jobKey: p.key, data: p.data }
+      : { kind, id, type: p.type, version: 1, occurredAt: at, partitionKey: p.key, data: p.data },
+  );
+}
+
 export function sampleCatalogue(): { events: string[]; jobs: string[]; poison: typeof POISON_CASES } {
   return { events: eventTypes.filter((t) => SAMPLES[t]), jobs: jobTypes.filter((t) => SAMPLES[t]), poison: POISON_CASES };
 }
@@ -131,37 +161,16 @@ export async function sendSample(ctx: ActionContext, body: Record<string, unknow
       if (kind === 'job') {
         const queue = ctx.roles.jobs;
         if (!queue) throw new OpsError('this assembly has no jobs queue');
-        const bodyText =
-          variant === 'declined-card'
-            ? JSON.stringify({
-                kind: 'job',
-                id,
-                type: 'process-payment',
-                version: 1,
-                createdAt: new Date().toISOString(),
-                jobKey: `order-${n}`,
-                data: { orderId: `order-${n}`, amountCents: 6600, currency: 'EUR', paymentToken: 'tok_chargeDeclined' },
-              })
-            : variant === 'not-json'
-              ? `this is not a job {${id}`
-              : JSON.stringify({
-                  kind: 'job',
-                  id,
-                  type: 'launch-rocket',
-                  version: 1,
-                  createdAt: new Date().toISOString(),
-                  jobKey: `rocket-${n}`,
-                  data: {},
-                });
+        const poison = POISON_BODIES.job[variant]!(id, n);
         const out = await clients.sqs.send(
           new SendMessageCommand({
             QueueUrl: queue.url,
-            MessageBody: bodyText,
-            ...(variant === 'not-json'
+            MessageBody: typeof poison === 'string' ? poison : envelope('job', id, poison),
+            ...(typeof poison === 'string'
               ? {}
               : {
                   MessageAttributes: {
-                    type: { DataType: 'String', StringValue: variant === 'declined-card' ? 'process-payment' : 'launch-rocket' },
+                    type: { DataType: 'String', StringValue: poison.type },
                     version: { DataType: 'Number', StringValue: '1' },
                   },
                 }),
@@ -171,28 +180,8 @@ export async function sendSample(ctx: ActionContext, body: Record<string, unknow
       } else {
         const stream = ctx.roles.events;
         if (!stream) throw new OpsError('this assembly has no event stream');
-        const data =
-          variant === 'not-json'
-            ? `this is not an event {${id}`
-            : variant === 'unknown-type'
-              ? JSON.stringify({
-                  kind: 'event',
-                  id,
-                  type: 'OrderTeleported',
-                  version: 1,
-                  occurredAt: new Date().toISOString(),
-                  partitionKey: `order-${n}`,
-                  data: {},
-                })
-              : JSON.stringify({
-                  kind: 'event',
-                  id,
-                  type: 'OrderPlaced',
-                  version: 1,
-                  occurredAt: new Date().toISOString(),
-                  partitionKey: `order-${n}`,
-                  data: { orderId: `order-${n}`, totalCents: 'lots' },
-                });
+        const poison = POISON_BODIES.event[variant]!(id, n);
+        const data = typeof poison === 'string' ? poison : envelope('event', id, poison);
         const out = await clients.kinesis.send(
           new PutRecordCommand({ StreamName: stream.name, PartitionKey: `poison-${n}`, Data: Buffer.from(data) }),
         );

@@ -53,3 +53,12 @@ export function stat(label, field, cls = '') {
     h('span', { class: 'lbl', text: label }),
   );
 }
+
+/** A line of text and live fields (class `cls`): each [field, initial] pair is a bold field the state fills. */
+export function fieldLine(cls, ...parts) {
+  return h(
+    'div',
+    { class: cls },
+    parts.map((p) => (Array.isArray(p) ? h('b', { 'data-field': p[0], text: p[1] }) : p)),
+  );
+}
