@@ -15,10 +15,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { startLocalCloud } from '../local/index';
+import { CHROMIUM, launchChromium } from './chromium';
 
 const PROJECT_DIR = path.resolve(__dirname, '..');
 const OUT = path.join(PROJECT_DIR, 'docs', 'images');
-const CHROMIUM = process.env['QS_CHROMIUM'] ?? '/usr/bin/chromium';
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -35,7 +35,6 @@ async function main(): Promise<void> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium (or set QS_CHROMIUM)`);
   fs.mkdirSync(OUT, { recursive: true });
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-screenshots-'));
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-chromium-'));
   const at = process.argv.indexOf('--assembly');
   const assemblyDir = at >= 0 ? process.argv[at + 1] : undefined;
   console.error(`starting the local cloud${assemblyDir ? ` from ${assemblyDir}` : ' (cdk synth first)'} ...`);
@@ -48,25 +47,9 @@ async function main(): Promise<void> {
     quiet: true,
     console: { port: 0, log: (l) => console.error(l) },
   });
-  const { chromium } = await import('playwright-core');
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1500, height: 1000 },
-    deviceScaleFactor: 1,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium({ width: 1500, height: 1000 });
   try {
-    const page = await context.newPage();
+    const page = await browser.context.newPage();
     await page.goto(cloud.console!.url);
     await page.waitForSelector('body[data-ready="true"]');
     const shot = async (name: string, selector?: string): Promise<void> => {
@@ -128,10 +111,9 @@ async function main(): Promise<void> {
     await shot('console-failures-replay.png', '.lane.events');
     await shot('console-activity.png', 'aside.activity');
   } finally {
-    await context.close().catch(() => undefined);
+    await browser.close();
     await cloud.stop();
     fs.rmSync(stateDir, { recursive: true, force: true });
-    fs.rmSync(userDataDir, { recursive: true, force: true });
   }
 }
 

@@ -1,11 +1,8 @@
 // The browser the console tests drive: Debian's chromium through playwright-core (no bundled browser download).
 // Absent chromium skips the browser tests with a message, unless QS_REQUIRE_BROWSER=1 (CI), when they fail.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import type { BrowserContext } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../../tools/chromium';
 
-export const CHROMIUM = process.env['QS_CHROMIUM'] ?? '/usr/bin/chromium';
 export const browserAvailable = fs.existsSync(CHROMIUM);
 export const requireBrowser = process.env['QS_REQUIRE_BROWSER'] === '1';
 
@@ -16,36 +13,6 @@ export function browserSkipReason(): string | undefined {
   if (requireBrowser) throw new Error(`QS_REQUIRE_BROWSER=1 but ${why}`);
   console.warn(why);
   return why;
-}
-
-/** A fresh profile (an empty user-data dir) per launch; `context.newPage()` opens a tab. */
-export async function launchChromium(
-  viewport = { width: 1600, height: 1200 },
-): Promise<{ context: BrowserContext; close(): Promise<void> }> {
-  const { chromium } = await import('playwright-core');
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  return {
-    context,
-    close: async () => {
-      await context.close().catch(() => undefined);
-      fs.rmSync(userDataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** A browser on the console at `url`, once the page says it is ready (its first state arrived). */
