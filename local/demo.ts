@@ -1,13 +1,14 @@
 // `npm run demo`: jobs (one poison) and events (one malformed) through the local cloud, checked, summarized.
 import * as crypto from 'node:crypto';
 import * as zlib from 'node:zlib';
-import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { CONSUMERS, isConsumerName } from '../lambdas/consumers';
 import { BucketReader } from './bucket-reader';
 import { deliveredThroughFilter } from './lambda/event-filter';
 import { createLocalClients, type LocalClients } from './clients';
 import { LocalCloudError, startLocalCloud, type LocalCloud, type LocalCloudOptions } from './index';
+import { queueDepth } from './status';
 import type { InvocationReport, LocalFunction, LocalQueue } from './types';
 import { newEvent, newJob } from '../lambdas/shared/envelope';
 import { publishEvents } from '../lambdas/shared/producers/publish-events';
@@ -40,16 +41,10 @@ export interface DemoSummary {
 
 type Envelope = { kind: string; id: string; type: string };
 
-async function queueDepth(clients: LocalClients, q: LocalQueue): Promise<number> {
-  const a = (
-    await clients.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: q.url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    )
-  ).Attributes;
-  return Number(a?.ApproximateNumberOfMessages ?? 0) + Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0);
+/** Messages in a queue, waiting or in flight. */
+async function messagesIn(clients: LocalClients, q: LocalQueue): Promise<number> {
+  const { visible, inFlight } = await queueDepth(clients, q);
+  return visible + inFlight;
 }
 
 /** Reads new objects of a bucket once each (the local buckets are small). */
@@ -184,7 +179,7 @@ async function drive(
       0,
     );
     if (jobsOk < expectedWorkerOk) pending.push(`worker completed ${jobsOk} of ${expectedWorkerOk} jobs`);
-    const [jobsDepth, dlqDepth] = await Promise.all([queueDepth(clients, jobsQueue), queueDepth(clients, dlq)]);
+    const [jobsDepth, dlqDepth] = await Promise.all([messagesIn(clients, jobsQueue), messagesIn(clients, dlq)]);
     let inDlq = false;
     if (dlqDepth > 0 && poisonReceives >= maxReceiveCount) {
       // peek without hiding the message (visibility 0)

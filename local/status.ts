@@ -28,7 +28,8 @@ export interface StatusSampler {
   close(): void;
 }
 
-async function depth(clients: LocalClients, q: LocalQueue): Promise<{ visible: number; inFlight: number }> {
+/** A queue's messages waiting (visible) and received but not yet deleted (in flight). */
+export async function queueDepth(clients: LocalClients, q: LocalQueue): Promise<{ visible: number; inFlight: number }> {
   const a = (
     await clients.sqs.send(
       new GetQueueAttributesCommand({
@@ -71,7 +72,7 @@ export function createStatusSampler(topology: LocalTopology, roles: TopologyRole
         topology.queues.map(async (q) => ({
           name: q.name,
           ...(roleOfQueue(q) ? { role: roleOfQueue(q) } : {}),
-          ...(await depth(clients, q)),
+          ...(await queueDepth(clients, q)),
         })),
       );
       const consumers = topology.kinesisMappings.map((m) => {

@@ -139,30 +139,35 @@ export interface NewJobOptions<T extends JobType> extends NewEnvelopeOptions<Job
 
 /** Builds and validates an event envelope; throws InvalidEnvelopeError if the data does not fit the type. */
 export function newEvent<T extends EventTypeName>(type: T, data: EventData<T>, options: NewEventOptions<T>): KnownEvent<T> {
-  const envelope = {
-    ...headOf('event', type, options, eventRegistry[type]),
-    occurredAt: isoString(options.occurredAt),
-    partitionKey: options.partitionKey,
-    data,
-  };
-  return orThrow(validateEvent(envelope), envelope.id) as KnownEvent<T>;
+  const fields = { occurredAt: isoString(options.occurredAt), partitionKey: options.partitionKey, data };
+  return newEnvelope('event', type, options, eventRegistry[type], fields, validateEvent) as KnownEvent<T>;
 }
 
 /** Builds and validates a job envelope; throws InvalidEnvelopeError if the data does not fit the type. */
 export function newJob<T extends JobType>(type: T, data: JobData<T>, options: NewJobOptions<T>): KnownJob<T> {
-  const envelope = {
-    ...headOf('job', type, options, jobRegistry[type]),
+  const fields = {
     createdAt: isoString(options.createdAt),
     jobKey: options.jobKey,
     data,
     ...(options.causationId === undefined ? {} : { causationId: options.causationId }),
   };
-  return orThrow(validateJob(envelope), envelope.id) as KnownJob<T>;
+  return newEnvelope('job', type, options, jobRegistry[type], fields, validateJob) as KnownJob<T>;
 }
 
-/** The fields every new envelope starts with, in the order they are serialized. */
-function headOf<K extends 'event' | 'job', T extends string>(kind: K, type: T, options: NewEnvelopeOptions<number>, versions: object) {
-  return { kind, id: options.id ?? randomUUID(), type, version: options.version ?? latestVersion(versions) };
+/**
+ * Builds an envelope, the fields every new envelope starts with and then the kind's own `fields`, in the order they
+ * are serialized, and validates it (InvalidEnvelopeError if the data does not fit the type).
+ */
+function newEnvelope<E>(
+  kind: 'event' | 'job',
+  type: string,
+  options: NewEnvelopeOptions<number>,
+  versions: object,
+  fields: object,
+  validate: (value: unknown) => ParseResult<E>,
+): E {
+  const envelope = { kind, id: options.id ?? randomUUID(), type, version: options.version ?? latestVersion(versions), ...fields };
+  return orThrow(validate(envelope), envelope.id);
 }
 
 // Fixed namespace of this template's name-based ids (UUID v5, RFC 9562 §5.5).

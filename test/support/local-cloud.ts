@@ -3,15 +3,8 @@
 // The e2e and fault suites both count against these.
 import type { LocalCloud } from '../../local/index';
 import { compileKinesisFilter, deliveredThroughFilter } from '../../local/lambda/event-filter';
-import type {
-  LocalBucket,
-  LocalDeliveryStream,
-  LocalFunction,
-  LocalKinesisMapping,
-  LocalQueue,
-  LocalSqsMapping,
-  LocalStream,
-} from '../../local/types';
+import type { TopologyRoles } from '../../local/project';
+import type { LocalDeliveryStream, LocalFunction, LocalKinesisMapping, LocalSqsMapping } from '../../local/types';
 
 export interface StreamConsumer {
   name: string;
@@ -23,12 +16,8 @@ export interface StreamConsumer {
   receivesData(data: Buffer | string): boolean;
 }
 
-export interface ProjectParts {
-  jobs: LocalQueue;
-  jobsDlq: LocalQueue;
-  events: LocalStream;
-  archive: LocalBucket;
-  failures: LocalBucket;
+/** The roles the cloud identified (LocalCloud.roles), every one of them present, and what hangs off them. */
+export interface ProjectParts extends Required<Pick<TopologyRoles, 'jobs' | 'jobsDlq' | 'events' | 'archive' | 'failures'>> {
   /** the Firehose stream that archives the event stream */
   archiveDelivery: LocalDeliveryStream;
   worker: LocalFunction;

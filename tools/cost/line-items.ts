@@ -7,6 +7,10 @@ import { DAYS_PER_MONTH, HOURS_PER_MONTH, SECONDS_PER_MONTH, type PriceTable } f
 import { dynamoWriteUnits, GB, idempotencyItemBytes, KB, line, type LineItem, ms, onDemandBilledBytes, putPayloadUnits } from './units';
 import { rates, type Workload } from './workload';
 
+/** A line at a price-table entry's unit and price. */
+const priced = (service: LineItem['service'], what: string, quantity: number, price: { per: string; usd: number }): LineItem =>
+  line(service, what, quantity, price.per, price.usd);
+
 export interface KinesisScenario {
   mode: 'PROVISIONED' | 'ON_DEMAND';
   shards: number;
@@ -29,83 +33,48 @@ export function kinesisLines(s: AssemblySettings, w: Workload, p: PriceTable, sc
   const longTermDays = Math.max(0, h - 168) / 24;
 
   if (sc.mode === 'PROVISIONED') {
-    out.push(line('Kinesis', `${sc.shards} provisioned shards`, sc.shards * HOURS_PER_MONTH, k.shardHour.per, k.shardHour.usd));
+    out.push(priced('Kinesis', `${sc.shards} provisioned shards`, sc.shards * HOURS_PER_MONTH, k.shardHour));
     out.push(
-      line(
+      priced(
         'Kinesis',
         `PUT payload units (${putPayloadUnits(r.bytes)} per record)`,
         (r.eventsPerMonth * putPayloadUnits(r.bytes)) / 1e6,
-        k.putPayloadUnitsPerMillion.per,
-        k.putPayloadUnitsPerMillion.usd,
+        k.putPayloadUnitsPerMillion,
       ),
     );
     if (extendedDays > 0)
-      out.push(
-        line(
-          'Kinesis',
-          `extended retention (${h} h)`,
-          sc.shards * HOURS_PER_MONTH,
-          k.extendedRetentionShardHour.per,
-          k.extendedRetentionShardHour.usd,
-        ),
-      );
+      out.push(priced('Kinesis', `extended retention (${h} h)`, sc.shards * HOURS_PER_MONTH, k.extendedRetentionShardHour));
     if (efoReaders > 0) {
       out.push(
-        line(
+        priced(
           'Kinesis',
           `enhanced fan-out: ${efoReaders} consumer(s) × ${sc.shards} shards`,
           efoReaders * sc.shards * HOURS_PER_MONTH,
-          k.efoConsumerShardHour.per,
-          k.efoConsumerShardHour.usd,
+          k.efoConsumerShardHour,
         ),
       );
-      out.push(line('Kinesis', 'enhanced fan-out reads', efoReaders * rawGb, k.efoRetrievalGb.per, k.efoRetrievalGb.usd));
+      out.push(priced('Kinesis', 'enhanced fan-out reads', efoReaders * rawGb, k.efoRetrievalGb));
     }
   } else {
     const billedGb = (r.eventsPerMonth * onDemandBilledBytes(r.bytes)) / GB;
-    out.push(line('Kinesis', 'on-demand stream', HOURS_PER_MONTH, k.onDemandStreamHour.per, k.onDemandStreamHour.usd));
-    out.push(line('Kinesis', 'on-demand writes (1 KB rounding)', billedGb, k.onDemandIngestGb.per, k.onDemandIngestGb.usd));
+    out.push(priced('Kinesis', 'on-demand stream', HOURS_PER_MONTH, k.onDemandStreamHour));
+    out.push(priced('Kinesis', 'on-demand writes (1 KB rounding)', billedGb, k.onDemandIngestGb));
     if (sharedReaders > 0)
       out.push(
-        line(
+        priced(
           'Kinesis',
           `on-demand shared reads (${sharedReaders} readers incl. Firehose)`,
           sharedReaders * billedGb,
-          k.onDemandRetrievalGb.per,
-          k.onDemandRetrievalGb.usd,
+          k.onDemandRetrievalGb,
         ),
       );
     if (efoReaders > 0)
-      out.push(
-        line(
-          'Kinesis',
-          `on-demand enhanced fan-out reads (${efoReaders})`,
-          efoReaders * billedGb,
-          k.onDemandEfoRetrievalGb.per,
-          k.onDemandEfoRetrievalGb.usd,
-        ),
-      );
+      out.push(priced('Kinesis', `on-demand enhanced fan-out reads (${efoReaders})`, efoReaders * billedGb, k.onDemandEfoRetrievalGb));
     if (extendedDays > 0)
-      out.push(
-        line(
-          'Kinesis',
-          `extended retention (${h} h)`,
-          storedGbPerDay * extendedDays,
-          k.onDemandExtendedRetentionGbMonth.per,
-          k.onDemandExtendedRetentionGbMonth.usd,
-        ),
-      );
+      out.push(priced('Kinesis', `extended retention (${h} h)`, storedGbPerDay * extendedDays, k.onDemandExtendedRetentionGbMonth));
   }
   if (longTermDays > 0)
-    out.push(
-      line(
-        'Kinesis',
-        `long-term retention (${h} h)`,
-        storedGbPerDay * longTermDays,
-        k.longTermRetentionGbMonth.per,
-        k.longTermRetentionGbMonth.usd,
-      ),
-    );
+    out.push(priced('Kinesis', `long-term retention (${h} h)`, storedGbPerDay * longTermDays, k.longTermRetentionGbMonth));
   return out;
 }
 
@@ -123,20 +92,8 @@ export function lambdaLines(
   const gbs = fn.architecture === 'arm64' ? p.lambda.gbSecondArm64 : p.lambda.gbSecondX86;
   const how = d.source === 'measured' ? `${d.basis}: ${ms(d.fixedMs)} + ${ms(d.perRecordMs)} ms × ${batch.toFixed(1)} records` : d.basis;
   return [
-    line(
-      'Lambda',
-      `${fn.name}: invocations (${what})`,
-      invocations / 1e6,
-      p.lambda.requestsPerMillion.per,
-      p.lambda.requestsPerMillion.usd,
-    ),
-    line(
-      'Lambda',
-      `${fn.name}: ${fn.memoryMb} MB ${fn.architecture} × ${ms(durationMs)} ms per invocation (${how})`,
-      gbSeconds,
-      gbs.per,
-      gbs.usd,
-    ),
+    priced('Lambda', `${fn.name}: invocations (${what})`, invocations / 1e6, p.lambda.requestsPerMillion),
+    priced('Lambda', `${fn.name}: ${fn.memoryMb} MB ${fn.architecture} × ${ms(durationMs)} ms per invocation (${how})`, gbSeconds, gbs),
   ];
 }
 
@@ -148,18 +105,17 @@ export function dynamoLines(s: AssemblySettings, w: Workload, p: PriceTable, not
     const t = table.logicalId;
     if (table.billingMode === 'PROVISIONED') {
       const wcu = table.writeCapacityUnits ?? 0;
-      out.push(line('DynamoDB', `${t}: ${wcu} provisioned WCU`, wcu * HOURS_PER_MONTH, d.provisionedWcuHour.per, d.provisionedWcuHour.usd));
+      out.push(priced('DynamoDB', `${t}: ${wcu} provisioned WCU`, wcu * HOURS_PER_MONTH, d.provisionedWcuHour));
       notes.push(`${t}: provisioned table; its ${table.readCapacityUnits ?? 0} RCU are not costed (no RCU price in the table)`);
     } else {
       for (const f of functions) {
         const wru = f.recordsPerSecond * SECONDS_PER_MONTH * f.wruPerRecord;
         out.push(
-          line(
+          priced(
             'DynamoDB',
             `${f.fn.name}: idempotency writes (claim + complete, ${f.wruPerRecord} WRU per record)`,
             wru / 1e6,
-            d.onDemandWriteUnitsPerMillion.per,
-            d.onDemandWriteUnitsPerMillion.usd,
+            d.onDemandWriteUnitsPerMillion,
           ),
         );
       }
@@ -176,16 +132,14 @@ export function dynamoLines(s: AssemblySettings, w: Workload, p: PriceTable, not
     const days = functions.length ? `${Math.round(functions[0].expirySeconds / 86_400)} days` : 'no records';
     const span = table.ttlEnabled ? days : `${w.archiveMonths} months, no TTL`;
     out.push(
-      line(
+      priced(
         'DynamoDB',
         `${t}: storage (${span} of records, ~${functions.map((f) => f.itemBytes).join('/')} B + 100 B each)`,
         storedBytes / GB,
-        d.storageGbMonth.per,
-        d.storageGbMonth.usd,
+        d.storageGbMonth,
       ),
     );
-    if (table.pointInTimeRecovery)
-      out.push(line('DynamoDB', `${t}: point-in-time recovery`, storedBytes / GB, d.pitrGbMonth.per, d.pitrGbMonth.usd));
+    if (table.pointInTimeRecovery) out.push(priced('DynamoDB', `${t}: point-in-time recovery`, storedBytes / GB, d.pitrGbMonth));
     if (table.globalSecondaryIndexes > 0)
       notes.push(`${t}: ${table.globalSecondaryIndexes} global secondary index(es) not costed (each write is written again per index)`);
     if (table.streamEnabled) notes.push(`${t}: DynamoDB Streams enabled; stream reads not costed`);
@@ -251,9 +205,8 @@ export function archiveStorageLines(
     const monthsInClass = (until - st.days) / DAYS_PER_MONTH;
     const gb = (objectsPerMonth * objectBytes * monthsInClass) / GB;
     const span = `${Math.round(st.days)}–${Number.isFinite(until) ? Math.round(until) : '∞'} days`;
-    out.push(line('S3', `archive in ${cls.label}, ${span}${compression}`, gb, cls.price.per, cls.price.usd));
-    if (cls.transition)
-      out.push(line('S3', `archive transitions to ${cls.label}`, objectsPerMonth / 1000, cls.transition.per, cls.transition.usd));
+    out.push(priced('S3', `archive in ${cls.label}, ${span}${compression}`, gb, cls.price));
+    if (cls.transition) out.push(priced('S3', `archive transitions to ${cls.label}`, objectsPerMonth / 1000, cls.transition));
   });
   return out;
 }

@@ -34,6 +34,10 @@ const T_SQS = 'cloudburn.io "Amazon SQS Pricing" (Mar 2026) and factualminds.com
 const T_DDB =
   'the November 2024 on-demand price cut (−50 %) as transcribed by airbyte.com (Jul 2025) and jusdb.com (Aug 2025); older pages still show $1.25 / $0.25';
 
+// Reasons shared by more than one unverified entry.
+const LONG_STANDING = { check: 'unverified', note: 'long-standing list price; not re-read in a 2026 copy' } as const;
+const TRANSITION_RANGE_ONLY = { check: 'unverified', note: 'only the range $0.01–$0.06 per 1,000 by class was confirmed' } as const;
+
 /**
  * An entry of one service's prices: its AWS page (`source`), `check` and `note` default to the service's, so an
  * entry states only what differs.
@@ -147,15 +151,13 @@ export const PRICES = {
       per: '1k transitions',
       usd: 0.01,
       unit: '1,000 lifecycle transitions into Standard-IA',
-      check: 'unverified',
-      note: 'only the range $0.01–$0.06 per 1,000 by class was confirmed',
+      ...TRANSITION_RANGE_ONLY,
     }),
     transitionGlacierIrPer1000: s3Price({
       per: '1k transitions',
       usd: 0.02,
       unit: '1,000 lifecycle transitions into Glacier Instant Retrieval',
-      check: 'unverified',
-      note: 'only the range $0.01–$0.06 per 1,000 by class was confirmed',
+      ...TRANSITION_RANGE_ONLY,
     }),
     standardGbMonth: s3Price({
       per: 'GB-month',
@@ -173,8 +175,7 @@ export const PRICES = {
       per: '1k requests',
       usd: 0.0004,
       unit: '1,000 GET requests',
-      check: 'unverified',
-      note: 'long-standing list price; not re-read in a 2026 copy',
+      ...LONG_STANDING,
     }),
   },
   cloudwatch: {
@@ -189,8 +190,7 @@ export const PRICES = {
       per: 'GB-month',
       usd: 0.03,
       unit: 'GB-month of logs stored (billed compressed; we count uncompressed, an upper bound)',
-      check: 'unverified',
-      note: 'long-standing list price; not re-read in a 2026 copy',
+      ...LONG_STANDING,
     }),
     customMetricMonth: cloudWatchPrice({
       per: 'metric-month',

@@ -56,22 +56,6 @@ function interruptible(unit: string): { signal: AbortSignal; dispose: () => void
   return { signal: abort.signal, dispose: () => process.off('SIGINT', onSigint) };
 }
 
-/** withEnvironment for a resumable run (replay, rewind): while it runs, Ctrl-C aborts its `signal` (interruptible). */
-export function withResumableRun<T>(
-  flags: CommonFlags,
-  unit: string,
-  run: (env: OpsEnvironment, clients: OpsClients, signal: AbortSignal) => Promise<T>,
-): Promise<T> {
-  return withEnvironment(flags, async (env, clients) => {
-    const stop = interruptible(unit);
-    try {
-      return await run(env, clients, stop.signal);
-    } finally {
-      stop.dispose();
-    }
-  });
-}
-
 /** The flags of a command that invokes a consumer's function with batches (replay to a consumer, rewind, redrive events). */
 export interface DeliveryFlags {
   batchSize?: number;
@@ -87,6 +71,52 @@ export function addDeliveryOptions(command: Command, scope = ''): Command {
       `${scope}retries of a failed batch tail before giving up on it (default 3)`,
       nonNegativeInt('--max-retries'),
     );
+}
+
+/** The flags of a resumable run (replay, rewind): the delivery flags, --dry-run, --checkpoint and --restart. */
+export interface ResumableFlags extends CommonFlags, DeliveryFlags {
+  dryRun?: boolean;
+  checkpoint?: string;
+  restart?: boolean;
+}
+
+/** Adds --checkpoint and --restart; `run` names the default checkpoint file (.local/<run>-<hash of the arguments>.json). */
+export function addCheckpointOptions(command: Command, run: string): Command {
+  return command
+    .option('--checkpoint <file>', `progress file for resuming (default .local/${run}-<hash of the arguments>.json)`)
+    .option('--restart', 'ignore an existing checkpoint and start over');
+}
+
+/** The run options a resumable run's flags set, with the run's abort signal and progress sink. */
+const resumableOptionsOf = (flags: ResumableFlags, signal: AbortSignal) => ({
+  dryRun: flags.dryRun ?? false,
+  ...(flags.checkpoint ? { checkpointFile: flags.checkpoint } : {}),
+  restart: flags.restart ?? false,
+  ...deliveryOptionsOf(flags),
+  signal,
+  progress: progressFor(flags),
+});
+
+/**
+ * A resumable run (replay, rewind) against the environment the flags point at: `run` gets the run options its flags
+ * set, whose `signal` Ctrl-C aborts while it runs (interruptible); its summary is reported (reportSummary, as its
+ * `lines`) and the exit status returned.
+ */
+export function runResumable<S extends { readonly failed: number; readonly interrupted?: boolean }>(
+  flags: ResumableFlags,
+  unit: string,
+  run: (env: OpsEnvironment, clients: OpsClients, options: ReturnType<typeof resumableOptionsOf>) => Promise<S>,
+  lines: (summary: S) => string[],
+): Promise<number> {
+  return withEnvironment(flags, async (env, clients) => {
+    const stop = interruptible(unit);
+    try {
+      const summary = await run(env, clients, resumableOptionsOf(flags, stop.signal));
+      return reportSummary(flags, summary, () => lines(summary));
+    } finally {
+      stop.dispose();
+    }
+  });
 }
 
 /** The run options --batch-size and --max-retries set (none when they are not given). */
@@ -150,11 +180,18 @@ export async function runAction(action: () => Promise<number>): Promise<void> {
 /** Progress on stderr, unless --quiet or --json. */
 export const progressFor = (flags: CommonFlags): ProgressSink => createProgress(process.stderr, { quiet: flags.quiet || flags.json });
 
-/** Prints a run's summary (as JSON with --json, else its `lines`) and returns the exit status: 1 when a record failed. */
-export function reportSummary(flags: CommonFlags, summary: { readonly failed: number }, lines: () => string[]): number {
+/**
+ * Prints a run's summary (as JSON with --json, else its `lines`) and returns the exit status: 1 when a record failed
+ * or the run was interrupted.
+ */
+export function reportSummary(
+  flags: CommonFlags,
+  summary: { readonly failed: number; readonly interrupted?: boolean },
+  lines: () => string[],
+): number {
   if (flags.json) printJson(summary);
   else process.stdout.write(`${lines().join('\n')}\n`);
-  return summary.failed > 0 ? 1 : 0;
+  return summary.failed > 0 || summary.interrupted ? 1 : 0;
 }
 
 /** runAction of `run` against the environment the flags point at (withEnvironment). */

@@ -5,19 +5,16 @@
 import { Command } from 'commander';
 import { parseIsoTime } from './archive-reader';
 import {
+  addCheckpointOptions,
   addCommonOptions,
   addDeliveryOptions,
   collect,
-  deliveryOptionsOf,
   formatCounts,
   nonNegativeInt,
   positiveNumber,
-  printJson,
-  progressFor,
   runAction,
-  withResumableRun,
-  type CommonFlags,
-  type DeliveryFlags,
+  runResumable,
+  type ResumableFlags,
 } from './cli-common';
 import { LambdaConsumerInvoker } from './consumer-invoker';
 import { OpsError } from './errors';
@@ -28,16 +25,13 @@ import { idsOfResult, readIdsFile } from '../query/ids';
 import { loadNamedQuery } from '../query/named-queries';
 import { runQuery } from '../query/run-query';
 
-interface ReplayFlags extends CommonFlags, DeliveryFlags {
+interface ReplayFlags extends ResumableFlags {
   from: string;
   to: string;
   target?: string;
   type?: string[];
   id?: string[];
-  dryRun?: boolean;
   rate?: number;
-  checkpoint?: string;
-  restart?: boolean;
   lateHours: number;
   prefix: string;
   query?: string;
@@ -47,20 +41,21 @@ interface ReplayFlags extends CommonFlags, DeliveryFlags {
 
 const program = addCommonOptions(
   addDeliveryOptions(
-    new Command('replay')
-      .description('Re-deliver archived events (S3, Firehose GZIP NDJSON) to the events stream or to one consumer.')
-      .requiredOption(
-        '--from <time>',
-        'start of the range, inclusive, ISO-8601 with zone (e.g. 2026-05-01T00:00:00Z); selects on occurredAt',
-      )
-      .requiredOption('--to <time>', 'end of the range, exclusive, ISO-8601 with zone')
-      .option('--target <target>', '"stream" (every consumer sees them again) or "consumer:<name>" (that consumer only)')
-      .option('--type <type>', 'only these event types (repeat or comma-separate)', collect)
-      .option('--id <id>', 'only these envelope ids (repeat or comma-separate)', collect)
-      .option('--dry-run', 'count matching events per type and per hour; send nothing')
-      .option('--rate <records/s>', 'cap the send rate (token bucket)', positiveNumber('--rate'))
-      .option('--checkpoint <file>', 'progress file for resuming (default .local/replay-<hash of the arguments>.json)')
-      .option('--restart', 'ignore an existing checkpoint and start over'),
+    addCheckpointOptions(
+      new Command('replay')
+        .description('Re-deliver archived events (S3, Firehose GZIP NDJSON) to the events stream or to one consumer.')
+        .requiredOption(
+          '--from <time>',
+          'start of the range, inclusive, ISO-8601 with zone (e.g. 2026-05-01T00:00:00Z); selects on occurredAt',
+        )
+        .requiredOption('--to <time>', 'end of the range, exclusive, ISO-8601 with zone')
+        .option('--target <target>', '"stream" (every consumer sees them again) or "consumer:<name>" (that consumer only)')
+        .option('--type <type>', 'only these event types (repeat or comma-separate)', collect)
+        .option('--id <id>', 'only these envelope ids (repeat or comma-separate)', collect)
+        .option('--dry-run', 'count matching events per type and per hour; send nothing')
+        .option('--rate <records/s>', 'cap the send rate (token bucket)', positiveNumber('--rate')),
+      'replay',
+    ),
     'consumer target: ',
   )
     .option('--late-hours <n>', 'extra archive hours listed after --to for events that arrived late', nonNegativeInt('--late-hours'), 1)
@@ -98,32 +93,28 @@ run was interrupted (rerun the same command to resume from the checkpoint), 2 fo
         return 0;
       }
       const ids = selected ?? flags.id;
-      return withResumableRun(flags, 'chunk', async (env, clients, signal) => {
-        const summary = await runReplay({
-          env,
-          s3: clients.s3,
-          kinesis: clients.kinesis,
-          ...(target?.kind === 'consumer' ? { invoker: new LambdaConsumerInvoker(env, () => clients.lambda()) } : {}),
-          from,
-          to,
-          ...(target ? { target } : {}),
-          ...(flags.type ? { types: flags.type } : {}),
-          ...(ids ? { ids } : {}),
-          ...(selected ? { originalsOnly: true } : {}),
-          dryRun: flags.dryRun ?? false,
-          ...(flags.rate ? { limiter: new TokenBucket(flags.rate) } : {}),
-          ...(flags.checkpoint ? { checkpointFile: flags.checkpoint } : {}),
-          restart: flags.restart ?? false,
-          ...deliveryOptionsOf(flags),
-          lateHours: flags.lateHours,
-          prefix: flags.prefix,
-          signal,
-          progress: progressFor(flags),
-        });
-        if (flags.json) printJson(summary);
-        else printSummary(summary);
-        return summary.failed > 0 || summary.interrupted ? 1 : 0;
-      });
+      return runResumable(
+        flags,
+        'chunk',
+        (env, clients, options) =>
+          runReplay({
+            env,
+            s3: clients.s3,
+            kinesis: clients.kinesis,
+            ...(target?.kind === 'consumer' ? { invoker: new LambdaConsumerInvoker(env, () => clients.lambda()) } : {}),
+            from,
+            to,
+            ...(target ? { target } : {}),
+            ...(flags.type ? { types: flags.type } : {}),
+            ...(ids ? { ids } : {}),
+            ...(selected ? { originalsOnly: true } : {}),
+            ...(flags.rate ? { limiter: new TokenBucket(flags.rate) } : {}),
+            lateHours: flags.lateHours,
+            prefix: flags.prefix,
+            ...options,
+          }),
+        replayLines,
+      );
     }),
   );
 
@@ -163,13 +154,9 @@ async function selectIds(flags: ReplayFlags, from: Date, to: Date): Promise<stri
   return ids;
 }
 
-function printSummary(s: ReplaySummary): void {
+function replayLines(s: ReplaySummary): string[] {
+  if (s.alreadyComplete) return [`replay ${s.replayId} already completed (checkpoint ${s.checkpointFile}); pass --restart to run it again`];
   const out: string[] = [];
-  if (s.alreadyComplete) {
-    out.push(`replay ${s.replayId} already completed (checkpoint ${s.checkpointFile}); pass --restart to run it again`);
-    process.stdout.write(`${out.join('\n')}\n`);
-    return;
-  }
   out.push(
     `${s.dryRun ? 'dry run' : `replay ${s.replayId}`} on ${s.environment}: ${s.from} .. ${s.to} → ${s.target}${s.resumed ? ' (resumed from checkpoint)' : ''}`,
   );
@@ -185,7 +172,7 @@ function printSummary(s: ReplaySummary): void {
   if (s.failed > 0 && s.failuresFile) out.push(`  failed records written to ${s.failuresFile}`);
   if (s.interrupted) out.push(`  interrupted: rerun the same command to resume (checkpoint ${s.checkpointFile})`);
   if (!s.dryRun && s.sent > 0) out.push(`  ${s.recordsPerSecond} records/s over ${(s.elapsedMs / 1000).toFixed(1)} s`);
-  process.stdout.write(`${out.join('\n')}\n`);
+  return out;
 }
 
 void program.parseAsync(process.argv);

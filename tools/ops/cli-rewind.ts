@@ -6,47 +6,42 @@
 import { Command } from 'commander';
 import { parseIsoTime } from './archive-reader';
 import {
+  addCheckpointOptions,
   addCommonOptions,
   addDeliveryOptions,
   collect,
-  deliveryOptionsOf,
   formatCounts,
-  printJson,
-  progressFor,
   runAction,
-  withResumableRun,
-  type CommonFlags,
-  type DeliveryFlags,
+  runResumable,
+  type ResumableFlags,
 } from './cli-common';
 import { LambdaConsumerInvoker } from './consumer-invoker';
 import { runRewind, type RewindSummary } from './rewind';
 
-interface RewindFlags extends CommonFlags, DeliveryFlags {
+interface RewindFlags extends ResumableFlags {
   consumer: string;
   from: string;
   to?: string;
   type?: string[];
-  dryRun?: boolean;
-  checkpoint?: string;
-  restart?: boolean;
 }
 
 const program = addCommonOptions(
   addDeliveryOptions(
-    new Command('rewind')
-      .description(
-        "Make ONE consumer process the events stream again from a point in time within the stream's retention (its mapping and the other consumers are left alone).",
-      )
-      .requiredOption('--consumer <name>', 'the consumer (its queue-and-stream:name tag), e.g. analytics')
-      .requiredOption(
-        '--from <time>',
-        're-read records that arrived at or after this time, ISO-8601 with zone (e.g. 2026-11-27T08:00:00Z); within the retention, not in the future',
-      )
-      .option('--to <time>', "and before this time (default: when the rewind starts; later records are the live mapping's)")
-      .option('--type <type>', 'only these event types (repeat or comma-separate)', collect)
-      .option('--dry-run', 'count what would be delivered, per type and shard; invoke nothing')
-      .option('--checkpoint <file>', 'progress file for resuming (default .local/rewind-<hash of the arguments>.json)')
-      .option('--restart', 'ignore an existing checkpoint and start over'),
+    addCheckpointOptions(
+      new Command('rewind')
+        .description(
+          "Make ONE consumer process the events stream again from a point in time within the stream's retention (its mapping and the other consumers are left alone).",
+        )
+        .requiredOption('--consumer <name>', 'the consumer (its queue-and-stream:name tag), e.g. analytics')
+        .requiredOption(
+          '--from <time>',
+          're-read records that arrived at or after this time, ISO-8601 with zone (e.g. 2026-11-27T08:00:00Z); within the retention, not in the future',
+        )
+        .option('--to <time>', "and before this time (default: when the rewind starts; later records are the live mapping's)")
+        .option('--type <type>', 'only these event types (repeat or comma-separate)', collect)
+        .option('--dry-run', 'count what would be delivered, per type and shard; invoke nothing'),
+      'rewind',
+    ),
   ),
 )
   .addHelpText(
@@ -65,26 +60,22 @@ or older than the stream's retention: use npm run replay for the archive).`,
     runAction(async () => {
       const from = parseIsoTime(flags.from, '--from');
       const to = flags.to === undefined ? undefined : parseIsoTime(flags.to, '--to');
-      return withResumableRun(flags, 'batch', async (env, clients, signal) => {
-        const summary = await runRewind({
-          env,
-          kinesis: clients.kinesis,
-          invoker: new LambdaConsumerInvoker(env, () => clients.lambda()),
-          consumer: flags.consumer,
-          from,
-          ...(to ? { to } : {}),
-          ...(flags.type ? { types: flags.type } : {}),
-          dryRun: flags.dryRun ?? false,
-          ...(flags.checkpoint ? { checkpointFile: flags.checkpoint } : {}),
-          restart: flags.restart ?? false,
-          ...deliveryOptionsOf(flags),
-          signal,
-          progress: progressFor(flags),
-        });
-        if (flags.json) printJson(summary);
-        else process.stdout.write(`${formatRewindSummary(summary).join('\n')}\n`);
-        return summary.failed > 0 || summary.interrupted ? 1 : 0;
-      });
+      return runResumable(
+        flags,
+        'batch',
+        (env, clients, options) =>
+          runRewind({
+            env,
+            kinesis: clients.kinesis,
+            invoker: new LambdaConsumerInvoker(env, () => clients.lambda()),
+            consumer: flags.consumer,
+            from,
+            ...(to ? { to } : {}),
+            ...(flags.type ? { types: flags.type } : {}),
+            ...options,
+          }),
+        formatRewindSummary,
+      );
     }),
   );
 

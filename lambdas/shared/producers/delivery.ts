@@ -1,5 +1,5 @@
 /** What publishEvents and enqueueJobs share: per-entry results, retry with backoff, all-or-nothing check. */
-import type { ParseFailureReason } from '../envelope';
+import type { ParseFailure, ParseFailureReason } from '../envelope';
 
 export type DeliveryFailureReason =
   /** the envelope failed validation and was not sent (see ParseFailureReason) */
@@ -25,6 +25,18 @@ export interface DeliveryFailure {
   readonly errorCode?: string;
   /** How many times the entry was sent (0 when rejected before sending). */
   readonly attempts: number;
+}
+
+/** An entry that failed validation: rejected before sending (validation never reports not-json for a value). */
+export function invalidEntry(index: number, failure: ParseFailure): DeliveryFailure {
+  return {
+    index,
+    id: failure.envelopeId,
+    ok: false,
+    reason: failure.reason as DeliveryFailureReason,
+    message: failure.message,
+    attempts: 0,
+  };
 }
 
 /** What every delivered entry reports; each producer adds where it landed. */

@@ -5,7 +5,7 @@
  */
 import { SendMessageBatchCommand, type MessageAttributeValue, type SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
 import { DEFAULT_MAX_JOB_BYTES, serializeEnvelope, validateJob } from '../envelope';
-import { chunks, deliverInRounds } from './delivery';
+import { chunks, deliverInRounds, invalidEntry } from './delivery';
 import type { Delivered, DeliveryFailure, DeliveryReport, EntryOutcome, PendingEntry, RetryOptions } from './delivery';
 
 /** The one method enqueueJobs uses; an SQSClient satisfies it, and so does a hand-written fake. */
@@ -46,14 +46,7 @@ export async function enqueueJobs(jobs: readonly unknown[], options: EnqueueJobs
   jobs.forEach((job, index) => {
     const checked = validateJob(job);
     if (!checked.ok) {
-      results[index] = {
-        index,
-        id: checked.envelopeId,
-        ok: false,
-        reason: checked.reason as DeliveryFailure['reason'],
-        message: checked.message,
-        attempts: 0,
-      };
+      results[index] = invalidEntry(index, checked);
       return;
     }
     const envelope = checked.envelope;

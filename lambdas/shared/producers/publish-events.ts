@@ -13,7 +13,7 @@
  */
 import { PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { DEFAULT_MAX_EVENT_BYTES, MIB, serializeEnvelope, validateEvent } from '../envelope';
-import { chunks, deliverInRounds } from './delivery';
+import { chunks, deliverInRounds, invalidEntry } from './delivery';
 import type { Delivered, DeliveryFailure, DeliveryReport, EntryOutcome, PendingEntry, RetryOptions } from './delivery';
 
 /** The one method publishEvents uses; a KinesisClient satisfies it, and so does a hand-written fake. */
@@ -70,15 +70,7 @@ export async function publishEvents(events: readonly unknown[], options: Publish
   events.forEach((event, index) => {
     const checked = validateEvent(event);
     if (!checked.ok) {
-      const failure = {
-        index,
-        id: checked.envelopeId,
-        ok: false,
-        reason: checked.reason as DeliveryFailure['reason'],
-        message: checked.message,
-        attempts: 0,
-      } as const;
-      record(failure, (event as { partitionKey?: unknown } | null)?.partitionKey);
+      record(invalidEntry(index, checked), (event as { partitionKey?: unknown } | null)?.partitionKey);
       return;
     }
     const envelope = checked.envelope;
