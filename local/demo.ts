@@ -43,7 +43,7 @@ type Envelope = { kind: string; id: string; type: string };
 
 /** Messages in a queue, waiting or in flight. */
 async function messagesIn(clients: LocalClients, q: LocalQueue): Promise<number> {
-  const { visible, inFlight } = await queueDepth(clients, q);
+  const { visible, inFlight } = await queueDepth(clients.sqs, q.url);
   return visible + inFlight;
 }
 

@@ -1,6 +1,6 @@
 // The live status view: per function counters, queue / DLQ depth, consumer lag, archive objects.
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { listObjects } from '../tools/ops/s3-objects';
 import * as path from 'node:path';
 import { createLocalClients, type LocalClients } from './clients';
 import type { LambdaServiceStats, LocalBucket, LocalQueue, LocalTopology } from './types';
@@ -28,30 +28,33 @@ export interface StatusSampler {
   close(): void;
 }
 
-/** A queue's messages waiting (visible) and received but not yet deleted (in flight). */
-export async function queueDepth(clients: LocalClients, q: LocalQueue): Promise<{ visible: number; inFlight: number }> {
-  const a = (
-    await clients.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: q.url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    )
-  ).Attributes;
-  return { visible: Number(a?.ApproximateNumberOfMessages ?? 0), inFlight: Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0) };
+/**
+ * A queue's messages: waiting (visible), received but not yet deleted (in flight), and sent with a delay not
+ * yet over (delayed). The status view, the demo, the console and the tests all read a queue this way.
+ */
+export async function queueDepth(
+  sqs: Pick<SQSClient, 'send'>,
+  queueUrl: string,
+): Promise<{ visible: number; inFlight: number; delayed: number }> {
+  const a =
+    (
+      await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+        }),
+      )
+    ).Attributes ?? {};
+  return {
+    visible: Number(a['ApproximateNumberOfMessages'] ?? 0),
+    inFlight: Number(a['ApproximateNumberOfMessagesNotVisible'] ?? 0),
+    delayed: Number(a['ApproximateNumberOfMessagesDelayed'] ?? 0),
+  };
 }
 
-/** Counts a bucket's objects (pages through ListObjectsV2). */
+/** Counts a bucket's objects. */
 export async function countObjects(clients: LocalClients, bucket: LocalBucket | string): Promise<number> {
-  const name = typeof bucket === 'string' ? bucket : bucket.name;
-  let n = 0;
-  let token: string | undefined;
-  do {
-    const page = await clients.s3.send(new ListObjectsV2Command({ Bucket: name, ContinuationToken: token }));
-    n += page.KeyCount ?? page.Contents?.length ?? 0;
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return n;
+  return (await listObjects(clients.s3, typeof bucket === 'string' ? bucket : bucket.name)).length;
 }
 
 export function createStatusSampler(topology: LocalTopology, roles: TopologyRoles, stats: () => LambdaServiceStats): StatusSampler {
@@ -72,7 +75,7 @@ export function createStatusSampler(topology: LocalTopology, roles: TopologyRole
         topology.queues.map(async (q) => ({
           name: q.name,
           ...(roleOfQueue(q) ? { role: roleOfQueue(q) } : {}),
-          ...(await queueDepth(clients, q)),
+          ...(await queueDepth(clients.sqs, q.url).then(({ visible, inFlight }) => ({ visible, inFlight }))),
         })),
       );
       const consumers = topology.kinesisMappings.map((m) => {

@@ -2,10 +2,11 @@
 // emulators' own APIs (SQS attributes and fauxqs's non-destructive queue inspection, S3 listings, the stream
 // itself through the console's own reader), the lambda service's counters, checkpoints and invocation reports,
 // the Firehose stand-in's counters, and the Invoke API's direct invocations.
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { readArchiveObject } from '../../tools/ops/archive-reader';
 import { FAILURE_OBJECT_PREFIX, functionNameOf, parseFailureRecord } from '../../tools/ops/failure-records';
+import { listObjects } from '../../tools/ops/s3-objects';
+import { queueDepth } from '../status';
 import { createLocalClients, type LocalClients } from '../clients';
 import type { FirehoseService } from '../firehose';
 import type { LambdaService } from '../lambda/service';
@@ -151,21 +152,7 @@ export class StateCollector {
   }
 
   private async queue(q: LocalQueue, isDlq: boolean): Promise<{ state: QueueState; messages?: DlqMessage[]; more?: number }> {
-    const a =
-      (
-        await this.clients.sqs.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: q.url,
-            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-          }),
-        )
-      ).Attributes ?? {};
-    const state: QueueState = {
-      id: q.logicalId,
-      visible: Number(a['ApproximateNumberOfMessages'] ?? 0),
-      inFlight: Number(a['ApproximateNumberOfMessagesNotVisible'] ?? 0),
-      delayed: Number(a['ApproximateNumberOfMessagesDelayed'] ?? 0),
-    };
+    const state: QueueState = { id: q.logicalId, ...(await queueDepth(this.clients.sqs, q.url)) };
     const total = state.visible + state.inFlight + state.delayed;
     if (total === 0 || total > MAX_INSPECTED) return { state, ...(isDlq ? { messages: [], more: total } : {}) };
     const m = await this.inspect(q);
@@ -202,16 +189,7 @@ export class StateCollector {
   }
 
   private async listKeys(bucket: string, prefix?: string): Promise<string[]> {
-    const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.clients.s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}), ContinuationToken: token }),
-      );
-      for (const c of page.Contents ?? []) if (c.Key) keys.push(c.Key);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    return keys;
+    return (await listObjects(this.clients.s3, bucket, prefix)).map((o) => o.key);
   }
 
   private async failureObject(bucket: string, key: string): Promise<FailureObject> {

@@ -2,8 +2,9 @@
 // bucket's keys and objects, a queue's depth. Each takes the SDK client it needs, so it serves any suite's clients.
 import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { queueDepth as localQueueDepth } from '../../local/status';
 import { listObjects } from '../../tools/ops/s3-objects';
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { waitFor } from './wait';
 
 /** Creates a provisioned stream and returns once it is ACTIVE. */
@@ -29,17 +30,6 @@ export async function getObject(s3: S3Client, bucket: string, key: string): Prom
 
 /** Messages in the queue: visible, in flight and delayed. */
 export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const a = (
-    await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: queueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-      }),
-    )
-  ).Attributes;
-  return (
-    Number(a?.ApproximateNumberOfMessages ?? 0) +
-    Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0) +
-    Number(a?.ApproximateNumberOfMessagesDelayed ?? 0)
-  );
+  const { visible, inFlight, delayed } = await localQueueDepth(sqs, queueUrl);
+  return visible + inFlight + delayed;
 }

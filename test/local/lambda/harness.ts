@@ -93,18 +93,6 @@ export async function sendJobs(e: Emulators, queue: LocalQueue, bodies: object[]
   }
 }
 
-export async function queueDepth(e: Emulators, queue: LocalQueue): Promise<{ visible: number; inFlight: number }> {
-  const a = (
-    await e.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: queue.url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    )
-  ).Attributes!;
-  return { visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible) };
-}
-
 export async function createStream(e: Emulators, name: string, shardCount = 1): Promise<LocalStream> {
   await createActiveStream(e.kinesis, name, shardCount);
   return {

@@ -4,7 +4,8 @@ import { createClock } from '../../../local/clock';
 import { createLogSink } from '../../../local/lambda/log-sink';
 import type { LambdaService } from '../../../local/lambda/service';
 import type { InvocationReport, LocalFunction, LocalQueue, LocalSqsMapping } from '../../../local/types';
-import { createQueue, emptyTopology, fixtureFunction, queueDepth, readLines, sendJobs, startEmulators, type Emulators } from './harness';
+import { queueDepth } from '../../../local/status';
+import { createQueue, emptyTopology, fixtureFunction, readLines, sendJobs, startEmulators, type Emulators } from './harness';
 import { useForFile } from '../../support/hooks';
 import { serviceEachTest } from './hooks';
 import { tempFile } from '../../support/temp';
@@ -53,7 +54,7 @@ describe('SQS event source mapping', () => {
       ids.map((id) => ({ id, action: 'ok' })),
     );
     await waitFor('all jobs processed', () => new Set(s.reports.flatMap((r) => r.recordIds)).size === 20, { timeoutMs: 20_000 });
-    await waitFor('queue empty', async () => (await queueDepth(e, q)).visible + (await queueDepth(e, q)).inFlight === 0, {
+    await waitFor('queue empty', async () => (await queueDepth(e.sqs, q.url)).visible + (await queueDepth(e.sqs, q.url)).inFlight === 0, {
       timeoutMs: 10_000,
     });
     const lines = readLines<{ id: string }>(log);
@@ -106,7 +107,7 @@ describe('SQS event source mapping', () => {
       .map((l) => l.receiveCount);
     expect(receiveCounts).toEqual([1, 2, 3]);
     expect(seen(s.reports, 'fine-1') + seen(s.reports, 'fine-2')).toBe(2);
-    expect(await queueDepth(e, q)).toEqual({ visible: 0, inFlight: 0 });
+    expect(await queueDepth(e.sqs, q.url)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   });
 
   it('counts a timeout as a failed batch: the environment is replaced and the job is retried', async () => {
@@ -155,7 +156,7 @@ describe('SQS event source mapping', () => {
     await waitFor(
       'queue drained',
       async () => {
-        const d = await queueDepth(e, q);
+        const d = await queueDepth(e.sqs, q.url);
         return d.visible + d.inFlight === 0 && s.reports.flatMap((r) => r.recordIds).length === 2;
       },
       { timeoutMs: 20_000 },
