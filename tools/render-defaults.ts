@@ -34,7 +34,7 @@ const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** The README "Default settings" table: setting | default | why. */
 /** How the defaults table marks a row that describes what a construct builds rather than one value it passes to CDK. */
-const PROSE_MARK = '*(what it builds)*';
+export const PROSE_MARK = '*(what it builds)*';
 
 export function renderDefaultsTable(): string {
   const rows = ALL_DEFAULTS.flatMap(([owner, defaults]) =>

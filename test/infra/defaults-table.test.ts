@@ -6,7 +6,14 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { ALARM_CATALOGUE, alarmDescription, type AlarmKey } from '../../lib/alarm-catalogue';
 import { binaryBytes, megabytes, named, perStage, retentionDays, shownValue } from '../../lib/documented';
-import { ALL_DEFAULTS, GENERATED_TABLES, renderAlarmsTable, renderConsumersTable, renderDefaultsTable } from '../../tools/render-defaults';
+import {
+  ALL_DEFAULTS,
+  GENERATED_TABLES,
+  PROSE_MARK,
+  renderAlarmsTable,
+  renderConsumersTable,
+  renderDefaultsTable,
+} from '../../tools/render-defaults';
 import { REPO_ROOT } from './app-fixture';
 
 describe('defaults table', () => {
@@ -18,7 +25,10 @@ describe('defaults table', () => {
       const entry = ALL_DEFAULTS.find(([o]) => o === owner)?.[1][key];
       expect(entry?.why.trim().length).toBeGreaterThanOrEqual(20);
       expect(entry?.why).not.toMatch(/\n/);
-      const row = table.split('\n').find((line) => line.startsWith(`| ${owner} · ${key} |`));
+      // a row that describes what the construct builds carries the mark, and only such a row
+      const setting = entry?.kind === 'prose' ? `${owner} · ${key} ${PROSE_MARK}` : `${owner} · ${key}`;
+      const row = table.split('\n').find((line) => line.startsWith(`| ${setting} |`));
+      expect(row).toBeDefined();
       expect(row?.split(' | ')[1]?.trim()).not.toBe('');
       expect(row).not.toMatch(/\[object Object\]/);
     },
