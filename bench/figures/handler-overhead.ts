@@ -130,7 +130,7 @@ export async function handlerOverheadFigure(options: BenchOptions): Promise<Figu
       `load from IDEMPOTENCY_* as deployed, analytics with no records, as its manifest entry says) invoked with synthetic SQS / Kinesis ` +
       `events of 10 and 100 valid records (jobs: send-email, process-payment, resize-image in turn, through the worker's fakes, which do no I/O; ` +
       `events: OrderPlaced / OrderShipped), against a bare loop over the same work: parseJob + runJob with the same fakes, or base64 decode + ` +
-      `parseEvent + metricsFor. Overhead = handler − bare, in µs per record (the worker: Powertools BatchProcessor and idempotency; ` +
+      `parseEvent + metricsFor. Overhead = handler − bare, in µs per record (the worker: the shared batch core (lambdas/shared/record-batch.ts) and Powertools idempotency; ` +
       `analytics: the batch-aware loop of lambdas/shared/stream-consumer.ts; both: envelope parsing with its size check, our BatchCounters, Logger, Metrics). ` +
       `Persistence I/O is left out of the target's rows: the four storage calls of Powertools' DynamoDBPersistenceLayer are redirected to an ` +
       `in-memory map with DynamoDB's conditional-put semantics (bench/figures/in-memory-idempotency.ts; everything above them runs as deployed, ` +
