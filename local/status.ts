@@ -72,11 +72,10 @@ export function createStatusSampler(topology: LocalTopology, roles: TopologyRole
         return { name: f.name, ...(f.role ? { role: f.role } : {}), ...c };
       });
       const queues = await Promise.all(
-        topology.queues.map(async (q) => ({
-          name: q.name,
-          ...(roleOfQueue(q) ? { role: roleOfQueue(q) } : {}),
-          ...(await queueDepth(clients.sqs, q.url).then(({ visible, inFlight }) => ({ visible, inFlight }))),
-        })),
+        topology.queues.map(async (q) => {
+          const { visible, inFlight } = await queueDepth(clients.sqs, q.url);
+          return { name: q.name, ...(roleOfQueue(q) ? { role: roleOfQueue(q) } : {}), visible, inFlight };
+        }),
       );
       const consumers = topology.kinesisMappings.map((m) => {
         const lag = s.consumerLag[m.logicalId] ??

@@ -27,14 +27,12 @@ interface EnvVariable<T extends string | number> {
 const text = (name: string): EnvVariable<string> => ({ name, read: requireEnv });
 const positiveInt = (name: string): EnvVariable<number> => ({ name, read: requirePositiveIntEnv });
 
+/** The values a group of variables reads to: each key its variable's type. */
+type GroupValues<G> = { readonly [K in keyof G]: G[K] extends EnvVariable<infer T> ? T : never };
+
 /** Reads every variable of a group, so that a function reading its settings states only which variables they are. */
-function readGroup<G extends Record<string, EnvVariable<string | number>>>(
-  group: G,
-  env: NodeJS.ProcessEnv,
-): { readonly [K in keyof G]: G[K] extends EnvVariable<infer T> ? T : never } {
-  return Object.fromEntries(Object.entries(group).map(([key, v]) => [key, v.read(v.name, env)])) as {
-    readonly [K in keyof G]: G[K] extends EnvVariable<infer T> ? T : never;
-  };
+function readGroup<G extends Record<string, EnvVariable<string | number>>>(group: G, env: NodeJS.ProcessEnv): GroupValues<G> {
+  return Object.fromEntries(Object.entries(group).map(([key, v]) => [key, v.read(v.name, env)])) as GroupValues<G>;
 }
 
 /** What the consumers that enqueue jobs need (notifications, payments): the queue and its message size limit. */

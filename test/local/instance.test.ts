@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { PortInUseError } from '../../local/ports';
 import { startLocalCloud } from '../../local/index';
 import { NoLocalCloudError, acquireInstanceLock, localCloudState, processStartTime, readRunningEndpoints } from '../../local/instance';
-import { fixture } from './cloud/helpers';
+import { startFixtureCloud } from './cloud/helpers';
 import { tempDir } from '../support/temp';
 
 /** The pid of a process that has exited (so no live process has it, for a while). */
@@ -196,13 +196,7 @@ describe('reading endpoints.json (readRunningEndpoints, for the shell commands a
 
   it('returns the endpoints of a running local cloud, and "no local cloud" once it stopped', async () => {
     const tmp = tempDir();
-    const cloud = await startLocalCloud({
-      assemblyDir: fixture('two-stacks-weak'),
-      stateDir: tmp.dir,
-      ports: { sqs: 0, kinesis: 0 },
-      startLambda: false,
-      quiet: true,
-    });
+    const cloud = await startFixtureCloud(tmp.dir, { startLambda: false });
     try {
       const e = await readRunningEndpoints(cloud.endpointsFile);
       expect(e.endpoints.sqs).toBe(cloud.emulators.endpoints.sqs);

@@ -8,11 +8,11 @@ import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { validateEvent, validateJob } from '../../lambdas/shared/envelope';
 import { createLocalClients, type LocalClients } from '../../local/clients';
-import { startLocalCloud, type LocalCloud } from '../../local/index';
+import type { LocalCloud } from '../../local/index';
 import { SHELL_EXAMPLES, formatBanner } from '../../local/status';
 import { main } from '../../tools/shell/cli';
 import type { ShellIo } from '../../tools/shell/send';
-import { fixture } from './cloud/helpers';
+import { startFixtureCloud } from './cloud/helpers';
 import { PROJECT_DIR } from '../support/paths';
 import { tempDir } from '../support/temp';
 
@@ -25,13 +25,7 @@ let clients: LocalClients;
 beforeAll(async () => {
   tmp = tempDir('qs-shell-');
   // the fixture app (jobs queue, events stream), no Lambda service: what is sent stays where it landed
-  cloud = await startLocalCloud({
-    assemblyDir: fixture('two-stacks-weak'),
-    stateDir: tmp.dir,
-    ports: { sqs: 0, kinesis: 0 },
-    startLambda: false,
-    quiet: true,
-  });
+  cloud = await startFixtureCloud(tmp.dir, { startLambda: false });
   clients = createLocalClients(cloud.topology.endpoints);
 });
 

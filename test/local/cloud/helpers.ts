@@ -1,8 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../../local/index';
 
 export const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'assemblies');
 export const fixture = (name: string): string => path.join(FIXTURES, name);
+
+/** The local cloud most of its tests start: the two-stack fixture app, any free ports, no progress output. */
+export function startFixtureCloud(stateDir: string, options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  return startLocalCloud({ assemblyDir: fixture('two-stacks-weak'), stateDir, ports: { sqs: 0, kinesis: 0 }, quiet: true, ...options });
+}
 
 /** Writes a hand-written cloud assembly (one template per stack, in the given order) and returns its folder. */
 export function writeAssembly(

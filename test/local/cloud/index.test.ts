@@ -7,20 +7,14 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createLocalClients } from '../../../local/clients';
 import { archiveCopyDir, startLocalCloud } from '../../../local/index';
 import type { InvocationReport } from '../../../local/types';
-import { fixture, unknownTypeAssembly } from './helpers';
+import { startFixtureCloud, unknownTypeAssembly } from './helpers';
 import { tempDir } from '../../support/temp';
 import { eventually, waitFor } from '../../support/wait';
 
 describe('startLocalCloud', () => {
   it('writes .local/endpoints.json with the well-known keys and every resource, and removes it on stop', async () => {
     const tmp = tempDir();
-    const cloud = await startLocalCloud({
-      assemblyDir: fixture('two-stacks-weak'),
-      stateDir: tmp.dir,
-      ports: { sqs: 0, kinesis: 0 },
-      startLambda: false,
-      quiet: true,
-    });
+    const cloud = await startFixtureCloud(tmp.dir, { startLambda: false });
     try {
       const file = path.join(tmp.dir, 'endpoints.json');
       expect(cloud.endpointsFile).toBe(file);
@@ -70,14 +64,7 @@ describe('startLocalCloud', () => {
   it('hands the topology to the Lambda service: a job sent to the worker queue is reported as one invocation', async () => {
     const tmp = tempDir();
     const reports: InvocationReport[] = [];
-    const cloud = await startLocalCloud({
-      assemblyDir: fixture('two-stacks-weak'),
-      stateDir: tmp.dir,
-      ports: { sqs: 0, kinesis: 0 },
-      timeScale: 0.01,
-      quiet: true,
-      onInvocation: (r) => reports.push(r),
-    });
+    const cloud = await startFixtureCloud(tmp.dir, { timeScale: 0.01, onInvocation: (r) => reports.push(r) });
     const clients = createLocalClients(cloud.topology.endpoints);
     try {
       await clients.sqs.send(new SendMessageCommand({ QueueUrl: cloud.roles.jobs!.url, MessageBody: '{"hello":"world"}' }));
@@ -100,15 +87,7 @@ describe('startLocalCloud', () => {
 describe('--keep-archive', () => {
   it('puts the archive back after a restart with keepArchive, and forgets it after a restart without', async () => {
     const tmp = tempDir();
-    const start = (keepArchive: boolean) =>
-      startLocalCloud({
-        assemblyDir: fixture('two-stacks-weak'),
-        stateDir: tmp.dir,
-        ports: { sqs: 0, kinesis: 0 },
-        timeScale: 0.01,
-        quiet: true,
-        keepArchive,
-      });
+    const start = (keepArchive: boolean) => startFixtureCloud(tmp.dir, { timeScale: 0.01, keepArchive });
     const keys = async (cloud: Awaited<ReturnType<typeof start>>): Promise<string[]> => {
       const clients = createLocalClients(cloud.topology.endpoints);
       try {

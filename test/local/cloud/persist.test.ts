@@ -17,11 +17,11 @@ import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@
 import { CreateTableCommand, DescribeTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { createLocalClients, type LocalClients } from '../../../local/clients';
 import { persistPaths, startEmulators } from '../../../local/emulators';
-import { startLocalCloud, type LocalCloud } from '../../../local/index';
+import type { LocalCloud } from '../../../local/index';
 import { loadPositions, persistDirOf, savePositions } from '../../../local/persistence';
 import { formatBanner, formatPersistence } from '../../../local/status';
 import type { InvocationReport } from '../../../local/types';
-import { fixture } from './helpers';
+import { startFixtureCloud } from './helpers';
 import { tempDir } from '../../support/temp';
 import { eventually, sleep } from '../../support/wait';
 
@@ -145,15 +145,7 @@ describe('startLocalCloud with persist', () => {
     const tmp = tempDir('persist-cloud-');
     const reports: InvocationReport[] = [];
     const start = (persist: boolean): Promise<LocalCloud> =>
-      startLocalCloud({
-        assemblyDir: fixture('two-stacks-weak'),
-        stateDir: tmp.dir,
-        ports: { sqs: 0, kinesis: 0 },
-        timeScale: 0.01,
-        quiet: true,
-        persist,
-        onInvocation: (r) => reports.push(r),
-      });
+      startFixtureCloud(tmp.dir, { timeScale: 0.01, persist, onInvocation: (r) => reports.push(r) });
     const delivered = (fn: string): string[] =>
       reports.filter((r) => r.functionName === fn && r.source === 'kinesis').flatMap((r) => r.recordIds);
     const archived = async (clients: LocalClients, cloud: LocalCloud): Promise<string[]> => {
